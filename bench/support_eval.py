@@ -1,0 +1,156 @@
+"""Support assistant quality: retrieval hit rate and time to first token, in demo mode.
+
+Run: .venv/bin/python bench/support_eval.py [--http]
+Each question names the article its answer should cite. Prints hit rate at 1 and at 3 (the
+expected article among the first 1 or 3 articles retrieved) and the median time from
+question to the first streamed token, with the emulator's chat endpoint served in-process
+(or, with --http, by uvicorn on a localhost port, as the demo serves it).
+Also checks that off-topic questions get the honest "I don't know" (no passages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+QUESTIONS: list[tuple[str, str]] = [
+    ("How do I set up two-step verification with the Authenticator app on my new phone?", "mfa-setup-authenticator"),
+    ("Can I cancel a subscription I bought last week and get a refund?", "nce-cancellation-window"),
+    ("Why can't I lower the number of seats on my subscription?", "nce-cancellation-window"),
+    ("What is the difference between Business Standard and Business Premium?", "m365-business-plans-compared"),
+    ("How many computers can I install Office on?", "m365-apps-install-limits"),
+    ("License assignment failed because of invalid usage location", "usage-location-required"),
+    ("Does a shared mailbox need a license?", "shared-mailbox-licensing"),
+    ("How do I buy Copilot for a few people?", "copilot-licensing"),
+    ("What do we need to make phone calls from Teams?", "teams-phone-licensing"),
+    ("What are security defaults?", "security-defaults"),
+    ("How do I block legacy authentication like IMAP and POP?", "block-legacy-authentication"),
+    ("A user forgot their password, how can they reset it themselves?", "self-service-password-reset"),
+    ("My mailbox is full, how do I get more space?", "mailbox-size-and-archive"),
+    ("How do I forward email to an external address?", "email-forwarding"),
+    ("How do I recover an email I deleted by mistake?", "recover-deleted-email"),
+    ("An employee is leaving, what should we do with their mailbox?", "convert-mailbox-to-shared"),
+    ("Which DNS records do I need for email: MX, SPF, DKIM, DMARC?", "custom-domain-dns"),
+    ("How do I add a guest from another company to a team?", "teams-guest-external-access"),
+    ("Where are Teams meeting recordings saved and when do they expire?", "teams-meeting-recordings"),
+    ("How much OneDrive storage does each user get?", "onedrive-storage-sync"),
+    ("Ransomware encrypted my OneDrive files, can I restore them?", "onedrive-restore-files"),
+    ("How do I enroll a Windows laptop in Intune?", "intune-device-enrollment"),
+    ("How do I protect company data on employees' personal phones?", "intune-app-protection-byod"),
+    ("How do I report a phishing email, and where is quarantine?", "defender-office-phishing"),
+    ("Is a monthly term more expensive than an annual term?", "nce-terms-and-billing"),
+    ("What happens when my subscription renews automatically?", "nce-renewal-auto-renew"),
+    ("If I add seats in the middle of the term, how am I charged?", "nce-adding-seats-proration"),
+    ("How do I set a budget alert for Azure spending?", "azure-cost-management-budgets"),
+    ("How is Azure billed through a CSP partner?", "azure-plan-csp"),
+    ("Can I save money with Azure reservations?", "azure-reservations-savings-plans"),
+    ("How do I give someone read-only access to an Azure subscription?", "azure-rbac-access"),
+    ("How can I see what admin access Opkalla has to our tenant?", "gdap-partner-access"),
+    ("How do I invite a new user to the portal?", "portal-manage-users"),
+    ("How do I change the quantity of my subscription in the portal?", "portal-my-services"),
+    ("Where can I find my paid invoices?", "portal-my-invoices"),
+    ("How do I view Azure usage for the last 6 months?", "portal-usage-data"),
+    ("How do I update our company phone number and address?", "portal-my-company"),
+    ("Where do I find the Microsoft Customer Agreement?", "portal-my-agreements"),
+    ("I am not a Global Admin, how do I get consent for Manage Licenses?", "portal-manage-licenses"),
+    ("How do I purchase a new product from the Product Catalog?", "portal-product-catalog"),
+    ("What should I do when a new employee starts?", "onboarding-new-employee"),
+    ("Is Microsoft 365 down? How do I check service health?", "service-health-outages"),
+]
+
+UNANSWERABLE = [
+    "What is the capital of Peru?",
+    "Can you recommend a good pizza place downtown?",
+    "How do I bake sourdough bread?",
+]
+
+
+async def _time_to_first_token(question: str) -> tuple[float, str]:
+    from opkalla_portal.services.support import stream_answer_text
+
+    started = time.perf_counter()
+    first = None
+    text = ""
+    async for delta in stream_answer_text(question):
+        if first is None:
+            first = time.perf_counter() - started
+        text += delta
+    return (first if first is not None else time.perf_counter() - started), text
+
+
+def _serve(app):
+    """The emulator on a free localhost port in a background thread: (server, base URL)."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def _main() -> int:
+    import httpx
+
+    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.microsoft.emulator.app import build_emulator_app
+    from opkalla_portal.microsoft.emulator.store import EmulatorStore
+    from opkalla_portal.services.knowledge import knowledge_index, ranked_articles
+    from opkalla_portal.services.microsoft_clients import use_clients
+
+    index = knowledge_index()
+    hit1 = hit3 = 0
+    misses = []
+    for question, expected in QUESTIONS:
+        ranked = ranked_articles(index.search(question, limit=8))
+        hit1 += ranked[:1] == [expected]
+        hit3 += expected in ranked[:3]
+        if expected not in ranked[:3]:
+            misses.append((question, expected, ranked[:3]))
+    refused = sum(not index.search(q) for q in UNANSWERABLE)
+
+    app = build_emulator_app(EmulatorStore(":memory:"))
+    server = None
+    if "--http" in sys.argv:
+        server, base = _serve(app)
+        http = httpx.AsyncClient()
+    else:
+        base = "http://emulator"
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
+    async with MicrosoftClients(MicrosoftSettings.for_emulator(base), http=http):
+        use_clients(MicrosoftClients(MicrosoftSettings.for_emulator(base), http=http))
+        await _time_to_first_token("warm up: how do I reset a password?")
+        timings = []
+        for question, _ in QUESTIONS:
+            first, _ = await _time_to_first_token(question)
+            timings.append(first * 1000)
+    await http.aclose()
+    if server is not None:
+        server.should_exit = True
+
+    n = len(QUESTIONS)
+    print(f"questions: {n}  articles indexed: {index.chunk_count} chunks")
+    print(f"hit rate @1: {hit1 / n:.1%} ({hit1}/{n})")
+    print(f"hit rate @3: {hit3 / n:.1%} ({hit3}/{n})")
+    print(f"chat endpoint: {'HTTP on localhost' if server else 'in-process ASGI'}")
+    print(f"median time to first token: {statistics.median(timings):.1f} ms (p95 "
+          f"{sorted(timings)[int(0.95 * (n - 1))]:.1f} ms)")
+    print(f"off-topic questions answered 'I don't know': {refused}/{len(UNANSWERABLE)}")
+    for question, expected, got in misses:
+        print(f"  miss: {question!r} expected {expected}, got {got}")
+    return 0 if hit3 / n >= 0.9 and statistics.median(timings) < 300 and refused == len(UNANSWERABLE) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(_main()))

@@ -1,0 +1,69 @@
+"""Command line: `python -m opkalla_portal.cli prepare | migrate | reset-demo`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from opkalla_portal.settings import ConfigError, load_settings
+
+
+def prepare() -> None:
+    """Migrate the database and, in demo mode, load the demo when the database is empty."""
+    from opkalla_portal.db import migrate, session_scope
+    from opkalla_portal.services import seed
+
+    settings = load_settings()
+    migrate(settings.database_url)
+    if settings.demo_mode:
+        with session_scope() as db:
+            if seed.is_empty(db):
+                seed.seed_demo(db)
+                print("Loaded the demo data (Lakeside Dental Partners, Bayview Logistics).")
+        _prepare_emulator(reset=False)
+
+
+def reset_demo() -> None:
+    """Put the demo back as it was first seeded: the portal's data and the emulator's."""
+    from opkalla_portal.db import migrate, session_scope
+    from opkalla_portal.services import seed
+
+    migrate()
+    with session_scope() as db:
+        seed.clear_all(db)
+        seed.seed_demo(db)
+    _prepare_emulator(reset=True)
+    print("The demo has been reset.")
+
+
+def _prepare_emulator(*, reset: bool) -> None:
+    try:
+        from opkalla_portal.demo_emulator import emulator_store
+    except ImportError:  # emulator not installed in this build
+        return
+    store = emulator_store()
+    if reset:
+        store.reset()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="opkalla-portal", description=__doc__)
+    parser.add_argument("command", choices=["prepare", "migrate", "reset-demo"])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "prepare":
+            prepare()
+        elif args.command == "migrate":
+            from opkalla_portal.db import migrate
+
+            migrate()
+        else:
+            reset_demo()
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

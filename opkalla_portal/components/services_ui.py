@@ -1,0 +1,75 @@
+"""Pieces shared by the My Services screens: the section links, field errors, loading."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def services_links(current: str) -> rx.Component:
+    """Links between My Services, Change Logs, Future Changes and Add Service."""
+    def link(label: str, href: str, icon: str, solid: bool = False) -> rx.Component:
+        return link_button(label, href, icon, variant="solid" if solid else "soft",
+                           color_scheme="indigo" if solid else "gray", size="2")
+
+    items = [("My Services", "/my-services", "layers"), ("Change Logs", "/my-services/change-logs", "history"),
+             ("Future Changes", "/my-services/future-changes", "calendar-clock")]
+    return rx.flex(
+        *[link(label, href, icon) for label, href, icon in items if href != current],
+        link("Add Service", "/my-services/catalog", "plus", solid=True),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def field_error(message, field_id: str) -> rx.Component:
+    """A validation message beside its field (the field points at it with aria-describedby)."""
+    return rx.cond(
+        message != "",
+        rx.text(rx.icon("circle-alert", size=14, display="inline", vertical_align="middle",
+                        margin_right="0.25rem"), message, id=f"{field_id}-error", color_scheme="red", size="2",
+                role="alert"),
+    )
+
+
+def loading_block(text: str) -> rx.Component:
+    return rx.center(
+        rx.hstack(rx.spinner(size="3"), rx.text(text, color_scheme="gray", size="2"), align="center", spacing="3"),
+        padding="3rem 1rem", width="100%", role="status",
+    )
+
+
+def error_callout(message, on_retry=None) -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.callout.text(message),
+        *([rx.button("Try again", on_click=on_retry, size="1", variant="soft", color_scheme="red")] if on_retry else []),
+        color_scheme="red", role="alert", width="100%",
+    )
+
+
+def back_link(label: str, href: str) -> rx.Component:
+    return rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text(label, size="2"), align="center", spacing="1"),
+                   href=href, underline="hover")
+
+
+def visually_hidden(text: str) -> rx.Component:
+    """Text for screen readers only (e.g. the heading of an icon-only column)."""
+    return rx.el.span(text, style={"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden",
+                                   "clip": "rect(0 0 0 0)", "white_space": "nowrap", "margin": "-1px"})
+
+
+def field_label(text: str, for_id: str) -> rx.Component:
+    """A real <label for=...> (rx.text(as_="label") drops html_for)."""
+    return rx.el.label(text, html_for=for_id, style={"font_size": "var(--font-size-2)", "font_weight": "600"})
+
+
+def link_button(label: str, href: str, icon: str | None = None, **props) -> rx.Component:
+    """A link that looks like a button (one focusable element, not a button inside a link)."""
+    return rx.button(rx.link(*([rx.icon(icon, size=16)] if icon else []), label, href=href, underline="none"),
+                     as_child=True, **props)
+
+
+def select_label(text: str, for_id: str) -> rx.Component:
+    """The label of a drop-down; its trigger is named by this label plus its chosen value."""
+    return rx.el.label(text, id=f"{for_id}-label", html_for=for_id,
+                       style={"font_size": "var(--font-size-2)", "font_weight": "600"})

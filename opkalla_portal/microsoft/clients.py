@@ -1,0 +1,51 @@
+"""One object holding every Microsoft client, sharing a single ``httpx.AsyncClient``."""
+from __future__ import annotations
+
+import httpx
+
+from .config import MicrosoftSettings
+from .graph import GRAPH_SCOPE, GraphClient
+from .http import RetryPolicy
+from .identity import IdentityClient
+from .partner_center import PARTNER_CENTER_SCOPE, PartnerCenterClient
+from .support_ai import SupportAIClient
+
+
+class MicrosoftClients:
+    """Facade: ``clients.graph(tenant_id)``, ``clients.partner_center``, ``clients.identity``,
+    ``clients.support_ai``. Call :meth:`aclose` on shutdown."""
+
+    def __init__(self, settings: MicrosoftSettings | None = None, *, http: httpx.AsyncClient | None = None,
+                 retry: RetryPolicy | None = None) -> None:
+        self.settings = settings or MicrosoftSettings.from_env()
+        self._owns_http = http is None
+        self.http = http or httpx.AsyncClient(timeout=self.settings.timeout_seconds,
+                                              limits=httpx.Limits(max_connections=100))
+        self.retry = retry or RetryPolicy(max_attempts=self.settings.max_attempts)
+        self.identity = IdentityClient(self.settings, self.http)
+        self._graph: dict[str, GraphClient] = {}
+        self.partner_center = PartnerCenterClient(
+            self.http, self.settings.partner_center_url, timeout=self.settings.timeout_seconds, retry=self.retry,
+            token_provider=lambda: self.identity.app_token(self.settings.partner_tenant_id, PARTNER_CENTER_SCOPE))
+        self.support_ai = SupportAIClient(
+            self.http, self.settings.openai_url, api_key=self.settings.openai_key or None,
+            timeout=self.settings.timeout_seconds, retry=self.retry,
+            deployment=self.settings.openai_deployment, api_version=self.settings.api_version)
+
+    def graph(self, tenant_id: str) -> GraphClient:
+        """Graph client for a customer tenant, with app-only tokens issued in that tenant."""
+        if tenant_id not in self._graph:
+            self._graph[tenant_id] = GraphClient(
+                self.http, self.settings.graph_url, timeout=self.settings.timeout_seconds, retry=self.retry,
+                token_provider=lambda: self.identity.app_token(tenant_id, GRAPH_SCOPE))
+        return self._graph[tenant_id]
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
+
+    async def __aenter__(self) -> "MicrosoftClients":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

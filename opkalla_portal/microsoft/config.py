@@ -1,0 +1,87 @@
+"""Settings for the Microsoft clients, read from environment variables.
+
+Only base URLs and credentials differ between production and the emulator: switching
+``OPKALLA_MS_*_URL`` is all it takes to point the portal at Microsoft or at the emulator.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+PRODUCTION_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+PRODUCTION_PARTNER_CENTER_URL = "https://api.partnercenter.microsoft.com/v1"
+PRODUCTION_LOGIN_URL = "https://login.microsoftonline.com"
+
+# Demo app registration known to the emulator (not a secret: it only opens the emulator).
+from opkalla_portal.demo_data import DEMO_APP_CLIENT_ID as EMULATOR_CLIENT_ID  # noqa: E402
+from opkalla_portal.demo_data import DEMO_APP_CLIENT_SECRET as EMULATOR_CLIENT_SECRET  # noqa: E402
+
+EMULATOR_OPENAI_KEY = "emulator-openai-key"
+EMULATOR_OPENAI_DEPLOYMENT = "support-gpt"
+
+
+@dataclass(frozen=True)
+class MicrosoftSettings:
+    """Where Microsoft lives and how the portal's app registration authenticates."""
+
+    graph_url: str = PRODUCTION_GRAPH_URL
+    partner_center_url: str = PRODUCTION_PARTNER_CENTER_URL
+    login_url: str = PRODUCTION_LOGIN_URL
+    openai_url: str = ""
+    openai_deployment: str = ""
+    openai_key: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    timeout_seconds: float = 30.0
+    # The partner's own tenant (Partner Center app-only tokens are issued there).
+    partner_tenant_id: str = "organizations"
+    max_attempts: int = 4
+    api_version: str = "2024-02-01"
+
+    @property
+    def is_microsoft_authority(self) -> bool:
+        """True when the login URL is Microsoft's own (then MSAL's instance discovery applies)."""
+        return "login.microsoftonline.com" in self.login_url or "login.microsoft.com" in self.login_url
+
+    def authority(self, tenant: str = "organizations") -> str:
+        """Authority URL for a tenant: ``<login>/<tenant>/v2.0``."""
+        return f"{self.login_url.rstrip('/')}/{tenant}/v2.0"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "MicrosoftSettings":
+        """Read ``OPKALLA_MS_*`` variables; unset ones keep production defaults."""
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            graph_url=env.get("OPKALLA_MS_GRAPH_URL", d.graph_url),
+            partner_center_url=env.get("OPKALLA_MS_PARTNER_CENTER_URL", d.partner_center_url),
+            login_url=env.get("OPKALLA_MS_LOGIN_URL", d.login_url),
+            openai_url=env.get("OPKALLA_MS_OPENAI_URL", d.openai_url),
+            openai_deployment=env.get("OPKALLA_MS_OPENAI_DEPLOYMENT", d.openai_deployment),
+            openai_key=env.get("OPKALLA_MS_OPENAI_KEY", d.openai_key),
+            client_id=env.get("OPKALLA_MS_CLIENT_ID", d.client_id),
+            client_secret=env.get("OPKALLA_MS_CLIENT_SECRET", d.client_secret),
+            timeout_seconds=float(env.get("OPKALLA_MS_TIMEOUT_SECONDS", d.timeout_seconds)),
+            partner_tenant_id=env.get("OPKALLA_MS_PARTNER_TENANT_ID", d.partner_tenant_id),
+            max_attempts=int(env.get("OPKALLA_MS_MAX_ATTEMPTS", d.max_attempts)),
+        )
+
+    @classmethod
+    def for_emulator(cls, base_url: str, **overrides) -> "MicrosoftSettings":
+        """Settings pointing every client at an emulator served from ``base_url``."""
+        from .emulator.paths import emulator_urls  # local import: avoid loading the emulator eagerly
+
+        urls = emulator_urls(base_url)
+        s = cls(
+            graph_url=urls["graph_url"],
+            partner_center_url=urls["partner_center_url"],
+            login_url=urls["login_url"],
+            openai_url=urls["openai_url"],
+            openai_deployment=EMULATOR_OPENAI_DEPLOYMENT,
+            openai_key=EMULATOR_OPENAI_KEY,
+            client_id=EMULATOR_CLIENT_ID,
+            client_secret=EMULATOR_CLIENT_SECRET,
+            timeout_seconds=10.0,
+            partner_tenant_id=urls["partner_tenant_id"],
+        )
+        return replace(s, **overrides) if overrides else s

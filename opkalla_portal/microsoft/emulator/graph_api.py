@@ -1,0 +1,363 @@
+"""Microsoft Graph v1.0 as served by the emulator: users, subscribedSkus, assignLicense,
+licenseDetails, organization and JSON $batch, with Graph's rules and error bodies."""
+from __future__ import annotations
+
+import base64
+import random
+import re
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .context import Emulator, graph_error_body, json_body, service_endpoint
+
+MAX_BATCH = 20
+DEFAULT_PAGE = 100
+# Properties returned without $select (Graph's default user projection).
+DEFAULT_USER_PROPS = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
+                      "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
+USER_PROPS = set(DEFAULT_USER_PROPS) | {"department", "usageLocation", "accountEnabled", "assignedLicenses",
+                                        "signInActivity", "createdDateTime", "companyName", "country"}
+
+
+class GraphResult:
+    """An inner response: status, body, extra headers (shared by routes and $batch)."""
+
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def err(status: int, code: str, message: str, request: Request | None = None) -> GraphResult:
+    return GraphResult(status, graph_error_body(code, message, request))
+
+
+class GraphTenant:
+    """Graph operations on one tenant's directory."""
+
+    def __init__(self, emulator: Emulator, tenant: str, request: Request) -> None:
+        self.emulator, self.tenant, self.request = emulator, tenant, request
+        self.store = emulator.store
+
+    # ------------------------------------------------------------- dispatch
+    def dispatch(self, method: str, path: str, query: dict[str, str], body: Any,
+                 claims: dict) -> GraphResult:
+        parts = [unquote(p) for p in path.strip("/").split("/") if p]
+        method = method.upper()
+        if parts == ["users"] and method == "GET":
+            return self.list_users(query)
+        if parts == ["me"] and method == "GET" and claims.get("idtyp") == "user":
+            return self.get_user(claims["oid"], query)
+        if len(parts) == 2 and parts[0] == "users" and method == "GET":
+            return self.get_user(parts[1], query)
+        if len(parts) == 3 and parts[0] == "users" and parts[2] == "licenseDetails" and method == "GET":
+            return self.license_details(parts[1])
+        if len(parts) == 3 and parts[0] == "users" and parts[2] == "assignLicense" and method == "POST":
+            return self.assign_license(parts[1], body)
+        if parts == ["subscribedSkus"] and method == "GET":
+            return self.subscribed_skus()
+        if len(parts) == 2 and parts[0] == "subscribedSkus" and method == "GET":
+            return self.subscribed_sku(parts[1])
+        if parts == ["organization"] and method == "GET":
+            return self.organization()
+        segment = parts[-1] if parts else ""
+        return err(400, "BadRequest", f"Resource not found for the segment '{segment}'.", self.request)
+
+    # ---------------------------------------------------------------- users
+    def _find_user(self, tx, key: str) -> dict | None:
+        if "@" in key:
+            return tx.get_by_key2("user", self.tenant, key.lower())
+        return tx.get("user", key.lower(), self.tenant)
+
+    def _project(self, user: dict, select: list[str] | None) -> dict:
+        props = select or DEFAULT_USER_PROPS
+        return {p: user.get(p) for p in props if p in user or p in USER_PROPS}
+
+    def _parse_select(self, query: dict[str, str]) -> list[str] | GraphResult | None:
+        if "$select" not in query:
+            return None
+        select = [s.strip() for s in query["$select"].split(",") if s.strip()]
+        for s in select:
+            if s not in USER_PROPS:
+                return err(400, "Request_BadRequest",
+                           f"Could not find a property named '{s}' on type 'microsoft.graph.user'.", self.request)
+        return select
+
+    def list_users(self, query: dict[str, str]) -> GraphResult:
+        select = self._parse_select(query)
+        if isinstance(select, GraphResult):
+            return select
+        raw_top = query.get("$top", str(DEFAULT_PAGE))
+        try:
+            top = int(raw_top)
+        except ValueError:
+            top = 0
+        if not 1 <= top <= 999:
+            return err(400, "Request_UnsupportedQuery",
+                       f"Invalid page size specified: '{raw_top}'. Must be between 1 and 999 inclusive.",
+                       self.request)
+        if "$skip" in query:
+            return err(400, "Request_BadRequest", "'$skip' is not supported by the service.", self.request)
+        predicate = parse_filter(query.get("$filter"))
+        if predicate is False:
+            return err(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified.",
+                       self.request)
+        after = decode_skiptoken(query.get("$skiptoken"))
+        with self.store.read() as tx:
+            if predicate is None:
+                page = tx.list("user", self.tenant, after_id=after, limit=top + 1)
+            else:  # filtered: scan the directory (fine for emulator sizes)
+                page = [u for u in tx.list("user", self.tenant, after_id=after) if predicate(u)][: top + 1]
+        body: dict[str, Any] = {
+            "@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#users",
+            "value": [self._project(u, select) for u in page[:top]],
+        }
+        if len(page) > top:
+            next_query = {k: v for k, v in query.items() if k != "$skiptoken"}
+            next_query["$skiptoken"] = encode_skiptoken(page[top - 1]["id"])
+            body["@odata.nextLink"] = (f"{self.emulator.graph_base(self.request)}/users?"
+                                       + urlencode(next_query, safe="$,'() ", quote_via=quote))
+        return GraphResult(200, body)
+
+    def get_user(self, key: str, query: dict[str, str]) -> GraphResult:
+        select = self._parse_select(query)
+        if isinstance(select, GraphResult):
+            return select
+        with self.store.read() as tx:
+            user = self._find_user(tx, key)
+        if not user:
+            return self._not_found(key)
+        return GraphResult(200, self._project(user, select))
+
+    def _not_found(self, key: str) -> GraphResult:
+        return err(404, "Request_ResourceNotFound",
+                   f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+                   self.request)
+
+    # ------------------------------------------------------------ licenses
+    def subscribed_skus(self) -> GraphResult:
+        with self.store.read() as tx:
+            skus = tx.list("sku", self.tenant)
+        return GraphResult(200, {"@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#subscribedSkus",
+                                 "value": skus})
+
+    def subscribed_sku(self, sku_key: str) -> GraphResult:
+        with self.store.read() as tx:
+            sku = tx.get("sku", sku_key, self.tenant)
+        if not sku:
+            return self._not_found(sku_key)
+        return GraphResult(200, sku)
+
+    def license_details(self, key: str) -> GraphResult:
+        with self.store.read() as tx:
+            user = self._find_user(tx, key)
+            if not user:
+                return self._not_found(key)
+            details = []
+            for lic in user.get("assignedLicenses", []):
+                sku = tx.get("sku", f"{self.tenant}_{lic['skuId']}") or {}
+                details.append({
+                    "id": base64.urlsafe_b64encode(f"{user['id']}:{lic['skuId']}".encode()).decode().rstrip("="),
+                    "skuId": lic["skuId"], "skuPartNumber": sku.get("skuPartNumber"),
+                    "servicePlans": [{**p, "provisioningStatus": "Disabled" if p["servicePlanId"] in
+                                      lic.get("disabledPlans", []) else "Success"} for p in sku.get("servicePlans", [])],
+                })
+        return GraphResult(200, {"value": details})
+
+    def assign_license(self, key: str, body: Any) -> GraphResult:
+        if not isinstance(body, dict):
+            return err(400, "Request_BadRequest", "The request body is missing or is not valid JSON.", self.request)
+        missing = [p for p in ("addLicenses", "removeLicenses") if not isinstance(body.get(p), list)]
+        if missing:
+            return err(400, "Request_BadRequest",
+                       "One or more parameters of the function import 'assignLicense' are missing from the "
+                       f"request payload. The missing parameters are: {', '.join(missing)}.", self.request)
+        adds = [a.get("skuId", "").lower() for a in body["addLicenses"] if isinstance(a, dict)]
+        removes = [str(r).lower() for r in body["removeLicenses"]]
+        with self.store.transaction() as tx:  # check seats and write atomically
+            user = self._find_user(tx, key)
+            if not user:
+                return self._not_found(key)
+            held = {lic["skuId"].lower() for lic in user.get("assignedLicenses", [])}
+            skus: dict[str, dict] = {}
+            for sku_id in adds + removes:
+                sku = tx.get("sku", f"{self.tenant}_{sku_id}")
+                if sku is None:
+                    return err(400, "Request_BadRequest",
+                               f"License {sku_id} does not correspond to a valid company License.", self.request)
+                skus[sku_id] = sku
+            for sku_id in removes:
+                if sku_id not in held:
+                    return err(400, "Request_BadRequest",
+                               f"User does not have a corresponding license {sku_id} to remove.", self.request)
+            new_adds = [s for s in adds if s not in held]
+            if new_adds and not user.get("usageLocation"):
+                return err(400, "Request_BadRequest",
+                           "License assignment cannot be done for user with invalid usage location.", self.request)
+            for sku_id in new_adds:
+                sku = skus[sku_id]
+                if sku["capabilityStatus"] not in ("Enabled", "Warning") or sku["appliesTo"] != "User":
+                    return err(400, "Request_BadRequest",
+                               f"License {sku_id} cannot be assigned: its subscription is {sku['capabilityStatus']}.",
+                               self.request)
+                if sku["consumedUnits"] >= sku["prepaidUnits"]["enabled"] + sku["prepaidUnits"]["warning"]:
+                    # Wording observed but unverified in Microsoft's docs.
+                    return err(400, "Request_BadRequest",
+                               f"Subscription with SKU {sku_id} does not have any available licenses.", self.request)
+            disabled = {a.get("skuId", "").lower(): a.get("disabledPlans") or [] for a in body["addLicenses"]
+                        if isinstance(a, dict)}
+            licenses = [lic for lic in user.get("assignedLicenses", []) if lic["skuId"].lower() not in removes]
+            for lic in licenses:
+                if lic["skuId"].lower() in disabled:
+                    lic["disabledPlans"] = disabled[lic["skuId"].lower()]
+            licenses += [{"skuId": s, "disabledPlans": disabled.get(s, [])} for s in new_adds]
+            user["assignedLicenses"] = licenses
+            tx.put("user", user["id"], user, tenant=self.tenant, key2=user["userPrincipalName"].lower())
+            for sku_id in new_adds:
+                skus[sku_id]["consumedUnits"] += 1
+            for sku_id in removes:
+                skus[sku_id]["consumedUnits"] = max(0, skus[sku_id]["consumedUnits"] - 1)
+            for sku_id in set(new_adds + removes):
+                tx.put("sku", skus[sku_id]["id"], skus[sku_id], tenant=self.tenant)
+        return GraphResult(200, {
+            "@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#users/$entity",
+            **self._project(user, None), "assignedLicenses": user["assignedLicenses"]})
+
+    def organization(self) -> GraphResult:
+        with self.store.read() as tx:
+            tenant = tx.get("tenant", self.tenant) or {}
+        return GraphResult(200, {"value": [{"id": self.tenant, "displayName": tenant.get("displayName"),
+                                            "verifiedDomains": [{"name": tenant.get("domain"), "isDefault": True}],
+                                            "countryLetterCode": tenant.get("countryLetterCode", "US")}]})
+
+
+# ------------------------------------------------------------ query helpers
+def encode_skiptoken(last_id: str) -> str:
+    return base64.urlsafe_b64encode(f"RFNwdAIAAQAAA:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_skiptoken(token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split(":", 1)[1]
+    except (ValueError, IndexError):
+        return None
+
+
+_CLAUSE = re.compile(
+    r"^\s*(?:(\w+)\s+eq\s+('(?:[^']|'')*'|true|false|null)"  # prop eq 'value' | true | false | null
+    r"|startswith\((\w+),\s*'((?:[^']|'')*)'\))\s*$",  # startswith(prop,'prefix')
+    re.IGNORECASE)
+
+
+def _equals(actual: Any, expected: Any) -> bool:
+    """OData eq on strings is case-insensitive in Graph's directory queries."""
+    if isinstance(actual, str) and isinstance(expected, str):
+        return actual.lower() == expected.lower()
+    return actual == expected
+
+
+def parse_filter(text: str | None):
+    """A predicate for the subset of OData $filter the emulator understands: ``prop eq
+    'v'|true|false|null`` and ``startswith(prop,'v')`` joined by ``and``. None: no filter;
+    False: unsupported."""
+    if not text:
+        return None
+    tests = []
+    for clause in re.split(r"\s+and\s+", text, flags=re.IGNORECASE):
+        m = _CLAUSE.match(clause)
+        if not m:
+            return False
+        if m.group(1):
+            prop, raw = m.group(1), m.group(2)
+            value: Any = {"true": True, "false": False, "null": None}.get(raw.lower(), raw[1:-1].replace("''", "'"))
+            tests.append(lambda u, p=prop, v=value: _equals(u.get(p), v))
+        else:
+            prop, prefix = m.group(3), m.group(4).replace("''", "'").lower()
+            tests.append(lambda u, p=prop, x=prefix: str(u.get(p) or "").lower().startswith(x))
+    return lambda u: all(t(u) for t in tests)
+
+
+# ------------------------------------------------------------------ routes
+def graph_routes(emulator: Emulator) -> list[Route]:
+    @service_endpoint(emulator, "graph")
+    async def graph(request: Request) -> Response:
+        claims = request.state.claims
+        tenant = claims["tid"]
+        path = request.path_params["path"]
+        ops = GraphTenant(emulator, tenant, request)
+        if not (path.strip("/") == "me" and claims.get("idtyp") == "user"):
+            with emulator.store.read() as tx:
+                consented = tx.get("consent", tenant) is not None
+            if not consented:
+                return JSONResponse(graph_error_body(
+                    "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", request),
+                    status_code=403)
+        body = await json_body(request)
+        if isinstance(body, ValueError):
+            return JSONResponse(graph_error_body("BadRequest", "Invalid request body.", request), status_code=400)
+        if path.strip("/") == "$batch" and request.method == "POST":
+            result = run_batch(emulator, ops, body, claims, request)
+        else:
+            query = dict(request.query_params)
+            result = ops.dispatch(request.method, path, query, body, claims)
+        headers = {"request-id": str(uuid.uuid4()),
+                   "client-request-id": request.headers.get("client-request-id", "")}
+        return JSONResponse(result.body, status_code=result.status, headers={**headers, **result.headers})
+
+    return [Route("/{path:path}", graph, methods=["GET", "POST", "PATCH", "DELETE"])]
+
+
+def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, request: Request) -> GraphResult:
+    """Execute a JSON batch: each request on its own (own throttling), dependsOn honoured."""
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not requests:
+        return err(400, "BadRequest", "Invalid batch payload format.", request)
+    if len(requests) > MAX_BATCH:
+        # Message wording unverified; the limit of 20 is documented.
+        return err(400, "BadRequest", f"Too many requests in the batch: {len(requests)}. The limit is {MAX_BATCH}.",
+                   request)
+    ids = [str(r.get("id", "")) for r in requests]
+    if len(set(ids)) != len(ids) or "" in ids:
+        return err(400, "BadRequest", "Batch request contains duplicate or missing request ids.", request)
+    for r in requests:
+        headers = {k.lower(): v for k, v in (r.get("headers") or {}).items()}
+        if r.get("body") is not None and "content-type" not in headers:
+            return err(400, "BadRequest", f"Write request id : {r['id']} does not contain Content-Type header or body.",
+                       request)
+    config = getattr(request.state, "fault_config", None)
+    statuses: dict[str, int] = {}
+    responses = []
+    for r in requests:
+        rid = str(r["id"])
+        depends = [str(d) for d in (r.get("dependsOn") or [])]
+        if any(statuses.get(d, 424) >= 400 for d in depends):
+            result = err(424, "FailedDependency", "The dependent request failed.", request)
+        else:
+            decision = emulator.faults.decide(config, "graph", throttle_only=True, include_latency=False) \
+                if config else None
+            if decision and decision.throttle:
+                retry = str(int(decision.retry_after)) if float(decision.retry_after).is_integer() else str(decision.retry_after)
+                result = GraphResult(429, graph_error_body("TooManyRequests", "Too many requests.", request),
+                                     {"Retry-After": retry})
+            else:
+                split = urlsplit(str(r.get("url", "")))
+                path = split.path
+                if path.startswith("/v1.0/"):
+                    path = path[5:]
+                query = dict(parse_qsl(split.query))
+                result = ops.dispatch(str(r.get("method", "GET")), path, query, r.get("body"), claims)
+        statuses[rid] = result.status
+        responses.append({"id": rid, "status": result.status,
+                          "headers": {"Content-Type": "application/json", **result.headers}, "body": result.body})
+    # Graph returns inner responses in any order; shuffle (deterministically) so clients
+    # cannot rely on the request order.
+    random.Random(len(responses)).shuffle(responses)
+    return GraphResult(200, {"responses": responses})
+
+
+__all__ = ["graph_routes", "GraphTenant"]

@@ -1,0 +1,255 @@
+"""Seeding the emulator's database from the canonical demo world (opkalla_portal.demo_data)."""
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from opkalla_portal import demo_data
+from opkalla_portal.demo_data import _add_months  # same term arithmetic as the portal's seed
+
+from ..product_names import product as product_by_part
+from .catalog import build_catalog
+from .paths import PARTNER_TENANT_ID
+from .usage import usage_month_documents
+
+TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
+UNKNOWN_VISITOR_TENANT = demo_data.demo_guid("tenant", "unknown-visitor")
+UNKNOWN_VISITOR = {
+    "oid": demo_data.demo_guid("user", "unknown-visitor"), "tid": UNKNOWN_VISITOR_TENANT,
+    "name": "Unknown Visitor", "email": "visitor@fabrikam-visitor.onmicrosoft.com",
+    "globalAdmin": False, "status": "unknown",
+}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def current_term(created: datetime, term: str, at: datetime) -> tuple[datetime, datetime]:
+    """(start, end) of the term running at ``at``; terms renew back to back from creation."""
+    months = TERM_MONTHS.get(term, 1)
+    start = created
+    while True:
+        end_day = _add_months(start.date(), months)
+        end = datetime.combine(end_day, start.timetz())
+        if end > at:
+            return start, end
+        start = end
+
+
+def new_etag() -> str:
+    return uuid.uuid4().hex
+
+
+def subscription_document(sub: demo_data.DemoSubscription, now: datetime) -> dict:
+    """A Partner Center subscription; fields prefixed ``_`` are emulator-internal."""
+    created = now - timedelta(days=sub.purchased_days_ago)
+    start, end = current_term(created, sub.term_duration, now)
+    return build_subscription(
+        id=sub.id, tenant=demo_data.CUSTOMERS[sub.customer_key].tenant_id, offer_id=sub.offer_id,
+        name=sub.offer_name, quantity=sub.quantity, unit_type=sub.unit_type, parent_id=sub.parent_id,
+        created=created, term_start=start, term_end=end, billing_cycle=sub.billing_cycle,
+        term_duration=sub.term_duration, sku_part_number=sub.sku_part_number, graph_sku_id=sub.graph_sku_id,
+        unit_price=float(sub.unit_price), order_id=demo_data.demo_guid("order", f"{sub.customer_key}:{sub.key}"),
+        contract_key=sub.contract_key)
+
+
+def build_subscription(*, id: str, tenant: str, offer_id: str, name: str, quantity: int, unit_type: str,
+                       parent_id: str | None, created: datetime, term_start: datetime, term_end: datetime,
+                       billing_cycle: str, term_duration: str, sku_part_number: str | None,
+                       graph_sku_id: str | None, unit_price: float, order_id: str,
+                       contract_key: str | None = None) -> dict:
+    window_end = term_start + timedelta(hours=168)
+    refundable = quantity if now_utc() <= window_end else 0  # only inside the 7-day window
+    return {
+        "id": id, "offerId": offer_id, "offerName": name, "friendlyName": name, "quantity": quantity,
+        "unitType": unit_type, "parentSubscriptionId": parent_id, "hasPurchasableAddons": parent_id is None,
+        "creationDate": iso(created), "effectiveStartDate": iso(term_start),
+        "commitmentEndDate": iso(term_end - timedelta(days=1)),
+        "status": "active", "autoRenewEnabled": True, "isTrial": False,
+        "billingType": "usage" if unit_type == "Usage-based" else "license",
+        "billingCycle": billing_cycle if billing_cycle != "none" else "monthly",
+        "termDuration": term_duration, "orderId": order_id, "contractType": "subscription",
+        "refundableQuantity": {"totalQuantity": refundable,
+                               "details": [{"quantity": refundable, "allowedUntilDateTime": iso(window_end)}]
+                               if refundable else []},
+        "cancellationAllowedUntilDate": iso(window_end),
+        "scheduledNextTermInstructions": None,
+        "publisherName": "Microsoft Corporation",
+        "links": {"self": {"uri": f"/customers/{tenant}/subscriptions/{id}", "method": "GET", "headers": []}},
+        "attributes": {"etag": new_etag(), "objectType": "Subscription"},
+        "_skuPartNumber": sku_part_number, "_graphSkuId": graph_sku_id, "_unitPrice": unit_price,
+        "_contractKey": contract_key,
+    }
+
+
+def user_document(u: demo_data.DemoDirectoryUser, sku_ids: dict[str, str], rng: random.Random,
+                  now: datetime) -> dict:
+    last_sign_in = now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440))
+    return {
+        "id": u.object_id, "displayName": u.display_name, "givenName": u.given_name, "surname": u.surname,
+        "userPrincipalName": u.user_principal_name, "mail": u.user_principal_name,
+        "jobTitle": u.job_title, "department": u.department, "usageLocation": u.usage_location,
+        "accountEnabled": u.account_enabled, "businessPhones": [], "officeLocation": None,
+        "assignedLicenses": [{"skuId": sku_ids[p], "disabledPlans": []} for p in u.licenses if p in sku_ids],
+        "signInActivity": {"lastSignInDateTime": iso(last_sign_in)},
+    }
+
+
+def sku_document(tenant: str, part: str, sku_guid: str, enabled: int, subscription_ids: list[str]) -> dict:
+    info = product_by_part(part)
+    return {
+        "id": f"{tenant}_{sku_guid}", "skuId": sku_guid, "skuPartNumber": part, "appliesTo": "User",
+        "capabilityStatus": "Enabled", "consumedUnits": 0,
+        "prepaidUnits": {"enabled": enabled, "lockedOut": 0, "suspended": 0, "warning": 0},
+        "servicePlans": [{"servicePlanId": p["servicePlanId"], "servicePlanName": p["servicePlanName"],
+                          "provisioningStatus": "Success", "appliesTo": "User"}
+                         for p in (info.service_plans if info else [])],
+        "subscriptionIds": subscription_ids,
+    }
+
+
+def seed_world(tx) -> None:
+    """Write the whole demo world into an empty database."""
+    now = now_utc()
+    tx.set_meta("seeded_at", iso(now))
+    if not tx.get("tenant", PARTNER_TENANT_ID):  # normally the provider is one of the demo customers
+        tx.put("tenant", PARTNER_TENANT_ID, {"id": PARTNER_TENANT_ID, "displayName": "Partner",
+                                             "domain": "partner.onmicrosoft.com"})
+    tx.put("tenant", UNKNOWN_VISITOR_TENANT, {"id": UNKNOWN_VISITOR_TENANT, "displayName": "Fabrikam",
+                                              "domain": "fabrikam-visitor.onmicrosoft.com"})
+    tx.put("persona", UNKNOWN_VISITOR["oid"], {**UNKNOWN_VISITOR, "order": 99}, tenant=UNKNOWN_VISITOR_TENANT)
+    for order, p in enumerate(demo_data.PERSONAS):
+        tid = demo_data.CUSTOMERS[p.customer_key].tenant_id
+        tx.put("persona", p.object_id, {"oid": p.object_id, "tid": tid, "name": p.display_name, "email": p.email,
+                                        "globalAdmin": p.global_admin, "status": p.status, "order": order},
+               tenant=tid)
+
+    for customer in demo_data.CUSTOMERS.values():
+        seed_customer(tx, customer, now)
+
+    for product in build_catalog():
+        skus = product.pop("skus")
+        tx.put("product", product["id"], product)
+        for sku in skus:
+            availabilities = sku.pop("availabilities")
+            tx.put("catalog_sku", f"{product['id']}/{sku['id']}", sku, tenant=product["id"])
+            for a in availabilities:
+                tx.put("availability", f"{product['id']}/{sku['id']}/{a['id']}", a,
+                       tenant=f"{product['id']}/{sku['id']}")
+    seed_invoices(tx, now)
+
+
+def seed_customer(tx, customer: demo_data.DemoCustomer, now: datetime) -> None:
+    tid = customer.tenant_id
+    tx.put("tenant", tid, {"id": tid, "displayName": customer.name, "domain": customer.domain,
+                           "countryLetterCode": customer.country})
+    if customer.consented:
+        tx.put("consent", tid, {"tenant": tid, "clientId": demo_data.DEMO_APP_CLIENT_ID,
+                                "scope": "https://graph.microsoft.com/.default", "grantedAt": iso(now)})
+    subs = demo_data.customer_subscriptions(customer.key)
+    sku_ids: dict[str, str] = {}
+    seats: dict[str, list] = {}
+    for sub in subs:
+        tx.put("subscription", sub.id, subscription_document(sub, now), tenant=tid)
+        if sub.sku_part_number and sub.graph_sku_id:
+            sku_ids[sub.sku_part_number] = sub.graph_sku_id
+            entry = seats.setdefault(sub.sku_part_number, [sub.graph_sku_id, 0, []])
+            entry[1] += sub.quantity
+            entry[2].append(sub.id)
+        if sub.unit_type == "Usage-based":
+            for month, doc in usage_month_documents(customer.key, sub.id, now.date()):
+                tx.put("usage", f"{sub.id}/{month}", doc, tenant=sub.id)
+    skus = {part: sku_document(tid, part, guid, enabled, ids) for part, (guid, enabled, ids) in seats.items()}
+    rng = random.Random(customer.key)
+    rows = []
+    for u in demo_data.directory_users(customer.key):
+        doc = user_document(u, sku_ids, rng, now)
+        for part in u.licenses:
+            if part in skus:
+                skus[part]["consumedUnits"] += 1
+        rows.append((u.object_id, doc, tid, u.user_principal_name.lower()))
+    tx.put_many("user", rows)
+    for sku in skus.values():
+        tx.put("sku", sku["id"], sku, tenant=tid)
+    # Both demo customers have accepted the Microsoft Customer Agreement.
+    admin = next((p for p in demo_data.personas(customer.key) if p.global_admin), None)
+    if admin:
+        tx.put("agreement", demo_data.demo_guid("agreement", customer.key), {
+            "id": demo_data.demo_guid("agreement", customer.key),
+            "primaryContact": {"firstName": admin.first_name, "lastName": admin.last_name, "email": admin.email,
+                               "phoneNumber": admin.business_phone},
+            "templateId": "117a77b0-9360-443b-8795-c6dedc750cf9",
+            "dateAgreed": iso(now - timedelta(days=400)), "type": "MicrosoftCustomerAgreement",
+            "agreementLink": "https://aka.ms/customeragreement",
+            "userId": admin.object_id,
+            "attributes": {"objectType": "Agreement"},
+        }, tenant=tid)
+
+
+def seed_invoices(tx, now: datetime) -> None:
+    """Twelve monthly provider invoices from Microsoft: seat charges plus Azure usage."""
+    today = now.date()
+    first_of_month = today.replace(day=1)
+    for back in range(12, 0, -1):
+        period_start = _add_months(first_of_month, -back) if back else first_of_month
+        period_end = _add_months(period_start, 1) - timedelta(days=1)
+        invoice_id = f"G{period_start.strftime('%y%m')}{abs(hash_text('invoice' + period_start.isoformat())) % 1000000:06d}"
+        lines = []
+        for sub in demo_data.SUBSCRIPTIONS:
+            created = today - timedelta(days=sub.purchased_days_ago)
+            if created > period_end:
+                continue
+            tid = demo_data.CUSTOMERS[sub.customer_key].tenant_id
+            if sub.unit_type == "Usage-based":
+                total = sum(Decimal(str(r["cost"])) for r in _usage_between(tx, sub.id, period_start, period_end))
+                quantity, unit_price = 1, total
+            else:
+                quantity, unit_price = sub.quantity, sub.unit_price
+            amount = (unit_price * quantity).quantize(Decimal("0.01"))
+            lines.append({
+                "invoiceNumber": invoice_id, "customerId": tid, "customerName": demo_data.CUSTOMERS[sub.customer_key].name,
+                "subscriptionId": sub.id, "subscriptionDescription": sub.offer_name, "productId": sub.product_id,
+                "skuId": sub.sku_id, "availabilityId": sub.availability_id, "productName": sub.offer_name,
+                "chargeType": "usage" if sub.unit_type == "Usage-based" else "cycleCharge",
+                "chargeStartDate": period_start.isoformat() + "T00:00:00Z",
+                "chargeEndDate": period_end.isoformat() + "T00:00:00Z",
+                "quantity": quantity, "unitPrice": float(unit_price.quantize(Decimal("0.0001"))),
+                "subtotal": float(amount), "taxTotal": 0.0, "totalForCustomer": float(amount),
+                "currency": "USD", "billingProvider": "OneTime",
+                "invoiceLineItemType": "BillingLineItems",
+                "attributes": {"objectType": "OneTimeInvoiceLineItem"},
+            })
+        total = float(sum(Decimal(str(line["totalForCustomer"])) for line in lines))
+        invoice_date = period_end + timedelta(days=8)
+        tx.put("invoice", invoice_id, {
+            "id": invoice_id, "invoiceDate": invoice_date.isoformat() + "T00:00:00Z",
+            "billingPeriodStartDate": period_start.isoformat() + "T00:00:00Z",
+            "billingPeriodEndDate": period_end.isoformat() + "T00:00:00Z",
+            "totalCharges": round(total, 2), "paidAmount": round(total, 2) if invoice_date < today else 0.0,
+            "currencyCode": "USD", "currencySymbol": "$", "invoiceType": "OneTime", "documentType": "Invoice",
+            "pdfDownloadLink": f"/invoices/{invoice_id}/documents/statement",
+            "attributes": {"objectType": "Invoice"},
+        })
+        for n, line in enumerate(lines):
+            tx.put("invoice_line", f"{invoice_id}/{n:04d}", line, tenant=invoice_id)
+
+
+def _usage_between(tx, subscription_id: str, start: date, end: date) -> list[dict]:
+    records = []
+    for doc in tx.list("usage", subscription_id):
+        for r in doc["items"]:
+            if start.isoformat() <= r["usageDate"][:10] <= end.isoformat():
+                records.append(r)
+    return records
+
+
+def hash_text(text: str) -> int:
+    import hashlib
+    return int(hashlib.sha1(text.encode()).hexdigest()[:12], 16)

@@ -1,0 +1,359 @@
+"""The portal's own records (SQLModel tables). Microsoft's data stays at Microsoft.
+
+Money is stored as Numeric(12, 2) and handled as Decimal; nothing here holds a full card
+number or a secret in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import Column, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC (every timestamp column stores UTC)."""
+    return datetime.now(timezone.utc)
+
+
+def _money(default: str | None = "0.00", nullable: bool = False):
+    return Field(default=Decimal(default) if default is not None else None,
+                 sa_column=Column(Numeric(12, 2), nullable=nullable))
+
+
+class Organization(SQLModel, table=True):
+    """A customer company (or the provider itself, `is_provider`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    tenant_id: str = Field(index=True, unique=True, max_length=64)
+    domain: str = Field(default="", max_length=255)
+    phone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=255)
+    email: str = Field(default="", max_length=255)
+    address_line1: str = Field(default="", max_length=200)
+    address_line2: str = Field(default="", max_length=200)
+    city: str = Field(default="", max_length=100)
+    state: str = Field(default="", max_length=100)
+    postal_code: str = Field(default="", max_length=20)
+    country: str = Field(default="US", max_length=2)
+    is_provider: bool = False
+    consent_granted_at: datetime | None = None
+    consent_granted_by_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PortalUser(SQLModel, table=True):
+    """A person who may sign in to the portal for one organization."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    email: str = Field(max_length=255, index=True)
+    business_phone: str = Field(default="", max_length=40)
+    organization_name: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=100)
+    contact_method: str = Field(default="email", max_length=20)  # email | phone | teams
+    web_role: str | None = Field(default=None, max_length=60)
+    status: str = Field(default="inactive", max_length=20)  # inactive | invited | active
+    entra_object_id: str | None = Field(default=None, index=True, max_length=64)
+    entra_tenant_id: str | None = Field(default=None, max_length=64)
+    is_global_admin: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_sign_in_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use registration link; only the SHA-256 of its code is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    user_id: int = Field(foreign_key="portaluser.id", index=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    created_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class PortalSession(SQLModel, table=True):
+    """A signed-in browser; the cookie holds a random token, the table its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="portaluser.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    # MSAL's serialized token cache for this sign-in (server-side only).
+    token_cache: str = Field(default="")
+    id_token_hint: str = Field(default="")
+
+
+class BillingContract(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=200)
+    number: str = Field(max_length=40)
+    currency_code: str = Field(default="USD", max_length=3)
+
+
+class ContractSubscription(SQLModel, table=True):
+    """Which Microsoft subscription is billed under which contract."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    billing_contract_id: int = Field(foreign_key="billingcontract.id", index=True)
+    subscription_id: str = Field(index=True, unique=True, max_length=64)
+
+
+class ChangeLogEntry(SQLModel, table=True):
+    """One transaction on a subscription: who, when, what, and how it ended."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    subscription_id: str = Field(max_length=64, index=True)
+    subscription_name: str = Field(max_length=200)
+    actor_user_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    actor_name: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    action: str = Field(default="quantity_change", max_length=40)  # quantity_change | purchase | ...
+    old_quantity: int | None = None
+    new_quantity: int | None = None
+    effective_mode: str = Field(default="immediately", max_length=20)  # immediately | on_renewal | custom
+    effective_date: date | None = None
+    result: str = Field(max_length=20)  # succeeded | failed | scheduled | cancelled
+    message: str = Field(default="", max_length=1000)
+    scheduled_change_id: int | None = Field(default=None, foreign_key="scheduledchange.id")
+    request_id: str = Field(default="", max_length=64, index=True)
+
+
+class ScheduledChange(SQLModel, table=True):
+    """A quantity change due later ("Future Changes"), applied once by the scheduler."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    subscription_id: str = Field(max_length=64, index=True)
+    subscription_name: str = Field(max_length=200)
+    created_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    old_quantity: int
+    new_quantity: int
+    effective_mode: str = Field(max_length=20)  # on_renewal | custom
+    due_date: date = Field(index=True)
+    status: str = Field(default="pending", max_length=20, index=True)  # pending|applying|applied|failed|cancelled
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=1000)
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_expires_at: datetime | None = None
+    applied_at: datetime | None = None
+    request_id: str = Field(default="", max_length=64)
+
+
+class Invoice(SQLModel, table=True):
+    """The provider's invoice to its customer; totals are computed from the lines."""
+
+    id: str = Field(primary_key=True, max_length=40)  # the Invoice ID customers see
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    billing_contract_id: int | None = Field(default=None, foreign_key="billingcontract.id")
+    invoice_date: date
+    due_date: date
+    period_start: date
+    period_end: date
+    currency_code: str = Field(default="USD", max_length=3)
+    currency_symbol: str = Field(default="$", max_length=4)
+    paid_amount: Decimal = _money()
+    paid_at: datetime | None = None
+
+
+class InvoiceLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: str = Field(foreign_key="invoice.id", index=True, max_length=40)
+    kind: str = Field(default="license", max_length=20)  # license | azure_usage
+    subscription_id: str = Field(default="", max_length=64)
+    product_name: str = Field(max_length=200)
+    quantity: int = 1
+    unit_price: Decimal = _money()
+    period_start: date
+    period_end: date
+    # Share of a full month billed (1.00 for a full period; less for mid-period changes).
+    proration: Decimal = Field(default=Decimal("1.0000"), sa_column=Column(Numeric(6, 4), nullable=False))
+    amount: Decimal = _money()  # before tax, already rounded to the cent
+    tax_rate: Decimal = Field(default=Decimal("0.0000"), sa_column=Column(Numeric(6, 4), nullable=False))
+    tax_amount: Decimal = _money()
+
+
+class PaymentProfile(SQLModel, table=True):
+    """A saved payment method: never the card number, only what identifies it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    brand: str = Field(max_length=20)
+    last4: str = Field(max_length=4)
+    exp_month: int
+    exp_year: int
+    holder_name: str = Field(default="", max_length=200)
+    processor_token: str = Field(max_length=100)
+    is_default: bool = False
+    created_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Agreement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    agreement_type: str = Field(default="MicrosoftCustomerAgreement", max_length=60)
+    name: str = Field(default="Microsoft Customer Agreement", max_length=200)
+    template_id: str = Field(max_length=64)
+    version: str = Field(max_length=40)
+    status: str = Field(default="pending", max_length=20)  # pending | accepted
+    accepted_by_name: str = Field(default="", max_length=200)
+    accepted_by_email: str = Field(default="", max_length=255)
+    accepted_by_user_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    accepted_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConsentRequest(SQLModel, table=True):
+    """A non-admin's request that the Global Admin grant the portal's permissions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    requested_by_id: int = Field(foreign_key="portaluser.id")
+    justification: str = Field(max_length=2000)
+    status: str = Field(default="pending", max_length=20)  # pending | approved | denied
+    decided_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    decision_reason: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+
+
+class BlogPost(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=120)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", max_length=500)
+    body_markdown: str = ""
+    cover_image: str = Field(default="", max_length=255)
+    published: bool = True
+    published_at: datetime | None = None
+    author_name: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SupportConversation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="portaluser.id", index=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    title: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SupportMessage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="supportconversation.id", index=True)
+    role: str = Field(max_length=20)  # user | assistant
+    content: str = ""
+    citations_json: str = Field(default="[]")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboundMail(SQLModel, table=True):
+    """Every email the portal sends; the demo's outbox reads this table."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    to_address: str = Field(max_length=255)
+    subject: str = Field(max_length=300)
+    body_text: str = ""
+    kind: str = Field(default="", max_length=40)  # invitation | consent_request | consent_decision ...
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    error: str = Field(default="", max_length=1000)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, with the state before and after (JSON)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    actor_name: str = Field(default="", max_length=200)
+    action: str = Field(max_length=60, index=True)
+    target: str = Field(default="", max_length=255)
+    before_json: str = Field(default="{}")
+    after_json: str = Field(default="{}")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LicenseChange(SQLModel, table=True):
+    """Audit of one license assignment or removal made through Manage Licenses."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    actor_name: str = Field(default="", max_length=200)
+    target_user_id: str = Field(max_length=64)  # Entra object id
+    target_user_name: str = Field(default="", max_length=200)
+    sku_id: str = Field(max_length=64)
+    product_name: str = Field(default="", max_length=200)
+    action: str = Field(max_length=10)  # assign | unassign
+    result: str = Field(max_length=20)  # succeeded | failed
+    message: str = Field(default="", max_length=1000)
+    batch_id: str = Field(default="", max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --- issue 5: sign-in attempts (MSAL's authorization-code flow kept server-side, single use)
+class SignInAttempt(SQLModel, table=True):
+    """One trip to Microsoft and back: the MSAL flow, where to return, and the invitation it redeems."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(unique=True, max_length=64)  # SHA-256 of the OAuth `state`
+    browser_hash: str = Field(default="", max_length=64)  # SHA-256 of the key in the starting browser's cookie
+    flow_json: str = ""  # MSAL's flow (PKCE verifier, nonce): server-side only
+    next_path: str = Field(default="/", max_length=500)
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+# --- issue 7: admin consent round trip (single-use state tied to an organization and user)
+class AdminConsentAttempt(SQLModel, table=True):
+    """A Global Admin's trip to Microsoft's admin-consent page; only the state's SHA-256 is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    user_id: int = Field(foreign_key="portaluser.id")
+    state_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    outcome: str = Field(default="", max_length=20)  # granted | declined | expired | mismatch
+
+
+# --- issue 6: scheduled purchases (Subscription Create with a future Effective Start Date)
+class ScheduledPurchase(SQLModel, table=True):
+    """What to order when its ScheduledChange (old quantity 0) falls due."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    scheduled_change_id: int = Field(foreign_key="scheduledchange.id", unique=True)
+    billing_contract_id: int = Field(foreign_key="billingcontract.id")
+    offer_id: str = Field(max_length=120)
+    term_duration: str = Field(max_length=10)
+    billing_cycle: str = Field(max_length=20)
+    parent_subscription_id: str = Field(default="", max_length=64)

@@ -1,0 +1,22 @@
+"""The Reflex app: pages and the portal's HTTP routes (the theme is set in rxconfig.py)."""
+
+import reflex as rx
+
+from opkalla_portal.api import build_api
+from opkalla_portal.pages import ALL_PAGES
+from opkalla_portal.services.scheduler import scheduler_loop
+
+TITLE_SUFFIX = " | Opkalla Customer Portal"
+
+app = rx.App(
+    stylesheets=["/portal.css"],
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    api_transformer=build_api(),
+)
+
+for page in ALL_PAGES:
+    for route, title in ((page.route, page.title), *page.aliases):
+        app.add_page(page.component, route=route, title=title + TITLE_SUFFIX, on_load=page.on_load)
+
+# Applies due Future Changes (exactly once across workers; see services/scheduler.py).
+app.register_lifespan_task(scheduler_loop)

@@ -1,0 +1,143 @@
+"""The Product Catalog as the portal uses it: products, their terms and prices, cached.
+
+Partner Center's catalog is the one source of unit prices (My Services, Subscription Edit
+and Subscription Create all read `unit_price_for`). It changes rarely, so it is fetched
+once and kept for CACHE_SECONDS per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.microsoft_clients import microsoft
+from opkalla_portal.services.pricing import BILLING_LABELS, format_money, to_money
+
+CACHE_SECONDS = 900
+TERM_NAMES = {"P1M": "Monthly", "P1Y": "Annual", "P3Y": "Triennial"}
+
+
+@dataclass(frozen=True)
+class CatalogTerm:
+    duration: str  # P1M | P1Y | P3Y
+    billing_cycle: str  # monthly | annual | triennial
+    description: str
+    price: Decimal  # per unit per month
+    per: str  # "month" or "usage"
+
+    @property
+    def key(self) -> str:
+        return f"{self.duration}:{self.billing_cycle}"
+
+    @property
+    def label(self) -> str:
+        """'Annual, billed monthly' — the term, then how it is billed."""
+        return f"{TERM_NAMES.get(self.duration, self.duration)}, billed {BILLING_LABELS.get(self.billing_cycle, self.billing_cycle).lower()}"
+
+    @property
+    def price_text(self) -> str:
+        return "Pay as you go" if self.per == "usage" else f"{format_money(self.price)}/unit/month"
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    offer_id: str  # productId:skuId:availabilityId
+    title: str
+    category: str
+    description: str
+    is_addon: bool
+    is_usage_based: bool
+    minimum_quantity: int
+    maximum_quantity: int
+    terms: tuple[CatalogTerm, ...]
+
+    def term(self, duration: str, billing_cycle: str) -> CatalogTerm | None:
+        return next((t for t in self.terms if t.duration == duration and t.billing_cycle == billing_cycle), None)
+
+
+_cache: dict[str, tuple[float, dict[str, CatalogProduct]]] = {}
+_locks: dict[int, asyncio.Lock] = {}  # one per event loop (a lock belongs to its loop)
+
+
+def _parse(product: dict, sku: dict, availability: dict) -> CatalogProduct:
+    terms = tuple(
+        CatalogTerm(duration=t["duration"], billing_cycle=t["billingCycle"], description=t.get("description", ""),
+                    price=to_money((t.get("price") or {}).get("listPrice", 0)),
+                    per=(t.get("price") or {}).get("per", "month"))
+        for t in availability.get("terms", [])
+    )
+    attributes = sku.get("dynamicAttributes") or {}
+    return CatalogProduct(
+        offer_id=f"{product['id']}:{sku['id']}:{availability['id']}",
+        title=product.get("title", ""), category=product.get("category", ""),
+        description=product.get("description", ""), is_addon=bool(attributes.get("isAddon")),
+        is_usage_based=(product.get("productType") or {}).get("id") == "Azure",
+        minimum_quantity=int(sku.get("minimumQuantity", 1)), maximum_quantity=int(sku.get("maximumQuantity", 10000)),
+        terms=terms,
+    )
+
+
+async def _fetch() -> dict[str, CatalogProduct]:
+    pc = microsoft().partner_center
+    gate = asyncio.Semaphore(6)  # a few calls in flight: fast, yet polite to Partner Center
+
+    async def one_product(product: dict) -> list[CatalogProduct]:
+        async with gate:
+            skus = await pc.list_skus(product["id"])
+        found = []
+        for sku in skus:
+            async with gate:
+                availabilities = await pc.list_availabilities(product["id"], sku["id"])
+            found += [_parse(product, sku, a) for a in availabilities if a.get("isPurchasable", True)]
+        return found
+
+    products = []
+    for view in ("OnlineServices", "Azure"):
+        products += await pc.list_products(target_view=view)
+    groups = await asyncio.gather(*(one_product(p) for p in products))
+    return {item.offer_id: item for group in groups for item in group}
+
+
+async def load_catalog(*, refresh: bool = False) -> dict[str, CatalogProduct]:
+    """Every purchasable offer by offer id (cached; raises MicrosoftError when unreachable)."""
+    lock = _locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+    async with lock:
+        cached = _cache.get("catalog")
+        if cached and not refresh and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        catalog = await _fetch()
+        _cache["catalog"] = (time.monotonic(), catalog)
+        return catalog
+
+
+def clear_cache() -> None:
+    """Tests and demo resets: fetch the catalog again on next use."""
+    _cache.clear()
+
+
+def offer_key(offer_id: str) -> str:
+    """Partner Center subscriptions carry the offer id, sometimes with extra ':'-parts."""
+    return ":".join(offer_id.split(":")[:3])
+
+
+def unit_price_for(catalog: dict[str, CatalogProduct], offer_id: str, term_duration: str,
+                   billing_cycle: str) -> Decimal | None:
+    """The per-unit monthly price of an offer on a term, or None when the catalog lacks it."""
+    product = catalog.get(offer_key(offer_id))
+    if product is None:
+        return None
+    term = product.term(term_duration, billing_cycle) or next(
+        (t for t in product.terms if t.duration == term_duration), None)
+    return term.price if term else None
+
+
+def search_catalog(identity: Identity, catalog: dict[str, CatalogProduct], text: str) -> list[CatalogProduct]:
+    """Products whose name or category contains every word of `text`, by name."""
+    require(identity, Capability.SERVICES)
+    words = [w for w in str(text or "").lower().split() if w][:8]
+    found = [p for p in catalog.values()
+             if all(w in f"{p.title} {p.category}".lower() for w in words)]
+    return sorted(found, key=lambda p: p.title.lower())

@@ -1,0 +1,87 @@
+"""Change Logs: every subscription transaction of the organization, newest first, and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from opkalla_portal.db import session_scope
+from opkalla_portal.models import ChangeLogEntry
+from opkalla_portal.services.access import Capability, Identity, require
+
+PAGE_SIZE = 25
+RESULT_LABELS = {"succeeded": "Succeeded", "failed": "Failed", "scheduled": "Scheduled", "cancelled": "Cancelled"}
+MODE_LABELS = {"immediately": "Immediately", "on_renewal": "On Renewal", "custom": "Custom"}
+ACTION_LABELS = {"quantity_change": "Quantity change", "purchase": "Purchase"}
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    subscription_id: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _query(identity: Identity, log_filter: LogFilter):
+    query = select(ChangeLogEntry).where(ChangeLogEntry.organization_id == identity.organization_id)
+    if log_filter.subscription_id:
+        query = query.where(ChangeLogEntry.subscription_id == log_filter.subscription_id[:64])
+    if log_filter.date_from:
+        query = query.where(ChangeLogEntry.created_at >= datetime.combine(log_filter.date_from, time(), timezone.utc))
+    if log_filter.date_to:
+        end = datetime.combine(log_filter.date_to + timedelta(days=1), time(), timezone.utc)
+        query = query.where(ChangeLogEntry.created_at < end)
+    return query
+
+
+def change_log_page(identity: Identity, log_filter: LogFilter, page: int = 0) -> tuple[list[ChangeLogEntry], int]:
+    """One page of matching entries (newest first) and how many match in all."""
+    require(identity, Capability.SERVICES)
+    page = max(int(page), 0)
+    with session_scope() as db:
+        query = _query(identity, log_filter)
+        total = db.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = db.exec(query.order_by(ChangeLogEntry.created_at.desc(), ChangeLogEntry.id.desc())
+                       .offset(page * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        return list(rows), int(total)
+
+
+def logged_subscriptions(identity: Identity) -> list[tuple[str, str]]:
+    """(subscription id, name) of every subscription with log entries, for the filter."""
+    require(identity, Capability.SERVICES)
+    with session_scope() as db:
+        rows = db.exec(select(ChangeLogEntry.subscription_id, func.max(ChangeLogEntry.subscription_name))
+                       .where(ChangeLogEntry.organization_id == identity.organization_id)
+                       .group_by(ChangeLogEntry.subscription_id)).all()
+    return sorted(((sid, name) for sid, name in rows if sid), key=lambda r: r[1].lower())
+
+
+def _safe_cell(value: object) -> str:
+    """No spreadsheet formulas from data (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def change_log_csv(identity: Identity, log_filter: LogFilter) -> str:
+    """Every matching entry as CSV, newest first."""
+    require(identity, Capability.SERVICES)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Date (UTC)", "User", "Subscription", "Action", "Old Quantity", "New Quantity",
+                     "Change Effective", "Effective Date", "Result", "Message"])
+    with session_scope() as db:
+        rows = db.exec(_query(identity, log_filter).order_by(ChangeLogEntry.created_at.desc(),
+                                                             ChangeLogEntry.id.desc())).all()
+        for row in rows:
+            writer.writerow([_safe_cell(v) for v in (
+                f"{row.created_at:%Y-%m-%d %H:%M}", row.actor_name, row.subscription_name,
+                ACTION_LABELS.get(row.action, row.action), row.old_quantity, row.new_quantity,
+                MODE_LABELS.get(row.effective_mode, row.effective_mode),
+                row.effective_date.isoformat() if row.effective_date else "",
+                RESULT_LABELS.get(row.result, row.result), row.message)])
+    return out.getvalue()

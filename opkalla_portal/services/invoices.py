@@ -1,0 +1,240 @@
+"""My Invoices: the provider's invoices to the signed-in customer, with their breakdown.
+
+Every total is computed here from the stored lines, in Decimal, to the cent. Every read is
+scoped to the acting identity's organization: another customer's invoice id is "not found".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlmodel import select
+
+from opkalla_portal.db import session_scope
+from opkalla_portal.models import BillingContract, Invoice, InvoiceLine, Organization
+from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.money import to_cents
+
+OPEN, PAID = "open", "paid"
+TABS = {OPEN: "Open Invoices", PAID: "Paid Invoices"}
+SORT_KEYS = ("invoice_id", "invoice_date", "due_date", "total", "balance", "status")
+MAX_SEARCH = 60
+
+
+class InvoiceNotFound(LookupError):
+    """No such invoice for this customer (also the answer for another customer's id)."""
+
+    message = "That invoice was not found."
+
+
+@dataclass(frozen=True)
+class InvoiceLineView:
+    product_name: str
+    kind: str
+    subscription_id: str
+    quantity: int
+    unit_price: Decimal
+    period_start: date
+    period_end: date
+    proration: Decimal
+    amount: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.amount + self.tax_amount
+
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    invoice_id: str
+    invoice_date: date
+    due_date: date
+    currency_symbol: str
+    total: Decimal
+    balance: Decimal
+    status: str  # Open | Overdue | Paid
+    has_azure_usage: bool = False
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    summary: InvoiceSummary
+    period_start: date
+    period_end: date
+    currency_code: str
+    paid_amount: Decimal
+    subtotal: Decimal
+    tax: Decimal
+    lines: list[InvoiceLineView] = field(default_factory=list)
+    bill_to: list[str] = field(default_factory=list)
+    bill_from: list[str] = field(default_factory=list)
+    contract_name: str = ""
+
+    @property
+    def has_azure_usage(self) -> bool:
+        return self.summary.has_azure_usage
+
+
+def invoice_status(balance: Decimal, due_date: date, today: date) -> str:
+    """Paid when nothing is owed; Overdue when owed past the due date; else Open."""
+    if balance <= 0:
+        return "Paid"
+    return "Overdue" if due_date < today else "Open"
+
+
+def _lines_view(lines: list[InvoiceLine]) -> list[InvoiceLineView]:
+    return [
+        InvoiceLineView(
+            product_name=line.product_name, kind=line.kind, subscription_id=line.subscription_id,
+            quantity=line.quantity, unit_price=to_cents(line.unit_price), period_start=line.period_start,
+            period_end=line.period_end, proration=Decimal(line.proration), amount=to_cents(line.amount),
+            tax_rate=Decimal(line.tax_rate), tax_amount=to_cents(line.tax_amount),
+        )
+        for line in sorted(lines, key=lambda item: (item.kind != "license", item.product_name, item.id or 0))
+    ]
+
+
+def _summary(invoice: Invoice, lines: list[InvoiceLineView], today: date) -> InvoiceSummary:
+    total = sum((line.line_total for line in lines), Decimal("0.00"))
+    balance = total - to_cents(invoice.paid_amount)
+    return InvoiceSummary(invoice.id, invoice.invoice_date, invoice.due_date, invoice.currency_symbol, total,
+                          balance, invoice_status(balance, invoice.due_date, today),
+                          any(line.kind == "azure_usage" for line in lines))
+
+
+def list_invoices(identity: Identity, *, tab: str = OPEN, search: str = "", sort: str = "invoice_date",
+                  descending: bool = True, today: date | None = None) -> list[InvoiceSummary]:
+    """The customer's invoices on one tab (Open includes Overdue), filtered and sorted."""
+    require(identity, Capability.INVOICES)
+    today = today or date.today()
+    if tab not in TABS:
+        tab = OPEN
+    if sort not in SORT_KEYS:
+        sort = "invoice_date"
+    needle = search.strip().lower()[:MAX_SEARCH]
+    with session_scope() as db:
+        invoices = db.exec(select(Invoice).where(Invoice.organization_id == identity.organization_id)).all()
+        ids = [invoice.id for invoice in invoices]
+        all_lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))).all() if ids else []
+    by_invoice: dict[str, list[InvoiceLine]] = {}
+    for line in all_lines:
+        by_invoice.setdefault(line.invoice_id, []).append(line)
+    summaries = [_summary(inv, _lines_view(by_invoice.get(inv.id, [])), today) for inv in invoices]
+    summaries = [s for s in summaries if (s.status == "Paid") == (tab == PAID)]
+    if needle:
+        summaries = [s for s in summaries if needle in _searchable(s)]
+    return sorted(summaries, key=lambda s: (getattr(s, sort), s.invoice_id), reverse=descending)
+
+
+def _searchable(summary: InvoiceSummary) -> str:
+    return " ".join([
+        summary.invoice_id, summary.status, summary.invoice_date.isoformat(), summary.due_date.isoformat(),
+        summary.invoice_date.strftime("%b %d, %Y"), summary.due_date.strftime("%b %d, %Y"),
+        f"{summary.total:,.2f}", f"{summary.total:.2f}", f"{summary.balance:,.2f}",
+    ]).lower()
+
+
+def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = None) -> InvoiceDetail:
+    """One invoice of the acting customer with its lines; raises InvoiceNotFound otherwise."""
+    require(identity, Capability.INVOICES)
+    today = today or date.today()
+    if not isinstance(invoice_id, str) or not invoice_id or len(invoice_id) > 40:
+        raise InvoiceNotFound(invoice_id)
+    with session_scope() as db:
+        invoice = db.exec(select(Invoice).where(Invoice.id == invoice_id,
+                                                Invoice.organization_id == identity.organization_id)).first()
+        if invoice is None:
+            raise InvoiceNotFound(invoice_id)
+        lines = _lines_view(list(db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()))
+        organization = db.get(Organization, identity.organization_id)
+        contract = db.get(BillingContract, invoice.billing_contract_id) if invoice.billing_contract_id else None
+        provider = db.exec(select(Organization).where(Organization.is_provider == True)).first()  # noqa: E712
+    summary = _summary(invoice, lines, today)
+    return InvoiceDetail(
+        summary=summary, period_start=invoice.period_start, period_end=invoice.period_end,
+        currency_code=invoice.currency_code, paid_amount=to_cents(invoice.paid_amount),
+        subtotal=sum((line.amount for line in lines), Decimal("0.00")),
+        tax=sum((line.tax_amount for line in lines), Decimal("0.00")),
+        lines=lines, bill_to=_bill_to(organization), bill_from=_bill_to(provider),
+        contract_name=contract.name if contract else "",
+    )
+
+
+def _bill_to(organization: Organization | None) -> list[str]:
+    if organization is None:
+        return []
+    city_line = " ".join(part for part in (f"{organization.city}," if organization.city else "",
+                                           organization.state, organization.postal_code) if part)
+    return [line for line in (organization.name, organization.address_line1, organization.address_line2,
+                              city_line, organization.email) if line]
+
+
+# ------------------------------------------------------------------ Azure usage (CSV)
+USAGE_CSV_COLUMNS = ["Date", "Subscription ID", "Resource", "Resource Group", "Service Category", "Meter",
+                     "Quantity", "Unit", "Unit Price", "Cost", "Currency"]
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    day: str
+    subscription_id: str
+    resource: str
+    resource_group: str
+    category: str
+    meter: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    cost: Decimal
+    currency: str
+
+
+def usage_row(record: dict, subscription_id: str) -> UsageRow:
+    """One Partner Center utilization record as the portal reads it (Decimal, to the cent)."""
+    resource = record.get("resource") or {}
+    quantity = record.get("quantity", 0)
+    return UsageRow(
+        day=str(record.get("usageDate") or str(record.get("usageStartTime", ""))[:10]),
+        subscription_id=str(record.get("subscriptionId") or subscription_id),
+        resource=str(record.get("resourceName") or resource.get("name") or ""),
+        resource_group=str(record.get("resourceGroup") or ""),
+        category=str(record.get("serviceCategory") or resource.get("category") or "Other"),
+        meter=str(record.get("meterName") or resource.get("subcategory") or ""),
+        quantity=Decimal(repr(quantity)) if isinstance(quantity, float) else Decimal(str(quantity)),
+        unit=str(record.get("unit") or ""),
+        unit_price=Decimal(repr(record.get("unitPrice", 0))),
+        cost=to_cents(record.get("cost", 0)),
+        currency=str(record.get("currency") or "USD"),
+    )
+
+
+async def invoice_usage_rows(identity: Identity, invoice_id: object) -> list[UsageRow]:
+    """The Azure usage behind an invoice, from Partner Center, one row per day, resource and meter."""
+    detail = get_invoice(identity, invoice_id)
+    from opkalla_portal.services.microsoft_clients import microsoft
+
+    rows: list[UsageRow] = []
+    subscriptions = sorted({line.subscription_id for line in detail.lines if line.kind == "azure_usage"})
+    for subscription_id in subscriptions:
+        records = await microsoft().partner_center.azure_utilization(
+            identity.tenant_id, subscription_id, detail.period_start, detail.period_end + timedelta(days=1))
+        rows += [usage_row(record, subscription_id) for record in records]
+    return sorted(rows, key=lambda row: (row.day, row.resource, row.meter))
+
+
+def usage_csv(rows: list[UsageRow]) -> str:
+    """The rows as CSV text (amounts with two decimals, no currency symbol so it sums in a sheet)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(USAGE_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([row.day, row.subscription_id, row.resource, row.resource_group, row.category, row.meter,
+                         f"{row.quantity.normalize():f}", row.unit, f"{row.unit_price.normalize():f}",
+                         f"{row.cost:.2f}", row.currency])
+    return buffer.getvalue()

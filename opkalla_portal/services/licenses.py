@@ -1,0 +1,267 @@
+"""Manage Licenses: the tenant's products and users from Graph, filtering, the seat guard, bulk changes.
+
+Nothing here is fetched before the organization has consented (services.consent). The
+full user list stays on the server; callers publish one filtered page of it. Changes are
+sent as the difference from Microsoft's state, removals before additions (so a seat freed
+in the same submit can be reused), through Graph `$batch`, and every outcome is recorded
+in the LicenseChange audit table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Iterable, Mapping
+
+from opkalla_portal.db import session_scope
+from opkalla_portal.microsoft.errors import AuthError, MicrosoftError
+from opkalla_portal.microsoft.graph import LicenseChange as GraphLicenseChange
+from opkalla_portal.microsoft.product_names import friendly_name
+from opkalla_portal.models import LicenseChange
+from opkalla_portal.services import consent
+from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.microsoft_clients import microsoft
+
+USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "department", "usageLocation",
+               "accountEnabled", "assignedLicenses")
+SUBMIT_CHUNK = 160  # changes per progress step: 8 batches of 20
+STATUS_FILTERS = ("all", "licensed", "unlicensed")
+
+
+class ConsentRequired(Exception):
+    """The organization has not (or no longer) granted the portal's Microsoft permissions."""
+
+
+class LicenseError(ValueError):
+    """A change the portal refuses before calling Microsoft; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Product:
+    sku_id: str
+    part_number: str
+    name: str
+    purchased: int
+    assigned: int
+
+    @property
+    def available(self) -> int:
+        return max(0, self.purchased - self.assigned)
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    id: str
+    name: str
+    email: str
+    department: str
+    usage_location: str
+    sku_ids: frozenset[str]
+
+    def holds(self, sku_id: str) -> bool:
+        return sku_id in self.sku_ids
+
+
+@dataclass(frozen=True)
+class Failure:
+    user_id: str
+    name: str
+    reason: str
+
+
+@dataclass
+class SubmitOutcome:
+    assigned: int = 0
+    unassigned: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    batch_id: str = ""
+
+    @property
+    def succeeded(self) -> int:
+        return self.assigned + self.unassigned
+
+
+def _ensure_consented(identity: Identity) -> None:
+    with session_scope() as db:
+        if not consent.is_consented(db, identity):
+            raise ConsentRequired("Your organization has not granted consent yet.")
+
+
+def _consent_lost(identity: Identity, error: AuthError) -> ConsentRequired:
+    """Graph refused for lack of consent (revoked in Entra): forget it so the pop-up returns."""
+    if error.code == "Authorization_RequestDenied":
+        with session_scope() as db:
+            consent.revoke_recorded_consent(db, identity)
+        return ConsentRequired("Microsoft reports that consent was removed. A Global Admin must grant it again.")
+    raise error
+
+
+def _graph(identity: Identity):
+    return microsoft().graph(identity.tenant_id)
+
+
+async def list_products(identity: Identity) -> list[Product]:
+    """The tenant's user-assignable products with purchased, assigned and available seats."""
+    require(identity, Capability.LICENSES)
+    _ensure_consented(identity)
+    try:
+        skus = await _graph(identity).subscribed_skus()
+    except AuthError as error:
+        raise _consent_lost(identity, error) from error
+    products = [
+        Product(sku_id=str(sku["skuId"]).lower(), part_number=sku.get("skuPartNumber") or "",
+                name=friendly_name(sku.get("skuPartNumber") or sku["skuId"]),
+                purchased=int((sku.get("prepaidUnits") or {}).get("enabled") or 0),
+                assigned=int(sku.get("consumedUnits") or 0))
+        for sku in skus
+        if sku.get("appliesTo", "User") == "User" and sku.get("capabilityStatus", "Enabled") != "Deleted"
+    ]
+    return sorted(products, key=lambda p: p.name.lower())
+
+
+async def get_product(identity: Identity, sku_id: object) -> Product:
+    """One product of the tenant, by an id that arrived from the browser."""
+    if not isinstance(sku_id, str) or not sku_id or len(sku_id) > 64:
+        raise LicenseError("That product could not be found.")
+    for product in await list_products(identity):
+        if product.sku_id == sku_id.lower():
+            return product
+    raise LicenseError("That product could not be found.")
+
+
+async def list_directory(identity: Identity) -> list[DirectoryUser]:
+    """Every user of the tenant (all Graph pages), sorted by name."""
+    require(identity, Capability.LICENSES)
+    _ensure_consented(identity)
+    try:
+        raw = await _graph(identity).list_users(select=USER_FIELDS, top=999)
+    except AuthError as error:
+        raise _consent_lost(identity, error) from error
+    users = [
+        DirectoryUser(
+            id=str(u["id"]), name=u.get("displayName") or u.get("userPrincipalName") or "(no name)",
+            email=u.get("mail") or u.get("userPrincipalName") or "", department=u.get("department") or "",
+            usage_location=u.get("usageLocation") or "",
+            sku_ids=frozenset(str(lic.get("skuId", "")).lower() for lic in u.get("assignedLicenses") or []),
+        )
+        for u in raw
+    ]
+    return sorted(users, key=lambda u: (u.name.lower(), u.id))
+
+
+def departments(users: Iterable[DirectoryUser]) -> list[str]:
+    return sorted({u.department for u in users if u.department}, key=str.lower)
+
+
+def filter_users(users: Iterable[DirectoryUser], *, sku_id: str, search: str = "", status: str = "all",
+                 department: str = "") -> list[DirectoryUser]:
+    """Users matching the search (name or email), Microsoft's license state and the department."""
+    needle = search.strip().lower()
+    result = []
+    for user in users:
+        if status == "licensed" and not user.holds(sku_id):
+            continue
+        if status == "unlicensed" and user.holds(sku_id):
+            continue
+        if department and user.department != department:
+            continue
+        if needle and needle not in user.name.lower() and needle not in user.email.lower():
+            continue
+        result.append(user)
+    return result
+
+
+def seats_left(available: int, pending: Mapping[str, bool]) -> int:
+    """Seats free once the pending toggles apply: available − additions + removals."""
+    adds = sum(1 for on in pending.values() if on)
+    return available - adds + (len(pending) - adds)
+
+
+def toggle(pending: dict[str, bool], user: DirectoryUser, sku_id: str, on: bool, available: int) -> dict[str, bool]:
+    """The pending diff after switching `user` on or off; refuses to go beyond the seats.
+
+    A toggle back to Microsoft's current state removes the entry, so only differences remain.
+    """
+    updated = dict(pending)
+    if on == user.holds(sku_id):
+        updated.pop(user.id, None)
+    else:
+        updated[user.id] = on
+    if on and seats_left(available, updated) < 0:
+        raise LicenseError("No licenses left to assign. Turn another user off or buy more licenses.")
+    return updated
+
+
+ProgressCallback = Callable[[int, int], Awaitable[None]]
+
+
+async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[str, bool],
+                        users: Mapping[str, DirectoryUser],
+                        on_progress: ProgressCallback | None = None) -> SubmitOutcome:
+    """Send the pending differences to Microsoft and record each result.
+
+    `users` is the server-side directory the diff was built on; ids not in it are ignored.
+    Successes stand even when others fail; failures carry Microsoft's reason.
+    """
+    require(identity, Capability.LICENSES)
+    product = await get_product(identity, sku_id)  # current counts, and the id checked under this tenant
+    changes = {uid: on for uid, on in pending.items()
+               if uid in users and isinstance(on, bool) and on != users[uid].holds(product.sku_id)}
+    if not changes:
+        raise LicenseError("There are no changes to submit.")
+    if seats_left(product.available, changes) < 0:
+        raise LicenseError(f"Only {product.available} licenses are available for {product.name}. "
+                           "Turn some users off or buy more licenses.")
+    # Removals first, so seats they free can be used by additions in the same submit.
+    ordered = sorted(changes.items(), key=lambda item: item[1])
+    outcome = SubmitOutcome(batch_id=uuid.uuid4().hex)
+    graph = _graph(identity)
+    done = 0
+    if on_progress:
+        await on_progress(0, len(ordered))
+    for start in range(0, len(ordered), SUBMIT_CHUNK):
+        chunk = ordered[start:start + SUBMIT_CHUNK]
+        requests = [GraphLicenseChange(uid, add_sku_ids=(product.sku_id,) if on else (),
+                                       remove_sku_ids=() if on else (product.sku_id,)) for uid, on in chunk]
+        try:
+            results = await graph.bulk_assign(requests, concurrency=8)
+            errors = {r.user_id: r.error for r in results}
+        except MicrosoftError as error:  # e.g. the token could not be obtained: the whole chunk failed
+            errors = {uid: error for uid, _ in chunk}
+        _record(identity, product, chunk, users, errors, outcome)
+        done += len(chunk)
+        if on_progress:
+            await on_progress(done, len(ordered))
+    return outcome
+
+
+def _record(identity: Identity, product: Product, chunk: list[tuple[str, bool]],
+            users: Mapping[str, DirectoryUser], errors: Mapping[str, MicrosoftError | None],
+            outcome: SubmitOutcome) -> None:
+    with session_scope() as db:
+        for uid, on in chunk:
+            user = users[uid]
+            error = errors.get(uid, MicrosoftError(detail="no result"))
+            if error is None:
+                if on:
+                    outcome.assigned += 1
+                else:
+                    outcome.unassigned += 1
+            else:
+                outcome.failures.append(Failure(uid, user.name, error.message))
+            db.add(LicenseChange(
+                organization_id=identity.organization_id, actor_user_id=identity.user_id,
+                actor_name=identity.display_name, target_user_id=uid, target_user_name=user.name[:200],
+                sku_id=product.sku_id, product_name=product.name[:200], action="assign" if on else "unassign",
+                result="succeeded" if error is None else "failed",
+                message="" if error is None else (error.message or "")[:1000], batch_id=outcome.batch_id))
+
+
+def with_applied(user: DirectoryUser, sku_id: str, on: bool) -> DirectoryUser:
+    """The user as Microsoft now has them after a successful change."""
+    skus = set(user.sku_ids)
+    if on:
+        skus.add(sku_id)
+    else:
+        skus.discard(sku_id)
+    return DirectoryUser(user.id, user.name, user.email, user.department, user.usage_location, frozenset(skus))

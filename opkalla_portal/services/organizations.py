@@ -1,0 +1,13 @@
+"""Reading an organization within the acting identity's own scope."""
+
+from __future__ import annotations
+
+from opkalla_portal.db import session_scope
+from opkalla_portal.models import Organization
+from opkalla_portal.services.access import Identity
+
+
+def organization_name(identity: Identity) -> str:
+    with session_scope() as db:
+        organization = db.get(Organization, identity.organization_id)
+        return organization.name if organization else ""

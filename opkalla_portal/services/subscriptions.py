@@ -1,0 +1,548 @@
+"""My Services: the customer's subscriptions by Billing Contract and quantity changes.
+
+Every function takes the acting identity, requires Capability.SERVICES and works only on
+subscriptions mapped to the identity's own organization's billing contracts. Microsoft
+enforces New Commerce rules itself; they are checked here first so the user learns why
+before submitting, and is offered "On Renewal" instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from opkalla_portal.db import session_scope
+from opkalla_portal.microsoft.errors import AuthError, ConflictError, MicrosoftError, NotFoundError
+from opkalla_portal.models import BillingContract, ChangeLogEntry, ContractSubscription, ScheduledChange
+from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
+from opkalla_portal.services.microsoft_clients import microsoft
+from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS
+
+NEW_COMMERCE_WINDOW = timedelta(hours=168)
+MODES = ("immediately", "on_renewal", "custom")
+MODE_LABELS = {"immediately": "Immediately", "on_renewal": "On Renewal", "custom": "Custom"}
+CONFLICT_MESSAGE = ("This subscription was changed by someone else since you opened it. "
+                    "Review the current values and submit again.")
+
+
+class ServiceError(Exception):
+    """A request the service refuses; the message is safe to show."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+# ------------------------------------------------------------------ contracts
+@dataclass(frozen=True)
+class ContractOption:
+    id: int
+    label: str
+
+
+def billing_contracts(identity: Identity) -> list[ContractOption]:
+    """The organization's billing contracts, for the "Billing Contract" drop-down."""
+    require(identity, Capability.SERVICES)
+    with session_scope() as db:
+        rows = db.exec(select(BillingContract).where(BillingContract.organization_id == identity.organization_id)
+                       .order_by(BillingContract.number)).all()
+        return [ContractOption(row.id, f"{row.name} ({row.number})") for row in rows]
+
+
+def contract_in_scope(db, identity: Identity, contract_id: object) -> BillingContract:
+    """The billing contract with this id, if it belongs to the identity's organization."""
+    try:
+        wanted = int(str(contract_id))
+    except ValueError:
+        raise ServiceError("Choose a Billing Contract.") from None
+    contract = db.exec(select(BillingContract).where(BillingContract.id == wanted,
+                                                     BillingContract.organization_id == identity.organization_id)).first()
+    if contract is None:
+        raise ServiceError("Choose a Billing Contract.")
+    return contract
+
+
+def owned_subscription_ids(db, identity: Identity) -> dict[str, int]:
+    """subscription id -> billing contract id, for the organization's contracts only."""
+    rows = db.exec(select(ContractSubscription.subscription_id, ContractSubscription.billing_contract_id)
+                   .join(BillingContract, BillingContract.id == ContractSubscription.billing_contract_id)
+                   .where(BillingContract.organization_id == identity.organization_id)).all()
+    return {sid: cid for sid, cid in rows}
+
+
+# -------------------------------------------------------------- subscriptions
+@dataclass
+class SubscriptionLine:
+    """One row of My Services; add-ons hang under their base subscription."""
+
+    id: str
+    name: str
+    quantity: int
+    term: str
+    billing: str
+    renewal_date: date | None
+    status: str
+    unit_price: Decimal | None
+    is_usage_based: bool
+    parent_id: str | None
+    addons: list["SubscriptionLine"] = field(default_factory=list)
+
+
+def _line(sub: dict, catalog: dict) -> SubscriptionLine:
+    end = _parse_time(sub.get("commitmentEndDate"))
+    usage = sub.get("unitType") == "Usage-based"
+    return SubscriptionLine(
+        id=sub["id"], name=sub.get("friendlyName") or sub.get("offerName") or "Subscription",
+        quantity=int(sub.get("quantity") or 0), term=TERM_LABELS.get(sub.get("termDuration", ""), ""),
+        billing=BILLING_LABELS.get(sub.get("billingCycle", ""), ""),
+        # Renews the day after the commitment ends (the day an "On Renewal" change takes effect).
+        renewal_date=end.date() + timedelta(days=1) if end and sub.get("autoRenewEnabled") else None,
+        status=str(sub.get("status", "")).capitalize(),
+        unit_price=None if usage else unit_price_for(catalog, sub.get("offerId", ""), sub.get("termDuration", ""),
+                                                     sub.get("billingCycle", "")),
+        is_usage_based=usage, parent_id=sub.get("parentSubscriptionId"),
+    )
+
+
+async def contract_subscriptions(identity: Identity, contract_id: object) -> list[SubscriptionLine]:
+    """The contract's base subscriptions (with their add-ons nested), by name."""
+    require(identity, Capability.SERVICES)
+    with session_scope() as db:
+        contract = contract_in_scope(db, identity, contract_id)
+        owned = owned_subscription_ids(db, identity)
+    in_contract = {sid for sid, cid in owned.items() if cid == contract.id}
+    subscriptions = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+    catalog = await load_catalog()
+    lines = {s["id"]: _line(s, catalog) for s in subscriptions
+             if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)}
+    bases = []
+    for line in lines.values():
+        parent = lines.get(line.parent_id or "")
+        if parent is not None:
+            parent.addons.append(line)
+        else:
+            bases.append(line)
+    for line in bases:
+        line.addons.sort(key=lambda a: a.name.lower())
+    return sorted(bases, key=lambda b: b.name.lower())
+
+
+@dataclass(frozen=True)
+class EditableSubscription:
+    """What Subscription Edit shows and checks against; `raw` is Partner Center's document."""
+
+    id: str
+    name: str
+    contract_name: str
+    quantity: int
+    status: str
+    is_usage_based: bool
+    term_duration: str
+    billing_cycle: str
+    term_start: date
+    term_end: date
+    window_ends_at: datetime
+    etag: str
+    unit_price: Decimal
+    minimum_quantity: int
+    maximum_quantity: int
+    auto_renew: bool
+    renewal_quantity: int | None  # Microsoft's scheduled next-term quantity, if any
+    assigned: int | None  # licenses in use (None when Graph could not tell us)
+    assigned_note: str  # why the assigned check was skipped
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    def in_window(self, at: datetime) -> bool:
+        return at <= self.window_ends_at
+
+    @property
+    def minimum_allowed(self) -> int:
+        return max(1, self.assigned or 0)
+
+
+async def _assigned_licenses(tenant_id: str, subscription: dict) -> tuple[int | None, str]:
+    """Seats of this subscription in use, from Graph; (None, reason) when Graph can't say."""
+    try:
+        skus = await microsoft().graph(tenant_id).subscribed_skus()
+    except AuthError:
+        return None, ("The check against licenses assigned to users was skipped: your organization has not "
+                      "granted the portal access to Microsoft 365 yet (Manage Licenses).")
+    except MicrosoftError:
+        return None, "The check against licenses assigned to users was skipped: Microsoft 365 did not answer."
+    sku = next((s for s in skus if subscription["id"] in (s.get("subscriptionIds") or [])), None)
+    if sku is None:
+        return None, ""
+    enabled = int((sku.get("prepaidUnits") or {}).get("enabled", 0))
+    consumed = int(sku.get("consumedUnits", 0))
+    # Seats of the same SKU bought on other subscriptions also cover assigned users.
+    other_seats = max(enabled - int(subscription.get("quantity") or 0), 0)
+    return max(consumed - other_seats, 0), ""
+
+
+async def load_subscription(identity: Identity, subscription_id: object) -> EditableSubscription:
+    """A subscription of the identity's organization, fresh from Microsoft, with its price and limits."""
+    require(identity, Capability.SERVICES)
+    subscription_id = str(subscription_id or "")[:64]
+    with session_scope() as db:
+        owned = owned_subscription_ids(db, identity)
+        contracts = {c.id: c.name for c in db.exec(select(BillingContract).where(
+            BillingContract.organization_id == identity.organization_id)).all()}
+    pc = microsoft().partner_center
+    if not subscription_id:
+        raise ServiceError("This subscription was not found.")
+    try:
+        sub = await pc.get_subscription(identity.tenant_id, subscription_id)
+    except NotFoundError:
+        raise ServiceError("This subscription was not found.") from None
+    contract_id = owned.get(sub["id"]) or owned.get(sub.get("parentSubscriptionId") or "")
+    if contract_id is None:
+        raise ServiceError("This subscription was not found.")
+    catalog = await load_catalog()
+    product = catalog.get(offer_key(sub.get("offerId", "")))
+    price = unit_price_for(catalog, sub.get("offerId", ""), sub.get("termDuration", ""), sub.get("billingCycle", ""))
+    start = _parse_time(sub.get("effectiveStartDate")) or now_utc()
+    end = _parse_time(sub.get("commitmentEndDate")) or start
+    usage = sub.get("unitType") == "Usage-based"
+    assigned, note = (None, "") if usage else await _assigned_licenses(identity.tenant_id, sub)
+    instructions = sub.get("scheduledNextTermInstructions") or {}
+    return EditableSubscription(
+        id=sub["id"], name=sub.get("friendlyName") or sub.get("offerName") or "Subscription",
+        contract_name=contracts.get(contract_id, ""), quantity=int(sub.get("quantity") or 0),
+        status=str(sub.get("status", "")), is_usage_based=usage, term_duration=sub.get("termDuration", ""),
+        billing_cycle=sub.get("billingCycle", ""), term_start=start.date(), term_end=end.date(),
+        window_ends_at=start + NEW_COMMERCE_WINDOW, etag=(sub.get("attributes") or {}).get("etag", ""),
+        unit_price=price if price is not None else Decimal("0.00"),
+        minimum_quantity=product.minimum_quantity if product else 1,
+        maximum_quantity=product.maximum_quantity if product else 10000,
+        auto_renew=bool(sub.get("autoRenewEnabled")), renewal_quantity=instructions.get("quantity"),
+        assigned=assigned, assigned_note=note, raw=sub,
+    )
+
+
+# ------------------------------------------------------------------ validation
+@dataclass(frozen=True)
+class ChangeRequest:
+    quantity: int
+    mode: str
+    effective_date: date  # when it takes effect (today, the renewal day, or the custom date)
+
+
+def parse_quantity(text: object) -> int | None:
+    raw = str(text if text is not None else "").strip().replace(",", "")
+    if not raw.isdigit() or len(raw) > 6:
+        return None
+    return int(raw)
+
+
+def parse_date(text: object) -> date | None:
+    try:
+        return date.fromisoformat(str(text or "").strip()[:10])
+    except ValueError:
+        return None
+
+
+def validate_change(sub: EditableSubscription, quantity_text: object, mode: object, date_text: object, *,
+                    now: datetime) -> tuple[dict[str, str], ChangeRequest | None]:
+    """Field errors (by "quantity", "mode", "effective_date", "form") or the parsed request."""
+    today = now.date()
+    errors: dict[str, str] = {}
+    if sub.status != "active":
+        return {"form": f"This subscription is {sub.status}; its quantity cannot change."}, None
+    if sub.is_usage_based:
+        return {"form": "An Azure plan is billed by usage and has no quantity to change."}, None
+    mode = str(mode or "")
+    if mode not in MODES:
+        errors["mode"] = "Choose when the change takes effect."
+    quantity = parse_quantity(quantity_text)
+    if quantity is None:
+        errors["quantity"] = "Enter the quantity as a whole number, for example 25."
+    elif quantity < max(1, sub.minimum_quantity):
+        errors["quantity"] = f"The quantity must be at least {max(1, sub.minimum_quantity)}."
+    elif sub.assigned is not None and quantity < sub.assigned:
+        errors["quantity"] = (f"{sub.assigned} licenses are assigned to users. Unassign licenses in "
+                              f"Manage Licenses before reducing below {sub.assigned}.")
+    elif quantity > sub.maximum_quantity:
+        errors["quantity"] = f"The maximum quantity for this offer is {sub.maximum_quantity}."
+    elif quantity == sub.quantity and not (mode == "on_renewal" and sub.renewal_quantity not in (None, quantity)):
+        errors["quantity"] = f"The quantity is already {sub.quantity}. Enter a different quantity."
+    renewal_day = sub.term_end + timedelta(days=1)
+    effective = today
+    decrease = quantity is not None and quantity < sub.quantity
+    if mode == "immediately" and decrease and "quantity" not in errors and not sub.in_window(now):
+        errors["mode"] = (f"Seats can only be reduced within 7 days of purchase or renewal; that window ended on "
+                          f"{sub.window_ends_at:%Y-%m-%d}. Choose On Renewal to reduce seats on "
+                          f"{renewal_day:%Y-%m-%d}.")
+    if mode == "on_renewal":
+        effective = renewal_day
+        if not sub.auto_renew:
+            errors["mode"] = "Auto-renew is off for this subscription, so there is no renewal to change."
+    if mode == "custom":
+        chosen = parse_date(date_text)
+        if chosen is None:
+            errors["effective_date"] = "Choose an Effective Date."
+        elif chosen < today:
+            errors["effective_date"] = "The Effective Date cannot be in the past."
+        elif chosen > sub.term_end:
+            errors["effective_date"] = (f"The Effective Date must be on or before the end of the current term, "
+                                        f"{sub.term_end:%Y-%m-%d}. Choose On Renewal for a change at renewal.")
+        elif decrease and datetime.combine(chosen, datetime.min.time(), timezone.utc) > sub.window_ends_at:
+            errors["effective_date"] = (f"Seats can only be reduced within 7 days of purchase or renewal (until "
+                                        f"{sub.window_ends_at:%Y-%m-%d}). Choose On Renewal to reduce seats on "
+                                        f"{renewal_day:%Y-%m-%d}.")
+        else:
+            effective = chosen
+    if errors:
+        return errors, None
+    return {}, ChangeRequest(quantity=quantity, mode=mode, effective_date=effective)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------- changes
+@dataclass
+class ChangeOutcome:
+    status: str  # succeeded | scheduled | invalid | conflict | failed
+    message: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    subscription: EditableSubscription | None = None
+
+
+async def patch_quantity(customer_id: str, subscription: dict, quantity: int, request_id: str) -> dict:
+    """PATCH the seat count, guarded by the document's etag, with `request_id` as MS-RequestId.
+
+    (The client's change_quantity always makes a new request id; a scheduled change must
+    reuse its own so a retry after a crash is recognisably the same request.)
+    """
+    pc = microsoft().partner_center
+    etag = (subscription.get("attributes") or {}).get("etag")
+    response = await pc.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
+                                json={**subscription, "quantity": quantity},
+                                headers={"If-Match": etag} if etag else {}, request_id=request_id)
+    return response.json()
+
+
+def log_change(db, identity: Identity | None, organization_id: int, sub_id: str, sub_name: str,
+               **fields) -> ChangeLogEntry:
+    """Add a Change Logs entry acted by `identity` (None: the scheduler)."""
+    entry = ChangeLogEntry(organization_id=organization_id, subscription_id=sub_id, subscription_name=sub_name[:200],
+                           actor_user_id=identity.user_id if identity else None,
+                           actor_name=identity.display_name if identity else "Scheduler", **fields)
+    entry.message = entry.message[:1000]
+    db.add(entry)
+    return entry
+
+
+async def submit_change(identity: Identity, subscription_id: object, quantity_text: object, mode: object,
+                        date_text: object, expected_etag: object, *, now: datetime | None = None) -> ChangeOutcome:
+    """Apply, or schedule, a quantity change the user submitted from Subscription Edit."""
+    require(identity, Capability.SERVICES)
+    now = now or now_utc()
+    sub = await load_subscription(identity, subscription_id)
+    if sub.etag != str(expected_etag or ""):
+        return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=sub)
+    errors, change = validate_change(sub, quantity_text, mode, date_text, now=now)
+    if change is None:
+        return ChangeOutcome("invalid", errors.get("form", "Check the highlighted fields."), errors, sub)
+    request_id = str(uuid.uuid4())
+    common = dict(old_quantity=sub.quantity, new_quantity=change.quantity, effective_mode=change.mode,
+                  effective_date=change.effective_date, request_id=request_id)
+    if change.mode == "immediately":
+        try:
+            await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
+        except ConflictError:
+            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
+        except MicrosoftError as error:
+            message = error.detail if error.code else error.message
+            with session_scope() as db:
+                log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed",
+                     message=message or error.message, **common)
+            return ChangeOutcome("failed", f"Microsoft did not change the quantity: {message or error.message}",
+                                 subscription=sub)
+        with session_scope() as db:
+            log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded", **common)
+        return ChangeOutcome("succeeded", f"{sub.name} now has {change.quantity} licenses.")
+
+    if change.mode == "on_renewal":
+        try:
+            await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
+                                                                      quantity=change.quantity)
+        except ConflictError:
+            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
+        except MicrosoftError as error:
+            message = error.detail if error.code else error.message
+            return ChangeOutcome("failed", f"Microsoft did not accept the renewal change: {message or error.message}",
+                                 subscription=sub)
+    with session_scope() as db:
+        replaced = _supersede_pending(db, identity, sub.id, change.mode) if change.mode == "on_renewal" else 0
+        scheduled = ScheduledChange(
+            organization_id=identity.organization_id, subscription_id=sub.id, subscription_name=sub.name[:200],
+            created_by_id=identity.user_id, old_quantity=sub.quantity, new_quantity=change.quantity,
+            effective_mode=change.mode, due_date=change.effective_date, request_id=request_id)
+        db.add(scheduled)
+        db.flush()
+        log_change(db, identity, identity.organization_id, sub.id, sub.name, result="scheduled",
+             scheduled_change_id=scheduled.id,
+             message="Replaces the earlier renewal change." if replaced else "", **common)
+    when = "at renewal on" if change.mode == "on_renewal" else "on"
+    return ChangeOutcome("scheduled", f"{sub.name} will change to {change.quantity} licenses {when} "
+                                      f"{change.effective_date:%Y-%m-%d}. See Future Changes.")
+
+
+def _supersede_pending(db, identity: Identity, subscription_id: str, mode: str) -> int:
+    """A new renewal instruction replaces Microsoft's previous one: cancel ours too."""
+    old = db.exec(select(ScheduledChange).where(ScheduledChange.organization_id == identity.organization_id,
+                                                ScheduledChange.subscription_id == subscription_id,
+                                                ScheduledChange.effective_mode == mode,
+                                                ScheduledChange.status == "pending")).all()
+    for change in old:
+        change.status = "cancelled"
+        change.last_error = "Replaced by a newer renewal change."
+        db.add(change)
+        log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
+             result="cancelled", old_quantity=change.old_quantity, new_quantity=change.new_quantity,
+             effective_mode=change.effective_mode, effective_date=change.due_date,
+             scheduled_change_id=change.id, message="Replaced by a newer renewal change.",
+             request_id=change.request_id)
+    return len(old)
+
+
+# ------------------------------------------------------------ future changes
+OPEN_STATUSES = ("pending", "applying", "failed")
+
+
+def future_changes(identity: Identity) -> list[ScheduledChange]:
+    """Scheduled changes still to happen, and those that finally failed, by due date."""
+    require(identity, Capability.SERVICES)
+    with session_scope() as db:
+        return list(db.exec(select(ScheduledChange).where(
+            ScheduledChange.organization_id == identity.organization_id,
+            ScheduledChange.status.in_(OPEN_STATUSES)).order_by(ScheduledChange.due_date, ScheduledChange.id)).all())
+
+
+def _own_change(db, identity: Identity, change_id: object) -> ScheduledChange:
+    try:
+        wanted = int(str(change_id))
+    except ValueError:
+        raise ServiceError("This change was not found.") from None
+    change = db.exec(select(ScheduledChange).where(ScheduledChange.id == wanted,
+                                                   ScheduledChange.organization_id == identity.organization_id)).first()
+    if change is None:
+        raise ServiceError("This change was not found.")
+    return change
+
+
+async def cancel_future_change(identity: Identity, change_id: object) -> ScheduledChange:
+    """Cancel a pending (or finally failed) change; a renewal change is withdrawn at Microsoft too."""
+    require(identity, Capability.SERVICES)
+    with session_scope() as db:
+        change = _own_change(db, identity, change_id)
+        was_pending = change.status == "pending"
+        # Claim it first, so the scheduler cannot start applying it meanwhile.
+        claimed = db.exec(update(ScheduledChange).where(
+            ScheduledChange.id == change.id, ScheduledChange.status.in_(("pending", "failed")))
+            .values(status="cancelled")).rowcount
+    if claimed != 1:
+        raise ServiceError("This change is being applied now and can no longer be cancelled.")
+    if change.effective_mode == "on_renewal" and was_pending:
+        try:
+            pc = microsoft().partner_center
+            sub = await pc.get_subscription(identity.tenant_id, change.subscription_id)
+            if (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity:
+                await pc.clear_renewal_instructions(identity.tenant_id, sub)
+        except MicrosoftError as error:
+            with session_scope() as db:  # keep it: Microsoft still has the instruction
+                db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id).values(status="pending"))
+            raise ServiceError(f"Microsoft did not withdraw the renewal change: {error.message}") from error
+    with session_scope() as db:
+        log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
+             result="cancelled", old_quantity=change.old_quantity, new_quantity=change.new_quantity,
+             effective_mode=change.effective_mode, effective_date=change.due_date, scheduled_change_id=change.id,
+             request_id=change.request_id)
+    return change
+
+
+async def edit_future_change(identity: Identity, change_id: object, quantity_text: object, date_text: object, *,
+                             now: datetime | None = None) -> tuple[dict[str, str], ScheduledChange | None]:
+    """Change the quantity (and, for Custom, the date) of a pending change; field errors if invalid."""
+    require(identity, Capability.SERVICES)
+    now = now or now_utc()
+    with session_scope() as db:
+        change = _own_change(db, identity, change_id)
+    if change.status != "pending":
+        raise ServiceError("Only pending changes can be edited.")
+    if not change.subscription_id:  # a scheduled purchase: no subscription exists yet
+        return await _edit_scheduled_purchase(identity, change, quantity_text, date_text, now=now)
+    sub = await load_subscription(identity, change.subscription_id)
+    # Validate against the live subscription, as if submitted anew (a pending renewal
+    # quantity may be re-set to the current quantity).
+    probe = replace(sub, renewal_quantity=-1) if change.effective_mode == "on_renewal" else sub
+    errors, request = validate_change(probe, quantity_text, change.effective_mode, date_text, now=now)
+    if request is None:
+        return errors, None
+    if change.effective_mode == "on_renewal":
+        try:
+            await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
+                                                                      quantity=request.quantity)
+        except MicrosoftError as error:
+            return {"form": f"Microsoft did not accept the renewal change: {error.message}"}, None
+    with session_scope() as db:
+        updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
+                                                        ScheduledChange.status == "pending")
+                          .values(new_quantity=request.quantity, due_date=request.effective_date,
+                                  old_quantity=sub.quantity)).rowcount
+        if updated != 1:
+            raise ServiceError("This change is being applied now and can no longer be edited.")
+        log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
+             result="scheduled", old_quantity=sub.quantity, new_quantity=request.quantity,
+             effective_mode=change.effective_mode, effective_date=request.effective_date,
+             scheduled_change_id=change.id, request_id=change.request_id,
+             message=f"Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
+        return {}, db.get(ScheduledChange, change.id)
+
+
+async def _edit_scheduled_purchase(identity: Identity, change: ScheduledChange, quantity_text: object,
+                                   date_text: object, *, now: datetime) -> tuple[dict[str, str], ScheduledChange | None]:
+    from opkalla_portal.models import ScheduledPurchase
+    from opkalla_portal.services.orders import MAX_START_AHEAD
+
+    with session_scope() as db:
+        purchase = db.exec(select(ScheduledPurchase).where(ScheduledPurchase.scheduled_change_id == change.id)).one()
+    product = (await load_catalog()).get(purchase.offer_id)
+    maximum = product.maximum_quantity if product else 10000
+    errors: dict[str, str] = {}
+    quantity = parse_quantity(quantity_text)
+    if quantity is None:
+        errors["quantity"] = "Enter the quantity as a whole number, for example 10."
+    elif not 1 <= quantity <= maximum:
+        errors["quantity"] = f"The quantity must be between 1 and {maximum}."
+    today = now.date()
+    start = parse_date(date_text)
+    if start is None:
+        errors["effective_date"] = "Choose an Effective Start Date."
+    elif start < today:
+        errors["effective_date"] = "The Effective Start Date cannot be in the past."
+    elif start > today + MAX_START_AHEAD:
+        errors["effective_date"] = f"The Effective Start Date must be by {today + MAX_START_AHEAD:%Y-%m-%d}."
+    if errors:
+        return errors, None
+    with session_scope() as db:
+        updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
+                                                        ScheduledChange.status == "pending")
+                          .values(new_quantity=quantity, due_date=start)).rowcount
+        if updated != 1:
+            raise ServiceError("This order is being placed now and can no longer be edited.")
+        log_change(db, identity, identity.organization_id, "", change.subscription_name, action="purchase",
+             result="scheduled", old_quantity=0, new_quantity=quantity, effective_mode="custom",
+             effective_date=start, scheduled_change_id=change.id, request_id=change.request_id,
+             message=f"Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
+        return {}, db.get(ScheduledChange, change.id)

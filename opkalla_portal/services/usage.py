@@ -1,0 +1,148 @@
+"""Usage Data: an Azure subscription's rated usage over the last 3, 6, 9 or 12 months.
+
+Records come from Partner Center's utilization API (the emulator in demo mode); costs are
+summed in Decimal by month and service category (the chart), by resource (the table), and
+exported as CSV with exactly the figures shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.invoices import UsageRow, usage_row
+
+PERIODS = {3: "last 3 months", 6: "6 months", 9: "9 months", 12: "12 months"}
+TOP_RESOURCES = 10
+USAGE_CSV_COLUMNS = ["Month", "Service Category", "Resource", "Resource Group", "Meter", "Quantity", "Unit",
+                     "Cost", "Currency"]
+
+
+class UsageError(Exception):
+    """A refusal safe to show next to the selector."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AzureSubscription:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ResourceCost:
+    resource: str
+    resource_group: str
+    category: str
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    subscription: AzureSubscription
+    months: int
+    start: date
+    end: date  # inclusive (yesterday: today's usage is not rated yet)
+    month_keys: list[str] = field(default_factory=list)  # "2026-09"
+    categories: list[str] = field(default_factory=list)
+    by_month_category: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    by_category: dict[str, Decimal] = field(default_factory=dict)
+    resources: list[ResourceCost] = field(default_factory=list)  # all, most expensive first
+    rows: list[UsageRow] = field(default_factory=list)
+    total: Decimal = Decimal("0.00")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows
+
+    def month_total(self, month: str) -> Decimal:
+        return sum((v for (m, _), v in self.by_month_category.items() if m == month), Decimal("0.00"))
+
+
+def month_label(key: str) -> str:
+    """ "2026-09" -> "Sep 2026"."""
+    return date(int(key[:4]), int(key[5:7]), 1).strftime("%b %Y")
+
+
+def period_start(months: int, today: date) -> date:
+    """First day of the month `months - 1` months before this one (this month counts as one)."""
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+async def azure_subscriptions(identity: Identity) -> list[AzureSubscription]:
+    """The customer's Azure plan subscriptions (usage-based), from Partner Center."""
+    require(identity, Capability.USAGE)
+    from opkalla_portal.services.microsoft_clients import microsoft
+
+    subscriptions = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+    return sorted((AzureSubscription(s["id"], s.get("friendlyName") or s.get("offerName") or s["id"])
+                   for s in subscriptions if s.get("unitType") == "Usage-based"), key=lambda s: s.name)
+
+
+async def usage_report(identity: Identity, subscription_id: object, months: object, *,
+                       today: date | None = None) -> UsageReport:
+    """The figures Usage Data shows for one of the customer's Azure subscriptions."""
+    require(identity, Capability.USAGE)
+    today = today or date.today()
+    if not isinstance(months, int) or isinstance(months, bool) or months not in PERIODS:
+        raise UsageError("Choose last 3 months, 6 months, 9 months or 12 months.")
+    # Only the customer's own Azure subscriptions: never trust an id from the browser.
+    subscription = next((s for s in await azure_subscriptions(identity) if s.id == subscription_id), None)
+    if subscription is None:
+        raise UsageError("Select one of your Azure subscriptions.")
+    from opkalla_portal.services.microsoft_clients import microsoft
+
+    start = period_start(months, today)
+    records = await microsoft().partner_center.azure_utilization(identity.tenant_id, subscription.id, start, today)
+    rows = [usage_row(record, subscription.id) for record in records]
+    return build_report(subscription, months, start, today, rows)
+
+
+def build_report(subscription: AzureSubscription, months: int, start: date, today: date,
+                 rows: list[UsageRow]) -> UsageReport:
+    """Sum the rows by month and category, by category, and by resource (Decimal throughout)."""
+    month_keys: list[str] = []
+    cursor = start
+    while cursor <= today:
+        month_keys.append(cursor.strftime("%Y-%m"))
+        cursor = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
+    by_month_category: dict[tuple[str, str], Decimal] = {}
+    by_category: dict[str, Decimal] = {}
+    by_resource: dict[tuple[str, str, str], Decimal] = {}
+    for row in rows:
+        month = row.day[:7]
+        by_month_category[(month, row.category)] = by_month_category.get((month, row.category), Decimal(0)) + row.cost
+        by_category[row.category] = by_category.get(row.category, Decimal(0)) + row.cost
+        key = (row.resource, row.resource_group, row.category)
+        by_resource[key] = by_resource.get(key, Decimal(0)) + row.cost
+    categories = sorted(by_category, key=lambda c: (-by_category[c], c))
+    resources = sorted((ResourceCost(r, g, c, cost) for (r, g, c), cost in by_resource.items()),
+                       key=lambda item: (-item.cost, item.resource))
+    total = sum((row.cost for row in rows), Decimal("0.00"))
+    end = min(today, date.fromordinal(today.toordinal() - 1)) if rows else today
+    return UsageReport(subscription, months, start, end, month_keys, categories, by_month_category, by_category,
+                       resources, rows, total)
+
+
+def report_csv(report: UsageReport) -> str:
+    """What the page shows, one row per month, service category, resource and meter."""
+    grouped: dict[tuple[str, str, str, str, str, str], tuple[Decimal, Decimal]] = {}
+    for row in report.rows:
+        key = (row.day[:7], row.category, row.resource, row.resource_group, row.meter, row.unit)
+        quantity, cost = grouped.get(key, (Decimal(0), Decimal(0)))
+        grouped[key] = (quantity + row.quantity, cost + row.cost)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(USAGE_CSV_COLUMNS)
+    for (month, category, resource, group, meter, unit), (quantity, cost) in sorted(grouped.items()):
+        writer.writerow([month, category, resource, group, meter, f"{quantity.normalize():f}", unit,
+                         f"{cost:.2f}", "USD"])
+    return buffer.getvalue()

@@ -1,0 +1,145 @@
+"""My Agreements: Accepted Agreements and Pending Agreements; an Administrator accepts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TypedDict
+
+import reflex as rx
+
+from opkalla_portal.microsoft.errors import MicrosoftError
+from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.agreements import (
+    ACCEPTED,
+    TABS,
+    AgreementAlreadyAccepted,
+    AgreementNotFound,
+    accept_agreement,
+    can_accept,
+    get_agreement,
+    list_agreements,
+)
+from opkalla_portal.state.base import PortalState, refused
+
+TAB_BY_LABEL = {label: key for key, label in TABS.items()}
+
+
+class AgreementRow(TypedDict):
+    id: int
+    name: str
+    version: str
+    status: str
+    accepted_by: str
+    accepted_by_email: str
+    accepted_on: str
+
+
+def _row(view) -> AgreementRow:
+    return AgreementRow(
+        id=view.id, name=view.name, version=view.version, status=view.status.capitalize(),
+        accepted_by=view.accepted_by_name or "—", accepted_by_email=view.accepted_by_email,
+        accepted_on=view.accepted_at.strftime("%b %d, %Y") if view.accepted_at else "—",
+    )
+
+
+class AgreementsState(PortalState):
+    tab_label: str = TABS[ACCEPTED]
+    rows: list[AgreementRow] = []
+    loaded: bool = False
+    can_accept: bool = False
+    # The pending agreement opened for acceptance (0: none) and what will be recorded.
+    open_id: int = 0
+    open_name: str = ""
+    open_version: str = ""
+    signer_name: str = ""
+    signer_email: str = ""
+    signer_date: str = ""
+    confirmed: bool = False
+    accepting: bool = False
+    error: str = ""
+
+    def _refresh(self, identity) -> None:
+        self.rows = [_row(view) for view in list_agreements(identity, TAB_BY_LABEL.get(self.tab_label, ACCEPTED))]
+        self.can_accept = can_accept(identity)
+        self.loaded = True
+
+    @rx.event
+    def load(self):
+        try:
+            identity = self._require(Capability.AGREEMENTS)
+        except PermissionDenied:
+            return None  # the page guard, first on_load, sends the visitor to sign-in or not-allowed
+        self.open_id = 0
+        self._refresh(identity)
+
+    @rx.event
+    def set_tab(self, label: str):
+        try:
+            identity = self._require(Capability.AGREEMENTS)
+        except PermissionDenied as error:
+            return refused(error)
+        if label in TAB_BY_LABEL:
+            self.tab_label = label
+        self._refresh(identity)
+
+    @rx.event
+    def open_agreement(self, agreement_id: int):
+        """Open a pending agreement to read and accept it (Administrators only)."""
+        try:
+            identity = self._require(Capability.AGREEMENTS)
+        except PermissionDenied as error:
+            return refused(error)
+        if not can_accept(identity):
+            return rx.toast.error("Only a Work365 Administrator can accept an agreement.")
+        try:
+            view = get_agreement(identity, agreement_id)
+        except AgreementNotFound as error:
+            return rx.toast.error(error.message)
+        if view.status != "pending":
+            return rx.toast.info("This agreement has already been accepted.")
+        self.open_id, self.open_name, self.open_version = view.id, view.name, view.version
+        self.signer_name, self.signer_email = identity.display_name, identity.email
+        self.signer_date = date.today().strftime("%b %d, %Y")
+        self.confirmed, self.error, self.accepting = False, "", False
+        return None
+
+    @rx.event
+    def close_agreement(self, _open: bool = False):
+        if not self.accepting:
+            self.open_id = 0
+
+    @rx.event
+    def set_confirmed(self, checked: bool):
+        self.confirmed = checked is True
+
+    @rx.event
+    async def accept(self):
+        try:
+            identity = self._require(Capability.AGREEMENTS)
+        except PermissionDenied as error:
+            yield refused(error)
+            return
+        if not self.confirmed:
+            self.error = "Confirm that you have read the agreement and accept it on behalf of your company."
+            return
+        self.accepting, self.error = True, ""
+        yield
+        try:
+            view = await accept_agreement(identity, self.open_id)
+        except PermissionDenied as error:
+            self.accepting = False
+            yield refused(error)
+            return
+        except (AgreementNotFound, AgreementAlreadyAccepted) as error:
+            self.accepting, self.open_id = False, 0
+            self._refresh(identity)
+            yield rx.toast.error(error.message)
+            return
+        except MicrosoftError as error:
+            self.accepting = False
+            self.error = f"Microsoft did not record the acceptance: {error.message}"
+            return
+        self.accepting, self.open_id = False, 0
+        self.tab_label = TABS[ACCEPTED]
+        self._refresh(identity)
+        yield rx.toast.success(f"{view.name} (version {view.version}) accepted.")

@@ -1,0 +1,136 @@
+"""Change Logs: every transaction, newest first, filtered by subscription and date; CSV export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from opkalla_portal.services import change_logs as service
+from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.subscriptions import parse_date
+from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.services_access import denied
+
+ALL = "all"
+
+
+def _row(entry) -> dict[str, str]:
+    return {
+        "id": str(entry.id), "when": f"{entry.created_at:%Y-%m-%d %H:%M}", "who": entry.actor_name,
+        "subscription": entry.subscription_name,
+        "action": service.ACTION_LABELS.get(entry.action, entry.action),
+        "old": "" if entry.old_quantity is None else str(entry.old_quantity),
+        "new": "" if entry.new_quantity is None else str(entry.new_quantity),
+        "mode": service.MODE_LABELS.get(entry.effective_mode, entry.effective_mode),
+        "effective": entry.effective_date.isoformat() if entry.effective_date else "",
+        "result": service.RESULT_LABELS.get(entry.result, entry.result), "message": entry.message,
+    }
+
+
+class ChangeLogsState(PortalState):
+    subscriptions: list[dict[str, str]] = []
+    subscription_id: str = ALL
+    date_from: str = ""
+    date_to: str = ""
+    date_error: str = ""
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 0
+
+    def _filter(self) -> service.LogFilter:
+        return service.LogFilter(subscription_id="" if self.subscription_id == ALL else self.subscription_id,
+                                 date_from=parse_date(self.date_from), date_to=parse_date(self.date_to))
+
+    def _refresh(self, identity) -> None:
+        self.subscriptions = [{"id": sid, "name": name} for sid, name in service.logged_subscriptions(identity)]
+        entries, self.total = service.change_log_page(identity, self._filter(), self.page)
+        self.rows = [_row(e) for e in entries]
+
+    @rx.var
+    def page_label(self) -> str:
+        pages = max((self.total + service.PAGE_SIZE - 1) // service.PAGE_SIZE, 1)
+        return f"Page {self.page + 1} of {pages}"
+
+    @rx.var
+    def has_next(self) -> bool:
+        return (self.page + 1) * service.PAGE_SIZE < self.total
+
+    @rx.event
+    def load(self):
+        try:
+            identity = self._require(Capability.SERVICES)
+        except PermissionDenied:
+            return None  # on_load: the page guard already redirects (sign-in or not allowed)
+        self.page = 0
+        self._refresh(identity)
+
+    def _apply(self):
+        try:
+            identity = self._require(Capability.SERVICES)
+        except PermissionDenied as error:
+            return refused(error)
+        start, end = parse_date(self.date_from), parse_date(self.date_to)
+        self.date_error = "The end date is before the start date." if start and end and end < start else ""
+        if self.date_error:
+            return None
+        self._refresh(identity)
+        return None
+
+    @rx.event
+    def set_subscription(self, value: str):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        value = str(value)
+        if value != ALL and value not in {s["id"] for s in self.subscriptions}:
+            return None
+        self.subscription_id, self.page = value, 0
+        return self._apply()
+
+    @rx.event
+    def set_date_from(self, value: str):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        self.date_from = value if parse_date(value) else ""
+        self.page = 0
+        return self._apply()
+
+    @rx.event
+    def set_date_to(self, value: str):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        self.date_to = value if parse_date(value) else ""
+        self.page = 0
+        return self._apply()
+
+    @rx.event
+    def clear_filters(self):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        self.subscription_id, self.date_from, self.date_to, self.page, self.date_error = ALL, "", "", 0, ""
+        return self._apply()
+
+    @rx.event
+    def next_page(self):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        if (self.page + 1) * service.PAGE_SIZE < self.total:
+            self.page += 1
+        return self._apply()
+
+    @rx.event
+    def previous_page(self):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        self.page = max(self.page - 1, 0)
+        return self._apply()
+
+    @rx.event
+    def export_csv(self):
+        """Export to CSV: every entry matching the filters (not only this page)."""
+        try:
+            identity = self._require(Capability.SERVICES)
+        except PermissionDenied as error:
+            return refused(error)
+        data = service.change_log_csv(identity, self._filter())
+        return rx.download(data=data, filename=f"change-logs-{date.today():%Y%m%d}.csv")

@@ -1,0 +1,491 @@
+"""Manage Licenses: consent, the products table, and the Manage License window.
+
+The tenant's full user list and the pending toggles stay in backend vars; the browser gets
+one page of rows, the counts and the messages. Every handler re-checks the session.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TypedDict
+
+import reflex as rx
+
+from opkalla_portal.db import session_scope
+from opkalla_portal.microsoft.errors import MicrosoftError
+from opkalla_portal.services import consent, licenses
+from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
+from opkalla_portal.settings import load_settings
+from opkalla_portal.state.base import PortalState, refused
+
+PAGE_SIZE = 50
+CONSENT_NOTICES = {
+    "granted": ("success", "Consent granted. You can now manage your organization's licenses."),
+    "declined": ("error", "Consent was not granted, so licenses cannot be managed yet."),
+    "invalid": ("error", "This consent link is no longer valid, or was started by someone else. Please try again."),
+}
+
+
+class ProductRow(TypedDict):
+    sku_id: str
+    part_number: str
+    name: str
+    purchased: int
+    assigned: int
+    available: int
+
+
+class UserRow(TypedDict):
+    """One user as Microsoft has them; pending toggles are in `page_changes`, so a toggle
+    sends a few bytes instead of the whole page again."""
+
+    id: str
+    name: str
+    email: str
+    department: str
+    licensed: bool
+    no_location: bool
+
+
+class RequestRow(TypedDict):
+    id: int
+    requester: str
+    email: str
+    justification: str
+    created: str
+
+
+class FailureRow(TypedDict):
+    name: str
+    reason: str
+
+
+class LicensesState(PortalState):
+    """Public vars are what the page shows; the directory and the diff are backend-only."""
+
+    # Consent
+    consent_checked: bool = False
+    consent_granted: bool = False
+    consent_dialog_open: bool = False
+    can_grant: bool = False
+    my_request_status: str = ""
+    my_request_reason: str = ""
+    pending_requests: list[RequestRow] = []
+    justification: str = ""
+    justification_error: str = ""
+    consent_notice: str = ""
+    consent_notice_kind: str = ""
+    redirecting: bool = False
+    deny_request_id: int = 0
+    deny_requester: str = ""
+    deny_reason: str = ""
+    deny_error: str = ""
+
+    # Products
+    loading: bool = False
+    load_error: str = ""
+    products: list[ProductRow] = []
+
+    # The Manage License window
+    window_open: bool = False
+    window_loading: bool = False
+    window_error: str = ""
+    sku_id: str = ""
+    product_name: str = ""
+    available: int = 0
+    seats_left: int = 0
+    pending_count: int = 0
+    rows: list[UserRow] = []
+    page_changes: dict[str, bool] = {}
+    search: str = ""
+    status_filter: str = "all"
+    department_filter: str = "all"
+    department_options: list[str] = ["all"]
+    page: int = 1
+    page_count: int = 1
+    filtered_count: int = 0
+    total_users: int = 0
+    guard_message: str = ""
+    submitting: bool = False
+    progress_done: int = 0
+    progress_total: int = 0
+    success_message: str = ""
+    failures: list[FailureRow] = []
+
+    _users: dict[str, DirectoryUser] = {}
+    _order: list[str] = []
+    _filtered: list[str] = []
+    _pending: dict[str, bool] = {}
+
+    # ------------------------------------------------------------------ loading
+    @rx.event
+    async def load(self):
+        """on_load: consent first; products only once consent exists."""
+        try:
+            identity = self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            yield refused(error)
+            return
+        notice = CONSENT_NOTICES.get(self.router.url.query_parameters.get("consent", ""))
+        self.consent_notice_kind, self.consent_notice = notice if notice else ("", "")
+        self.window_open = False
+        self.redirecting = False
+        self._refresh_consent(identity)
+        if self.consent_granted:
+            self.loading = True
+            yield
+            await self._load_products(identity)
+            self.loading = False
+
+    def _refresh_consent(self, identity) -> None:
+        with session_scope() as db:
+            status = consent.consent_status(db, identity)
+        self.consent_checked = True
+        self.consent_granted = status.granted
+        self.consent_dialog_open = not status.granted
+        self.can_grant = status.can_grant
+        self.my_request_status = status.my_request_status
+        self.my_request_reason = status.my_request_reason
+        self.pending_requests = [
+            RequestRow(id=r.id, requester=r.requester_name, email=r.requester_email, justification=r.justification,
+                       created=r.created_at.strftime("%b %d, %Y %H:%M UTC"))
+            for r in status.pending_requests
+        ]
+
+    async def _load_products(self, identity) -> None:
+        self.load_error = ""
+        try:
+            products = await licenses.list_products(identity)
+        except ConsentRequired as error:
+            self._refresh_consent(identity)
+            self.consent_notice_kind, self.consent_notice = "error", str(error)
+            self.products = []
+            return
+        except MicrosoftError as error:
+            self.load_error = error.message
+            return
+        self.products = [ProductRow(sku_id=p.sku_id, part_number=p.part_number, name=p.name, purchased=p.purchased,
+                                    assigned=p.assigned, available=p.available) for p in products]
+
+    @rx.event
+    async def retry_load(self):
+        try:
+            identity = self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            yield refused(error)
+            return
+        self.loading = True
+        yield
+        await self._load_products(identity)
+        self.loading = False
+
+    # ------------------------------------------------------------------ consent
+    @rx.event
+    def set_consent_dialog_open(self, is_open: bool):
+        self.consent_dialog_open = bool(is_open) and not self.consent_granted
+
+    @rx.event
+    def set_justification(self, value: str):
+        self.justification = value[:2000] if isinstance(value, str) else ""
+        self.justification_error = ""
+
+    @rx.event
+    def request_approval(self, form_data: dict | None = None):
+        """A non-Global-Admin sends the justification to the Global Admins."""
+        try:
+            identity = self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            return refused(error)
+        text = self.justification
+        if isinstance(form_data, dict) and isinstance(form_data.get("justification"), str):
+            text = form_data["justification"]
+        try:
+            with session_scope() as db:
+                consent.request_approval(db, identity, text, portal_url=load_settings().public_url)
+        except consent.ConsentError as error:
+            self.justification_error = str(error)
+            return None
+        self.justification = ""
+        self._refresh_consent(identity)
+        return None
+
+    @rx.event
+    async def grant_consent(self):
+        """A Global Admin goes to Microsoft's admin-consent page (and comes back to the callback)."""
+        try:
+            identity = self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            return refused(error)
+        if not identity.is_global_admin:
+            return rx.toast.error("Only a Global Admin can grant consent for your organization.")
+        with session_scope() as db:
+            url = consent.begin_admin_consent(db, identity, public_url=load_settings().public_url)
+        self.redirecting = True
+        # A full navigation (rx.redirect would route same-origin URLs inside the app).
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+    @rx.event
+    def open_deny(self, request_id: int):
+        try:
+            self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            return refused(error)
+        match = next((r for r in self.pending_requests if r["id"] == request_id), None)
+        if match is None:
+            return rx.toast.error("That request could not be found.")
+        self.deny_request_id, self.deny_requester = match["id"], match["requester"]
+        self.deny_reason, self.deny_error = "", ""
+        return None
+
+    @rx.event
+    def set_deny_open(self, is_open: bool):
+        if not is_open:
+            self.deny_request_id = 0
+
+    @rx.event
+    def set_deny_reason(self, value: str):
+        self.deny_reason = value[:2000] if isinstance(value, str) else ""
+        self.deny_error = ""
+
+    @rx.event
+    def deny(self, form_data: dict | None = None):
+        """A Global Admin denies a pending request with a reason."""
+        try:
+            identity = self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            return refused(error)
+        reason = self.deny_reason
+        if isinstance(form_data, dict) and isinstance(form_data.get("reason"), str):
+            reason = form_data["reason"]
+        try:
+            with session_scope() as db:
+                consent.deny_request(db, identity, self.deny_request_id, reason)
+        except consent.ConsentError as error:
+            self.deny_error = str(error)
+            return None
+        except PermissionDenied as error:
+            return refused(error)
+        requester = self.deny_requester
+        self.deny_request_id = 0
+        self._refresh_consent(identity)
+        return rx.toast.success(f"Request from {requester} denied. They have been told by email.")
+
+    # ------------------------------------------------------- the Manage License window
+    @rx.event
+    async def open_manager(self, sku_id: str):
+        """Open the window for one product: the tenant's users with a toggle each."""
+        try:
+            identity = self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            yield refused(error)
+            return
+        product = next((p for p in self.products if p["sku_id"] == sku_id), None)
+        if product is None:
+            yield rx.toast.error("That product could not be found.")
+            return
+        self.sku_id, self.product_name = product["sku_id"], product["name"]
+        self.available = product["available"]
+        self.window_open, self.window_loading, self.window_error = True, True, ""
+        self.search, self.status_filter, self.department_filter, self.page = "", "all", "all", 1
+        self._pending, self.guard_message, self.success_message, self.failures = {}, "", "", []
+        self.rows, self.page_changes = [], {}
+        yield
+        try:
+            current = await licenses.get_product(identity, sku_id)
+            users = await licenses.list_directory(identity)
+        except (LicenseError, ConsentRequired) as error:
+            self.window_error = str(error)
+            self.window_loading = False
+            return
+        except MicrosoftError as error:
+            self.window_error = error.message
+            self.window_loading = False
+            return
+        self.available = current.available
+        self._users = {u.id: u for u in users}
+        self._order = [u.id for u in users]
+        self.total_users = len(users)
+        self.department_options = ["all", *licenses.departments(users)]
+        self._apply_filters()
+        self.window_loading = False
+
+    def _apply_filters(self, keep_page: bool = False) -> None:
+        status = self.status_filter if self.status_filter in licenses.STATUS_FILTERS else "all"
+        department = "" if self.department_filter == "all" else self.department_filter
+        matches = licenses.filter_users((self._users[i] for i in self._order), sku_id=self.sku_id,
+                                        search=self.search, status=status, department=department)
+        self._filtered = [u.id for u in matches]
+        self.filtered_count = len(self._filtered)
+        self.page_count = max(1, -(-self.filtered_count // PAGE_SIZE))
+        self.page = min(self.page, self.page_count) if keep_page else 1
+        self._publish_page()
+
+    def _publish_page(self) -> None:
+        start = (self.page - 1) * PAGE_SIZE
+        self.rows = [self._row(self._users[i]) for i in self._filtered[start:start + PAGE_SIZE]]
+        self._publish_changes()
+
+    def _publish_changes(self) -> None:
+        self.page_changes = {row["id"]: self._pending[row["id"]] for row in self.rows if row["id"] in self._pending}
+        self.seats_left = licenses.seats_left(self.available, self._pending)
+        self.pending_count = len(self._pending)
+
+    def _row(self, user: DirectoryUser) -> UserRow:
+        return UserRow(id=user.id, name=user.name, email=user.email, department=user.department,
+                       licensed=user.holds(self.sku_id), no_location=not user.usage_location)
+
+    def _window_guard(self):
+        """The identity when the window may act, else None (and the reason shown)."""
+        identity = self._require(Capability.LICENSES)
+        return identity if self.window_open and not self.window_loading else None
+
+    @rx.event
+    def set_search(self, value: str):
+        try:
+            if self._window_guard() is None:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        self.search = value[:100] if isinstance(value, str) else ""
+        self._apply_filters()
+        return None
+
+    @rx.event
+    def set_status_filter(self, value: str):
+        try:
+            if self._window_guard() is None:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        self.status_filter = value if value in licenses.STATUS_FILTERS else "all"
+        self._apply_filters()
+        return None
+
+    @rx.event
+    def set_department_filter(self, value: str):
+        try:
+            if self._window_guard() is None:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        self.department_filter = value if value in self.department_options else "all"
+        self._apply_filters()
+        return None
+
+    @rx.event
+    def go_to_page(self, page: int):
+        try:
+            if self._window_guard() is None:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        if isinstance(page, int) and not isinstance(page, bool) and 1 <= page <= self.page_count:
+            self.page = page
+            self._publish_page()
+        return None
+
+    @rx.event
+    def toggle_user(self, user_id: str, on: bool):
+        """Switch one user's license on or off (pending until Submit); the seat guard applies."""
+        try:
+            if self._window_guard() is None or self.submitting:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        user = self._users.get(user_id) if isinstance(user_id, str) else None
+        if user is None or not isinstance(on, bool):
+            return None
+        try:
+            self._pending = licenses.toggle(self._pending, user, self.sku_id, on, self.available)
+        except LicenseError as error:
+            self.guard_message = str(error)
+            return None
+        self.guard_message = ""
+        self.success_message = ""
+        self._publish_changes()
+        return None
+
+    @rx.event
+    def discard_changes(self):
+        try:
+            if self._window_guard() is None or self.submitting:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        self._pending, self.guard_message = {}, ""
+        self._publish_changes()
+        return None
+
+    @rx.event(background=True)
+    async def submit(self):
+        """Apply only the differences, in $batch calls, reporting progress and every failure."""
+        async with self:
+            try:
+                identity = self._window_guard()
+            except PermissionDenied as error:
+                return refused(error)
+            if identity is None or self.submitting:
+                return None
+            if not self._pending:
+                self.guard_message = "There are no changes to submit. Turn a toggle on or off first."
+                return None
+            pending, users, sku_id = dict(self._pending), dict(self._users), self.sku_id
+            self.submitting, self.progress_done, self.progress_total = True, 0, len(pending)
+            self.success_message, self.failures, self.guard_message, self.window_error = "", [], "", ""
+
+        async def progress(done: int, total: int) -> None:
+            async with self:
+                self.progress_done, self.progress_total = done, total
+
+        try:
+            outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending=pending, users=users,
+                                                   on_progress=progress)
+            product = await licenses.get_product(identity, sku_id)
+        except (LicenseError, ConsentRequired) as error:
+            async with self:
+                self.window_error, self.submitting = str(error), False
+            return None
+        except MicrosoftError as error:
+            async with self:
+                self.window_error, self.submitting = error.message, False
+            return None
+        failed = {f.user_id for f in outcome.failures}
+        async with self:
+            for uid, on in pending.items():
+                if uid not in failed and uid in self._users:
+                    self._users[uid] = licenses.with_applied(self._users[uid], sku_id, on)
+            self._pending = {}
+            self.available = product.available
+            self.failures = [FailureRow(name=f.name, reason=f.reason) for f in outcome.failures]
+            self.success_message = _summary(outcome) if outcome.succeeded else ""
+            if not outcome.succeeded:
+                self.window_error = "No license was changed. See the reasons below."
+            self.submitting = False
+            self._apply_filters(keep_page=True)
+        return None
+
+    @rx.event
+    async def set_window_open(self, is_open: bool):
+        """Clicking the grey area (or Escape, or Close) closes the window; the counts reload."""
+        if is_open or self.submitting:
+            return
+        self.window_open = False
+        self._users, self._order, self._filtered, self._pending = {}, [], [], {}
+        self.rows, self.page_changes = [], {}
+        try:
+            identity = self._require(Capability.LICENSES)
+        except PermissionDenied as error:
+            yield refused(error)
+            return
+        yield
+        await self._load_products(identity)
+
+
+def _summary(outcome: licenses.SubmitOutcome) -> str:
+    parts = []
+    if outcome.assigned:
+        parts.append(f"{outcome.assigned} assigned")
+    if outcome.unassigned:
+        parts.append(f"{outcome.unassigned} unassigned")
+    return "Licenses updated successfully: " + ", ".join(parts) + "."

@@ -1,0 +1,198 @@
+"""Subscription Edit: Quantity, Change Effective (Immediately / On Renewal / Custom), Effective Date."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import reflex as rx
+
+from opkalla_portal.microsoft.errors import MicrosoftError
+from opkalla_portal.services import subscriptions as service
+from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, format_money, price_effect
+from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.services_access import denied
+
+MODE_BY_LABEL = {label: mode for mode, label in service.MODE_LABELS.items()}
+NO_ERRORS = {"quantity": "", "mode": "", "effective_date": "", "form": ""}
+NO_EFFECT = {"current": "", "new": "", "difference": "", "prorated": "", "note": ""}
+
+
+def _describe(sub: service.EditableSubscription) -> dict[str, str]:
+    now = service.now_utc()
+    renewal_day = sub.term_end + timedelta(days=1)
+    if sub.assigned is not None:
+        assigned = f"{sub.assigned} of {sub.quantity}"
+    else:
+        assigned = "Not available"
+    return {
+        "id": sub.id, "name": sub.name, "contract": sub.contract_name, "quantity": str(sub.quantity),
+        "term": f"{TERM_LABELS.get(sub.term_duration, sub.term_duration)} term, billed "
+                f"{BILLING_LABELS.get(sub.billing_cycle, sub.billing_cycle).lower()}",
+        "term_dates": f"{sub.term_start:%b %d, %Y} – {sub.term_end:%b %d, %Y}",
+        "renewal": f"{renewal_day:%b %d, %Y}" if sub.auto_renew else "Auto-renew is off",
+        "unit_price": f"{format_money(sub.unit_price)} per license per month",
+        "assigned": assigned, "assigned_note": sub.assigned_note,
+        "window": (f"Seats can be reduced until {sub.window_ends_at:%b %d, %Y %H:%M} UTC."
+                   if sub.in_window(now) else
+                   f"Seats can be added now; reductions take effect On Renewal ({renewal_day:%b %d, %Y})."),
+        "renewal_quantity": str(sub.renewal_quantity) if sub.renewal_quantity is not None else "",
+        "status": sub.status.capitalize(), "editable": "1" if sub.status == "active" and not sub.is_usage_based else "",
+        "min_date": f"{now.date():%Y-%m-%d}", "max_date": f"{sub.term_end:%Y-%m-%d}",
+    }
+
+
+class SubscriptionEditState(PortalState):
+    loading: bool = True  # until the first answer, so no empty state flashes first
+    load_error: str = ""
+    sub: dict[str, str] = {}
+    quantity: str = ""
+    mode_label: str = "Immediately"
+    effective_date: str = ""
+    errors: dict[str, str] = NO_ERRORS
+    effect: dict[str, str] = NO_EFFECT
+    conflict: str = ""
+    result: str = ""
+    result_kind: str = ""  # succeeded | scheduled | failed
+    submitting: bool = False
+    _sub: object = None
+
+    def _set_sub(self, sub: service.EditableSubscription) -> None:
+        self._sub = sub
+        self.sub = _describe(sub)
+
+    def _recompute(self) -> None:
+        """The price effect of what the form says now (blank while the quantity is not a number)."""
+        sub = self._sub
+        quantity = service.parse_quantity(self.quantity)
+        if sub is None or quantity is None or sub.is_usage_based:
+            self.effect = NO_EFFECT
+            return
+        today = service.now_utc().date()
+        mode = MODE_BY_LABEL.get(self.mode_label, "immediately")
+        effective = today
+        if mode == "on_renewal":
+            effective = sub.term_end + timedelta(days=1)
+        elif mode == "custom":
+            effective = service.parse_date(self.effective_date) or today
+        effect = price_effect(sub.unit_price, sub.quantity, quantity, sub.term_duration, today=today,
+                              effective=effective, term_start=sub.term_start, term_end=sub.term_end)
+        if mode == "on_renewal":
+            note = f"No charge now: the new quantity is billed from the renewal on {effective:%b %d, %Y}."
+        elif effect.prorated >= 0:
+            note = f"Charged for the {effect.days_left} days left in the current term."
+        else:
+            note = f"Credited for the {effect.days_left} days left in the current term."
+        self.effect = {"current": format_money(effect.current_monthly), "new": format_money(effect.new_monthly),
+                       "difference": ("+" if effect.monthly_difference > 0 else "") + format_money(effect.monthly_difference),
+                       "prorated": format_money(effect.prorated), "note": note}
+
+    @rx.event(background=True)
+    async def load(self):
+        """on_load: the subscription named by ?id=, fresh from Microsoft."""
+        async with self:
+            try:
+                identity = self._require(Capability.SERVICES)
+            except PermissionDenied:
+                return None  # on_load: the page guard already redirects (sign-in or not allowed)
+            subscription_id = str(self.router.url.query_parameters.get("id", ""))[:64]
+            self.loading, self.load_error, self.sub, self._sub = True, "", {}, None
+            self.errors, self.effect, self.conflict, self.result, self.result_kind = NO_ERRORS, NO_EFFECT, "", "", ""
+            self.submitting = False
+        sub, error = None, ""
+        try:
+            sub = await service.load_subscription(identity, subscription_id)
+        except service.ServiceError as failure:
+            error = str(failure)
+        except MicrosoftError as failure:
+            error = failure.message
+        async with self:
+            self.loading, self.load_error = False, error
+            if sub is not None:
+                self._set_sub(sub)
+                self.quantity = str(sub.quantity)
+                self.mode_label = "Immediately"
+                self.effective_date = ""
+                self._recompute()
+        return None
+
+    @rx.event
+    def set_quantity(self, value: str):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        self.quantity = str(value or "")[:12]
+        self.errors = {**self.errors, "quantity": "", "form": ""}
+        self._recompute()
+
+    def _apply_mode(self, label: str) -> None:
+        self.mode_label = label
+        self.errors = {**self.errors, "mode": "", "effective_date": "", "form": ""}
+        self._recompute()
+
+    @rx.event
+    def set_mode(self, value: str):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        if value in MODE_BY_LABEL:
+            self._apply_mode(value)
+
+    @rx.event
+    def set_effective_date(self, value: str):
+        if (refusal := denied(self)) is not None:
+            return refusal
+        self.effective_date = str(value or "")[:10]
+        self.errors = {**self.errors, "effective_date": ""}
+        self._recompute()
+
+    @rx.event
+    def choose_on_renewal(self):
+        """The "Change On Renewal instead" offer after a refused decrease."""
+        if (refusal := denied(self)) is not None:
+            return refusal
+        self._apply_mode("On Renewal")
+
+    @rx.event(background=True)
+    async def submit(self):
+        """Submit: apply now, or record for renewal or the custom date; never twice at once."""
+        async with self:
+            try:
+                identity = self._require(Capability.SERVICES)
+            except PermissionDenied as error:
+                return refused(error)
+            if self.submitting or self._sub is None:
+                return None
+            self.submitting, self.result, self.result_kind, self.conflict = True, "", "", ""
+            sub = self._sub
+            args = (sub.id, self.quantity, MODE_BY_LABEL.get(self.mode_label, ""), self.effective_date, sub.etag)
+        try:
+            outcome = await service.submit_change(identity, *args)
+        except service.ServiceError as failure:
+            outcome = service.ChangeOutcome("failed", str(failure))
+        except MicrosoftError as failure:
+            outcome = service.ChangeOutcome("failed", failure.message)
+        fresh = None
+        if outcome.status in ("succeeded", "scheduled"):
+            try:
+                fresh = await service.load_subscription(identity, args[0])
+            except (service.ServiceError, MicrosoftError):
+                fresh = None
+        async with self:
+            self.submitting = False
+            self.errors = {**NO_ERRORS, **outcome.errors}
+            if outcome.status == "invalid":
+                if outcome.subscription is not None:
+                    self._set_sub(outcome.subscription)
+                return rx.toast.error("Nothing was changed. Correct the highlighted fields.")
+            if outcome.status == "conflict":
+                self._set_sub(outcome.subscription)
+                self.conflict = outcome.message
+                self._recompute()
+                return None
+            self.result, self.result_kind = outcome.message, outcome.status
+            if fresh is not None:
+                self._set_sub(fresh)
+                self.quantity = str(fresh.quantity) if outcome.status == "succeeded" else self.quantity
+            self._recompute()
+            if outcome.status == "failed":
+                return rx.toast.error(outcome.message)
+            return rx.toast.success(outcome.message)

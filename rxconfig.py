@@ -1,0 +1,34 @@
+"""Reflex configuration: offline-friendly, explicit plugins, settings from the environment."""
+
+import os
+import sys
+
+import reflex as rx
+
+from opkalla_portal.settings import ConfigError, load_settings
+
+try:
+    settings = load_settings()
+except ConfigError as error:  # one clear line naming the setting, not a traceback
+    print(f"Configuration error: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+_port = int(os.environ.get("PORT", "3000"))
+# `reflex run --backend-only` (one scale-out worker per port, see docs/scale-out.md) refuses
+# a configured frontend port; the worker's port comes from --backend-port.
+_backend_only = "--backend-only" in sys.argv
+
+config = rx.Config(
+    app_name="opkalla_portal",
+    db_url=settings.database_url,
+    redis_url=settings.redis_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    frontend_port=None if _backend_only else _port,
+    backend_port=None if _backend_only else _port,
+    api_url=settings.public_url,
+    deploy_url=settings.public_url,
+    cors_allowed_origins=[settings.public_url],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"))],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

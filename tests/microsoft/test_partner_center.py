@@ -1,0 +1,171 @@
+"""Contract tests of the Partner Center client against the emulator (New Commerce rules)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from opkalla_portal import demo_data
+from opkalla_portal.microsoft import ConflictError, NotFoundError, ValidationError
+
+LAKESIDE = demo_data.CUSTOMERS["lakeside"].tenant_id
+BAYVIEW = demo_data.CUSTOMERS["bayview"].tenant_id
+
+
+def demo_sub(customer: str, key: str) -> demo_data.DemoSubscription:
+    return next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == customer and s.key == key)
+
+
+async def test_subscriptions_with_addons(emulator_url, clients):
+    subs = await clients.partner_center.list_subscriptions(LAKESIDE)
+    expected = demo_data.customer_subscriptions("lakeside")
+    assert {s["id"] for s in subs} == {s.id for s in expected}
+    spb = next(s for s in subs if s["id"] == demo_sub("lakeside", "spb").id)
+    assert spb["offerId"] == demo_sub("lakeside", "spb").offer_id and spb["quantity"] == 45
+    assert spb["termDuration"] == "P1Y" and spb["attributes"]["etag"]
+    addons = [s for s in subs if s["parentSubscriptionId"] == spb["id"]]
+    assert {a["offerName"] for a in addons} >= {"Microsoft Teams Phone Standard", "Microsoft Teams Audio Conferencing"}
+    assert {a["id"] for a in await clients.partner_center.list_addons(LAKESIDE, spb["id"])} == {a["id"] for a in addons}
+    assert not any(k.startswith("_") for k in spb)
+
+
+async def test_unknown_customer_and_subscription(emulator_url, clients):
+    with pytest.raises(NotFoundError):
+        await clients.partner_center.list_subscriptions(str(uuid.uuid4()))
+    with pytest.raises(NotFoundError):
+        await clients.partner_center.get_subscription(LAKESIDE, str(uuid.uuid4()))
+
+
+async def test_increase_anytime_and_graph_seats_follow(fresh, clients):
+    pc = clients.partner_center
+    sub = await pc.get_subscription(BAYVIEW, demo_sub("bayview", "business-standard").id)
+    updated = await pc.change_quantity(BAYVIEW, sub, 40)
+    assert updated["quantity"] == 40 and updated["attributes"]["etag"] != sub["attributes"]["etag"]
+    skus = await clients.graph(BAYVIEW).subscribed_skus()
+    assert next(s for s in skus if s["skuPartNumber"] == "O365_BUSINESS_PREMIUM")["prepaidUnits"]["enabled"] == 40
+    # The stale etag is refused: someone else changed it first.
+    with pytest.raises(ConflictError) as exc:
+        await pc.change_quantity(BAYVIEW, sub, 41)
+    assert exc.value.status == 412
+
+
+async def test_decrease_only_inside_168_hours(fresh, clients):
+    pc = clients.partner_center
+    old = await pc.get_subscription(LAKESIDE, demo_sub("lakeside", "spb").id)  # bought 270 days ago
+    with pytest.raises(ValidationError) as exc:
+        await pc.change_quantity(LAKESIDE, old, 40)
+    assert exc.value.code == "800002" and "scheduledNextTermInstructions" in exc.value.message
+    new = await pc.get_subscription(LAKESIDE, demo_sub("lakeside", "copilot").id)  # bought 3 days ago
+    assert (await pc.change_quantity(LAKESIDE, new, 4))["quantity"] == 4
+
+
+async def test_renewal_instructions(fresh, clients):
+    pc = clients.partner_center
+    sub = await pc.get_subscription(LAKESIDE, demo_sub("lakeside", "spb").id)
+    scheduled = await pc.set_renewal_instructions(LAKESIDE, sub, quantity=40)
+    instructions = scheduled["scheduledNextTermInstructions"]
+    assert instructions["quantity"] == 40 and instructions["product"]["termDuration"] == "P1Y"
+    assert scheduled["quantity"] == 45
+    off = await pc.set_auto_renew(LAKESIDE, scheduled, False)
+    assert off["scheduledNextTermInstructions"] is None
+    with pytest.raises(ValidationError):
+        await pc.set_renewal_instructions(LAKESIDE, off, quantity=30)
+
+
+async def test_catalog_products_skus_availabilities(emulator_url, clients):
+    pc = clients.partner_center
+    products = await pc.list_products()
+    assert len(products) >= 40
+    titles = {p["title"] for p in products}
+    assert {"Microsoft 365 Business Premium", "Microsoft 365 Copilot", "Visio Plan 2", "Project Plan 3",
+            "Dynamics 365 Business Central Essentials", "Power BI Pro", "Microsoft Teams Premium"} <= titles
+    assert {p["title"] for p in await pc.list_products(target_view="Azure")} >= {"Azure plan"}
+    spb = next(p for p in products if p["title"] == "Microsoft 365 Business Premium")
+    skus = await pc.list_skus(spb["id"])
+    availabilities = await pc.list_availabilities(spb["id"], skus[0]["id"])
+    terms = {(t["duration"], t["billingCycle"]) for t in availabilities[0]["terms"]}
+    assert {("P1M", "monthly"), ("P1Y", "monthly"), ("P1Y", "annual"), ("P3Y", "triennial")} <= terms
+    assert all(t["price"]["listPrice"] > 0 for t in availabilities[0]["terms"])
+
+
+async def test_order_is_idempotent_on_request_id(fresh, clients):
+    pc = clients.partner_center
+    products = await pc.list_products()
+    visio = next(p for p in products if p["title"] == "Visio Plan 1")
+    sku = (await pc.list_skus(visio["id"]))[0]
+    availability = (await pc.list_availabilities(visio["id"], sku["id"]))[0]
+    line = {"offerId": availability["catalogItemId"], "quantity": 3, "termDuration": "P1Y",
+            "friendlyName": "Visio for designers"}
+    request_id = str(uuid.uuid4())
+    first = await pc.create_order(BAYVIEW, [line], request_id=request_id)
+    again = await pc.create_order(BAYVIEW, [line], request_id=request_id)
+    assert first["id"] == again["id"] and first["status"] == "pending"
+    subs = await pc.list_subscriptions(BAYVIEW)
+    assert len([s for s in subs if s["friendlyName"] == "Visio for designers"]) == 1
+    assert (await pc.get_order(BAYVIEW, first["id"]))["lineItems"][0]["quantity"] == 3
+    with pytest.raises(ValidationError) as exc:
+        await pc.create_order(BAYVIEW, [{**line, "offerId": "NOPE:0001:NOPE"}])
+    assert exc.value.code == "800004"
+    with pytest.raises(ValidationError):
+        await pc.create_order(BAYVIEW, [{**line, "termDuration": "P3Y"}])
+
+
+async def test_agreements(fresh, clients):
+    pc = clients.partner_center
+    assert (await pc.list_agreements(LAKESIDE))[0]["type"] == "MicrosoftCustomerAgreement"
+    created = await pc.confirm_agreement(LAKESIDE, first_name="Dana", last_name="Whitaker",
+                                         email="dana.whitaker@lakesidedental.onmicrosoft.com")
+    assert created["primaryContact"]["firstName"] == "Dana"
+    assert len(await pc.list_agreements(LAKESIDE)) == 2
+    with pytest.raises(ValidationError):
+        await pc.confirm_agreement(LAKESIDE, first_name="", last_name="W", email="x@example.com")
+
+
+async def test_invoices_and_line_items(emulator_url, clients):
+    pc = clients.partner_center
+    invoices = await pc.list_invoices()
+    assert len(invoices) == 12 and invoices[0]["currencyCode"] == "USD"
+    lines = await pc.invoice_line_items(invoices[0]["id"], customer_id=LAKESIDE)
+    assert lines and all(line["customerId"] == LAKESIDE for line in lines)
+    assert round(sum(line["totalForCustomer"] for line in await pc.invoice_line_items(invoices[0]["id"])), 2) == \
+        invoices[0]["totalCharges"]
+
+
+async def test_azure_utilization_pages_through_a_date_range(emulator_url, clients):
+    sub = demo_sub("lakeside", "azure-plan")
+    end = date.today()
+    start = end - timedelta(days=200)
+    records = await clients.partner_center.azure_utilization(LAKESIDE, sub.id, start, end)
+    per_day = len([r for r in demo_data.AZURE_RESOURCES if r.customer_key == "lakeside"])
+    assert len(records) == 200 * per_day  # more than one page of 1000
+    r = records[0]
+    assert {"usageDate", "resourceId", "resourceName", "resourceGroup", "serviceCategory", "meterName",
+            "quantity", "unit", "cost"} <= set(r)
+    assert {x["serviceCategory"] for x in records} >= {"Compute", "Storage", "Networking", "Databases"}
+    expected = demo_data.azure_usage("lakeside", start, start)
+    assert sorted(float(e.cost) for e in expected) == sorted(x["cost"] for x in records if x["usageDate"] == start.isoformat())
+    with pytest.raises(ValidationError):
+        await clients.partner_center.azure_utilization(LAKESIDE, demo_sub("lakeside", "spb").id, start, end)
+
+
+async def test_only_partner_tenant_tokens_are_accepted(emulator_url, clients, http):
+    url = f"{clients.settings.partner_center_url}/customers/{LAKESIDE}/subscriptions"
+    graph_token = await clients.identity.app_token(BAYVIEW)  # Graph audience, customer tenant
+    assert (await http.get(url, headers={"Authorization": f"Bearer {graph_token}"})).status_code == 401
+    customer_pc = await clients.identity.app_token(BAYVIEW, "https://api.partnercenter.microsoft.com/.default")
+    assert (await http.get(url, headers={"Authorization": f"Bearer {customer_pc}"})).status_code == 403
+    assert (await http.get(url)).status_code == 401
+
+
+async def test_refundable_quantity_reflects_the_window(fresh, clients):
+    pc = clients.partner_center
+    old = await pc.get_subscription(LAKESIDE, demo_sub("lakeside", "spb").id)
+    new = await pc.get_subscription(LAKESIDE, demo_sub("lakeside", "copilot").id)
+    assert old["refundableQuantity"]["totalQuantity"] == 0
+    assert new["refundableQuantity"]["totalQuantity"] == new["quantity"]
+    assert new["cancellationAllowedUntilDate"] > new["effectiveStartDate"]
+    cancelled = await pc.cancel_subscription(LAKESIDE, new)
+    assert cancelled["status"] == "deleted"
+    with pytest.raises(ValidationError):
+        await pc.cancel_subscription(LAKESIDE, old)

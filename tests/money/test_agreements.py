@@ -1,0 +1,76 @@
+"""My Agreements: lists, acceptance by an Administrator only, recorded once, sent to Partner Center."""
+
+from __future__ import annotations
+
+import pytest
+
+from opkalla_portal.services.access import PermissionDenied
+from opkalla_portal.services.agreements import (
+    AgreementAlreadyAccepted,
+    AgreementNotFound,
+    accept_agreement,
+    list_agreements,
+)
+from tests.money.conftest import ADMIN, FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAGER
+
+
+def test_accepted_and_pending(identity_of):
+    identity = identity_of(FINANCE)
+    [accepted] = list_agreements(identity, "accepted")
+    assert (accepted.name, accepted.version, accepted.accepted_by_name) == (
+        "Microsoft Customer Agreement", "2024-04", "Dana Whitaker")
+    assert accepted.accepted_at is not None
+    [pending] = list_agreements(identity, "pending")
+    assert pending.version == "2026-10" and pending.accepted_at is None
+    with pytest.raises(PermissionDenied):
+        list_agreements(identity_of(SUBSCRIPTION_MANAGER))
+
+
+async def test_finance_manager_cannot_accept(identity_of, microsoft):
+    identity = identity_of(FINANCE)
+    [pending] = list_agreements(identity, "pending")
+    with pytest.raises(PermissionDenied):
+        await accept_agreement(identity, pending.id)
+    assert list_agreements(identity, "pending")
+
+
+async def test_administrator_accepts_once_and_microsoft_records_it(identity_of, microsoft):
+    from opkalla_portal import demo_data
+    from opkalla_portal.services.microsoft_clients import microsoft as clients
+
+    identity = identity_of(ADMIN)
+    tenant = demo_data.CUSTOMERS["lakeside"].tenant_id
+    before = await clients().partner_center.list_agreements(tenant)
+    [pending] = list_agreements(identity, "pending")
+    accepted = await accept_agreement(identity, pending.id)
+    assert accepted.status == "accepted"
+    assert (accepted.accepted_by_name, accepted.accepted_by_email) == (identity.display_name, identity.email)
+    assert accepted.accepted_at is not None
+    after = await clients().partner_center.list_agreements(tenant)
+    assert len(after) == len(before) + 1
+    assert after[-1]["primaryContact"]["email"] == identity.email if after else False
+    with pytest.raises(AgreementAlreadyAccepted):
+        await accept_agreement(identity, pending.id)
+    assert len(await clients().partner_center.list_agreements(tenant)) == len(after)
+    assert list_agreements(identity, "pending") == []
+
+
+async def test_microsoft_failure_leaves_it_pending(identity_of, microsoft):
+    from opkalla_portal.microsoft.errors import MicrosoftError
+
+    microsoft.set_faults(error_probability=1.0, error_status=503, services=["partner_center"], seed=1)
+    identity = identity_of(ADMIN)
+    [pending] = list_agreements(identity, "pending")
+    try:
+        with pytest.raises(MicrosoftError):
+            await accept_agreement(identity, pending.id)
+    finally:
+        microsoft.clear_faults()
+    assert [a.id for a in list_agreements(identity, "pending")] == [pending.id]
+
+
+async def test_another_customers_agreement_is_not_found(identity_of, microsoft):
+    [pending] = list_agreements(identity_of(ADMIN), "pending")
+    with pytest.raises(AgreementNotFound):
+        await accept_agreement(identity_of(OTHER_ADMIN), pending.id)
+    assert list_agreements(identity_of(ADMIN), "pending")
