@@ -132,6 +132,16 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     # The Content-Security-Policy blocks inline <script> tags (add_script_tag), but allows
     # eval for rx.call_script: load axe-core through it.
     page.evaluate("source => { if (!window.axe) (0, eval)(source); }", AXE_PATH.read_text())
+    # A toast or dialog still fading in has a partial opacity, which axe reports as low
+    # contrast: let finite animations and transitions end first (spinners loop forever).
+    page.evaluate("""async () => {
+        await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const finite = document.getAnimations().filter(a => {
+            const timing = a.effect && a.effect.getComputedTiming();
+            return timing && Number.isFinite(timing.endTime);
+        });
+        await Promise.all(finite.map(a => a.finished.catch(() => null)));
+    }""")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],
