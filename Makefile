@@ -34,11 +34,13 @@ demo: $(STAMP)
 reset-demo: $(STAMP)
 	$(PY) -m opkalla_portal.cli reset-demo
 
+# Debian packages the browser and PDF tests need: Chromium, and pdftotext to read invoices.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "Installing Chromium from Debian's packages"; \
+	@MISSING="$$( [ -x /usr/bin/chromium ] || echo chromium ) $$( command -v pdftotext >/dev/null || echo poppler-utils )"; \
+	if [ -n "$${MISSING// /}" ]; then \
+	  echo "Installing from Debian's packages: $$MISSING"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$MISSING; \
 	fi
 
 # Unit and service tests first, then the browser tests in their own run (Playwright's
