@@ -28,8 +28,9 @@ def requests_table(headers: tuple[str, ...], rows, render) -> rx.Component:
 
 
 def subscription_cell(row) -> rx.Component:
+    # Focusable, so keyboard users can scroll a table wider than a phone (tables without buttons).
     return rx.table.row_header_cell(rx.vstack(
-        rx.text(row["subscription"], weight="medium"),
+        rx.text(row["subscription"], weight="medium", tab_index=0),
         rx.text("Request #", row["id"], " · ", row["created"], " UTC", size="1", color_scheme="gray"),
         spacing="0"))
 
@@ -122,7 +123,7 @@ def decision_dialog() -> rx.Component:
                 rx.alert_dialog.cancel(rx.button("Keep waiting", variant="soft", color_scheme="gray",
                                                  disabled=S.deciding)),
                 rx.button(rx.cond(approving, "Approve and apply", "Deny request"), on_click=S.confirm_decision,
-                          loading=S.deciding, disabled=S.deciding, color_scheme=rx.cond(approving, "green", "red")),
+                          loading=S.deciding, disabled=S.deciding, color_scheme=rx.cond(approving, "indigo", "red")),
                 spacing="3", justify="end", margin_top="1rem",
             ),
         ),

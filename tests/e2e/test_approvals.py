@@ -86,6 +86,7 @@ def test_threshold_hold_approve_deny_and_change_logs(browser, base_url):
         row.get_by_role("button", name=re.compile("^Approve request")).click()
         dialog = priya.get_by_role("alertdialog")
         expect(dialog).to_contain_text("Luis Ortega asked to change Project Plan 3 from 3 → 6 licenses")
+        priya.wait_for_timeout(500)  # the dialog's fade-in (axe measures colours mid-animation otherwise)
         assert axe_violations(priya) == []
         dialog.get_by_role("button", name="Approve and apply").dblclick()  # a double click applies once
         expect(priya.get_by_text(re.compile("^Approved. Project Plan 3 now has 6 licenses"))).to_be_visible()
