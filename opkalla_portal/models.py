@@ -357,3 +357,68 @@ class ScheduledPurchase(SQLModel, table=True):
     term_duration: str = Field(max_length=10)
     billing_cycle: str = Field(max_length=20)
     parent_subscription_id: str = Field(default="", max_length=64)
+
+
+# --- issue 11 (parts 5-6): customer-side approvals, renewal reminders, notification preferences
+class ApprovalPolicy(SQLModel, table=True):
+    """An organization's approval rule: quantity increases adding more than this per month need approval."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", unique=True)
+    monthly_threshold: Decimal | None = _money(None, nullable=True)  # None: approvals are off
+    updated_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """A Subscription Manager's quantity increase held for an Administrator or Finance Manager.
+
+    status: pending -> approving -> applied | failed; pending -> denied | withdrawn. Every move
+    is a conditional UPDATE on the current status, so a decision is taken exactly once.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    subscription_id: str = Field(max_length=64, index=True)
+    subscription_name: str = Field(max_length=200)
+    requested_by_id: int = Field(foreign_key="portaluser.id", index=True)
+    requested_by_name: str = Field(default="", max_length=200)
+    old_quantity: int
+    new_quantity: int
+    effective_mode: str = Field(max_length=20)  # immediately | on_renewal | custom
+    effective_date: date | None = None  # the Custom date (the others are computed when applied)
+    unit_price: Decimal = _money()
+    added_monthly_cost: Decimal = _money()
+    threshold: Decimal = _money()  # the threshold it exceeded, as it was then
+    status: str = Field(default="pending", max_length=20, index=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    decided_by_name: str = Field(default="", max_length=200)
+    decided_at: datetime | None = None
+    reason: str = Field(default="", max_length=500)  # the denial reason
+    outcome: str = Field(default="", max_length=1000)  # what applying it did
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class NotificationPreference(SQLModel, table=True):
+    """Which portal emails a user wants; no row means every kind is on (the default)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="portaluser.id", unique=True)
+    renewal_reminders: bool = True
+    approval_requests: bool = True
+    approval_outcomes: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RenewalReminder(SQLModel, table=True):
+    """One reminder sent: the unique key makes it exactly once across restarts and workers."""
+
+    __table_args__ = (UniqueConstraint("subscription_id", "renewal_date", "days_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    subscription_id: str = Field(max_length=64)
+    renewal_date: date
+    days_before: int  # the threshold: 60, 30 or 7
+    recipients: int = 0
+    created_at: datetime = Field(default_factory=utcnow)

@@ -12,7 +12,8 @@ def services_links(current: str) -> rx.Component:
                            color_scheme="indigo" if solid else "gray", size="2")
 
     items = [("My Services", "/my-services", "layers"), ("Change Logs", "/my-services/change-logs", "history"),
-             ("Future Changes", "/my-services/future-changes", "calendar-clock")]
+             ("Future Changes", "/my-services/future-changes", "calendar-clock"),
+             ("My Approval Requests", "/my-services/approval-requests", "stamp")]
     return rx.flex(
         *[link(label, href, icon) for label, href, icon in items if href != current],
         link("Add Service", "/my-services/catalog", "plus", solid=True),

@@ -1,6 +1,8 @@
 """One module per page; importing this package registers them all."""
 
 from opkalla_portal.pages import (  # noqa: F401
+    approval_requests,
+    approvals,
     catalog,
     change_logs,
     future_changes,
@@ -32,6 +34,7 @@ ALL_PAGES = [
     for module in (home, my_services, my_agreements, my_invoices, invoice_detail, payment_profiles, usage_data,
                    my_company, manage_users, user_edit, outbox, manage_licenses, support, support_article,
                    profile, sign_in, news_post, news_editor,
-                   subscription_edit, change_logs, future_changes, catalog, subscription_create)
+                   subscription_edit, change_logs, future_changes, catalog, subscription_create, approvals,
+                   approval_requests)
     for page in module.PAGES
 ]

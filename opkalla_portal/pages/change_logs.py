@@ -33,7 +33,8 @@ def filters() -> rx.Component:
 
 def result_badge(result) -> rx.Component:
     return rx.badge(result, variant="soft", high_contrast=True, color_scheme=rx.match(
-        result, ("Succeeded", "green"), ("Failed", "red"), ("Scheduled", "blue"), "gray"))
+        result, ("Succeeded", "green"), ("Failed", "red"), ("Scheduled", "blue"), ("Awaiting approval", "amber"),
+        ("Denied", "red"), "gray"))
 
 
 def log_row(row) -> rx.Component:

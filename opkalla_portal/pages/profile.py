@@ -7,6 +7,7 @@ from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.services.profile import CONTACT_METHODS
 from opkalla_portal.state.base import PortalState
+from opkalla_portal.state.notifications import NotificationsState
 from opkalla_portal.state.profile import ProfileState
 
 FORM = "profile"
@@ -66,6 +67,35 @@ def profile_form() -> rx.Component:
     )
 
 
+def notification_switch(item) -> rx.Component:
+    switch_id = "notify-" + item["kind"]
+    return rx.hstack(
+        rx.switch(id=switch_id, checked=NotificationsState.enabled[item["kind"]],
+                  on_change=lambda on: NotificationsState.toggle(item["kind"], on),
+                  aria_describedby=switch_id + "-description"),
+        rx.vstack(
+            rx.el.label(item["label"], html_for=switch_id,
+                        style={"fontSize": "var(--font-size-2)", "fontWeight": "500", "cursor": "pointer"}),
+            rx.text(item["description"], id=switch_id + "-description", size="1", color_scheme="gray"),
+            spacing="0"),
+        align="start", spacing="3",
+    )
+
+
+def notifications_card() -> rx.Component:
+    """Which portal emails you get; each switch is saved as soon as you change it."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Email notifications", size="4", as_="h2"),
+            rx.text("Choose which emails the portal sends you. Changes are saved right away.", size="2",
+                    color_scheme="gray"),
+            rx.foreach(NotificationsState.kinds, notification_switch),
+            spacing="3", width="100%",
+        ),
+        width="100%", max_width="48rem", size="3",
+    )
+
+
 def profile_page() -> rx.Component:
     return portal_page(
         "Profile",
@@ -77,10 +107,11 @@ def profile_page() -> rx.Component:
             max_width="48rem",
             size="3",
         ),
+        notifications_card(),
         description="Your user profile. This is different from your company profile (My Company).",
     )
 
 
 PAGES = [
-    Page("/profile", "Profile", profile_page, on_load=[PortalState.guard, ProfileState.load]),
+    Page("/profile", "Profile", profile_page, on_load=[PortalState.guard, ProfileState.load, NotificationsState.load]),
 ]

@@ -112,11 +112,15 @@ def outcome() -> rx.Component:
             rx.callout.icon(rx.icon("users")), rx.callout.text(S.conflict), color_scheme="amber", role="alert",
             width="100%")),
         rx.cond(S.result != "", rx.callout.root(
-            rx.callout.icon(rx.cond(S.result_kind == "failed", rx.icon("circle-x"), rx.icon("circle-check"))),
+            rx.callout.icon(rx.match(S.result_kind, ("failed", rx.icon("circle-x")), ("held", rx.icon("hourglass")),
+                                     rx.icon("circle-check"))),
             rx.callout.text(S.result, " ",
                             rx.link("Change Logs", href="/my-services/change-logs"), " · ",
-                            rx.link("Future Changes", href="/my-services/future-changes")),
-            color_scheme=rx.cond(S.result_kind == "failed", "red", "green"), role="status", width="100%")),
+                            rx.cond(S.result_kind == "held",
+                                    rx.link("My Approval Requests", href="/my-services/approval-requests"),
+                                    rx.link("Future Changes", href="/my-services/future-changes"))),
+            color_scheme=rx.match(S.result_kind, ("failed", "red"), ("held", "amber"), "green"), role="status",
+            width="100%")),
     )
 
 

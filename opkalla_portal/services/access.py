@@ -25,6 +25,8 @@ class Capability(str, Enum):
     AGREEMENTS = "agreements"
     COMPANY = "company"
     USERS = "users"
+    APPROVALS = "approvals"  # decide held quantity increases (Approvals page)
+    APPROVAL_POLICY = "approval_policy"  # set the approval threshold (Administrators only)
 
 
 WEB_ROLES = (ROLE_ADMINISTRATOR, ROLE_SUBSCRIPTION_MANAGER, ROLE_FINANCE_MANAGER)
@@ -36,7 +38,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         _EVERYONE | {Capability.SERVICES, Capability.LICENSES, Capability.USAGE}
     ),
     ROLE_FINANCE_MANAGER: frozenset(
-        _EVERYONE | {Capability.INVOICES, Capability.PAYMENT_PROFILES, Capability.AGREEMENTS}
+        _EVERYONE | {Capability.INVOICES, Capability.PAYMENT_PROFILES, Capability.AGREEMENTS, Capability.APPROVALS}
     ),
 }
 
@@ -59,6 +61,7 @@ class MenuItem:
 MENU: tuple[MenuItem, ...] = (
     MenuItem("Home", "/", Capability.HOME, "house"),
     MenuItem("My Services", "/my-services", Capability.SERVICES, "layers"),
+    MenuItem("Approvals", "/approvals", Capability.APPROVALS, "stamp"),
     MenuItem("My Agreements", "/my-agreements", Capability.AGREEMENTS, "signature"),
     MenuItem("My Invoices", "/my-invoices", Capability.INVOICES, "receipt"),
     MenuItem("Usage Data", "/usage-data", Capability.USAGE, "chart-column"),

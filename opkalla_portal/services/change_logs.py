@@ -15,7 +15,8 @@ from opkalla_portal.models import ChangeLogEntry
 from opkalla_portal.services.access import Capability, Identity, require
 
 PAGE_SIZE = 25
-RESULT_LABELS = {"succeeded": "Succeeded", "failed": "Failed", "scheduled": "Scheduled", "cancelled": "Cancelled"}
+RESULT_LABELS = {"succeeded": "Succeeded", "failed": "Failed", "scheduled": "Scheduled", "cancelled": "Cancelled",
+                 "awaiting_approval": "Awaiting approval", "denied": "Denied", "withdrawn": "Withdrawn"}
 MODE_LABELS = {"immediately": "Immediately", "on_renewal": "On Renewal", "custom": "Custom"}
 ACTION_LABELS = {"quantity_change": "Quantity change", "purchase": "Purchase"}
 

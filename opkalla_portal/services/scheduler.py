@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -34,6 +35,7 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(seconds=30)
 INTERVAL_SECONDS = float(os.environ.get("OPKALLA_SCHEDULER_INTERVAL", "30"))
+REMINDER_INTERVAL_SECONDS = float(os.environ.get("OPKALLA_REMINDER_INTERVAL", "3600"))
 TRANSIENT = (UnavailableError, ThrottledError, ConflictError)
 
 
@@ -180,12 +182,23 @@ async def run_due_changes(worker: str | None = None, now: datetime | None = None
 
 
 async def scheduler_loop() -> None:
-    """Lifespan task: apply due changes every INTERVAL_SECONDS until the app stops."""
+    """Lifespan task: apply due changes every INTERVAL_SECONDS, and send renewal reminders
+    every REMINDER_INTERVAL_SECONDS, until the app stops."""
+    from opkalla_portal.services.reminders import run_renewal_reminders
+
     worker = worker_name()
     await asyncio.sleep(min(INTERVAL_SECONDS, 10))  # let the server (and the demo emulator) come up
+    next_reminders = 0.0
     while True:
         try:
             await run_due_changes(worker)
         except Exception:  # keep the loop alive; the next tick tries again
             log.exception("scheduler tick failed")
+        # Reminders are exactly-once by their unique key, so every worker may run them.
+        if time.monotonic() >= next_reminders:
+            next_reminders = time.monotonic() + REMINDER_INTERVAL_SECONDS
+            try:
+                await run_renewal_reminders()
+            except Exception:
+                log.exception("renewal reminders failed")
         await asyncio.sleep(INTERVAL_SECONDS)

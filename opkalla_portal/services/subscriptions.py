@@ -194,6 +194,11 @@ async def _assigned_licenses(tenant_id: str, subscription: dict) -> tuple[int | 
 async def load_subscription(identity: Identity, subscription_id: object) -> EditableSubscription:
     """A subscription of the identity's organization, fresh from Microsoft, with its price and limits."""
     require(identity, Capability.SERVICES)
+    return await load_subscription_in_scope(identity, subscription_id)
+
+
+async def load_subscription_in_scope(identity: Identity, subscription_id: object) -> EditableSubscription:
+    """As load_subscription, for callers that checked their own capability (an approver)."""
     subscription_id = str(subscription_id or "")[:64]
     with session_scope() as db:
         owned = owned_subscription_ids(db, identity)
@@ -353,6 +358,20 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
     errors, change = validate_change(sub, quantity_text, mode, date_text, now=now)
     if change is None:
         return ChangeOutcome("invalid", errors.get("form", "Check the highlighted fields."), errors, sub)
+    from opkalla_portal.services import approvals  # approvals builds on this module
+
+    held = approvals.hold_if_needed(identity, sub, change)
+    if held is not None:
+        return held
+    return await apply_change(identity, sub, change)
+
+
+async def apply_change(identity: Identity, sub: EditableSubscription, change: ChangeRequest, *,
+                       note: str = "") -> ChangeOutcome:
+    """Make a validated change at Microsoft (or schedule it), logged as acted by `identity`.
+
+    Callers check permission first: the Subscription Edit submit, or an approver's Approve.
+    """
     request_id = str(uuid.uuid4())
     common = dict(old_quantity=sub.quantity, new_quantity=change.quantity, effective_mode=change.mode,
                   effective_date=change.effective_date, request_id=request_id)
@@ -360,16 +379,17 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
         try:
             await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
         except ConflictError:
-            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
+            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription_in_scope(identity, sub.id))
         except MicrosoftError as error:
             message = error.detail if error.code else error.message
             with session_scope() as db:
                 log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed",
-                     message=message or error.message, **common)
+                           message=f"{note}{message or error.message}", **common)
             return ChangeOutcome("failed", f"Microsoft did not change the quantity: {message or error.message}",
                                  subscription=sub)
         with session_scope() as db:
-            log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded", **common)
+            log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded",
+                       message=note.strip(), **common)
         return ChangeOutcome("succeeded", f"{sub.name} now has {change.quantity} licenses.")
 
     if change.mode == "on_renewal":
@@ -377,7 +397,7 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
             await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
                                                                       quantity=change.quantity)
         except ConflictError:
-            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
+            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription_in_scope(identity, sub.id))
         except MicrosoftError as error:
             message = error.detail if error.code else error.message
             return ChangeOutcome("failed", f"Microsoft did not accept the renewal change: {message or error.message}",
@@ -392,7 +412,7 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
         db.flush()
         log_change(db, identity, identity.organization_id, sub.id, sub.name, result="scheduled",
              scheduled_change_id=scheduled.id,
-             message="Replaces the earlier renewal change." if replaced else "", **common)
+             message=(note + ("Replaces the earlier renewal change." if replaced else "")).strip(), **common)
     when = "at renewal on" if change.mode == "on_renewal" else "on"
     return ChangeOutcome("scheduled", f"{sub.name} will change to {change.quantity} licenses {when} "
                                       f"{change.effective_date:%Y-%m-%d}. See Future Changes.")

@@ -53,7 +53,7 @@ class SubscriptionEditState(PortalState):
     effect: dict[str, str] = NO_EFFECT
     conflict: str = ""
     result: str = ""
-    result_kind: str = ""  # succeeded | scheduled | failed
+    result_kind: str = ""  # succeeded | scheduled | failed | held (waiting for approval)
     submitting: bool = False
     _sub: object = None
 
@@ -189,6 +189,8 @@ class SubscriptionEditState(PortalState):
                 self._recompute()
                 return None
             self.result, self.result_kind = outcome.message, outcome.status
+            if outcome.status == "held":  # nothing changed at Microsoft: keep the form as submitted
+                return rx.toast.info("Sent for approval.")
             if fresh is not None:
                 self._set_sub(fresh)
                 self.quantity = str(fresh.quantity) if outcome.status == "succeeded" else self.quantity

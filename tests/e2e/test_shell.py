@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 MENU = [
     ("Home", "/", "Home"),
     ("My Services", "/my-services", "My Services"),
+    ("Approvals", "/approvals", "Approvals"),
     ("My Agreements", "/my-agreements", "My Agreements"),
     ("My Invoices", "/my-invoices", "My Invoices"),
     ("Usage Data", "/usage-data", "Usage Data"),

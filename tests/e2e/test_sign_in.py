@@ -10,13 +10,13 @@ from tests.e2e.conftest import axe_violations
 
 pytestmark = pytest.mark.e2e
 
-ALL_ITEMS = ["Home", "My Services", "My Agreements", "My Invoices", "Usage Data", "My Company", "Manage Users",
-             "Manage Licenses", "Microsoft Support"]
+ALL_ITEMS = ["Home", "My Services", "Approvals", "My Agreements", "My Invoices", "Usage Data", "My Company",
+             "Manage Users", "Manage Licenses", "Microsoft Support"]
 ROLE_MENUS = {
     "Dana Whitaker": ALL_ITEMS,
     "Tom Becker": ALL_ITEMS,
     "Luis Ortega": ["Home", "My Services", "Usage Data", "Manage Licenses", "Microsoft Support"],
-    "Priya Natarajan": ["Home", "My Agreements", "My Invoices", "Microsoft Support"],
+    "Priya Natarajan": ["Home", "Approvals", "My Agreements", "My Invoices", "Microsoft Support"],
 }
 
 
@@ -114,7 +114,7 @@ def test_menu_per_role_and_pages_refused_by_url(page, base_url, persona):
     for label in ROLE_MENUS[persona]:
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     routes = {"Manage Users": "/manage-users", "Manage Licenses": "/manage-licenses", "My Invoices": "/my-invoices",
-              "My Company": "/my-company"}
+              "My Company": "/my-company", "Approvals": "/approvals"}
     for label, route in routes.items():
         if label not in ROLE_MENUS[persona]:
             page.goto(base_url + route)

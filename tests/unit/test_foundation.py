@@ -134,11 +134,12 @@ def test_roles_match_the_training_guide():
     subs = _identity(demo_data.ROLE_SUBSCRIPTION_MANAGER)
     finance = _identity(demo_data.ROLE_FINANCE_MANAGER)
     assert [m.label for m in menu_for(admin)] == [
-        "Home", "My Services", "My Agreements", "My Invoices", "Usage Data", "My Company", "Manage Users",
-        "Manage Licenses", "Microsoft Support"]
+        "Home", "My Services", "Approvals", "My Agreements", "My Invoices", "Usage Data", "My Company",
+        "Manage Users", "Manage Licenses", "Microsoft Support"]
     assert [m.label for m in menu_for(subs)] == [
         "Home", "My Services", "Usage Data", "Manage Licenses", "Microsoft Support"]
-    assert [m.label for m in menu_for(finance)] == ["Home", "My Agreements", "My Invoices", "Microsoft Support"]
+    assert [m.label for m in menu_for(finance)] == ["Home", "Approvals", "My Agreements", "My Invoices",
+                                                    "Microsoft Support"]
     with pytest.raises(PermissionDenied):
         require(finance, Capability.LICENSES)
     with pytest.raises(PermissionDenied):

@@ -1,0 +1,325 @@
+"""Customer-side approvals: quantity increases above a monthly-cost threshold wait for a decision.
+
+An Administrator sets the threshold (or turns approvals off). A Subscription Manager's
+increase whose added monthly cost (added seats x unit price per month) exceeds it becomes an
+ApprovalRequest instead of reaching Microsoft; an Administrator or Finance Manager approves it
+(re-validated and applied through the normal Subscription Edit path) or denies it with a
+reason; the requester may withdraw it while pending. Administrators' own changes are not held.
+
+State machine (every move a conditional UPDATE on the current status, so a double click or
+two workers decide once):  pending -> approving -> applied | failed;  pending -> denied | withdrawn.
+Everything is organization-scoped and written to Change Logs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from opkalla_portal.db import session_scope
+from opkalla_portal.microsoft.errors import MicrosoftError
+from opkalla_portal.models import ApprovalPolicy, ApprovalRequest, utcnow
+from opkalla_portal.services import notifications
+from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.audit import record_audit
+from opkalla_portal.services.mail import queue_mail
+from opkalla_portal.services.pricing import format_money, monthly_cost
+from opkalla_portal.services.subscriptions import (
+    ChangeOutcome,
+    ChangeRequest,
+    EditableSubscription,
+    ServiceError,
+    apply_change,
+    load_subscription_in_scope,
+    log_change,
+    now_utc,
+    validate_change,
+)
+from opkalla_portal.services.validation import ValidationFailed, clean
+from opkalla_portal.settings import load_settings
+
+MAX_THRESHOLD = Decimal("1000000.00")
+REASON_MAX = 500
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"approving", "denied", "withdrawn"}),
+    "approving": frozenset({"applied", "failed"}),
+}
+STATUS_LABELS = {"pending": "Awaiting approval", "approving": "Being applied", "applied": "Approved and applied",
+                 "failed": "Approved, but failed", "denied": "Denied", "withdrawn": "Withdrawn"}
+OPEN = ("pending", "approving")
+
+
+class ApprovalError(ServiceError):
+    """A decision the service refuses; the message is safe to show."""
+
+
+# ---------------------------------------------------------------------- policy
+def parse_threshold(text: object) -> Decimal:
+    """A monthly amount in dollars and cents ("100", "$1,250.50"); ValueError with the message otherwise."""
+    raw = clean(text).replace("$", "").replace(",", "").strip()
+    if not raw:
+        raise ValueError("Enter the monthly cost threshold, for example 100.00.")
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError("Enter the threshold as an amount in dollars, for example 100.00.") from None
+    if not amount.is_finite():
+        raise ValueError("Enter the threshold as an amount in dollars, for example 100.00.")
+    if amount < 0:
+        raise ValueError("The threshold cannot be negative.")
+    if amount > MAX_THRESHOLD:
+        raise ValueError(f"The threshold must be at most {format_money(MAX_THRESHOLD)}.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("Use at most two decimal places (cents).")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _threshold(db: Session, organization_id: int) -> Decimal | None:
+    policy = db.exec(select(ApprovalPolicy).where(ApprovalPolicy.organization_id == organization_id)).first()
+    return policy.monthly_threshold if policy else None
+
+
+def get_threshold(identity: Identity) -> Decimal | None:
+    """The organization's threshold (None: approvals are off); approvers and Administrators may read it."""
+    require(identity, Capability.APPROVALS)
+    with session_scope() as db:
+        return _threshold(db, identity.organization_id)
+
+
+def set_threshold(identity: Identity, enabled: object, amount_text: object) -> Decimal | None:
+    """Turn approvals on with a threshold, or off. Bad input raises ValidationFailed and changes nothing."""
+    require(identity, Capability.APPROVAL_POLICY)
+    amount: Decimal | None = None
+    if enabled is True:
+        try:
+            amount = parse_threshold(amount_text)
+        except ValueError as error:
+            raise ValidationFailed({"threshold": str(error)}) from None
+    with session_scope() as db:
+        policy = db.exec(select(ApprovalPolicy).where(
+            ApprovalPolicy.organization_id == identity.organization_id)).first()
+        policy = policy or ApprovalPolicy(organization_id=identity.organization_id)
+        before = policy.monthly_threshold
+        if before != amount or policy.id is None:
+            policy.monthly_threshold, policy.updated_by_id, policy.updated_at = amount, identity.user_id, utcnow()
+            db.add(policy)
+            record_audit(db, identity, "approvals.threshold_changed", f"organization:{identity.organization_id}",
+                         {"monthly_threshold": str(before) if before is not None else "off"},
+                         {"monthly_threshold": str(amount) if amount is not None else "off"})
+    return amount
+
+
+# ---------------------------------------------------------------- transitions
+def transition(db: Session, request_id: int, organization_id: int, current: str, new: str, **values) -> bool:
+    """Move a request from `current` to `new` if it is still `current`; False when someone was first.
+
+    A move the state machine does not allow raises ApprovalError and touches nothing.
+    """
+    if new not in TRANSITIONS.get(current, frozenset()):
+        raise ApprovalError(f"A request cannot go from {current} to {new}.")
+    moved = db.exec(update(ApprovalRequest).where(
+        ApprovalRequest.id == request_id, ApprovalRequest.organization_id == organization_id,
+        ApprovalRequest.status == current).values(status=new, **values)).rowcount
+    return moved == 1
+
+
+def _own_request(db: Session, identity: Identity, request_id: object) -> ApprovalRequest:
+    try:
+        wanted = int(str(request_id))
+    except ValueError:
+        raise ApprovalError("This request was not found.") from None
+    found = db.exec(select(ApprovalRequest).where(ApprovalRequest.id == wanted,
+                                                  ApprovalRequest.organization_id == identity.organization_id)).first()
+    if found is None:
+        raise ApprovalError("This request was not found.")
+    return found
+
+
+def _already_decided(db: Session, request_id: int) -> ApprovalError:
+    status = db.exec(select(ApprovalRequest.status).where(ApprovalRequest.id == request_id)).one()
+    return ApprovalError(f"This request is no longer awaiting approval ({STATUS_LABELS.get(status, status)}).")
+
+
+def _log(db: Session, identity: Identity, request: ApprovalRequest, result: str, message: str) -> None:
+    log_change(db, identity, request.organization_id, request.subscription_id, request.subscription_name,
+               result=result, old_quantity=request.old_quantity, new_quantity=request.new_quantity,
+               effective_mode=request.effective_mode, effective_date=request.effective_date,
+               message=message, request_id=f"approval-{request.id}")
+
+
+def _mail(db: Session, request: ApprovalRequest, kind: str, subject: str, body: str,
+          user_ids: list[int] | None = None) -> None:
+    for user in notifications.recipients(db, request.organization_id, kind, user_ids=user_ids):
+        queue_mail(db, organization_id=request.organization_id, to=user.email, subject=subject,
+                   body=f"Hello {user.first_name},\n\n{body}\n\nYou can turn these emails off in Profile.\n",
+                   kind=kind)
+
+
+def describe_change(request: ApprovalRequest) -> str:
+    """"Visio Plan 2 from 4 to 10 licenses immediately, adding $108.00 per month"."""
+    when = {"immediately": "immediately", "on_renewal": "on renewal"}.get(request.effective_mode, "")
+    if request.effective_mode == "custom" and request.effective_date:
+        when = f"on {request.effective_date:%Y-%m-%d}"
+    return (f"{request.subscription_name} from {request.old_quantity} to {request.new_quantity} licenses {when}, "
+            f"adding {format_money(request.added_monthly_cost)} per month")
+
+
+# ------------------------------------------------------------------------ hold
+def hold_if_needed(identity: Identity, sub: EditableSubscription, change: ChangeRequest) -> ChangeOutcome | None:
+    """Record an approval request instead of changing anything, when the policy asks for one."""
+    if identity.can(Capability.APPROVALS) or change.quantity <= sub.quantity:
+        return None  # an approver's own change, or not an increase
+    added = monthly_cost(sub.unit_price, change.quantity - sub.quantity)
+    with session_scope() as db:
+        threshold = _threshold(db, identity.organization_id)
+        if threshold is None or added <= threshold:
+            return None
+        waiting = db.exec(select(ApprovalRequest).where(
+            ApprovalRequest.organization_id == identity.organization_id,
+            ApprovalRequest.subscription_id == sub.id, ApprovalRequest.status.in_(OPEN))).first()
+        if waiting is not None:
+            message = (f"A request for this subscription ({waiting.old_quantity} → {waiting.new_quantity}) is "
+                       f"already awaiting approval. Withdraw it in My Approval Requests before asking again.")
+            return ChangeOutcome("invalid", message, {"form": message}, sub)
+        request = ApprovalRequest(
+            organization_id=identity.organization_id, subscription_id=sub.id, subscription_name=sub.name[:200],
+            requested_by_id=identity.user_id, requested_by_name=identity.display_name[:200],
+            old_quantity=sub.quantity, new_quantity=change.quantity, effective_mode=change.mode,
+            effective_date=change.effective_date if change.mode == "custom" else None,
+            unit_price=sub.unit_price, added_monthly_cost=added, threshold=threshold)
+        db.add(request)
+        db.flush()
+        why = (f"adds {format_money(added)} per month, above your organization's approval threshold of "
+               f"{format_money(threshold)}")
+        _log(db, identity, request, "awaiting_approval", f"Approval request #{request.id}: {why}.")
+        _mail(db, request, notifications.APPROVAL_REQUESTS,
+              f"Approval needed: {sub.name} {sub.quantity} → {change.quantity} licenses",
+              f"{identity.display_name} asked to change {describe_change(request)}.\n"
+              f"It needs approval because it {why}.\n\n"
+              f"Approve or deny it: {load_settings().public_url}/approvals")
+    return ChangeOutcome("held", f"Your change was sent for approval: it {why}. An Administrator or Finance "
+                                 f"Manager will approve or deny it; nothing changes at Microsoft until then.",
+                         subscription=sub)
+
+
+# ------------------------------------------------------------------- decisions
+def _tell_requester(db: Session, request: ApprovalRequest, subject: str, body: str) -> None:
+    _mail(db, request, notifications.APPROVAL_OUTCOMES, subject, body, user_ids=[request.requested_by_id])
+
+
+async def approve(identity: Identity, request_id: object, *, now: datetime | None = None) -> ApprovalRequest:
+    """Approve: claim the request, re-validate it against Microsoft now and apply it once."""
+    require(identity, Capability.APPROVALS)
+    now = now or now_utc()
+    with session_scope() as db:
+        request = _own_request(db, identity, request_id)
+        if request.requested_by_id == identity.user_id:
+            raise ApprovalError("You cannot approve your own request.")
+        if not transition(db, request.id, identity.organization_id, "pending", "approving",
+                          decided_by_id=identity.user_id, decided_by_name=identity.display_name[:200],
+                          decided_at=now):
+            raise _already_decided(db, request.id)
+    note = f"Approval request #{request.id} from {request.requested_by_name}, approved by {identity.display_name}. "
+    outcome, logged = None, False
+    try:
+        sub = await load_subscription_in_scope(identity, request.subscription_id)
+        date_text = request.effective_date.isoformat() if request.effective_date else ""
+        errors, change = validate_change(sub, str(request.new_quantity), request.effective_mode, date_text, now=now)
+        if change is None:
+            reason = " ".join(message for message in errors.values() if message)
+            outcome = ChangeOutcome("failed", f"It is no longer valid: {reason}")
+        else:
+            outcome = await apply_change(identity, sub, change, note=note)
+            logged = outcome.status != "failed" or change.mode == "immediately"
+    except (ServiceError, MicrosoftError) as error:
+        outcome = ChangeOutcome("failed", f"It could not be applied: {getattr(error, 'message', str(error))}")
+    applied = outcome.status in ("succeeded", "scheduled")
+    with session_scope() as db:
+        transition(db, request.id, identity.organization_id, "approving", "applied" if applied else "failed",
+                   outcome=outcome.message[:1000])
+        if not logged:
+            _log(db, identity, request, "failed", note + outcome.message)
+        verdict = "approved and applied" if applied else "approved, but it could not be applied"
+        _tell_requester(db, request, f"Your request was {verdict}: {request.subscription_name}",
+                        f"{identity.display_name} approved your request to change {describe_change(request)}.\n"
+                        f"{outcome.message}")
+        return db.get(ApprovalRequest, request.id)
+
+
+def clean_reason(text: object) -> str:
+    """The denial reason, required and at most REASON_MAX characters; ValueError with the message otherwise."""
+    reason = clean(text)
+    if not reason:
+        raise ValueError("Enter a reason, so the requester knows why.")
+    if len(reason) > REASON_MAX:
+        raise ValueError(f"The reason must be at most {REASON_MAX} characters.")
+    return reason
+
+
+def deny(identity: Identity, request_id: object, reason_text: object) -> ApprovalRequest:
+    """Deny with a required reason; nothing reaches Microsoft."""
+    require(identity, Capability.APPROVALS)
+    try:
+        reason = clean_reason(reason_text)
+    except ValueError as error:
+        raise ValidationFailed({"reason": str(error)}) from None
+    with session_scope() as db:
+        request = _own_request(db, identity, request_id)
+        if request.requested_by_id == identity.user_id:
+            raise ApprovalError("You cannot decide your own request.")
+        if not transition(db, request.id, identity.organization_id, "pending", "denied",
+                          decided_by_id=identity.user_id, decided_by_name=identity.display_name[:200],
+                          decided_at=utcnow(), reason=reason):
+            raise _already_decided(db, request.id)
+        _log(db, identity, request, "denied", f"Approval request #{request.id} from {request.requested_by_name} "
+                                              f"denied: {reason}")
+        _tell_requester(db, request, f"Your request was denied: {request.subscription_name}",
+                        f"{identity.display_name} denied your request to change {describe_change(request)}.\n"
+                        f"Reason: {reason}")
+        return db.get(ApprovalRequest, request.id)
+
+
+def withdraw(identity: Identity, request_id: object) -> ApprovalRequest:
+    """The requester takes back a request that is still pending."""
+    require(identity, Capability.SERVICES)
+    with session_scope() as db:
+        request = _own_request(db, identity, request_id)
+        if request.requested_by_id != identity.user_id:
+            raise ApprovalError("This request was not found.")
+        if not transition(db, request.id, identity.organization_id, "pending", "withdrawn", decided_at=utcnow()):
+            raise _already_decided(db, request.id)
+        _log(db, identity, request, "withdrawn", f"Approval request #{request.id} withdrawn by the requester.")
+        return db.get(ApprovalRequest, request.id)
+
+
+# --------------------------------------------------------------------- listings
+def open_requests(identity: Identity) -> list[ApprovalRequest]:
+    """Requests waiting for a decision (or being applied), oldest first."""
+    require(identity, Capability.APPROVALS)
+    with session_scope() as db:
+        return list(db.exec(select(ApprovalRequest).where(
+            ApprovalRequest.organization_id == identity.organization_id, ApprovalRequest.status.in_(OPEN))
+            .order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all())
+
+
+def decided_requests(identity: Identity, limit: int = 20) -> list[ApprovalRequest]:
+    """The latest decisions, newest first."""
+    require(identity, Capability.APPROVALS)
+    with session_scope() as db:
+        return list(db.exec(select(ApprovalRequest).where(
+            ApprovalRequest.organization_id == identity.organization_id, ApprovalRequest.status.not_in(OPEN))
+            .order_by(ApprovalRequest.decided_at.desc(), ApprovalRequest.id.desc()).limit(limit)).all())
+
+
+def my_requests(identity: Identity, limit: int = 50) -> list[ApprovalRequest]:
+    """The identity's own requests, newest first."""
+    require(identity, Capability.SERVICES)
+    with session_scope() as db:
+        return list(db.exec(select(ApprovalRequest).where(
+            ApprovalRequest.organization_id == identity.organization_id,
+            ApprovalRequest.requested_by_id == identity.user_id)
+            .order_by(ApprovalRequest.created_at.desc(), ApprovalRequest.id.desc()).limit(limit)).all())
+
