@@ -15,6 +15,7 @@ PERMISSIONS = (
     ("User.Read.All", "Read all users' full profiles"),
     ("LicenseAssignment.ReadWrite.All", "Read and write all users' license assignments"),
     ("Directory.Read.All", "Read directory data"),
+    ("AuditLog.Read.All", "Read users' sign-in activity (for idle licenses)"),
 )
 S = LicensesState
 
