@@ -3,9 +3,11 @@
 import reflex as rx
 from reflex_components_radix.primitives.dialog import dialog as popup
 
+from opkalla_portal.components.insight_ui import insight_panel
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
+from opkalla_portal.state.insight import InsightState
 from opkalla_portal.state.licenses import FailureRow, LicensesState, ProductRow, RequestRow, UserRow
 
 NAME_NOTE = ("Note: The name on the Manage Licenses page may not be the same exact name as what is reflecting on "
@@ -289,7 +291,7 @@ def licenses_content() -> rx.Component:
                       aria_busy="true"),
             rx.cond(
                 S.products.length() > 0,
-                products_table(),
+                rx.vstack(products_table(), insight_panel(full=True), spacing="5", width="100%"),
                 rx.cond(S.load_error == "", empty_state(
                     "key-round", "No licenses to show",
                     "Your organization doesn't own any user licenses yet.",
@@ -506,5 +508,6 @@ def manage_licenses_page() -> rx.Component:
 
 
 PAGES = [
-    Page("/manage-licenses", "Manage Licenses", manage_licenses_page, on_load=[PortalState.guard, LicensesState.load]),
+    Page("/manage-licenses", "Manage Licenses", manage_licenses_page,
+         on_load=[PortalState.guard, LicensesState.load, InsightState.load]),
 ]

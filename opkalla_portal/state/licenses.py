@@ -480,6 +480,9 @@ class LicensesState(PortalState):
             return
         yield
         await self._load_products(identity)
+        from opkalla_portal.state.insight import InsightState  # the idle figures changed too
+
+        yield InsightState.load
 
 
 def _summary(outcome: licenses.SubmitOutcome) -> str:
