@@ -18,6 +18,7 @@ from opkalla_portal.services.licenses import ConsentRequired
 from opkalla_portal.services.pricing import format_money
 from opkalla_portal.services.subscriptions import ServiceError
 from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.dashboard import DashboardState
 
 
 class InsightRow(TypedDict):
@@ -187,4 +188,5 @@ class InsightState(PortalState):
             message, ok = error.message, False
         async with self:
             self.busy_id = ""
-        return [rx.toast.success(message) if ok else rx.toast.error(message), InsightState.load]
+        # The dashboard's Future Changes and last changes show the new change too.
+        return [rx.toast.success(message) if ok else rx.toast.error(message), InsightState.load, DashboardState.load]
