@@ -75,7 +75,7 @@ def _recommendation(rec: RecommendationRow) -> rx.Component:
 def recommendations() -> rx.Component:
     return rx.el.section(
         rx.vstack(
-            rx.heading("Right-size before renewal", size="4", as_="h2"),
+            rx.heading("Right-size before renewal", size="4", as_="h3"),
             rx.text("Annual and multi-year subscriptions renewing in the next 90 days with seats nobody uses. "
                     "Accept schedules the change On Renewal, like Subscription Edit (see Future Changes to cancel "
                     "it). Monthly-term subscriptions can be reduced at any monthly renewal from Subscription Edit.",
@@ -129,6 +129,8 @@ def _insight_card(row: InsightRow) -> rx.Component:
         spacing="1"), width="100%")
 
 
+SR_ONLY = {"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden", "clip": "rect(0 0 0 0)",
+           "whiteSpace": "nowrap", "margin": "-1px"}
 HEADERS = ("Purchased", "Assigned", "Unassigned", "Idle 30 days", "Idle 60 days", "Idle 90 days", "Disabled",
            "Idle cost / month")
 
@@ -137,13 +139,15 @@ def insight_table() -> rx.Component:
     return rx.fragment(
         rx.box(
             rx.table.root(
+                # A caption names the table (an aria-label would land on Radix's wrapper div).
+                rx.el.caption("License insight by product", style=SR_ONLY),
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Product"),
                     *[rx.table.column_header_cell(h, text_align="right") for h in HEADERS],
                     rx.table.column_header_cell("Exclude", text_align="center"),
                 )),
                 rx.table.body(rx.foreach(S.products, _insight_row)),
-                variant="surface", size="1", width="100%", aria_label="License insight by product",
+                variant="surface", size="1", width="100%",
             ),
             display=["none", "none", "block"], width="100%", overflow_x="auto",
         ),
