@@ -97,7 +97,7 @@ def dashboard() -> rx.Component:
     return rx.el.section(
         rx.vstack(
             rx.heading("Dashboard", size="5", as_="h2"),
-            rx.cond(S.error != "", error_callout(S.error, S.load)),
+            rx.cond(S.error != "", error_callout(S.error, S.load, role="status", retry_label="Reload the dashboard")),
             rx.cond(S.loading, rx.hstack(rx.spinner(size="2"), rx.text("Loading the dashboard…", size="2"),
                                          role="status", align="center"), tiles),
             insight_panel(full=False),

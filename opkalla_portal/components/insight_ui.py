@@ -176,7 +176,7 @@ def insight_body(full: bool) -> rx.Component:
         _loading("Loading license insight from Microsoft…"),
         rx.cond(
             S.error != "",
-            error_callout(S.error, S.load),
+            error_callout(S.error, S.load, role="status", retry_label="Reload license insight"),
             rx.cond(
                 S.consent_needed,
                 rx.callout(rx.flex(rx.text("License insight needs your organization's consent to read users and "

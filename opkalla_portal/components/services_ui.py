@@ -38,12 +38,14 @@ def loading_block(text: str) -> rx.Component:
     )
 
 
-def error_callout(message, on_retry=None) -> rx.Component:
+def error_callout(message, on_retry=None, *, role: str = "alert", retry_label: str = "Try again") -> rx.Component:
+    """A failure with an optional retry; secondary panels (the dashboard) pass role="status" so the
+    page's main error stays the one alert."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("triangle-alert")),
         rx.callout.text(message),
-        *([rx.button("Try again", on_click=on_retry, size="1", variant="soft", color_scheme="red")] if on_retry else []),
-        color_scheme="red", role="alert", width="100%",
+        *([rx.button(retry_label, on_click=on_retry, size="1", variant="soft", color_scheme="red")] if on_retry else []),
+        color_scheme="red", role=role, width="100%",
     )
 
 
