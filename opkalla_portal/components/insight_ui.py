@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from opkalla_portal.components.services_ui import error_callout, link_button
+from opkalla_portal.components.services_ui import error_callout, link_button, stat_card
 from opkalla_portal.state.insight import InsightRow, InsightState as S, RecommendationRow
 
 IDLE_RULE = ("Idle: assigned to an enabled user who has not signed in (interactively or not) for the chosen number "
@@ -32,16 +32,10 @@ def threshold_picker(panel_id: str) -> rx.Component:
     )
 
 
-def _stat(label: str, value, test_id: str) -> rx.Component:
-    return rx.card(rx.vstack(rx.text(label, size="1", color_scheme="gray", weight="medium"),
-                             rx.text(value, size="6", weight="bold", data_testid=test_id), spacing="1"),
-                   flex="1", min_width="11rem")
-
-
 def idle_summary() -> rx.Component:
     return rx.flex(
-        _stat("Idle or disabled seats", S.idle_seats, "idle-seats"),
-        _stat("Monthly cost of idle seats", S.idle_cost, "idle-cost"),
+        stat_card("Idle or disabled seats", S.idle_seats, "idle-seats"),
+        stat_card("Monthly cost of idle seats", S.idle_cost, "idle-cost"),
         spacing="3", wrap="wrap", width="100%",
     )
 

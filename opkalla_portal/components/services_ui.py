@@ -75,3 +75,12 @@ def select_label(text: str, for_id: str) -> rx.Component:
     """The label of a drop-down; its trigger is named by this label plus its chosen value."""
     return rx.el.label(text, id=f"{for_id}-label", html_for=for_id,
                        style={"font_size": "var(--font-size-2)", "font_weight": "600"})
+
+
+def stat_card(label: str, value, test_id: str, size: str = "6") -> rx.Component:
+    """A labelled figure (Usage Data's totals, license insight's idle seats)."""
+    return rx.card(
+        rx.vstack(rx.text(label, size="1", color_scheme="gray", weight="medium"),
+                  rx.text(value, size=size, weight="bold", data_testid=test_id), spacing="1"),
+        flex="1", min_width="12rem",
+    )

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from opkalla_portal.db import session_scope
 from opkalla_portal.models import ChangeLogEntry, ScheduledChange
 from opkalla_portal.services import change_logs, invoices, subscriptions
 from opkalla_portal.services.access import Capability, Identity, require
-from opkalla_portal.services.catalog import load_catalog
-from opkalla_portal.services.microsoft_clients import microsoft
+from opkalla_portal.services.insight_report import active_seat_subscriptions
 from opkalla_portal.services.money import format_money
 
 RENEWAL_DAYS = 60
@@ -34,16 +32,9 @@ async def upcoming_renewals(identity: Identity, today: date) -> tuple[list[Renew
     """Commitment (annual, multi-year) subscriptions renewing in the next 60 days, and how many
     monthly-term subscriptions there are (they renew every month, so they are counted, not listed)."""
     require(identity, Capability.SERVICES)
-    with session_scope() as db:
-        owned = subscriptions.owned_subscription_ids(db, identity)
-    raw = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
-    catalog = await load_catalog()
+    raw, catalog = await active_seat_subscriptions(identity)
     renewals, monthly = [], 0
     for sub in raw:
-        if (sub["id"] not in owned and sub.get("parentSubscriptionId") not in owned) or sub.get("status") != "active":
-            continue
-        if sub.get("unitType") == "Usage-based":
-            continue
         line = subscriptions._line(sub, catalog)  # the My Services row: name, quantity, renewal date
         if sub.get("termDuration") == "P1M":
             monthly += 1

@@ -82,18 +82,22 @@ async def _directory(identity: Identity) -> tuple[list[licenses.DirectoryUser], 
         return await licenses.list_directory(identity), False
 
 
-async def _subscription_facts(identity: Identity) -> list[SubscriptionFacts]:
-    """The organization's seat-based subscriptions (add-ons of its own included), with prices."""
+async def active_seat_subscriptions(identity: Identity) -> tuple[list[dict], dict]:
+    """Partner Center's active seat-based subscriptions of the organization (its add-ons included),
+    and the catalog (prices). Callers check the capability."""
     with session_scope() as db:
         owned = subscriptions.owned_subscription_ids(db, identity)
     raw = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
-    catalog = await load_catalog()
+    mine = [sub for sub in raw if (sub["id"] in owned or sub.get("parentSubscriptionId") in owned)
+            and sub.get("unitType") != "Usage-based" and str(sub.get("status")) == "active"]
+    return mine, await load_catalog()
+
+
+async def _subscription_facts(identity: Identity) -> list[SubscriptionFacts]:
+    """The organization's seat-based subscriptions, with prices and renewal dates."""
+    raw, catalog = await active_seat_subscriptions(identity)
     facts = []
     for sub in raw:
-        if sub["id"] not in owned and sub.get("parentSubscriptionId") not in owned:
-            continue
-        if sub.get("unitType") == "Usage-based" or str(sub.get("status")) != "active":
-            continue
         line = subscriptions._line(sub, catalog)  # the My Services row: name, quantity, renewal date
         product = catalog.get(offer_key(sub.get("offerId", "")))
         price = unit_price_for(catalog, sub.get("offerId", ""), sub.get("termDuration", ""),

@@ -10,6 +10,7 @@ from sqlmodel import select
 from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import LicenseExclusion, ScheduledChange
+from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.insight import InsightState
 from tests.insight.conftest import DANA, PRIYA, identity_for
 
@@ -17,22 +18,17 @@ SPB = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" an
 
 
 async def call(state, name, *args):
-    result = InsightState.event_handlers[name].fn(state, *args)  # background handlers too
-    if inspect.isasyncgen(result):
-        return [item async for item in result]
-    if inspect.iscoroutine(result):
-        return await result
-    return result
+    """Run a handler as Reflex would (background ones too, whose `async with self` is a no-op here)."""
+    result = InsightState.event_handlers[name].fn(state, *args)
+    return await result if inspect.iscoroutine(result) else result
 
 
 @pytest.fixture
 def acting(monkeypatch):
-    who = {"identity": None}
-    monkeypatch.setattr(InsightState, "_identity", lambda self: who["identity"])
-
-    def act_as(email):
-        who["identity"] = identity_for(email) if email else None
-    return act_as
+    """The state resolves the chosen persona instead of reading a session cookie."""
+    who: dict = {}
+    monkeypatch.setattr(PortalState, "_identity", lambda self: who.get("identity"))
+    return lambda email: who.update(identity=identity_for(email) if email else None)
 
 
 async def _loaded(acting, email=DANA) -> InsightState:
