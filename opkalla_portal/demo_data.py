@@ -231,7 +231,8 @@ SUBSCRIPTIONS: list[DemoSubscription] = [
     # --- Lakeside Dental Partners: annual commitment contract
     DemoSubscription("lakeside", "spb", "m365-annual", "Microsoft 365 Business Premium", "CFQ7TTC0LCHC", "0002",
                      "CFQ7TTC0LMRL", "SPB", "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", 45, "P1Y", "monthly",
-                     _D("22.00"), 270, assigned=41),
+                     # issue 11: renews in about 45 days, so the demo shows a right-size recommendation.
+                     _D("22.00"), 320, assigned=41),
     DemoSubscription("lakeside", "teams-phone", "m365-annual", "Microsoft Teams Phone Standard", "CFQ7TTC0J1FV",
                      "0001", "CFQ7TTC0KL4W", "MCOEV", "e43b5b99-8dfb-405f-9987-dc307f34bcbd", 25, "P1Y", "monthly",
                      _D("8.00"), 270, parent_key="spb", assigned=20),
@@ -313,10 +314,34 @@ class DemoDirectoryUser:
     usage_location: str | None
     account_enabled: bool
     licenses: tuple[str, ...] = field(default=())  # Graph skuPartNumbers assigned at seed time
+    # Days since the last interactive / non-interactive sign-in (None: never), see sign_in_days_ago.
+    last_sign_in_days: int | None = None
+    last_non_interactive_days: int | None = None
 
     @property
     def display_name(self) -> str:
         return f"{self.given_name} {self.surname}"
+
+
+def sign_in_days_ago(position: int, is_persona: bool) -> tuple[int | None, int | None]:
+    """(interactive, non-interactive) days since the user at `position` last signed in; None = never.
+
+    Deterministic, so the demo always shows the same idle seats: personas are active; of the
+    generated staff about 4 % never signed in, 8 % are idle 90+ days, 6 % 60-89 days (half of
+    them kept active by a recent non-interactive sign-in, e.g. a phone's mail app), 6 % 30-59.
+    """
+    if is_persona:
+        return position % 3, None
+    bucket = (position * 37) % 100
+    if bucket < 4:
+        return None, None
+    if bucket < 12:
+        return 95 + bucket * 3, None
+    if bucket < 18:
+        return 65 + bucket, (2 if bucket % 2 else None)
+    if bucket < 24:
+        return 35 + bucket, None
+    return bucket % 20, bucket % 7
 
 
 def directory_users(customer_key: str) -> list[DemoDirectoryUser]:
@@ -347,6 +372,7 @@ def directory_users(customer_key: str) -> list[DemoDirectoryUser]:
         upn = f"{first}.{last}@{customer.domain}".lower()
         is_persona = position < sum(1 for p in PERSONAS if p.customer_key == customer_key)
         no_location = not is_persona and position % 17 == 0
+        sign_ins = sign_in_days_ago(position, is_persona)
         licenses = tuple(
             s.sku_part_number
             for s in licensed_skus
@@ -365,6 +391,8 @@ def directory_users(customer_key: str) -> list[DemoDirectoryUser]:
                 usage_location=None if no_location else customer.country,
                 account_enabled=position % 41 != 40,
                 licenses=licenses,
+                last_sign_in_days=sign_ins[0],
+                last_non_interactive_days=sign_ins[1],
             )
         )
     return users

@@ -422,3 +422,29 @@ class RenewalReminder(SQLModel, table=True):
     days_before: int  # the threshold: 60, 30 or 7
     recipients: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- issue 11: license insight and right-size recommendations (remembered per customer)
+class LicenseExclusion(SQLModel, table=True):
+    """A product the customer keeps unassigned on purpose: left out of idle totals and recommendations."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "sku_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    sku_id: str = Field(max_length=64)
+    created_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RecommendationDismissal(SQLModel, table=True):
+    """A dismissed right-size recommendation; it returns when its numbers (the fingerprint) change."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "subscription_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    subscription_id: str = Field(max_length=64)
+    fingerprint: str = Field(max_length=64)
+    dismissed_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    dismissed_at: datetime = Field(default_factory=utcnow)

@@ -39,12 +39,14 @@ def loading_block(text: str) -> rx.Component:
     )
 
 
-def error_callout(message, on_retry=None) -> rx.Component:
+def error_callout(message, on_retry=None, *, role: str = "alert", retry_label: str = "Try again") -> rx.Component:
+    """A failure with an optional retry; secondary panels (the dashboard) pass role="status" so the
+    page's main error stays the one alert."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("triangle-alert")),
         rx.callout.text(message),
-        *([rx.button("Try again", on_click=on_retry, size="1", variant="soft", color_scheme="red")] if on_retry else []),
-        color_scheme="red", role="alert", width="100%",
+        *([rx.button(retry_label, on_click=on_retry, size="1", variant="soft", color_scheme="red")] if on_retry else []),
+        color_scheme="red", role=role, width="100%",
     )
 
 
@@ -74,3 +76,12 @@ def select_label(text: str, for_id: str) -> rx.Component:
     """The label of a drop-down; its trigger is named by this label plus its chosen value."""
     return rx.el.label(text, id=f"{for_id}-label", html_for=for_id,
                        style={"font_size": "var(--font-size-2)", "font_weight": "600"})
+
+
+def stat_card(label: str, value, test_id: str, size: str = "6") -> rx.Component:
+    """A labelled figure (Usage Data's totals, license insight's idle seats)."""
+    return rx.card(
+        rx.vstack(rx.text(label, size="1", color_scheme="gray", weight="medium"),
+                  rx.text(value, size=size, weight="bold", data_testid=test_id), spacing="1"),
+        flex="1", min_width="12rem",
+    )

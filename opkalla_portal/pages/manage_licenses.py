@@ -3,10 +3,12 @@
 import reflex as rx
 from reflex_components_radix.primitives.dialog import dialog as popup
 
+from opkalla_portal.components.insight_ui import insight_panel
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.licenses import FailureRow, LicensesState, ProductRow, RequestRow, UserRow
+from opkalla_portal.state.insight import InsightState
+from opkalla_portal.state.licenses import FailureRow, LicensesState, ProductRow, ReclaimRow, RequestRow, UserRow
 
 NAME_NOTE = ("Note: The name on the Manage Licenses page may not be the same exact name as what is reflecting on "
              "the My Services page or in the Microsoft 365 admin center. For example, Microsoft 365 Business is "
@@ -15,6 +17,7 @@ PERMISSIONS = (
     ("User.Read.All", "Read all users' full profiles"),
     ("LicenseAssignment.ReadWrite.All", "Read and write all users' license assignments"),
     ("Directory.Read.All", "Read directory data"),
+    ("AuditLog.Read.All", "Read users' sign-in activity (for idle licenses)"),
 )
 S = LicensesState
 
@@ -288,7 +291,7 @@ def licenses_content() -> rx.Component:
                       aria_busy="true"),
             rx.cond(
                 S.products.length() > 0,
-                products_table(),
+                rx.vstack(products_table(), insight_panel(full=True), spacing="5", width="100%"),
                 rx.cond(S.load_error == "", empty_state(
                     "key-round", "No licenses to show",
                     "Your organization doesn't own any user licenses yet.",
@@ -399,6 +402,73 @@ def _results() -> rx.Component:
     )
 
 
+def _reclaim_row(row: ReclaimRow) -> rx.Component:
+    return rx.flex(
+        rx.vstack(rx.text(row["name"], weight="medium", size="2"),
+                  _badge(row["reason"], color_scheme="amber", variant="soft"), spacing="1", flex="1", min_width="0"),
+        rx.flex(
+            rx.button("Reassign the seat", size="1", variant="soft", on_click=S.start_reclaim(row["id"], "reassign"),
+                      aria_label="Reassign the seat of " + row["name"], disabled=S.reclaim_busy),
+            rx.button("Schedule a decrease", size="1", variant="soft", color_scheme="gray",
+                      on_click=S.start_reclaim(row["id"], "decrease"),
+                      aria_label="Schedule a decrease for the seat of " + row["name"], disabled=S.reclaim_busy),
+            spacing="2", wrap="wrap",
+        ),
+        spacing="2", align="center", wrap="wrap", width="100%", padding_y="0.35rem",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def _reclaim_confirm() -> rx.Component:
+    reassign = rx.vstack(
+        rx.text("Reassign to", size="2", weight="medium", id="reassign-to-label"),
+        rx.select.root(
+            rx.select.trigger(aria_labelledby="reassign-to-label", placeholder="Choose a user", width="100%"),
+            rx.select.content(rx.foreach(S.reassign_options, lambda o: rx.select.item(o["name"], value=o["id"]))),
+            value=S.reassign_to, on_change=S.set_reassign_to,
+        ),
+        rx.text(rx.cond(S.reclaim_holds, "The license is removed from ", "The free seat goes to the user you "
+                        "choose, replacing "), S.reclaim_name, ".", size="1", color_scheme="gray"),
+        spacing="1", width="100%",
+    )
+    decrease = rx.text(
+        rx.cond(S.reclaim_holds, "The license is removed from " + S.reclaim_name + " now, and ",
+                "The seat freed by " + S.reclaim_name + " is removed: "),
+        S.product_name, " drops by one seat at its next renewal (On Renewal; cancel it in Future Changes).",
+        size="2")
+    return rx.cond(
+        S.reclaim_id != "",
+        rx.card(rx.vstack(
+            rx.cond(S.reclaim_action == "reassign", reassign, decrease),
+            rx.cond(S.reclaim_error != "", rx.text(S.reclaim_error, color_scheme="red", size="2", role="alert")),
+            rx.hstack(
+                rx.button("Cancel", size="1", variant="soft", color_scheme="gray", on_click=S.cancel_reclaim,
+                          disabled=S.reclaim_busy),
+                rx.button(rx.cond(S.reclaim_action == "reassign", "Reassign", "Schedule decrease"), size="1",
+                          on_click=S.confirm_reclaim, loading=S.reclaim_busy),
+                spacing="2", justify="end", width="100%",
+            ),
+            spacing="2", width="100%"), width="100%", role="group", aria_label="Confirm reclaim"),
+    )
+
+
+def _reclaim() -> rx.Component:
+    """Seats to reclaim: users who just lost their last license, disabled accounts still holding one."""
+    return rx.cond(
+        S.reclaim_rows.length() > 0,
+        rx.box(rx.vstack(
+            rx.heading("Seats to reclaim", size="3", as_="h3"),
+            rx.text("These users no longer use their seat. Reassign it to someone who needs it, or schedule a "
+                    "decrease at renewal.", size="1", color_scheme="gray"),
+            rx.box(rx.foreach(S.reclaim_rows, _reclaim_row), width="100%", max_height="12rem", overflow_y="auto"),
+            rx.cond(S.reclaim_more > 0, rx.text("and ", S.reclaim_more, " more", size="1", color_scheme="gray")),
+            _reclaim_confirm(),
+            spacing="2", width="100%"),
+            width="100%", padding="0.75rem", border=f"1px solid {rx.color('amber', 6)}",
+            border_radius="var(--radius-3)", aria_label="Seats to reclaim", role="region"),
+    )
+
+
 def _pager() -> rx.Component:
     return rx.flex(
         rx.text(S.filtered_count, " of ", S.total_users, " users · page ", S.page, " of ", S.page_count, size="1",
@@ -473,6 +543,7 @@ def manage_window() -> rx.Component:
                 _user_list(),
                 _pager(),
                 _results(),
+                _reclaim(),
                 _footer(),
                 spacing="3", width="100%",
             ),
@@ -505,5 +576,6 @@ def manage_licenses_page() -> rx.Component:
 
 
 PAGES = [
-    Page("/manage-licenses", "Manage Licenses", manage_licenses_page, on_load=[PortalState.guard, LicensesState.load]),
+    Page("/manage-licenses", "Manage Licenses", manage_licenses_page,
+         on_load=[PortalState.guard, LicensesState.load, InsightState.load]),
 ]

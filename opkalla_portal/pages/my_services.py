@@ -2,10 +2,13 @@
 
 import reflex as rx
 
+from opkalla_portal.components.dashboard_ui import dashboard
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import select_label, error_callout, field_label, link_button, loading_block, services_links, visually_hidden
 from opkalla_portal.state.base import PortalState
+from opkalla_portal.state.dashboard import DashboardState
+from opkalla_portal.state.insight import InsightState
 from opkalla_portal.state.my_services import MyServicesState as S
 
 COLUMNS = [("Subscription Name", "name"), ("Quantity", "quantity"), ("Term", ""), ("Billing Frequency", ""),
@@ -144,6 +147,8 @@ def results() -> rx.Component:
 def my_services_page() -> rx.Component:
     return portal_page(
         "My Services",
+        dashboard(),
+        rx.heading("Subscriptions", size="5", as_="h2"),
         rx.flex(contract_picker(), search_box(), spacing="4", wrap="wrap", align="end", width="100%"),
         results(),
         description="Manage the quantity for your Microsoft subscriptions and add new services from our "
@@ -153,5 +158,6 @@ def my_services_page() -> rx.Component:
 
 
 PAGES = [
-    Page("/my-services", "My Services", my_services_page, on_load=[PortalState.guard, S.load]),
+    Page("/my-services", "My Services", my_services_page,
+         on_load=[PortalState.guard, S.load, DashboardState.load, InsightState.load]),
 ]

@@ -4,6 +4,7 @@ import reflex as rx
 
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
+from opkalla_portal.components.services_ui import stat_card as stat
 from opkalla_portal.pages.my_invoices import download_button
 from opkalla_portal.services.usage import PERIODS
 from opkalla_portal.state.base import PortalState
@@ -44,14 +45,6 @@ def selectors() -> rx.Component:
                 download_button("Download CSV", S.download_url, "file-spreadsheet"), rx.fragment()),
         direction=rx.breakpoints(initial="column", md="row"), spacing="4", width="100%",
         align=rx.breakpoints(initial="start", md="end"), wrap="wrap",
-    )
-
-
-def stat(label: str, value, test_id: str, size: str = "6") -> rx.Component:
-    return rx.card(
-        rx.vstack(rx.text(label, size="1", color_scheme="gray", weight="medium"),
-                  rx.text(value, size=size, weight="bold", data_testid=test_id), spacing="1"),
-        flex="1", min_width="12rem",
     )
 
 

@@ -10,7 +10,8 @@ in the LicenseChange audit table.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Awaitable, Callable, Iterable, Mapping
 
 from opkalla_portal.db import session_scope
@@ -24,6 +25,9 @@ from opkalla_portal.services.microsoft_clients import microsoft
 
 USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "department", "usageLocation",
                "accountEnabled", "assignedLicenses")
+# Needs AuditLog.Read.All (and Entra ID P1 at Microsoft): asked for only by license insight,
+# so a tenant without it can still manage licenses.
+SIGN_IN_FIELD = "signInActivity"
 SUBMIT_CHUNK = 160  # changes per progress step: 8 batches of 20
 STATUS_FILTERS = ("all", "licensed", "unlicensed")
 
@@ -43,6 +47,7 @@ class Product:
     name: str
     purchased: int
     assigned: int
+    subscription_ids: tuple[str, ...] = ()  # Partner Center subscriptions selling this SKU
 
     @property
     def available(self) -> int:
@@ -57,6 +62,9 @@ class DirectoryUser:
     department: str
     usage_location: str
     sku_ids: frozenset[str]
+    enabled: bool = True
+    # The later of the last interactive and non-interactive sign-in; None: never (or unknown).
+    last_sign_in: datetime | None = None
 
     def holds(self, sku_id: str) -> bool:
         return sku_id in self.sku_ids
@@ -112,7 +120,8 @@ async def list_products(identity: Identity) -> list[Product]:
         Product(sku_id=str(sku["skuId"]).lower(), part_number=sku.get("skuPartNumber") or "",
                 name=friendly_name(sku.get("skuPartNumber") or sku["skuId"]),
                 purchased=int((sku.get("prepaidUnits") or {}).get("enabled") or 0),
-                assigned=int(sku.get("consumedUnits") or 0))
+                assigned=int(sku.get("consumedUnits") or 0),
+                subscription_ids=tuple(str(i) for i in sku.get("subscriptionIds") or []))
         for sku in skus
         if sku.get("appliesTo", "User") == "User" and sku.get("capabilityStatus", "Enabled") != "Deleted"
     ]
@@ -129,23 +138,42 @@ async def get_product(identity: Identity, sku_id: object) -> Product:
     raise LicenseError("That product could not be found.")
 
 
-async def list_directory(identity: Identity) -> list[DirectoryUser]:
-    """Every user of the tenant (all Graph pages), sorted by name."""
+def _parse_time(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+def last_sign_in(activity: object) -> datetime | None:
+    """The later of Graph's lastSignInDateTime and lastNonInteractiveSignInDateTime."""
+    if not isinstance(activity, dict):
+        return None
+    times = [t for t in (_parse_time(activity.get("lastSignInDateTime")),
+                         _parse_time(activity.get("lastNonInteractiveSignInDateTime"))) if t]
+    return max(times) if times else None
+
+
+def _directory_user(u: dict) -> DirectoryUser:
+    return DirectoryUser(
+        id=str(u["id"]), name=u.get("displayName") or u.get("userPrincipalName") or "(no name)",
+        email=u.get("mail") or u.get("userPrincipalName") or "", department=u.get("department") or "",
+        usage_location=u.get("usageLocation") or "",
+        sku_ids=frozenset(str(lic.get("skuId", "")).lower() for lic in u.get("assignedLicenses") or []),
+        enabled=u.get("accountEnabled") is not False, last_sign_in=last_sign_in(u.get(SIGN_IN_FIELD)),
+    )
+
+
+async def list_directory(identity: Identity, *, with_sign_in: bool = False) -> list[DirectoryUser]:
+    """Every user of the tenant (all Graph pages), sorted by name; with sign-in activity if asked."""
     require(identity, Capability.LICENSES)
     _ensure_consented(identity)
+    fields = (*USER_FIELDS, SIGN_IN_FIELD) if with_sign_in else USER_FIELDS
     try:
-        raw = await _graph(identity).list_users(select=USER_FIELDS, top=999)
+        raw = await _graph(identity).list_users(select=fields, top=999)
     except AuthError as error:
         raise _consent_lost(identity, error) from error
-    users = [
-        DirectoryUser(
-            id=str(u["id"]), name=u.get("displayName") or u.get("userPrincipalName") or "(no name)",
-            email=u.get("mail") or u.get("userPrincipalName") or "", department=u.get("department") or "",
-            usage_location=u.get("usageLocation") or "",
-            sku_ids=frozenset(str(lic.get("skuId", "")).lower() for lic in u.get("assignedLicenses") or []),
-        )
-        for u in raw
-    ]
+    users = [_directory_user(u) for u in raw]
     return sorted(users, key=lambda u: (u.name.lower(), u.id))
 
 
@@ -264,4 +292,4 @@ def with_applied(user: DirectoryUser, sku_id: str, on: bool) -> DirectoryUser:
         skus.add(sku_id)
     else:
         skus.discard(sku_id)
-    return DirectoryUser(user.id, user.name, user.email, user.department, user.usage_location, frozenset(skus))
+    return replace(user, sku_ids=frozenset(skus))

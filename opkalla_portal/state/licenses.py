@@ -13,11 +13,13 @@ import reflex as rx
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.services import consent, licenses
+from opkalla_portal.services import consent, licenses, reclaim
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
 from opkalla_portal.settings import load_settings
+from opkalla_portal.services.subscriptions import ServiceError
 from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.insight import InsightState
 
 PAGE_SIZE = 50
 CONSENT_NOTICES = {
@@ -59,6 +61,17 @@ class RequestRow(TypedDict):
 class FailureRow(TypedDict):
     name: str
     reason: str
+
+
+class ReclaimRow(TypedDict):
+    id: str
+    name: str
+    reason: str
+
+
+class OptionRow(TypedDict):
+    id: str
+    name: str
 
 
 class LicensesState(PortalState):
@@ -113,7 +126,20 @@ class LicensesState(PortalState):
     success_message: str = ""
     failures: list[FailureRow] = []
 
+    # Reclaim on offboarding (freed seats and disabled accounts holding this product)
+    reclaim_rows: list[ReclaimRow] = []
+    reclaim_more: int = 0
+    reclaim_id: str = ""
+    reclaim_name: str = ""
+    reclaim_action: str = ""  # reassign | decrease
+    reclaim_holds: bool = False
+    reassign_options: list[OptionRow] = []
+    reassign_to: str = ""
+    reclaim_error: str = ""
+    reclaim_busy: bool = False
+
     _users: dict[str, DirectoryUser] = {}
+    _freed: list[str] = []
     _order: list[str] = []
     _filtered: list[str] = []
     _pending: dict[str, bool] = {}
@@ -290,6 +316,7 @@ class LicensesState(PortalState):
         self.search, self.status_filter, self.department_filter, self.page = "", "all", "all", 1
         self._pending, self.guard_message, self.success_message, self.failures = {}, "", "", []
         self.rows, self.page_changes = [], {}
+        self.reclaim_rows, self.reclaim_more, self.reclaim_id = [], 0, ""
         yield
         try:
             current = await licenses.get_product(identity, sku_id)
@@ -307,7 +334,9 @@ class LicensesState(PortalState):
         self._order = [u.id for u in users]
         self.total_users = len(users)
         self.department_options = ["all", *licenses.departments(users)]
+        self._freed = []
         self._apply_filters()
+        self._publish_reclaim()
         self.window_loading = False
 
     def _apply_filters(self, keep_page: bool = False) -> None:
@@ -463,14 +492,18 @@ class LicensesState(PortalState):
                 self.window_error = "No license was changed. See the reasons below."
             self.submitting = False
             self._apply_filters(keep_page=True)
+            # Users whose last license just went: offer their seat back.
+            self._freed = [uid for uid, on in pending.items() if not on and uid not in failed]
+            self._publish_reclaim()
         return None
 
     @rx.event
     async def set_window_open(self, is_open: bool):
         """Clicking the grey area (or Escape, or Close) closes the window; the counts reload."""
-        if is_open or self.submitting:
+        if is_open or self.submitting or self.reclaim_busy:
             return
         self.window_open = False
+        self.reclaim_rows, self.reclaim_id, self._freed = [], "", []
         self._users, self._order, self._filtered, self._pending = {}, [], [], {}
         self.rows, self.page_changes = [], {}
         try:
@@ -480,6 +513,122 @@ class LicensesState(PortalState):
             return
         yield
         await self._load_products(identity)
+        yield InsightState.load  # the idle figures changed too
+
+    # ------------------------------------------------------------- reclaim on offboarding
+    def _publish_reclaim(self) -> None:
+        found = reclaim.candidates(self._users, self.sku_id, self._freed)
+        self.reclaim_rows = [ReclaimRow(id=c.user_id, name=c.name, reason=c.reason)
+                             for c in found[:reclaim.MAX_SHOWN]]
+        self.reclaim_more = max(len(found) - reclaim.MAX_SHOWN, 0)
+        if self.reclaim_id not in {c.user_id for c in found}:
+            self.reclaim_id, self.reclaim_action = "", ""
+
+    def _candidate(self, user_id: object):
+        found = reclaim.candidates(self._users, self.sku_id, self._freed)
+        return next((c for c in found if c.user_id == user_id), None)
+
+    @rx.event
+    def start_reclaim(self, user_id: str, action: str):
+        """"Reassign the seat" or "Schedule a decrease" beside a user: opens the confirmation below."""
+        try:
+            if self._window_guard() is None or self.submitting or self.reclaim_busy:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        candidate = self._candidate(user_id)
+        if candidate is None or action not in ("reassign", "decrease"):
+            return None
+        self.reclaim_id, self.reclaim_name, self.reclaim_action = candidate.user_id, candidate.name, action
+        self.reclaim_holds, self.reclaim_error, self.reassign_to = candidate.holds_seat, "", ""
+        options = reclaim.reassign_options(self._users.values(), self.sku_id) if action == "reassign" else []
+        self.reassign_options = [OptionRow(id=u.id, name=f"{u.name} ({u.email})") for u in options]
+        return None
+
+    @rx.event
+    def set_reassign_to(self, value: str):
+        try:
+            if self._window_guard() is None:
+                return None
+        except PermissionDenied as error:
+            return refused(error)
+        self.reassign_to = value if value in {o["id"] for o in self.reassign_options} else ""
+        self.reclaim_error = ""
+        return None
+
+    @rx.event
+    def cancel_reclaim(self):
+        if not self.reclaim_busy:
+            self.reclaim_id, self.reclaim_action, self.reclaim_error = "", "", ""
+
+    @rx.event(background=True)
+    async def confirm_reclaim(self):
+        """Apply the chosen reclaim: reassign through Graph, or a decrease On Renewal (Subscription Edit)."""
+        async with self:
+            try:
+                identity = self._window_guard()
+            except PermissionDenied as error:
+                return refused(error)
+            candidate = self._candidate(self.reclaim_id)
+            if identity is None or candidate is None or self.reclaim_busy or self.submitting:
+                return None
+            if self.reclaim_action == "reassign" and not self.reassign_to:
+                self.reclaim_error = "Choose who gets the seat."
+                return None
+            action, to_user, sku_id, users = self.reclaim_action, self.reassign_to, self.sku_id, dict(self._users)
+            self.reclaim_busy, self.reclaim_error = True, ""
+        message, error, removed = await _run_reclaim(identity, action, candidate, to_user, sku_id, users)
+        async with self:
+            self.reclaim_busy = False
+            if removed:  # the disabled account's license is gone, whatever happened next
+                self._users[candidate.user_id] = licenses.with_applied(users[candidate.user_id], sku_id, False)
+            if error:
+                self.reclaim_error = error
+                self._apply_filters(keep_page=True)
+                return None
+            await self._after_reclaim(identity, action, candidate, to_user)
+        return [rx.toast.success(message), InsightState.load]
+
+    async def _after_reclaim(self, identity, action: str, candidate, to_user: str) -> None:
+        """Mirror Microsoft's new state in the window and drop the handled row."""
+        if action == "reassign":
+            self._users[to_user] = licenses.with_applied(self._users[to_user], self.sku_id, True)
+        self._freed = [uid for uid in self._freed if uid != candidate.user_id]
+        self.reclaim_id, self.reclaim_action = "", ""
+        product = await licenses.get_product(identity, self.sku_id)
+        self.available = product.available
+        self._apply_filters(keep_page=True)
+        self._publish_reclaim()
+
+
+async def _run_reclaim(identity, action: str, candidate, to_user: str, sku_id: str,
+                       users: dict) -> tuple[str, str, bool]:
+    """(success message, error, whether the disabled account's license was removed)."""
+    removed = False
+    try:
+        if action == "reassign":
+            outcome = await reclaim.reassign(identity, sku_id=sku_id, candidate=candidate, to_user=to_user,
+                                             users=users)
+            if outcome.failures:  # removals go first: the old holder may have lost it anyway
+                failed = {f.user_id for f in outcome.failures}
+                return "", "; ".join(f"{f.name}: {f.reason}" for f in outcome.failures), \
+                    candidate.holds_seat and candidate.user_id not in failed
+            return f"The seat of {candidate.name} now belongs to {users[to_user].name}.", "", candidate.holds_seat
+        if candidate.holds_seat:
+            outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending={candidate.user_id: False},
+                                                   users=users)
+            if outcome.failures:
+                return "", outcome.failures[0].reason, False
+            removed = True
+        change = await reclaim.schedule_decrease(identity, sku_id=sku_id)
+        if change.status != "scheduled":
+            reason = next(iter(change.errors.values()), change.message) if change.errors else change.message
+            return "", f"The decrease was not scheduled: {reason}", removed
+        return change.message, "", removed
+    except (LicenseError, ConsentRequired, ServiceError, PermissionDenied) as error:
+        return "", str(error), removed
+    except MicrosoftError as error:
+        return "", error.message, removed
 
 
 def _summary(outcome: licenses.SubmitOutcome) -> str:

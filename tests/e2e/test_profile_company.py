@@ -103,6 +103,8 @@ def test_forms_at_phone_width_in_dark_theme(page, context, base_url):
     page.get_by_label("Country").fill("U1")
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("Use the two-letter country code, like US.")).to_be_visible()
+    # Check the toast's contrast once it has faded in (mid-fade its text is as pale as its background).
+    expect(page.locator("[data-sonner-toast]").first).to_have_css("opacity", "1")
     assert axe_violations(page) == []
     page.screenshot(path="screenshots/my-company-390-dark.png", full_page=True)
 

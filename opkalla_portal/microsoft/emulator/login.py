@@ -34,6 +34,7 @@ CONSENT_PERMISSIONS = [
     ("User.Read.All", "Read all users' full profiles"),
     ("LicenseAssignment.ReadWrite.All", "Read and write all license assignments"),
     ("Directory.Read.All", "Read directory data"),
+    ("AuditLog.Read.All", "Read all audit log data (users' sign-in activity)"),
 ]
 MULTI_TENANT = {"organizations", "common"}
 CODE_LIFETIME = 600

@@ -89,16 +89,24 @@ def build_subscription(*, id: str, tenant: str, offer_id: str, name: str, quanti
     }
 
 
+def _sign_in_time(days: int | None, rng: random.Random, now: datetime) -> str | None:
+    if days is None:
+        return None
+    return iso(now - timedelta(days=days, minutes=rng.randint(0, 600)))
+
+
 def user_document(u: demo_data.DemoDirectoryUser, sku_ids: dict[str, str], rng: random.Random,
                   now: datetime) -> dict:
-    last_sign_in = now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440))
+    # Graph's signInActivity (needs AuditLog.Read.All); days come from the demo world.
+    sign_in = {"lastSignInDateTime": _sign_in_time(u.last_sign_in_days, rng, now),
+               "lastNonInteractiveSignInDateTime": _sign_in_time(u.last_non_interactive_days, rng, now)}
     return {
         "id": u.object_id, "displayName": u.display_name, "givenName": u.given_name, "surname": u.surname,
         "userPrincipalName": u.user_principal_name, "mail": u.user_principal_name,
         "jobTitle": u.job_title, "department": u.department, "usageLocation": u.usage_location,
         "accountEnabled": u.account_enabled, "businessPhones": [], "officeLocation": None,
         "assignedLicenses": [{"skuId": sku_ids[p], "disabledPlans": []} for p in u.licenses if p in sku_ids],
-        "signInActivity": {"lastSignInDateTime": iso(last_sign_in)},
+        "signInActivity": sign_in,
     }
 
 

@@ -1,0 +1,86 @@
+"""The dashboard at the top of My Services: renewals, Future Changes, last changes, billing trend."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TypedDict
+
+import reflex as rx
+
+from opkalla_portal.microsoft.errors import MicrosoftError
+from opkalla_portal.services import dashboard
+from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.change_logs import MODE_LABELS, RESULT_LABELS
+from opkalla_portal.state.base import PortalState
+
+
+class RenewalRow(TypedDict):
+    id: str
+    name: str
+    when: str
+    seats: str
+
+
+class ChangeRow(TypedDict):
+    name: str
+    change: str
+    when: str
+
+
+class TrendPoint(TypedDict):
+    month: str
+    total: float  # for drawing only; the text figures come from Decimal
+    label: str
+
+
+def _quantity_change(old, new) -> str:
+    return f"{old} → {new} licenses" if old is not None and new is not None else ""
+
+
+class DashboardState(PortalState):
+    loading: bool = True
+    error: str = ""
+    renewals: list[RenewalRow] = []
+    monthly_count: int = 0
+    future: list[ChangeRow] = []
+    changes: list[ChangeRow] = []
+    can_see_billing: bool = False
+    trend: list[TrendPoint] = []
+    trend_total: str = ""
+
+    @rx.event(background=True)
+    async def load(self):
+        """on_load of My Services: each part from its source; billing only for roles that see invoices."""
+        async with self:
+            try:
+                identity = self._require(Capability.SERVICES)
+            except PermissionDenied:
+                return None  # on_load: the page guard already redirects
+            self.loading, self.error = True, ""
+        today = date.today()
+        future = [ChangeRow(name=c.subscription_name, change=_quantity_change(c.old_quantity, c.new_quantity),
+                            when=f"{MODE_LABELS.get(c.effective_mode, '')} · {c.due_date:%b %d, %Y}")
+                  for c in dashboard.pending_changes(identity)]
+        changes = [ChangeRow(name=e.subscription_name, change=_quantity_change(e.old_quantity, e.new_quantity),
+                             when=f"{RESULT_LABELS.get(e.result, e.result)} · {e.created_at:%b %d, %Y} · "
+                                  f"{e.actor_name}")
+                   for e in dashboard.last_changes(identity)]
+        can_see_billing = identity.can(Capability.INVOICES)
+        points = dashboard.billing_trend(identity, today) if can_see_billing else []
+        renewals, monthly, error = [], 0, ""
+        try:
+            found, monthly = await dashboard.upcoming_renewals(identity, today)
+            renewals = [RenewalRow(id=r.id, name=r.name, when=f"{r.renewal_date:%b %d, %Y} "
+                                                                f"({(r.renewal_date - today).days} days)",
+                                   seats=f"{r.quantity} licenses" + (f", renews with {r.renews_with}"
+                                                                     if r.renews_with != r.quantity else ""))
+                        for r in found]
+        except MicrosoftError as failure:
+            error = f"Renewals could not be loaded: {failure.message}"
+        async with self:
+            self.future, self.changes, self.renewals, self.monthly_count = future, changes, renewals, monthly
+            self.can_see_billing = can_see_billing
+            self.trend = [TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points]
+            self.trend_total = dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00")))
+            self.error, self.loading = error, False
+        return None

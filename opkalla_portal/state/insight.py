@@ -1,0 +1,192 @@
+"""License insight and right-size recommendations (Manage Licenses and the My Services dashboard).
+
+The report stays in a backend var; the browser gets display rows. Accept and Dismiss take only a
+subscription id: the numbers (and the fingerprint) are the server's, recomputed on accept.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import reflex as rx
+
+from opkalla_portal.microsoft.errors import MicrosoftError
+from opkalla_portal.services import insight_report
+from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.insight import IDLE_THRESHOLDS, RECOMMEND_IDLE_DAYS
+from opkalla_portal.services.licenses import ConsentRequired
+from opkalla_portal.services.pricing import format_money
+from opkalla_portal.services.subscriptions import ServiceError
+from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.dashboard import DashboardState
+
+
+class InsightRow(TypedDict):
+    sku_id: str
+    name: str
+    purchased: int
+    assigned: int
+    unassigned: int
+    idle30: int
+    idle60: int
+    idle90: int
+    disabled: int
+    cost: str  # monthly cost of idle + disabled seats at the chosen threshold
+    excluded: bool
+
+
+class RecommendationRow(TypedDict):
+    id: str
+    name: str
+    headline: str
+    saving: str
+    detail: str
+    extra: str
+    renewal: str
+    ready: bool
+
+
+def _recommendation_row(rec) -> RecommendationRow:
+    extra = ""
+    if rec.extra_seats > 0:
+        extra = (f"{rec.reclaimable} seats are held by users idle {RECOMMEND_IDLE_DAYS}+ days or disabled: "
+                 f"reclaim them in Manage Licenses to go down to {rec.ideal_quantity} and save "
+                 f"{format_money(rec.extra_annual_saving)} more a year.")
+    if rec.ready:
+        headline = (f"Reduce {rec.name} from {rec.current_quantity} to {rec.target_quantity} on renewal, saving "
+                    f"{format_money(rec.annual_saving)} a year")
+    else:
+        headline = f"Reclaim idle seats of {rec.name} before it renews"
+    return RecommendationRow(
+        id=rec.subscription_id, name=rec.name, headline=headline,
+        saving=format_money(rec.annual_saving) if rec.ready else "",
+        detail=(f"Renews {rec.renewal_date:%b %d, %Y}. {rec.unassigned} of {rec.current_quantity} seats are "
+                f"unassigned; {format_money(rec.unit_price)} per seat per month."),
+        extra=extra, renewal=f"{rec.renewal_date:%b %d, %Y}", ready=rec.ready)
+
+
+class InsightState(PortalState):
+    loading: bool = True
+    error: str = ""
+    consent_needed: bool = False
+    sign_in_known: bool = True
+    threshold: str = str(RECOMMEND_IDLE_DAYS)
+    products: list[InsightRow] = []
+    idle_seats: int = 0
+    idle_cost: str = "$0.00"
+    recommendations: list[RecommendationRow] = []
+    dismissed_count: int = 0
+    busy_id: str = ""  # the recommendation being accepted (a second click does nothing)
+    _report: insight_report.InsightReport | None = None
+
+    def _identity_for_insight(self):
+        """The identity, if it may see licenses and subscriptions (Administrators, Subscription Managers)."""
+        self._require(Capability.LICENSES)
+        return self._require(Capability.SERVICES)
+
+    def _publish(self) -> None:
+        report = self._report
+        days = int(self.threshold)
+        if report is None:
+            self.products, self.recommendations, self.idle_seats, self.idle_cost = [], [], 0, "$0.00"
+            return
+        self.consent_needed, self.sign_in_known = not report.consented, report.sign_in_known
+        self.products = [InsightRow(
+            sku_id=p.sku_id, name=p.name, purchased=p.purchased, assigned=p.usage.assigned, unassigned=p.unassigned,
+            idle30=p.usage.idle[30], idle60=p.usage.idle[60], idle90=p.usage.idle[90], disabled=p.usage.disabled,
+            cost=format_money(p.idle_cost(days)), excluded=p.excluded) for p in report.products]
+        self.idle_seats = report.idle_seats(days)
+        self.idle_cost = format_money(report.idle_cost(days))
+        self.recommendations = [_recommendation_row(r) for r in report.recommendations]
+        self.dismissed_count = report.dismissed
+
+    @rx.event(background=True)
+    async def load(self):
+        """on_load (and after every change): the report from Microsoft, with a loading indicator."""
+        async with self:
+            try:
+                identity = self._identity_for_insight()
+            except PermissionDenied:
+                return None  # on_load: the page guard already redirects
+            self.loading, self.error = True, ""
+        report, error = None, ""
+        try:
+            report = await insight_report.load_report(identity)
+        except ConsentRequired:
+            report = insight_report.InsightReport(consented=False)
+        except MicrosoftError as failure:
+            error = failure.message
+        async with self:
+            self._report, self.error, self.loading = report, error, False
+            self._publish()
+        return None
+
+    @rx.event
+    def set_threshold(self, value: str):
+        """Idle for 30, 60 or 90 days: which count drives the cost of idle seats."""
+        try:
+            self._identity_for_insight()
+        except PermissionDenied as error:
+            return refused(error)
+        if str(value) in {str(d) for d in IDLE_THRESHOLDS}:
+            self.threshold = str(value)
+            self._publish()
+        return None
+
+    @rx.event
+    def set_excluded(self, sku_id: str, excluded: bool):
+        """The Exclude switch: a product meant to sit unassigned leaves idle totals and recommendations."""
+        try:
+            identity = self._identity_for_insight()
+        except PermissionDenied as error:
+            return refused(error)
+        if self._report is None or str(sku_id) not in {p.sku_id for p in self._report.products}:
+            return rx.toast.error("That product could not be found.")
+        try:
+            insight_report.set_exclusion(identity, sku_id, excluded)
+        except insight_report.InsightError as error:
+            return rx.toast.error(str(error))
+        return InsightState.load
+
+    @rx.event
+    def dismiss(self, subscription_id: str):
+        try:
+            identity = self._identity_for_insight()
+        except PermissionDenied as error:
+            return refused(error)
+        rec = self._find(subscription_id)
+        if rec is None:
+            return rx.toast.error("That recommendation could not be found.")
+        insight_report.dismiss(identity, rec.subscription_id, rec.fingerprint)
+        return [rx.toast.info(f"Recommendation for {rec.name} dismissed. It returns if the numbers change."),
+                InsightState.load]
+
+    def _find(self, subscription_id: object):
+        recs = self._report.recommendations if self._report else []
+        return next((r for r in recs if r.subscription_id == str(subscription_id)), None)
+
+    @rx.event(background=True)
+    async def accept(self, subscription_id: str):
+        """One click: the recommended quantity as an On Renewal change through Subscription Edit's path."""
+        async with self:
+            try:
+                identity = self._identity_for_insight()
+            except PermissionDenied as error:
+                return refused(error)
+            rec = self._find(subscription_id)
+            if self.busy_id or rec is None or not rec.ready:
+                return None
+            self.busy_id = rec.subscription_id
+        try:
+            outcome = await insight_report.accept(identity, rec.subscription_id, rec.fingerprint)
+            message, ok = outcome.message, outcome.status == "scheduled"
+            if outcome.errors:
+                message = next(iter(outcome.errors.values()))
+        except (insight_report.InsightError, ServiceError) as error:
+            message, ok = str(error), False
+        except MicrosoftError as error:
+            message, ok = error.message, False
+        async with self:
+            self.busy_id = ""
+        # The dashboard's Future Changes and last changes show the new change too.
+        return [rx.toast.success(message) if ok else rx.toast.error(message), InsightState.load, DashboardState.load]
