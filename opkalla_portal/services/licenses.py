@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Iterable, Mapping
 
 from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft.errors import AuthError, MicrosoftError
+from opkalla_portal.microsoft.errors import AuthError, MicrosoftError, UnavailableError
 from opkalla_portal.microsoft.graph import LicenseChange as GraphLicenseChange
 from opkalla_portal.microsoft.product_names import friendly_name
 from opkalla_portal.models import LicenseChange
@@ -228,11 +228,30 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
             errors = {r.user_id: r.error for r in results}
         except MicrosoftError as error:  # e.g. the token could not be obtained: the whole chunk failed
             errors = {uid: error for uid, _ in chunk}
+        errors = await _confirm_unanswered(graph, product.sku_id, chunk, errors)
         _record(identity, product, chunk, users, errors, outcome)
         done += len(chunk)
         if on_progress:
             await on_progress(done, len(ordered))
     return outcome
+
+
+async def _confirm_unanswered(graph, sku_id: str, chunk: list[tuple[str, bool]],
+                              errors: Mapping[str, MicrosoftError | None]) -> dict[str, MicrosoftError | None]:
+    """A change Microsoft did not answer (timeout, 5xx) may still have been carried out: read
+    those users back, so the audit records what Microsoft actually holds."""
+    confirmed = dict(errors)
+    for uid, on in chunk:
+        if not isinstance(errors.get(uid), UnavailableError):
+            continue
+        try:
+            user = await graph.get_user(uid, select=("id", "assignedLicenses"))
+        except MicrosoftError:
+            continue  # still unknown: recorded as failed, with Microsoft's message
+        holds = any(str(lic.get("skuId", "")).lower() == sku_id for lic in user.get("assignedLicenses") or [])
+        if holds == on:
+            confirmed[uid] = None
+    return confirmed
 
 
 def _record(identity: Identity, product: Product, chunk: list[tuple[str, bool]],

@@ -359,15 +359,9 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
     if change.mode == "immediately":
         try:
             await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
-        except ConflictError:
-            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
         except MicrosoftError as error:
-            message = error.detail if error.code else error.message
-            with session_scope() as db:
-                log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed",
-                     message=message or error.message, **common)
-            return ChangeOutcome("failed", f"Microsoft did not change the quantity: {message or error.message}",
-                                 subscription=sub)
+            if not await _carried_out(identity.tenant_id, sub.raw, quantity=change.quantity):
+                return await _quantity_not_changed(identity, sub, error, common)
         with session_scope() as db:
             log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded", **common)
         return ChangeOutcome("succeeded", f"{sub.name} now has {change.quantity} licenses.")
@@ -376,12 +370,14 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
         try:
             await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
                                                                       quantity=change.quantity)
-        except ConflictError:
-            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
         except MicrosoftError as error:
-            message = error.detail if error.code else error.message
-            return ChangeOutcome("failed", f"Microsoft did not accept the renewal change: {message or error.message}",
-                                 subscription=sub)
+            if not await _carried_out(identity.tenant_id, sub.raw, renewal_quantity=change.quantity):
+                if isinstance(error, ConflictError):
+                    return ChangeOutcome("conflict", CONFLICT_MESSAGE,
+                                         subscription=await load_subscription(identity, sub.id))
+                message = error.detail if error.code else error.message
+                return ChangeOutcome("failed", "Microsoft did not accept the renewal change: "
+                                               f"{message or error.message}", subscription=sub)
     with session_scope() as db:
         replaced = _supersede_pending(db, identity, sub.id, change.mode) if change.mode == "on_renewal" else 0
         scheduled = ScheduledChange(
@@ -396,6 +392,34 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
     when = "at renewal on" if change.mode == "on_renewal" else "on"
     return ChangeOutcome("scheduled", f"{sub.name} will change to {change.quantity} licenses {when} "
                                       f"{change.effective_date:%Y-%m-%d}. See Future Changes.")
+
+
+async def _carried_out(customer_id: str, sent: dict, **expected: int) -> bool:
+    """After a failed PATCH: did Microsoft carry it out all the same? An attempt whose answer
+    was lost (a timeout) may have been done, and its retry then fails on the changed etag.
+    Reads the subscription back: changed since `sent` and now holding `expected`
+    (quantity and/or renewal_quantity). False when Microsoft cannot tell us either."""
+    try:
+        now = await microsoft().partner_center.get_subscription(customer_id, sent["id"])
+    except MicrosoftError:
+        return False
+    held = {"quantity": now.get("quantity"),
+            "renewal_quantity": (now.get("scheduledNextTermInstructions") or {}).get("quantity")}
+    etag_changed = (now.get("attributes") or {}).get("etag") != (sent.get("attributes") or {}).get("etag")
+    return etag_changed and all(held[name] == value for name, value in expected.items())
+
+
+async def _quantity_not_changed(identity: Identity, sub: EditableSubscription, error: MicrosoftError,
+                                common: dict) -> ChangeOutcome:
+    """The answer to an immediate change Microsoft refused (logged) or that met a newer version."""
+    if isinstance(error, ConflictError):
+        return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
+    message = error.detail if error.code else error.message
+    with session_scope() as db:
+        log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed",
+                   message=message or error.message, **common)
+    return ChangeOutcome("failed", f"Microsoft did not change the quantity: {message or error.message}",
+                         subscription=sub)
 
 
 def _supersede_pending(db, identity: Identity, subscription_id: str, mode: str) -> int:
@@ -460,15 +484,25 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
             if (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity:
                 await pc.clear_renewal_instructions(identity.tenant_id, sub)
         except MicrosoftError as error:
-            with session_scope() as db:  # keep it: Microsoft still has the instruction
-                db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id).values(status="pending"))
-            raise ServiceError(f"Microsoft did not withdraw the renewal change: {error.message}") from error
+            if await _renewal_still_held(identity.tenant_id, change):  # the answer may only have been lost
+                with session_scope() as db:  # keep it: Microsoft still has the instruction
+                    db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id).values(status="pending"))
+                raise ServiceError(f"Microsoft did not withdraw the renewal change: {error.message}") from error
     with session_scope() as db:
         log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
              result="cancelled", old_quantity=change.old_quantity, new_quantity=change.new_quantity,
              effective_mode=change.effective_mode, effective_date=change.due_date, scheduled_change_id=change.id,
              request_id=change.request_id)
     return change
+
+
+async def _renewal_still_held(customer_id: str, change: ScheduledChange) -> bool:
+    """Does Microsoft still hold this change's renewal quantity? (True when it cannot tell.)"""
+    try:
+        sub = await microsoft().partner_center.get_subscription(customer_id, change.subscription_id)
+    except MicrosoftError:
+        return True
+    return (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity
 
 
 async def edit_future_change(identity: Identity, change_id: object, quantity_text: object, date_text: object, *,
