@@ -21,6 +21,7 @@ from opkalla_portal.models import LicenseChange
 from opkalla_portal.services import consent
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.microsoft_clients import microsoft
+from opkalla_portal.services.read_back import read_back
 
 USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "department", "usageLocation",
                "accountEnabled", "assignedLicenses")
@@ -244,9 +245,8 @@ async def _confirm_unanswered(graph, sku_id: str, chunk: list[tuple[str, bool]],
     for uid, on in chunk:
         if not isinstance(errors.get(uid), UnavailableError):
             continue
-        try:
-            user = await graph.get_user(uid, select=("id", "assignedLicenses"))
-        except MicrosoftError:
+        user = await read_back(lambda user_id=uid: graph.get_user(user_id, select=("id", "assignedLicenses")))
+        if user is None:
             continue  # still unknown: recorded as failed, with Microsoft's message
         holds = any(str(lic.get("skuId", "")).lower() == sku_id for lic in user.get("assignedLicenses") or [])
         if holds == on:

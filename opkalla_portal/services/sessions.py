@@ -49,18 +49,23 @@ def resolve_session(db: Session, token: str | None) -> Identity | None:
     """The identity behind a session token, or None when missing, revoked, idle or deactivated."""
     if not token:
         return None
-    record = db.exec(select(PortalSession).where(PortalSession.token_hash == hash_token(token))).first()
-    if record is None or record.revoked_at is not None:
+    # One query for session, user and organization: this runs on every page load and event.
+    row = db.exec(select(PortalSession, PortalUser, Organization)
+                  .join(PortalUser, PortalUser.id == PortalSession.user_id)
+                  .join(Organization, Organization.id == PortalUser.organization_id, isouter=True)
+                  .where(PortalSession.token_hash == hash_token(token))).first()
+    if row is None:
+        return None
+    record, user, organization = row
+    if record.revoked_at is not None:
         return None
     now = utcnow()
     if now - record.last_seen_at > timedelta(minutes=load_settings().session_idle_minutes):
         record.revoked_at = now
         db.add(record)
         return None
-    user = db.get(PortalUser, record.user_id)
-    if user is None or user.status != "active":
+    if user.status != "active":
         return None
-    organization = db.get(Organization, user.organization_id)
     if now - record.last_seen_at > _TOUCH_INTERVAL:
         record.last_seen_at = now
         db.add(record)
@@ -74,6 +79,7 @@ def resolve_session(db: Session, token: str | None) -> Identity | None:
         is_global_admin=user.is_global_admin,
         is_provider=bool(organization and organization.is_provider),
         session_id=record.id,
+        organization_name=organization.name if organization else "",
     )
 
 

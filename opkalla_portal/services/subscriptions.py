@@ -23,6 +23,7 @@ from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS
+from opkalla_portal.services.read_back import read_back
 
 NEW_COMMERCE_WINDOW = timedelta(hours=168)
 MODES = ("immediately", "on_renewal", "custom")
@@ -399,9 +400,8 @@ async def _carried_out(customer_id: str, sent: dict, **expected: int) -> bool:
     was lost (a timeout) may have been done, and its retry then fails on the changed etag.
     Reads the subscription back: changed since `sent` and now holding `expected`
     (quantity and/or renewal_quantity). False when Microsoft cannot tell us either."""
-    try:
-        now = await microsoft().partner_center.get_subscription(customer_id, sent["id"])
-    except MicrosoftError:
+    now = await read_back(lambda: microsoft().partner_center.get_subscription(customer_id, sent["id"]))
+    if now is None:
         return False
     held = {"quantity": now.get("quantity"),
             "renewal_quantity": (now.get("scheduledNextTermInstructions") or {}).get("quantity")}
@@ -498,9 +498,8 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
 
 async def _renewal_still_held(customer_id: str, change: ScheduledChange) -> bool:
     """Does Microsoft still hold this change's renewal quantity? (True when it cannot tell.)"""
-    try:
-        sub = await microsoft().partner_center.get_subscription(customer_id, change.subscription_id)
-    except MicrosoftError:
+    sub = await read_back(lambda: microsoft().partner_center.get_subscription(customer_id, change.subscription_id))
+    if sub is None:
         return True
     return (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity
 
