@@ -95,7 +95,6 @@ def test_two_scheduler_processes_apply_each_due_change_exactly_once(cluster, cou
         for racer in racers:
             if racer.poll() is None:
                 racer.kill()
-    print("racers:", reports)
     assert sum(r["applied"] for r in reports) == len(changes), reports
     assert sum(r["failed"] + r["retrying"] for r in reports) == 0, reports
 
