@@ -56,8 +56,10 @@ def private_redis_database(url: str, *, candidates: range = range(8, 16)) -> Ite
     """
     import redis
 
-    base, _, wanted = url.rpartition("/")
-    order = [int(wanted)] + [n for n in candidates if n != int(wanted)] if wanted.isdigit() else list(candidates)
+    base, _, wanted = url.rstrip("/").rpartition("/")
+    if not wanted.isdigit():  # no database in the URL: redis://host:6379
+        base, wanted = url.rstrip("/"), ""
+    order = [int(wanted)] + [n for n in candidates if n != int(wanted)] if wanted else list(candidates)
     run_id = uuid.uuid4().hex
     for number in order:
         client = redis.Redis.from_url(f"{base}/{number}")

@@ -9,6 +9,7 @@ in the LicenseChange audit table.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Iterable, Mapping
@@ -240,17 +241,26 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
 async def _confirm_unanswered(graph, sku_id: str, chunk: list[tuple[str, bool]],
                               errors: Mapping[str, MicrosoftError | None]) -> dict[str, MicrosoftError | None]:
     """A change Microsoft did not answer (timeout, 5xx) may still have been carried out: read
-    those users back, so the audit records what Microsoft actually holds."""
+    those users back, so the audit records what Microsoft actually holds. Stops at the first
+    user Microsoft cannot tell us about (an outage): the rest stay failed, not waited on."""
     confirmed = dict(errors)
-    for uid, on in chunk:
-        if not isinstance(errors.get(uid), UnavailableError):
-            continue
-        user = await read_back(lambda user_id=uid: graph.get_user(user_id, select=("id", "assignedLicenses")))
+    gate = asyncio.Semaphore(8)
+    unreachable = False
+
+    async def check(uid: str, on: bool) -> None:
+        nonlocal unreachable
+        async with gate:
+            if unreachable:
+                return
+            user = await read_back(lambda: graph.get_user(uid, select=("id", "assignedLicenses")))
         if user is None:
-            continue  # still unknown: recorded as failed, with Microsoft's message
+            unreachable = True  # still unknown: recorded as failed, with Microsoft's message
+            return
         holds = any(str(lic.get("skuId", "")).lower() == sku_id for lic in user.get("assignedLicenses") or [])
         if holds == on:
             confirmed[uid] = None
+
+    await asyncio.gather(*(check(uid, on) for uid, on in chunk if isinstance(errors.get(uid), UnavailableError)))
     return confirmed
 
 

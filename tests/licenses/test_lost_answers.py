@@ -57,3 +57,26 @@ async def test_changes_microsoft_never_received_stay_failed(portal, ms, monkeypa
         (newcomer.id, "Microsoft did not answer in time. Please try again.")]
     with session_scope() as db:
         assert [(e.action, e.result) for e in db.exec(select(LicenseChange)).all()] == [("assign", "failed")]
+
+
+async def test_an_outage_stops_the_read_back_instead_of_waiting_on_every_user(portal, ms, monkeypatch):
+    from opkalla_portal.services.read_back import ROUNDS
+
+    tom = identity_for(TOM)
+    users = {u.id: u for u in await licenses.list_directory(tom)}
+    holders = [u for u in users.values() if u.holds(BUSINESS_PREMIUM)][:20]
+    real = GraphClient.request
+    reads = []
+
+    async def down(self, method, path, **kwargs):
+        if path.endswith("$batch") or "/users/" in path:
+            reads.append(path) if "/users/" in path else None
+            raise UnavailableError("Microsoft did not answer in time. Please try again.")
+        return await real(self, method, path, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(GraphClient, "request", down)
+        outcome = await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, users=users,
+                                               pending={u.id: False for u in holders})
+    assert outcome.unassigned == 0 and len(outcome.failures) == len(holders) == 20
+    assert len(reads) < len(holders) * ROUNDS  # stopped once Microsoft could not tell about one user
