@@ -362,7 +362,7 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
             await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
         except MicrosoftError as error:
             if not await _carried_out(identity.tenant_id, sub.raw, quantity=change.quantity):
-                return await _quantity_not_changed(identity, sub, error, common)
+                return await _not_done(identity, sub, error, "change the quantity", log=common)
         with session_scope() as db:
             log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded", **common)
         return ChangeOutcome("succeeded", f"{sub.name} now has {change.quantity} licenses.")
@@ -373,12 +373,7 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
                                                                       quantity=change.quantity)
         except MicrosoftError as error:
             if not await _carried_out(identity.tenant_id, sub.raw, renewal_quantity=change.quantity):
-                if isinstance(error, ConflictError):
-                    return ChangeOutcome("conflict", CONFLICT_MESSAGE,
-                                         subscription=await load_subscription(identity, sub.id))
-                message = error.detail if error.code else error.message
-                return ChangeOutcome("failed", "Microsoft did not accept the renewal change: "
-                                               f"{message or error.message}", subscription=sub)
+                return await _not_done(identity, sub, error, "accept the renewal change")
     with session_scope() as db:
         replaced = _supersede_pending(db, identity, sub.id, change.mode) if change.mode == "on_renewal" else 0
         scheduled = ScheduledChange(
@@ -409,17 +404,17 @@ async def _carried_out(customer_id: str, sent: dict, **expected: int) -> bool:
     return etag_changed and all(held[name] == value for name, value in expected.items())
 
 
-async def _quantity_not_changed(identity: Identity, sub: EditableSubscription, error: MicrosoftError,
-                                common: dict) -> ChangeOutcome:
-    """The answer to an immediate change Microsoft refused (logged) or that met a newer version."""
+async def _not_done(identity: Identity, sub: EditableSubscription, error: MicrosoftError, what: str, *,
+                    log: dict | None = None) -> ChangeOutcome:
+    """Microsoft refused the change, or met a newer version (conflict); `log`: record the refusal."""
     if isinstance(error, ConflictError):
         return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription(identity, sub.id))
-    message = error.detail if error.code else error.message
-    with session_scope() as db:
-        log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed",
-                   message=message or error.message, **common)
-    return ChangeOutcome("failed", f"Microsoft did not change the quantity: {message or error.message}",
-                         subscription=sub)
+    message = (error.detail if error.code else error.message) or error.message
+    if log is not None:
+        with session_scope() as db:
+            log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed", message=message,
+                       **log)
+    return ChangeOutcome("failed", f"Microsoft did not {what}: {message}", subscription=sub)
 
 
 def _supersede_pending(db, identity: Identity, subscription_id: str, mode: str) -> int:
