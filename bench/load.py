@@ -13,12 +13,13 @@ clicks (randomised ±50%), all sessions at once.
 Modes:
 - single: one backend worker, SQLite and in-memory state (the default deployment);
 - redis-1 / redis-2: one / two backend workers sharing PostgreSQL (127.0.0.1:5432, a fresh
-  database, dropped afterwards) and Redis (127.0.0.1:6379/12); sessions are spread over the
+  database, dropped afterwards) and Redis (127.0.0.1:6379, a database claimed for the run
+  and flushed afterwards, 12 if free); sessions are spread over the
   workers round-robin, as a load balancer would.
 
-Reported per run: events per second, event round trip (send → the event's last state
-update, i.e. the page's data has arrived) median and 95th percentile (and the p95 of the
-first update), errors, and server memory per session (RSS of the worker
+Reported per run: events per second, event round trip (send → the last state update of
+the page's on_load chain, i.e. the page's data has arrived) median and 95th percentile (and
+the p95 of the first update, and the four pages with the slowest p95), errors, and server memory per session (RSS of the worker
 processes after the sessions connected, minus before, divided by N; for Redis modes the
 growth of Redis's used_memory too). Build-free: workers run `reflex run --env prod
 --backend-only` (see opkalla_portal/scaleout.py).
@@ -42,7 +43,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from opkalla_portal.scaleout import SimulatedBrowser, free_port, start_worker, worker_env  # noqa: E402
+from opkalla_portal.scaleout import (SimulatedBrowser, free_port, private_redis_database, start_worker,  # noqa: E402
+                                     worker_env)
 
 PG_ADMIN_URL = os.environ.get("OPKALLA_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("OPKALLA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -93,28 +95,37 @@ def _sessions(count: int) -> list[tuple[str, list[str]]]:
     return result
 
 
-def _redis_used_memory() -> int:
+def _redis_used_memory(url: str) -> int:
     import redis
 
-    return int(redis.Redis.from_url(REDIS_URL).info("memory")["used_memory"])
+    return int(redis.Redis.from_url(url).info("memory")["used_memory"])
 
 
 async def _run_session(browser: SimulatedBrowser, routes: list[str], events: int, think: float,
-                       start_gate: asyncio.Event) -> None:
+                       start_gate: asyncio.Event, by_route: dict[str, list[float]]) -> None:
     await start_gate.wait()
     for _ in range(events):
         await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
+        route = random.choice(routes)
         try:
-            # Settled = no further update for 150 ms; the completion time excludes that wait.
-            await browser.navigate(random.choice(routes), quiet=0.15, timeout=30)
+            # Done = the page's on_load chain finished and no further update came for 150 ms;
+            # the completion time excludes that wait.
+            await browser.navigate(route, quiet=0.15, timeout=30)
+            by_route.setdefault(route, []).append(browser.completions[-1])
         except Exception as error:  # noqa: BLE001 - counted, reported
             browser.errors.append(repr(error))
 
 
-async def _measure(workers, count: int, events: int, think: float, origin: str, redis_mode: bool) -> dict:
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+async def _measure(workers, count: int, events: int, think: float, origin: str, redis_url: str | None) -> dict:
+    redis_mode = redis_url is not None
     sessions = _sessions(count)
     rss_before = sum(w.rss_bytes() for w in workers)
-    redis_before = _redis_used_memory() if redis_mode else 0
+    redis_before = _redis_used_memory(redis_url) if redis_mode else 0
     browsers = [SimulatedBrowser(workers[i % len(workers)].url, cookie, origin=origin)
                 for i, (cookie, _) in enumerate(sessions)]
     connect_errors = 0
@@ -133,12 +144,13 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
     connected = [b for b in browsers if b._sio.connected]
     await asyncio.sleep(1)
     rss_after = sum(w.rss_bytes() for w in workers)
-    redis_after = _redis_used_memory() if redis_mode else 0
+    redis_after = _redis_used_memory(redis_url) if redis_mode else 0
     for browser in browsers:
         browser.timings.clear()
         browser.completions.clear()
     gate = asyncio.Event()
-    tasks = [asyncio.create_task(_run_session(b, routes, events, think, gate))
+    by_route: dict[str, list[float]] = {}
+    tasks = [asyncio.create_task(_run_session(b, routes, events, think, gate, by_route))
              for b, (_, routes) in zip(connected, sessions)]
     cpu_before = sum(w.cpu_seconds() for w in workers)
     started = time.perf_counter()
@@ -159,11 +171,15 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
         "events": len(timings),
         "events_per_second": round(len(timings) / elapsed, 1) if elapsed else 0.0,
         "median_ms": round(statistics.median(timings) * 1000, 1) if timings else None,
-        "p95_ms": round(timings[int(0.95 * (len(timings) - 1))] * 1000, 1) if timings else None,
+        "p95_ms": round(_p95(timings) * 1000, 1) if timings else None,
         "max_ms": round(timings[-1] * 1000, 1) if timings else None,
         "first_update_p95_ms": round(first_updates[int(0.95 * (len(first_updates) - 1))] * 1000, 1)
         if first_updates else None,
         "errors": errors,
+        # The pages with the slowest 95th percentile (ms), to see where a tail comes from.
+        "slowest_routes_p95_ms": dict(sorted(((route, round(_p95(values) * 1000, 1))
+                                              for route, values in by_route.items()),
+                                             key=lambda item: -item[1])[:4]),
         # Server CPU per navigation: independent of how busy the machine is.
         "server_cpu_ms_per_event": round(server_cpu / max(len(timings), 1) * 1000, 1),
         "worker_rss_mb": round(rss_after / 2**20, 1),
@@ -174,21 +190,24 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
 
 
 def run_mode(mode: str, counts: list[int], events: int, think: float) -> list[dict]:
+    if not mode.startswith("redis"):
+        return _run_mode(mode, counts, events, think, None)
+    with private_redis_database(REDIS_URL) as redis_url:  # claimed for this run, flushed after
+        return _run_mode(mode, counts, events, think, redis_url)
+
+
+def _run_mode(mode: str, counts: list[int], events: int, think: float, redis_url: str | None) -> list[dict]:
     workdir = Path(tempfile.mkdtemp(prefix=f"opkalla-load-{mode}-"))
-    redis_mode = mode.startswith("redis")
+    redis_mode = redis_url is not None
     worker_count = int(mode.split("-")[1]) if redis_mode else 1
     database = None
     if redis_mode:
         database, database_url = _create_database()
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()  # the bench's own Redis database
     else:
         database_url = f"sqlite:///{workdir / 'portal.db'}"
     ports = [free_port() for _ in range(worker_count)]
     origin = f"http://127.0.0.1:{ports[0]}"
-    env = worker_env(database_url=database_url, redis_url=REDIS_URL if redis_mode else None, public_url=origin,
-                     workdir=workdir)
+    env = worker_env(database_url=database_url, redis_url=redis_url, public_url=origin, workdir=workdir)
     env["OPKALLA_SESSION_IDLE_MINUTES"] = "600"
     subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=Path(__file__).resolve().parents[1],
                    env=env, check=True, capture_output=True)
@@ -199,7 +218,7 @@ def run_mode(mode: str, counts: list[int], events: int, think: float) -> list[di
         for index, port in enumerate(ports):
             workers.append(start_worker(port, env, workdir / f"worker-{index}.log"))
         for count in counts:
-            result = asyncio.run(_measure(workers, count, events, think, origin, redis_mode))
+            result = asyncio.run(_measure(workers, count, events, think, origin, redis_url))
             result["mode"] = mode
             print(json.dumps(result), flush=True)
             results.append(result)

@@ -4,6 +4,7 @@ import reflex as rx
 
 from opkalla_portal.api import build_api
 from opkalla_portal.pages import ALL_PAGES
+from opkalla_portal.services.catalog import warm_catalog
 from opkalla_portal.services.scheduler import scheduler_loop
 
 TITLE_SUFFIX = " | Opkalla Customer Portal"
@@ -20,3 +21,5 @@ for page in ALL_PAGES:
 
 # Applies due Future Changes (exactly once across workers; see services/scheduler.py).
 app.register_lifespan_task(scheduler_loop)
+# Prices on My Services come from Partner Center's catalog: fetch it before the first visitor.
+app.register_lifespan_task(warm_catalog)

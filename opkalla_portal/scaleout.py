@@ -22,9 +22,10 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -40,6 +41,40 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+REDIS_CLAIM_KEY = "opkalla:run-claim"
+
+
+@contextmanager
+def private_redis_database(url: str, *, candidates: range = range(8, 16)) -> Iterator[str]:
+    """A Redis database used by this run alone: the URL's own, else the first free of `candidates`.
+
+    Test and bench runs in several worktrees share one Redis; each claims an empty database
+    with a key (SET NX, expiring in case the run dies) and flushes it when done, so no run
+    sees another's tabs, locks or keyspace notifications. Yields the claimed URL.
+    """
+    import redis
+
+    base, _, wanted = url.rstrip("/").rpartition("/")
+    if not wanted.isdigit():  # no database in the URL: redis://host:6379
+        base, wanted = url.rstrip("/"), ""
+    order = [int(wanted)] + [n for n in candidates if n != int(wanted)] if wanted else list(candidates)
+    run_id = uuid.uuid4().hex
+    for number in order:
+        client = redis.Redis.from_url(f"{base}/{number}")
+        if not client.set(REDIS_CLAIM_KEY, run_id, nx=True, ex=4 * 3600):
+            continue  # another run holds it
+        if client.dbsize() > 1:  # someone's data without a claim: not ours to flush
+            client.delete(REDIS_CLAIM_KEY)
+            continue
+        try:
+            yield f"{base}/{number}"
+        finally:
+            if client.get(REDIS_CLAIM_KEY) == run_id.encode():
+                client.flushdb()
+        return
+    raise RuntimeError(f"No free Redis database among {order} at {base}")
 
 
 def worker_env(*, database_url: str, redis_url: str | None, public_url: str, workdir: Path) -> dict[str, str]:
@@ -203,8 +238,7 @@ class SimulatedBrowser:
         )
         delta = await self._collect(quiet=quiet, timeout=timeout)
         # The page is ready once Reflex marks the tab hydrated (after the on_load handlers).
-        await self.wait_for(lambda: self.state.get(ROOT_STATE, {}).get("is_hydrated_rx_state_") is True,
-                            timeout=timeout)
+        await self.wait_for(self.hydrated, timeout=timeout)
         self.timings.append(time.perf_counter() - started)
         return delta
 
@@ -218,22 +252,35 @@ class SimulatedBrowser:
             update = await asyncio.wait_for(self._updates.get(), remaining)
             del update  # already merged into self.state by _on_update
 
-    async def navigate(self, path: str, **kwargs) -> dict:
-        """Client-side navigation: the page's on_load events, as the router sends them."""
-        self._path = path
-        return await self.send(ON_LOAD_EVENT, {}, **kwargs)
+    def hydrated(self) -> bool:
+        """Reflex turns `is_hydrated` off while a page's on_load chain runs, on once it is done."""
+        return self.state.get(ROOT_STATE, {}).get("is_hydrated_rx_state_") is True
 
-    async def send(self, name: str, payload: dict | None = None, *, quiet: float = 0.05, timeout: float = 15) -> dict:
-        """Emit an event; wait for its first update, then until no update for `quiet` s."""
+    async def navigate(self, path: str, **kwargs) -> dict:
+        """Client-side navigation: the page's on_load events, as the router sends them.
+
+        Returns once the whole on_load chain has run: the server cancels a page-load chain
+        still unfinished when its tab disconnects, so returning on a pause between its
+        events would let a caller close the tab before the page's guard ran.
+        """
+        self._path = path
+        return await self.send(ON_LOAD_EVENT, {}, until=self.hydrated, **kwargs)
+
+    async def send(self, name: str, payload: dict | None = None, *, quiet: float = 0.05, timeout: float = 15,
+                   until: Callable[[], bool] | None = None) -> dict:
+        """Emit an event; wait for its first update, then until no update for `quiet` s
+        (and, given `until`, until that holds)."""
         while not self._updates.empty():
             self._updates.get_nowait()
         started = time.perf_counter()
         await self._sio.emit("event", {"name": name, "payload": payload or {},
                                        "router_data": self._router_data(self._path)}, namespace=NAMESPACE)
-        return await self._collect(quiet=quiet, timeout=timeout, first_at=started)
+        return await self._collect(quiet=quiet, timeout=timeout, first_at=started, until=until)
 
-    async def _collect(self, *, quiet: float, timeout: float, first_at: float | None = None) -> dict:
+    async def _collect(self, *, quiet: float, timeout: float, first_at: float | None = None,
+                       until: Callable[[], bool] | None = None) -> dict:
         merged: dict[str, dict] = {}
+        deadline = time.monotonic() + timeout
         try:
             update = await asyncio.wait_for(self._updates.get(), timeout)
         except asyncio.TimeoutError:
@@ -245,9 +292,14 @@ class SimulatedBrowser:
             last = time.perf_counter()
             for state_name, values in (update.get("delta") or {}).items():
                 merged.setdefault(state_name, {}).update(values)
+            done = until is None or until()
             try:
-                update = await asyncio.wait_for(self._updates.get(), quiet)
+                wait = quiet if done else max(deadline - time.monotonic(), 0.001)
+                update = await asyncio.wait_for(self._updates.get(), wait)
             except asyncio.TimeoutError:
+                if not done:
+                    self.errors.append("event chain unfinished within timeout")
+                    raise
                 if first_at is not None:
                     self.completions.append(last - first_at)
                 return merged

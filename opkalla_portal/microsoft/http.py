@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import importlib.util
 import random
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,6 +34,12 @@ from .errors import (
 )
 
 TokenProvider = Callable[[], Awaitable[str]]
+
+# httpcore runs `import sniffio` on every request and falls back to asyncio when it is
+# missing; a failed import is not remembered, so each request searched sys.path again
+# (about 10% of a worker's CPU under load, see docs/performance.md). Remember the miss.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 RETRY_STATUSES = {429, 503}
 # Other transient failures; retried only when repeating the call is safe (see _may_retry).

@@ -107,6 +107,7 @@ class Identity:
     is_global_admin: bool = False
     is_provider: bool = False  # staff of the provider itself (e.g. blog editors)
     session_id: int | None = None
+    organization_name: str = ""  # filled by the session lookup (saves the shell a query per page)
 
     @property
     def capabilities(self) -> frozenset[Capability]:

@@ -8,6 +8,7 @@ once and kept for CACHE_SECONDS per process.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +18,7 @@ from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.pricing import BILLING_LABELS, format_money, to_money
 
 CACHE_SECONDS = 900
+STALE_LIMIT_SECONDS = 4 * CACHE_SECONDS
 TERM_NAMES = {"P1M": "Monthly", "P1Y": "Annual", "P3Y": "Triennial"}
 
 
@@ -60,6 +62,8 @@ class CatalogProduct:
 
 _cache: dict[str, tuple[float, dict[str, CatalogProduct]]] = {}
 _locks: dict[int, asyncio.Lock] = {}  # one per event loop (a lock belongs to its loop)
+_refreshing: dict[int, asyncio.Task] = {}  # the background refresh per event loop, while it runs
+log = logging.getLogger(__name__)
 
 
 def _parse(product: dict, sku: dict, availability: dict) -> CatalogProduct:
@@ -102,15 +106,58 @@ async def _fetch() -> dict[str, CatalogProduct]:
 
 
 async def load_catalog(*, refresh: bool = False) -> dict[str, CatalogProduct]:
-    """Every purchasable offer by offer id (cached; raises MicrosoftError when unreachable)."""
+    """Every purchasable offer by offer id (cached; raises MicrosoftError when unreachable).
+
+    An expired catalog is still served while one background task fetches the new one:
+    fetching takes dozens of Partner Center calls, and every page needing prices would
+    otherwise wait on it (up to STALE_LIMIT_SECONDS; older than that, callers wait).
+    """
+    cached = _cache.get("catalog")
+    if cached and not refresh:
+        age = time.monotonic() - cached[0]
+        if age < CACHE_SECONDS:
+            return cached[1]
+        if age < STALE_LIMIT_SECONDS:
+            _refresh_in_background()
+            return cached[1]
+    return await _fetch_and_store(refresh=refresh)
+
+
+async def _fetch_and_store(*, refresh: bool) -> dict[str, CatalogProduct]:
     lock = _locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
-    async with lock:
+    async with lock:  # one fetch at a time; those who waited take its result
         cached = _cache.get("catalog")
         if cached and not refresh and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         catalog = await _fetch()
         _cache["catalog"] = (time.monotonic(), catalog)
         return catalog
+
+
+def _refresh_in_background() -> None:
+    loop_id = id(asyncio.get_running_loop())
+    running = _refreshing.get(loop_id)
+    if running is not None and not running.done():
+        return
+
+    async def refresh() -> None:
+        try:
+            await _fetch_and_store(refresh=True)
+        except Exception:  # Microsoft unreachable: keep serving the cached catalog, try again later
+            log.warning("Refreshing the product catalog failed", exc_info=True)
+        finally:
+            _refreshing.pop(loop_id, None)
+
+    _refreshing[loop_id] = asyncio.get_running_loop().create_task(refresh())
+
+
+async def warm_catalog() -> None:
+    """Lifespan task: fetch the catalog once the server is up, before the first visitor needs it."""
+    await asyncio.sleep(2)  # in demo mode the emulator is served by this very server
+    try:
+        await load_catalog()
+    except Exception:  # the first page needing prices fetches it (and reports what failed)
+        log.warning("Warming the product catalog failed", exc_info=True)
 
 
 def clear_cache() -> None:

@@ -9,19 +9,21 @@ in the LicenseChange audit table.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Awaitable, Callable, Iterable, Mapping
 
 from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft.errors import AuthError, MicrosoftError
+from opkalla_portal.microsoft.errors import AuthError, MicrosoftError, UnavailableError
 from opkalla_portal.microsoft.graph import LicenseChange as GraphLicenseChange
 from opkalla_portal.microsoft.product_names import friendly_name
 from opkalla_portal.models import LicenseChange
 from opkalla_portal.services import consent
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.microsoft_clients import microsoft
+from opkalla_portal.services.read_back import read_back
 
 USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "department", "usageLocation",
                "accountEnabled", "assignedLicenses")
@@ -256,11 +258,38 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
             errors = {r.user_id: r.error for r in results}
         except MicrosoftError as error:  # e.g. the token could not be obtained: the whole chunk failed
             errors = {uid: error for uid, _ in chunk}
+        errors = await _confirm_unanswered(graph, product.sku_id, chunk, errors)
         _record(identity, product, chunk, users, errors, outcome)
         done += len(chunk)
         if on_progress:
             await on_progress(done, len(ordered))
     return outcome
+
+
+async def _confirm_unanswered(graph, sku_id: str, chunk: list[tuple[str, bool]],
+                              errors: Mapping[str, MicrosoftError | None]) -> dict[str, MicrosoftError | None]:
+    """A change Microsoft did not answer (timeout, 5xx) may still have been carried out: read
+    those users back, so the audit records what Microsoft actually holds. Stops at the first
+    user Microsoft cannot tell us about (an outage): the rest stay failed, not waited on."""
+    confirmed = dict(errors)
+    gate = asyncio.Semaphore(8)
+    unreachable = False
+
+    async def check(uid: str, on: bool) -> None:
+        nonlocal unreachable
+        async with gate:
+            if unreachable:
+                return
+            user = await read_back(lambda: graph.get_user(uid, select=("id", "assignedLicenses")))
+        if user is None:
+            unreachable = True  # still unknown: recorded as failed, with Microsoft's message
+            return
+        holds = any(str(lic.get("skuId", "")).lower() == sku_id for lic in user.get("assignedLicenses") or [])
+        if holds == on:
+            confirmed[uid] = None
+
+    await asyncio.gather(*(check(uid, on) for uid, on in chunk if isinstance(errors.get(uid), UnavailableError)))
+    return confirmed
 
 
 def _record(identity: Identity, product: Product, chunk: list[tuple[str, bool]],

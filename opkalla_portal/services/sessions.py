@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from http.cookies import SimpleCookie
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from opkalla_portal.models import Organization, PortalSession, PortalUser, utcnow
@@ -49,31 +50,40 @@ def resolve_session(db: Session, token: str | None) -> Identity | None:
     """The identity behind a session token, or None when missing, revoked, idle or deactivated."""
     if not token:
         return None
-    record = db.exec(select(PortalSession).where(PortalSession.token_hash == hash_token(token))).first()
-    if record is None or record.revoked_at is not None:
+    # One query, of only the columns needed, for session, user and organization: this runs
+    # on every page load and event (a session row also holds the MSAL token cache, not read here).
+    row = db.exec(select(PortalSession.id, PortalSession.revoked_at, PortalSession.last_seen_at,
+                         PortalUser.id, PortalUser.organization_id, PortalUser.web_role, PortalUser.first_name,
+                         PortalUser.last_name, PortalUser.email, PortalUser.status, PortalUser.is_global_admin,
+                         Organization.tenant_id, Organization.is_provider, Organization.name)
+                  .join(PortalUser, PortalUser.id == PortalSession.user_id)
+                  .join(Organization, Organization.id == PortalUser.organization_id, isouter=True)
+                  .where(PortalSession.token_hash == hash_token(token))).first()
+    if row is None:
+        return None
+    (session_id, revoked_at, last_seen_at, user_id, organization_id, role, first_name, last_name, email, status,
+     is_global_admin, tenant_id, is_provider, organization_name) = row
+    if revoked_at is not None:
         return None
     now = utcnow()
-    if now - record.last_seen_at > timedelta(minutes=load_settings().session_idle_minutes):
-        record.revoked_at = now
-        db.add(record)
+    if now - last_seen_at > timedelta(minutes=load_settings().session_idle_minutes):
+        db.exec(update(PortalSession).where(PortalSession.id == session_id).values(revoked_at=now))
         return None
-    user = db.get(PortalUser, record.user_id)
-    if user is None or user.status != "active":
+    if status != "active":
         return None
-    organization = db.get(Organization, user.organization_id)
-    if now - record.last_seen_at > _TOUCH_INTERVAL:
-        record.last_seen_at = now
-        db.add(record)
+    if now - last_seen_at > _TOUCH_INTERVAL:
+        db.exec(update(PortalSession).where(PortalSession.id == session_id).values(last_seen_at=now))
     return Identity(
-        user_id=user.id,
-        organization_id=user.organization_id,
-        role=user.web_role,
-        display_name=user.display_name,
-        email=user.email,
-        tenant_id=organization.tenant_id if organization else "",
-        is_global_admin=user.is_global_admin,
-        is_provider=bool(organization and organization.is_provider),
-        session_id=record.id,
+        user_id=user_id,
+        organization_id=organization_id,
+        role=role,
+        display_name=f"{first_name} {last_name}".strip(),
+        email=email,
+        tenant_id=tenant_id or "",
+        is_global_admin=is_global_admin,
+        is_provider=bool(is_provider),
+        session_id=session_id,
+        organization_name=organization_name or "",
     )
 
 

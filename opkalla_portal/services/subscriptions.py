@@ -23,6 +23,7 @@ from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS
+from opkalla_portal.services.read_back import read_back
 
 NEW_COMMERCE_WINDOW = timedelta(hours=168)
 MODES = ("immediately", "on_renewal", "custom")
@@ -378,15 +379,9 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
     if change.mode == "immediately":
         try:
             await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
-        except ConflictError:
-            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription_in_scope(identity, sub.id))
         except MicrosoftError as error:
-            message = error.detail if error.code else error.message
-            with session_scope() as db:
-                log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed",
-                           message=f"{note}{message or error.message}", **common)
-            return ChangeOutcome("failed", f"Microsoft did not change the quantity: {message or error.message}",
-                                 subscription=sub)
+            if not await _carried_out(identity.tenant_id, sub.raw, quantity=change.quantity):
+                return await _not_done(identity, sub, error, "change the quantity", log=common, note=note)
         with session_scope() as db:
             log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded",
                        message=note.strip(), **common)
@@ -396,12 +391,9 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
         try:
             await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
                                                                       quantity=change.quantity)
-        except ConflictError:
-            return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=await load_subscription_in_scope(identity, sub.id))
         except MicrosoftError as error:
-            message = error.detail if error.code else error.message
-            return ChangeOutcome("failed", f"Microsoft did not accept the renewal change: {message or error.message}",
-                                 subscription=sub)
+            if not await _carried_out(identity.tenant_id, sub.raw, renewal_quantity=change.quantity):
+                return await _not_done(identity, sub, error, "accept the renewal change")
     with session_scope() as db:
         replaced = _supersede_pending(db, identity, sub.id, change.mode) if change.mode == "on_renewal" else 0
         scheduled = ScheduledChange(
@@ -416,6 +408,36 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
     when = "at renewal on" if change.mode == "on_renewal" else "on"
     return ChangeOutcome("scheduled", f"{sub.name} will change to {change.quantity} licenses {when} "
                                       f"{change.effective_date:%Y-%m-%d}. See Future Changes.")
+
+
+async def _carried_out(customer_id: str, sent: dict, **expected: int) -> bool:
+    """After a failed PATCH: did Microsoft carry it out all the same? An attempt whose answer
+    was lost (a timeout) may have been done, and its retry then fails on the changed etag.
+    Reads the subscription back: changed since `sent` and now holding `expected`
+    (quantity and/or renewal_quantity). False when Microsoft cannot tell us either."""
+    now = await read_back(lambda: microsoft().partner_center.get_subscription(customer_id, sent["id"]))
+    if now is None:
+        return False
+    held = {"quantity": now.get("quantity"),
+            "renewal_quantity": (now.get("scheduledNextTermInstructions") or {}).get("quantity")}
+    etag_changed = (now.get("attributes") or {}).get("etag") != (sent.get("attributes") or {}).get("etag")
+    return etag_changed and all(held[name] == value for name, value in expected.items())
+
+
+async def _not_done(identity: Identity, sub: EditableSubscription, error: MicrosoftError, what: str, *,
+                    log: dict | None = None, note: str = "") -> ChangeOutcome:
+    """Microsoft refused the change, or met a newer version (conflict); `log`: record the refusal.
+
+    `note` prefixes the Change Logs message (an approved request says who approved it)."""
+    if isinstance(error, ConflictError):
+        return ChangeOutcome("conflict", CONFLICT_MESSAGE,
+                             subscription=await load_subscription_in_scope(identity, sub.id))
+    message = (error.detail if error.code else error.message) or error.message
+    if log is not None:
+        with session_scope() as db:
+            log_change(db, identity, identity.organization_id, sub.id, sub.name, result="failed",
+                       message=f"{note}{message}", **log)
+    return ChangeOutcome("failed", f"Microsoft did not {what}: {message}", subscription=sub)
 
 
 def _supersede_pending(db, identity: Identity, subscription_id: str, mode: str) -> int:
@@ -480,15 +502,24 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
             if (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity:
                 await pc.clear_renewal_instructions(identity.tenant_id, sub)
         except MicrosoftError as error:
-            with session_scope() as db:  # keep it: Microsoft still has the instruction
-                db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id).values(status="pending"))
-            raise ServiceError(f"Microsoft did not withdraw the renewal change: {error.message}") from error
+            if await _renewal_still_held(identity.tenant_id, change):  # the answer may only have been lost
+                with session_scope() as db:  # keep it: Microsoft still has the instruction
+                    db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id).values(status="pending"))
+                raise ServiceError(f"Microsoft did not withdraw the renewal change: {error.message}") from error
     with session_scope() as db:
         log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
              result="cancelled", old_quantity=change.old_quantity, new_quantity=change.new_quantity,
              effective_mode=change.effective_mode, effective_date=change.due_date, scheduled_change_id=change.id,
              request_id=change.request_id)
     return change
+
+
+async def _renewal_still_held(customer_id: str, change: ScheduledChange) -> bool:
+    """Does Microsoft still hold this change's renewal quantity? (True when it cannot tell.)"""
+    sub = await read_back(lambda: microsoft().partner_center.get_subscription(customer_id, change.subscription_id))
+    if sub is None:
+        return True
+    return (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity
 
 
 async def edit_future_change(identity: Identity, change_id: object, quantity_text: object, date_text: object, *,

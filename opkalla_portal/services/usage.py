@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,6 +21,10 @@ from opkalla_portal.services.invoices import UsageRow, usage_row
 
 PERIODS = {3: "last 3 months", 6: "6 months", 9: "9 months", 12: "12 months"}
 TOP_RESOURCES = 10
+USAGE_CACHE_SECONDS = 300
+USAGE_CACHE_ENTRIES = 64  # (tenant, subscription, period) entries per process
+# Keyed by the client set, so a test's fresh clients (and emulator) never see another's rows.
+_usage_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 USAGE_CSV_COLUMNS = ["Month", "Service Category", "Resource", "Resource Group", "Meter", "Quantity", "Unit",
                      "Cost", "Currency"]
 
@@ -101,9 +108,28 @@ async def usage_report(identity: Identity, subscription_id: object, months: obje
     from opkalla_portal.services.microsoft_clients import microsoft
 
     start = period_start(months, today)
-    records = await microsoft().partner_center.azure_utilization(identity.tenant_id, subscription.id, start, today)
-    rows = [usage_row(record, subscription.id) for record in records]
-    return build_report(subscription, months, start, today, rows)
+    return build_report(subscription, months, start, today,
+                        await _usage_rows(microsoft(), identity.tenant_id, subscription.id, start, today))
+
+
+async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date, today: date) -> list[UsageRow]:
+    """The subscription's rated usage rows, kept USAGE_CACHE_SECONDS per Microsoft client set.
+
+    Partner Center rates usage about once a day; the page, its period selector and the CSV
+    download ask for the same records, and fetching them is the costliest part of a visit.
+    """
+    cache = _usage_cache.setdefault(clients, OrderedDict())
+    key = (tenant_id, subscription_id, start, today)
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < USAGE_CACHE_SECONDS:
+        return hit[1]
+    records = await clients.partner_center.azure_utilization(tenant_id, subscription_id, start, today)
+    rows = [usage_row(record, subscription_id) for record in records]
+    cache[key] = (time.monotonic(), rows)
+    cache.move_to_end(key)
+    while len(cache) > USAGE_CACHE_ENTRIES:
+        cache.popitem(last=False)
+    return rows
 
 
 def build_report(subscription: AzureSubscription, months: int, start: date, today: date,

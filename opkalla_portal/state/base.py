@@ -53,15 +53,21 @@ class PortalState(rx.State):
         return identity
 
     def _publish_identity(self, identity: Identity) -> None:
-        self.user_name = identity.display_name
-        self.user_initials = "".join(part[:1] for part in identity.display_name.split()[:2]).upper()
-        self.user_role = identity.role or "No role"
-        self.menu = [MenuEntry(label=i.label, route=i.route, icon=i.icon) for i in menu_for(identity)]
-        self.is_admin = identity.can(Capability.USERS)
-        self.is_provider_admin = identity.is_provider and self.is_admin
         from opkalla_portal.services.organizations import organization_name
 
-        self.organization_name = organization_name(identity)
+        is_admin = identity.can(Capability.USERS)
+        shown = dict(
+            user_name=identity.display_name,
+            user_initials="".join(part[:1] for part in identity.display_name.split()[:2]).upper(),
+            user_role=identity.role or "No role",
+            menu=[MenuEntry(label=i.label, route=i.route, icon=i.icon) for i in menu_for(identity)],
+            is_admin=is_admin,
+            is_provider_admin=identity.is_provider and is_admin,
+            organization_name=organization_name(identity),
+        )
+        for name, value in shown.items():
+            if getattr(self, name) != value:  # an assigned var is re-sent to the browser, even unchanged
+                setattr(self, name, value)
 
     @rx.event
     def guard(self):

@@ -10,9 +10,9 @@ change a subscription's quantity). Properties:
 - afterwards, with the faults off, the emulator agrees with the ledger everywhere, and each
   SKU's consumed seats equal the users holding it.
 
-The portal's own records (Change Logs, Future Changes, license audit) are written by the
-My Services and Manage Licenses features (issues 6 and 7); once merged, drive their
-services here instead of the clients and compare their tables with the same ledger.
+This run exercises the Microsoft clients alone; test_portal_records.py drives the portal's
+services under the same faults and compares the portal's own records (Change Logs, Future
+Changes, license audit) with the emulator.
 """
 
 from __future__ import annotations

@@ -61,9 +61,14 @@ def postgres_url():
 
 @pytest.fixture(scope="session")
 def redis_url():
+    """A Redis database of this run alone (claimed, flushed afterwards): runs in other
+    worktrees may use the same Redis at the same time."""
     if reason := _redis_available():
         pytest.skip(reason)
-    return REDIS_URL
+    from opkalla_portal.scaleout import private_redis_database
+
+    with private_redis_database(REDIS_URL) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

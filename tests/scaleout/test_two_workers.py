@@ -104,14 +104,6 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
     assert httpx.get(f"{restarted.url}/health").status_code == 200
 
 
-@pytest.mark.skip(reason="The scheduler (services/scheduler.py, issue 6) is not merged yet: "
-                         "start two workers' schedulers on one due change and assert one Change Log row.")
-def test_the_scheduler_applies_each_due_change_exactly_once(cluster):
-    """Skeleton: seed a due Future Change, run `scheduler.run_due(now)` from both workers
-    concurrently (two processes against PostgreSQL), assert one Change Log entry and one
-    emulator call for it."""
-
-
 def test_sqlite_and_in_memory_state_stay_the_default(monkeypatch):
     """Without DATABASE_URL and REDIS_URL: SQLite, and no Redis for Reflex's state."""
     import importlib

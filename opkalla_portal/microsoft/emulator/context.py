@@ -1,6 +1,7 @@
 """What every emulator route needs: the store, the signer, faults and URL helpers."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -142,6 +143,10 @@ def service_endpoint(emulator: Emulator, service: str, *, apply_faults: bool = T
                 if decision.throttle:
                     return service_error(service, 429, request, {"Retry-After": _fmt(decision.retry_after)})
                 request.state.fault_config = config
+                if decision.hang_after:
+                    response = await handler(request)
+                    await asyncio.sleep(decision.hang_after)  # done, but the answer comes too late
+                    return response
             return await handler(request)
         return endpoint
     return wrap

@@ -18,7 +18,10 @@ class FaultConfig:
     retry_after_seconds: float = 1.0
     error_probability: float = 0.0  # answer a 5xx
     error_status: int = 503
-    timeout_probability: float = 0.0  # hang beyond the client's timeout
+    timeout_probability: float = 0.0  # hang beyond the client's timeout (the request is not carried out)
+    # Carry the request out, then hang beyond the client's timeout: the caller cannot tell
+    # whether it happened (as when Microsoft's answer is lost on the way back).
+    lost_response_probability: float = 0.0
     hang_seconds: float = 30.0
     seed: int = 0
     # Which services the faults apply to (login is left alone so sign-in keeps working).
@@ -35,7 +38,7 @@ class FaultConfig:
     @property
     def active(self) -> bool:
         return bool(self.latency_ms or self.throttle_probability or self.error_probability
-                    or self.timeout_probability)
+                    or self.timeout_probability or self.lost_response_probability)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Decision:
     throttle: bool = False
     error_status: int | None = None
     hang: float = 0.0
+    hang_after: float = 0.0  # after carrying the request out
     retry_after: float = 1.0
 
 
@@ -71,6 +75,9 @@ class FaultInjector:
                      retry_after=config.retry_after_seconds)
         if not throttle_only and config.timeout_probability and self._rng.random() < config.timeout_probability:
             d.hang = config.hang_seconds
+        elif not throttle_only and config.lost_response_probability and \
+                self._rng.random() < config.lost_response_probability:
+            d.hang_after = config.hang_seconds
         elif not throttle_only and config.error_probability and self._rng.random() < config.error_probability:
             d.error_status = config.error_status
         elif config.throttle_probability and self._rng.random() < config.throttle_probability:

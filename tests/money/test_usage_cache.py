@@ -1,0 +1,32 @@
+"""Usage Data reuses an Azure subscription's rated usage for a few minutes (Partner Center
+rates usage daily): the period selector and the CSV download do not fetch it again."""
+from __future__ import annotations
+
+from datetime import date
+
+from opkalla_portal import demo_data
+from opkalla_portal.microsoft.partner_center import PartnerCenterClient
+from opkalla_portal.services import usage
+from tests.money.conftest import SUBSCRIPTION_MANAGER
+
+AZURE = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" and s.key == "azure-plan")
+
+
+async def test_rated_usage_is_fetched_once_per_subscription_and_period(identity_of, microsoft, monkeypatch):
+    calls = []
+    real = PartnerCenterClient.azure_utilization
+
+    async def counted(self, customer_id, subscription_id, start, end, **kwargs):
+        calls.append((customer_id, subscription_id, start))
+        return await real(self, customer_id, subscription_id, start, end, **kwargs)
+
+    monkeypatch.setattr(PartnerCenterClient, "azure_utilization", counted)
+    identity = identity_of(SUBSCRIPTION_MANAGER)
+    first = await usage.usage_report(identity, AZURE.id, 3, today=date.today())
+    again = await usage.usage_report(identity, AZURE.id, 3, today=date.today())
+    assert again.total == first.total and len(calls) == 1
+    await usage.usage_report(identity, AZURE.id, 6, today=date.today())  # another period: its own records
+    assert len(calls) == 2
+    monkeypatch.setattr(usage, "USAGE_CACHE_SECONDS", 0)  # expired: fetched again
+    await usage.usage_report(identity, AZURE.id, 3, today=date.today())
+    assert len(calls) == 3
