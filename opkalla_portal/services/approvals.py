@@ -26,6 +26,7 @@ from opkalla_portal.services import notifications
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
 from opkalla_portal.services.mail import queue_mail
+from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import format_money, monthly_cost
 from opkalla_portal.services.subscriptions import (
     ChangeOutcome,
@@ -127,12 +128,7 @@ def transition(db: Session, request_id: int, organization_id: int, current: str,
 
 
 def _own_request(db: Session, identity: Identity, request_id: object) -> ApprovalRequest:
-    try:
-        wanted = int(str(request_id))
-    except ValueError:
-        raise ApprovalError("This request was not found.") from None
-    found = db.exec(select(ApprovalRequest).where(ApprovalRequest.id == wanted,
-                                                  ApprovalRequest.organization_id == identity.organization_id)).first()
+    found = owned_row(db, ApprovalRequest, request_id, identity)
     if found is None:
         raise ApprovalError("This request was not found.")
     return found

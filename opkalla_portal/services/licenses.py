@@ -240,7 +240,8 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
     if not changes:
         raise LicenseError("There are no changes to submit.")
     if seats_left(product.available, changes) < 0:
-        raise LicenseError(f"Only {product.available} licenses are available for {product.name}. "
+        count = "1 license is" if product.available == 1 else f"{product.available} licenses are"
+        raise LicenseError(f"Only {count} available for {product.name}. "
                            "Turn some users off or buy more licenses.")
     # Removals first, so seats they free can be used by additions in the same submit.
     ordered = sorted(changes.items(), key=lambda item: item[1])

@@ -22,6 +22,7 @@ from opkalla_portal.models import BillingContract, ChangeLogEntry, ContractSubsc
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.microsoft_clients import microsoft
+from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS
 from opkalla_portal.services.read_back import read_back
 
@@ -64,12 +65,7 @@ def billing_contracts(identity: Identity) -> list[ContractOption]:
 
 def contract_in_scope(db, identity: Identity, contract_id: object) -> BillingContract:
     """The billing contract with this id, if it belongs to the identity's organization."""
-    try:
-        wanted = int(str(contract_id))
-    except ValueError:
-        raise ServiceError("Choose a Billing Contract.") from None
-    contract = db.exec(select(BillingContract).where(BillingContract.id == wanted,
-                                                     BillingContract.organization_id == identity.organization_id)).first()
+    contract = owned_row(db, BillingContract, contract_id, identity)
     if contract is None:
         raise ServiceError("Choose a Billing Contract.")
     return contract
@@ -472,12 +468,7 @@ def future_changes(identity: Identity) -> list[ScheduledChange]:
 
 
 def _own_change(db, identity: Identity, change_id: object) -> ScheduledChange:
-    try:
-        wanted = int(str(change_id))
-    except ValueError:
-        raise ServiceError("This change was not found.") from None
-    change = db.exec(select(ScheduledChange).where(ScheduledChange.id == wanted,
-                                                   ScheduledChange.organization_id == identity.organization_id)).first()
+    change = owned_row(db, ScheduledChange, change_id, identity)
     if change is None:
         raise ServiceError("This change was not found.")
     return change

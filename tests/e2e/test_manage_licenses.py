@@ -203,6 +203,7 @@ def test_toggle_submit_and_close_by_clicking_the_grey_area(world, page, context,
     switch.click()
     expect(switch).to_be_checked()
     expect(dialog.get_by_text("4 seats left")).to_be_visible()
+    expect(dialog.get_by_text("1 unsaved change", exact=True)).to_be_visible()
     _switch(dialog, second).press("Space")  # keyboard works too
     expect(dialog.get_by_text("3 seats left")).to_be_visible()
     off = _switch(dialog, leaver)
