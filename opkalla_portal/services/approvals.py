@@ -13,7 +13,7 @@ Everything is organization-scoped and written to Change Logs.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import update
@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.models import ApprovalPolicy, ApprovalRequest, utcnow
+from opkalla_portal.models import ApprovalPolicy, ApprovalRequest, ChangeLogEntry, Organization, PortalUser, utcnow
 from opkalla_portal.services import notifications
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
@@ -218,13 +218,31 @@ async def approve(identity: Identity, request_id: object, *, now: datetime | Non
                           decided_by_id=identity.user_id, decided_by_name=identity.display_name[:200],
                           decided_at=now):
             raise _already_decided(db, request.id)
-    note = f"Approval request #{request.id} from {request.requested_by_name}, approved by {identity.display_name}. "
+    return await _apply_approved(identity, request, now)
+
+
+def _note(request: ApprovalRequest, approver_name: str) -> str:
+    """Prefix of the Change Logs message: how an entry belongs to its request."""
+    return f"Approval request #{request.id} from {request.requested_by_name}, approved by {approver_name}. "
+
+
+async def _apply_approved(identity: Identity, request: ApprovalRequest, now: datetime, *,
+                          resumed: bool = False) -> ApprovalRequest:
+    """Re-validate the approved change against Microsoft now, apply it and record the outcome."""
+    note = _note(request, identity.display_name)
     outcome, logged = None, False
     try:
         sub = await load_subscription_in_scope(identity, request.subscription_id)
         date_text = request.effective_date.isoformat() if request.effective_date else ""
         errors, change = validate_change(sub, str(request.new_quantity), request.effective_mode, date_text, now=now)
-        if change is None:
+        if resumed and change is None and request.effective_mode == "immediately" \
+                and sub.quantity == request.new_quantity:
+            # The interrupted attempt reached Microsoft before the portal could record it.
+            outcome = ChangeOutcome("succeeded", f"{sub.name} now has {sub.quantity} licenses.")
+            with session_scope() as db:
+                _log(db, identity, request, "succeeded", note + "Completed at Microsoft before the portal was interrupted.")
+            logged = True
+        elif change is None:
             reason = " ".join(message for message in errors.values() if message)
             outcome = ChangeOutcome("failed", f"It is no longer valid: {reason}")
         else:
@@ -243,6 +261,57 @@ async def approve(identity: Identity, request_id: object, *, now: datetime | Non
                         f"{identity.display_name} approved your request to change {describe_change(request)}.\n"
                         f"{outcome.message}")
         return db.get(ApprovalRequest, request.id)
+
+
+# A worker that stops between claiming an approval and recording its outcome leaves the request
+# "approving". After this long the scheduler loop finishes it (see resume_interrupted).
+APPLY_TIMEOUT = timedelta(minutes=10)
+
+
+def _approver(db: Session, request: ApprovalRequest) -> Identity | None:
+    """The approver as an Identity, to finish their decision on their behalf."""
+    user = db.get(PortalUser, request.decided_by_id) if request.decided_by_id else None
+    organization = db.get(Organization, request.organization_id)
+    if user is None or organization is None:
+        return None
+    return Identity(user_id=user.id, organization_id=organization.id, role=user.web_role,
+                    display_name=request.decided_by_name or user.display_name, email=user.email,
+                    tenant_id=organization.tenant_id, organization_name=organization.name)
+
+
+async def resume_interrupted(now: datetime | None = None) -> int:
+    """Finish approvals left "approving" by a stopped worker; returns how many were finished.
+
+    If the request's Change Logs entry exists, its result is the outcome. Otherwise the change is
+    applied again: quantities are absolute, so an immediate change Microsoft already made is seen
+    and only recorded, never bought twice. Each request is re-claimed with a conditional UPDATE of
+    its decided_at, so two workers never finish the same one.
+    """
+    now = now or now_utc()
+    with session_scope() as db:
+        stale = db.exec(select(ApprovalRequest).where(ApprovalRequest.status == "approving",
+                                                      ApprovalRequest.decided_at < now - APPLY_TIMEOUT)).all()
+    finished = 0
+    for request in stale:
+        with session_scope() as db:
+            claimed = db.exec(update(ApprovalRequest).where(
+                ApprovalRequest.id == request.id, ApprovalRequest.status == "approving",
+                ApprovalRequest.decided_at == request.decided_at).values(decided_at=now)).rowcount == 1
+            approver = _approver(db, request) if claimed else None
+            recorded = db.exec(select(ChangeLogEntry).where(
+                ChangeLogEntry.organization_id == request.organization_id,
+                ChangeLogEntry.subscription_id == request.subscription_id,
+                ChangeLogEntry.message.startswith(f"Approval request #{request.id} from "))).first()
+            if claimed and (approver is None or recorded is not None):
+                applied = recorded is not None and recorded.result in ("succeeded", "scheduled")
+                transition(db, request.id, request.organization_id, "approving", "applied" if applied else "failed",
+                           outcome=(recorded.message if recorded else "The approver's account no longer exists.")[:1000])
+                finished += 1
+                continue
+        if claimed:
+            await _apply_approved(approver, request, now, resumed=True)
+            finished += 1
+    return finished
 
 
 def clean_reason(text: object) -> str:

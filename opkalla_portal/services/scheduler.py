@@ -182,8 +182,9 @@ async def run_due_changes(worker: str | None = None, now: datetime | None = None
 
 
 async def scheduler_loop() -> None:
-    """Lifespan task: apply due changes every INTERVAL_SECONDS, and send renewal reminders
-    every REMINDER_INTERVAL_SECONDS, until the app stops."""
+    """Lifespan task: apply due changes (and finish interrupted approvals) every INTERVAL_SECONDS,
+    and send renewal reminders every REMINDER_INTERVAL_SECONDS, until the app stops."""
+    from opkalla_portal.services.approvals import resume_interrupted
     from opkalla_portal.services.reminders import run_renewal_reminders
 
     worker = worker_name()
@@ -194,6 +195,10 @@ async def scheduler_loop() -> None:
             await run_due_changes(worker)
         except Exception:  # keep the loop alive; the next tick tries again
             log.exception("scheduler tick failed")
+        try:
+            await resume_interrupted()  # approvals a stopped worker left half done
+        except Exception:
+            log.exception("resuming interrupted approvals failed")
         # Reminders are exactly-once by their unique key, so every worker may run them.
         if time.monotonic() >= next_reminders:
             next_reminders = time.monotonic() + REMINDER_INTERVAL_SECONDS

@@ -220,3 +220,59 @@ async def test_other_customers_and_roles_cannot_decide(ms):
     assert approvals.open_requests(identity_for(TOM)) == []
     assert [r.id for r in approvals.my_requests(identity_for(LUIS))] == [request.id]
     assert the_request().status == "pending"
+
+
+# ------------------------------------------------- a worker stopped mid-approval
+def interrupted_approval(minutes_ago: int = 20) -> ApprovalRequest:
+    """Priya's Approve claimed the request, then the worker stopped before recording anything."""
+    request = the_request()
+    priya = identity_for(PRIYA)
+    with session_scope() as db:
+        assert approvals.transition(db, request.id, request.organization_id, "pending", "approving",
+                                    decided_by_id=priya.user_id, decided_by_name=priya.display_name,
+                                    decided_at=subscriptions.now_utc() - timedelta(minutes=minutes_ago))
+    return request
+
+
+async def test_resume_records_a_change_microsoft_made_before_the_stop_without_buying_again(ms, emulator_store):
+    threshold("100")
+    await submit(LUIS, 10)
+    request = interrupted_approval()
+    edit_visio(emulator_store, quantity=10)  # the PATCH had reached Microsoft
+    assert await approvals.resume_interrupted() == 1
+    with session_scope() as db:
+        finished = db.get(ApprovalRequest, request.id)
+    assert finished.status == "applied" and await quantity(ms) == 10
+    assert log_results() == ["awaiting_approval", "succeeded"]
+    with session_scope() as db:
+        last = db.exec(select(ChangeLogEntry).order_by(ChangeLogEntry.id.desc())).first()
+    assert "before the portal was interrupted" in last.message
+    assert [m.to_address for m in mails(notifications.APPROVAL_OUTCOMES)] == [LUIS]
+    assert await approvals.resume_interrupted() == 0  # finished once
+
+
+async def test_resume_applies_a_change_the_stop_cut_off_and_leaves_recent_claims_alone(ms):
+    threshold("100")
+    await submit(LUIS, 10)
+    request = interrupted_approval(minutes_ago=2)
+    assert await approvals.resume_interrupted() == 0  # Priya's Approve may still be running
+    assert await quantity(ms) == 4
+    later = subscriptions.now_utc() + approvals.APPLY_TIMEOUT
+    assert await approvals.resume_interrupted(later) == 1
+    with session_scope() as db:
+        assert db.get(ApprovalRequest, request.id).status == "applied"
+    assert await quantity(ms) == 10 and log_results() == ["awaiting_approval", "succeeded"]
+
+
+async def test_resume_finishes_from_the_change_log_when_the_outcome_was_recorded(ms):
+    threshold("100")
+    await submit(LUIS, 10, "on_renewal")
+    request = interrupted_approval()
+    with session_scope() as db:  # the Future Change and its log were written; the status was not
+        approvals._log(db, identity_for(PRIYA), request, "scheduled",
+                       approvals._note(request, "Priya Natarajan") + "Scheduled for renewal.")
+    results = await asyncio.gather(approvals.resume_interrupted(), approvals.resume_interrupted())
+    assert sorted(results) == [0, 1]  # two workers: one finishes it
+    with session_scope() as db:
+        assert db.get(ApprovalRequest, request.id).status == "applied"
+    assert log_results() == ["awaiting_approval", "scheduled"]  # not scheduled a second time
