@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-CENT = Decimal("0.01")
+from opkalla_portal.services.money import CENT, format_money  # noqa: F401  (format_money: re-exported)
+
 TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
 TERM_LABELS = {"P1M": "Monthly", "P1Y": "Annual", "P3Y": "Triennial"}
 BILLING_LABELS = {"monthly": "Monthly", "annual": "Annual", "triennial": "Triennial", "none": "Monthly"}
@@ -19,13 +20,6 @@ BILLING_LABELS = {"monthly": "Monthly", "annual": "Annual", "triennial": "Trienn
 def to_money(value: object) -> Decimal:
     """A price from Microsoft (float/str/Decimal) as Decimal cents, without float artefacts."""
     return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
-
-
-def format_money(amount: Decimal, symbol: str = "$") -> str:
-    """'$1,234.50', '-$12.00'."""
-    amount = amount.quantize(CENT, ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}{abs(amount):,.2f}"
 
 
 def monthly_cost(unit_price: Decimal, quantity: int) -> Decimal:
