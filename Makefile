@@ -14,7 +14,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PORT
 
-.PHONY: demo test install chromium reset-demo bench
+.PHONY: demo test test-dates install chromium reset-demo bench
 
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
@@ -50,4 +50,19 @@ $(AXE): $(STAMP)
 
 test: $(STAMP) chromium $(AXE)
 	$(PY) -m pytest tests --ignore=tests/e2e -q
+	$(MAKE) --no-print-directory test-dates
 	$(PY) -m pytest tests/e2e -q
+
+# The suites whose expectations follow the calendar, run again as if today were another day
+# (the portal's one clock reads OPKALLA_TODAY): 41 days ahead, the end of next month, a leap
+# day and a year's last day. Expected values come from the same clock, so all must pass.
+DATE_SUITES := tests/unit tests/money tests/services_subscriptions tests/insight tests/support \
+	tests/microsoft/test_partner_center.py
+OTHER_DAYS = $(shell date -u -d '+41 days' +%F) \
+	$(shell date -u -d "$$(date -u +%Y-%m-01) +2 months -1 day" +%F) \
+	2028-02-29 $(shell date -u -d '+1 year' +%Y)-12-31
+test-dates: $(STAMP)
+	@set -e; for day in $(OTHER_DAYS); do \
+	  echo "== the date-sensitive suites as if today were $$day"; \
+	  OPKALLA_TODAY=$$day $(PY) -m pytest $(DATE_SUITES) -q -p no:cacheprovider; \
+	done

@@ -107,11 +107,13 @@ class DemoSubscription:
     term_duration: str  # P1M | P1Y | P3Y
     billing_cycle: str  # monthly | annual | none
     unit_price: Decimal  # per seat per month, USD
-    purchased_days_ago: int
+    purchased_days_ago: int | None  # None: placed by renews_in_days instead
     parent_key: str | None = None
     unit_type: str = "Licenses"
     max_quantity: int = 300
     assigned: int = 0  # seats assigned in the directory at seed time
+    # The current term renews exactly this many days after the seed day (whatever the day).
+    renews_in_days: int | None = None
 
     @property
     def id(self) -> str:
@@ -126,16 +128,23 @@ class DemoSubscription:
         return demo_guid("subscription", f"{self.customer_key}:{self.parent_key}") if self.parent_key else None
 
     def creation_date(self, today: date) -> date:
-        return today - timedelta(days=self.purchased_days_ago)
+        if self.renews_in_days is None:
+            return today - timedelta(days=self.purchased_days_ago)
+        # The term ends the day before it renews; it began one term before that.
+        renewal = today + timedelta(days=self.renews_in_days + 1)
+        return _add_months(renewal, -TERM_MONTHS[self.term_duration])
 
     def commitment_end_date(self, today: date) -> date:
         """End of the current term (the renewal date): terms renew back to back."""
-        months = {"P1M": 1, "P1Y": 12, "P3Y": 36}[self.term_duration]
+        months = TERM_MONTHS[self.term_duration]
         start = self.creation_date(today)
         end = _add_months(start, months)
         while end <= today:
             start, end = end, _add_months(end, months)
         return end - timedelta(days=1)
+
+
+TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
 
 
 def _add_months(day: date, months: int) -> date:
@@ -231,8 +240,8 @@ SUBSCRIPTIONS: list[DemoSubscription] = [
     # --- Lakeside Dental Partners: annual commitment contract
     DemoSubscription("lakeside", "spb", "m365-annual", "Microsoft 365 Business Premium", "CFQ7TTC0LCHC", "0002",
                      "CFQ7TTC0LMRL", "SPB", "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", 45, "P1Y", "monthly",
-                     # issue 11: renews in about 45 days, so the demo shows a right-size recommendation.
-                     _D("22.00"), 320, assigned=41),
+                     # Renews in 45 days on any day, so the demo shows a right-size recommendation.
+                     _D("22.00"), None, assigned=41, renews_in_days=45),
     DemoSubscription("lakeside", "teams-phone", "m365-annual", "Microsoft Teams Phone Standard", "CFQ7TTC0J1FV",
                      "0001", "CFQ7TTC0KL4W", "MCOEV", "e43b5b99-8dfb-405f-9987-dc307f34bcbd", 25, "P1Y", "monthly",
                      _D("8.00"), 270, parent_key="spb", assigned=20),

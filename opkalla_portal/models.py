@@ -6,16 +6,18 @@ number or a secret in clear.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from opkalla_portal import clock
+
 
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC (every timestamp column stores UTC)."""
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _money(default: str | None = "0.00", nullable: bool = False):

@@ -8,12 +8,12 @@ logged: the card number lives only in this request's memory.
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from opkalla_portal import clock
 from opkalla_portal.services.payments import expiry_in_future, luhn_valid
 
 TOKENS_PATH = "/payment-processor/v1/tokens"
@@ -57,7 +57,7 @@ async def create_token(request: Request) -> JSONResponse:
         year += 2000
     if not 1 <= month <= 12:
         return _error("expiry", "Enter the expiry as MM/YY.")
-    if not expiry_in_future(month, year, date.today()):
+    if not expiry_in_future(month, year, clock.today()):
         return _error("expiry", "This card has expired.")
     cvc = str(body.get("cvc", ""))
     if not cvc.isdigit() or len(cvc) != (4 if brand == "American Express" else 3):

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import os
-from datetime import date
 
 import pytest
 
+from opkalla_portal import clock
+
 os.environ.setdefault("OPKALLA_DEMO", "1")
 
-# The emulator runs on the real clock, so the portal's seed does too (the data is deterministic
-# for a given day).
-TODAY = date.today()
+# The portal, its seed and the emulator read one clock (opkalla_portal.clock): expected values
+# come from the same clock. OPKALLA_TODAY moves it for the whole run (make test runs the
+# date-sensitive suites on other days too).
+TODAY = clock.today()
+
+
+def long_date(day) -> str:
+    """How the portal writes a date in prose: "March 1, 2028"."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+@pytest.fixture(autouse=True)
+def _clock_restored():
+    """A test that moves or freezes the clock leaves it as the run set it."""
+    yield
+    clock.reset()
 
 
 @pytest.fixture

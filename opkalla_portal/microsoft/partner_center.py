@@ -8,6 +8,8 @@ from typing import Any, Sequence
 from .errors import UnavailableError
 from .http import ServiceClient, parse_retry_after
 
+from opkalla_portal import clock
+
 PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
 
 
@@ -154,7 +156,7 @@ class PartnerCenterClient(ServiceClient):
             "primaryContact": {"firstName": first_name, "lastName": last_name, "email": email,
                                "phoneNumber": phone_number},
             "templateId": template_id or MCA_TEMPLATE_ID,
-            "dateAgreed": date_agreed or date.today().isoformat() + "T00:00:00Z",
+            "dateAgreed": date_agreed or clock.today().isoformat() + "T00:00:00Z",
             "type": "MicrosoftCustomerAgreement",
         }
         response = await self.request("POST", f"/customers/{customer_id}/agreements", json=body)

@@ -7,7 +7,6 @@ HttpOnly session cookie, the role and the customer: signed out -> sign-in, wrong
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from html import escape
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
@@ -108,7 +108,7 @@ async def usage_data_csv(request: Request) -> Response:
         return PlainTextResponse(error.message, status_code=404, headers=PRIVATE)
     except MicrosoftError as error:
         return _microsoft_failed(error, "/usage-data")
-    filename = f"azure-usage-{report.months}-months-{date.today():%Y%m%d}.csv"
+    filename = f"azure-usage-{report.months}-months-{clock.today():%Y%m%d}.csv"
     return _attachment(report_csv(report), filename, "text/csv; charset=utf-8")
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
 from opkalla_portal.models import Agreement, AuditEvent, PortalUser
@@ -85,7 +86,7 @@ async def accept_agreement(identity: Identity, agreement_id: object) -> Agreemen
     if not can_accept(identity):
         raise PermissionDenied("Only a Work365 Administrator can accept an agreement.")
     agreement = get_agreement(identity, agreement_id)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with session_scope() as db:
         user = db.get(PortalUser, identity.user_id)
         if user is not None:

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.models import ApprovalPolicy, ApprovalRequest, ChangeLogEntry, Organization, PortalUser, utcnow
@@ -36,7 +37,6 @@ from opkalla_portal.services.subscriptions import (
     apply_change,
     load_subscription_in_scope,
     log_change,
-    now_utc,
     validate_change,
 )
 from opkalla_portal.services.validation import ValidationFailed, clean
@@ -209,7 +209,7 @@ def _tell_requester(db: Session, request: ApprovalRequest, subject: str, body: s
 async def approve(identity: Identity, request_id: object, *, now: datetime | None = None) -> ApprovalRequest:
     """Approve: claim the request, re-validate it against Microsoft now and apply it once."""
     require(identity, Capability.APPROVALS)
-    now = now or now_utc()
+    now = now or clock.now()
     with session_scope() as db:
         request = _own_request(db, identity, request_id)
         if request.requested_by_id == identity.user_id:
@@ -287,7 +287,7 @@ async def resume_interrupted(now: datetime | None = None) -> int:
     and only recorded, never bought twice. Each request is re-claimed with a conditional UPDATE of
     its decided_at, so two workers never finish the same one.
     """
-    now = now or now_utc()
+    now = now or clock.now()
     with session_scope() as db:
         stale = db.exec(select(ApprovalRequest).where(ApprovalRequest.status == "approving",
                                                       ApprovalRequest.decided_at < now - APPLY_TIMEOUT)).all()

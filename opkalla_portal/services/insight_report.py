@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError
 from opkalla_portal.models import LicenseExclusion, RecommendationDismissal
@@ -143,7 +144,7 @@ async def load_report(identity: Identity, *, now: datetime | None = None) -> Ins
     """Idle seats per product and the right-size recommendations not dismissed."""
     require(identity, Capability.LICENSES)
     require(identity, Capability.SERVICES)
-    now = now or subscriptions.now_utc()
+    now = now or clock.now()
     if not _is_consented(identity):
         return InsightReport(consented=False)
     products = await licenses.list_products(identity)
@@ -198,7 +199,7 @@ def dismiss(identity: Identity, subscription_id: object, fingerprint: object) ->
         row = row or RecommendationDismissal(organization_id=identity.organization_id, subscription_id=sid,
                                              fingerprint=print_)
         row.fingerprint, row.dismissed_by_id = print_, identity.user_id
-        row.dismissed_at = subscriptions.now_utc()
+        row.dismissed_at = clock.now()
         db.add(row)
 
 

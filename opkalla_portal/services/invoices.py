@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import BillingContract, Invoice, InvoiceLine, Organization
 from opkalla_portal.services.access import Capability, Identity, require
@@ -112,7 +113,7 @@ def list_invoices(identity: Identity, *, tab: str = OPEN, search: str = "", sort
                   descending: bool = True, today: date | None = None) -> list[InvoiceSummary]:
     """The customer's invoices on one tab (Open includes Overdue), filtered and sorted."""
     require(identity, Capability.INVOICES)
-    today = today or date.today()
+    today = today or clock.today()
     if tab not in TABS:
         tab = OPEN
     if sort not in SORT_KEYS:
@@ -143,7 +144,7 @@ def _searchable(summary: InvoiceSummary) -> str:
 def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = None) -> InvoiceDetail:
     """One invoice of the acting customer with its lines; raises InvoiceNotFound otherwise."""
     require(identity, Capability.INVOICES)
-    today = today or date.today()
+    today = today or clock.today()
     if not isinstance(invoice_id, str) or not invoice_id or len(invoice_id) > 40:
         raise InvoiceNotFound(invoice_id)
     with session_scope() as db:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.models import ChangeLogEntry, ContractSubscription, ScheduledChange, ScheduledPurchase
@@ -23,7 +24,6 @@ from opkalla_portal.services.subscriptions import (
     contract_in_scope,
     log_change,
     owned_subscription_ids,
-    now_utc,
     parse_date,
     parse_quantity,
 )
@@ -93,7 +93,7 @@ async def place_order(identity: Identity, *, contract_id: object, offer_id: obje
                       today: date | None = None) -> OrderOutcome:
     """Validate and place the order at Microsoft; map the new subscription to the contract and log it."""
     require(identity, Capability.SERVICES)
-    today = today or now_utc().date()
+    today = today or clock.today()
     if not request_id:
         raise ServiceError("Open the Subscription Create page again from the Product Catalog.")
     with session_scope() as db:

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import AuditEvent, PaymentProfile
 from opkalla_portal.services.access import Capability, Identity, require
@@ -71,7 +72,7 @@ def _view(profile: PaymentProfile, today: date) -> PaymentProfileView:
 def list_profiles(identity: Identity, *, today: date | None = None) -> list[PaymentProfileView]:
     """The customer's payment methods, the default first."""
     require(identity, Capability.PAYMENT_PROFILES)
-    today = today or date.today()
+    today = today or clock.today()
     with session_scope() as db:
         rows = db.exec(select(PaymentProfile).where(PaymentProfile.organization_id == identity.organization_id)).all()
         return sorted((_view(row, today) for row in rows), key=lambda p: (not p.is_default, -p.id))
@@ -89,7 +90,7 @@ def _int(value: object, field: str, message: str) -> int:
 def add_profile(identity: Identity, tokenized: object, *, today: date | None = None) -> PaymentProfileView:
     """Save what the processor returned for a card; the first profile becomes the default."""
     require(identity, Capability.PAYMENT_PROFILES)
-    today = today or date.today()
+    today = today or clock.today()
     if not isinstance(tokenized, dict):
         raise PaymentProfileError("The card could not be read. Please try again.")
     token = tokenized.get("token")
@@ -141,7 +142,7 @@ def set_default(identity: Identity, profile_id: object) -> None:
     require(identity, Capability.PAYMENT_PROFILES)
     with session_scope() as db:
         chosen = _owned(db, identity, profile_id)
-        if not expiry_in_future(chosen.exp_month, chosen.exp_year, date.today()):
+        if not expiry_in_future(chosen.exp_month, chosen.exp_year, clock.today()):
             raise PaymentProfileError("An expired card cannot be the default.")
         for profile in db.exec(select(PaymentProfile).where(
                 PaymentProfile.organization_id == identity.organization_id)).all():

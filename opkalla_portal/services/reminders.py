@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.models import BillingContract, ContractSubscription, Organization, PortalUser, RenewalReminder
@@ -138,7 +139,7 @@ def send_reminder(organization: Organization, renewal: Renewal, threshold: int, 
 
 async def run_renewal_reminders(today: date | None = None) -> int:
     """One pass over every customer organization; returns how many reminders were sent."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or clock.today()
     with session_scope() as db:
         organizations = db.exec(select(Organization).where(Organization.is_provider == False)  # noqa: E712
                                 .order_by(Organization.id)).all()

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import and_, or_, update
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import ConflictError, MicrosoftError, ThrottledError, UnavailableError
 from opkalla_portal.models import ChangeLogEntry, Organization, ScheduledChange, ScheduledPurchase
@@ -146,7 +147,7 @@ async def _apply(change: ScheduledChange, now: datetime) -> Applied:
 async def run_due_changes(worker: str | None = None, now: datetime | None = None) -> RunReport:
     """Claim and apply every due change once; the scheduler loop calls this periodically."""
     worker = worker or worker_name()
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     report = RunReport()
     for change in claim_due(worker, now):
         try:

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.models import (
     Agreement,
@@ -27,13 +28,18 @@ TAX_RATES = {"lakeside": Decimal("0.0688"), "bayview": Decimal("0.1025"), "opkal
 MCA_TEMPLATE_ID = "117a488c-1c3d-4b2d-b3b6-6f4a1ad0f4c7"
 
 
+def post_published_on(index: int, today: date) -> date:
+    """The day the demo's blog post number ``index`` (0 = newest) was published."""
+    return today - timedelta(days=6 + index * 11)
+
+
 def is_empty(db: Session) -> bool:
     return db.exec(select(Organization.id)).first() is None
 
 
 def seed_demo(db: Session, today: date | None = None) -> None:
     """Insert the demo customers and everything they own. Expects empty tables."""
-    today = today or date.today()
+    today = today or clock.today()
     organizations: dict[str, Organization] = {}
     for customer in demo_data.CUSTOMERS.values():
         organization = Organization(
@@ -80,7 +86,7 @@ def seed_demo(db: Session, today: date | None = None) -> None:
                               processor_token=f"pm_demo_{key}_visa", is_default=True))
 
     for index, post in enumerate(DEMO_POSTS):
-        published = datetime.combine(today - timedelta(days=6 + index * 11), time(14, tzinfo=timezone.utc))
+        published = datetime.combine(post_published_on(index, today), time(14, tzinfo=timezone.utc))
         db.add(BlogPost(slug=post["slug"], title=post["title"], summary=post["summary"],
                         body_markdown=post["body"], cover_image=post["cover"], published=True,
                         published_at=published, author_name="Opkalla Modern Work Team",

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError, ConflictError, MicrosoftError, NotFoundError
 from opkalla_portal.models import BillingContract, ChangeLogEntry, ContractSubscription, ScheduledChange
@@ -35,10 +36,6 @@ CONFLICT_MESSAGE = ("This subscription was changed by someone else since you ope
 
 class ServiceError(Exception):
     """A request the service refuses; the message is safe to show."""
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -214,7 +211,7 @@ async def load_subscription_in_scope(identity: Identity, subscription_id: object
     catalog = await load_catalog()
     product = catalog.get(offer_key(sub.get("offerId", "")))
     price = unit_price_for(catalog, sub.get("offerId", ""), sub.get("termDuration", ""), sub.get("billingCycle", ""))
-    start = _parse_time(sub.get("effectiveStartDate")) or now_utc()
+    start = _parse_time(sub.get("effectiveStartDate")) or clock.now()
     end = _parse_time(sub.get("commitmentEndDate")) or start
     usage = sub.get("unitType") == "Usage-based"
     assigned, note = (None, "") if usage else await _assigned_licenses(identity.tenant_id, sub)
@@ -348,7 +345,7 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
                         date_text: object, expected_etag: object, *, now: datetime | None = None) -> ChangeOutcome:
     """Apply, or schedule, a quantity change the user submitted from Subscription Edit."""
     require(identity, Capability.SERVICES)
-    now = now or now_utc()
+    now = now or clock.now()
     sub = await load_subscription(identity, subscription_id)
     if sub.etag != str(expected_etag or ""):
         return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=sub)
@@ -517,7 +514,7 @@ async def edit_future_change(identity: Identity, change_id: object, quantity_tex
                              now: datetime | None = None) -> tuple[dict[str, str], ScheduledChange | None]:
     """Change the quantity (and, for Custom, the date) of a pending change; field errors if invalid."""
     require(identity, Capability.SERVICES)
-    now = now or now_utc()
+    now = now or clock.now()
     with session_scope() as db:
         change = _own_change(db, identity, change_id)
     if change.status != "pending":

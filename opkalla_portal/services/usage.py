@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from opkalla_portal import clock
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.invoices import UsageRow, usage_row
 
@@ -98,7 +99,7 @@ async def usage_report(identity: Identity, subscription_id: object, months: obje
                        today: date | None = None) -> UsageReport:
     """The figures Usage Data shows for one of the customer's Azure subscriptions."""
     require(identity, Capability.USAGE)
-    today = today or date.today()
+    today = today or clock.today()
     if not isinstance(months, int) or isinstance(months, bool) or months not in PERIODS:
         raise UsageError("Choose last 3 months, 6 months, 9 months or 12 months.")
     # Only the customer's own Azure subscriptions: never trust an id from the browser.

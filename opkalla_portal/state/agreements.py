@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TypedDict
 
 import reflex as rx
 
+from opkalla_portal import clock
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.agreements import (
@@ -99,7 +99,7 @@ class AgreementsState(PortalState):
             return rx.toast.info("This agreement has already been accepted.")
         self.open_id, self.open_name, self.open_version = view.id, view.name, view.version
         self.signer_name, self.signer_email = identity.display_name, identity.email
-        self.signer_date = date.today().strftime("%b %d, %Y")
+        self.signer_date = clock.today().strftime("%b %d, %Y")
         self.confirmed, self.error, self.accepting = False, "", False
         return None
 

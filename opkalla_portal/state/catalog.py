@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from opkalla_portal import clock
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import orders
 from opkalla_portal.services import subscriptions as subscription_service
@@ -175,7 +176,7 @@ class SubscriptionCreateState(PortalState):
                 self.parents = [{"id": pid, "name": name} for pid, name in parents]
                 self.parent_id = parents[0][0] if len(parents) == 1 else ""
                 self.quantity = str(product.minimum_quantity)
-                self.start_date = f"{subscription_service.now_utc().date():%Y-%m-%d}"
+                self.start_date = f"{clock.today():%Y-%m-%d}"
                 self._recompute()
         return None
 

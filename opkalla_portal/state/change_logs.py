@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 import reflex as rx
 
+from opkalla_portal import clock
 from opkalla_portal.services import change_logs as service
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.subscriptions import parse_date
@@ -133,4 +133,4 @@ class ChangeLogsState(PortalState):
         except PermissionDenied as error:
             return refused(error)
         data = service.change_log_csv(identity, self._filter())
-        return rx.download(data=data, filename=f"change-logs-{date.today():%Y%m%d}.csv")
+        return rx.download(data=data, filename=f"change-logs-{clock.today():%Y%m%d}.csv")

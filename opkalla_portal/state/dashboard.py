@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TypedDict
 
 import reflex as rx
 
+from opkalla_portal import clock
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import dashboard
 from opkalla_portal.services.access import Capability, PermissionDenied
@@ -57,7 +57,7 @@ class DashboardState(PortalState):
             except PermissionDenied:
                 return None  # on_load: the page guard already redirects
             self.loading, self.error = True, ""
-        today = date.today()
+        today = clock.today()
         future = [ChangeRow(name=c.subscription_name, change=_quantity_change(c.old_quantity, c.new_quantity),
                             when=f"{MODE_LABELS.get(c.effective_mode, '')} · {c.due_date:%b %d, %Y}")
                   for c in dashboard.pending_changes(identity)]

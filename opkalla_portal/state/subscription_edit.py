@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import reflex as rx
 
+from opkalla_portal import clock
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import subscriptions as service
 from opkalla_portal.services.access import Capability, PermissionDenied
@@ -19,7 +20,7 @@ NO_EFFECT = {"current": "", "new": "", "difference": "", "prorated": "", "note":
 
 
 def _describe(sub: service.EditableSubscription) -> dict[str, str]:
-    now = service.now_utc()
+    now = clock.now()
     renewal_day = sub.term_end + timedelta(days=1)
     if sub.assigned is not None:
         assigned = f"{sub.assigned} of {sub.quantity}"
@@ -68,7 +69,7 @@ class SubscriptionEditState(PortalState):
         if sub is None or quantity is None or sub.is_usage_based:
             self.effect = NO_EFFECT
             return
-        today = service.now_utc().date()
+        today = clock.today()
         mode = MODE_BY_LABEL.get(self.mode_label, "immediately")
         effective = today
         if mode == "on_renewal":

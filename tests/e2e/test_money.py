@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,11 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from opkalla_portal import clock
 from opkalla_portal.demo_data import _add_months
 from tests.e2e.conftest import axe_violations, sign_in_as
 
 # The demo dates each invoice on the first of a month, the newest this month.
-_THIS_MONTH = date.today().replace(day=1)
+_THIS_MONTH = clock.today().replace(day=1)
 NEWEST = f"LDP-INV-{_THIS_MONTH:%Y%m}"
 EIGHT_MONTHS_AGO = f"{_add_months(_THIS_MONTH, -8):%Y%m}"
 LAST_MONTH = f"{_add_months(_THIS_MONTH, -1):%Y-%m}"

@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import axe_violations, sign_in_as
 
+from opkalla_portal import clock
+
 pytestmark = pytest.mark.e2e
 
 # The portal under test checks for due Future Changes every few seconds, not every 30.
@@ -20,7 +22,7 @@ LUIS = "luis.ortega@lakesidedental.onmicrosoft.com"
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
 TOM = "tom.becker@bayviewlogistics.onmicrosoft.com"
 PRIYA = "priya.natarajan@lakesidedental.onmicrosoft.com"
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def no_toasts(page):

@@ -22,11 +22,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest_asyncio
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
@@ -68,7 +69,7 @@ class Run:
 
     def __init__(self, rng: random.Random, store) -> None:
         self.rng, self.store = rng, store
-        self.clock = datetime.now(timezone.utc)
+        self.clock = clock.now()
         self.outcomes: dict[str, int] = {}
         self.messages: set[str] = set()
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import random
 
-import pytest
 
 from opkalla_portal import demo_data
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings

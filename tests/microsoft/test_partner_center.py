@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.microsoft import ConflictError, NotFoundError, ValidationError
 
@@ -134,7 +135,7 @@ async def test_invoices_and_line_items(emulator_url, clients):
 
 async def test_azure_utilization_pages_through_a_date_range(emulator_url, clients):
     sub = demo_sub("lakeside", "azure-plan")
-    end = date.today()
+    end = clock.today()
     start = end - timedelta(days=200)
     records = await clients.partner_center.azure_utilization(LAKESIDE, sub.id, start, end)
     per_day = len([r for r in demo_data.AZURE_RESOURCES if r.customer_key == "lakeside"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -22,6 +23,7 @@ from tests.conftest import TODAY
 from tests.money.conftest import FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAGER, call
 
 CARD = "5555555555554444"
+LAST_MONTH = TODAY.replace(day=1) - timedelta(days=1)
 
 
 def tokenized(**changes):
@@ -81,7 +83,7 @@ def test_add_set_default_and_remove(identity_of):
     ({"last4": "44a4"}, "number"),
     ({"last4": CARD}, "number"),
     ({"exp_month": 13}, "expiry"),
-    ({"exp_month": 10, "exp_year": 2026}, "expiry"),  # October 2026 ended before Nov 25
+    ({"exp_month": LAST_MONTH.month, "exp_year": LAST_MONTH.year}, "expiry"),  # ended before today
     ({"exp_month": "x"}, "expiry"),
     ({"holder_name": ""}, "holder_name"),
 ])
@@ -94,8 +96,8 @@ def test_bad_tokenization_results_are_refused(identity_of, changes, field):
 
 
 def test_this_month_is_still_valid(identity_of):
-    added = add_profile(identity_of(FINANCE), tokenized(exp_month=11, exp_year=2026), today=TODAY)
-    assert added.exp_month == 11
+    added = add_profile(identity_of(FINANCE), tokenized(exp_month=TODAY.month, exp_year=TODAY.year), today=TODAY)
+    assert added.exp_month == TODAY.month
 
 
 def test_scope_and_role(identity_of):

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.usage import UsageError, azure_subscriptions, period_start, report_csv, usage_report
@@ -16,7 +17,7 @@ from tests.money.conftest import ADMIN, FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAG
 
 AZURE = next(s for s in demo_data.customer_subscriptions("lakeside") if s.unit_type == "Usage-based")
 BAYVIEW_AZURE = next(s for s in demo_data.customer_subscriptions("bayview") if s.unit_type == "Usage-based")
-TODAY = date.today()  # the emulator's usage runs to yesterday
+TODAY = clock.today()  # the emulator's usage runs to yesterday
 
 
 def test_period_start():

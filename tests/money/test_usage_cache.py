@@ -2,8 +2,8 @@
 rates usage daily): the period selector and the CSV download do not fetch it again."""
 from __future__ import annotations
 
-from datetime import date
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.microsoft.partner_center import PartnerCenterClient
 from opkalla_portal.services import usage
@@ -22,11 +22,11 @@ async def test_rated_usage_is_fetched_once_per_subscription_and_period(identity_
 
     monkeypatch.setattr(PartnerCenterClient, "azure_utilization", counted)
     identity = identity_of(SUBSCRIPTION_MANAGER)
-    first = await usage.usage_report(identity, AZURE.id, 3, today=date.today())
-    again = await usage.usage_report(identity, AZURE.id, 3, today=date.today())
+    first = await usage.usage_report(identity, AZURE.id, 3, today=clock.today())
+    again = await usage.usage_report(identity, AZURE.id, 3, today=clock.today())
     assert again.total == first.total and len(calls) == 1
-    await usage.usage_report(identity, AZURE.id, 6, today=date.today())  # another period: its own records
+    await usage.usage_report(identity, AZURE.id, 6, today=clock.today())  # another period: its own records
     assert len(calls) == 2
     monkeypatch.setattr(usage, "USAGE_CACHE_SECONDS", 0)  # expired: fetched again
-    await usage.usage_report(identity, AZURE.id, 3, today=date.today())
+    await usage.usage_report(identity, AZURE.id, 3, today=clock.today())
     assert len(calls) == 3

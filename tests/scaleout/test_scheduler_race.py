@@ -8,12 +8,13 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def test_two_scheduler_processes_apply_each_due_change_exactly_once(cluster, cou
     emulator_url, counter, store = counted_emulator
     # Due three days ahead, and the racers' clock set there: the cluster's own workers
     # (whose scheduler loops run on today's clock) leave these alone.
-    due = datetime.now(timezone.utc) + timedelta(days=3)
+    due = clock.now() + timedelta(days=3)
     changes = _schedule_due_changes(due)
     env = {**cluster["env"], "OPKALLA_PUBLIC_URL": emulator_url}
     racers = [subprocess.Popen([sys.executable, "-m", "tests.scaleout.scheduler_racer", name, due.isoformat()],

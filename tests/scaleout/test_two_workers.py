@@ -6,7 +6,6 @@ import asyncio
 import signal
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from opkalla_portal.scaleout import SimulatedBrowser, state_event_name

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import ApprovalRequest, ChangeLogEntry, OutboundMail
@@ -164,11 +165,11 @@ async def test_approval_revalidates_and_records_a_failure(ms, emulator_store):
 
 async def test_a_custom_date_that_has_passed_fails_on_approval(ms):
     threshold("100")
-    tomorrow = subscriptions.now_utc().date() + timedelta(days=1)
+    tomorrow = clock.today() + timedelta(days=1)
     await submit(LUIS, 10, "custom", tomorrow.isoformat())
     request = the_request()
     decided = await approvals.approve(identity_for(DANA), request.id,
-                                      now=subscriptions.now_utc() + timedelta(days=3))
+                                      now=clock.now() + timedelta(days=3))
     assert decided.status == "failed" and "past" in decided.outcome
 
 
@@ -230,7 +231,7 @@ def interrupted_approval(minutes_ago: int = 20) -> ApprovalRequest:
     with session_scope() as db:
         assert approvals.transition(db, request.id, request.organization_id, "pending", "approving",
                                     decided_by_id=priya.user_id, decided_by_name=priya.display_name,
-                                    decided_at=subscriptions.now_utc() - timedelta(minutes=minutes_ago))
+                                    decided_at=clock.now() - timedelta(minutes=minutes_ago))
     return request
 
 
@@ -257,7 +258,7 @@ async def test_resume_applies_a_change_the_stop_cut_off_and_leaves_recent_claims
     request = interrupted_approval(minutes_ago=2)
     assert await approvals.resume_interrupted() == 0  # Priya's Approve may still be running
     assert await quantity(ms) == 4
-    later = subscriptions.now_utc() + approvals.APPLY_TIMEOUT
+    later = clock.now() + approvals.APPLY_TIMEOUT
     assert await approvals.resume_interrupted(later) == 1
     with session_scope() as db:
         assert db.get(ApprovalRequest, request.id).status == "applied"

@@ -1,12 +1,13 @@
 """Renewal reminders: which renewals, which days, the nearest threshold only, exactly once across runs."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import OutboundMail, RenewalReminder
@@ -15,7 +16,7 @@ from opkalla_portal.services.catalog import load_catalog
 from tests.services_subscriptions.conftest import DANA, LUIS, PRIYA, identity_for
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"]
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def lakeside(key: str) -> demo_data.DemoSubscription:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import ChangeLogEntry, Organization, ScheduledChange
@@ -19,7 +20,7 @@ SPB = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" an
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def schedule(new_quantity: int = 50, due_in_days: int = 0, mode: str = "custom") -> int:

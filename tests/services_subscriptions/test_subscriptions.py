@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
-from opkalla_portal.models import ChangeLogEntry, ContractSubscription, ScheduledChange
+from opkalla_portal.models import ChangeLogEntry, ContractSubscription
 from opkalla_portal.services import change_logs, orders, subscriptions
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.catalog import load_catalog, search_catalog
@@ -78,7 +79,7 @@ async def test_decrease_outside_window_is_refused_and_offers_on_renewal(ms):
 async def test_decrease_inside_window_is_allowed(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "copilot"))  # bought 3 days ago
-    assert sub.in_window(datetime.now(timezone.utc))
+    assert sub.in_window(clock.now())
     outcome = await subscriptions.submit_change(luis, sub.id, "4", "immediately", "", sub.etag)
     assert outcome.status == "succeeded", outcome
 
@@ -103,7 +104,7 @@ async def test_on_renewal_sets_microsoft_instruction_and_future_change(ms):
 async def test_custom_date_validation_and_scheduling(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
-    today = datetime.now(timezone.utc).date()
+    today = clock.today()
     bad = {"": "Choose an Effective Date", (today - timedelta(days=1)).isoformat(): "past",
            (sub.term_end + timedelta(days=1)).isoformat(): "end of the current term"}
     for text, expected in bad.items():
@@ -135,7 +136,7 @@ async def test_below_assigned_is_refused_when_graph_can_tell(ms):
     tom = identity_for(TOM)
     sub = await subscriptions.load_subscription(tom, sub_id("bayview", "business-standard"))
     assert sub.assigned == 30
-    errors, _ = subscriptions.validate_change(sub, "29", "on_renewal", "", now=datetime.now(timezone.utc))
+    errors, _ = subscriptions.validate_change(sub, "29", "on_renewal", "", now=clock.now())
     assert "Manage Licenses" in errors["quantity"]
 
 
@@ -157,7 +158,7 @@ async def test_catalog_search_and_idempotent_order(ms):
     assert {t.key for t in visio.terms} >= {"P1M:monthly", "P1Y:annual"}
     contract = contract_id(luis, "LDP-2026-002")
     key = str(uuid.uuid4())
-    today = datetime.now(timezone.utc).date()
+    today = clock.today()
     args = dict(contract_id=contract, offer_id=visio.offer_id, term_key="P1Y:monthly", quantity_text="3",
                 start_text=today.isoformat(), parent_id="", request_id=key)
     first = await orders.place_order(luis, **args)
@@ -180,7 +181,7 @@ async def test_future_start_date_schedules_the_order_and_the_scheduler_places_it
     catalog = await load_catalog()
     [visio] = search_catalog(luis, catalog, "visio plan 1")
     contract = contract_id(luis, "LDP-2026-002")
-    today = datetime.now(timezone.utc).date()
+    today = clock.today()
     key = str(uuid.uuid4())
     args = dict(contract_id=contract, offer_id=visio.offer_id, term_key="P1M:monthly", quantity_text="2",
                 start_text=(today + timedelta(days=5)).isoformat(), parent_id="", request_id=key)

@@ -6,15 +6,15 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from opkalla_portal import clock
 from opkalla_portal import demo_data
-from opkalla_portal.demo_data import _add_months  # same term arithmetic as the portal's seed
+from opkalla_portal.demo_data import TERM_MONTHS, _add_months  # same term arithmetic as the portal's seed
 
 from ..product_names import product as product_by_part
 from .catalog import build_catalog
 from .paths import PARTNER_TENANT_ID
 from .usage import usage_month_documents
 
-TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
 UNKNOWN_VISITOR_TENANT = demo_data.demo_guid("tenant", "unknown-visitor")
 UNKNOWN_VISITOR = {
     "oid": demo_data.demo_guid("user", "unknown-visitor"), "tid": UNKNOWN_VISITOR_TENANT,
@@ -28,7 +28,7 @@ def iso(moment: datetime) -> str:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return clock.now().replace(microsecond=0)
 
 
 def current_term(created: datetime, term: str, at: datetime) -> tuple[datetime, datetime]:
@@ -49,7 +49,7 @@ def new_etag() -> str:
 
 def subscription_document(sub: demo_data.DemoSubscription, now: datetime) -> dict:
     """A Partner Center subscription; fields prefixed ``_`` are emulator-internal."""
-    created = now - timedelta(days=sub.purchased_days_ago)
+    created = datetime.combine(sub.creation_date(now.date()), now.timetz())
     start, end = current_term(created, sub.term_duration, now)
     return build_subscription(
         id=sub.id, tenant=demo_data.CUSTOMERS[sub.customer_key].tenant_id, offer_id=sub.offer_id,
@@ -211,7 +211,7 @@ def seed_invoices(tx, now: datetime) -> None:
         invoice_id = f"G{period_start.strftime('%y%m')}{abs(hash_text('invoice' + period_start.isoformat())) % 1000000:06d}"
         lines = []
         for sub in demo_data.SUBSCRIPTIONS:
-            created = today - timedelta(days=sub.purchased_days_ago)
+            created = sub.creation_date(today)
             if created > period_end:
                 continue
             tid = demo_data.CUSTOMERS[sub.customer_key].tenant_id
