@@ -102,6 +102,12 @@ def _previous_month(day: date) -> date:
     return _month_start(_month_start(day) - timedelta(days=1))
 
 
+def invoice_due_date(invoice_date: date) -> date:
+    """Due at the end of the month the invoice is issued in (issued on the 1st): on any day the
+    newest invoice is still open and the one before it overdue, as the demo's story has it."""
+    return demo_data._add_months(_month_start(invoice_date), 1) - timedelta(days=1)
+
+
 def _seed_invoices(db: Session, key: str, organization: Organization,
                    contracts: dict[tuple[str, str], BillingContract], today: date) -> None:
     """Twelve monthly invoices, each billing the month before its date.
@@ -120,7 +126,7 @@ def _seed_invoices(db: Session, key: str, organization: Organization,
         invoice = Invoice(
             id=f"{prefix}-INV-{invoice_month:%Y%m}", organization_id=organization.id,
             billing_contract_id=contracts[(key, demo_data.CONTRACTS[0].key if key == 'lakeside' else 'm365')].id,
-            invoice_date=invoice_month, due_date=invoice_month + timedelta(days=30),
+            invoice_date=invoice_month, due_date=invoice_due_date(invoice_month),
             period_start=period_start, period_end=period_end,
         )
         db.add(invoice)

@@ -54,7 +54,7 @@ def test_open_and_paid_tabs_and_status(identity_of):
     identity = identity_of(FINANCE)
     open_ = list_invoices(identity, tab="open", today=TODAY)
     assert [s.invoice_id for s in open_] == [NEWEST, PREVIOUS]
-    assert [s.status for s in open_] == ["Open", "Overdue"]  # Oct 31 due date has passed
+    assert [s.status for s in open_] == ["Open", "Overdue"]  # due at the end of each invoice's month
     assert all(s.balance == s.total for s in open_)
     paid = list_invoices(identity, tab="paid", today=TODAY)
     assert len(paid) == 10 and all(s.status == "Paid" and s.balance == 0 for s in paid)

@@ -7,11 +7,13 @@ day the suite runs, and checks what the demo's story relies on.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from opkalla_portal import clock, demo_data
-from opkalla_portal.services.seed import post_published_on
+from opkalla_portal.services.invoices import invoice_status
+from opkalla_portal.services.seed import invoice_due_date, post_published_on
 
 SUBSCRIPTIONS = {(s.customer_key, s.key): s for s in demo_data.SUBSCRIPTIONS}
 SPB = SUBSCRIPTIONS[("lakeside", "spb")]
@@ -39,6 +41,11 @@ def test_the_demo_story_holds_on_every_day():
             "Copilot inside the 7-day window": _in_decrease_window(SUBSCRIPTIONS[("lakeside", "copilot")], today),
             "Business Premium outside it": not _in_decrease_window(SPB, today),
             "the newest blog post is the newest": post_published_on(1, today) < post_published_on(0, today) < today,
+            # This month's invoice is open, last month's overdue.
+            "the newest invoice is open": invoice_status(
+                Decimal("1.00"), invoice_due_date(today.replace(day=1)), today) == "Open",
+            "the one before it is overdue": invoice_status(
+                Decimal("1.00"), invoice_due_date(today.replace(day=1) - timedelta(days=1)), today) == "Overdue",
         }
         broken += [f"{today}: {claim}" for claim, holds in story.items() if not holds]
     assert broken == []
