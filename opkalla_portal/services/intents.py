@@ -192,8 +192,8 @@ async def _reconcile_licenses(intent: Intent, payload: dict) -> bool:
         holds[uid] = any(str(lic.get("skuId", "")).lower() == sku_id for lic in user.get("assignedLicenses") or [])
 
     def write(db) -> None:
-        recorded = set(db.exec(select(LicenseChange.target_user_id).where(
-            LicenseChange.batch_id == intent.idempotency_key)).all())
+        batch = payload.get("batch_id") or intent.idempotency_key
+        recorded = set(db.exec(select(LicenseChange.target_user_id).where(LicenseChange.batch_id == batch)).all())
         for uid, on, name in payload["changes"]:
             if uid in recorded:
                 continue
@@ -203,7 +203,7 @@ async def _reconcile_licenses(intent: Intent, payload: dict) -> bool:
                 actor_name=intent.actor_name, target_user_id=uid, target_user_name=name[:200], sku_id=sku_id,
                 product_name=payload["product_name"][:200], action="assign" if on else "unassign",
                 result="succeeded" if carried else "failed", message="" if carried else NOT_CARRIED_OUT,
-                batch_id=intent.idempotency_key))
+                batch_id=batch))
 
     return _write_once(intent, "done", "", write)
 

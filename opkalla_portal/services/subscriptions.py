@@ -20,6 +20,7 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError, ConflictError, MicrosoftError, NotFoundError
 from opkalla_portal.models import BillingContract, ChangeLogEntry, ContractSubscription, ScheduledChange
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services import intents
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.organizations import owned_row
@@ -389,14 +390,22 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
     common = dict(old_quantity=sub.quantity, new_quantity=change.quantity, effective_mode=change.mode,
                   effective_date=change.effective_date, request_id=request_id)
     if change.mode == "immediately":
+        # Committed before the PATCH: a process that dies after Microsoft acted leaves it pending,
+        # and services/intents.reconcile writes the Change Logs entry from Microsoft's state.
+        intents.begin(identity, intents.QUANTITY_CHANGE, request_id, {
+            "subscription_id": sub.id, "name": sub.name, "old_quantity": sub.quantity,
+            "new_quantity": change.quantity, "effective_date": change.effective_date.isoformat(), "note": note})
         try:
             await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
         except MicrosoftError as error:
             if not await _carried_out(identity.tenant_id, sub.raw, quantity=change.quantity):
+                intents.fail(request_id, error.message)
                 return await _not_done(identity, sub, error, "change the quantity", log=common, note=note)
+        await intents.test_pause(intents.QUANTITY_CHANGE)
         with session_scope() as db:
-            log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded",
-                       message=note.strip(), **common)
+            if intents.finish(db, request_id):  # else a reconciler recorded it already
+                log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded",
+                           message=note.strip(), **common)
         return ChangeOutcome("succeeded", f"{sub.name} now has {change.quantity} licenses.")
 
     if change.mode == "on_renewal":
