@@ -187,6 +187,7 @@ async def scheduler_loop() -> None:
     and send renewal reminders every REMINDER_INTERVAL_SECONDS, until the app stops."""
     from opkalla_portal.services.approvals import resume_interrupted
     from opkalla_portal.services.intents import reconcile as reconcile_intents
+    from opkalla_portal.services.mail import send_outbox
     from opkalla_portal.services.reminders import run_renewal_reminders
 
     worker = worker_name()
@@ -205,6 +206,10 @@ async def scheduler_loop() -> None:
             await reconcile_intents()
         except Exception:
             log.exception("reconciling intents failed")
+        try:
+            await send_outbox(worker)  # mail is sent here, after the changes that queued it committed
+        except Exception:
+            log.exception("sending the outbox failed")
         # Reminders are exactly-once by their unique key, so every worker may run them.
         if time.monotonic() >= next_reminders:
             next_reminders = time.monotonic() + REMINDER_INTERVAL_SECONDS
