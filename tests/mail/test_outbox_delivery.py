@@ -94,3 +94,26 @@ async def test_after_max_attempts_it_is_failed_and_shown_to_the_provider_adminis
     assert mail.retry_delivery(riley, row["id"])
     assert (await mail.send_outbox("w", now)).sent == 1 and len(smtp.messages) == 1
     assert mail.failed_deliveries(riley) == []
+
+
+def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administrators(seeded, smtp):
+    from tests.users.test_handler_authorization import call, make_state, snapshot
+    from opkalla_portal.state.users import OutboxState
+
+    invite_marcus()
+    with session_scope() as db:  # the sender gave up on it
+        db.exec(OutboundMail.__table__.update().values(status="failed", attempts=5, error="SMTPServerDisconnected"))
+    riley = make_state(OutboxState, riley_email())
+    call(riley, "load", ())
+    assert riley.sees_failed and [row["to"] for row in riley.failed] == [MARCUS]
+    assert riley.failed[0]["error"] == "SMTPServerDisconnected"
+
+    dana = make_state(OutboxState, DANA)  # the customer's own Administrator: her outbox, no failed list
+    call(dana, "load", ())
+    assert not dana.sees_failed and dana.failed == []
+    before = snapshot()
+    result = call(dana, "retry_delivery", (riley.failed[0]["id"],))
+    assert "provider's administrators" in str(result) and snapshot() == before
+
+    call(riley, "retry_delivery", (riley.failed[0]["id"],))
+    assert riley.failed == [] and the_mail().status == "queued"
