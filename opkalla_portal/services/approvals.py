@@ -1,10 +1,13 @@
 """Customer-side approvals: quantity increases above a monthly-cost threshold wait for a decision.
 
-An Administrator sets the threshold (or turns approvals off). A Subscription Manager's
-increase whose added monthly cost (added seats x unit price per month) exceeds it becomes an
-ApprovalRequest instead of reaching Microsoft; an Administrator or Finance Manager approves it
-(re-validated and applied through the normal Subscription Edit path) or denies it with a
-reason; the requester may withdraw it while pending. Administrators' own changes are not held.
+An Administrator sets the threshold (or turns approvals off). Every path that can raise the
+monthly cost (Subscription Edit, a Future Change edit, a purchase now or scheduled, applying an
+approval) asks the one hold rule, `gate_increase`: a Subscription Manager's increase that, added
+to their other increases of the last APPROVAL_WINDOW and their requests awaiting approval,
+exceeds the threshold becomes an ApprovalRequest instead of reaching Microsoft. An
+Administrator or Finance Manager approves it (re-priced against Microsoft now, and applied
+through the path it came from) or denies it with a reason; the requester may withdraw it while
+pending. Approvers' own changes are not held.
 
 State machine (every move a conditional UPDATE on the current status, so a double click or
 two workers decide once):  pending -> approving -> applied | failed;  pending -> denied | withdrawn.
@@ -34,15 +37,13 @@ from opkalla_portal.models import (
     utcnow,
 )
 from opkalla_portal.services import notifications
-from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
 from opkalla_portal.services.audit import record_audit
 from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import format_money, monthly_cost
 from opkalla_portal.services.subscriptions import (
     ChangeOutcome,
-    ChangeRequest,
-    EditableSubscription,
     ServiceError,
     apply_change,
     load_subscription_in_scope,
@@ -352,7 +353,7 @@ async def _apply_approved(identity: Identity, request: ApprovalRequest, now: dat
             outcome, logged = await _apply_approved_edit(identity, request, note, now)
         else:
             outcome, logged = await _apply_approved_change(identity, request, note, now, resumed=resumed)
-    except (ServiceError, MicrosoftError) as error:
+    except (ServiceError, MicrosoftError, PermissionDenied) as error:
         outcome = ChangeOutcome("failed", f"It could not be applied: {getattr(error, 'message', str(error))}")
     applied = outcome.status in ("succeeded", "scheduled")
     with session_scope() as db:

@@ -46,6 +46,10 @@ class OrderOutcome:
 async def offer(identity: Identity, offer_id: object, term_key: object) -> tuple[CatalogProduct, CatalogTerm]:
     """The catalog product and term a Buy button named, or ServiceError."""
     require(identity, Capability.SERVICES)
+    return await _offer(offer_id, term_key)
+
+
+async def _offer(offer_id: object, term_key: object) -> tuple[CatalogProduct, CatalogTerm]:
     catalog = await load_catalog()
     product = catalog.get(str(offer_id or "")[:120])
     duration, _, cycle = str(term_key or "").partition(":")
@@ -58,6 +62,10 @@ async def offer(identity: Identity, offer_id: object, term_key: object) -> tuple
 async def base_subscriptions(identity: Identity, contract_id: object) -> list[tuple[str, str]]:
     """(id, name) of the contract's active base subscriptions, for an add-on's parent."""
     require(identity, Capability.SERVICES)
+    return await _base_subscriptions(identity, contract_id)
+
+
+async def _base_subscriptions(identity: Identity, contract_id: object) -> list[tuple[str, str]]:
     with session_scope() as db:
         contract = contract_in_scope(db, identity, contract_id)
         owned = owned_subscription_ids(db, identity)
@@ -123,8 +131,10 @@ async def _place(identity: Identity, *, contract_id: object, offer_id: object, t
 
     with session_scope() as db:
         contract = contract_in_scope(db, identity, contract_id)
-    product, term = await offer(identity, offer_id, term_key)
-    parents = await base_subscriptions(identity, contract.id) if product.is_addon else []
+    # The caller checked permission: the buyer (Services), or an approver (who may be a Finance
+    # Manager, without Services) placing a purchase that was held for approval.
+    product, term = await _offer(offer_id, term_key)
+    parents = await _base_subscriptions(identity, contract.id) if product.is_addon else []
     errors, quantity = validate_order(product, quantity_text, start_text, parent_id, parents, today=today)
     if errors:
         if approved is not None:

@@ -24,7 +24,7 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.models import ApprovalRequest, ContractSubscription, CostIncrease, ScheduledChange
 from opkalla_portal.services import approvals, orders, scheduler, subscriptions
 from opkalla_portal.services.catalog import load_catalog, search_catalog
-from tests.services_subscriptions.conftest import DANA, LUIS, identity_for
+from tests.services_subscriptions.conftest import DANA, LUIS, PRIYA, identity_for
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"]
 PBI = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" and s.key == "pbi-pro")  # 12 x $14
@@ -70,8 +70,9 @@ async def test_a_custom_future_change_edited_to_300_for_today_is_held_not_applie
     assert (request.status, request.old_quantity, request.new_quantity) == ("pending", 12, 300)
     assert request.added_monthly_cost == Decimal("4032.00") and request.replaces_change_id == change.id
 
-    # Approved: the Future Change itself becomes 300 today, and the scheduler applies it once.
-    decided = await approvals.approve(identity_for(DANA), request.id)
+    # Approved (by the Finance Manager): the Future Change itself becomes 300 today, and the
+    # scheduler applies it once.
+    decided = await approvals.approve(identity_for(PRIYA), request.id)
     assert decided.status == "applied", decided.outcome
     [now_due] = subscriptions.future_changes(identity_for(LUIS))
     assert (now_due.id, now_due.new_quantity, now_due.due_date) == (change.id, 300, today())
@@ -131,7 +132,8 @@ async def test_c_a_big_purchase_is_held_and_placed_once_when_approved(ms):
     [request] = requests()
     assert (request.action, request.new_quantity, request.added_monthly_cost) == ("purchase", 50, Decimal("6600.00"))
 
-    decided = await approvals.approve(identity_for(DANA), request.id)
+    # Priya is a Finance Manager: she approves purchases though she cannot buy herself.
+    decided = await approvals.approve(identity_for(PRIYA), request.id)
     assert decided.status == "applied", decided.outcome
     placed = await ms.partner_center.list_orders(LAKESIDE.tenant_id)
     assert len(placed) == orders_before + 1
@@ -140,7 +142,7 @@ async def test_c_a_big_purchase_is_held_and_placed_once_when_approved(ms):
         assert db.exec(select(ContractSubscription).where(
             ContractSubscription.subscription_id == new_ids[0])).one().billing_contract_id == args["contract_id"]
     # Placing the approved order again (a worker resuming it) returns the same order.
-    again = await orders.place_approved_order(identity_for(DANA), json.loads(request.order_json),
+    again = await orders.place_approved_order(identity_for(PRIYA), json.loads(request.order_json),
                                               approved=request.added_monthly_cost, note="")
     assert again.status == "succeeded" and again.subscription_ids == new_ids
     assert len(await ms.partner_center.list_orders(LAKESIDE.tenant_id)) == orders_before + 1
