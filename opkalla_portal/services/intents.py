@@ -83,7 +83,7 @@ def fail(key: str, note: str) -> None:
         finish(db, key, "failed", note)
 
 
-async def test_pause(kind: str) -> None:
+async def pause_for_kill_test(kind: str) -> None:
     """Test-only hook (tests/faults/test_intents_kill.py): when TEST_PAUSE_ENV names `kind`, wait
     here, after Microsoft answered and before the portal records it, so a test can kill the
     process inside that window. Unset in every real deployment."""

@@ -266,7 +266,7 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
         except MicrosoftError as error:  # e.g. the token could not be obtained: the whole chunk failed
             errors = {uid: error for uid, _ in chunk}
         errors = await _confirm_unanswered(graph, product.sku_id, chunk, errors)
-        await intents.test_pause(intents.LICENSE_ASSIGNMENT)
+        await intents.pause_for_kill_test(intents.LICENSE_ASSIGNMENT)
         _record(identity, product, chunk, users, errors, outcome, key)
         done += len(chunk)
         if on_progress:

@@ -186,7 +186,7 @@ async def _order_now(identity: Identity, contract_id: int, product: CatalogProdu
                  new_quantity=quantity, effective_mode="immediately", effective_date=today, result="failed",
                  message=f"{note}{message}", request_id=request_id)
         return OrderOutcome("failed", f"Microsoft did not accept the order: {message}")
-    await intents.test_pause(intents.PURCHASE)
+    await intents.pause_for_kill_test(intents.PURCHASE)
     new_ids = order_subscription_ids(order)
     with session_scope() as db:
         intents.finish(db, request_id)

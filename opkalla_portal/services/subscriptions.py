@@ -401,7 +401,7 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
             if not await _carried_out(identity.tenant_id, sub.raw, quantity=change.quantity):
                 intents.fail(request_id, error.message)
                 return await _not_done(identity, sub, error, "change the quantity", log=common, note=note)
-        await intents.test_pause(intents.QUANTITY_CHANGE)
+        await intents.pause_for_kill_test(intents.QUANTITY_CHANGE)
         with session_scope() as db:
             if intents.finish(db, request_id):  # else a reconciler recorded it already
                 log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded",
