@@ -160,9 +160,13 @@ async def send_outbox(worker: str | None = None, now: datetime | None = None) ->
 
 
 # ----------------------------------------------------------- failed deliveries
+def is_provider_admin(identity: Identity | None) -> bool:
+    return identity is not None and identity.is_provider and identity.role == ROLE_ADMINISTRATOR
+
+
 def require_provider_admin(identity: Identity | None) -> Identity:
     """Failed deliveries of every organization are for the provider's administrators only."""
-    if identity is None or not identity.is_provider or identity.role != ROLE_ADMINISTRATOR:
+    if not is_provider_admin(identity):
         raise PermissionDenied("Only the provider's administrators can see failed deliveries.")
     return identity
 

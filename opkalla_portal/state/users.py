@@ -57,6 +57,7 @@ class UsersState(PortalState):
     search: str = ""
     loaded: bool = False
     demo_mode: bool = False
+    outbox_link: bool = False  # demo mode, or the provider's administrators (failed deliveries)
     invite_open: bool = False
     invite_errors: dict[str, str] = {}
     inviting: bool = False
@@ -74,6 +75,7 @@ class UsersState(PortalState):
         except PermissionDenied:
             return None  # refused: PortalState.guard, which runs first, has already redirected
         self.demo_mode = load_settings().demo_mode
+        self.outbox_link = self.demo_mode or mail_service.is_provider_admin(identity)
         self._refresh(identity)
 
     @rx.event

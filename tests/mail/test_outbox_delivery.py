@@ -117,3 +117,15 @@ def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administra
 
     call(riley, "retry_delivery", (riley.failed[0]["id"],))
     assert riley.failed == [] and the_mail().status == "queued"
+
+
+def test_outside_demo_mode_only_the_provider_administrators_get_the_outbox_link(seeded, monkeypatch):
+    from tests.users.test_handler_authorization import call, make_state
+    from opkalla_portal.state.users import UsersState
+
+    monkeypatch.setenv("OPKALLA_DEMO", "0")
+    riley, dana = make_state(UsersState, riley_email()), make_state(UsersState, DANA)
+    call(riley, "load", ())
+    call(dana, "load", ())
+    assert (riley.demo_mode, riley.outbox_link) == (False, True)
+    assert (dana.demo_mode, dana.outbox_link) == (False, False)
