@@ -527,6 +527,10 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
              result="cancelled", old_quantity=change.old_quantity, new_quantity=change.new_quantity,
              effective_mode=change.effective_mode, effective_date=change.due_date, scheduled_change_id=change.id,
              request_id=change.request_id)
+    from opkalla_portal.services.approvals import release_increase
+
+    if change.request_id:
+        release_increase(identity.organization_id, change.request_id)  # a cancelled change adds nothing
     return change
 
 

@@ -109,6 +109,15 @@ async def test_b_small_steps_add_up_over_the_window(ms):
     assert (await submit(18)).status == "succeeded"
 
 
+async def test_b_a_cancelled_future_change_no_longer_counts(ms):
+    threshold("50")
+    tomorrow = today() + timedelta(days=1)
+    assert (await submit(15, "custom", tomorrow.isoformat())).status == "scheduled"  # +$42
+    [change] = subscriptions.future_changes(identity_for(LUIS))
+    await subscriptions.cancel_future_change(identity_for(LUIS), change.id)
+    assert (await submit(15)).status == "succeeded"  # +$42 alone: not held
+
+
 # ------------------------------------------------------------------------- (c)
 async def business_central():
     catalog = await load_catalog()
