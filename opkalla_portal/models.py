@@ -284,7 +284,14 @@ class OutboundMail(SQLModel, table=True):
     kind: str = Field(default="", max_length=40)  # invitation | consent_request | consent_decision ...
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
-    error: str = Field(default="", max_length=1000)
+    error: str = Field(default="", max_length=1000)  # the last attempt's error
+    # Delivery (services/mail.py): queued -> sending (leased by one sender) -> sent | queued (retry
+    # after back-off, next_attempt_at) -> failed after MAX_ATTEMPTS. "held": SMTP is not configured.
+    status: str = Field(default="queued", max_length=10, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_expires_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):
@@ -399,6 +406,11 @@ class ApprovalRequest(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)  # the denial reason
     outcome: str = Field(default="", max_length=1000)  # what applying it did
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    # issue 15: a held purchase (action "purchase") keeps its order here (JSON) to place it when
+    # approved; a held Future Change edit names the change it replaces when approved.
+    action: str = Field(default="quantity_change", max_length=20)
+    order_json: str = ""
+    replaces_change_id: int | None = Field(default=None, foreign_key="scheduledchange.id")
 
 
 class NotificationPreference(SQLModel, table=True):
@@ -450,3 +462,43 @@ class RecommendationDismissal(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     dismissed_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
     dismissed_at: datetime = Field(default_factory=utcnow)
+
+
+# --- issue 15: approvals that cannot be bypassed, and nothing lost between Microsoft and the portal
+class CostIncrease(SQLModel, table=True):
+    """An increase that went ahead without approval, counted against the approval threshold.
+
+    The hold rule (services/approvals.gate_increase) adds up a user's rows of the last
+    APPROVAL_WINDOW; `source` is the increase's request id, so editing a Future Change replaces
+    its row instead of adding one.
+    """
+
+    __table_args__ = (UniqueConstraint("organization_id", "source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    user_id: int = Field(foreign_key="portaluser.id", index=True)
+    source: str = Field(max_length=80)
+    added_monthly_cost: Decimal = _money()
+    counted_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Intent(SQLModel, table=True):
+    """An action about to be sent to Microsoft, committed before the call (services/intents.py).
+
+    state: pending -> done | failed. A pending intent older than the reconciler's grace is one
+    whose process stopped inside the window; the reconciler reads Microsoft back and writes
+    the portal's missing records exactly once.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)  # quantity_change | license_assignment | purchase
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    actor_name: str = Field(default="", max_length=200)
+    payload_json: str = ""
+    idempotency_key: str = Field(max_length=80, unique=True)
+    state: str = Field(default="pending", max_length=10, index=True)
+    note: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)

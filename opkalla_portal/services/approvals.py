@@ -1,10 +1,13 @@
 """Customer-side approvals: quantity increases above a monthly-cost threshold wait for a decision.
 
-An Administrator sets the threshold (or turns approvals off). A Subscription Manager's
-increase whose added monthly cost (added seats x unit price per month) exceeds it becomes an
-ApprovalRequest instead of reaching Microsoft; an Administrator or Finance Manager approves it
-(re-validated and applied through the normal Subscription Edit path) or denies it with a
-reason; the requester may withdraw it while pending. Administrators' own changes are not held.
+An Administrator sets the threshold (or turns approvals off). Every path that can raise the
+monthly cost (Subscription Edit, a Future Change edit, a purchase now or scheduled, applying an
+approval) asks the one hold rule, `gate_increase`: a Subscription Manager's increase that, added
+to their other increases of the last APPROVAL_WINDOW and their requests awaiting approval,
+exceeds the threshold becomes an ApprovalRequest instead of reaching Microsoft. An
+Administrator or Finance Manager approves it (re-priced against Microsoft now, and applied
+through the path it came from) or denies it with a reason; the requester may withdraw it while
+pending. Approvers' own changes are not held.
 
 State machine (every move a conditional UPDATE on the current status, so a double click or
 two workers decide once):  pending -> approving -> applied | failed;  pending -> denied | withdrawn.
@@ -13,26 +16,35 @@ Everything is organization-scoped and written to Change Logs.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.models import ApprovalPolicy, ApprovalRequest, ChangeLogEntry, Organization, PortalUser, utcnow
+from opkalla_portal.models import (
+    ApprovalPolicy,
+    ApprovalRequest,
+    ChangeLogEntry,
+    CostIncrease,
+    Organization,
+    PortalUser,
+    ScheduledChange,
+    utcnow,
+)
 from opkalla_portal.services import notifications
-from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
 from opkalla_portal.services.audit import record_audit
 from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import format_money, monthly_cost
 from opkalla_portal.services.subscriptions import (
     ChangeOutcome,
-    ChangeRequest,
-    EditableSubscription,
     ServiceError,
     apply_change,
     load_subscription_in_scope,
@@ -164,41 +176,143 @@ def describe_change(request: ApprovalRequest) -> str:
 
 
 # ------------------------------------------------------------------------ hold
-def hold_if_needed(identity: Identity, sub: EditableSubscription, change: ChangeRequest) -> ChangeOutcome | None:
-    """Record an approval request instead of changing anything, when the policy asks for one."""
-    if identity.can(Capability.APPROVALS) or change.quantity <= sub.quantity:
-        return None  # an approver's own change, or not an increase
-    added = monthly_cost(sub.unit_price, change.quantity - sub.quantity)
+# The hold rule adds up what one user's increases add per month over this window, so a big
+# increase cannot be split into small ones (12 -> 15 -> 18 -> ...), nor slipped past the
+# rule by editing a Future Change afterwards.
+APPROVAL_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Increase:
+    """A change that may raise the monthly cost, described alike by every path that makes one:
+    Subscription Edit, a Future Change edit, a purchase (now or scheduled), and an approval."""
+
+    action: str  # quantity_change | purchase
+    subscription_id: str  # "" for a purchase
+    name: str
+    old_quantity: int  # what the organization has now (0 for a purchase)
+    new_quantity: int
+    unit_price: Decimal  # per unit per month
+    mode: str  # immediately | on_renewal | custom
+    effective_date: date | None
+    source: str  # the change's request id: one ledger row per change, replaced when it is edited
+    order: dict | None = None  # a purchase: what to order when approved
+    replaces_change_id: int | None = None  # a Future Change edit: the change it replaces
+    already_planned: Decimal = Decimal("0.00")  # a Future Change edit: what the change adds before it
+
+    @property
+    def added(self) -> Decimal:
+        return monthly_cost(self.unit_price, max(self.new_quantity - self.old_quantity, 0))
+
+
+def _window_total(db: Session, identity: Identity, source: str, since: datetime) -> tuple[Decimal, Decimal]:
+    """(recent, waiting): what the user's other unapproved increases of the window and their
+    requests still awaiting approval add per month."""
+    recent = db.exec(select(func.coalesce(func.sum(CostIncrease.added_monthly_cost), 0)).where(
+        CostIncrease.organization_id == identity.organization_id, CostIncrease.user_id == identity.user_id,
+        CostIncrease.counted_at >= since, CostIncrease.source != source)).one()
+    waiting = db.exec(select(func.coalesce(func.sum(ApprovalRequest.added_monthly_cost), 0)).where(
+        ApprovalRequest.organization_id == identity.organization_id,
+        ApprovalRequest.requested_by_id == identity.user_id, ApprovalRequest.status == "pending")).one()
+    return Decimal(recent), Decimal(waiting)
+
+
+def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal | None = None,
+                  now: datetime | None = None) -> ChangeOutcome | None:
+    """THE hold rule, called by every path that can raise the monthly cost. None: go ahead.
+
+    - `approved` (an approver applying a request): goes ahead only if, against Microsoft's state
+      now, it adds no more than the approved amount; otherwise a "failed" outcome (re-ask).
+    - An Administrator's or Finance Manager's own change, or one that adds nothing: goes ahead.
+    - Otherwise the user's unapproved increases of the last APPROVAL_WINDOW, their requests
+      awaiting approval and this increase are added up; above the organization's threshold it
+      becomes an ApprovalRequest ("held"), else it is counted in the window and goes ahead.
+
+    The policy row is locked (PostgreSQL) so two submits of one organization are decided one
+    after the other; SQLite serializes writers itself.
+    """
+    added = increase.added
+    if approved is not None:
+        if added > approved:
+            return ChangeOutcome("failed", f"It now adds {format_money(added)} per month, more than the "
+                                           f"{format_money(approved)} that was approved: the subscription or "
+                                           f"its price changed since it was asked for. Ask again.")
+        return None
+    if identity.can(Capability.APPROVALS):
+        return None
+    now = now or clock.now()
     with session_scope() as db:
-        threshold = _threshold(db, identity.organization_id)
-        if threshold is None or added <= threshold:
+        if added <= increase.already_planned:  # an edit that does not raise the cost
+            db.exec(update(CostIncrease).where(
+                CostIncrease.organization_id == identity.organization_id, CostIncrease.source == increase.source,
+                CostIncrease.added_monthly_cost > added).values(added_monthly_cost=added))
             return None
-        waiting = db.exec(select(ApprovalRequest).where(
-            ApprovalRequest.organization_id == identity.organization_id,
-            ApprovalRequest.subscription_id == sub.id, ApprovalRequest.status.in_(OPEN))).first()
-        if waiting is not None:
-            message = (f"A request for this subscription ({waiting.old_quantity} → {waiting.new_quantity}) is "
-                       f"already awaiting approval. Withdraw it in My Approval Requests before asking again.")
-            return ChangeOutcome("invalid", message, {"form": message}, sub)
+        policy = db.exec(select(ApprovalPolicy).where(ApprovalPolicy.organization_id == identity.organization_id)
+                         .with_for_update()).first()
+        threshold = policy.monthly_threshold if policy else None
+        counted = db.exec(select(CostIncrease).where(CostIncrease.organization_id == identity.organization_id,
+                                                     CostIncrease.source == increase.source)).first()
+        if added <= 0 or threshold is None:
+            _count(db, identity, increase, counted, added, now)
+            return None
+        recent, waiting = _window_total(db, identity, increase.source, now - APPROVAL_WINDOW)
+        total = recent + waiting + added
+        if total <= threshold:
+            _count(db, identity, increase, counted, added, now)
+            return None
+        if increase.subscription_id:
+            other = db.exec(select(ApprovalRequest).where(
+                ApprovalRequest.organization_id == identity.organization_id,
+                ApprovalRequest.subscription_id == increase.subscription_id,
+                ApprovalRequest.status.in_(OPEN))).first()
+            if other is not None:
+                message = (f"A request for this subscription ({other.old_quantity} → {other.new_quantity}) is "
+                           f"already awaiting approval. Withdraw it in My Approval Requests before asking again.")
+                return ChangeOutcome("invalid", message, {"form": message})
         request = ApprovalRequest(
-            organization_id=identity.organization_id, subscription_id=sub.id, subscription_name=sub.name[:200],
-            requested_by_id=identity.user_id, requested_by_name=identity.display_name[:200],
-            old_quantity=sub.quantity, new_quantity=change.quantity, effective_mode=change.mode,
-            effective_date=change.effective_date if change.mode == "custom" else None,
-            unit_price=sub.unit_price, added_monthly_cost=added, threshold=threshold)
+            organization_id=identity.organization_id, subscription_id=increase.subscription_id,
+            subscription_name=increase.name[:200], requested_by_id=identity.user_id,
+            requested_by_name=identity.display_name[:200], old_quantity=increase.old_quantity,
+            new_quantity=increase.new_quantity, effective_mode=increase.mode,
+            effective_date=increase.effective_date if increase.mode == "custom" else None,
+            unit_price=increase.unit_price, added_monthly_cost=added, threshold=threshold,
+            action=increase.action, order_json=json.dumps(increase.order) if increase.order else "",
+            replaces_change_id=increase.replaces_change_id)
         db.add(request)
         db.flush()
-        why = (f"adds {format_money(added)} per month, above your organization's approval threshold of "
-               f"{format_money(threshold)}")
+        why = f"adds {format_money(added)} per month"
+        if total != added:
+            why += (f"; with your other increases of the last {APPROVAL_WINDOW.days} days and requests "
+                    f"awaiting approval that is {format_money(total)}")
+        why += f", above your organization's approval threshold of {format_money(threshold)}"
         _log(db, identity, request, "awaiting_approval", f"Approval request #{request.id}: {why}.")
+        verb = "buy" if increase.action == "purchase" else "change"
         _mail(db, request, notifications.APPROVAL_REQUESTS,
-              f"Approval needed: {sub.name} {sub.quantity} → {change.quantity} licenses",
-              f"{identity.display_name} asked to change {describe_change(request)}.\n"
+              f"Approval needed: {increase.name} {increase.old_quantity} → {increase.new_quantity} licenses",
+              f"{identity.display_name} asked to {verb} {describe_change(request)}.\n"
               f"It needs approval because it {why}.\n\n"
               f"Approve or deny it: {load_settings().public_url}/approvals")
     return ChangeOutcome("held", f"Your change was sent for approval: it {why}. An Administrator or Finance "
-                                 f"Manager will approve or deny it; nothing changes at Microsoft until then.",
-                         subscription=sub)
+                                 f"Manager will approve or deny it; nothing changes at Microsoft until then.")
+
+
+def _count(db: Session, identity: Identity, increase: Increase, counted: CostIncrease | None, added: Decimal,
+           now: datetime) -> None:
+    """Record (or, for an edited change, replace) the increase in the user's window."""
+    if counted is None:
+        if added > 0:
+            db.add(CostIncrease(organization_id=identity.organization_id, user_id=identity.user_id,
+                                source=increase.source[:80], added_monthly_cost=added, counted_at=now))
+    else:
+        counted.added_monthly_cost, counted.counted_at = added, now
+        db.add(counted)
+
+
+def release_increase(organization_id: int, source: str) -> None:
+    """A counted increase that Microsoft refused: it no longer counts in the window."""
+    with session_scope() as db:
+        db.exec(delete(CostIncrease).where(CostIncrease.organization_id == organization_id,
+                                           CostIncrease.source == source))
 
 
 # ------------------------------------------------------------------- decisions
@@ -228,27 +342,18 @@ def _note(request: ApprovalRequest, approver_name: str) -> str:
 
 async def _apply_approved(identity: Identity, request: ApprovalRequest, now: datetime, *,
                           resumed: bool = False) -> ApprovalRequest:
-    """Re-validate the approved change against Microsoft now, apply it and record the outcome."""
+    """Re-validate the approved change against Microsoft now (the hold rule re-checks its price),
+    apply it through its own path and record the outcome."""
     note = _note(request, identity.display_name)
     outcome, logged = None, False
     try:
-        sub = await load_subscription_in_scope(identity, request.subscription_id)
-        date_text = request.effective_date.isoformat() if request.effective_date else ""
-        errors, change = validate_change(sub, str(request.new_quantity), request.effective_mode, date_text, now=now)
-        if resumed and change is None and request.effective_mode == "immediately" \
-                and sub.quantity == request.new_quantity:
-            # The interrupted attempt reached Microsoft before the portal could record it.
-            outcome = ChangeOutcome("succeeded", f"{sub.name} now has {sub.quantity} licenses.")
-            with session_scope() as db:
-                _log(db, identity, request, "succeeded", note + "Completed at Microsoft before the portal was interrupted.")
-            logged = True
-        elif change is None:
-            reason = " ".join(message for message in errors.values() if message)
-            outcome = ChangeOutcome("failed", f"It is no longer valid: {reason}")
+        if request.action == "purchase" and request.replaces_change_id is None:
+            outcome, logged = await _apply_approved_purchase(identity, request, note, now), True
+        elif request.replaces_change_id is not None:
+            outcome, logged = await _apply_approved_edit(identity, request, note, now)
         else:
-            outcome = await apply_change(identity, sub, change, note=note)
-            logged = outcome.status != "failed" or change.mode == "immediately"
-    except (ServiceError, MicrosoftError) as error:
+            outcome, logged = await _apply_approved_change(identity, request, note, now, resumed=resumed)
+    except (ServiceError, MicrosoftError, PermissionDenied) as error:
         outcome = ChangeOutcome("failed", f"It could not be applied: {getattr(error, 'message', str(error))}")
     applied = outcome.status in ("succeeded", "scheduled")
     with session_scope() as db:
@@ -261,6 +366,67 @@ async def _apply_approved(identity: Identity, request: ApprovalRequest, now: dat
                         f"{identity.display_name} approved your request to change {describe_change(request)}.\n"
                         f"{outcome.message}")
         return db.get(ApprovalRequest, request.id)
+
+
+async def _apply_approved_change(identity: Identity, request: ApprovalRequest, note: str, now: datetime, *,
+                                 resumed: bool) -> tuple[ChangeOutcome, bool]:
+    sub = await load_subscription_in_scope(identity, request.subscription_id)
+    date_text = request.effective_date.isoformat() if request.effective_date else ""
+    errors, change = validate_change(sub, str(request.new_quantity), request.effective_mode, date_text, now=now)
+    if resumed and change is None and request.effective_mode == "immediately" \
+            and sub.quantity == request.new_quantity:
+        # The interrupted attempt reached Microsoft before the portal could record it.
+        with session_scope() as db:
+            _log(db, identity, request, "succeeded", note + "Completed at Microsoft before the portal was interrupted.")
+        return ChangeOutcome("succeeded", f"{sub.name} now has {sub.quantity} licenses."), True
+    if change is None:
+        reason = " ".join(message for message in errors.values() if message)
+        return ChangeOutcome("failed", f"It is no longer valid: {reason}"), False
+    from opkalla_portal.services.subscriptions import increase_of
+
+    stale = gate_increase(identity, increase_of(sub, change, f"approval-{request.id}"),
+                          approved=request.added_monthly_cost, now=now)
+    if stale is not None:
+        return stale, False
+    outcome = await apply_change(identity, sub, change, note=note)
+    return outcome, outcome.status != "failed" or change.mode == "immediately"
+
+
+async def _apply_approved_purchase(identity: Identity, request: ApprovalRequest, note: str,
+                                   now: datetime) -> ChangeOutcome:
+    from opkalla_portal.services import orders
+
+    placed = await orders.place_approved_order(identity, json.loads(request.order_json or "{}"),
+                                               approved=request.added_monthly_cost, note=note, today=now.date())
+    if placed.status in ("failed", "invalid"):
+        with session_scope() as db:  # orders logs what Microsoft refused; log the refusals before it
+            if not db.exec(select(ChangeLogEntry.id).where(
+                    ChangeLogEntry.organization_id == request.organization_id,
+                    ChangeLogEntry.message.startswith(note), ChangeLogEntry.result == "failed")).first():
+                _log(db, identity, request, "failed", note + placed.message)
+        return ChangeOutcome("failed", placed.message)
+    return ChangeOutcome(placed.status, placed.message)
+
+
+async def _apply_approved_edit(identity: Identity, request: ApprovalRequest, note: str,
+                               now: datetime) -> tuple[ChangeOutcome, bool]:
+    """A held Future Change edit: edit that change, as the requester asked, if it is still pending."""
+    from opkalla_portal.services.subscriptions import apply_future_change_edit
+
+    date_text = (request.effective_date.isoformat() if request.effective_date else
+                 json.loads(request.order_json or "{}").get("start", ""))
+    with session_scope() as db:
+        change = db.get(ScheduledChange, request.replaces_change_id)
+        if change is not None and not date_text:
+            date_text = change.due_date.isoformat()
+    errors, edited = await apply_future_change_edit(identity, request.replaces_change_id, str(request.new_quantity),
+                                                    date_text, now=now, approved=request.added_monthly_cost,
+                                                    note=note)
+    if edited is None:
+        reason = " ".join(message for message in errors.values() if message)
+        return ChangeOutcome("failed", f"It is no longer valid: {reason}"), False
+    return ChangeOutcome("scheduled", f"{edited.subscription_name} will change to {edited.new_quantity} licenses "
+                                      f"on {edited.due_date:%Y-%m-%d}. See Future Changes."), True
 
 
 # A worker that stops between claiming an approval and recording its outcome leaves the request
@@ -300,7 +466,6 @@ async def resume_interrupted(now: datetime | None = None) -> int:
             approver = _approver(db, request) if claimed else None
             recorded = db.exec(select(ChangeLogEntry).where(
                 ChangeLogEntry.organization_id == request.organization_id,
-                ChangeLogEntry.subscription_id == request.subscription_id,
                 ChangeLogEntry.message.startswith(f"Approval request #{request.id} from "))).first()
             if claimed and (approver is None or recorded is not None):
                 applied = recorded is not None and recorded.result in ("succeeded", "scheduled")

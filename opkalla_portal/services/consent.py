@@ -16,7 +16,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select
 
-from opkalla_portal.models import AdminConsentAttempt, ConsentRequest, Organization, OutboundMail, PortalUser, utcnow
+from opkalla_portal.models import AdminConsentAttempt, ConsentRequest, Organization, PortalUser, utcnow
+from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
 
 CONSENT_CALLBACK_PATH = "/auth/admin-consent"
@@ -108,7 +109,7 @@ def _global_admins(db: Session, organization_id: int) -> list[PortalUser]:
 
 
 def _mail(db: Session, organization_id: int, to: str, subject: str, body: str, kind: str) -> None:
-    db.add(OutboundMail(organization_id=organization_id, to_address=to, subject=subject, body_text=body, kind=kind))
+    queue_mail(db, organization_id=organization_id, to=to, subject=subject, body=body, kind=kind)
 
 
 def request_approval(db: Session, identity: Identity, justification: str, *, portal_url: str) -> ConsentRequest:

@@ -20,7 +20,7 @@ from opkalla_portal.microsoft.errors import AuthError, MicrosoftError, Unavailab
 from opkalla_portal.microsoft.graph import LicenseChange as GraphLicenseChange
 from opkalla_portal.microsoft.product_names import friendly_name
 from opkalla_portal.models import LicenseChange
-from opkalla_portal.services import consent
+from opkalla_portal.services import consent, intents
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.read_back import read_back
@@ -254,13 +254,20 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
         chunk = ordered[start:start + SUBMIT_CHUNK]
         requests = [GraphLicenseChange(uid, add_sku_ids=(product.sku_id,) if on else (),
                                        remove_sku_ids=() if on else (product.sku_id,)) for uid, on in chunk]
+        # Committed before the batch: if the process dies after Graph acted, the reconciler
+        # (services/intents.py) writes this chunk's audit rows from the users' licenses.
+        key = f"{outcome.batch_id}-{start}"
+        intents.begin(identity, intents.LICENSE_ASSIGNMENT, key, {
+            "sku_id": product.sku_id, "product_name": product.name, "batch_id": outcome.batch_id,
+            "changes": [[uid, on, users[uid].name] for uid, on in chunk]})
         try:
             results = await graph.bulk_assign(requests, concurrency=8)
             errors = {r.user_id: r.error for r in results}
         except MicrosoftError as error:  # e.g. the token could not be obtained: the whole chunk failed
             errors = {uid: error for uid, _ in chunk}
         errors = await _confirm_unanswered(graph, product.sku_id, chunk, errors)
-        _record(identity, product, chunk, users, errors, outcome)
+        await intents.pause_for_kill_test(intents.LICENSE_ASSIGNMENT)
+        _record(identity, product, chunk, users, errors, outcome, key)
         done += len(chunk)
         if on_progress:
             await on_progress(done, len(ordered))
@@ -295,8 +302,9 @@ async def _confirm_unanswered(graph, sku_id: str, chunk: list[tuple[str, bool]],
 
 def _record(identity: Identity, product: Product, chunk: list[tuple[str, bool]],
             users: Mapping[str, DirectoryUser], errors: Mapping[str, MicrosoftError | None],
-            outcome: SubmitOutcome) -> None:
+            outcome: SubmitOutcome, intent_key: str) -> None:
     with session_scope() as db:
+        recorded = intents.finish(db, intent_key)  # False: a reconciler wrote these rows already
         for uid, on in chunk:
             user = users[uid]
             error = errors.get(uid, MicrosoftError(detail="no result"))
@@ -307,6 +315,8 @@ def _record(identity: Identity, product: Product, chunk: list[tuple[str, bool]],
                     outcome.unassigned += 1
             else:
                 outcome.failures.append(Failure(uid, user.name, error.message))
+            if not recorded:
+                continue
             db.add(LicenseChange(
                 organization_id=identity.organization_id, actor_user_id=identity.user_id,
                 actor_name=identity.display_name, target_user_id=uid, target_user_name=user.name[:200],

@@ -183,9 +183,12 @@ async def run_due_changes(worker: str | None = None, now: datetime | None = None
 
 
 async def scheduler_loop() -> None:
-    """Lifespan task: apply due changes (and finish interrupted approvals) every INTERVAL_SECONDS,
+    """Lifespan task: apply due changes (finish interrupted approvals, reconcile unfinished intents,
+    send the outbox) every INTERVAL_SECONDS,
     and send renewal reminders every REMINDER_INTERVAL_SECONDS, until the app stops."""
     from opkalla_portal.services.approvals import resume_interrupted
+    from opkalla_portal.services.intents import reconcile as reconcile_intents
+    from opkalla_portal.services.mail import send_outbox
     from opkalla_portal.services.reminders import run_renewal_reminders
 
     worker = worker_name()
@@ -200,6 +203,14 @@ async def scheduler_loop() -> None:
             await resume_interrupted()  # approvals a stopped worker left half done
         except Exception:
             log.exception("resuming interrupted approvals failed")
+        try:  # the first tick runs at start-up: what a killed process left between Microsoft and us
+            await reconcile_intents()
+        except Exception:
+            log.exception("reconciling intents failed")
+        try:
+            await send_outbox(worker)  # mail is sent here, after the changes that queued it committed
+        except Exception:
+            log.exception("sending the outbox failed")
         # Reminders are exactly-once by their unique key, so every worker may run them.
         if time.monotonic() >= next_reminders:
             next_reminders = time.monotonic() + REMINDER_INTERVAL_SECONDS

@@ -21,10 +21,11 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError, ConflictError, MicrosoftError, NotFoundError
 from opkalla_portal.models import BillingContract, ChangeLogEntry, ContractSubscription, ScheduledChange
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services import intents
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.organizations import owned_row
-from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS
+from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, monthly_cost
 from opkalla_portal.services.read_back import read_back
 
 NEW_COMMERCE_WINDOW = timedelta(hours=168)
@@ -354,30 +355,54 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
         return ChangeOutcome("invalid", errors.get("form", "Check the highlighted fields."), errors, sub)
     from opkalla_portal.services import approvals  # approvals builds on this module
 
-    held = approvals.hold_if_needed(identity, sub, change)
+    request_id = str(uuid.uuid4())
+    held = approvals.gate_increase(identity, increase_of(sub, change, request_id), now=now)
     if held is not None:
+        held.subscription = sub
         return held
-    return await apply_change(identity, sub, change)
+    outcome = await apply_change(identity, sub, change, request_id=request_id)
+    if outcome.status not in ("succeeded", "scheduled"):
+        approvals.release_increase(identity.organization_id, request_id)
+    return outcome
+
+
+def increase_of(sub: EditableSubscription, change: ChangeRequest, source: str, *,
+                replaces_change_id: int | None = None):
+    """The change as the hold rule sees it: seats added to what Microsoft has now, at its price."""
+    from opkalla_portal.services.approvals import Increase
+
+    return Increase(action="quantity_change", subscription_id=sub.id, name=sub.name, old_quantity=sub.quantity,
+                    new_quantity=change.quantity, unit_price=sub.unit_price, mode=change.mode,
+                    effective_date=change.effective_date, source=source, replaces_change_id=replaces_change_id)
 
 
 async def apply_change(identity: Identity, sub: EditableSubscription, change: ChangeRequest, *,
-                       note: str = "") -> ChangeOutcome:
+                       note: str = "", request_id: str = "") -> ChangeOutcome:
     """Make a validated change at Microsoft (or schedule it), logged as acted by `identity`.
 
-    Callers check permission first: the Subscription Edit submit, or an approver's Approve.
+    Callers check permission, and the hold rule, first: the Subscription Edit submit, or an
+    approver's Approve.
     """
-    request_id = str(uuid.uuid4())
+    request_id = request_id or str(uuid.uuid4())
     common = dict(old_quantity=sub.quantity, new_quantity=change.quantity, effective_mode=change.mode,
                   effective_date=change.effective_date, request_id=request_id)
     if change.mode == "immediately":
+        # Committed before the PATCH: a process that dies after Microsoft acted leaves it pending,
+        # and services/intents.reconcile writes the Change Logs entry from Microsoft's state.
+        intents.begin(identity, intents.QUANTITY_CHANGE, request_id, {
+            "subscription_id": sub.id, "name": sub.name, "old_quantity": sub.quantity,
+            "new_quantity": change.quantity, "effective_date": change.effective_date.isoformat(), "note": note})
         try:
             await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
         except MicrosoftError as error:
             if not await _carried_out(identity.tenant_id, sub.raw, quantity=change.quantity):
+                intents.fail(request_id, error.message)
                 return await _not_done(identity, sub, error, "change the quantity", log=common, note=note)
+        await intents.pause_for_kill_test(intents.QUANTITY_CHANGE)
         with session_scope() as db:
-            log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded",
-                       message=note.strip(), **common)
+            if intents.finish(db, request_id):  # else a reconciler recorded it already
+                log_change(db, identity, identity.organization_id, sub.id, sub.name, result="succeeded",
+                           message=note.strip(), **common)
         return ChangeOutcome("succeeded", f"{sub.name} now has {change.quantity} licenses.")
 
     if change.mode == "on_renewal":
@@ -499,6 +524,10 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
              result="cancelled", old_quantity=change.old_quantity, new_quantity=change.new_quantity,
              effective_mode=change.effective_mode, effective_date=change.due_date, scheduled_change_id=change.id,
              request_id=change.request_id)
+    from opkalla_portal.services.approvals import release_increase
+
+    if change.request_id:
+        release_increase(identity.organization_id, change.request_id)  # a cancelled change adds nothing
     return change
 
 
@@ -514,20 +543,40 @@ async def edit_future_change(identity: Identity, change_id: object, quantity_tex
                              now: datetime | None = None) -> tuple[dict[str, str], ScheduledChange | None]:
     """Change the quantity (and, for Custom, the date) of a pending change; field errors if invalid."""
     require(identity, Capability.SERVICES)
-    now = now or clock.now()
+    return await apply_future_change_edit(identity, change_id, quantity_text, date_text, now=now or clock.now())
+
+
+async def apply_future_change_edit(identity: Identity, change_id: object, quantity_text: object,
+                                   date_text: object, *, now: datetime, approved=None,
+                                   note: str = "") -> tuple[dict[str, str], ScheduledChange | None]:
+    """Edit a pending Future Change through the hold rule; `approved`: an approver applies a held
+    edit (the rule then re-checks its price against Microsoft now). Callers check permission.
+
+    A held edit leaves the change as it was and answers {"held": message}."""
+    from opkalla_portal.services import approvals
+
     with session_scope() as db:
         change = _own_change(db, identity, change_id)
     if change.status != "pending":
         raise ServiceError("Only pending changes can be edited.")
     if not change.subscription_id:  # a scheduled purchase: no subscription exists yet
-        return await _edit_scheduled_purchase(identity, change, quantity_text, date_text, now=now)
-    sub = await load_subscription(identity, change.subscription_id)
+        return await _edit_scheduled_purchase(identity, change, quantity_text, date_text, now=now,
+                                              approved=approved, note=note)
+    sub = await load_subscription_in_scope(identity, change.subscription_id)
     # Validate against the live subscription, as if submitted anew (a pending renewal
     # quantity may be re-set to the current quantity).
     probe = replace(sub, renewal_quantity=-1) if change.effective_mode == "on_renewal" else sub
     errors, request = validate_change(probe, quantity_text, change.effective_mode, date_text, now=now)
     if request is None:
         return errors, None
+    # The edit counts as the whole increase over what Microsoft has now, replacing the change's
+    # earlier count: 12 -> 13 edited to 300 is +288 seats, not +1 then an unchecked edit.
+    increase = replace(increase_of(sub, request, change.request_id or f"change-{change.id}",
+                                   replaces_change_id=change.id),
+                       already_planned=monthly_cost(sub.unit_price, max(change.new_quantity - sub.quantity, 0)))
+    held = approvals.gate_increase(identity, increase, approved=approved, now=now)
+    if held is not None:
+        return ({"held": held.message} if held.status == "held" else {"form": held.message}), None
     if change.effective_mode == "on_renewal":
         try:
             await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
@@ -545,18 +594,21 @@ async def edit_future_change(identity: Identity, change_id: object, quantity_tex
              result="scheduled", old_quantity=sub.quantity, new_quantity=request.quantity,
              effective_mode=change.effective_mode, effective_date=request.effective_date,
              scheduled_change_id=change.id, request_id=change.request_id,
-             message=f"Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
+             message=f"{note}Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
         return {}, db.get(ScheduledChange, change.id)
 
 
 async def _edit_scheduled_purchase(identity: Identity, change: ScheduledChange, quantity_text: object,
-                                   date_text: object, *, now: datetime) -> tuple[dict[str, str], ScheduledChange | None]:
+                                   date_text: object, *, now: datetime, approved=None,
+                                   note: str = "") -> tuple[dict[str, str], ScheduledChange | None]:
     from opkalla_portal.models import ScheduledPurchase
+    from opkalla_portal.services import approvals
     from opkalla_portal.services.orders import MAX_START_AHEAD
 
     with session_scope() as db:
         purchase = db.exec(select(ScheduledPurchase).where(ScheduledPurchase.scheduled_change_id == change.id)).one()
-    product = (await load_catalog()).get(purchase.offer_id)
+    catalog = await load_catalog()
+    product = catalog.get(purchase.offer_id)
     maximum = product.maximum_quantity if product else 10000
     errors: dict[str, str] = {}
     quantity = parse_quantity(quantity_text)
@@ -574,6 +626,16 @@ async def _edit_scheduled_purchase(identity: Identity, change: ScheduledChange, 
         errors["effective_date"] = f"The Effective Start Date must be by {today + MAX_START_AHEAD:%Y-%m-%d}."
     if errors:
         return errors, None
+    price = unit_price_for(catalog, purchase.offer_id, purchase.term_duration, purchase.billing_cycle)
+    increase = approvals.Increase(
+        action="purchase", subscription_id="", name=change.subscription_name, old_quantity=0,
+        new_quantity=quantity, unit_price=price if price is not None else Decimal("0.00"), mode="custom",
+        effective_date=start, source=change.request_id or f"change-{change.id}",
+        order={"scheduled_change_id": change.id, "quantity": quantity, "start": start.isoformat()},
+        replaces_change_id=change.id, already_planned=monthly_cost(price or Decimal("0.00"), change.new_quantity))
+    held = approvals.gate_increase(identity, increase, approved=approved, now=now)
+    if held is not None:
+        return ({"held": held.message} if held.status == "held" else {"form": held.message}), None
     with session_scope() as db:
         updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
                                                         ScheduledChange.status == "pending")
@@ -583,5 +645,5 @@ async def _edit_scheduled_purchase(identity: Identity, change: ScheduledChange, 
         log_change(db, identity, identity.organization_id, "", change.subscription_name, action="purchase",
              result="scheduled", old_quantity=0, new_quantity=quantity, effective_mode="custom",
              effective_date=start, scheduled_change_id=change.id, request_id=change.request_id,
-             message=f"Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
+             message=f"{note}Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
         return {}, db.get(ScheduledChange, change.id)

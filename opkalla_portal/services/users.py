@@ -169,11 +169,9 @@ def enable_portal_access(identity: Identity, user_id: object) -> str:
                 "Sign in with your Office 365 account "
                 f"{user.email}. After registering, go to {load_settings().public_url} and select Sign In.\n\n"
                 "Questions? Email support@opkalla.com.\n")
-        mail = queue_mail(db, organization_id=user.organization_id, to=user.email,
-                          subject="Your invitation to the Opkalla Customer Portal", body=body, kind="invitation")
-        if mail.sent_at is not None:  # delivered: the link need not sit in the database in clear
-            mail.body_text = body.replace(link, invitation_link("<sent>"))
-            db.add(mail)
+        # Once delivered, the sender replaces the live code in the stored copy (services/mail.py).
+        queue_mail(db, organization_id=user.organization_id, to=user.email,
+                   subject="Your invitation to the Opkalla Customer Portal", body=body, kind="invitation")
         before = {"status": user.status}
         user.status = "invited"
         user.updated_at = utcnow()
@@ -208,6 +206,10 @@ def deactivate_user(identity: Identity, user_id: object) -> int:
 _LINK = re.compile(r"https?://\S+/register\?code=[A-Za-z0-9_-]+")
 
 
+_STATUS = {"sent": "Sent", "queued": "Waiting to be sent", "sending": "Sending", "failed": "Not delivered",
+           "held": "In outbox"}
+
+
 def outbox(identity: Identity) -> list[dict]:
     """Demo mode only: the organization's newest outbound emails, with the link each carries."""
     require(identity, Capability.USERS)
@@ -224,5 +226,6 @@ def outbox(identity: Identity) -> list[dict]:
         rows.append({"id": mail.id, "to": mail.to_address, "subject": mail.subject, "body": mail.body_text,
                      "link": link[link.index("/register"):] if link else "",
                      "created": mail.created_at.strftime("%b %d, %Y %H:%M UTC"),
-                     "status": "Sent" if mail.sent_at else ("Failed: " + mail.error if mail.error else "In outbox")})
+                     "status": _STATUS.get(mail.status, mail.status) + (f": {mail.error}" if mail.status in
+                                                                        ("failed", "queued") and mail.error else "")})
     return rows

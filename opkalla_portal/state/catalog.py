@@ -241,6 +241,8 @@ class SubscriptionCreateState(PortalState):
             if outcome.status == "failed":
                 return rx.toast.error(outcome.message)
             self.result = outcome.message
+            if outcome.status == "held":  # nothing ordered until an approver approves it
+                return [rx.toast.info("Sent for approval."), rx.redirect("/my-services/approval-requests")]
             target = ("/my-services/future-changes" if outcome.status == "scheduled"
                       else f"/my-services?contract={quote(self._contract_id)}")
             return [rx.toast.success(outcome.message), rx.redirect(target)]

@@ -149,6 +149,10 @@ class FutureChangesState(PortalState):
             errors = {"form": failure.message}
         async with self:
             self.working = False
+            if "held" in errors:  # above the approval threshold: the change stays as it was
+                self.edit_id = ""
+                self._refresh(identity)
+                return rx.toast.info(errors["held"], duration=10000)
             if errors:
                 self.edit_errors = {"quantity": "", "effective_date": "", "form": "", **errors}
                 if "mode" in errors:

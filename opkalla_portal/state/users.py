@@ -11,6 +11,7 @@ from typing import TypedDict
 
 import reflex as rx
 
+from opkalla_portal.services import mail as mail_service
 from opkalla_portal.services import users as user_service
 from opkalla_portal.services.access import WEB_ROLES, Capability, PermissionDenied
 from opkalla_portal.services.validation import ValidationFailed, clean
@@ -38,6 +39,16 @@ class OutboxRow(TypedDict):
     status: str
 
 
+class FailedMailRow(TypedDict):
+    id: int
+    to: str
+    subject: str
+    organization: str
+    attempts: int
+    error: str
+    created: str
+
+
 class UsersState(PortalState):
     """The Manage Users page: the two lists, search, and the Invite User form."""
 
@@ -46,6 +57,7 @@ class UsersState(PortalState):
     search: str = ""
     loaded: bool = False
     demo_mode: bool = False
+    outbox_link: bool = False  # demo mode, or the provider's administrators (failed deliveries)
     invite_open: bool = False
     invite_errors: dict[str, str] = {}
     inviting: bool = False
@@ -63,6 +75,7 @@ class UsersState(PortalState):
         except PermissionDenied:
             return None  # refused: PortalState.guard, which runs first, has already redirected
         self.demo_mode = load_settings().demo_mode
+        self.outbox_link = self.demo_mode or mail_service.is_provider_admin(identity)
         self._refresh(identity)
 
     @rx.event
@@ -200,6 +213,10 @@ class OutboxState(PortalState):
     """Demo mode: the organization's outbound emails, so a demo can follow an invitation link."""
 
     mails: list[OutboxRow] = []
+    # The provider's administrators only (checked by services.mail on every call): messages of
+    # every organization that could not be delivered after all retries.
+    failed: list[FailedMailRow] = []
+    sees_failed: bool = False
     demo_mode: bool = False
     loaded: bool = False
 
@@ -211,4 +228,24 @@ class OutboxState(PortalState):
             return None  # refused: PortalState.guard, which runs first, has already redirected
         self.demo_mode = load_settings().demo_mode
         self.mails = [OutboxRow(**row) for row in user_service.outbox(identity)]
+        self._load_failed(identity)
         self.loaded = True
+
+    def _load_failed(self, identity) -> None:
+        try:
+            self.failed = [FailedMailRow(**row) for row in mail_service.failed_deliveries(identity)]
+            self.sees_failed = True
+        except PermissionDenied:
+            self.failed, self.sees_failed = [], False
+
+    @rx.event
+    def retry_delivery(self, mail_id: int):
+        try:
+            identity = self._require(Capability.USERS)
+            queued = mail_service.retry_delivery(identity, mail_id)
+        except PermissionDenied as error:
+            return refused(error)
+        self._load_failed(identity)
+        if not queued:
+            return rx.toast.error("This email is no longer waiting for a retry.")
+        return rx.toast.success("The email will be sent again.")

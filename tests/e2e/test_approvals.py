@@ -161,3 +161,52 @@ def test_notification_preferences_persist(page, context, base_url, console_error
     assert axe_violations(page) == []
     page.screenshot(path="screenshots/profile-notifications-390-dark.png", full_page=True)
     assert console_errors == []
+
+
+def test_a_big_purchase_in_the_product_catalog_waits_for_approval(browser, base_url):
+    """Issue 15: buying 50 x Dynamics 365 Business Central Premium ($6,600 a month) is held, not
+    ordered; approved, it is ordered once and shows in My Services."""
+    dana_context, dana = signed_in_page(browser, base_url, DANA)
+    luis_context, luis = signed_in_page(browser, base_url, LUIS)
+    priya_context, priya = signed_in_page(browser, base_url, PRIYA)
+    try:
+        set_threshold(dana, base_url, "50")
+        expect(dana.get_by_text("The approval settings were saved.")).to_be_visible()
+
+        luis.goto(base_url + "/my-services/catalog")
+        expect(luis.get_by_role("heading", level=1, name="Product Catalog")).to_be_visible()
+        luis.get_by_role("combobox", name="Billing Contract").click()
+        luis.get_by_role("option", name="Microsoft 365 Monthly (LDP-2026-002)").click()
+        luis.get_by_label("Search products").fill("business central premium")
+        card = luis.get_by_role("group", name="Dynamics 365 Business Central Premium")
+        card.get_by_role("link", name="Buy Monthly, billed monthly").click()
+        expect(luis.get_by_role("heading", level=1, name="Subscription Create")).to_be_visible()
+        luis.get_by_label("Quantity").fill("50")
+        luis.get_by_role("button", name="Submit").click()
+        expect(luis).to_have_url(re.compile(r"/my-services/approval-requests$"))
+        row = luis.get_by_role("row").filter(has_text="Dynamics 365 Business Central Premium")
+        expect(row).to_contain_text("Awaiting approval")
+        expect(row).to_contain_text("0 → 50")
+        luis.goto(base_url + "/my-services")  # nothing was ordered
+        luis.get_by_role("combobox", name="Billing Contract").click()
+        luis.get_by_role("option", name="Microsoft 365 Monthly (LDP-2026-002)").click()
+        expect(luis.get_by_role("table")).to_be_visible()
+        expect(luis.get_by_role("link", name="Dynamics 365 Business Central Premium")).to_have_count(0)
+
+        priya.goto(base_url + "/approvals")
+        pending = priya.get_by_role("row").filter(has_text="Dynamics 365 Business Central Premium")
+        expect(pending).to_contain_text("$6,600.00")
+        pending.get_by_role("button", name=re.compile("^Approve request")).click()
+        priya.get_by_role("alertdialog").get_by_role("button", name="Approve and apply").click()
+        expect(priya.get_by_role("row").filter(has_text="Dynamics 365 Business Central Premium")
+               ).to_contain_text("Approved and applied")
+
+        luis.reload()
+        luis.get_by_role("combobox", name="Billing Contract").click()
+        luis.get_by_role("option", name="Microsoft 365 Monthly (LDP-2026-002)").click()
+        expect(luis.get_by_role("link", name="Dynamics 365 Business Central Premium")).to_have_count(1)
+    finally:
+        set_threshold(dana, base_url, None)
+        expect(dana.get_by_text("Approvals are off")).to_be_visible()
+        for context in (dana_context, luis_context, priya_context):
+            context.close()

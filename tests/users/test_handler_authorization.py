@@ -42,6 +42,7 @@ HANDLERS = {
     (UserEditState, "enable_portal_access"): (Capability.USERS, ()),
     (UserEditState, "deactivate"): (Capability.USERS, ()),
     (OutboxState, "load"): (Capability.USERS, ()),
+    (OutboxState, "retry_delivery"): (Capability.USERS, (1,)),
     (ProfileState, "load"): (Capability.PROFILE, ()),
     (ProfileState, "save"): (Capability.PROFILE, (GOOD_PROFILE,)),
     (CompanyState, "load"): (Capability.COMPANY, ()),

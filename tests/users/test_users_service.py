@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import smtplib
 
@@ -10,6 +11,7 @@ from sqlmodel import select
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import AuditEvent, Invitation, OutboundMail, PortalUser
+from opkalla_portal.services import mail as mail_service
 from opkalla_portal.services import users
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.sessions import create_session, resolve_session
@@ -120,6 +122,8 @@ def test_smtp_delivery_when_configured(seeded, monkeypatch):
     marcus = user_row(MARCUS)
     users.associate_role(admin, marcus.id, "Work365 Finance Manager")
     users.enable_portal_access(admin, marcus.id)
+    assert sent == []  # queued only: sent after the change committed, by the scheduler loop's sender
+    assert asyncio.run(mail_service.send_outbox()).sent == 1
     assert sent[0] == ("connect", "smtp.example.com", 587) and sent[2] == ("login", "portal")
     assert sent[3][1] == MARCUS and "/register?code=" in sent[3][3]
     with session_scope() as db:
@@ -137,8 +141,9 @@ def test_smtp_failure_is_recorded_and_the_invitation_still_made(seeded, monkeypa
     marcus = user_row(MARCUS)
     users.associate_role(admin, marcus.id, "Work365 Finance Manager")
     users.enable_portal_access(admin, marcus.id)
+    assert asyncio.run(mail_service.send_outbox()).retrying == 1
     [mail] = users.outbox(admin)
-    assert mail["status"].startswith("Failed: ConnectionRefusedError") and mail["link"]
+    assert mail["status"].startswith("Waiting to be sent: ConnectionRefusedError") and mail["link"]
 
 
 def test_deactivation_revokes_sessions_at_once(seeded):
