@@ -202,6 +202,8 @@ class SupportState(PortalState):
                     last_push = time.monotonic()
                     text, references = answer.display()
                     async with self:
+                        if not self._filled_by(identity):  # signed out meanwhile: not for this tab
+                            return
                         self.stream_text, self.stream_references = text, _references(references)
             text, references = answer.display()
             with session_scope() as db:
@@ -213,6 +215,8 @@ class SupportState(PortalState):
             raise
         finally:
             async with self:
+                if not self._filled_by(identity):  # the tab was reset for another session
+                    return
                 self.streaming = False
                 self.stream_text, self.stream_references = "", []
                 if answer.error:
