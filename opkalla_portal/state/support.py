@@ -170,10 +170,15 @@ class SupportState(PortalState):
     def retry(self):
         """Try again: answer the open conversation's unanswered question."""
         try:
-            self._require(Capability.SUPPORT)
+            identity = self._require(Capability.SUPPORT)
         except PermissionDenied as error:
             return refused(error)
         if self.streaming or not self.current_id:
+            return None
+        try:
+            support.check_retry(identity)  # asking again counts like asking
+        except support.RateLimited as error:
+            self.answer_error = f"{error} Your question was kept: select Try again."
             return None
         self.answer_error = ""
         self.stream_text, self.stream_references = "", []
