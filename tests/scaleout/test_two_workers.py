@@ -74,8 +74,9 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
                 if index == 40:
                     worker_a.kill(signal.SIGKILL)
                 try:
-                    response = await client.get(f"{worker_a.url}/auth/sign-out",
-                                                cookies={"opkalla_session": token})
+                    response = await client.post(f"{worker_a.url}/auth/sign-out",
+                                                 cookies={"opkalla_session": token},
+                                                 headers={"Origin": cluster["public_url"]})
                 except httpx.HTTPError:
                     return
                 if response.status_code == 303:
@@ -94,7 +95,8 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
     # The surviving worker finishes the job; the restarted worker serves again.
     remaining = [t for t in tokens if t not in acknowledged]
     for token in remaining:
-        assert httpx.get(f"{worker_b.url}/auth/sign-out", cookies={"opkalla_session": token}).status_code == 303
+        assert httpx.post(f"{worker_b.url}/auth/sign-out", cookies={"opkalla_session": token},
+                          headers={"Origin": cluster["public_url"]}).status_code == 303
     with session_scope() as db:
         live = db.exec(select(PortalSession).where(
             PortalSession.token_hash.in_([hash_token(t) for t in tokens]), PortalSession.revoked_at == None)).all()  # noqa: E711
