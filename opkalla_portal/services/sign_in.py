@@ -212,9 +212,10 @@ def _start_session(db: Session, result, next_path: str) -> Outcome:
         return _problem("no_role")
     if user.is_global_admin != result.is_global_admin:
         user.is_global_admin = result.is_global_admin  # Entra's directory role, from the id token's wids
-    token = create_session(db, user, token_cache=result.token_cache, id_token_hint=result.id_token)
+    token = create_session(db, user, token_cache=result.token_cache, id_token_hint=result.id_token,
+                           name=result.name, email=result.email)
     record_audit(db, None, "sign_in", f"user:{user.id} {user.email}", after={"is_global_admin": user.is_global_admin},
-                 organization_id=user.organization_id, actor_name=user.display_name)
+                 organization_id=user.organization_id, actor_name=result.name or user.display_name)
     return Outcome(safe_next(next_path), token)
 
 

@@ -156,6 +156,30 @@ async def _signed_in(http: httpx.AsyncClient, persona: str, previous: str | None
     return back.cookies[SESSION_COOKIE]
 
 
+async def test_actions_are_recorded_under_the_sign_in_identity_not_the_profile(seeded, ms):
+    """Issue 15: renaming yourself in Profile to another user's name made Change Logs, the CSV
+    and approval requests show your changes under that name."""
+    from opkalla_portal.services import change_logs, profile, subscriptions
+
+    token = (await sign_in_via_microsoft("Luis Ortega")).session_token
+    with session_scope() as db:
+        luis = resolve_session(db, token)
+    disguise = {**profile.get_profile(luis), "first_name": "Dana", "last_name": "Whitaker",
+                "email": "luis.not.verified@example.com"}
+    profile.update_profile(luis, disguise)
+    with session_scope() as db:
+        acting = resolve_session(db, token)
+        assert (acting.display_name, acting.email, acting.user_id) == ("Luis Ortega", LUIS, luis.user_id)
+        subscriptions.log_change(db, acting, acting.organization_id, "sub-1", "Microsoft 365 Business Premium",
+                                 action="quantity_change", old_quantity=5, new_quantity=6,
+                                 effective_mode="immediately", result="succeeded", message="")
+    csv_text = change_logs.change_log_csv(acting, change_logs.LogFilter())
+    assert "Luis Ortega" in csv_text and "Dana Whitaker" not in csv_text
+    with session_scope() as db:
+        sign_in_audit = db.exec(select(AuditEvent).where(AuditEvent.action == "sign_in")).one()
+        assert sign_in_audit.actor_name == "Luis Ortega"
+
+
 def _app() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=auth.ROUTES)),
                              base_url="http://localhost:3000")
