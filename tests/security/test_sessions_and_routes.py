@@ -21,6 +21,7 @@ DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
 PUBLIC_GET_ROUTES = {
     "/health": "load balancer health check, no data",
     "/favicon.ico": "the icon, for pages outside the app",
+    "/demo/passcode": "demo mode only: the form where another machine enters the demo passcode",
     "/register": "the invitation link: the code is the credential (rate-limited, tested separately)",
 }
 PUBLIC_PREFIXES = (
