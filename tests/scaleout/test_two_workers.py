@@ -140,8 +140,10 @@ async def test_two_granian_workers_behind_one_address(cluster, tmp_path):
             expected = "Lakeside Dental Partners" if i % 2 else "Bayview Logistics"
             assert tab.value(PortalState, "organization_name") == expected
         await asyncio.gather(*(tab.close() for tab in tabs))
-        # Reconnecting (to whichever worker the kernel picks) finds each tab's state in Redis.
-        again = [SimulatedBrowser(server.url, None, origin=cluster["public_url"], token=tab.token) for tab in tabs]
+        # Reconnecting (to whichever worker the kernel picks) finds each tab's state in Redis
+        # (with the tab's session cookie: without it the state is reset, see test_tab_state_session).
+        again = [SimulatedBrowser(server.url, tab.session_cookie, origin=cluster["public_url"], token=tab.token)
+                 for tab in tabs]
         await asyncio.gather(*(tab.connect("/sign-in") for tab in again))
         assert all(tab.value(PortalState, "current_route") == "/my-company" for tab in again)
         await asyncio.gather(*(tab.close() for tab in again))
