@@ -29,7 +29,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m opkalla_portal.cli prepare
-	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+	$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT) \
+	  --backend-host $${OPKALLA_HOST:-127.0.0.1}
 
 reset-demo: $(STAMP)
 	$(PY) -m opkalla_portal.cli reset-demo

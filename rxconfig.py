@@ -17,6 +17,9 @@ _port = int(os.environ.get("PORT", "3000"))
 # `reflex run --backend-only` (one scale-out worker per port, see docs/scale-out.md) refuses
 # a configured frontend port; the worker's port comes from --backend-port.
 _backend_only = "--backend-only" in sys.argv
+# Demo mode listens on this machine only unless OPKALLA_HOST says otherwise (its emulator and
+# persona picker then ask other machines for the demo passcode; see demo_emulator.py).
+_host = os.environ.get("OPKALLA_HOST", "").strip() or ("127.0.0.1" if settings.demo_mode else "0.0.0.0")
 
 config = rx.Config(
     app_name="opkalla_portal",
@@ -26,6 +29,7 @@ config = rx.Config(
     show_built_with_reflex=False,
     frontend_port=None if _backend_only else _port,
     backend_port=None if _backend_only else _port,
+    backend_host=_host,
     api_url=settings.public_url,
     deploy_url=settings.public_url,
     cors_allowed_origins=[settings.public_url],

@@ -44,6 +44,9 @@ def _prepare_emulator(*, reset: bool) -> None:
     store = emulator_store()
     if reset:
         store.reset()
+    from opkalla_portal.demo_emulator import passcode_notice
+
+    print(passcode_notice())
 
 
 def main(argv: list[str] | None = None) -> int:

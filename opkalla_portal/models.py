@@ -102,6 +102,10 @@ class PortalSession(SQLModel, table=True):
     # MSAL's serialized token cache for this sign-in (server-side only).
     token_cache: str = Field(default="")
     id_token_hint: str = Field(default="")
+    # Who signed in, from the ID token (name, email): actions are recorded under these, never
+    # under the editable Profile text.
+    signed_in_name: str = Field(default="", max_length=200)
+    signed_in_email: str = Field(default="", max_length=254)
 
 
 class BillingContract(SQLModel, table=True):

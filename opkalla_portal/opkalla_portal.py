@@ -6,6 +6,7 @@ from opkalla_portal.api import build_api
 from opkalla_portal.pages import ALL_PAGES
 from opkalla_portal.services.catalog import warm_catalog
 from opkalla_portal.services.scheduler import scheduler_loop
+from opkalla_portal.state.base import SessionBoundState
 
 TITLE_SUFFIX = " | Opkalla Customer Portal"
 
@@ -14,6 +15,9 @@ app = rx.App(
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
     api_transformer=build_api(),
 )
+
+# A tab's state belongs to the session that filled it (see state/base.py): checked first.
+app.add_middleware(SessionBoundState(), index=0)
 
 for page in ALL_PAGES:
     for route, title in ((page.route, page.title), *page.aliases):

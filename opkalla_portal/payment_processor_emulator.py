@@ -1,13 +1,18 @@
 """Demo mode's card processor: turns a card into a token, as Stripe-like processors do.
 
 The browser posts the card here directly (it never reaches a Reflex event); the answer is a
-random token with the brand, last four digits and expiry. Nothing is stored and nothing is
-logged: the card number lives only in this request's memory.
+random token with the brand, last four digits and expiry. The card number is neither stored
+nor logged: it lives only in this request's memory. The token and what it stands for (brand,
+last four, expiry) are kept for an hour in this process, so the portal's server can confirm a
+token before saving it (`GET .../tokens/{id}`, as Stripe's `GET /v1/tokens/:id`); an unknown
+or expired token is answered 404, like the real processor.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -15,8 +20,14 @@ from starlette.routing import BaseRoute, Route
 
 from opkalla_portal import clock
 from opkalla_portal.services.payments import expiry_in_future, luhn_valid
+from opkalla_portal.services.validation import is_ascii_digits
 
 TOKENS_PATH = "/payment-processor/v1/tokens"
+TOKEN_LIFETIME_SECONDS = 3600
+_MAX_TOKENS = 10_000
+
+_issued: dict[str, tuple[float, dict]] = {}  # token -> (issued at, monotonic; the card's public facts)
+_issued_lock = threading.Lock()
 
 
 def card_brand(number: str) -> str | None:
@@ -44,7 +55,7 @@ async def create_token(request: Request) -> JSONResponse:
     if not isinstance(body, dict):
         return _error("", "The request body must be a card.")
     number = "".join(str(body.get("number", "")).split())
-    if not number.isdigit() or not luhn_valid(number):
+    if not is_ascii_digits(number) or not luhn_valid(number):
         return _error("number", "The card number is not valid.")
     brand = card_brand(number)
     if brand is None:
@@ -60,12 +71,25 @@ async def create_token(request: Request) -> JSONResponse:
     if not expiry_in_future(month, year, clock.today()):
         return _error("expiry", "This card has expired.")
     cvc = str(body.get("cvc", ""))
-    if not cvc.isdigit() or len(cvc) != (4 if brand == "American Express" else 3):
+    if not is_ascii_digits(cvc) or len(cvc) != (4 if brand == "American Express" else 3):
         return _error("cvc", "Enter the security code from the card.")
-    return JSONResponse({
-        "id": "tok_" + secrets.token_hex(16),
-        "card": {"brand": brand, "last4": number[-4:], "exp_month": month, "exp_year": year},
-    }, status_code=201, headers={"Cache-Control": "no-store"})
+    token = "tok_" + secrets.token_hex(16)
+    card = {"brand": brand, "last4": number[-4:], "exp_month": month, "exp_year": year}
+    with _issued_lock:
+        _issued[token] = (time.monotonic(), card)
+        while len(_issued) > _MAX_TOKENS:
+            _issued.pop(next(iter(_issued)))
+    return JSONResponse({"id": token, "card": card}, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+async def retrieve_token(request: Request) -> JSONResponse:
+    """The portal's server confirms a token: what it stands for, or 404 for one never issued."""
+    token = request.path_params["token"]
+    with _issued_lock:
+        issued = _issued.get(token)
+    if issued is None or time.monotonic() - issued[0] > TOKEN_LIFETIME_SECONDS:
+        return JSONResponse({"error": {"field": "", "message": f"No such token: '{token[:80]}'"}}, status_code=404)
+    return JSONResponse({"id": token, "card": issued[1]}, headers={"Cache-Control": "no-store"})
 
 
 def processor_routes() -> list[BaseRoute]:
@@ -74,4 +98,5 @@ def processor_routes() -> list[BaseRoute]:
 
     if not load_settings().demo_mode:
         return []
-    return [Route(TOKENS_PATH, create_token, methods=["POST"])]
+    return [Route(TOKENS_PATH, create_token, methods=["POST"]),
+            Route(TOKENS_PATH + "/{token}", retrieve_token, methods=["GET"])]

@@ -33,8 +33,11 @@ def database(tmp_path, monkeypatch):
     """A migrated, empty database; returns its URL."""
     from opkalla_portal.db import migrate
 
+    from opkalla_portal.services import rate_limit
+
     url = f"sqlite:///{tmp_path / 'portal.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    rate_limit.reset_local()  # each test starts with no questions asked and no guesses counted
     migrate(url)
     return url
 

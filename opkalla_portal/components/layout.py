@@ -42,15 +42,19 @@ def user_menu() -> rx.Component:
                        padding_x="0.5rem", padding_y="0.25rem"),
                 rx.menu.item(rx.icon("user", size=14), "Profile", on_click=rx.redirect("/profile")),
                 rx.menu.separator(),
-                # A full navigation: the server route revokes the session and clears the cookie.
-                rx.menu.item(rx.icon("log-out", size=14), "Sign out",
-                             on_click=rx.call_script("window.location.assign('/auth/sign-out')")),
+                # A form POST (a full navigation): the server route checks it comes from our own
+                # pages (Origin), revokes the session and clears the cookie.
+                rx.menu.item(rx.icon("log-out", size=14), "Sign out", on_click=rx.call_script(SIGN_OUT_SCRIPT)),
                 align="end",
             ),
         ),
         align="center",
         spacing="2",
     )
+
+
+SIGN_OUT_SCRIPT = ("const form = document.createElement('form'); form.method = 'post'; "
+                   "form.action = '/auth/sign-out'; document.body.appendChild(form); form.submit();")
 
 
 def nav_item(entry: MenuEntry) -> rx.Component:

@@ -70,6 +70,11 @@ class SignInResult:
         return self.claims.get("email") or self.claims.get("preferred_username", "")
 
     @property
+    def name(self) -> str:
+        """The ID token's `name` claim (the display name in Entra ID; not editable in the portal)."""
+        return self.claims.get("name") or ""
+
+    @property
     def is_global_admin(self) -> bool:
         return GLOBAL_ADMIN_ROLE_TEMPLATE_ID in (self.claims.get("wids") or [])
 

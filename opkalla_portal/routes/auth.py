@@ -4,9 +4,10 @@ an HttpOnly cookie. The work is in services.sign_in and services.invitations."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from opkalla_portal.db import session_scope
@@ -56,7 +57,9 @@ async def callback(request: Request) -> Response:
     params = {key: value for key, value in request.query_params.items()}
     if request.method == "POST":
         params.update({key: value for key, value in (await request.form()).items() if isinstance(value, str)})
-    outcome = await sign_in.complete(params, request.cookies.get(ATTEMPT_COOKIE))
+    # A session this browser already holds ends when someone signs in here (another user, or again).
+    outcome = await sign_in.complete(params, request.cookies.get(ATTEMPT_COOKIE),
+                                     previous_session=request.cookies.get(SESSION_COOKIE))
     response = _redirect(outcome.redirect_to)
     response.delete_cookie(ATTEMPT_COOKIE, path="/auth/callback")
     if outcome.session_token:
@@ -85,8 +88,25 @@ async def register(request: Request) -> Response:
     return _to_microsoft(started)
 
 
+def from_portal_pages(request: Request) -> bool:
+    """CSRF check for a state-changing POST: it must come from the portal's own pages.
+
+    Browsers send Origin with every POST (same-origin ones included); it must be the portal's
+    public origin, as for the websocket (rxconfig's cors_allowed_origins). Without Origin,
+    Sec-Fetch-Site must say same-origin. Another site's form or script fails both.
+    """
+    public = urlsplit(load_settings().public_url)
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin.rstrip("/").lower() == f"{public.scheme}://{public.netloc}".lower()
+    return request.headers.get("sec-fetch-site") == "same-origin"
+
+
 async def sign_out(request: Request) -> Response:
-    """Revoke the session, drop the cookie, then sign out of Microsoft, which returns to /sign-in."""
+    """POST from the portal's Sign out (never GET, never another site): revoke the session,
+    drop the cookie, then sign out of Microsoft, which returns to /sign-in."""
+    if not from_portal_pages(request):
+        return PlainTextResponse("Sign-out must come from the portal's own pages.", status_code=403)
     end_session = await sign_in.sign_out(request.cookies.get(SESSION_COOKIE))
     response = _redirect(end_session)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
@@ -97,6 +117,6 @@ async def sign_out(request: Request) -> Response:
 ROUTES: list[BaseRoute] = [
     Route("/auth/sign-in", begin_sign_in, methods=["GET"]),
     Route("/auth/callback", callback, methods=["GET", "POST"]),
-    Route("/auth/sign-out", sign_out, methods=["GET", "POST"]),
+    Route("/auth/sign-out", sign_out, methods=["POST"]),
     Route("/register", register, methods=["GET"]),
 ]

@@ -18,7 +18,7 @@ from sqlmodel import select
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
-from opkalla_portal.models import Agreement, AuditEvent, PortalUser
+from opkalla_portal.models import Agreement, AuditEvent
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
 
 ACCEPTED, PENDING = "accepted", "pending"
@@ -87,12 +87,10 @@ async def accept_agreement(identity: Identity, agreement_id: object) -> Agreemen
         raise PermissionDenied("Only a Work365 Administrator can accept an agreement.")
     agreement = get_agreement(identity, agreement_id)
     now = clock.now()
+    # The signer is who signed in (the ID token's name and email), never the editable Profile.
+    first, _, last = identity.display_name.partition(" ")
+    email = identity.email
     with session_scope() as db:
-        user = db.get(PortalUser, identity.user_id)
-        if user is not None:
-            first, last, email = user.first_name, user.last_name, user.email
-        else:
-            first, last, email = identity.display_name, "", identity.email
         claimed = db.exec(
             update(Agreement)
             .where(Agreement.id == agreement.id, Agreement.organization_id == identity.organization_id,

@@ -13,6 +13,7 @@ from sqlmodel import select
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import ChangeLogEntry
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.spreadsheet import safe_cell
 
 PAGE_SIZE = 25
 RESULT_LABELS = {"succeeded": "Succeeded", "failed": "Failed", "scheduled": "Scheduled", "cancelled": "Cancelled",
@@ -34,7 +35,7 @@ def _query(identity: Identity, log_filter: LogFilter):
         query = query.where(ChangeLogEntry.subscription_id == log_filter.subscription_id[:64])
     if log_filter.date_from:
         query = query.where(ChangeLogEntry.created_at >= datetime.combine(log_filter.date_from, time(), timezone.utc))
-    if log_filter.date_to:
+    if log_filter.date_to and log_filter.date_to < date.max:  # 9999-12-31: no end (the day after overflows)
         end = datetime.combine(log_filter.date_to + timedelta(days=1), time(), timezone.utc)
         query = query.where(ChangeLogEntry.created_at < end)
     return query
@@ -62,12 +63,6 @@ def logged_subscriptions(identity: Identity) -> list[tuple[str, str]]:
     return sorted(((sid, name) for sid, name in rows if sid), key=lambda r: r[1].lower())
 
 
-def _safe_cell(value: object) -> str:
-    """No spreadsheet formulas from data (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def change_log_csv(identity: Identity, log_filter: LogFilter) -> str:
     """Every matching entry as CSV, newest first."""
     require(identity, Capability.SERVICES)
@@ -79,7 +74,7 @@ def change_log_csv(identity: Identity, log_filter: LogFilter) -> str:
         rows = db.exec(_query(identity, log_filter).order_by(ChangeLogEntry.created_at.desc(),
                                                              ChangeLogEntry.id.desc())).all()
         for row in rows:
-            writer.writerow([_safe_cell(v) for v in (
+            writer.writerow([safe_cell(v) for v in (
                 f"{row.created_at:%Y-%m-%d %H:%M}", row.actor_name, row.subscription_name,
                 ACTION_LABELS.get(row.action, row.action), row.old_quantity, row.new_quantity,
                 MODE_LABELS.get(row.effective_mode, row.effective_mode),

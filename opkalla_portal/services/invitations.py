@@ -5,24 +5,22 @@ visitor comes back from Microsoft, where it is redeemed: the Microsoft account m
 the customer's tenant and carry the invited email; the portal user is then linked by Entra
 object id and tenant id and becomes Active.
 
-Guessing is rate-limited per client IP address, in memory per worker process (with several
-workers an attacker gets at most workers x the limit; the 256-bit codes make guessing
-hopeless anyway, the limit only stops noisy scanning).
+Guessing is rate-limited per client IP address through `services.rate_limit`: shared by
+every worker through Redis when `REDIS_URL` is set, per process otherwise (the 256-bit codes
+make guessing hopeless anyway; the limit stops noisy scanning).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from opkalla_portal.models import Invitation, Organization, PortalUser, utcnow
+from opkalla_portal.services import rate_limit
 from opkalla_portal.services.access import Identity
 from opkalla_portal.services.audit import record_audit
 from opkalla_portal.settings import load_settings
@@ -30,9 +28,6 @@ from opkalla_portal.settings import load_settings
 INVITATION_LIFETIME = timedelta(days=7)
 MAX_FAILED_CHECKS = 10
 FAILED_CHECK_WINDOW_SECONDS = 15 * 60
-
-_failures: dict[str, deque[float]] = {}
-_failures_lock = threading.Lock()
 
 
 def hash_code(code: str) -> str:
@@ -133,26 +128,19 @@ def redeem_invitation(db: Session, invitation_id: int, *, object_id: str, tenant
     return user, None
 
 
+def _guess_key(client: str) -> str:
+    return f"invitation-guess:{client}"
+
+
 def too_many_failed_checks(client: str) -> bool:
     """Has this client address guessed wrong too often lately?"""
-    with _failures_lock:
-        attempts = _failures.get(client)
-        if not attempts:
-            return False
-        cutoff = time.monotonic() - FAILED_CHECK_WINDOW_SECONDS
-        while attempts and attempts[0] < cutoff:
-            attempts.popleft()
-        return len(attempts) >= MAX_FAILED_CHECKS
+    return rate_limit.count(_guess_key(client)) >= MAX_FAILED_CHECKS
 
 
 def note_failed_check(client: str) -> None:
-    with _failures_lock:
-        _failures.setdefault(client, deque(maxlen=MAX_FAILED_CHECKS * 2)).append(time.monotonic())
-        if len(_failures) > 10_000:  # bound memory under a spray of addresses
-            _failures.pop(next(iter(_failures)))
+    rate_limit.hit(_guess_key(client), MAX_FAILED_CHECKS, FAILED_CHECK_WINDOW_SECONDS)
 
 
 def reset_failed_checks() -> None:
-    """Tests: forget every recorded failure."""
-    with _failures_lock:
-        _failures.clear()
+    """Tests: forget every failure counted in this process."""
+    rate_limit.reset_local()

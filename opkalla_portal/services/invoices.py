@@ -18,6 +18,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import BillingContract, Invoice, InvoiceLine, Organization
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.spreadsheet import safe_cell
 from opkalla_portal.services.money import to_cents
 
 OPEN, PAID = "open", "paid"
@@ -235,7 +236,8 @@ def usage_csv(rows: list[UsageRow]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(USAGE_CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row.day, row.subscription_id, row.resource, row.resource_group, row.category, row.meter,
-                         f"{row.quantity.normalize():f}", row.unit, f"{row.unit_price.normalize():f}",
-                         f"{row.cost:.2f}", row.currency])
+        writer.writerow([row.day, *map(safe_cell, (row.subscription_id, row.resource, row.resource_group,
+                                                   row.category, row.meter)),
+                         f"{row.quantity.normalize():f}", safe_cell(row.unit), f"{row.unit_price.normalize():f}",
+                         f"{row.cost:.2f}", safe_cell(row.currency)])
     return buffer.getvalue()

@@ -1,12 +1,13 @@
 """Payment profiles: saved payment methods, never a card number.
 
 The browser sends the card straight to the payment processor, which returns a token; the
-portal only ever receives and stores the token, brand, last four digits and expiry, and it
-re-checks their shape here because handler arguments arrive raw from the browser.
+portal only ever receives the token, confirms it with the processor (services/payment_processor.py)
+and stores the brand, last four digits and expiry the processor gives for it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -16,8 +17,10 @@ from sqlmodel import select
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import AuditEvent, PaymentProfile
+from opkalla_portal.services import payment_processor
 from opkalla_portal.services.access import Capability, Identity, require
 
+log = logging.getLogger(__name__)
 BRANDS = ("Visa", "Mastercard", "American Express", "Discover")
 TOKEN_PATTERN = re.compile(r"^tok_[A-Za-z0-9]{24,64}$")
 LAST4_PATTERN = re.compile(r"^[0-9]{4}$")
@@ -47,7 +50,7 @@ class PaymentProfileView:
 
 def luhn_valid(number: str) -> bool:
     """The Luhn checksum every card number carries (used by the processor emulator and tests)."""
-    digits = [int(c) for c in number if c.isdigit()]
+    digits = [int(c) for c in number if c in "0123456789"]
     if len(digits) < 12 or len(digits) > 19 or len(digits) != len(number):
         return False
     total = 0
@@ -78,39 +81,36 @@ def list_profiles(identity: Identity, *, today: date | None = None) -> list[Paym
         return sorted((_view(row, today) for row in rows), key=lambda p: (not p.is_default, -p.id))
 
 
-def _int(value: object, field: str, message: str) -> int:
-    if isinstance(value, bool):
-        raise PaymentProfileError(message, field)
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise PaymentProfileError(message, field) from None
+async def add_profile(identity: Identity, tokenized: object, *, today: date | None = None) -> PaymentProfileView:
+    """Save a card the processor tokenized; the first profile becomes the default.
 
-
-def add_profile(identity: Identity, tokenized: object, *, today: date | None = None) -> PaymentProfileView:
-    """Save what the processor returned for a card; the first profile becomes the default."""
+    Only the token and the holder's name are taken from the browser: the token is confirmed
+    with the processor first, and the brand, last four digits and expiry stored are the
+    processor's (a forged event with an invented token saves nothing).
+    """
     require(identity, Capability.PAYMENT_PROFILES)
     today = today or clock.today()
     if not isinstance(tokenized, dict):
         raise PaymentProfileError("The card could not be read. Please try again.")
     token = tokenized.get("token")
-    brand = tokenized.get("brand")
-    last4 = tokenized.get("last4")
     holder = tokenized.get("holder_name", "")
     if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
         raise PaymentProfileError("The payment processor's answer was not valid. Please try again.")
-    if brand not in BRANDS:
-        raise PaymentProfileError("This card type is not accepted.", "number")
-    if not isinstance(last4, str) or not LAST4_PATTERN.match(last4):
-        raise PaymentProfileError("The card number is not valid.", "number")
-    month = _int(tokenized.get("exp_month"), "expiry", "Enter the expiry month and year.")
-    year = _int(tokenized.get("exp_year"), "expiry", "Enter the expiry month and year.")
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise PaymentProfileError("Enter a valid expiry month and year.", "expiry")
-    if not expiry_in_future(month, year, today):
-        raise PaymentProfileError("This card has expired.", "expiry")
     if not isinstance(holder, str) or not holder.strip() or len(holder) > 200:
         raise PaymentProfileError("Enter the name on the card.", "holder_name")
+    try:
+        card = await payment_processor.confirm_token(token)  # outside any database transaction
+    except payment_processor.TokenNotConfirmed as error:
+        log.warning("Payment method not added for organization %s: %s", identity.organization_id, error)
+        raise PaymentProfileError("The payment processor did not confirm this card. Please enter it again.") from None
+    if card.brand not in BRANDS:
+        raise PaymentProfileError("This card type is not accepted.", "number")
+    if not LAST4_PATTERN.match(card.last4):
+        raise PaymentProfileError("The card number is not valid.", "number")
+    if not 1 <= card.exp_month <= 12 or not 2000 <= card.exp_year <= 2100:
+        raise PaymentProfileError("Enter a valid expiry month and year.", "expiry")
+    if not expiry_in_future(card.exp_month, card.exp_year, today):
+        raise PaymentProfileError("This card has expired.", "expiry")
     with session_scope() as db:
         existing = db.exec(select(PaymentProfile).where(
             PaymentProfile.organization_id == identity.organization_id)).all()
@@ -118,8 +118,8 @@ def add_profile(identity: Identity, tokenized: object, *, today: date | None = N
             raise PaymentProfileError(f"You can save up to {MAX_PROFILES} payment methods. Remove one first.")
         if any(p.processor_token == token for p in existing):
             raise PaymentProfileError("This card has already been added.")
-        profile = PaymentProfile(organization_id=identity.organization_id, brand=brand, last4=last4,
-                                 exp_month=month, exp_year=year, holder_name=holder.strip(),
+        profile = PaymentProfile(organization_id=identity.organization_id, brand=card.brand, last4=card.last4,
+                                 exp_month=card.exp_month, exp_year=card.exp_year, holder_name=holder.strip(),
                                  processor_token=token, is_default=not existing, created_by_id=identity.user_id)
         db.add(profile)
         db.flush()

@@ -23,11 +23,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(db: Session, user: PortalUser, *, token_cache: str = "", id_token_hint: str = "") -> str:
-    """Start a session for an active user; returns the random token for the cookie."""
+def create_session(db: Session, user: PortalUser, *, token_cache: str = "", id_token_hint: str = "",
+                   name: str = "", email: str = "") -> str:
+    """Start a session for an active user; returns the random token for the cookie.
+
+    `name` and `email` are the ID token's (sign-in passes them); the session keeps them, so
+    the acting identity cannot be changed afterwards by editing the Profile.
+    """
     token = secrets.token_urlsafe(32)
     db.add(PortalSession(token_hash=hash_token(token), user_id=user.id, token_cache=token_cache,
-                         id_token_hint=id_token_hint))
+                         id_token_hint=id_token_hint, signed_in_name=(name or user.display_name)[:200],
+                         signed_in_email=(email or user.email)[:254]))
     user.last_sign_in_at = utcnow()
     db.add(user)
     db.flush()
@@ -53,7 +59,7 @@ def resolve_session(db: Session, token: str | None) -> Identity | None:
     # One query, of only the columns needed, for session, user and organization: this runs
     # on every page load and event (a session row also holds the MSAL token cache, not read here).
     row = db.exec(select(PortalSession.id, PortalSession.revoked_at, PortalSession.last_seen_at,
-                         PortalUser.id, PortalUser.organization_id, PortalUser.web_role, PortalUser.first_name,
+                         PortalSession.signed_in_name, PortalSession.signed_in_email, PortalUser.id, PortalUser.organization_id, PortalUser.web_role, PortalUser.first_name,
                          PortalUser.last_name, PortalUser.email, PortalUser.status, PortalUser.is_global_admin,
                          Organization.tenant_id, Organization.is_provider, Organization.name)
                   .join(PortalUser, PortalUser.id == PortalSession.user_id)
@@ -61,7 +67,7 @@ def resolve_session(db: Session, token: str | None) -> Identity | None:
                   .where(PortalSession.token_hash == hash_token(token))).first()
     if row is None:
         return None
-    (session_id, revoked_at, last_seen_at, user_id, organization_id, role, first_name, last_name, email, status,
+    (session_id, revoked_at, last_seen_at, signed_in_name, signed_in_email, user_id, organization_id, role, first_name, last_name, email, status,
      is_global_admin, tenant_id, is_provider, organization_name) = row
     if revoked_at is not None:
         return None
@@ -77,8 +83,9 @@ def resolve_session(db: Session, token: str | None) -> Identity | None:
         user_id=user_id,
         organization_id=organization_id,
         role=role,
-        display_name=f"{first_name} {last_name}".strip(),
-        email=email,
+        # The sign-in's (ID token) name and email; sessions older than that record fall back.
+        display_name=signed_in_name or f"{first_name} {last_name}".strip(),
+        email=signed_in_email or email,
         tenant_id=tenant_id or "",
         is_global_admin=is_global_admin,
         is_provider=bool(is_provider),

@@ -152,8 +152,12 @@ def _claim_attempt(state: object, browser_key: object) -> tuple[SignInAttempt | 
         return attempt, None
 
 
-async def complete(params: dict[str, str], browser_key: str | None) -> Outcome:
-    """Finish the sign-in Microsoft redirected back with; never raises for a visitor's mistake."""
+async def complete(params: dict[str, str], browser_key: str | None, *, previous_session: str | None = None) -> Outcome:
+    """Finish the sign-in Microsoft redirected back with; never raises for a visitor's mistake.
+
+    `previous_session`: the session cookie the browser still held; a successful sign-in
+    revokes it (signing in as another user in the same browser ends the first user's session).
+    """
     attempt, problem = _claim_attempt(params.get("state"), browser_key)
     if problem:
         return _problem(problem)
@@ -176,7 +180,22 @@ async def complete(params: dict[str, str], browser_key: str | None) -> Outcome:
                 record_audit(db, None, "invitation.refused", result.email,
                              after={"reason": problem, "tenant_id": result.tenant_id}, actor_name=result.email)
                 return _problem(problem)
-        return _start_session(db, result, attempt.next_path)
+        outcome = _start_session(db, result, attempt.next_path)
+        if outcome.session_token and previous_session:
+            _end_previous_session(db, previous_session)
+        return outcome
+
+
+def _end_previous_session(db: Session, token: str) -> None:
+    record = db.exec(select(PortalSession).where(PortalSession.token_hash == hash_token(token))).first()
+    if record is None or record.revoked_at is not None:
+        return
+    record.revoked_at = utcnow()
+    db.add(record)
+    user = db.get(PortalUser, record.user_id)
+    if user:
+        record_audit(db, None, "sign_out", f"user:{user.id} {user.email}", after={"reason": "another sign-in"},
+                     organization_id=user.organization_id, actor_name=user.display_name)
 
 
 def _start_session(db: Session, result, next_path: str) -> Outcome:
@@ -193,9 +212,10 @@ def _start_session(db: Session, result, next_path: str) -> Outcome:
         return _problem("no_role")
     if user.is_global_admin != result.is_global_admin:
         user.is_global_admin = result.is_global_admin  # Entra's directory role, from the id token's wids
-    token = create_session(db, user, token_cache=result.token_cache, id_token_hint=result.id_token)
+    token = create_session(db, user, token_cache=result.token_cache, id_token_hint=result.id_token,
+                           name=result.name, email=result.email)
     record_audit(db, None, "sign_in", f"user:{user.id} {user.email}", after={"is_global_admin": user.is_global_admin},
-                 organization_id=user.organization_id, actor_name=user.display_name)
+                 organization_id=user.organization_id, actor_name=result.name or user.display_name)
     return Outcome(safe_next(next_path), token)
 
 

@@ -27,6 +27,7 @@ from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, monthly_cost
 from opkalla_portal.services.read_back import read_back
+from opkalla_portal.services.validation import is_ascii_digits
 
 NEW_COMMERCE_WINDOW = timedelta(hours=168)
 MODES = ("immediately", "on_renewal", "custom")
@@ -241,7 +242,7 @@ class ChangeRequest:
 
 def parse_quantity(text: object) -> int | None:
     raw = str(text if text is not None else "").strip().replace(",", "")
-    if not raw.isdigit() or len(raw) > 6:
+    if not is_ascii_digits(raw) or len(raw) > 6:
         return None
     return int(raw)
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import AsyncIterator, Sequence
@@ -24,6 +21,7 @@ from opkalla_portal.microsoft.support_ai import Passage
 from opkalla_portal.models import SupportConversation, SupportMessage, utcnow
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.knowledge import Hit, knowledge_index, passages_for_answer
+from opkalla_portal.services import rate_limit
 from opkalla_portal.services.microsoft_clients import microsoft
 
 MAX_QUESTION_CHARS = 2000
@@ -87,28 +85,22 @@ def clean_question(raw: object) -> str:
 
 
 class RateLimiter:
-    """A sliding window per user: at most `limit` questions in `seconds`.
+    """At most `limit` questions per user in `seconds` (asking and Try again alike).
 
-    Kept in the process (one-process deployments); clearing conversations does not reset it.
+    Counted by `services.rate_limit`: shared by every worker through Redis when `REDIS_URL`
+    is set, in this process otherwise; clearing conversations does not reset it.
     """
 
-    def __init__(self, limit: int = RATE_LIMIT_QUESTIONS, seconds: float = RATE_LIMIT_SECONDS) -> None:
-        self.limit, self.seconds = limit, seconds
-        self._times: dict[int, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(self, limit: int = RATE_LIMIT_QUESTIONS, seconds: int = RATE_LIMIT_SECONDS,
+                 key_prefix: str = "support-question") -> None:
+        self.limit, self.seconds, self.key_prefix = limit, seconds, key_prefix
 
-    def check(self, user_id: int, now: float | None = None) -> None:
+    def check(self, user_id: int) -> None:
         """Record one question, or raise RateLimited saying when to try again."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            times = self._times[user_id]
-            while times and now - times[0] >= self.seconds:
-                times.popleft()
-            if len(times) >= self.limit:
-                wait = max(1, int(self.seconds - (now - times[0])) + 1)
-                raise RateLimited(f"You've asked {self.limit} questions in the last minute. "
-                                  f"Please wait {wait} seconds before asking another.")
-            times.append(now)
+        key = f"{self.key_prefix}:{user_id}"
+        if not rate_limit.hit(key, self.limit, self.seconds):
+            raise RateLimited(f"You've asked {self.limit} questions in the last minute. "
+                              f"Please wait {rate_limit.retry_after(key)} seconds before asking another.")
 
 
 rate_limiter = RateLimiter()
@@ -249,6 +241,13 @@ def ask(db: Session, identity: Identity, conversation_id: object, raw_question: 
     db.add(SupportMessage(conversation_id=conversation.id, role="user", content=question))
     db.flush()
     return conversation.id
+
+
+def check_retry(identity: Identity) -> None:
+    """Try again asks the model once more: it counts against the same per-user limit.
+    Raises RateLimited."""
+    require(identity, Capability.SUPPORT)
+    rate_limiter.check(identity.user_id)
 
 
 def _title_for(question: str) -> str:

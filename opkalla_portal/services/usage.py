@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from opkalla_portal import clock
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.spreadsheet import safe_cell
 from opkalla_portal.services.invoices import UsageRow, usage_row
 
 PERIODS = {3: "last 3 months", 6: "6 months", 9: "9 months", 12: "12 months"}
@@ -170,6 +171,7 @@ def report_csv(report: UsageReport) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(USAGE_CSV_COLUMNS)
     for (month, category, resource, group, meter, unit), (quantity, cost) in sorted(grouped.items()):
-        writer.writerow([month, category, resource, group, meter, f"{quantity.normalize():f}", unit,
+        writer.writerow([month, *map(safe_cell, (category, resource, group, meter)), f"{quantity.normalize():f}",
+                         safe_cell(unit),
                          f"{cost:.2f}", "USD"])
     return buffer.getvalue()

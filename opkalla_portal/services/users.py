@@ -25,7 +25,7 @@ from opkalla_portal.services.invitations import (
 )
 from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.sessions import revoke_user_sessions
-from opkalla_portal.services.validation import check_email, check_text, clean, raise_if_any
+from opkalla_portal.services.validation import check_email, check_text, clean, is_ascii_digits, raise_if_any
 from opkalla_portal.settings import load_settings
 
 LIST_LIMIT = 200  # rows per list sent to the browser; search narrows beyond that
@@ -58,7 +58,7 @@ def _summary(user: PortalUser) -> dict:
 
 def _load(db: Session, identity: Identity, user_id: object) -> PortalUser:
     """A user of the identity's organization by id (raw from the browser), or UserNotFound."""
-    if isinstance(user_id, str) and user_id.isdigit():
+    if is_ascii_digits(user_id) and len(user_id) <= 18:
         user_id = int(user_id)
     if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
         raise UserNotFound("That user was not found.")

@@ -17,6 +17,12 @@ URL_PATTERN = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def is_ascii_digits(value: object) -> bool:
+    """Only 0-9, at least one. (`str.isdigit()` also accepts "²" and "٣", which int() refuses
+    or reads as another number; AltGr+2 on a German keyboard types "²".)"""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
 class ValidationFailed(Exception):
     """Some fields are invalid; `errors` maps each field to its message. Nothing was saved."""
 
@@ -51,7 +57,7 @@ def check_email(value: str, label: str = "Email", *, required: bool = True) -> s
 def check_phone(value: str, label: str = "Phone", *, required: bool = False) -> str:
     if not value:
         return f"{label} is required." if required else ""
-    digits = sum(character.isdigit() for character in value)
+    digits = sum(is_ascii_digits(character) for character in value)
     if len(value) > 40 or not PHONE_PATTERN.match(value) or not 7 <= digits <= 20:
         return "Enter a phone number like +1 (612) 555-0100."
     return ""

@@ -2,6 +2,11 @@
 
 Identity is resolved on the server from the HttpOnly session cookie on every call, never
 taken from the browser; page states inherit `_require` and call it first in each handler.
+
+A tab's state belongs to the session that filled it: `SessionBoundState` (a Reflex
+middleware, run before every event, the reconnect's hydrate included) resets every page's
+data when the tab's session changed or ended, before anything is sent. The tab token alone
+(Reflex's key for the state) therefore reads nothing without the session cookie.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from typing import TypedDict
 from urllib.parse import quote, urlencode
 
 import reflex as rx
+
+from reflex.middleware import Middleware
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, capability_for_route, menu_for
@@ -34,12 +41,19 @@ class PortalState(rx.State):
     is_provider_admin: bool = False
     # The page's path without the trailing slash the production build adds ("/my-services/").
     current_route: str = "/"
+    # Which session filled this tab's state: "" (nothing yet), "anonymous", or "session:<id>".
+    _filled_by_session: str = ""
 
     def _identity(self) -> Identity | None:
         """Who is signed in, read from the session cookie sent with this websocket."""
         token = token_from_cookie_header(self.router.headers.cookie)
         with session_scope() as db:
             return resolve_session(db, token)
+
+    def _filled_by(self, identity: Identity) -> bool:
+        """Does this tab's state still belong to `identity`'s session? (A background task
+        checks before writing: the tab may have been signed out and reset meanwhile.)"""
+        return self._filled_by_session in ("", _session_key(identity))  # "": bound at its next event
 
     def _require(self, capability: Capability) -> Identity:
         """The identity, if it may use `capability`; raises PermissionDenied otherwise."""
@@ -94,6 +108,45 @@ class PortalState(rx.State):
         identity = self._identity()
         if identity is not None:
             self._publish_identity(identity)
+
+
+def _session_key(identity: Identity | None) -> str:
+    return "anonymous" if identity is None else f"session:{identity.session_id}"
+
+
+class SessionBoundState(Middleware):
+    """Reset the whole tab state when its session changed or ended, before the event runs.
+
+    Runs first for every event. The marker lives on PortalState (the parent of every page
+    state), so it is loaded whenever page data is: on the reconnect's hydrate (the whole
+    tree, sent in full) and for every page event. Events whose branch holds no portal state
+    (Reflex's own on_load dispatch) carry no page data and are let through.
+    """
+
+    async def preprocess(self, app, state, event):
+        root = state._get_root_state()
+        portal = root.substates.get(PortalState.get_name())
+        if portal is None:
+            return None
+        current = _session_key(portal._identity())
+        if portal._filled_by_session == current:
+            return None
+        if portal._filled_by_session:
+            await _reset_tab(root)
+        portal._filled_by_session = current
+        return None
+
+
+async def _reset_tab(root: rx.State) -> None:
+    """Every substate of the tab back to its defaults (Redis loads only an event's branch,
+    so the rest of the tree is fetched first; it is saved with the event)."""
+    pending = list(type(root).get_substates())
+    while pending:
+        state_cls = pending.pop()
+        await root.get_state(state_cls)
+        pending.extend(state_cls.get_substates())
+    for substate in root.substates.values():
+        substate.reset()
 
 
 def refused(error: PermissionDenied):

@@ -92,7 +92,7 @@ class PaymentsState(PortalState):
         return rx.call_script(code, callback=PaymentsState.card_tokenized)
 
     @rx.event
-    def card_tokenized(self, result: dict):
+    async def card_tokenized(self, result: dict):
         try:
             identity = self._require(Capability.PAYMENT_PROFILES)
         except PermissionDenied as error:
@@ -106,8 +106,7 @@ class PaymentsState(PortalState):
                 "form": "The card could not be added. Please try again."}
             return None
         try:
-            added = add_profile(identity, {key: result.get(key) for key in
-                                           ("token", "brand", "last4", "exp_month", "exp_year", "holder_name")})
+            added = await add_profile(identity, {key: result.get(key) for key in ("token", "holder_name")})
         except PaymentProfileError as error:
             self.errors = {error.field or "form": error.message}
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import reflex as rx
@@ -13,6 +14,8 @@ from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, format_money, price_effect
 from opkalla_portal.state.base import PortalState, refused
 from opkalla_portal.state.services_access import denied
+
+log = logging.getLogger(__name__)
 
 MODE_BY_LABEL = {label: mode for mode, label in service.MODE_LABELS.items()}
 NO_ERRORS = {"quantity": "", "mode": "", "effective_date": "", "form": ""}
@@ -171,6 +174,10 @@ class SubscriptionEditState(PortalState):
             outcome = service.ChangeOutcome("failed", str(failure))
         except MicrosoftError as failure:
             outcome = service.ChangeOutcome("failed", failure.message)
+        except Exception:  # never leave the form stuck in "submitting"
+            log.exception("Subscription change %s failed unexpectedly", args[0])
+            outcome = service.ChangeOutcome("failed", "The change could not be completed. Reload the page to see "
+                                                      "the subscription's current quantity before trying again.")
         fresh = None
         if outcome.status in ("succeeded", "scheduled"):
             try:

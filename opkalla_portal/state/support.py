@@ -170,10 +170,15 @@ class SupportState(PortalState):
     def retry(self):
         """Try again: answer the open conversation's unanswered question."""
         try:
-            self._require(Capability.SUPPORT)
+            identity = self._require(Capability.SUPPORT)
         except PermissionDenied as error:
             return refused(error)
         if self.streaming or not self.current_id:
+            return None
+        try:
+            support.check_retry(identity)  # asking again counts like asking
+        except support.RateLimited as error:
+            self.answer_error = f"{error} Your question was kept: select Try again."
             return None
         self.answer_error = ""
         self.stream_text, self.stream_references = "", []
@@ -202,6 +207,8 @@ class SupportState(PortalState):
                     last_push = time.monotonic()
                     text, references = answer.display()
                     async with self:
+                        if not self._filled_by(identity):  # signed out meanwhile: not for this tab
+                            return
                         self.stream_text, self.stream_references = text, _references(references)
             text, references = answer.display()
             with session_scope() as db:
@@ -213,6 +220,8 @@ class SupportState(PortalState):
             raise
         finally:
             async with self:
+                if not self._filled_by(identity):  # the tab was reset for another session
+                    return
                 self.streaming = False
                 self.stream_text, self.stream_references = "", []
                 if answer.error:

@@ -148,3 +148,40 @@ def test_invite_user_names_show_markup_as_text(page, context, base_url):
     assert page.evaluate("window.__xss === undefined"), "the payload ran"
     assert fired == [], f"a dialog fired: {fired}"
     assert page.locator("img[src='x']").count() == 0, "the payload became an element"
+
+
+TOM = "tom.becker@bayviewlogistics.onmicrosoft.com"
+
+
+def _record_frames(page) -> list[str]:
+    """Every websocket frame the server sends this tab, as text."""
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload if isinstance(payload, str) else payload.decode("utf-8", "replace"))))
+    return frames
+
+
+def test_after_sign_out_the_tab_gets_none_of_the_previous_users_data(page, context, base_url):
+    """Issue 15: after sign-out, the same tab (same Reflex token) was sent Lakeside's user list,
+    and the next user signing in in that tab received it too."""
+    sign_in_as(context, base_url, DANA)
+    frames = _record_frames(page)
+    page.goto(base_url + "/manage-users")
+    expect(page.get_by_text("luis.ortega@lakesidedental.onmicrosoft.com").first).to_be_visible()
+    assert any("luis.ortega@lakesidedental" in f for f in frames)  # the tab held Lakeside's users
+
+    frames.clear()
+    page.get_by_role("button", name=re.compile("Account menu")).click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/sign-in"))
+    expect(page.get_by_role("link", name="Sign In")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert frames, "the sign-in page reconnected"
+    assert not [f for f in frames if "lakesidedental" in f or "Dana Whitaker" in f]
+
+    frames.clear()
+    sign_in_as(context, base_url, TOM)  # the next user, in the same tab
+    page.goto(base_url + "/manage-users")
+    expect(page.get_by_text(TOM).first).to_be_visible()
+    page.wait_for_timeout(500)
+    assert not [f for f in frames if "lakesidedental" in f or "Dana Whitaker" in f]

@@ -74,3 +74,32 @@ async def test_another_customers_agreement_is_not_found(identity_of, microsoft):
     with pytest.raises(AgreementNotFound):
         await accept_agreement(identity_of(OTHER_ADMIN), pending.id)
     assert list_agreements(identity_of(ADMIN), "pending")
+
+
+
+async def test_the_agreement_is_accepted_with_the_sign_in_email_not_the_profile_email(seeded, microsoft):
+    """Issue 15: the Microsoft Customer Agreement was accepted with the unverified Profile email."""
+    from sqlmodel import select
+
+    from opkalla_portal import demo_data
+    from opkalla_portal.db import session_scope
+    from opkalla_portal.models import PortalUser
+    from opkalla_portal.services import profile
+    from opkalla_portal.services.microsoft_clients import microsoft as clients
+    from opkalla_portal.services.sessions import create_session, resolve_session
+
+    with session_scope() as db:
+        token = create_session(db, db.exec(select(PortalUser).where(PortalUser.email == ADMIN)).one())
+    with session_scope() as db:
+        identity = resolve_session(db, token)
+    profile.update_profile(identity, {**profile.get_profile(identity), "first_name": "Mallory", "last_name": "X",
+                                      "email": "someone@elsewhere.example"})
+    with session_scope() as db:
+        again = resolve_session(db, token)  # a later request of the same signed-in administrator
+    assert (again.display_name, again.email) == ("Dana Whitaker", ADMIN)
+    [pending] = list_agreements(again, "pending")
+    accepted = await accept_agreement(again, pending.id)
+    assert (accepted.accepted_by_name, accepted.accepted_by_email) == ("Dana Whitaker", ADMIN)
+    recorded = (await clients().partner_center.list_agreements(demo_data.CUSTOMERS["lakeside"].tenant_id))[-1]
+    assert recorded["primaryContact"]["email"] == ADMIN
+    assert (recorded["primaryContact"]["firstName"], recorded["primaryContact"]["lastName"]) == ("Dana", "Whitaker")

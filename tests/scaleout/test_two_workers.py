@@ -73,8 +73,9 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
                 if index == 40:
                     worker_a.kill(signal.SIGKILL)
                 try:
-                    response = await client.get(f"{worker_a.url}/auth/sign-out",
-                                                cookies={"opkalla_session": token})
+                    response = await client.post(f"{worker_a.url}/auth/sign-out",
+                                                 cookies={"opkalla_session": token},
+                                                 headers={"Origin": cluster["public_url"]})
                 except httpx.HTTPError:
                     return
                 if response.status_code == 303:
@@ -93,7 +94,8 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
     # The surviving worker finishes the job; the restarted worker serves again.
     remaining = [t for t in tokens if t not in acknowledged]
     for token in remaining:
-        assert httpx.get(f"{worker_b.url}/auth/sign-out", cookies={"opkalla_session": token}).status_code == 303
+        assert httpx.post(f"{worker_b.url}/auth/sign-out", cookies={"opkalla_session": token},
+                          headers={"Origin": cluster["public_url"]}).status_code == 303
     with session_scope() as db:
         live = db.exec(select(PortalSession).where(
             PortalSession.token_hash.in_([hash_token(t) for t in tokens]), PortalSession.revoked_at == None)).all()  # noqa: E711
@@ -137,8 +139,10 @@ async def test_two_granian_workers_behind_one_address(cluster, tmp_path):
             expected = "Lakeside Dental Partners" if i % 2 else "Bayview Logistics"
             assert tab.value(PortalState, "organization_name") == expected
         await asyncio.gather(*(tab.close() for tab in tabs))
-        # Reconnecting (to whichever worker the kernel picks) finds each tab's state in Redis.
-        again = [SimulatedBrowser(server.url, None, origin=cluster["public_url"], token=tab.token) for tab in tabs]
+        # Reconnecting (to whichever worker the kernel picks) finds each tab's state in Redis
+        # (with the tab's session cookie: without it the state is reset, see test_tab_state_session).
+        again = [SimulatedBrowser(server.url, tab.session_cookie, origin=cluster["public_url"], token=tab.token)
+                 for tab in tabs]
         await asyncio.gather(*(tab.connect("/sign-in") for tab in again))
         assert all(tab.value(PortalState, "current_route") == "/my-company" for tab in again)
         await asyncio.gather(*(tab.close() for tab in again))

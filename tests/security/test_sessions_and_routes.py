@@ -20,8 +20,8 @@ DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
 # GET routes anyone may fetch signed out, and why.
 PUBLIC_GET_ROUTES = {
     "/health": "load balancer health check, no data",
-    "/auth/sign-out": "ends the caller's own session",
     "/favicon.ico": "the icon, for pages outside the app",
+    "/demo/passcode": "demo mode only: the form where another machine enters the demo passcode",
     "/register": "the invitation link: the code is the credential (rate-limited, tested separately)",
 }
 PUBLIC_PREFIXES = (
@@ -105,6 +105,46 @@ def _app():
     return SecurityHeadersMiddleware(Starlette(routes=portal_routes()))
 
 
+def _public_origin() -> str:
+    from opkalla_portal.settings import load_settings
+
+    return load_settings().public_url
+
+
+@pytest.mark.parametrize("method, headers", [
+    ("GET", {}),  # a link or <img> on another site
+    ("POST", {"Origin": "https://evil.example"}),  # another site's form
+    ("POST", {"Origin": "null"}),  # a sandboxed frame
+    ("POST", {"Sec-Fetch-Site": "cross-site"}),  # no Origin, but the browser says cross-site
+    ("POST", {}),  # neither: not a browser on our pages
+])
+async def test_another_site_cannot_sign_users_out(seeded, method, headers):
+    """Issue 15: /auth/sign-out accepted GET, so any site could sign portal users out."""
+    from opkalla_portal.db import session_scope
+
+    with session_scope() as db:
+        token = create_session(db, _user(db))
+    async with _client(_app()) as client:
+        response = await client.request(method, "/auth/sign-out", cookies={SESSION_COOKIE: token}, headers=headers)
+    assert response.status_code in (403, 405)
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+    with session_scope() as db:
+        assert resolve_session(db, token) is not None  # still signed in
+
+
+async def test_sign_out_from_the_portals_own_pages(seeded):
+    from opkalla_portal.db import session_scope
+
+    with session_scope() as db:
+        token = create_session(db, _user(db))
+    async with _client(_app()) as client:
+        response = await client.post("/auth/sign-out", cookies={SESSION_COOKIE: token},
+                                     headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 303
+    with session_scope() as db:
+        assert resolve_session(db, token) is None
+
+
 def _get_routes() -> list[str]:
     paths = []
     for route in portal_routes():
@@ -160,7 +200,8 @@ async def test_sign_out_deletes_the_cookie_and_revokes_the_session(seeded):
     with session_scope() as db:
         token = create_session(db, _user(db))
     async with _client(_app()) as client:
-        response = await client.get("/auth/sign-out", cookies={SESSION_COOKIE: token})
+        response = await client.post("/auth/sign-out", cookies={SESSION_COOKIE: token},
+                                     headers={"Origin": _public_origin()})
     # Back to sign-in, directly or through Microsoft's sign-out (which returns there).
     assert response.status_code == 303 and "sign-in" in response.headers["location"]
     cleared = response.headers["set-cookie"]

@@ -47,14 +47,24 @@ def test_question_limits():
         support.clean_question("x" * 2001)
 
 
-def test_rate_limit_per_user_with_a_clear_message():
+def test_rate_limit_per_user_with_a_clear_message(monkeypatch):
+    from opkalla_portal.services import rate_limit
+
+    clock = [100.0]
+    monkeypatch.setattr(rate_limit.time, "monotonic", lambda: clock[0])
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    rate_limit.reset_local()
     limiter = support.RateLimiter(limit=3, seconds=60)
     for t in range(3):
-        limiter.check(1, now=100.0 + t)
-    with pytest.raises(support.RateLimited, match="wait 58 seconds"):
-        limiter.check(1, now=103.0)
-    limiter.check(2, now=103.0)  # another user is not affected
-    limiter.check(1, now=160.5)  # the window slides
+        clock[0] = 100.0 + t
+        limiter.check(1)
+    with pytest.raises(support.RateLimited, match="wait 57 seconds"):
+        clock[0] = 103.0
+        limiter.check(1)
+    limiter.check(2)  # another user is not affected
+    clock[0] = 160.5
+    limiter.check(1)  # a new window (it began with the first question, at 100)
+    rate_limit.reset_local()
 
 
 @pytest.fixture

@@ -130,6 +130,56 @@ async def test_session_ends_when_idle_or_when_the_user_is_deactivated(seeded, ms
         assert resolve_session(db, token) is None
 
 
+async def test_signing_in_as_another_user_in_the_same_browser_ends_the_first_session(seeded, ms):
+    """Issue 15: the browser still held Dana's session cookie when Luis signed in."""
+    async with _app() as http:
+        dana = await _signed_in(http, "Dana Whitaker")
+        luis = await _signed_in(http, "Luis Ortega", previous=dana)
+    with session_scope() as db:
+        assert resolve_session(db, dana) is None
+        assert resolve_session(db, luis).display_name == "Luis Ortega"
+        ended = db.exec(select(AuditEvent).where(AuditEvent.action == "sign_out")).one()
+        assert "dana.whitaker" in ended.target
+
+
+async def _signed_in(http: httpx.AsyncClient, persona: str, previous: str | None = None) -> str:
+    """Sign in through the routes, as a browser holding `previous` as its session cookie."""
+    http.cookies.clear()
+    start = await http.get("/auth/sign-in")
+    params = await pick_persona(start.headers["location"], persona)
+    cookies = {"opkalla_sign_in": start.cookies["opkalla_sign_in"]}
+    if previous:
+        cookies[SESSION_COOKIE] = previous
+    http.cookies.clear()
+    back = await http.post("/auth/callback", data=params, cookies=cookies)
+    assert back.status_code == 303, back.headers
+    return back.cookies[SESSION_COOKIE]
+
+
+async def test_actions_are_recorded_under_the_sign_in_identity_not_the_profile(seeded, ms):
+    """Issue 15: renaming yourself in Profile to another user's name made Change Logs, the CSV
+    and approval requests show your changes under that name."""
+    from opkalla_portal.services import change_logs, profile, subscriptions
+
+    token = (await sign_in_via_microsoft("Luis Ortega")).session_token
+    with session_scope() as db:
+        luis = resolve_session(db, token)
+    disguise = {**profile.get_profile(luis), "first_name": "Dana", "last_name": "Whitaker",
+                "email": "luis.not.verified@example.com"}
+    profile.update_profile(luis, disguise)
+    with session_scope() as db:
+        acting = resolve_session(db, token)
+        assert (acting.display_name, acting.email, acting.user_id) == ("Luis Ortega", LUIS, luis.user_id)
+        subscriptions.log_change(db, acting, acting.organization_id, "sub-1", "Microsoft 365 Business Premium",
+                                 action="quantity_change", old_quantity=5, new_quantity=6,
+                                 effective_mode="immediately", result="succeeded", message="")
+    csv_text = change_logs.change_log_csv(acting, change_logs.LogFilter())
+    assert "Luis Ortega" in csv_text and "Dana Whitaker" not in csv_text
+    with session_scope() as db:
+        sign_in_audit = db.exec(select(AuditEvent).where(AuditEvent.action == "sign_in")).one()
+        assert sign_in_audit.actor_name == "Luis Ortega"
+
+
 def _app() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=auth.ROUTES)),
                              base_url="http://localhost:3000")
@@ -150,7 +200,8 @@ async def test_routes_set_an_httponly_cookie_and_sign_out_revokes_it(seeded, ms)
         assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
         assert "Path=/" in cookie and "Secure" not in cookie  # plain-http localhost only
         token = cookie.split(";")[0].split("=", 1)[1]
-        out = await http.get("/auth/sign-out", cookies={SESSION_COOKIE: token})
+        out = await http.post("/auth/sign-out", cookies={SESSION_COOKIE: token},
+                              headers={"Origin": "http://localhost:3000"})
         assert out.status_code == 303
         assert "/oauth2/v2.0/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fsign-in" in out.headers["location"]
         assert f'{SESSION_COOKIE}=""' in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
