@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import OutboundMail, PortalUser
 from opkalla_portal.services import mail, users
@@ -56,7 +57,7 @@ async def test_a_hanging_smtp_server_does_not_hold_the_change(seeded, smtp):
 
 async def test_down_then_up_it_is_retried_with_back_off_and_sent_once(seeded, smtp):
     invite_marcus()
-    now = mail._now()
+    now = clock.now()
     report = await mail.send_outbox("w", now)  # the server is down
     assert (report.sent, report.retrying) == (0, 1)
     queued = the_mail()
@@ -76,7 +77,7 @@ async def test_down_then_up_it_is_retried_with_back_off_and_sent_once(seeded, sm
 
 async def test_after_max_attempts_it_is_failed_and_shown_to_the_provider_administrators(seeded, smtp):
     invite_marcus()
-    now = mail._now()
+    now = clock.now()
     for _ in range(mail.MAX_ATTEMPTS):
         await mail.send_outbox("w", now)
         now += timedelta(hours=1)  # past every back-off
