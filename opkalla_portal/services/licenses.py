@@ -2,8 +2,9 @@
 
 Nothing here is fetched before the organization has consented (services.consent). The
 full user list stays on the server; callers publish one filtered page of it. Changes are
-sent as the difference from Microsoft's state, removals before additions (so a seat freed
-in the same submit can be reused), through Graph `$batch`, and every outcome is recorded
+sent as the difference from Microsoft's state, all removals answered before any addition is
+sent (so a seat freed in the same submit can be reused whatever order Graph runs a batch in),
+through Graph `$batch`, and every outcome is recorded
 in the LicenseChange audit table.
 """
 
@@ -243,15 +244,20 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
         count = "1 license is" if product.available == 1 else f"{product.available} licenses are"
         raise LicenseError(f"Only {count} available for {product.name}. "
                            "Turn some users off or buy more licenses.")
-    # Removals first, so seats they free can be used by additions in the same submit.
-    ordered = sorted(changes.items(), key=lambda item: item[1])
+    # Removals first, so seats they free can be used by additions in the same submit. Graph
+    # runs the requests of a $batch (and concurrent batches) in no guaranteed order, so the
+    # additions are only sent once every removal has been answered: a chunk never mixes them.
+    removals = [(uid, on) for uid, on in changes.items() if not on]
+    additions = [(uid, on) for uid, on in changes.items() if on]
+    ordered = removals + additions
+    chunks = [removals[i:i + SUBMIT_CHUNK] for i in range(0, len(removals), SUBMIT_CHUNK)]
+    chunks += [additions[i:i + SUBMIT_CHUNK] for i in range(0, len(additions), SUBMIT_CHUNK)]
     outcome = SubmitOutcome(batch_id=uuid.uuid4().hex)
     graph = _graph(identity)
     done = 0
     if on_progress:
         await on_progress(0, len(ordered))
-    for start in range(0, len(ordered), SUBMIT_CHUNK):
-        chunk = ordered[start:start + SUBMIT_CHUNK]
+    for chunk in chunks:
         requests = [GraphLicenseChange(uid, add_sku_ids=(product.sku_id,) if on else (),
                                        remove_sku_ids=() if on else (product.sku_id,)) for uid, on in chunk]
         try:

@@ -156,3 +156,31 @@ async def test_429_storm_applies_every_change_exactly_once(portal, ms, store):
     assert product.assigned == 0
     with session_scope() as db:
         assert len(db.exec(select(LicenseChange).where(LicenseChange.result == "succeeded")).all()) == 800
+
+
+async def test_seat_swaps_at_full_capacity_succeed_whatever_order_graph_runs_a_batch(portal, ms, store):
+    """Graph runs the requests of a $batch in no guaranteed order unless dependsOn says so
+    (microsoft-graph-docs-contrib concepts/json-batching.md); the emulator shuffles them
+    (seeded). With every seat taken, swapping one holder for another must always succeed."""
+    tenant = generate_large_tenant(store, users=12, seats=2)
+    with session_scope() as db:
+        organization = Organization(name="Full tenant", tenant_id=tenant["tenant_id"],
+                                    consent_granted_at=Organization.model_fields["created_at"].default_factory())
+        db.add(organization)
+        db.flush()
+        db.add(PortalUser(organization_id=organization.id, first_name="Ada", last_name="Admin",
+                          email="ada@full.test", web_role="Work365 Administrator", status="active",
+                          is_global_admin=True))
+    identity = identity_for("ada@full.test")
+    sku = tenant["sku_id"]
+    ids = tenant["user_ids"]
+    users = {u.id: u for u in await licenses.list_directory(identity)}
+    await licenses.apply_changes(identity, sku_id=sku, pending={ids[0]: True, ids[1]: True}, users=users)
+    for n in range(2, 12):  # ten swaps, each at full capacity: ids[n-2] gives its seat to ids[n]
+        users = {u.id: u for u in await licenses.list_directory(identity)}
+        assert (await licenses.get_product(identity, sku)).available == 0
+        outcome = await licenses.apply_changes(identity, sku_id=sku, pending={ids[n - 2]: False, ids[n]: True},
+                                               users=users)
+        assert (outcome.unassigned, outcome.assigned, outcome.failures) == (1, 1, []), n
+    after = {u.id: u for u in await licenses.list_directory(identity)}
+    assert [u for u in ids if after[u].holds(sku)] == ids[10:]

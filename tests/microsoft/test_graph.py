@@ -183,3 +183,26 @@ async def test_server_errors_and_timeouts_become_unavailable(emulator_url, clien
     with pytest.raises(UnavailableError) as exc:
         await graph.subscribed_skus()
     assert "time" in exc.value.message
+
+
+async def test_batch_runs_in_random_order_unless_depends_on_says_so(emulator_url, clients, http):
+    """concepts/json-batching.md: requests run in the order the server chooses unless
+    sequenced with dependsOn. The emulator's seeded order differs from the request order
+    for some batch; a dependsOn chain always runs in its order."""
+    from opkalla_portal.microsoft.emulator.graph_api import batch_execution_order
+    import random
+
+    rng = random.Random(1)
+    plain = [{"id": str(i)} for i in range(6)]
+    orders = {tuple(batch_execution_order(plain, rng)) for _ in range(10)}
+    assert len(orders) > 1  # not one fixed order
+    chain = [{"id": "a"}, {"id": "b", "dependsOn": ["a"]}, {"id": "c", "dependsOn": ["b"]}, {"id": "x"}]
+    for _ in range(10):
+        order = batch_execution_order(chain, rng)
+        assert order.index("a") < order.index("b") < order.index("c")
+    assert batch_execution_order([{"id": "1", "dependsOn": ["2"]}, {"id": "2", "dependsOn": ["1"]}], rng) is None
+    token = await clients.identity.app_token(BAYVIEW)
+    r = await http.post(f"{clients.settings.graph_url}/$batch", headers={"Authorization": f"Bearer {token}"},
+                        json={"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1",
+                                            "dependsOn": ["9"]}]})
+    assert r.status_code == 400  # a dependency that is not in the batch

@@ -312,8 +312,26 @@ def graph_routes(emulator: Emulator) -> list[Route]:
     return [Route("/{path:path}", graph, methods=["GET", "POST", "PATCH", "DELETE"])]
 
 
+def batch_execution_order(requests: list[dict], rng: random.Random) -> list[str] | None:
+    """The order the emulator runs a batch in: random (seeded), except that a request runs
+    only after every request it ``dependsOn``. Graph documents no order without dependsOn
+    ("This value allows the server to process requests in the batch in the most efficient
+    order"), so clients must not rely on one. None when the dependencies form a cycle."""
+    waiting = {str(r["id"]): {str(d) for d in (r.get("dependsOn") or [])} for r in requests}
+    order: list[str] = []
+    while waiting:
+        ready = sorted(rid for rid, deps in waiting.items() if deps <= set(order))
+        if not ready:
+            return None
+        rid = rng.choice(ready)
+        order.append(rid)
+        del waiting[rid]
+    return order
+
+
 def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, request: Request) -> GraphResult:
-    """Execute a JSON batch: each request on its own (own throttling), dependsOn honoured."""
+    """Execute a JSON batch: each request on its own (own throttling), in a seeded random
+    order that honours dependsOn (424 for dependents of a failed request)."""
     requests = body.get("requests") if isinstance(body, dict) else None
     if not isinstance(requests, list) or not requests:
         return err(400, "BadRequest", "Invalid batch payload format.", request)
@@ -329,13 +347,25 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
         if r.get("body") is not None and "content-type" not in headers:
             return err(400, "BadRequest", f"Write request id : {r['id']} does not contain Content-Type header or body.",
                        request)
+    by_id = {str(r["id"]): r for r in requests}
+    for r in requests:
+        depends = r.get("dependsOn")
+        if depends is not None and (not isinstance(depends, list)
+                                    or any(str(d) not in by_id or str(d) == str(r["id"]) for d in depends)):
+            return err(400, "BadRequest", f"Request id {r['id']} depends on a request that is not in the batch.",
+                       request)
+    order = batch_execution_order(requests, emulator.batch_rng)
+    if order is None:
+        return err(400, "BadRequest", "The dependsOn references of the batch form a cycle.", request)
     config = getattr(request.state, "fault_config", None)
     statuses: dict[str, int] = {}
     responses = []
-    for r in requests:
-        rid = str(r["id"])
+    for rid in order:
+        r = by_id[rid]
         depends = [str(d) for d in (r.get("dependsOn") or [])]
-        if any(statuses.get(d, 424) >= 400 for d in depends):
+        if any(statuses[d] >= 400 for d in depends):
+            # "If an individual request fails, any request that depends on that request fails
+            # with status code 424 (Failed Dependency)." (concepts/json-batching.md)
             result = err(424, "FailedDependency", "The dependent request failed.", request)
         else:
             decision = emulator.faults.decide(config, "graph", throttle_only=True, include_latency=False) \
@@ -354,9 +384,8 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
         statuses[rid] = result.status
         responses.append({"id": rid, "status": result.status,
                           "headers": {"Content-Type": "application/json", **result.headers}, "body": result.body})
-    # Graph returns inner responses in any order; shuffle (deterministically) so clients
-    # cannot rely on the request order.
-    random.Random(len(responses)).shuffle(responses)
+    # "Individual responses might appear in a different order than the requests."
+    emulator.batch_rng.shuffle(responses)
     return GraphResult(200, {"responses": responses})
 
 
