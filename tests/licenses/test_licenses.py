@@ -184,3 +184,26 @@ async def test_seat_swaps_at_full_capacity_succeed_whatever_order_graph_runs_a_b
         assert (outcome.unassigned, outcome.assigned, outcome.failures) == (1, 1, []), n
     after = {u.id: u for u in await licenses.list_directory(identity)}
     assert [u for u in ids if after[u].holds(sku)] == ids[10:]
+
+
+EXCHANGE_P2 = "19ec0d23-8335-4cbd-94ac-6050e30712fa"
+
+
+async def test_licenses_assigned_by_a_group_show_the_group_and_cannot_be_removed(portal, ms):
+    """Graph: licenseAssignmentStates.assignedByGroup names the group; assignLicense refuses to
+    remove a group's license ("User license is inherited from a group membership and it
+    cannot be removed directly from the user.", 400 Request_BadRequest)."""
+    tom = identity_for(TOM)
+    users = {u.id: u for u in await licenses.list_directory(tom)}
+    by_group = [u for u in users.values() if u.holds(EXCHANGE_P2)]
+    assert by_group and all(u.group_for(EXCHANGE_P2) == "Exchange Online users" for u in by_group)
+    assert all(u.group_for(BUSINESS_PREMIUM) is None for u in users.values())  # direct licenses
+    with pytest.raises(LicenseError, match="via group Exchange Online users"):
+        licenses.toggle({}, by_group[0], EXCHANGE_P2, False, available=1)
+    # Even sent directly, Microsoft refuses it.
+    from opkalla_portal.microsoft.errors import ValidationError
+    with pytest.raises(ValidationError, match="inherited from a group membership"):
+        await ms.graph(tom.tenant_id).remove_license(by_group[0].id, EXCHANGE_P2)
+    # The portal never sends it: a pending change for a group's license is dropped.
+    with pytest.raises(LicenseError, match="no changes"):
+        await licenses.apply_changes(tom, sku_id=EXCHANGE_P2, pending={by_group[0].id: False}, users=users)

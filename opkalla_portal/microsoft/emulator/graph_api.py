@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .context import Emulator, graph_error_body, json_body, service_endpoint
+from .context import Emulator, graph_error_body, json_body, service_endpoint, utc_now_iso
 
 MAX_BATCH = 20
 DEFAULT_PAGE = 100
@@ -21,7 +21,9 @@ DEFAULT_PAGE = 100
 DEFAULT_USER_PROPS = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                       "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
 USER_PROPS = set(DEFAULT_USER_PROPS) | {"department", "usageLocation", "accountEnabled", "assignedLicenses",
-                                        "signInActivity", "createdDateTime", "companyName", "country"}
+                                        "licenseAssignmentStates", "signInActivity", "createdDateTime",
+                                        "companyName", "country"}
+GROUP_PROPS = {"id", "displayName", "securityEnabled", "mailEnabled"}
 
 
 class GraphResult:
@@ -61,6 +63,8 @@ class GraphTenant:
             return self.subscribed_skus()
         if len(parts) == 2 and parts[0] == "subscribedSkus" and method == "GET":
             return self.subscribed_sku(parts[1])
+        if len(parts) == 2 and parts[0] == "groups" and method == "GET":
+            return self.get_group(parts[1], query)
         if parts == ["organization"] and method == "GET":
             return self.organization()
         segment = parts[-1] if parts else ""
@@ -74,6 +78,7 @@ class GraphTenant:
 
     def _project(self, user: dict, select: list[str] | None) -> dict:
         props = select or DEFAULT_USER_PROPS
+        user = {**user, "licenseAssignmentStates": license_states(user)}
         return {p: user.get(p) for p in props if p in user or p in USER_PROPS}
 
     def _parse_select(self, query: dict[str, str]) -> list[str] | GraphResult | None:
@@ -132,6 +137,19 @@ class GraphTenant:
             return self._not_found(key)
         return GraphResult(200, self._project(user, select))
 
+    def get_group(self, key: str, query: dict[str, str]) -> GraphResult:
+        select = [s.strip() for s in query.get("$select", "id,displayName").split(",") if s.strip()]
+        unknown = [s for s in select if s not in GROUP_PROPS]
+        if unknown:
+            return err(400, "Request_BadRequest",
+                       f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.group'.",
+                       self.request)
+        with self.store.read() as tx:
+            group = tx.get("group", key.lower(), self.tenant)
+        if not group:
+            return self._not_found(key)
+        return GraphResult(200, {p: group.get(p) for p in select})
+
     def _not_found(self, key: str) -> GraphResult:
         return err(404, "Request_ResourceNotFound",
                    f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
@@ -189,10 +207,19 @@ class GraphTenant:
                     return err(400, "Request_BadRequest",
                                f"License {sku_id} does not correspond to a valid company License.", self.request)
                 skus[sku_id] = sku
+            states = user["licenseAssignmentStates"] = license_states(user)
             for sku_id in removes:
                 if sku_id not in held:
                     return err(400, "Request_BadRequest",
                                f"User does not have a corresponding license {sku_id} to remove.", self.request)
+                if not any(st["skuId"].lower() == sku_id and not st.get("assignedByGroup") for st in states):
+                    # Group-based licensing: Graph answers this 400 (Request_BadRequest) for a
+                    # license only a group assigns (see docs/microsoft.md).
+                    return err(400, "Request_BadRequest", "User license is inherited from a group membership "
+                               "and it cannot be removed directly from the user.", self.request)
+            # A license held through a group as well as directly keeps its seat when the
+            # direct assignment goes: only the direct state is removed.
+            still_by_group = {st["skuId"].lower() for st in states if st.get("assignedByGroup")}
             new_adds = [s for s in adds if s not in held]
             if new_adds and not user.get("usageLocation"):
                 return err(400, "Request_BadRequest",
@@ -209,18 +236,26 @@ class GraphTenant:
                                f"Subscription with SKU {sku_id} does not have any available licenses.", self.request)
             disabled = {a.get("skuId", "").lower(): a.get("disabledPlans") or [] for a in body["addLicenses"]
                         if isinstance(a, dict)}
-            licenses = [lic for lic in user.get("assignedLicenses", []) if lic["skuId"].lower() not in removes]
+            dropped = [s for s in removes if s not in still_by_group]
+            user["licenseAssignmentStates"] = [
+                st for st in states if st.get("assignedByGroup") or st["skuId"].lower() not in removes]
+            licenses = [lic for lic in user.get("assignedLicenses", []) if lic["skuId"].lower() not in dropped]
             for lic in licenses:
                 if lic["skuId"].lower() in disabled:
                     lic["disabledPlans"] = disabled[lic["skuId"].lower()]
             licenses += [{"skuId": s, "disabledPlans": disabled.get(s, [])} for s in new_adds]
+            directly = {st["skuId"].lower() for st in user["licenseAssignmentStates"] if not st.get("assignedByGroup")}
+            user["licenseAssignmentStates"] += [
+                {"assignedByGroup": None, "disabledPlans": disabled.get(s, []), "error": "None",
+                 "lastUpdatedDateTime": utc_now_iso() + "Z", "skuId": s, "state": "Active"}
+                for s in adds if s not in directly]
             user["assignedLicenses"] = licenses
             tx.put("user", user["id"], user, tenant=self.tenant, key2=user["userPrincipalName"].lower())
             for sku_id in new_adds:
                 skus[sku_id]["consumedUnits"] += 1
-            for sku_id in removes:
+            for sku_id in dropped:
                 skus[sku_id]["consumedUnits"] = max(0, skus[sku_id]["consumedUnits"] - 1)
-            for sku_id in set(new_adds + removes):
+            for sku_id in set(new_adds + dropped):
                 tx.put("sku", skus[sku_id]["id"], skus[sku_id], tenant=self.tenant)
         return GraphResult(200, {
             "@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#users/$entity",
@@ -232,6 +267,15 @@ class GraphTenant:
         return GraphResult(200, {"value": [{"id": self.tenant, "displayName": tenant.get("displayName"),
                                             "verifiedDomains": [{"name": tenant.get("domain"), "isDefault": True}],
                                             "countryLetterCode": tenant.get("countryLetterCode", "US")}]})
+
+
+def license_states(user: dict) -> list[dict]:
+    """The user's licenseAssignmentStates; users created without them hold direct licenses."""
+    if "licenseAssignmentStates" in user:
+        return user["licenseAssignmentStates"]
+    return [{"assignedByGroup": None, "disabledPlans": lic.get("disabledPlans", []), "error": "None",
+             "lastUpdatedDateTime": None, "skuId": lic["skuId"], "state": "Active"}
+            for lic in user.get("assignedLicenses", [])]
 
 
 # ------------------------------------------------------------ query helpers
