@@ -200,6 +200,8 @@ async def list_directory(identity: Identity, *, with_sign_in: bool = False) -> l
     try:
         raw = await graph.list_users(select=fields, top=999)
     except AuthError as error:
+        if with_sign_in:  # perhaps only signInActivity was refused (no AuditLog.Read.All or no
+            raise  # Entra ID P1/P2): the caller asks again without it, which tells consent apart
         raise _consent_lost(identity, error) from error
     group_ids = {g for u in raw for g in group_only_licenses(u).values()}
     names = await _group_names(graph, group_ids)

@@ -206,3 +206,23 @@ async def test_batch_runs_in_random_order_unless_depends_on_says_so(emulator_url
                         json={"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1",
                                             "dependsOn": ["9"]}]})
     assert r.status_code == 400  # a dependency that is not in the batch
+
+
+async def test_sign_in_activity_needs_premium_and_caps_the_page_at_120(fresh, clients, store):
+    """User resource docs: signInActivity needs Entra ID P1/P2 (403 otherwise) and
+    AuditLog.Read.All; with it selected the page size is at most 120."""
+    from opkalla_portal.microsoft.errors import AuthError
+
+    with pytest.raises(AuthError) as exc:
+        await clients.graph(BAYVIEW).list_users(select=("id", "signInActivity"))
+    assert exc.value.code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+    from opkalla_portal.microsoft.emulator.large_tenant import generate_large_tenant
+    from opkalla_portal.microsoft.emulator.seed import sku_document
+
+    info = generate_large_tenant(store, users=130)
+    with store.transaction() as tx:  # give it Entra ID P1
+        sku = sku_document(info["tenant_id"], "AAD_PREMIUM", "078d2b04-f1bd-4111-bbd4-b4b1b354cef4", 5, [])
+        tx.put("sku", sku["id"], sku, tenant=info["tenant_id"])
+    graph = clients.graph(info["tenant_id"])
+    pages = [len(p) async for p in graph.iter_user_pages(select=("id", "signInActivity"), top=999)]
+    assert pages == [120, 10]

@@ -17,6 +17,11 @@ from .context import Emulator, graph_error_body, json_body, service_endpoint, ut
 
 MAX_BATCH = 20
 DEFAULT_PAGE = 100
+# "When you specify $select=signInActivity or $filter=signInActivity while listing users, the
+# maximum page size for $top is 120" (Graph docs, user: list).
+SIGN_IN_PAGE_MAX = 120
+# Service plans of Entra ID P1/P2: signInActivity needs one of them in the tenant.
+PREMIUM_PLANS = {"AAD_PREMIUM", "AAD_PREMIUM_P2"}
 # Properties returned without $select (Graph's default user projection).
 DEFAULT_USER_PROPS = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                       "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
@@ -50,11 +55,11 @@ class GraphTenant:
         parts = [unquote(p) for p in path.strip("/").split("/") if p]
         method = method.upper()
         if parts == ["users"] and method == "GET":
-            return self.list_users(query)
+            return self.list_users(query, claims)
         if parts == ["me"] and method == "GET" and claims.get("idtyp") == "user":
-            return self.get_user(claims["oid"], query)
+            return self.get_user(claims["oid"], query, claims)
         if len(parts) == 2 and parts[0] == "users" and method == "GET":
-            return self.get_user(parts[1], query)
+            return self.get_user(parts[1], query, claims)
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "licenseDetails" and method == "GET":
             return self.license_details(parts[1])
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "assignLicense" and method == "POST":
@@ -91,10 +96,31 @@ class GraphTenant:
                            f"Could not find a property named '{s}' on type 'microsoft.graph.user'.", self.request)
         return select
 
-    def list_users(self, query: dict[str, str]) -> GraphResult:
+    def _sign_in_refused(self, claims: dict) -> GraphResult | None:
+        """signInActivity needs AuditLog.Read.All and a tenant with Entra ID P1 or P2
+        (user resource, signInActivity property; 403 otherwise)."""
+        granted = set(claims.get("roles") or []) | set((claims.get("scp") or "").split())
+        if "AuditLog.Read.All" not in granted:
+            return err(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.",
+                       self.request)
+        with self.store.read() as tx:
+            skus = tx.list("sku", self.tenant)
+        plans = {p.get("servicePlanName") for sku in skus if sku.get("capabilityStatus") != "Deleted"
+                 and int((sku.get("prepaidUnits") or {}).get("enabled") or 0) > 0 for p in sku.get("servicePlans", [])}
+        if not plans & PREMIUM_PLANS:
+            return err(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                       "Neither tenant is B2C or tenant doesn't have premium license", self.request)
+        return None
+
+    def list_users(self, query: dict[str, str], claims: dict | None = None) -> GraphResult:
         select = self._parse_select(query)
         if isinstance(select, GraphResult):
             return select
+        wants_sign_in = "signInActivity" in (select or []) or "signInActivity" in query.get("$filter", "")
+        if wants_sign_in:
+            refused = self._sign_in_refused(claims or {})
+            if refused:
+                return refused
         raw_top = query.get("$top", str(DEFAULT_PAGE))
         try:
             top = int(raw_top)
@@ -104,6 +130,8 @@ class GraphTenant:
             return err(400, "Request_UnsupportedQuery",
                        f"Invalid page size specified: '{raw_top}'. Must be between 1 and 999 inclusive.",
                        self.request)
+        if wants_sign_in:
+            top = min(top, SIGN_IN_PAGE_MAX)  # larger $top is served in pages of 120
         if "$skip" in query:
             return err(400, "Request_BadRequest", "'$skip' is not supported by the service.", self.request)
         predicate = parse_filter(query.get("$filter"))
@@ -127,10 +155,14 @@ class GraphTenant:
                                        + urlencode(next_query, safe="$,'() ", quote_via=quote))
         return GraphResult(200, body)
 
-    def get_user(self, key: str, query: dict[str, str]) -> GraphResult:
+    def get_user(self, key: str, query: dict[str, str], claims: dict | None = None) -> GraphResult:
         select = self._parse_select(query)
         if isinstance(select, GraphResult):
             return select
+        if "signInActivity" in (select or []):
+            refused = self._sign_in_refused(claims or {})
+            if refused:
+                return refused
         with self.store.read() as tx:
             user = self._find_user(tx, key)
         if not user:

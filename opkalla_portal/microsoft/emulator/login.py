@@ -194,9 +194,14 @@ def login_routes(emulator: Emulator) -> list[Route]:
             if path_tenant in MULTI_TENANT:
                 return oauth_error(400, "invalid_request", "AADSTS700016: Use a tenant-specific endpoint for "
                                    "client credentials.")
+            with store.read() as tx:
+                consent = tx.get("consent", path_tenant) or {}
+            # The roles are the application permissions the tenant granted (all of the
+            # portal's unless its consent record lists fewer, e.g. without AuditLog.Read.All).
+            roles = consent.get("roles") or [p for p, _ in CONSENT_PERMISSIONS]
             claims = access_token_claims(issuer=emulator.issuer(request, path_tenant),
                                          audience=scope_audience([scope]), tid=path_tenant, client_id=client_id,
-                                         scope=None, roles=[p for p, _ in CONSENT_PERMISSIONS])
+                                         scope=None, roles=roles)
             return JSONResponse({"token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME,
                                  "ext_expires_in": ACCESS_TOKEN_LIFETIME,
                                  "access_token": emulator.signer.sign(claims)})
