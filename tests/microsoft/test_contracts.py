@@ -74,8 +74,11 @@ async def test_emulator_graph_responses_match_the_metadata(fresh, clients):
     assert csdl.validate(assigned, "graph.user") == []
 
 
-async def test_emulator_sign_in_activity_matches_the_metadata(fresh, clients):
-    graph = clients.graph(BAYVIEW)
+async def test_emulator_sign_in_activity_matches_the_metadata(fresh, clients, store):
+    with store.transaction() as tx:  # Lakeside (which has Entra ID P1) grants consent
+        tx.put("consent", LAKESIDE, {"tenant": LAKESIDE, "clientId": demo_data.DEMO_APP_CLIENT_ID,
+                                     "scope": "https://graph.microsoft.com/.default", "grantedAt": "now"})
+    graph = clients.graph(LAKESIDE)
     users = await graph.list_users(select=("id", SIGN_IN_FIELD), top=100)
     assert any(u.get(SIGN_IN_FIELD) for u in users)
     for user in users:

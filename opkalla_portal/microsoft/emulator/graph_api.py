@@ -29,6 +29,7 @@ USER_PROPS = set(DEFAULT_USER_PROPS) | {"department", "usageLocation", "accountE
                                         "licenseAssignmentStates", "signInActivity", "createdDateTime",
                                         "companyName", "country"}
 GROUP_PROPS = {"id", "displayName", "securityEnabled", "mailEnabled"}
+GLOBAL_ADMIN_TEMPLATE = "62e90394-69f5-4237-9190-012177145e10"
 
 
 class GraphResult:
@@ -58,6 +59,8 @@ class GraphTenant:
             return self.list_users(query, claims)
         if parts == ["me"] and method == "GET" and claims.get("idtyp") == "user":
             return self.get_user(claims["oid"], query, claims)
+        if parts == ["me", "memberOf"] and method == "GET" and claims.get("idtyp") == "user":
+            return self.member_of(claims["oid"])
         if len(parts) == 2 and parts[0] == "users" and method == "GET":
             return self.get_user(parts[1], query, claims)
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "licenseDetails" and method == "GET":
@@ -168,6 +171,22 @@ class GraphTenant:
         if not user:
             return self._not_found(key)
         return GraphResult(200, self._project(user, select))
+
+    def member_of(self, oid: str) -> GraphResult:
+        """GET /me/memberOf (delegated, User.Read): the signed-in user's direct memberships.
+        Directory roles come as microsoft.graph.directoryRole objects with roleTemplateId."""
+        with self.store.read() as tx:
+            persona = tx.get("persona", oid) or {}
+        roles = []
+        if persona.get("globalAdmin"):
+            roles.append({"@odata.type": "#microsoft.graph.directoryRole",
+                          "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant}/global-admin")),
+                          "deletedDateTime": None, "displayName": "Global Administrator",
+                          "description": "Can manage all aspects of Microsoft Entra ID and Microsoft services "
+                                         "that use Microsoft Entra identities.",
+                          "roleTemplateId": GLOBAL_ADMIN_TEMPLATE})
+        return GraphResult(200, {"@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#directoryObjects",
+                                 "value": roles})
 
     def get_group(self, key: str, query: dict[str, str]) -> GraphResult:
         select = [s.strip() for s in query.get("$select", "id,displayName").split(",") if s.strip()]
@@ -366,7 +385,7 @@ def graph_routes(emulator: Emulator) -> list[Route]:
         tenant = claims["tid"]
         path = request.path_params["path"]
         ops = GraphTenant(emulator, tenant, request)
-        if not (path.strip("/") == "me" and claims.get("idtyp") == "user"):
+        if not (path.strip("/").split("/")[0] == "me" and claims.get("idtyp") == "user"):
             with emulator.store.read() as tx:
                 consented = tx.get("consent", tenant) is not None
             if not consented:

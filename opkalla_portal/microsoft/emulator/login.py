@@ -241,11 +241,18 @@ def login_routes(emulator: Emulator) -> list[Route]:
                    {"clientId": client_id, "oid": oid, "scope": scope}, tenant=persona["tid"])
         tid = persona["tid"]
         issuer = emulator.issuer(request, tid)
-        wids = [GLOBAL_ADMIN] if persona.get("globalAdmin") else []
+        # Entra puts wids in tokens only when the app registration's manifest asks for it
+        # (groupMembershipClaims "All" or "DirectoryRole"); a new registration does not.
+        with store.read() as tx:
+            registration = json.loads(tx.meta("app_registration") or "{}")
+        wids_claimed = registration.get("groupMembershipClaims") in ("All", "DirectoryRole")
+        wids = [GLOBAL_ADMIN] if persona.get("globalAdmin") and wids_claimed else []
         now = int(time.time())
         id_claims = {"iss": issuer, "aud": client_id, "sub": oid, "oid": oid, "tid": tid, "ver": "2.0",
                      "name": persona["name"], "preferred_username": persona["email"], "email": persona["email"],
-                     "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME, "wids": wids}
+                     "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME}
+        if wids_claimed:
+            id_claims["wids"] = wids
         if nonce:
             id_claims["nonce"] = nonce
         scopes = [s for s in scope.split() if s not in ("openid", "profile", "offline_access", "email")]
