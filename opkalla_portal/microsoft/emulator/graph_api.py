@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .billing_api import BILLING_PREFIX, json_or_empty, route_billing
 from .context import Emulator, graph_error_body, json_body, service_endpoint, utc_now_iso
 
 MAX_BATCH = 20
@@ -385,6 +386,11 @@ def graph_routes(emulator: Emulator) -> list[Route]:
         tenant = claims["tid"]
         path = request.path_params["path"]
         ops = GraphTenant(emulator, tenant, request)
+        if path.strip("/").startswith(BILLING_PREFIX + "/"):  # the partner's billing exports
+            body = await json_body(request)
+            status, payload, extra = route_billing(emulator, request.method, path, body, claims, request) or (
+                404, None, {})
+            return json_or_empty(status, payload, extra)
         if not (path.strip("/").split("/")[0] == "me" and claims.get("idtyp") == "user"):
             with emulator.store.read() as tx:
                 consented = tx.get("consent", tenant) is not None

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from opkalla_portal import demo_data
 
 from .context import Emulator
+from .paths import PARTNER_TENANT_ID
 from .tokens import ACCESS_TOKEN_LIFETIME, ID_TOKEN_LIFETIME, access_token_claims, scope_audience
 
 GLOBAL_ADMIN = demo_data.GLOBAL_ADMIN_ROLE_TEMPLATE_ID
@@ -199,6 +200,9 @@ def login_routes(emulator: Emulator) -> list[Route]:
             # The roles are the application permissions the tenant granted (all of the
             # portal's unless its consent record lists fewer, e.g. without AuditLog.Read.All).
             roles = consent.get("roles") or [p for p, _ in CONSENT_PERMISSIONS]
+            if path_tenant == PARTNER_TENANT_ID and "roles" not in consent:
+                # The partner's own app registration is also granted partner billing exports.
+                roles = [*roles, "PartnerBilling.Read.All"]
             claims = access_token_claims(issuer=emulator.issuer(request, path_tenant),
                                          audience=scope_audience([scope]), tid=path_tenant, client_id=client_id,
                                          scope=None, roles=roles)
