@@ -25,6 +25,7 @@ CREATE_ORDER_ERROR = 800005
 OFFER_UNAVAILABLE = 2091
 NOT_FOUND = 600026  # unverified: "resource not found" for customers/subscriptions/orders
 NEW_COMMERCE_WINDOW = timedelta(hours=168)
+AZURE_PLAN_PRODUCT = "DZH318Z0BCZC"  # the Azure plan's product id in the catalog
 UTILIZATION_PAGE_MAX = 1000
 
 
@@ -138,6 +139,11 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
                 return pc_error(404, NOT_FOUND, f"Subscription {sid} was not found.")
             if sub.get("unitType") != "Usage-based":
                 return pc_error(400, INVALID_INPUT, "Utilization is only available for Azure subscriptions.")
+            if str(sub.get("offerId", "")).upper().startswith(AZURE_PLAN_PRODUCT):
+                # "this API isn't supported for Azure plans" (Partner Center REST reference, Get a
+                # customer's utilization records for Azure); the status and code are assumptions.
+                return pc_error(400, INVALID_INPUT, "The Azure utilization API isn't supported for Azure plans. "
+                                "Use the billed and unbilled usage reconciliation exports.")
             months = set()
             d = start.date().replace(day=1)
             while d <= end.date():
@@ -148,7 +154,7 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
                 doc = tx.get("usage", f"{sid}/{m}", sid)
                 if doc:
                     records.extend(r for r in doc["items"]
-                                   if start.date().isoformat() <= r["usageDate"] < end.date().isoformat())
+                                   if start.date().isoformat() <= r["usageStartTime"][:10] < end.date().isoformat())
         page = records[offset: offset + size]
         links = {}
         if offset + size < len(records):

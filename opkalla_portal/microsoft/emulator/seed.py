@@ -239,7 +239,8 @@ def seed_invoices(tx, now: datetime) -> None:
                 continue
             tid = demo_data.CUSTOMERS[sub.customer_key].tenant_id
             if sub.unit_type == "Usage-based":
-                total = sum(Decimal(str(r["cost"])) for r in _usage_between(tx, sub.id, period_start, period_end))
+                total = sum((r.cost for r in demo_data.azure_usage(sub.customer_key, period_start, period_end)),
+                            Decimal("0"))
                 quantity, unit_price = 1, total
             else:
                 quantity, unit_price = sub.quantity, sub.unit_price
@@ -270,15 +271,6 @@ def seed_invoices(tx, now: datetime) -> None:
         })
         for n, line in enumerate(lines):
             tx.put("invoice_line", f"{invoice_id}/{n:04d}", line, tenant=invoice_id)
-
-
-def _usage_between(tx, subscription_id: str, start: date, end: date) -> list[dict]:
-    records = []
-    for doc in tx.list("usage", subscription_id):
-        for r in doc["items"]:
-            if start.isoformat() <= r["usageDate"][:10] <= end.isoformat():
-                records.append(r)
-    return records
 
 
 def hash_text(text: str) -> int:
