@@ -141,3 +141,37 @@ async def test_partner_center_request_bodies_use_the_sdk_fields(fresh, clients, 
              for _, path, body in sent}
     assert unknown_fields(kinds["subscription"], "Subscription", SUBSCRIPTION_NESTED) == []
     assert unknown_fields(kinds["orders"], "Order", {"lineItems": "OrderLineItem"}) == []
+
+
+# ------------------------------------------------------------------- Azure OpenAI
+async def test_chat_request_and_stream_chunks_match_the_2024_02_01_spec(emulator_url, clients, monkeypatch, http):
+    """The body SupportAIClient posts and every SSE chunk the emulator streams, against
+    Azure/azure-rest-api-specs inference/stable/2024-02-01/inference.json (subset kept in
+    tests/microsoft/contracts/azure_openai_2024-02-01.json)."""
+    import json
+
+    from opkalla_portal.microsoft.support_ai import Passage
+    from tests.microsoft.contracts.azure_openai import chunk_problems, request_problems
+
+    assert request_problems({"messages": [{"role": "robot", "content": "x"}], "temperature": 3}) == [
+        "$.temperature: outside 0..2", "$.messages[0].role: 'robot' is not a role"]
+    ai = clients.support_ai
+    sent = []
+    original = ai._http.stream
+
+    def spy(method, url, **kwargs):
+        sent.append(kwargs.get("json"))
+        return original(method, url, **kwargs)
+
+    monkeypatch.setattr(ai._http, "stream", spy)
+    passages = [Passage("Reset a password", "Open Manage Users and choose Reset password.", "https://x/kb/1")]
+    text = "".join([d async for d in ai.answer("How do I reset a password?", passages)])
+    assert text and sent and request_problems(sent[0]) == []
+    url = f"{ai.base_url}/openai/deployments/{ai.deployment}/chat/completions"
+    async with http.stream("POST", url, params={"api-version": ai.api_version}, json=sent[0],
+                           headers={"api-key": ai._api_key}) as response:
+        chunks = [json.loads(line[5:]) async for line in response.aiter_lines()
+                  if line.startswith("data:") and line[5:].strip() != "[DONE]"]
+    assert chunks
+    for chunk in chunks:
+        assert chunk_problems(chunk) == []
