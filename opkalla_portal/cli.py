@@ -1,4 +1,4 @@
-"""Command line: `python -m opkalla_portal.cli prepare | migrate | reset-demo`."""
+"""Command line: `python -m opkalla_portal.cli prepare | migrate | reset-demo | doctor`."""
 
 from __future__ import annotations
 
@@ -49,11 +49,53 @@ def _prepare_emulator(*, reset: bool) -> None:
     print(passcode_notice())
 
 
+def doctor(customer: str | None) -> int:
+    """Check the Microsoft configuration one line per check; 1 when any check fails.
+
+    In demo mode the checks run against the emulator, started on a free local port for the run.
+    """
+    import asyncio
+
+    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.services.doctor import run_checks
+
+    settings = load_settings()
+
+    async def run(ms_settings: MicrosoftSettings, tenant: str | None) -> list:
+        async with MicrosoftClients(ms_settings) as clients:
+            return await run_checks(clients, tenant)
+
+    if settings.demo_mode:
+        from opkalla_portal import demo_data
+        from opkalla_portal.microsoft.emulator.serve import serve_in_thread
+
+        with serve_in_thread(_demo_emulator_store()) as url:
+            print(f"Demo mode: checking against the emulator at {url}")
+            tenant = customer or next(c.tenant_id for c in demo_data.CUSTOMERS.values() if c.consented)
+            checks = asyncio.run(run(MicrosoftSettings.for_emulator(url), tenant))
+    else:
+        checks = asyncio.run(run(MicrosoftSettings.from_env(), customer))
+    for check in checks:
+        print(check.line())
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _demo_emulator_store():
+    from opkalla_portal.demo_emulator import emulator_store
+
+    return emulator_store()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opkalla-portal", description=__doc__)
-    parser.add_argument("command", choices=["prepare", "migrate", "reset-demo"])
+    parser.add_argument("command", choices=["prepare", "migrate", "reset-demo", "doctor"])
+    parser.add_argument("--customer", help="doctor: a customer tenant id that has granted consent")
     args = parser.parse_args(argv)
     try:
+        if args.command == "doctor":
+            return doctor(args.customer)
         if args.command == "prepare":
             prepare()
         elif args.command == "migrate":

@@ -155,9 +155,13 @@ def insight_body(full: bool) -> rx.Component:
     recommendations."""
     ready = rx.vstack(
         rx.cond(~S.sign_in_known, rx.callout(
-            "Microsoft did not share sign-in activity (the portal needs AuditLog.Read.All; a Global Admin can grant "
-            "consent again). Only disabled accounts are counted.", icon="info", color_scheme="amber",
-            high_contrast=True, width="100%")),
+            rx.cond(S.sign_in_missing == "premium",
+                    "Idle seats can't be shown: Microsoft shares users' last sign-in only with tenants that have "
+                    "Microsoft Entra ID P1 or P2, and yours has neither. Only disabled accounts are counted.",
+                    "Idle seats can't be shown: Microsoft did not share users' last sign-in because the portal "
+                    "lacks the AuditLog.Read.All permission (a Global Admin can grant consent again). Only "
+                    "disabled accounts are counted."),
+            icon="info", color_scheme="amber", high_contrast=True, width="100%")),
         threshold_picker("insight-full" if full else "insight"),
         idle_summary(),
         rx.text(IDLE_RULE, size="1", color_scheme="gray"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import httpx
 
+from .billing_reconciliation import BillingReconciliationClient
 from .config import MicrosoftSettings
 from .graph import GRAPH_SCOPE, GraphClient
 from .http import RetryPolicy
@@ -39,6 +40,11 @@ class MicrosoftClients:
                 self.http, self.settings.graph_url, timeout=self.settings.timeout_seconds, retry=self.retry,
                 token_provider=lambda: self.identity.app_token(tenant_id, GRAPH_SCOPE))
         return self._graph[tenant_id]
+
+    @property
+    def billing_reconciliation(self) -> BillingReconciliationClient:
+        """Reconciliation v2 exports (Graph, the partner's own tenant, PartnerBilling.Read.All)."""
+        return BillingReconciliationClient(self.graph(self.settings.partner_tenant_id))
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -22,6 +23,7 @@ from .config import MicrosoftSettings
 from .errors import AuthError, UnavailableError
 from .graph import GRAPH_SCOPE
 
+log = logging.getLogger(__name__)
 DEFAULT_SIGN_IN_SCOPES = ("User.Read",)  # MSAL adds openid, profile and offline_access itself
 GLOBAL_ADMIN_ROLE_TEMPLATE_ID = "62e90394-69f5-4237-9190-012177145e10"
 # Seconds of clock skew tolerated when checking exp/iat.
@@ -56,6 +58,8 @@ class SignInResult:
     token_cache: str
     access_token: str | None
     id_token: str
+    # Global Admin as Graph reports it (/me/memberOf) when the ID token has no wids claim.
+    directory_global_admin: bool = False
 
     @property
     def object_id(self) -> str:
@@ -76,7 +80,11 @@ class SignInResult:
 
     @property
     def is_global_admin(self) -> bool:
-        return GLOBAL_ADMIN_ROLE_TEMPLATE_ID in (self.claims.get("wids") or [])
+        """From the ID token's wids when Entra sends it (only if the app registration's
+        manifest sets groupMembershipClaims), else from the directory roles Graph lists."""
+        if "wids" in self.claims:
+            return GLOBAL_ADMIN_ROLE_TEMPLATE_ID in (self.claims.get("wids") or [])
+        return self.directory_global_admin
 
 
 class _PlainHttpSession(requests.Session):
@@ -183,8 +191,35 @@ class IdentityClient:
                             detail=result.get("error_description"))
         id_token = result.get("id_token", "")
         claims = await self.verify_id_token(id_token, nonce=msal_nonce_hash(flow["nonce"]) if flow.get("nonce") else None)
-        return SignInResult(claims=claims, token_cache=cache_state, access_token=result.get("access_token"),
-                            id_token=id_token)
+        access_token = result.get("access_token")
+        directory_admin = False
+        if "wids" not in claims and access_token:
+            directory_admin = await self.global_admin_from_graph(access_token)
+        return SignInResult(claims=claims, token_cache=cache_state, access_token=access_token,
+                            id_token=id_token, directory_global_admin=directory_admin)
+
+    async def global_admin_from_graph(self, access_token: str) -> bool:
+        """Whether the signed-in user holds the Global Administrator directory role, from
+        GET /me/memberOf (delegated User.Read is enough; Graph docs, user: list memberOf).
+        Direct role membership only; False when Graph cannot tell (the user can sign in
+        again later)."""
+        url: str | None = self.settings.graph_url.rstrip("/") + "/me/memberOf"
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        try:
+            while url:
+                response = await self._http.get(url, headers=headers, timeout=self.settings.timeout_seconds)
+                if response.status_code != 200:
+                    log.warning("Graph /me/memberOf answered %s; Global Admin not confirmed", response.status_code)
+                    return False
+                page = response.json()
+                for item in page.get("value", []):
+                    if (item.get("@odata.type") == "#microsoft.graph.directoryRole"
+                            and item.get("roleTemplateId") == GLOBAL_ADMIN_ROLE_TEMPLATE_ID):
+                        return True
+                url = page.get("@odata.nextLink")
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("Graph /me/memberOf failed (%s); Global Admin not confirmed", exc)
+        return False
 
     async def acquire_token_silent(self, token_cache: str, scopes: Sequence[str] = DEFAULT_SIGN_IN_SCOPES,
                                    tenant: str = "organizations", *,

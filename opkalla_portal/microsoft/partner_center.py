@@ -21,6 +21,14 @@ def _service_relative(uri: str | None) -> str | None:
     return uri
 
 
+def _link_headers(link: Any) -> dict[str, str]:
+    """Partner Center link headers: a list of ``{"key", "value"}`` pairs."""
+    if not isinstance(link, dict):
+        return {}
+    return {str(h["key"]): str(h["value"]) for h in link.get("headers") or []
+            if isinstance(h, dict) and h.get("key") and h.get("value") is not None}
+
+
 def _items(collection: Any) -> list[dict]:
     return collection.get("items", []) if isinstance(collection, dict) else []
 
@@ -34,18 +42,22 @@ class PartnerCenterClient(ServiceClient):
         """All items of a collection, following ``links.next`` when the service pages."""
         items: list[dict] = []
         url: str | None = path
+        headers: dict[str, str] = {}
         while url:
-            page = await self._get_when_ready(url, params)
+            page = await self._get_when_ready(url, params, headers)
             items.extend(_items(page))
             nxt = (page.get("links") or {}).get("next") if isinstance(page, dict) else None
             url, params = (_service_relative(nxt.get("uri")), None) if nxt else (None, None)
+            # A next link may carry headers the next request must send, such as the
+            # MS-ContinuationToken of Azure utilization (the SDK's SeekAzureUtilizationRecords).
+            headers = _link_headers(nxt)
         return items
 
-    async def _get_when_ready(self, url: str, params: dict | None) -> Any:
+    async def _get_when_ready(self, url: str, params: dict | None, headers: dict[str, str] | None = None) -> Any:
         """GET, waiting while the service answers 204 + Retry-After ("not ready yet", as
         Azure utilization does while it prepares the data)."""
         for attempt in range(1, self.retry.max_attempts + 1):
-            response = await self.request("GET", url, params=params)
+            response = await self.request("GET", url, params=params, headers=headers)
             if response.status_code != 204:
                 return response.json() if response.content else None
             if attempt < self.retry.max_attempts:
@@ -66,12 +78,14 @@ class PartnerCenterClient(ServiceClient):
         return await self._collect(f"/customers/{customer_id}/subscriptions/{subscription_id}/addons")
 
     async def update_subscription(self, customer_id: str, subscription: dict, **changes: Any) -> dict:
-        """PATCH the subscription with ``changes``, guarded by its etag (412 -> ConflictError)."""
-        etag = (subscription.get("attributes") or {}).get("etag")
+        """PATCH the subscription with ``changes`` (the whole resource, as the SDK sends it).
+
+        No If-Match: Partner Center documents no optimistic concurrency on this call and the
+        .NET SDK never sets one; the portal compares etags itself before it sends a change.
+        """
         body = {**subscription, **changes}
-        headers = {"If-Match": etag} if etag else {}
         response = await self.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
-                                      json=body, headers=headers)
+                                      json=body)
         return response.json()
 
     async def change_quantity(self, customer_id: str, subscription: dict, quantity: int) -> dict:

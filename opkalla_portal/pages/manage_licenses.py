@@ -313,6 +313,7 @@ def _user_row(row: UserRow) -> rx.Component:
             rx.flex(
                 rx.cond(row["department"] != "", _badge(row["department"], variant="soft", color_scheme="gray")),
                 rx.cond(row["no_location"], _badge("No usage location", color_scheme="amber")),
+                rx.cond(row["via_group"] != "", _badge("via group " + row["via_group"], color_scheme="violet")),
                 rx.cond(changed, _badge(rx.cond(licensed, "Will be assigned", "Will be unassigned"),
                                         color_scheme="blue")),
                 spacing="1", wrap="wrap",
@@ -320,7 +321,9 @@ def _user_row(row: UserRow) -> rx.Component:
             spacing="1", flex="1", min_width="0",
         ),
         rx.switch(checked=licensed, on_change=lambda on: S.toggle_user(row["id"], on),
-                  aria_label="License for " + row["name"], disabled=S.submitting, size="2"),
+                  aria_label="License for " + row["name"],
+                  # Graph cannot remove a license a group assigns: it changes in the group.
+                  disabled=S.submitting | (row["via_group"] != ""), size="2"),
         align="center", spacing="3", padding_y="0.6rem", padding_x="0.25rem",
         border_bottom=f"1px solid {rx.color('gray', 4)}", width="100%",
     )

@@ -56,6 +56,7 @@ class ProductInsight:
 class InsightReport:
     consented: bool = True
     sign_in_known: bool = True  # False: Microsoft would not give sign-in activity (see note)
+    sign_in_missing: str = ""  # why not: NO_PREMIUM or NO_PERMISSION
     products: list[ProductInsight] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
     dismissed: int = 0
@@ -72,15 +73,23 @@ def _is_consented(identity: Identity) -> bool:
         return consent.is_consented(db, identity)
 
 
-async def _directory(identity: Identity) -> tuple[list[licenses.DirectoryUser], bool]:
-    """Users with sign-in activity; without it (and said so) when Microsoft refuses that field
-    (AuditLog.Read.All not granted yet, or no Entra ID P1): idle seats then can't be told."""
+# Why Microsoft did not share sign-in activity (InsightReport.sign_in_missing).
+NO_PREMIUM = "premium"  # the tenant has no Entra ID P1/P2
+NO_PERMISSION = "permission"  # AuditLog.Read.All is not granted
+PREMIUM_REQUIRED_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+
+
+async def _directory(identity: Identity) -> tuple[list[licenses.DirectoryUser], str]:
+    """Users with sign-in activity; without it (and why) when Microsoft refuses that field:
+    403 Authentication_RequestFromNonPremiumTenantOrB2CTenant for a tenant without Entra ID
+    P1/P2, another 403 when AuditLog.Read.All is not granted. Idle seats then can't be told."""
     try:
-        return await licenses.list_directory(identity, with_sign_in=True), True
+        return await licenses.list_directory(identity, with_sign_in=True), ""
     except licenses.ConsentRequired:
         raise
-    except AuthError:
-        return await licenses.list_directory(identity), False
+    except AuthError as error:
+        reason = NO_PREMIUM if error.code == PREMIUM_REQUIRED_CODE else NO_PERMISSION
+        return await licenses.list_directory(identity), reason
 
 
 async def active_seat_subscriptions(identity: Identity) -> tuple[list[dict], dict]:
@@ -148,7 +157,8 @@ async def load_report(identity: Identity, *, now: datetime | None = None) -> Ins
     if not _is_consented(identity):
         return InsightReport(consented=False)
     products = await licenses.list_products(identity)
-    users, sign_in_known = await _directory(identity)
+    users, sign_in_missing = await _directory(identity)
+    sign_in_known = not sign_in_missing
     facts = {f.id: f for f in await _subscription_facts(identity)}
     excluded = excluded_skus(identity)
     insights, usage_by_sub, excluded_subs = [], {}, set()
@@ -165,7 +175,7 @@ async def load_report(identity: Identity, *, now: datetime | None = None) -> Ins
     recommendations = recommend_all(list(facts.values()), usage_by_sub, excluded_subs, now.date())
     dismissed = _dismissed(identity)
     shown = [r for r in recommendations if dismissed.get(r.subscription_id) != r.fingerprint]
-    return InsightReport(True, sign_in_known, insights, shown, len(recommendations) - len(shown))
+    return InsightReport(True, sign_in_known, sign_in_missing, insights, shown, len(recommendations) - len(shown))
 
 
 # ---------------------------------------------------------------------- actions

@@ -197,36 +197,20 @@ class UsageRow:
     currency: str
 
 
-def usage_row(record: dict, subscription_id: str) -> UsageRow:
-    """One Partner Center utilization record as the portal reads it (Decimal, to the cent)."""
-    resource = record.get("resource") or {}
-    quantity = record.get("quantity", 0)
-    return UsageRow(
-        day=str(record.get("usageDate") or str(record.get("usageStartTime", ""))[:10]),
-        subscription_id=str(record.get("subscriptionId") or subscription_id),
-        resource=str(record.get("resourceName") or resource.get("name") or ""),
-        resource_group=str(record.get("resourceGroup") or ""),
-        category=str(record.get("serviceCategory") or resource.get("category") or "Other"),
-        meter=str(record.get("meterName") or resource.get("subcategory") or ""),
-        quantity=Decimal(repr(quantity)) if isinstance(quantity, float) else Decimal(str(quantity)),
-        unit=str(record.get("unit") or ""),
-        unit_price=Decimal(repr(record.get("unitPrice", 0))),
-        cost=to_cents(record.get("cost", 0)),
-        currency=str(record.get("currency") or "USD"),
-    )
-
-
 async def invoice_usage_rows(identity: Identity, invoice_id: object) -> list[UsageRow]:
-    """The Azure usage behind an invoice, from Partner Center, one row per day, resource and meter."""
+    """The Azure usage behind an invoice, from Microsoft's reconciliation exports, one row per
+    day, resource and meter."""
     detail = get_invoice(identity, invoice_id)
     from opkalla_portal.services.microsoft_clients import microsoft
 
     rows: list[UsageRow] = []
     subscriptions = sorted({line.subscription_id for line in detail.lines if line.kind == "azure_usage"})
+    from opkalla_portal.services.azure_usage import azure_plan_usage  # (it builds on this module)
+
+    today = clock.today()
     for subscription_id in subscriptions:
-        records = await microsoft().partner_center.azure_utilization(
-            identity.tenant_id, subscription_id, detail.period_start, detail.period_end + timedelta(days=1))
-        rows += [usage_row(record, subscription_id) for record in records]
+        rows += await azure_plan_usage(microsoft(), identity.tenant_id, subscription_id, detail.period_start,
+                                       min(detail.period_end, today - timedelta(days=1)), today)
     return sorted(rows, key=lambda row: (row.day, row.resource, row.meter))
 
 

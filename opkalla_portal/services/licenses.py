@@ -2,8 +2,9 @@
 
 Nothing here is fetched before the organization has consented (services.consent). The
 full user list stays on the server; callers publish one filtered page of it. Changes are
-sent as the difference from Microsoft's state, removals before additions (so a seat freed
-in the same submit can be reused), through Graph `$batch`, and every outcome is recorded
+sent as the difference from Microsoft's state, all removals answered before any addition is
+sent (so a seat freed in the same submit can be reused whatever order Graph runs a batch in),
+through Graph `$batch`, and every outcome is recorded
 in the LicenseChange audit table.
 """
 
@@ -26,7 +27,7 @@ from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.read_back import read_back
 
 USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "department", "usageLocation",
-               "accountEnabled", "assignedLicenses")
+               "accountEnabled", "assignedLicenses", "licenseAssignmentStates")
 # Needs AuditLog.Read.All (and Entra ID P1 at Microsoft): asked for only by license insight,
 # so a tenant without it can still manage licenses.
 SIGN_IN_FIELD = "signInActivity"
@@ -67,9 +68,16 @@ class DirectoryUser:
     enabled: bool = True
     # The later of the last interactive and non-interactive sign-in; None: never (or unknown).
     last_sign_in: datetime | None = None
+    # Licenses a group assigns and no direct assignment does: skuId -> the group's name.
+    # Graph refuses to remove those with assignLicense; they change in the group.
+    via_group: tuple[tuple[str, str], ...] = ()
 
     def holds(self, sku_id: str) -> bool:
         return sku_id in self.sku_ids
+
+    def group_for(self, sku_id: str) -> str | None:
+        """The group's name when `sku_id` is held only through a group, else None."""
+        return next((name for sku, name in self.via_group if sku == sku_id), None)
 
 
 @dataclass(frozen=True)
@@ -156,13 +164,30 @@ def last_sign_in(activity: object) -> datetime | None:
     return max(times) if times else None
 
 
-def _directory_user(u: dict) -> DirectoryUser:
+def group_only_licenses(u: dict) -> dict[str, str]:
+    """skuId -> group id for the licenses only a group assigns (Graph licenseAssignmentStates:
+    assignedByGroup is the group's id, null for a direct assignment)."""
+    by_group: dict[str, str] = {}
+    direct: set[str] = set()
+    for state in u.get("licenseAssignmentStates") or []:
+        sku = str(state.get("skuId", "")).lower()
+        if state.get("assignedByGroup"):
+            by_group.setdefault(sku, str(state["assignedByGroup"]))
+        else:
+            direct.add(sku)
+    return {sku: group for sku, group in by_group.items() if sku not in direct}
+
+
+def _directory_user(u: dict, group_names: Mapping[str, str] | None = None) -> DirectoryUser:
+    group_names = group_names or {}
     return DirectoryUser(
         id=str(u["id"]), name=u.get("displayName") or u.get("userPrincipalName") or "(no name)",
         email=u.get("mail") or u.get("userPrincipalName") or "", department=u.get("department") or "",
         usage_location=u.get("usageLocation") or "",
         sku_ids=frozenset(str(lic.get("skuId", "")).lower() for lic in u.get("assignedLicenses") or []),
         enabled=u.get("accountEnabled") is not False, last_sign_in=last_sign_in(u.get(SIGN_IN_FIELD)),
+        via_group=tuple(sorted((sku, group_names.get(group) or "a group")
+                               for sku, group in group_only_licenses(u).items())),
     )
 
 
@@ -171,12 +196,31 @@ async def list_directory(identity: Identity, *, with_sign_in: bool = False) -> l
     require(identity, Capability.LICENSES)
     _ensure_consented(identity)
     fields = (*USER_FIELDS, SIGN_IN_FIELD) if with_sign_in else USER_FIELDS
+    graph = _graph(identity)
     try:
-        raw = await _graph(identity).list_users(select=fields, top=999)
+        raw = await graph.list_users(select=fields, top=999)
     except AuthError as error:
+        if with_sign_in:  # perhaps only signInActivity was refused (no AuditLog.Read.All or no
+            raise  # Entra ID P1/P2): the caller asks again without it, which tells consent apart
         raise _consent_lost(identity, error) from error
-    users = [_directory_user(u) for u in raw]
+    group_ids = {g for u in raw for g in group_only_licenses(u).values()}
+    names = await _group_names(graph, group_ids)
+    users = [_directory_user(u, names) for u in raw]
     return sorted(users, key=lambda u: (u.name.lower(), u.id))
+
+
+async def _group_names(graph, group_ids: Iterable[str]) -> dict[str, str]:
+    """displayName of each licensing group (GET /groups/{id}); a group that cannot be read
+    keeps no name (the window then says "via a group")."""
+    names: dict[str, str] = {}
+    for group_id in sorted(group_ids):
+        try:
+            group = await graph.get_json(f"/groups/{group_id}", params={"$select": "id,displayName"})
+        except MicrosoftError:
+            continue
+        if isinstance(group, dict) and group.get("displayName"):
+            names[group_id] = str(group["displayName"])
+    return names
 
 
 def departments(users: Iterable[DirectoryUser]) -> list[str]:
@@ -212,6 +256,9 @@ def toggle(pending: dict[str, bool], user: DirectoryUser, sku_id: str, on: bool,
 
     A toggle back to Microsoft's current state removes the entry, so only differences remain.
     """
+    group = user.group_for(sku_id)
+    if group is not None:
+        raise LicenseError(f"{user.name} has this license via group {group}. Change it in that group.")
     updated = dict(pending)
     if on == user.holds(sku_id):
         updated.pop(user.id, None)
@@ -236,27 +283,33 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
     require(identity, Capability.LICENSES)
     product = await get_product(identity, sku_id)  # current counts, and the id checked under this tenant
     changes = {uid: on for uid, on in pending.items()
-               if uid in users and isinstance(on, bool) and on != users[uid].holds(product.sku_id)}
+               if uid in users and isinstance(on, bool) and on != users[uid].holds(product.sku_id)
+               and users[uid].group_for(product.sku_id) is None}  # a group's license changes in the group
     if not changes:
         raise LicenseError("There are no changes to submit.")
     if seats_left(product.available, changes) < 0:
         count = "1 license is" if product.available == 1 else f"{product.available} licenses are"
         raise LicenseError(f"Only {count} available for {product.name}. "
                            "Turn some users off or buy more licenses.")
-    # Removals first, so seats they free can be used by additions in the same submit.
-    ordered = sorted(changes.items(), key=lambda item: item[1])
+    # Removals first, so seats they free can be used by additions in the same submit. Graph
+    # runs the requests of a $batch (and concurrent batches) in no guaranteed order, so the
+    # additions are only sent once every removal has been answered: a chunk never mixes them.
+    removals = [(uid, on) for uid, on in changes.items() if not on]
+    additions = [(uid, on) for uid, on in changes.items() if on]
+    ordered = removals + additions
+    chunks = [removals[i:i + SUBMIT_CHUNK] for i in range(0, len(removals), SUBMIT_CHUNK)]
+    chunks += [additions[i:i + SUBMIT_CHUNK] for i in range(0, len(additions), SUBMIT_CHUNK)]
     outcome = SubmitOutcome(batch_id=uuid.uuid4().hex)
     graph = _graph(identity)
     done = 0
     if on_progress:
         await on_progress(0, len(ordered))
-    for start in range(0, len(ordered), SUBMIT_CHUNK):
-        chunk = ordered[start:start + SUBMIT_CHUNK]
+    for number, chunk in enumerate(chunks):
         requests = [GraphLicenseChange(uid, add_sku_ids=(product.sku_id,) if on else (),
                                        remove_sku_ids=() if on else (product.sku_id,)) for uid, on in chunk]
         # Committed before the batch: if the process dies after Graph acted, the reconciler
         # (services/intents.py) writes this chunk's audit rows from the users' licenses.
-        key = f"{outcome.batch_id}-{start}"
+        key = f"{outcome.batch_id}-{number}"
         intents.begin(identity, intents.LICENSE_ASSIGNMENT, key, {
             "sku_id": product.sku_id, "product_name": product.name, "batch_id": outcome.batch_id,
             "changes": [[uid, on, users[uid].name] for uid, on in chunk]})

@@ -319,16 +319,14 @@ class ChangeOutcome:
 
 
 async def patch_quantity(customer_id: str, subscription: dict, quantity: int, request_id: str) -> dict:
-    """PATCH the seat count, guarded by the document's etag, with `request_id` as MS-RequestId.
+    """PATCH the seat count (absolute, so a repeat is harmless) with `request_id` as MS-RequestId.
 
     (The client's change_quantity always makes a new request id; a scheduled change must
     reuse its own so a retry after a crash is recognisably the same request.)
     """
     pc = microsoft().partner_center
-    etag = (subscription.get("attributes") or {}).get("etag")
     response = await pc.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
-                                json={**subscription, "quantity": quantity},
-                                headers={"If-Match": etag} if etag else {}, request_id=request_id)
+                                json={**subscription, "quantity": quantity}, request_id=request_id)
     return response.json()
 
 

@@ -1,6 +1,7 @@
 """Usage Data: an Azure subscription's rated usage over the last 3, 6, 9 or 12 months.
 
-Records come from Partner Center's utilization API (the emulator in demo mode); costs are
+Rated daily records come from Microsoft's billing reconciliation v2 exports
+(services/azure_usage.py; the emulator in demo mode); costs are
 summed in Decimal by month and service category (the chart), by resource (the table), and
 exported as CSV with exactly the figures shown.
 """
@@ -13,13 +14,14 @@ import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from opkalla_portal import clock
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.azure_usage import azure_plan_usage
+from opkalla_portal.services.invoices import UsageRow
 from opkalla_portal.services.spreadsheet import safe_cell
-from opkalla_portal.services.invoices import UsageRow, usage_row
 
 PERIODS = {3: "last 3 months", 6: "6 months", 9: "9 months", 12: "12 months"}
 TOP_RESOURCES = 10
@@ -125,8 +127,7 @@ async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date
     hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < USAGE_CACHE_SECONDS:
         return hit[1]
-    records = await clients.partner_center.azure_utilization(tenant_id, subscription_id, start, today)
-    rows = [usage_row(record, subscription_id) for record in records]
+    rows = await azure_plan_usage(clients, tenant_id, subscription_id, start, today - timedelta(days=1), today)
     cache[key] = (time.monotonic(), rows)
     cache.move_to_end(key)
     while len(cache) > USAGE_CACHE_ENTRIES:

@@ -70,6 +70,7 @@ class InsightState(PortalState):
     error: str = ""
     consent_needed: bool = False
     sign_in_known: bool = True
+    sign_in_missing: str = ""  # why Microsoft did not share sign-in activity ("premium" / "permission")
     threshold: str = str(RECOMMEND_IDLE_DAYS)
     products: list[InsightRow] = []
     idle_seats: int = 0
@@ -91,6 +92,7 @@ class InsightState(PortalState):
             self.products, self.recommendations, self.idle_seats, self.idle_cost = [], [], 0, "$0.00"
             return
         self.consent_needed, self.sign_in_known = not report.consented, report.sign_in_known
+        self.sign_in_missing = report.sign_in_missing
         self.products = [InsightRow(
             sku_id=p.sku_id, name=p.name, purchased=p.purchased, assigned=p.usage.assigned, unassigned=p.unassigned,
             idle30=p.usage.idle[30], idle60=p.usage.idle[60], idle90=p.usage.idle[90], disabled=p.usage.disabled,

@@ -48,6 +48,7 @@ class UserRow(TypedDict):
     department: str
     licensed: bool
     no_location: bool
+    via_group: str  # the group's name when only a group assigns this license ("" otherwise)
 
 
 class RequestRow(TypedDict):
@@ -362,7 +363,8 @@ class LicensesState(PortalState):
 
     def _row(self, user: DirectoryUser) -> UserRow:
         return UserRow(id=user.id, name=user.name, email=user.email, department=user.department,
-                       licensed=user.holds(self.sku_id), no_location=not user.usage_location)
+                       licensed=user.holds(self.sku_id), no_location=not user.usage_location,
+                       via_group=user.group_for(self.sku_id) or "")
 
     def _window_guard(self):
         """The identity when the window may act, else None (and the reason shown)."""

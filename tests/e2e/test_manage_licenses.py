@@ -320,3 +320,20 @@ def test_429_storm_during_bulk_submit_applies_every_change_once(world, page, con
     with emulator_store().read() as tx:
         sku = tx.get("sku", f"{demo_data.CUSTOMERS['bayview'].tenant_id}_{SKU}")
     assert sku["consumedUnits"] == 22
+
+
+def test_a_license_assigned_by_a_group_shows_the_group_and_cannot_be_switched(world, page, context):
+    """Bayview licenses Exchange Online (Plan 2) through the group "Exchange Online users":
+    Graph cannot remove such a license directly, so the window says so and the switch is off-limits."""
+    sign_in_as(context, world, TOM)
+    exchange = "Exchange Online (Plan 2)"
+    page.goto(f"{world}/manage-licenses")
+    page.get_by_role("button", name=f"Manage License for {exchange}").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=f"Manage License: {exchange}")).to_be_visible()
+    member = next(u for u in _bayview_users() if any(
+        s.get("assignedByGroup") for s in u.get("licenseAssignmentStates", [])))["displayName"]
+    switch = _switch(dialog, member)
+    expect(switch).to_be_checked()
+    expect(switch).to_be_disabled()
+    expect(dialog.get_by_text("via group Exchange Online users")).to_be_visible()

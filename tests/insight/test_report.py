@@ -182,3 +182,23 @@ async def test_schedule_decrease_goes_through_subscription_edit_on_renewal(lakes
     assert pending.new_quantity == 43
     with pytest.raises(PermissionDenied):
         await reclaim.schedule_decrease(identity_for(PRIYA), sku_id=SPB_SKU)
+
+
+async def test_a_tenant_without_entra_premium_gets_the_plain_fallback(portal, ms):
+    """Bayview has no Entra ID P1/P2 (Business Standard and Exchange only): Graph answers
+    signInActivity with 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant, and the
+    report says that this, not a permission, is why idle seats can't be shown."""
+    report = await insight_report.load_report(identity_for(TOM))
+    assert report.consented and report.products
+    assert not report.sign_in_known and report.sign_in_missing == insight_report.NO_PREMIUM
+    assert all(p.usage.idle == {30: 0, 60: 0, 90: 0} for p in report.products)
+
+
+async def test_without_audit_log_permission_the_reason_is_the_permission(lakeside, store, ms):
+    """The consent granted lacks AuditLog.Read.All: Graph's 403 Authorization_RequestDenied."""
+    with store.transaction() as tx:
+        consent = tx.get("consent", lakeside.tenant_id)
+        tx.put("consent", lakeside.tenant_id, {**consent, "roles": [
+            "User.Read.All", "LicenseAssignment.ReadWrite.All", "Directory.Read.All"]})
+    report = await insight_report.load_report(lakeside)
+    assert report.sign_in_missing == insight_report.NO_PERMISSION

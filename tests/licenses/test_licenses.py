@@ -156,3 +156,54 @@ async def test_429_storm_applies_every_change_exactly_once(portal, ms, store):
     assert product.assigned == 0
     with session_scope() as db:
         assert len(db.exec(select(LicenseChange).where(LicenseChange.result == "succeeded")).all()) == 800
+
+
+async def test_seat_swaps_at_full_capacity_succeed_whatever_order_graph_runs_a_batch(portal, ms, store):
+    """Graph runs the requests of a $batch in no guaranteed order unless dependsOn says so
+    (microsoft-graph-docs-contrib concepts/json-batching.md); the emulator shuffles them
+    (seeded). With every seat taken, swapping one holder for another must always succeed."""
+    tenant = generate_large_tenant(store, users=12, seats=2)
+    with session_scope() as db:
+        organization = Organization(name="Full tenant", tenant_id=tenant["tenant_id"],
+                                    consent_granted_at=Organization.model_fields["created_at"].default_factory())
+        db.add(organization)
+        db.flush()
+        db.add(PortalUser(organization_id=organization.id, first_name="Ada", last_name="Admin",
+                          email="ada@full.test", web_role="Work365 Administrator", status="active",
+                          is_global_admin=True))
+    identity = identity_for("ada@full.test")
+    sku = tenant["sku_id"]
+    ids = tenant["user_ids"]
+    users = {u.id: u for u in await licenses.list_directory(identity)}
+    await licenses.apply_changes(identity, sku_id=sku, pending={ids[0]: True, ids[1]: True}, users=users)
+    for n in range(2, 12):  # ten swaps, each at full capacity: ids[n-2] gives its seat to ids[n]
+        users = {u.id: u for u in await licenses.list_directory(identity)}
+        assert (await licenses.get_product(identity, sku)).available == 0
+        outcome = await licenses.apply_changes(identity, sku_id=sku, pending={ids[n - 2]: False, ids[n]: True},
+                                               users=users)
+        assert (outcome.unassigned, outcome.assigned, outcome.failures) == (1, 1, []), n
+    after = {u.id: u for u in await licenses.list_directory(identity)}
+    assert [u for u in ids if after[u].holds(sku)] == ids[10:]
+
+
+EXCHANGE_P2 = "19ec0d23-8335-4cbd-94ac-6050e30712fa"
+
+
+async def test_licenses_assigned_by_a_group_show_the_group_and_cannot_be_removed(portal, ms):
+    """Graph: licenseAssignmentStates.assignedByGroup names the group; assignLicense refuses to
+    remove a group's license ("User license is inherited from a group membership and it
+    cannot be removed directly from the user.", 400 Request_BadRequest)."""
+    tom = identity_for(TOM)
+    users = {u.id: u for u in await licenses.list_directory(tom)}
+    by_group = [u for u in users.values() if u.holds(EXCHANGE_P2)]
+    assert by_group and all(u.group_for(EXCHANGE_P2) == "Exchange Online users" for u in by_group)
+    assert all(u.group_for(BUSINESS_PREMIUM) is None for u in users.values())  # direct licenses
+    with pytest.raises(LicenseError, match="via group Exchange Online users"):
+        licenses.toggle({}, by_group[0], EXCHANGE_P2, False, available=1)
+    # Even sent directly, Microsoft refuses it.
+    from opkalla_portal.microsoft.errors import ValidationError
+    with pytest.raises(ValidationError, match="inherited from a group membership"):
+        await ms.graph(tom.tenant_id).remove_license(by_group[0].id, EXCHANGE_P2)
+    # The portal never sends it: a pending change for a group's license is dropped.
+    with pytest.raises(LicenseError, match="no changes"):
+        await licenses.apply_changes(tom, sku_id=EXCHANGE_P2, pending={by_group[0].id: False}, users=users)

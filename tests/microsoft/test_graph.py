@@ -183,3 +183,46 @@ async def test_server_errors_and_timeouts_become_unavailable(emulator_url, clien
     with pytest.raises(UnavailableError) as exc:
         await graph.subscribed_skus()
     assert "time" in exc.value.message
+
+
+async def test_batch_runs_in_random_order_unless_depends_on_says_so(emulator_url, clients, http):
+    """concepts/json-batching.md: requests run in the order the server chooses unless
+    sequenced with dependsOn. The emulator's seeded order differs from the request order
+    for some batch; a dependsOn chain always runs in its order."""
+    from opkalla_portal.microsoft.emulator.graph_api import batch_execution_order
+    import random
+
+    rng = random.Random(1)
+    plain = [{"id": str(i)} for i in range(6)]
+    orders = {tuple(batch_execution_order(plain, rng)) for _ in range(10)}
+    assert len(orders) > 1  # not one fixed order
+    chain = [{"id": "a"}, {"id": "b", "dependsOn": ["a"]}, {"id": "c", "dependsOn": ["b"]}, {"id": "x"}]
+    for _ in range(10):
+        order = batch_execution_order(chain, rng)
+        assert order.index("a") < order.index("b") < order.index("c")
+    assert batch_execution_order([{"id": "1", "dependsOn": ["2"]}, {"id": "2", "dependsOn": ["1"]}], rng) is None
+    token = await clients.identity.app_token(BAYVIEW)
+    r = await http.post(f"{clients.settings.graph_url}/$batch", headers={"Authorization": f"Bearer {token}"},
+                        json={"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1",
+                                            "dependsOn": ["9"]}]})
+    assert r.status_code == 400  # a dependency that is not in the batch
+
+
+async def test_sign_in_activity_needs_premium_and_caps_the_page_at_120(fresh, clients, store):
+    """User resource docs: signInActivity needs Entra ID P1/P2 (403 otherwise) and
+    AuditLog.Read.All; with it selected the page size is at most 120."""
+    from opkalla_portal.microsoft.errors import AuthError
+
+    with pytest.raises(AuthError) as exc:
+        await clients.graph(BAYVIEW).list_users(select=("id", "signInActivity"))
+    assert exc.value.code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+    from opkalla_portal.microsoft.emulator.large_tenant import generate_large_tenant
+    from opkalla_portal.microsoft.emulator.seed import sku_document
+
+    info = generate_large_tenant(store, users=130)
+    with store.transaction() as tx:  # give it Entra ID P1
+        sku = sku_document(info["tenant_id"], "AAD_PREMIUM", "078d2b04-f1bd-4111-bbd4-b4b1b354cef4", 5, [])
+        tx.put("sku", sku["id"], sku, tenant=info["tenant_id"])
+    graph = clients.graph(info["tenant_id"])
+    pages = [len(p) async for p in graph.iter_user_pages(select=("id", "signInActivity"), top=999)]
+    assert pages == [120, 10]

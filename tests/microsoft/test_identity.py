@@ -58,7 +58,9 @@ async def test_code_flow_with_pkce_and_silent_refresh(emulator_url, clients, htt
     dana = next(p for p in demo_data.PERSONAS if p.display_name == "Dana Whitaker")
     assert result.object_id == dana.object_id and result.tenant_id == LAKESIDE
     assert result.email == dana.email and result.claims["name"] == "Dana Whitaker"
-    assert result.is_global_admin and GLOBAL_ADMIN_ROLE_TEMPLATE_ID in result.claims["wids"]
+    # A new app registration has no groupMembershipClaims: Entra sends no wids, and the
+    # portal finds the Global Administrator role through Graph (/me/memberOf).
+    assert "wids" not in result.claims and result.is_global_admin
     assert result.claims["nonce"] == msal_nonce_hash(flow["nonce"])
     token, cache = await identity.acquire_token_silent(result.token_cache)
     assert token == result.access_token  # from the cache
@@ -167,3 +169,31 @@ async def test_sign_out_url_from_discovery(emulator_url, clients, http):
     assert url.startswith(emulator_url + "/login/organizations/oauth2/v2.0/logout?post_logout_redirect_uri=")
     response = await http.get(url)
     assert response.status_code == 302 and response.headers["location"] == "http://localhost:3000/"
+
+
+
+async def test_wids_only_when_the_app_registration_asks_for_it(fresh, clients, http, store):
+    """Entra's wids claim is defined per application by the manifest's groupMembershipClaims
+    (Microsoft identity platform, ID token claims reference)."""
+    import json
+
+    with store.transaction() as tx:
+        tx.set_meta("app_registration", json.dumps({"groupMembershipClaims": "DirectoryRole"}))
+    try:
+        identity = clients.identity
+        flow = await identity.begin_sign_in(REDIRECT)
+        result = await identity.complete_sign_in(flow, await pick(http, flow, "Dana Whitaker"))
+        assert result.claims["wids"] == [GLOBAL_ADMIN_ROLE_TEMPLATE_ID] and result.is_global_admin
+        flow = await identity.begin_sign_in(REDIRECT)
+        luis = await identity.complete_sign_in(flow, await pick(http, flow, "Luis Ortega"))
+        assert luis.claims["wids"] == [] and not luis.is_global_admin
+    finally:
+        with store.transaction() as tx:
+            tx.set_meta("app_registration", "{}")
+
+
+async def test_member_of_is_delegated_only(fresh, clients, http):
+    """/me/memberOf needs a signed-in user (Graph docs: application permissions not supported)."""
+    token = await clients.identity.app_token(LAKESIDE)
+    r = await http.get(f"{clients.settings.graph_url}/me/memberOf", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code >= 400

@@ -1,11 +1,11 @@
-"""Usage Data reuses an Azure subscription's rated usage for a few minutes (Partner Center
+"""Usage Data reuses an Azure subscription's rated usage for a few minutes (Microsoft
 rates usage daily): the period selector and the CSV download do not fetch it again."""
 from __future__ import annotations
 
 
 from opkalla_portal import clock
 from opkalla_portal import demo_data
-from opkalla_portal.microsoft.partner_center import PartnerCenterClient
+from opkalla_portal.microsoft.billing_reconciliation import BillingReconciliationClient
 from opkalla_portal.services import usage
 from tests.money.conftest import SUBSCRIPTION_MANAGER
 
@@ -14,19 +14,21 @@ AZURE = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" 
 
 async def test_rated_usage_is_fetched_once_per_subscription_and_period(identity_of, microsoft, monkeypatch):
     calls = []
-    real = PartnerCenterClient.azure_utilization
+    real = BillingReconciliationClient.wait_for_manifest
 
-    async def counted(self, customer_id, subscription_id, start, end, **kwargs):
-        calls.append((customer_id, subscription_id, start))
-        return await real(self, customer_id, subscription_id, start, end, **kwargs)
+    async def counted(self, operation_url):
+        calls.append(operation_url)
+        return await real(self, operation_url)
 
-    monkeypatch.setattr(PartnerCenterClient, "azure_utilization", counted)
+    monkeypatch.setattr(BillingReconciliationClient, "wait_for_manifest", counted)
     identity = identity_of(SUBSCRIPTION_MANAGER)
     first = await usage.usage_report(identity, AZURE.id, 3, today=clock.today())
     again = await usage.usage_report(identity, AZURE.id, 3, today=clock.today())
-    assert again.total == first.total and len(calls) == 1
+    exports = len(calls)  # the reconciliation exports covering three months
+    assert again.total == first.total and 1 <= exports <= 4
     await usage.usage_report(identity, AZURE.id, 6, today=clock.today())  # another period: its own records
-    assert len(calls) == 2
+    assert len(calls) > exports
+    fetched = len(calls)
     monkeypatch.setattr(usage, "USAGE_CACHE_SECONDS", 0)  # expired: fetched again
     await usage.usage_report(identity, AZURE.id, 3, today=clock.today())
-    assert len(calls) == 3
+    assert len(calls) == fetched + exports

@@ -10,6 +10,7 @@ from starlette.routing import Mount, Route
 from opkalla_portal import demo_data
 
 from ..config import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_OPENAI_DEPLOYMENT, EMULATOR_OPENAI_KEY
+from .billing_api import blob_routes
 from .context import BaseUrlGetter, Emulator
 from .faults import FaultConfig
 from .graph_api import graph_routes
@@ -54,7 +55,8 @@ def admin_routes(emulator: Emulator) -> list[Route]:
 
     return [Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/reset", reset, methods=["POST"]),
-            Route("/config", config, methods=["GET"])]
+            Route("/config", config, methods=["GET"]),
+            *blob_routes(emulator)]  # the "storage account" of billing exports (SAS-checked)
 
 
 def build_emulator_app(store: EmulatorStore, public_base_url: BaseUrlGetter = None) -> Starlette:

@@ -5,6 +5,8 @@ import asyncio
 import functools
 import inspect
 import json
+import os
+import random
 import time
 import uuid
 from datetime import datetime, timezone
@@ -32,6 +34,9 @@ class Emulator:
         self._getter_takes_request = bool(public_base_url) and bool(
             inspect.signature(public_base_url).parameters)
         self.faults = FaultInjector()
+        # Graph runs the requests of a $batch in no guaranteed order; the emulator picks a
+        # random one, seeded so that a failing order can be replayed (EMULATOR_BATCH_SEED).
+        self.batch_rng = random.Random(int(os.environ.get("EMULATOR_BATCH_SEED", "20")))
         self._signer: Signer | None = None
 
     @property

@@ -13,15 +13,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .context import Emulator, graph_error_body, json_body, service_endpoint
+from .billing_api import BILLING_PREFIX, json_or_empty, route_billing
+from .context import Emulator, graph_error_body, json_body, service_endpoint, utc_now_iso
 
 MAX_BATCH = 20
 DEFAULT_PAGE = 100
+# "When you specify $select=signInActivity or $filter=signInActivity while listing users, the
+# maximum page size for $top is 120" (Graph docs, user: list).
+SIGN_IN_PAGE_MAX = 120
+# Service plans of Entra ID P1/P2: signInActivity needs one of them in the tenant.
+PREMIUM_PLANS = {"AAD_PREMIUM", "AAD_PREMIUM_P2"}
 # Properties returned without $select (Graph's default user projection).
 DEFAULT_USER_PROPS = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                       "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
 USER_PROPS = set(DEFAULT_USER_PROPS) | {"department", "usageLocation", "accountEnabled", "assignedLicenses",
-                                        "signInActivity", "createdDateTime", "companyName", "country"}
+                                        "licenseAssignmentStates", "signInActivity", "createdDateTime",
+                                        "companyName", "country"}
+GROUP_PROPS = {"id", "displayName", "securityEnabled", "mailEnabled"}
+GLOBAL_ADMIN_TEMPLATE = "62e90394-69f5-4237-9190-012177145e10"
 
 
 class GraphResult:
@@ -48,11 +57,13 @@ class GraphTenant:
         parts = [unquote(p) for p in path.strip("/").split("/") if p]
         method = method.upper()
         if parts == ["users"] and method == "GET":
-            return self.list_users(query)
+            return self.list_users(query, claims)
         if parts == ["me"] and method == "GET" and claims.get("idtyp") == "user":
-            return self.get_user(claims["oid"], query)
+            return self.get_user(claims["oid"], query, claims)
+        if parts == ["me", "memberOf"] and method == "GET" and claims.get("idtyp") == "user":
+            return self.member_of(claims["oid"])
         if len(parts) == 2 and parts[0] == "users" and method == "GET":
-            return self.get_user(parts[1], query)
+            return self.get_user(parts[1], query, claims)
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "licenseDetails" and method == "GET":
             return self.license_details(parts[1])
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "assignLicense" and method == "POST":
@@ -61,6 +72,8 @@ class GraphTenant:
             return self.subscribed_skus()
         if len(parts) == 2 and parts[0] == "subscribedSkus" and method == "GET":
             return self.subscribed_sku(parts[1])
+        if len(parts) == 2 and parts[0] == "groups" and method == "GET":
+            return self.get_group(parts[1], query)
         if parts == ["organization"] and method == "GET":
             return self.organization()
         segment = parts[-1] if parts else ""
@@ -74,6 +87,7 @@ class GraphTenant:
 
     def _project(self, user: dict, select: list[str] | None) -> dict:
         props = select or DEFAULT_USER_PROPS
+        user = {**user, "licenseAssignmentStates": license_states(user)}
         return {p: user.get(p) for p in props if p in user or p in USER_PROPS}
 
     def _parse_select(self, query: dict[str, str]) -> list[str] | GraphResult | None:
@@ -86,10 +100,31 @@ class GraphTenant:
                            f"Could not find a property named '{s}' on type 'microsoft.graph.user'.", self.request)
         return select
 
-    def list_users(self, query: dict[str, str]) -> GraphResult:
+    def _sign_in_refused(self, claims: dict) -> GraphResult | None:
+        """signInActivity needs AuditLog.Read.All and a tenant with Entra ID P1 or P2
+        (user resource, signInActivity property; 403 otherwise)."""
+        granted = set(claims.get("roles") or []) | set((claims.get("scp") or "").split())
+        if "AuditLog.Read.All" not in granted:
+            return err(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.",
+                       self.request)
+        with self.store.read() as tx:
+            skus = tx.list("sku", self.tenant)
+        plans = {p.get("servicePlanName") for sku in skus if sku.get("capabilityStatus") != "Deleted"
+                 and int((sku.get("prepaidUnits") or {}).get("enabled") or 0) > 0 for p in sku.get("servicePlans", [])}
+        if not plans & PREMIUM_PLANS:
+            return err(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                       "Neither tenant is B2C or tenant doesn't have premium license", self.request)
+        return None
+
+    def list_users(self, query: dict[str, str], claims: dict | None = None) -> GraphResult:
         select = self._parse_select(query)
         if isinstance(select, GraphResult):
             return select
+        wants_sign_in = "signInActivity" in (select or []) or "signInActivity" in query.get("$filter", "")
+        if wants_sign_in:
+            refused = self._sign_in_refused(claims or {})
+            if refused:
+                return refused
         raw_top = query.get("$top", str(DEFAULT_PAGE))
         try:
             top = int(raw_top)
@@ -99,6 +134,8 @@ class GraphTenant:
             return err(400, "Request_UnsupportedQuery",
                        f"Invalid page size specified: '{raw_top}'. Must be between 1 and 999 inclusive.",
                        self.request)
+        if wants_sign_in:
+            top = min(top, SIGN_IN_PAGE_MAX)  # larger $top is served in pages of 120
         if "$skip" in query:
             return err(400, "Request_BadRequest", "'$skip' is not supported by the service.", self.request)
         predicate = parse_filter(query.get("$filter"))
@@ -122,15 +159,48 @@ class GraphTenant:
                                        + urlencode(next_query, safe="$,'() ", quote_via=quote))
         return GraphResult(200, body)
 
-    def get_user(self, key: str, query: dict[str, str]) -> GraphResult:
+    def get_user(self, key: str, query: dict[str, str], claims: dict | None = None) -> GraphResult:
         select = self._parse_select(query)
         if isinstance(select, GraphResult):
             return select
+        if "signInActivity" in (select or []):
+            refused = self._sign_in_refused(claims or {})
+            if refused:
+                return refused
         with self.store.read() as tx:
             user = self._find_user(tx, key)
         if not user:
             return self._not_found(key)
         return GraphResult(200, self._project(user, select))
+
+    def member_of(self, oid: str) -> GraphResult:
+        """GET /me/memberOf (delegated, User.Read): the signed-in user's direct memberships.
+        Directory roles come as microsoft.graph.directoryRole objects with roleTemplateId."""
+        with self.store.read() as tx:
+            persona = tx.get("persona", oid) or {}
+        roles = []
+        if persona.get("globalAdmin"):
+            roles.append({"@odata.type": "#microsoft.graph.directoryRole",
+                          "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant}/global-admin")),
+                          "deletedDateTime": None, "displayName": "Global Administrator",
+                          "description": "Can manage all aspects of Microsoft Entra ID and Microsoft services "
+                                         "that use Microsoft Entra identities.",
+                          "roleTemplateId": GLOBAL_ADMIN_TEMPLATE})
+        return GraphResult(200, {"@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#directoryObjects",
+                                 "value": roles})
+
+    def get_group(self, key: str, query: dict[str, str]) -> GraphResult:
+        select = [s.strip() for s in query.get("$select", "id,displayName").split(",") if s.strip()]
+        unknown = [s for s in select if s not in GROUP_PROPS]
+        if unknown:
+            return err(400, "Request_BadRequest",
+                       f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.group'.",
+                       self.request)
+        with self.store.read() as tx:
+            group = tx.get("group", key.lower(), self.tenant)
+        if not group:
+            return self._not_found(key)
+        return GraphResult(200, {p: group.get(p) for p in select})
 
     def _not_found(self, key: str) -> GraphResult:
         return err(404, "Request_ResourceNotFound",
@@ -189,10 +259,19 @@ class GraphTenant:
                     return err(400, "Request_BadRequest",
                                f"License {sku_id} does not correspond to a valid company License.", self.request)
                 skus[sku_id] = sku
+            states = user["licenseAssignmentStates"] = license_states(user)
             for sku_id in removes:
                 if sku_id not in held:
                     return err(400, "Request_BadRequest",
                                f"User does not have a corresponding license {sku_id} to remove.", self.request)
+                if not any(st["skuId"].lower() == sku_id and not st.get("assignedByGroup") for st in states):
+                    # Group-based licensing: Graph answers this 400 (Request_BadRequest) for a
+                    # license only a group assigns (see docs/microsoft.md).
+                    return err(400, "Request_BadRequest", "User license is inherited from a group membership "
+                               "and it cannot be removed directly from the user.", self.request)
+            # A license held through a group as well as directly keeps its seat when the
+            # direct assignment goes: only the direct state is removed.
+            still_by_group = {st["skuId"].lower() for st in states if st.get("assignedByGroup")}
             new_adds = [s for s in adds if s not in held]
             if new_adds and not user.get("usageLocation"):
                 return err(400, "Request_BadRequest",
@@ -209,18 +288,26 @@ class GraphTenant:
                                f"Subscription with SKU {sku_id} does not have any available licenses.", self.request)
             disabled = {a.get("skuId", "").lower(): a.get("disabledPlans") or [] for a in body["addLicenses"]
                         if isinstance(a, dict)}
-            licenses = [lic for lic in user.get("assignedLicenses", []) if lic["skuId"].lower() not in removes]
+            dropped = [s for s in removes if s not in still_by_group]
+            user["licenseAssignmentStates"] = [
+                st for st in states if st.get("assignedByGroup") or st["skuId"].lower() not in removes]
+            licenses = [lic for lic in user.get("assignedLicenses", []) if lic["skuId"].lower() not in dropped]
             for lic in licenses:
                 if lic["skuId"].lower() in disabled:
                     lic["disabledPlans"] = disabled[lic["skuId"].lower()]
             licenses += [{"skuId": s, "disabledPlans": disabled.get(s, [])} for s in new_adds]
+            directly = {st["skuId"].lower() for st in user["licenseAssignmentStates"] if not st.get("assignedByGroup")}
+            user["licenseAssignmentStates"] += [
+                {"assignedByGroup": None, "disabledPlans": disabled.get(s, []), "error": "None",
+                 "lastUpdatedDateTime": utc_now_iso() + "Z", "skuId": s, "state": "Active"}
+                for s in adds if s not in directly]
             user["assignedLicenses"] = licenses
             tx.put("user", user["id"], user, tenant=self.tenant, key2=user["userPrincipalName"].lower())
             for sku_id in new_adds:
                 skus[sku_id]["consumedUnits"] += 1
-            for sku_id in removes:
+            for sku_id in dropped:
                 skus[sku_id]["consumedUnits"] = max(0, skus[sku_id]["consumedUnits"] - 1)
-            for sku_id in set(new_adds + removes):
+            for sku_id in set(new_adds + dropped):
                 tx.put("sku", skus[sku_id]["id"], skus[sku_id], tenant=self.tenant)
         return GraphResult(200, {
             "@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#users/$entity",
@@ -232,6 +319,15 @@ class GraphTenant:
         return GraphResult(200, {"value": [{"id": self.tenant, "displayName": tenant.get("displayName"),
                                             "verifiedDomains": [{"name": tenant.get("domain"), "isDefault": True}],
                                             "countryLetterCode": tenant.get("countryLetterCode", "US")}]})
+
+
+def license_states(user: dict) -> list[dict]:
+    """The user's licenseAssignmentStates; users created without them hold direct licenses."""
+    if "licenseAssignmentStates" in user:
+        return user["licenseAssignmentStates"]
+    return [{"assignedByGroup": None, "disabledPlans": lic.get("disabledPlans", []), "error": "None",
+             "lastUpdatedDateTime": None, "skuId": lic["skuId"], "state": "Active"}
+            for lic in user.get("assignedLicenses", [])]
 
 
 # ------------------------------------------------------------ query helpers
@@ -290,7 +386,12 @@ def graph_routes(emulator: Emulator) -> list[Route]:
         tenant = claims["tid"]
         path = request.path_params["path"]
         ops = GraphTenant(emulator, tenant, request)
-        if not (path.strip("/") == "me" and claims.get("idtyp") == "user"):
+        if path.strip("/").startswith(BILLING_PREFIX + "/"):  # the partner's billing exports
+            body = await json_body(request)
+            status, payload, extra = route_billing(emulator, request.method, path, body, claims, request) or (
+                404, None, {})
+            return json_or_empty(status, payload, extra)
+        if not (path.strip("/").split("/")[0] == "me" and claims.get("idtyp") == "user"):
             with emulator.store.read() as tx:
                 consented = tx.get("consent", tenant) is not None
             if not consented:
@@ -312,8 +413,26 @@ def graph_routes(emulator: Emulator) -> list[Route]:
     return [Route("/{path:path}", graph, methods=["GET", "POST", "PATCH", "DELETE"])]
 
 
+def batch_execution_order(requests: list[dict], rng: random.Random) -> list[str] | None:
+    """The order the emulator runs a batch in: random (seeded), except that a request runs
+    only after every request it ``dependsOn``. Graph documents no order without dependsOn
+    ("This value allows the server to process requests in the batch in the most efficient
+    order"), so clients must not rely on one. None when the dependencies form a cycle."""
+    waiting = {str(r["id"]): {str(d) for d in (r.get("dependsOn") or [])} for r in requests}
+    order: list[str] = []
+    while waiting:
+        ready = sorted(rid for rid, deps in waiting.items() if deps <= set(order))
+        if not ready:
+            return None
+        rid = rng.choice(ready)
+        order.append(rid)
+        del waiting[rid]
+    return order
+
+
 def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, request: Request) -> GraphResult:
-    """Execute a JSON batch: each request on its own (own throttling), dependsOn honoured."""
+    """Execute a JSON batch: each request on its own (own throttling), in a seeded random
+    order that honours dependsOn (424 for dependents of a failed request)."""
     requests = body.get("requests") if isinstance(body, dict) else None
     if not isinstance(requests, list) or not requests:
         return err(400, "BadRequest", "Invalid batch payload format.", request)
@@ -329,13 +448,25 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
         if r.get("body") is not None and "content-type" not in headers:
             return err(400, "BadRequest", f"Write request id : {r['id']} does not contain Content-Type header or body.",
                        request)
+    by_id = {str(r["id"]): r for r in requests}
+    for r in requests:
+        depends = r.get("dependsOn")
+        if depends is not None and (not isinstance(depends, list)
+                                    or any(str(d) not in by_id or str(d) == str(r["id"]) for d in depends)):
+            return err(400, "BadRequest", f"Request id {r['id']} depends on a request that is not in the batch.",
+                       request)
+    order = batch_execution_order(requests, emulator.batch_rng)
+    if order is None:
+        return err(400, "BadRequest", "The dependsOn references of the batch form a cycle.", request)
     config = getattr(request.state, "fault_config", None)
     statuses: dict[str, int] = {}
     responses = []
-    for r in requests:
-        rid = str(r["id"])
+    for rid in order:
+        r = by_id[rid]
         depends = [str(d) for d in (r.get("dependsOn") or [])]
-        if any(statuses.get(d, 424) >= 400 for d in depends):
+        if any(statuses[d] >= 400 for d in depends):
+            # "If an individual request fails, any request that depends on that request fails
+            # with status code 424 (Failed Dependency)." (concepts/json-batching.md)
             result = err(424, "FailedDependency", "The dependent request failed.", request)
         else:
             decision = emulator.faults.decide(config, "graph", throttle_only=True, include_latency=False) \
@@ -354,9 +485,8 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
         statuses[rid] = result.status
         responses.append({"id": rid, "status": result.status,
                           "headers": {"Content-Type": "application/json", **result.headers}, "body": result.body})
-    # Graph returns inner responses in any order; shuffle (deterministically) so clients
-    # cannot rely on the request order.
-    random.Random(len(responses)).shuffle(responses)
+    # "Individual responses might appear in a different order than the requests."
+    emulator.batch_rng.shuffle(responses)
     return GraphResult(200, {"responses": responses})
 
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from opkalla_portal import demo_data
 
 from .context import Emulator
+from .paths import PARTNER_TENANT_ID
 from .tokens import ACCESS_TOKEN_LIFETIME, ID_TOKEN_LIFETIME, access_token_claims, scope_audience
 
 GLOBAL_ADMIN = demo_data.GLOBAL_ADMIN_ROLE_TEMPLATE_ID
@@ -194,9 +195,17 @@ def login_routes(emulator: Emulator) -> list[Route]:
             if path_tenant in MULTI_TENANT:
                 return oauth_error(400, "invalid_request", "AADSTS700016: Use a tenant-specific endpoint for "
                                    "client credentials.")
+            with store.read() as tx:
+                consent = tx.get("consent", path_tenant) or {}
+            # The roles are the application permissions the tenant granted (all of the
+            # portal's unless its consent record lists fewer, e.g. without AuditLog.Read.All).
+            roles = consent.get("roles") or [p for p, _ in CONSENT_PERMISSIONS]
+            if path_tenant == PARTNER_TENANT_ID and "roles" not in consent:
+                # The partner's own app registration is also granted partner billing exports.
+                roles = [*roles, "PartnerBilling.Read.All"]
             claims = access_token_claims(issuer=emulator.issuer(request, path_tenant),
                                          audience=scope_audience([scope]), tid=path_tenant, client_id=client_id,
-                                         scope=None, roles=[p for p, _ in CONSENT_PERMISSIONS])
+                                         scope=None, roles=roles)
             return JSONResponse({"token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME,
                                  "ext_expires_in": ACCESS_TOKEN_LIFETIME,
                                  "access_token": emulator.signer.sign(claims)})
@@ -236,11 +245,18 @@ def login_routes(emulator: Emulator) -> list[Route]:
                    {"clientId": client_id, "oid": oid, "scope": scope}, tenant=persona["tid"])
         tid = persona["tid"]
         issuer = emulator.issuer(request, tid)
-        wids = [GLOBAL_ADMIN] if persona.get("globalAdmin") else []
+        # Entra puts wids in tokens only when the app registration's manifest asks for it
+        # (groupMembershipClaims "All" or "DirectoryRole"); a new registration does not.
+        with store.read() as tx:
+            registration = json.loads(tx.meta("app_registration") or "{}")
+        wids_claimed = registration.get("groupMembershipClaims") in ("All", "DirectoryRole")
+        wids = [GLOBAL_ADMIN] if persona.get("globalAdmin") and wids_claimed else []
         now = int(time.time())
         id_claims = {"iss": issuer, "aud": client_id, "sub": oid, "oid": oid, "tid": tid, "ver": "2.0",
                      "name": persona["name"], "preferred_username": persona["email"], "email": persona["email"],
-                     "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME, "wids": wids}
+                     "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME}
+        if wids_claimed:
+            id_claims["wids"] = wids
         if nonce:
             id_claims["nonce"] = nonce
         scopes = [s for s in scope.split() if s not in ("openid", "profile", "offline_access", "email")]

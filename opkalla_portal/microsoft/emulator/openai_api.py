@@ -53,7 +53,7 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     passages = parse_passages(messages)
     question = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     q_terms = terms(question if isinstance(question, str) else "")
-    citations = [{"content": text, "title": title, "url": None, "filepath": None, "chunk_id": "0"}
+    citations = [{"content": text, "title": title, "chunk_id": "0"}
                  for _, title, text in sorted(passages)]
     scored = []
     for n, title, text in passages:

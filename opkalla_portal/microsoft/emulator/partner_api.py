@@ -2,11 +2,11 @@
 catalog, orders (MS-RequestId idempotency), agreements, invoices, Azure utilization."""
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,15 +15,17 @@ from starlette.routing import Route
 from .context import Emulator, json_body, pc_error, service_endpoint
 from .seed import build_subscription, current_term, iso, new_etag, now_utc
 
-# Partner Center error codes, in one place. 800002/800004/800005/2091 are documented for
-# orders; the others are unverified choices (numeric, like Partner Center's).
+# Partner Center error codes, in one place. 800004/800005/2091 are documented for orders.
+# ASSUMPTION: 800002 for every other invalid input is the emulator's choice: Partner Center
+# documents no one code for it (docs/microsoft.md), so the portal only ever keys on the
+# HTTP status and shows Microsoft's description.
 INVALID_INPUT = 800002
 INVALID_OFFER = 800004
 CREATE_ORDER_ERROR = 800005
 OFFER_UNAVAILABLE = 2091
 NOT_FOUND = 600026  # unverified: "resource not found" for customers/subscriptions/orders
-ETAG_MISMATCH = 800061  # unverified: concurrency conflict on If-Match
 NEW_COMMERCE_WINDOW = timedelta(hours=168)
+AZURE_PLAN_PRODUCT = "DZH318Z0BCZC"  # the Azure plan's product id in the catalog
 UTILIZATION_PAGE_MAX = 1000
 
 
@@ -96,10 +98,6 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
             sub = tx.get("subscription", sid, cid)
             if sub is None:
                 return pc_error(404, NOT_FOUND, f"Subscription {sid} was not found.")
-            if_match = request.headers.get("if-match")
-            if if_match and if_match.strip('"') != sub["attributes"]["etag"]:
-                return pc_error(412, ETAG_MISMATCH,
-                                "The subscription was changed by another request. Reload it and try again.")
             result = apply_subscription_patch(tx, cid, sub, body)
             if isinstance(result, Response):
                 return result
@@ -110,24 +108,42 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
     async def utilization(request: Request) -> Response:
         cid, sid = request.path_params["cid"], request.path_params["sid"]
         q = request.query_params
-        try:
-            start = parse_time(q["start_time"])
-            end = parse_time(q["end_time"])
-        except (KeyError, ValueError):
-            return pc_error(400, INVALID_INPUT, "start_time and end_time are required ISO 8601 date-times.")
-        granularity = q.get("granularity", "daily").lower()
-        if granularity != "daily":
-            return pc_error(400, INVALID_INPUT, "Only daily granularity is available from the emulator.")
-        if end <= start:
-            return pc_error(400, INVALID_INPUT, "end_time must be after start_time.")
+        seeking = q.get("seek_operation", "").lower() == "next"
+        if not seeking:
+            try:
+                start = parse_time(q["start_time"])
+                end = parse_time(q["end_time"])
+            except (KeyError, ValueError):
+                return pc_error(400, INVALID_INPUT, "start_time and end_time are required ISO 8601 date-times.")
+            granularity = q.get("granularity", "daily").lower()
+            if granularity != "daily":
+                return pc_error(400, INVALID_INPUT, "Only daily granularity is available from the emulator.")
+            if end <= start:
+                return pc_error(400, INVALID_INPUT, "end_time must be after start_time.")
         size = min(int(q.get("size", UTILIZATION_PAGE_MAX) or UTILIZATION_PAGE_MAX), UTILIZATION_PAGE_MAX)
-        offset = int(q.get("continuation", 0) or 0)
+        # The next page is asked for with seek_operation=Next and the MS-ContinuationToken
+        # header (partner-center-sdk-for-dotNET PartnerSdkConfiguration.json,
+        # SeekAzureUtilizationRecords); a query parameter does not continue.
+        offset = 0
+        if seeking:
+            token = request.headers.get("ms-continuationtoken", "")
+            try:
+                state = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+                offset = int(state["offset"])
+                start, end, size = parse_time(state["start"]), parse_time(state["end"]), int(state["size"])
+            except (ValueError, KeyError, TypeError):
+                return pc_error(400, INVALID_INPUT, "A valid MS-ContinuationToken header is required to seek.")
         with store.read() as tx:
             sub = tx.get("subscription", sid, cid)
             if sub is None:
                 return pc_error(404, NOT_FOUND, f"Subscription {sid} was not found.")
             if sub.get("unitType") != "Usage-based":
                 return pc_error(400, INVALID_INPUT, "Utilization is only available for Azure subscriptions.")
+            if str(sub.get("offerId", "")).upper().startswith(AZURE_PLAN_PRODUCT):
+                # "this API isn't supported for Azure plans" (Partner Center REST reference, Get a
+                # customer's utilization records for Azure); the status and code are assumptions.
+                return pc_error(400, INVALID_INPUT, "The Azure utilization API isn't supported for Azure plans. "
+                                "Use the billed and unbilled usage reconciliation exports.")
             months = set()
             d = start.date().replace(day=1)
             while d <= end.date():
@@ -138,14 +154,15 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
                 doc = tx.get("usage", f"{sid}/{m}", sid)
                 if doc:
                     records.extend(r for r in doc["items"]
-                                   if start.date().isoformat() <= r["usageDate"] < end.date().isoformat())
+                                   if start.date().isoformat() <= r["usageStartTime"][:10] < end.date().isoformat())
         page = records[offset: offset + size]
         links = {}
         if offset + size < len(records):
-            params = dict(q)
-            params["continuation"] = str(offset + size)
-            links["next"] = {"uri": f"/customers/{cid}/subscriptions/{sid}/utilizations/azure?{urlencode(params)}",
-                             "method": "GET", "headers": []}
+            token = base64.urlsafe_b64encode(json.dumps(
+                {"offset": offset + size, "start": start.isoformat(), "end": end.isoformat(), "size": size}
+            ).encode()).decode()
+            links["next"] = {"uri": f"/customers/{cid}/subscriptions/{sid}/utilizations/azure?seek_operation=Next",
+                             "method": "GET", "headers": [{"key": "MS-ContinuationToken", "value": token}]}
         body = collection(page, links)
         body["totalCount"] = len(page)
         return JSONResponse(body)
@@ -255,11 +272,11 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
             found = customer_or_404(tx, cid)
             if isinstance(found, Response):
                 return found
-            agreement = {"id": str(uuid.uuid4()), "primaryContact": contact, "templateId": body["templateId"],
+            agreement = {"primaryContact": contact, "templateId": body["templateId"],
                          "dateAgreed": body["dateAgreed"], "type": body["type"],
                          "agreementLink": "https://aka.ms/customeragreement",
                          "attributes": {"objectType": "Agreement"}}
-            tx.put("agreement", agreement["id"], agreement, tenant=cid)
+            tx.put("agreement", str(uuid.uuid4()), agreement, tenant=cid)
         return JSONResponse(agreement, status_code=201)
 
     # -------------------------------------------------------------- invoices

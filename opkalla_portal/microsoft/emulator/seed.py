@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from opkalla_portal import clock
@@ -106,8 +106,20 @@ def user_document(u: demo_data.DemoDirectoryUser, sku_ids: dict[str, str], rng: 
         "jobTitle": u.job_title, "department": u.department, "usageLocation": u.usage_location,
         "accountEnabled": u.account_enabled, "businessPhones": [], "officeLocation": None,
         "assignedLicenses": [{"skuId": sku_ids[p], "disabledPlans": []} for p in u.licenses if p in sku_ids],
+        # Direct assignments (assignedByGroup null); seed_customer marks group-assigned ones.
+        "licenseAssignmentStates": [license_state(sku_ids[p]) for p in u.licenses if p in sku_ids],
         "signInActivity": sign_in,
     }
+
+
+def license_state(sku_id: str, group_id: str | None = None) -> dict:
+    """One Graph licenseAssignmentState (v1.0-Prod.csdl)."""
+    return {"assignedByGroup": group_id, "disabledPlans": [], "error": "None",
+            "lastUpdatedDateTime": iso(now_utc()), "skuId": sku_id, "state": "Active"}
+
+
+# Demo group-based licensing: Bayview licenses Exchange Online (Plan 2) through a group.
+LICENSING_GROUPS = {"bayview": {"displayName": "Exchange Online users", "sku": "EXCHANGEENTERPRISE"}}
 
 
 def sku_document(tenant: str, part: str, sku_guid: str, enabled: int, subscription_ids: list[str]) -> dict:
@@ -183,14 +195,25 @@ def seed_customer(tx, customer: demo_data.DemoCustomer, now: datetime) -> None:
             if part in skus:
                 skus[part]["consumedUnits"] += 1
         rows.append((u.object_id, doc, tid, u.user_principal_name.lower()))
+    group = LICENSING_GROUPS.get(customer.key)
+    if group and group["sku"] in skus:
+        # Group-based licensing: this group assigns the SKU to the members who hold it, so
+        # their license states say assignedByGroup (and assignLicense cannot remove it).
+        group_id = demo_data.demo_guid("group", f"{customer.key}:{group['displayName']}")
+        tx.put("group", group_id, {"id": group_id, "displayName": group["displayName"],
+                                   "securityEnabled": True, "mailEnabled": False}, tenant=tid)
+        for _, doc, _, _ in rows:
+            for state in doc["licenseAssignmentStates"]:
+                if state["skuId"] == sku_ids[group["sku"]]:
+                    state["assignedByGroup"] = group_id
     tx.put_many("user", rows)
     for sku in skus.values():
         tx.put("sku", sku["id"], sku, tenant=tid)
     # Both demo customers have accepted the Microsoft Customer Agreement.
     admin = next((p for p in demo_data.personas(customer.key) if p.global_admin), None)
     if admin:
+        # The SDK's Agreement model has no id: the store's key is the only identifier.
         tx.put("agreement", demo_data.demo_guid("agreement", customer.key), {
-            "id": demo_data.demo_guid("agreement", customer.key),
             "primaryContact": {"firstName": admin.first_name, "lastName": admin.last_name, "email": admin.email,
                                "phoneNumber": admin.business_phone},
             "templateId": "117a77b0-9360-443b-8795-c6dedc750cf9",
@@ -216,7 +239,8 @@ def seed_invoices(tx, now: datetime) -> None:
                 continue
             tid = demo_data.CUSTOMERS[sub.customer_key].tenant_id
             if sub.unit_type == "Usage-based":
-                total = sum(Decimal(str(r["cost"])) for r in _usage_between(tx, sub.id, period_start, period_end))
+                total = sum((r.cost for r in demo_data.azure_usage(sub.customer_key, period_start, period_end)),
+                            Decimal("0"))
                 quantity, unit_price = 1, total
             else:
                 quantity, unit_price = sub.quantity, sub.unit_price
@@ -247,15 +271,6 @@ def seed_invoices(tx, now: datetime) -> None:
         })
         for n, line in enumerate(lines):
             tx.put("invoice_line", f"{invoice_id}/{n:04d}", line, tenant=invoice_id)
-
-
-def _usage_between(tx, subscription_id: str, start: date, end: date) -> list[dict]:
-    records = []
-    for doc in tx.list("usage", subscription_id):
-        for r in doc["items"]:
-            if start.isoformat() <= r["usageDate"][:10] <= end.isoformat():
-                records.append(r)
-    return records
 
 
 def hash_text(text: str) -> int:

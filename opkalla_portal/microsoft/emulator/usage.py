@@ -1,6 +1,7 @@
-"""Daily rated Azure usage for the demo customers' Azure plans (12 months), as Partner
-Center utilization records. The figures come from ``demo_data.azure_usage`` so the
-portal's own seed and the emulator agree to the cent."""
+"""Daily Azure usage for the demo customers (12 months), as Partner Center utilization
+records (served only for legacy Azure subscriptions: utilization is refused for Azure
+plans). The figures come from ``demo_data.azure_usage`` so the portal's own seed, the
+reconciliation exports and the emulator agree to the cent."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -12,21 +13,16 @@ def utilization_record(rec: demo_data.DemoUsageRecord, subscription_id: str) -> 
     r = rec.resource
     resource_id = r.resource_id
     day = rec.usage_date
+    # The fields of the SDK's AzureUtilizationRecord: quantities, no costs (rated costs come
+    # from the reconciliation exports, emulator/billing_api.py).
     return {
         "usageStartTime": f"{day.isoformat()}T00:00:00Z",
         "usageEndTime": f"{(day + timedelta(days=1)).isoformat()}T00:00:00Z",
-        "usageDate": day.isoformat(),
         "resource": {"id": resource_id, "name": r.meter, "category": r.category, "subcategory": r.meter,
                      "region": "US West 2"},
-        "quantity": float(rec.quantity), "unit": r.unit,
+        "quantity": float(rec.quantity), "unit": r.unit, "infoFields": {},
         "instanceData": {"resourceUri": resource_id, "location": "westus2", "partNumber": "", "orderNumber": "",
                          "tags": {}, "additionalInfo": {}},
-        # Rated figures: Partner Center's utilization API returns quantities only; in
-        # production costs come from the billing reconciliation export. The emulator joins
-        # them here so the portal has one record per resource and day.
-        "resourceId": resource_id, "resourceName": r.name, "resourceGroup": r.resource_group,
-        "serviceCategory": r.category, "meterName": r.meter, "unitPrice": float(r.unit_price),
-        "cost": float(rec.cost), "currency": "USD", "subscriptionId": subscription_id,
         "attributes": {"objectType": "AzureUtilizationRecord"},
     }
 
