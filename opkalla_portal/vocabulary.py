@@ -30,6 +30,10 @@ where which while who whom why will with would you your yours want need know tel
 happen way ways thing things use using used also make makes made work works good best s t let lets go going
 something anything still already yet again actually
 really possible able okay ok hi hello thanks thank hey currently right now just kind sort
+don doesn didn isn aren wasn weren won wouldn couldn shouldn haven hasn hadn can't cannot ve ll re d m
+say says said want wants wanted keep keeps kept get gets getting ask asks asked asking take takes took
+supposed enough anymore ago today yesterday tomorrow stuff lot lots bit vs versus etc whatever
+maybe probably pretty quite exactly basically somehow anyway else even much many every each first
 """.split())
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
@@ -42,10 +46,12 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("signins", "signin"),
     ("sign up", "register"), ("signing up", "register"),
     ("set up", "setup"), ("setting up", "setup"),
-    ("two factor", "mfa"), ("two step", "mfa"), ("2 step", "mfa"), ("multi factor", "mfa"),
+    ("two factor", "mfa"), ("two step", "mfa"), ("2 step", "mfa"), ("2 factor", "mfa"), ("multi factor", "mfa"),
     ("multi-factor", "mfa"), ("two-factor", "mfa"), ("two-step", "mfa"),
     ("left the company", "leaver"), ("leaves the company", "leaver"), ("leaving the company", "leaver"),
-    ("no longer works", "leaver"), ("no longer with", "leaver"),
+    ("no longer works", "leaver"), ("no longer with", "leaver"), ("ex employee", "leaver"),
+    ("former employee", "leaver"), ("former staff", "leaver"),
+    ("azure ad", "entra"), ("azure active directory", "entra"),
     ("phone number", "phonenumber"), ("mailing address", "address"), ("postal address", "address"),
     ("pay as you go", "consumption"), ("pay-as-you-go", "consumption"),
     ("out of office", "autoreply"), ("auto reply", "autoreply"), ("how long", "howlong"),
@@ -56,7 +62,7 @@ PHRASES: tuple[tuple[str, str], ...] = (
 GROUPS: tuple[tuple[str, ...], ...] = (
     # licenses and seats
     ("license", "licence", "licenses", "licences", "licensing", "licensed", "seat", "seats", "quantity",
-     "quantities"),
+     "quantities", "count"),
     ("assign", "give", "allocate", "grant", "provide"),
     ("unassign", "revoke", "reclaim", "deallocate", "withdraw"),
     ("remove", "delete", "deleted", "deleting", "removal", "rid"),
@@ -83,10 +89,11 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("user", "users", "employee", "employees", "staff", "colleague", "colleagues", "person", "people",
      "member", "members", "worker", "teammate", "coworker", "someone", "somebody", "anyone", "anybody",
      "everyone", "everybody"),
-    ("invite", "invitation", "onboard", "enrol", "enroll", "enrollment", "enrolment"),
+    ("invite", "invitation", "invited", "inviting"),
+    ("enroll", "enrol", "enrollment", "enrolment"),
     ("leaver", "leave", "leaves", "leaving", "left", "depart", "departing", "quit", "fired", "offboard",
      "offboarding", "terminated", "resign", "resigned"),
-    ("onboarding", "hire", "hired", "starter", "joiner", "joining", "newcomer"),
+    ("onboarding", "onboard", "hire", "hired", "starter", "joiner", "joining", "newcomer"),
     ("role", "permission", "permissions", "privilege", "privileges", "rights", "access"),
     ("administrator", "admin", "admins", "administrators"),
     ("approval", "approve", "approver", "authorise", "authorize", "authorization", "authorisation", "consent"),
@@ -125,7 +132,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("domain", "dns", "mx", "spf", "dkim", "dmarc"),
     ("copilot", "ai", "chatgpt", "assistant"),
     ("outage", "down", "incident", "health"),
-    ("trial", "trials", "free", "evaluate", "test"),
+    ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
     ("gdap", "delegated", "dap"),
 )
 
@@ -139,7 +146,7 @@ def _concept_of() -> dict[str, str]:
     """Stem → concept (the stem of the group's first word); a word's first group wins."""
     mapping: dict[str, str] = {}
     for group in GROUPS:
-        concept = stem(group[0])
+        concept = mapping.get(stem(group[0]), stem(group[0]))  # a group whose head is taken joins that group
         for word in group:
             if " " in word:  # multi-word entries are matched as PHRASES, not here
                 continue

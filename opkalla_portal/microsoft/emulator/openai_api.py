@@ -65,8 +65,8 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     scored = []
     for n, title, position, sentence, s_terms in sentences:
         shared = q_terms & s_terms
-        if shared:  # a sentence must itself match; its passage's title adds weight
-            score = sum(weight[t] for t in shared) + 0.3 * sum(weight[t] for t in q_terms & terms(title) - shared)
+        if shared:  # a sentence must itself match; a question concept in its passage's title counts too
+            score = sum(weight[t] for t in shared) + sum(weight[t] for t in q_terms & terms(title) - shared)
             scored.append((score / total, len(shared), -n, -position, sentence, n))
     if not scored:
         return DONT_KNOW, citations
