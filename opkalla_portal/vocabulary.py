@@ -32,7 +32,8 @@ something anything still already yet again actually
 really possible able okay ok hi hello thanks thank hey currently right now just kind sort
 don doesn didn isn aren wasn weren won wouldn couldn shouldn haven hasn hadn can't cannot ve ll re d m
 say says said want wants wanted keep keeps kept get gets getting ask asks asked asking take takes took
-supposed enough anymore ago today yesterday tomorrow stuff lot lots bit vs versus etc whatever
+supposed enough anymore ago today yesterday tomorrow stuff lot lots bit etc whatever themselves himself
+herself itself ourselves yourself yourselves myself
 maybe probably pretty quite exactly basically somehow anyway else even much many every each first
 """.split())
 
@@ -55,7 +56,9 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("phone number", "phonenumber"), ("mailing address", "address"), ("postal address", "address"),
     ("pay as you go", "consumption"), ("pay-as-you-go", "consumption"),
     ("out of office", "autoreply"), ("auto reply", "autoreply"), ("how long", "howlong"),
-    ("admin center", "admincenter"), ("admin centre", "admincenter"),
+    ("admin center", "admincenter"), ("admin centre", "admincenter"), ("admin microsoft com", "admincenter"),
+    ("go up", "increase"), ("goes up", "increase"), ("went up", "increase"), ("going up", "increase"),
+    ("web address", "url"), ("website address", "url"), ("link to", "url"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
@@ -81,9 +84,11 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("paid", "settled"),
     ("pay", "payment", "payments", "paying"),
     ("cost", "price", "prices", "spend", "spent", "spending", "charge", "charges", "charged", "fee", "fees",
-     "expensive", "cheap", "cheaper", "pricing", "consumption"),
+     "expensive", "cheap", "cheaper", "pricing", "consumption", "money"),
     ("usage", "consume", "consumed", "utilization", "utilisation"),
     ("prorate", "prorated", "proration", "partial"),
+    ("mid", "middle", "midway", "partway"),
+    ("compare", "compared", "comparison", "difference", "differences", "different", "versus", "vs", "between"),
     ("download", "export", "csv"),
     # people and access
     ("user", "users", "employee", "employees", "staff", "colleague", "colleagues", "person", "people",
@@ -118,12 +123,12 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("mailbox", "mailboxes"),
     ("forward", "forwarding", "redirect"),
     ("storage", "space", "quota", "capacity", "full"),
-    ("restore", "recover", "recovery", "undelete", "ransomware", "rollback", "retrieve"),
+    ("restore", "recover", "recovery", "undelete", "rollback", "retrieve"),
     ("device", "devices", "laptop", "laptops", "computer", "computers", "pc", "pcs", "phone", "phones",
      "mobile", "tablet", "mac"),
     ("install", "installation", "installs"),
     ("byod", "personal", "private"),
-    ("malware", "virus", "viruses", "antivirus"),
+    ("malware", "virus", "viruses", "antivirus", "ransomware"),
     ("phishing", "phish", "scam", "spoof", "spam", "junk"),
     ("recording", "recordings", "record", "recorded"),
     ("meeting", "meetings", "call", "calls", "calling"),
@@ -184,7 +189,7 @@ _PHRASE_RE = [(re.compile(rf"\b{re.escape(p)}\b"), r) for p, r in PHRASES] + [
 
 def words(text: str) -> list[str]:
     """Lower-case words after folding phrases, stop words kept (for display-free matching)."""
-    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text.lower().replace("’", "'"))  # sign-in → sign in
+    text = re.sub(r"(?<=[a-z])[-.](?=[a-z])", " ", text.lower().replace("’", "'"))  # sign-in → sign in
     for pattern, replacement in _PHRASE_RE:
         text = pattern.sub(replacement, text)
     return WORD.findall(text)
