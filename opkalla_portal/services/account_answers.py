@@ -73,8 +73,9 @@ def not_allowed(identity: Identity, capability: Capability, what: str) -> Accoun
     role = identity.role or "no web role"
     mine = ROLE_DESCRIPTIONS.get(identity.role or "", "has no access to account pages")
     return AccountAnswer(
-        f"I can't show {what}: your role, {_role_label(role)}, {mine}, and {page.label} is not part of it. "
-        f"{' and '.join(allowed)}s can see it — ask one of them, or ask your portal administrator for that role.",
+        f"I can't show {what}: your role, {_role_label(role)}, {mine}, and {page.title} is not part of it. "
+        f"{' and '.join(f'{r}s' for r in allowed)} can see it — ask one of them, or ask your portal "
+        f"administrator for that role.",
         [], topic="refused")
 
 
@@ -87,19 +88,24 @@ async def _renewals(identity: Identity, question: str) -> AccountAnswer:
     generic = set(vocabulary.concepts("microsoft 365 subscription renew plan license when does our"))
     wanted = q - generic
     named = [line for line in lines if wanted and wanted <= set(vocabulary.concepts(line.name)) | generic]
-    if not named:  # partial name ("Premium"): any line sharing a distinctive word
-        named = [line for line in lines if wanted & set(vocabulary.concepts(line.name))]
+    lead = ""
+    if wanted and not named:  # "our Business Premium" and there is none: say so, then list them all
+        asked = " ".join(w for w in re.findall(r"[\w']+", question)
+                         if vocabulary.concept(w.lower()) in wanted).strip()
+        lead = f"None of your subscriptions is called {asked}. " if asked else ""
     chosen = named or lines
     renewing = sorted((line for line in chosen if line.renewal_date), key=lambda l: (l.renewal_date, l.name))
     page = _page(Capability.SERVICES)
+    if not chosen:
+        return AccountAnswer("You have no active subscriptions.", [page], "renewals")
     if not renewing:
-        what = f"{chosen[0].name} does" if len(chosen) == 1 else "none of your subscriptions"
-        return AccountAnswer(f"{what.capitalize() if len(chosen) != 1 else what} not renew automatically "
-                             f"(auto-renew is off or it has no renewal date).", [page], "renewals")
+        what = (f"{chosen[0].name} does not renew" if len(chosen) == 1
+                else "None of your subscriptions renews")
+        return AccountAnswer(f"{lead}{what} automatically (auto-renew is off).", [page], "renewals")
     parts = [f"{l.name} ({l.quantity} {'license' if l.quantity == 1 else 'licenses'}, {l.term or 'term'}) "
              f"renews on {l.renewal_date:%B} {l.renewal_date.day}, {l.renewal_date:%Y}" for l in renewing[:MAX_LISTED]]
     more = f" …and {len(renewing) - MAX_LISTED} more." if len(renewing) > MAX_LISTED else ""
-    return AccountAnswer("; ".join(parts) + "." + more, [page], "renewals")
+    return AccountAnswer(lead + "; ".join(parts) + "." + more, [page], "renewals")
 
 
 async def _unassigned_licenses(identity: Identity, question: str) -> AccountAnswer:

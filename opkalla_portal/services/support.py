@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import AsyncIterator, Sequence
@@ -23,7 +20,7 @@ from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.support_ai import ContentFiltered, Passage
 from opkalla_portal.models import SupportConversation, SupportMessage, utcnow
 from opkalla_portal.services.access import Capability, Identity, require
-from opkalla_portal.services import account_answers, knowledge_vectors
+from opkalla_portal.services import account_answers, knowledge_vectors, rate_limit
 from opkalla_portal.services.account_answers import AccountAnswer
 from opkalla_portal.services.knowledge import Hit, knowledge_index, passages_for_answer
 from opkalla_portal.services.knowledge_vectors import VectorRanker
@@ -90,28 +87,24 @@ def clean_question(raw: object) -> str:
 
 
 class RateLimiter:
-    """A sliding window per user: at most `limit` questions in `seconds`.
+    """At most `limit` questions per user in `seconds`, counted across every worker (Redis when
+    `REDIS_URL` is set, see services/rate_limit.py); clearing conversations does not reset it."""
 
-    Kept in the process (one-process deployments); clearing conversations does not reset it.
-    """
-
-    def __init__(self, limit: int = RATE_LIMIT_QUESTIONS, seconds: float = RATE_LIMIT_SECONDS) -> None:
+    def __init__(self, limit: int = RATE_LIMIT_QUESTIONS, seconds: float = RATE_LIMIT_SECONDS,
+                 window: rate_limit.Window | None = None) -> None:
         self.limit, self.seconds = limit, seconds
-        self._times: dict[int, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self._window = window  # None: the shared backend (Redis or this process)
 
     def check(self, user_id: int, now: float | None = None) -> None:
         """Record one question, or raise RateLimited saying when to try again."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            times = self._times[user_id]
-            while times and now - times[0] >= self.seconds:
-                times.popleft()
-            if len(times) >= self.limit:
-                wait = max(1, int(self.seconds - (now - times[0])) + 1)
-                raise RateLimited(f"You've asked {self.limit} questions in the last minute. "
-                                  f"Please wait {wait} seconds before asking another.")
-            times.append(now)
+        key = f"support:{user_id}"
+        if self._window is not None:
+            allowed, wait = self._window.attempt(key, self.limit, self.seconds, now)
+        else:
+            allowed, wait = rate_limit.attempt(key, self.limit, self.seconds)
+        if not allowed:
+            raise RateLimited(f"You've asked {self.limit} questions in the last minute. "
+                              f"Please wait {wait} seconds before asking another.")
 
 
 rate_limiter = RateLimiter()

@@ -7,7 +7,7 @@ from sqlmodel import select
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
 from opkalla_portal.microsoft.emulator.app import build_emulator_app
 from opkalla_portal.microsoft.emulator.store import EmulatorStore
-from opkalla_portal.services import support
+from opkalla_portal.services import rate_limit, support
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.knowledge import Hit
 from opkalla_portal.services.microsoft_clients import use_clients
@@ -48,7 +48,7 @@ def test_question_limits():
 
 
 def test_rate_limit_per_user_with_a_clear_message():
-    limiter = support.RateLimiter(limit=3, seconds=60)
+    limiter = support.RateLimiter(limit=3, seconds=60, window=rate_limit.SlidingWindow())
     for t in range(3):
         limiter.check(1, now=100.0 + t)
     with pytest.raises(support.RateLimited, match="wait 58 seconds"):
