@@ -31,7 +31,7 @@ WEIGHTS = (4.0, 2.5, 1.0)
 MIN_COVERAGE = 0.5
 # ...and the full-text match must score at least this (BM25, sign flipped so higher is better).
 MIN_SCORE = 2.0
-RERANK_DEPTH = 8
+RERANK_DEPTH = 16
 # Final article score: coverage of the question (what answers it) dominates; BM25, relative to the
 # best, breaks ties; a concept in the title counts extra (the article is *about* it).
 COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 0.5
@@ -163,7 +163,10 @@ class KnowledgeIndex:
         self._concepts: dict[str, frozenset[str]] = {}
         self._title_concepts: dict[str, frozenset[str]] = {}
         for article in articles:
-            self._concepts[article.slug] = frozenset(vocabulary.concepts(f"{article.title}\n{article.body}"))
+            text = f"{article.title}\n{article.body}"
+            if article.kind == "help":  # the portal's own help is about the portal, even where it doesn't say so
+                text += "\nOpkalla customer portal"
+            self._concepts[article.slug] = frozenset(vocabulary.concepts(text))
             self._title_concepts[article.slug] = frozenset(vocabulary.concepts(article.title))
             for chunk in chunk_article(article):
                 self._chunks.append(chunk)
