@@ -58,6 +58,7 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("out of office", "autoreply"), ("auto reply", "autoreply"), ("how long", "howlong"),
     ("admin center", "admincenter"), ("admin centre", "admincenter"), ("admin microsoft com", "admincenter"),
     ("go up", "increase"), ("goes up", "increase"), ("went up", "increase"), ("going up", "increase"),
+    ("7 days", "week"), ("seven days", "week"), ("7 day", "week"), ("7-day", "week"),
     ("web address", "url"), ("website address", "url"), ("link to", "url"),
 )
 
@@ -72,7 +73,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("reduce", "lower", "decrease", "fewer", "less", "shrink", "downgrade", "cut", "reduction", "drop"),
     ("increase", "add", "more", "extra", "additional", "raise", "upgrade", "expand"),
     ("change", "modify", "edit", "update", "alter", "adjust", "amend"),
-    ("buy", "purchase", "order", "subscribe", "acquire"),
+    ("buy", "bought", "buying", "purchase", "order", "subscribe", "acquire"),
     ("cancel", "cancellation", "cancelled", "canceled", "terminate", "undo"),
     ("refund", "reimburse", "credit"),
     ("renew", "renewal", "renews", "expire", "expiry", "expiration", "anniversary"),
