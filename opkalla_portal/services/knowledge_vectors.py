@@ -18,6 +18,7 @@ import logging
 import math
 from typing import Protocol, Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from opkalla_portal.microsoft.errors import MicrosoftError
@@ -72,7 +73,10 @@ class VectorRanker:
                 vectors = await self.embedder.embed([texts[s] for s in missing])
                 fresh = dict(zip(missing, vectors))
                 if self.persist:
-                    self._store(fresh, texts)
+                    try:
+                        self._store(fresh, texts)
+                    except IntegrityError:  # another worker stored the same articles first: theirs are as good
+                        log.info("article vectors were stored by another worker")
                 stored.update(fresh)
             self._vectors = stored
 

@@ -203,3 +203,12 @@ def test_redis_down_falls_back_to_the_process(monkeypatch):
     monkeypatch.setattr(rate_limit, "_redis", None)
     key = f"test:{uuid.uuid4().hex}"
     assert [rate_limit.hit(key, 2, 60) for _ in range(3)] == [True, True, False]
+
+
+async def test_two_workers_storing_vectors_at_once_both_answer(seeded, emulator):
+    from opkalla_portal.services.knowledge_vectors import VectorRanker
+
+    first, second = VectorRanker(emulator.embeddings), VectorRanker(emulator.embeddings)
+    second._load = lambda texts: {}  # it looked before the first stored: it embeds and writes the same rows
+    assert await first.scores("reset a password")
+    assert await second.scores("reset a password")  # updates the first's rows (a lost insert race is ignored)
