@@ -35,6 +35,7 @@ say says said want wants wanted keep keeps kept get gets getting ask asks asked 
 supposed enough anymore ago today yesterday tomorrow stuff lot lots bit etc whatever themselves himself
 herself itself ourselves yourself yourselves myself
 maybe probably pretty quite exactly basically somehow anyway else even much many every each first
+monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
 """.split())
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
@@ -117,7 +118,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("profile", "preferences"),
     ("contact", "reach", "notify", "notification", "notifications", "alert", "alerts"),
     ("agreement", "mca", "contract", "contracts"),
-    ("portal", "website"),
+    ("portal", "website", "url"),
     ("find", "see", "view", "show", "check", "look", "locate", "list", "where"),
     # mail, files, devices
     ("email", "emails", "mail", "inbox", "messages"),
@@ -130,7 +131,8 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("install", "installation", "installs"),
     ("byod", "personal", "private"),
     ("malware", "virus", "viruses", "antivirus", "ransomware"),
-    ("phishing", "phish", "scam", "spoof", "spam", "junk"),
+    ("phishing", "phish", "scam", "spoof", "spam", "junk", "impersonation", "impersonate", "impersonating",
+     "pretend", "pretending", "fake", "suspicious"),
     ("recording", "recordings", "record", "recorded"),
     ("meeting", "meetings", "call", "calls", "calling"),
     ("budget", "budgets", "limit", "cap"),
@@ -140,6 +142,10 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("outage", "down", "incident", "health"),
     ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
     ("gdap", "delegated", "dap"),
+    ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
+    ("newest", "latest", "recent"),
+    ("trusted", "legitimate", "legit", "genuine"),
+    ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
 )
 
 
@@ -191,6 +197,7 @@ _PHRASE_RE = [(re.compile(rf"\b{re.escape(p)}\b"), r) for p, r in PHRASES] + [
 def words(text: str) -> list[str]:
     """Lower-case words after folding phrases, stop words kept (for display-free matching)."""
     text = re.sub(r"(?<=[a-z])[-.](?=[a-z])", " ", text.lower().replace("’", "'"))  # sign-in → sign in
+    text = re.sub(r"\b(\d+)(kb|mb|gb|tb|am|pm)\b", r"\1 \2", text)  # 50gb → 50 gb
     for pattern, replacement in _PHRASE_RE:
         text = pattern.sub(replacement, text)
     return WORD.findall(text)

@@ -24,8 +24,8 @@ from opkalla_portal import vocabulary
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 ARTICLE_ROUTE = "/support/article"
 MAX_CHUNK_CHARS = 900
-# BM25 column weights: title, heading, body.
-WEIGHTS = (4.0, 2.5, 1.0)
+# BM25 column weights: title, heading, body, "customers also ask" (one extra row per article).
+WEIGHTS = (4.0, 2.5, 1.0, 2.0)
 # Answerability, decided over the retrieved set: some article among the best RERANK_DEPTH must
 # cover at least this share of the question's concepts (weighted by how rare each concept is)...
 MIN_COVERAGE = 0.5
@@ -34,7 +34,8 @@ MIN_SCORE = 2.0
 RERANK_DEPTH = 16
 # Final article score: coverage of the question (what answers it) dominates; BM25, relative to the
 # best, breaks ties; a concept in the title counts extra (the article is *about* it).
-COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 0.5
+# A question worded like one of the article's "Customers also ask" lines counts extra too.
+COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 1.5, 0.5
 
 WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = vocabulary.STOPWORDS
@@ -44,8 +45,11 @@ STOPWORDS = vocabulary.STOPWORDS
 class Article:
     slug: str
     title: str
-    body: str  # Markdown without the title line
+    body: str  # Markdown without the title line (and without "Customers also ask")
     kind: str  # "help" (the portal's own help) or "microsoft"
+    # Everyday phrasings of what the article answers ("## Customers also ask"): they help find the
+    # article, but are never quoted as an answer (they are questions, not facts).
+    also_ask: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -75,12 +79,27 @@ class Hit:
         return f"{ARTICLE_ROUTE}?slug={self.slug}"
 
 
+ALSO_ASK_HEADING = "Customers also ask"
+
+
 def parse_article(slug: str, markdown: str, kind: str) -> Article:
-    """An article from its file: the first `# ` line is the title, the rest the body."""
+    """An article from its file: the first `# ` line is the title, the rest the body; a
+    `## Customers also ask` section (a list of questions) is kept apart from the body."""
     lines = markdown.strip().splitlines()
     title = lines[0].lstrip("#").strip() if lines and lines[0].startswith("# ") else slug.replace("-", " ")
-    body = "\n".join(lines[1:] if lines and lines[0].startswith("# ") else lines).strip()
-    return Article(slug=slug, title=title, body=body, kind=kind)
+    body_lines, also_ask, in_also_ask = [], [], False
+    for line in lines[1:] if lines and lines[0].startswith("# ") else lines:
+        if line.startswith("## "):
+            in_also_ask = line[3:].strip().lower() == ALSO_ASK_HEADING.lower()
+            if in_also_ask:
+                continue
+        if in_also_ask:
+            item = re.sub(r"^\s*[-*]\s+", "", line).strip()
+            if item:
+                also_ask.append(item)
+        else:
+            body_lines.append(line)
+    return Article(slug=slug, title=title, body="\n".join(body_lines).strip(), kind=kind, also_ask=tuple(also_ask))
 
 
 @lru_cache(maxsize=1)
@@ -156,22 +175,33 @@ class KnowledgeIndex:
         self._min_score = min_score
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute("CREATE VIRTUAL TABLE chunks USING fts5(title, heading, body, slug UNINDEXED,"
+        self._db.execute("CREATE VIRTUAL TABLE chunks USING fts5(title, heading, body, asks, slug UNINDEXED,"
                          " tokenize='porter unicode61')")
         self._chunks: list[Chunk] = []
+        self._ask_rows: dict[int, str] = {}  # rowid of an article's "also ask" row → slug (found, never quoted)
+        self._first_chunk: dict[str, int] = {}
         # Per article: its concepts (title + body) and its title's concepts, normalised like questions.
         self._concepts: dict[str, frozenset[str]] = {}
         self._title_concepts: dict[str, frozenset[str]] = {}
+        self._ask_concepts: dict[str, tuple[frozenset[str], ...]] = {}
         for article in articles:
-            text = f"{article.title}\n{article.body}"
+            text = f"{article.title}\n{article.body}\n" + "\n".join(article.also_ask)
             if article.kind == "help":  # the portal's own help is about the portal, even where it doesn't say so
                 text += "\nOpkalla customer portal"
             self._concepts[article.slug] = frozenset(vocabulary.concepts(text))
             self._title_concepts[article.slug] = frozenset(vocabulary.concepts(article.title))
+            self._ask_concepts[article.slug] = tuple(frozenset(vocabulary.concepts(q)) for q in article.also_ask)
             for chunk in chunk_article(article):
                 self._chunks.append(chunk)
-                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, slug) VALUES (?, ?, ?, ?, ?)",
+                self._first_chunk.setdefault(article.slug, len(self._chunks))
+                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, ?, ?, '', ?)",
                                  (len(self._chunks), chunk.title, chunk.heading, chunk.text, chunk.slug))
+        for article in articles:
+            if article.also_ask and article.slug in self._first_chunk:
+                rowid = len(self._chunks) + len(self._ask_rows) + 1
+                self._ask_rows[rowid] = article.slug
+                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, '', '', ?, ?)",
+                                 (rowid, article.title, "\n".join(article.also_ask), article.slug))
         self._db.commit()
         # How rare each concept is across articles: rare concepts decide what a question is about.
         n = max(1, len(self._concepts))
@@ -200,6 +230,19 @@ class KnowledgeIndex:
         found = self._title_concepts.get(slug, frozenset())
         return sum(self.weight(c) for c in question_concepts if c in found) / total if total else 0.0
 
+    def _ask_coverage(self, question_concepts: list[str], slug: str) -> float:
+        """How well the question matches the closest of the article's "also ask" lines: the
+        weighted share of the question that line holds, times the share of the line the question
+        holds (a long line matched by one word is no match)."""
+        total = sum(self.weight(c) for c in question_concepts)
+        best = 0.0
+        for line in self._ask_concepts.get(slug, ()):
+            line_total = sum(self.weight(c) for c in line)
+            shared = sum(self.weight(c) for c in question_concepts if c in line)
+            if total and line_total:
+                best = max(best, (shared / total) * (shared / line_total))
+        return best ** 0.5
+
     def search(self, question: str, limit: int = 5,
                vector_scores: dict[str, float] | None = None) -> list[Hit]:
         """The best chunk of each of the best articles, best first; empty when the question is not
@@ -216,13 +259,21 @@ class KnowledgeIndex:
         match = " OR ".join(f'"{w}"' for w in searched)
         with self._lock:
             rows = self._db.execute(
-                f"SELECT rowid, -bm25(chunks, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}) AS score FROM chunks"
+                f"SELECT rowid, -bm25(chunks, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}, {WEIGHTS[3]}) AS score"
+                " FROM chunks"
                 " WHERE chunks MATCH ? ORDER BY score DESC LIMIT 200", (match,)).fetchall()
         if not rows or rows[0][1] < self._min_score:
             return []
-        best_chunk: dict[str, tuple[int, float]] = {}
+        # Per article: its best BM25 score (any row, "also ask" too) and its best passage (body rows only).
+        best_score: dict[str, float] = {}
+        best_passage: dict[str, int] = {}
         for rowid, score in rows:
-            best_chunk.setdefault(self._chunks[rowid - 1].slug, (rowid, score))
+            slug = self._ask_rows.get(rowid) or self._chunks[rowid - 1].slug
+            best_score.setdefault(slug, score)
+            if rowid not in self._ask_rows:
+                best_passage.setdefault(slug, rowid)
+        best_chunk = {slug: (best_passage.get(slug, self._first_chunk[slug]), score)
+                      for slug, score in best_score.items()}
         candidates = list(best_chunk)[:RERANK_DEPTH]
         if vector_scores:
             for slug in sorted(vector_scores, key=vector_scores.get, reverse=True)[:RERANK_DEPTH]:
@@ -233,7 +284,8 @@ class KnowledgeIndex:
         for slug in candidates:
             coverage = self.coverage(question_concepts, slug)
             score = (COVERAGE_WEIGHT * coverage + BM25_WEIGHT * best_chunk[slug][1] / top_bm25
-                     + TITLE_WEIGHT * self._title_coverage(question_concepts, slug))
+                     + TITLE_WEIGHT * self._title_coverage(question_concepts, slug)
+                     + ASK_WEIGHT * self._ask_coverage(question_concepts, slug))
             if vector_scores:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))
