@@ -35,7 +35,7 @@ say says said want wants wanted keep keeps kept get gets getting ask asks asked 
 supposed enough anymore ago today yesterday tomorrow stuff lot lots bit etc whatever themselves himself
 herself itself ourselves yourself yourselves myself
 maybe probably pretty quite exactly basically somehow anyway else even much many every each first
-monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
+done monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
 """.split())
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
@@ -61,6 +61,8 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("go up", "increase"), ("goes up", "increase"), ("went up", "increase"), ("going up", "increase"),
     ("7 days", "week"), ("seven days", "week"), ("7 day", "week"), ("7-day", "week"),
     ("web address", "url"), ("website address", "url"), ("link to", "url"),
+    ("drop down", "dropdown"), ("drop-down", "dropdown"),  # a menu, not "drop" (reduce) + "down" (outage)
+    ("reserved instances", "reservation"), ("reserved instance", "reservation"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
@@ -144,6 +146,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("gdap", "delegated", "dap"),
     ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
     ("newest", "latest", "recent"),
+    ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),
     ("trusted", "legitimate", "legit", "genuine"),
     ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
 )

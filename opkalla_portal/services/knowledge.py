@@ -37,6 +37,9 @@ RERANK_DEPTH = 16
 # A question worded like one of the article's "Customers also ask" lines counts extra too.
 COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 1.5, 0.5
 
+# A concept found only in an article's "also ask" lines counts half toward its coverage: those lines
+# use everyday words ("too high", "bill") that alone must not make an off-topic question answerable.
+ASK_ONLY_SHARE = 0.5
 WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = vocabulary.STOPWORDS
 
@@ -54,6 +57,13 @@ class Article:
     @property
     def url(self) -> str:
         return f"{ARTICLE_ROUTE}?slug={self.slug}"
+
+    @property
+    def page_markdown(self) -> str:
+        """What the article page shows: the body, then the "Customers also ask" list."""
+        if not self.also_ask:
+            return self.body
+        return f"{self.body}\n\n## {ALSO_ASK_HEADING}\n" + "\n".join(f"- {q}" for q in self.also_ask)
 
 
 @dataclass(frozen=True)
@@ -184,11 +194,13 @@ class KnowledgeIndex:
         self._concepts: dict[str, frozenset[str]] = {}
         self._title_concepts: dict[str, frozenset[str]] = {}
         self._ask_concepts: dict[str, tuple[frozenset[str], ...]] = {}
+        self._ask_only: dict[str, frozenset[str]] = {}
         for article in articles:
-            text = f"{article.title}\n{article.body}\n" + "\n".join(article.also_ask)
+            text = f"{article.title}\n{article.body}"
             if article.kind == "help":  # the portal's own help is about the portal, even where it doesn't say so
                 text += "\nOpkalla customer portal"
             self._concepts[article.slug] = frozenset(vocabulary.concepts(text))
+            self._ask_only[article.slug] = frozenset(vocabulary.concepts("\n".join(article.also_ask))) - self._concepts[article.slug]
             self._title_concepts[article.slug] = frozenset(vocabulary.concepts(article.title))
             self._ask_concepts[article.slug] = tuple(frozenset(vocabulary.concepts(q)) for q in article.also_ask)
             for chunk in chunk_article(article):
@@ -206,8 +218,8 @@ class KnowledgeIndex:
         # How rare each concept is across articles: rare concepts decide what a question is about.
         n = max(1, len(self._concepts))
         frequency: dict[str, int] = {}
-        for found in self._concepts.values():
-            for c in found:
+        for slug, found in self._concepts.items():
+            for c in found | self._ask_only[slug]:
                 frequency[c] = frequency.get(c, 0) + 1
         self._idf = {c: math.log((n + 1) / (f + 0.5)) for c, f in frequency.items()}
         self._unknown_idf = math.log((n + 1) / 0.5)  # a concept no article has (e.g. "pizza")
@@ -223,7 +235,9 @@ class KnowledgeIndex:
         """Share of the question's concepts (IDF-weighted) that the article contains."""
         total = sum(self.weight(c) for c in question_concepts)
         found = self._concepts.get(slug, frozenset())
-        return sum(self.weight(c) for c in question_concepts if c in found) / total if total else 0.0
+        asked = self._ask_only.get(slug, frozenset())
+        return sum(self.weight(c) * (1.0 if c in found else ASK_ONLY_SHARE if c in asked else 0.0)
+                   for c in question_concepts) / total if total else 0.0
 
     def _title_coverage(self, question_concepts: list[str], slug: str) -> float:
         total = sum(self.weight(c) for c in question_concepts)

@@ -25,7 +25,7 @@ from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services.knowledge import load_articles
 
 log = logging.getLogger(__name__)
-ARTICLE_CHARS = 2000  # what is embedded of each article: the title and the start of the body
+ARTICLE_CHARS = 2600  # what is embedded of each article: title, "Customers also ask", the start of the body
 
 
 class Embedder(Protocol):
@@ -35,7 +35,8 @@ class Embedder(Protocol):
 
 
 def article_texts() -> dict[str, str]:
-    return {a.slug: f"{a.title}\n{a.body[:ARTICLE_CHARS]}" for a in load_articles()}
+    # The "Customers also ask" phrasings come first: they say in everyday words what the article answers.
+    return {a.slug: "\n".join([a.title, *a.also_ask, a.body])[:ARTICLE_CHARS] for a in load_articles()}
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:

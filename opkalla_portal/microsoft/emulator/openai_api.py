@@ -23,6 +23,9 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 DONT_KNOW = ("I don't know the answer to that from the available help articles. "
              "Please contact support so a person can help.")
 MAX_SENTENCES = 3
+# The sources arrive best first (retrieval's order); like a model reading them, the composer leans on
+# the first: a sentence of docN counts RANK_PRIOR^(N-1) of its match.
+RANK_PRIOR = 0.85
 
 
 def terms(text: str) -> set[str]:
@@ -67,6 +70,7 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
         shared = q_terms & s_terms
         if shared:  # a sentence must itself match; a question concept in its passage's title counts too
             score = sum(weight[t] for t in shared) + sum(weight[t] for t in q_terms & terms(title) - shared)
+            score *= RANK_PRIOR ** (n - 1)
             scored.append((score / total, len(shared), -n, -position, sentence, n))
     if not scored:
         return DONT_KNOW, citations
