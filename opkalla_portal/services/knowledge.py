@@ -5,8 +5,10 @@ index is an in-memory SQLite FTS5 table built once per process, independent of t
 portal's own database (it works the same when the portal runs on PostgreSQL). Ranking is
 BM25 with the Porter stemmer, title and heading weighted above body text, over the question's
 words *and their synonyms* (`opkalla_portal.vocabulary`: give/assign, lower/reduce, bill/invoice…).
-The best articles are then re-ranked by how much of the question they cover, and whether the
-question is answerable at all is decided over that retrieved set, not the top hit alone.
+Each article's "Customers also ask" lines (everyday phrasings of what it answers) are indexed as
+their own field and matched line by line, but never used as a passage. The best articles are then
+re-ranked by how much of the question they cover, and whether the question is answerable at all is
+decided over that retrieved set, not the top hit alone.
 """
 
 from __future__ import annotations
