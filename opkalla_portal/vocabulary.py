@@ -63,6 +63,8 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("web address", "url"), ("website address", "url"), ("link to", "url"),
     ("drop down", "dropdown"), ("drop-down", "dropdown"),  # a menu, not "drop" (reduce) + "down" (outage)
     ("reserved instances", "reservation"), ("reserved instance", "reservation"),
+    ("the us", "country"), ("the usa", "country"), ("the uk", "country"), ("the eu", "country"),  # not "us"
+    ("power bi", "powerbi"), ("power apps", "powerapps"), ("power automate", "powerautomate"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
@@ -97,7 +99,10 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     # people and access
     ("user", "users", "employee", "employees", "staff", "colleague", "colleagues", "person", "people",
      "member", "members", "worker", "teammate", "coworker", "someone", "somebody", "anyone", "anybody",
-     "everyone", "everybody"),
+     "everyone", "everybody",
+     # job titles are people too
+     "developer", "developers", "auditor", "auditors", "intern", "interns", "receptionist", "ceo", "cto",
+     "coo", "executive", "executives", "boss", "director", "directors", "engineer", "engineers"),
     ("invite", "invitation", "invited", "inviting"),
     ("enroll", "enrol", "enrollment", "enrolment"),
     ("leaver", "leave", "leaves", "leaving", "left", "depart", "departing", "quit", "fired", "offboard",
@@ -113,7 +118,8 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("password", "passcode", "passphrase"),
     ("reset", "forgot", "forgotten", "forget", "unlock", "locked", "lockout"),
     ("mfa", "2fa", "authenticator", "otp", "verification", "multifactor"),
-    ("guest", "guests", "external", "outsider", "outside", "partner"),
+    ("guest", "guests", "external", "outsider", "outside", "partner", "vendor", "vendors", "supplier",
+     "suppliers", "contractor", "contractors", "freelancer"),
     # company and profile
     ("company", "organization", "organisation", "business", "firm", "tenant"),
     ("address", "location", "street"),
@@ -144,6 +150,10 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("outage", "down", "incident", "health"),
     ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
     ("gdap", "delegated", "dap"),
+    # Microsoft products no article is about are still Microsoft's, not another vendor's
+    ("microsoft", "visio", "powerbi", "powerapps", "powerautomate", "dynamics", "sway", "yammer", "viva",
+     "bookings", "forms"),
+    ("country", "countries", "abroad", "overseas", "foreign"),
     ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
     ("newest", "latest", "recent"),
     ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),

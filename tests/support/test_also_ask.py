@@ -96,3 +96,13 @@ def test_units_and_menus_are_read_as_customers_mean_them():
     assert vocabulary.concept("reduce") not in concepts and vocabulary.concept("outage") not in concepts
     assert vocabulary.concept("latest") == vocabulary.concept("newest")
     assert vocabulary.concept("bookkeeper") == vocabulary.concept("finance")
+
+
+def test_people_countries_and_microsoft_products_are_not_unknown_words():
+    # An unknown word weighs the most (it keeps "AWS"/"QuickBooks" questions out), so everyday words
+    # for people, countries and Microsoft's own products must not be unknown.
+    assert vocabulary.concept("auditor") == vocabulary.concept("user")
+    assert vocabulary.concept("supplier") == vocabulary.concept("guest")
+    assert vocabulary.concept("visio") == vocabulary.concept("microsoft")
+    assert vocabulary.concept("country") in vocabulary.concepts("block sign-ins from outside the US")
+    assert vocabulary.concepts("tell us about the invoice") == vocabulary.concepts("the invoice")  # "us" the pronoun
