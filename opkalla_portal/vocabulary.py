@@ -65,6 +65,9 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("reserved instances", "reservation"), ("reserved instance", "reservation"),
     ("the us", "country"), ("the usa", "country"), ("the uk", "country"), ("the eu", "country"),  # not "us"
     ("power bi", "powerbi"), ("power apps", "powerapps"), ("power automate", "powerautomate"),
+    # Microsoft's own portals are not "the portal" a customer means (Opkalla's)
+    ("azure portal", "azureportal"), ("defender portal", "defenderportal"), ("purview portal", "purviewportal"),
+    ("company portal", "companyportal"), ("admin portals", "admincenter"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.

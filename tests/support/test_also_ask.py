@@ -106,3 +106,6 @@ def test_people_countries_and_microsoft_products_are_not_unknown_words():
     assert vocabulary.concept("visio") == vocabulary.concept("microsoft")
     assert vocabulary.concept("country") in vocabulary.concepts("block sign-ins from outside the US")
     assert vocabulary.concepts("tell us about the invoice") == vocabulary.concepts("the invoice")  # "us" the pronoun
+    # Microsoft's portals are not the customer portal a question means by "the portal".
+    assert vocabulary.concept("portal") not in vocabulary.concepts("open Cost Management in the Azure portal")
+    assert vocabulary.concept("portal") in vocabulary.concepts("where is usage in the portal")
