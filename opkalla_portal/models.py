@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, UniqueConstraint
+from sqlalchemy import Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from opkalla_portal import clock
@@ -506,3 +506,18 @@ class Intent(SQLModel, table=True):
     note: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- issue 20: knowledge-article embeddings for hybrid retrieval (BM25 + vector similarity)
+class KnowledgeVector(SQLModel, table=True):
+    """One article's embedding from one Azure OpenAI embeddings deployment. Stored as JSON text
+    (cosine similarity is computed in Python over ~60 articles); `content_hash` re-embeds an
+    article whose text changed."""
+
+    __table_args__ = (UniqueConstraint("deployment", "slug", name="uq_knowledgevector_deployment_slug"),)
+    id: int | None = Field(default=None, primary_key=True)
+    deployment: str = Field(max_length=100)
+    slug: str = Field(max_length=120)
+    content_hash: str = Field(max_length=64)
+    vector_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

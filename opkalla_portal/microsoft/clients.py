@@ -9,12 +9,12 @@ from .graph import GRAPH_SCOPE, GraphClient
 from .http import RetryPolicy
 from .identity import IdentityClient
 from .partner_center import PARTNER_CENTER_SCOPE, PartnerCenterClient
-from .support_ai import SupportAIClient
+from .support_ai import EmbeddingsClient, SupportAIClient
 
 
 class MicrosoftClients:
     """Facade: ``clients.graph(tenant_id)``, ``clients.partner_center``, ``clients.identity``,
-    ``clients.support_ai``. Call :meth:`aclose` on shutdown."""
+    ``clients.support_ai``, ``clients.embeddings``. Call :meth:`aclose` on shutdown."""
 
     def __init__(self, settings: MicrosoftSettings | None = None, *, http: httpx.AsyncClient | None = None,
                  retry: RetryPolicy | None = None) -> None:
@@ -32,6 +32,10 @@ class MicrosoftClients:
             self.http, self.settings.openai_url, api_key=self.settings.openai_key or None,
             timeout=self.settings.timeout_seconds, retry=self.retry,
             deployment=self.settings.openai_deployment, api_version=self.settings.api_version)
+        self.embeddings = EmbeddingsClient(
+            self.http, self.settings.openai_url, api_key=self.settings.openai_key or None,
+            timeout=self.settings.timeout_seconds, retry=self.retry,
+            deployment=self.settings.openai_embeddings_deployment, api_version=self.settings.api_version)
 
     def graph(self, tenant_id: str) -> GraphClient:
         """Graph client for a customer tenant, with app-only tokens issued in that tenant."""

@@ -18,6 +18,7 @@ from opkalla_portal.demo_data import DEMO_APP_CLIENT_SECRET as EMULATOR_CLIENT_S
 
 EMULATOR_OPENAI_KEY = "emulator-openai-key"
 EMULATOR_OPENAI_DEPLOYMENT = "support-gpt"
+EMULATOR_EMBEDDINGS_DEPLOYMENT = "support-embeddings"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class MicrosoftSettings:
     openai_url: str = ""
     openai_deployment: str = ""
     openai_key: str = ""
+    # An Azure OpenAI embeddings deployment (e.g. text-embedding-3-small); empty: BM25 only.
+    openai_embeddings_deployment: str = ""
     client_id: str = ""
     client_secret: str = ""
     timeout_seconds: float = 30.0
@@ -47,6 +50,10 @@ class MicrosoftSettings:
         """Authority URL for a tenant: ``<login>/<tenant>/v2.0``."""
         return f"{self.login_url.rstrip('/')}/{tenant}/v2.0"
 
+    def without_embeddings(self) -> "MicrosoftSettings":
+        """The same settings with no embeddings deployment (retrieval by BM25 alone)."""
+        return replace(self, openai_embeddings_deployment="")
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "MicrosoftSettings":
         """Read ``OPKALLA_MS_*`` variables; unset ones keep production defaults."""
@@ -59,6 +66,8 @@ class MicrosoftSettings:
             openai_url=env.get("OPKALLA_MS_OPENAI_URL", d.openai_url),
             openai_deployment=env.get("OPKALLA_MS_OPENAI_DEPLOYMENT", d.openai_deployment),
             openai_key=env.get("OPKALLA_MS_OPENAI_KEY", d.openai_key),
+            openai_embeddings_deployment=env.get("OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT",
+                                                 d.openai_embeddings_deployment),
             client_id=env.get("OPKALLA_MS_CLIENT_ID", d.client_id),
             client_secret=env.get("OPKALLA_MS_CLIENT_SECRET", d.client_secret),
             timeout_seconds=float(env.get("OPKALLA_MS_TIMEOUT_SECONDS", d.timeout_seconds)),
@@ -79,6 +88,7 @@ class MicrosoftSettings:
             openai_url=urls["openai_url"],
             openai_deployment=EMULATOR_OPENAI_DEPLOYMENT,
             openai_key=EMULATOR_OPENAI_KEY,
+            openai_embeddings_deployment=EMULATOR_EMBEDDINGS_DEPLOYMENT,
             client_id=EMULATOR_CLIENT_ID,
             client_secret=EMULATOR_CLIENT_SECRET,
             timeout_seconds=10.0,

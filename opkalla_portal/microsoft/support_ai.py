@@ -11,13 +11,27 @@ import re
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Sequence
 
-from .http import ServiceClient, error_from_response
+from .errors import MicrosoftError, ValidationError
+from .http import RETRY_STATUSES, ServiceClient, error_from_response, parse_retry_after
 
 SYSTEM_PREAMBLE = (
     "You are Opkalla's support assistant. Answer only from the sources below and cite each "
     "sentence's source as [docN]. If the sources do not answer the question, say you don't know."
 )
 CITATION_RE = re.compile(r"\[doc(\d+)\]")
+# Azure OpenAI's content filter: a prompt it refuses is a 400 with this code; a completion it
+# stops ends with finish_reason "content_filter" (inference 2024-02-01: finish_reason enum and
+# the "content_filter" error code of the Azure OpenAI content filtering documentation).
+CONTENT_FILTER = "content_filter"
+CONTENT_FILTER_MESSAGE = ("I can't help with that request. Please rephrase your question about Microsoft 365, "
+                          "Azure or the portal, or contact support@opkalla.com.")
+
+
+class ContentFiltered(MicrosoftError):
+    """Azure OpenAI's content filter refused the prompt or stopped the answer."""
+
+    def __init__(self) -> None:
+        super().__init__(CONTENT_FILTER_MESSAGE, code=CONTENT_FILTER)
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,8 @@ class ChatStream:
                 if content:
                     self.text += content
                     yield content
+                if choice.get("finish_reason") == CONTENT_FILTER:
+                    raise ContentFiltered()
         self.citations = service_citations or self._cited_passages()
 
     def _cited_passages(self) -> list[dict]:
@@ -102,17 +118,65 @@ class SupportAIClient(ServiceClient):
         """POST with ``stream: true`` and yield each SSE ``data:`` JSON chunk until [DONE]."""
         path = f"/openai/deployments/{self.deployment}/chat/completions"
         body = {"messages": messages, "stream": True, "temperature": 0}
-        headers = {"Accept": "text/event-stream", **(await self._auth_headers())}
-        async with self._http.stream("POST", self.url(path), params={"api-version": self.api_version},
-                                     json=body, headers=headers, timeout=self.timeout) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise error_from_response(response, self.flavor)
-            async for line in response.aiter_lines():
-                if not line.startswith("data:"):
-                    continue  # SSE comments, blank separators, event: lines
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    return
-                if data:
-                    yield json.loads(data)
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = {"Accept": "text/event-stream", **(await self._auth_headers())}
+            async with self._http.stream("POST", self.url(path), params={"api-version": self.api_version},
+                                         json=body, headers=headers, timeout=self.timeout) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    # 429/503 arrive before any token: nothing was shown, so asking again is safe.
+                    if response.status_code in RETRY_STATUSES and attempt < self.retry.max_attempts:
+                        wait = parse_retry_after(response.headers.get("Retry-After"))
+                        await self.retry.sleep(min(self.retry.backoff(attempt) if wait is None else wait,
+                                                   self.retry.max_retry_after))
+                        continue
+                    error = error_from_response(response, self.flavor)
+                    if isinstance(error, ValidationError) and error.code == CONTENT_FILTER:
+                        raise ContentFiltered() from error
+                    raise error
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue  # SSE comments, blank separators, event: lines
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    if data:
+                        yield json.loads(data)
+                return
+
+
+class EmbeddingsClient(ServiceClient):
+    """Embeddings for one Azure OpenAI deployment (e.g. text-embedding-3-small).
+
+    POST {endpoint}/openai/deployments/{deployment}/embeddings?api-version=2024-02-01 with
+    {"input": [texts]}; the answer is {"data": [{"index": i, "embedding": [floats]}], ...}
+    (Azure/azure-rest-api-specs, AzureOpenAI inference stable/2024-02-01, examples/embeddings.json).
+    """
+
+    flavor = "openai"
+    BATCH = 16  # inputs per request (Azure accepts arrays; small batches keep requests short)
+
+    def __init__(self, *args: Any, deployment: str, api_version: str = "2024-02-01", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deployment = deployment
+        self.api_version = api_version
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url and self.deployment)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order."""
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.BATCH):
+            batch = list(texts[start:start + self.BATCH])
+            response = await self.request(
+                "POST", f"/openai/deployments/{self.deployment}/embeddings",
+                params={"api-version": self.api_version}, json={"input": batch}, idempotent=True)
+            data = sorted(response.json().get("data") or [], key=lambda d: d.get("index", 0))
+            if len(data) != len(batch):
+                raise MicrosoftError("The embeddings service returned an unexpected answer.")
+            vectors.extend([float(x) for x in d["embedding"]] for d in data)
+        return vectors

@@ -3,12 +3,17 @@
 The articles are static data shipped with the portal (`opkalla_portal/knowledge/`), so the
 index is an in-memory SQLite FTS5 table built once per process, independent of the
 portal's own database (it works the same when the portal runs on PostgreSQL). Ranking is
-BM25 with the Porter stemmer, title and heading weighted above body text, and a small
-synonym table for the words customers use for the same thing.
+BM25 with the Porter stemmer, title and heading weighted above body text, over the question's
+words *and their synonyms* (`opkalla_portal.vocabulary`: give/assign, lower/reduce, bill/invoice…).
+Each article's "Customers also ask" lines (everyday phrasings of what it answers) are indexed as
+their own field and matched line by line, but never used as a passage. The best articles are then
+re-ranked by how much of the question they cover, and whether the question is answerable at all is
+decided over that retrieved set, not the top hit alone.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
@@ -16,68 +21,51 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from opkalla_portal import vocabulary
+
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 ARTICLE_ROUTE = "/support/article"
 MAX_CHUNK_CHARS = 900
-# BM25 column weights: title, heading, body.
-WEIGHTS = (4.0, 2.5, 1.0)
-# A match must cover at least this share of the question's meaningful words...
-MIN_COVERAGE = 0.6
-# ...and score at least this (BM25, sign flipped so higher is better).
-MIN_SCORE = 4.0
+# BM25 column weights: title, heading, body, "customers also ask" (one extra row per article).
+WEIGHTS = (4.0, 2.5, 1.0, 2.0)
+# Answerability, decided over the retrieved set: some article among the best RERANK_DEPTH must
+# cover at least this share of the question's concepts (weighted by how rare each concept is)...
+MIN_COVERAGE = 0.5
+# ...and the full-text match must score at least this (BM25, sign flipped so higher is better).
+MIN_SCORE = 2.0
+RERANK_DEPTH = 16
+# Final article score: coverage of the question (what answers it) dominates; BM25, relative to the
+# best, breaks ties; a concept in the title counts extra (the article is *about* it).
+# A question worded like one of the article's "Customers also ask" lines counts extra too.
+COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 1.5, 0.5
 
+# A concept found only in an article's "also ask" lines counts half toward its coverage: those lines
+# use everyday words ("too high", "bill") that alone must not make an off-topic question answerable.
+ASK_ONLY_SHARE = 0.5
 WORD = re.compile(r"[a-z0-9]+")
-STOPWORDS = frozenset("""
-a about after all am an and any are as at be been before being but by can could did do does doing don't for
-from get got has have having he her here hers him his how i i'm if in into is it it's its just me more most my
-no nor not now of off on once only or other our out over own please same she should so some such than that
-the their them then there these they this those through to too under until up us very was we were what when
-where which while who whom why will with would you your yours want need know tell explain help happens
-happen way ways thing things use using used also make makes made work works good best
-""".split())
-# Customer words mapped to the words the articles use (both are searched).
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "2fa": ("mfa", "multifactor"), "two": ("multifactor",), "authenticator": ("mfa",),
-    "otp": ("mfa",), "verification": ("mfa",),
-    "seat": ("license", "quantity"), "seats": ("license", "quantity"), "licence": ("license",),
-    "licences": ("license",), "licensing": ("license",),
-    "reduce": ("reduction", "decrease"), "lower": ("reduce", "decrease"), "decrease": ("reduce",),
-    "fewer": ("reduce",), "remove": ("unassign", "reduce"),
-    "refund": ("cancel", "cancellation"), "cancel": ("cancellation",), "cancelling": ("cancellation",),
-    "bill": ("invoice", "billing"), "bills": ("invoice",), "charge": ("invoice", "prorated"),
-    "charged": ("invoice", "prorated"), "cost": ("price", "costs"), "costs": ("price",),
-    "expensive": ("price", "costs"), "cheaper": ("price", "discount"), "pricing": ("price",),
-    "email": ("mail", "mailbox"), "emails": ("mail", "mailbox"), "inbox": ("mailbox",),
-    "full": ("size", "space"), "space": ("storage", "size"),
-    "leaver": ("leaves", "offboarding"), "leaving": ("leaves", "offboarding"), "quit": ("leaves", "offboarding"),
-    "departing": ("leaves", "offboarding"), "fired": ("leaves", "offboarding"),
-    "new": ("onboarding",), "hire": ("onboarding",), "starter": ("onboarding",),
-    "forgot": ("reset", "forget"), "forgotten": ("reset",),
-    "laptop": ("device", "enroll"), "laptops": ("device",), "phone": ("device",), "enrol": ("enroll",),
-    "byod": ("personal",), "mdm": ("intune",),
-    "guest": ("external",), "guests": ("external",), "outside": ("external",),
-    "virus": ("antivirus", "malware"), "antivirus": ("defender",), "ransomware": ("restore",),
-    "phish": ("phishing",), "spam": ("junk", "quarantine"),
-    "recording": ("recordings",), "recordings": ("recording",),
-    "azure": ("azure",), "budget": ("budgets",), "reserved": ("reservation",),
-    "permission": ("access", "role"), "permissions": ("access", "role"),
-    "dns": ("domain",), "spf": ("dns",), "dkim": ("dns",), "dmarc": ("dns",),
-    "copilot": ("copilot",), "ai": ("copilot",),
-    "commitment": ("term",), "monthly": ("term",), "annual": ("term",), "yearly": ("annual", "term"),
-    "partner": ("gdap",), "delegated": ("gdap",),
-}
+STOPWORDS = vocabulary.STOPWORDS
 
 
 @dataclass(frozen=True)
 class Article:
     slug: str
     title: str
-    body: str  # Markdown without the title line
+    body: str  # Markdown without the title line (and without "Customers also ask")
     kind: str  # "help" (the portal's own help) or "microsoft"
+    # Everyday phrasings of what the article answers ("## Customers also ask"): they help find the
+    # article, but are never quoted as an answer (they are questions, not facts).
+    also_ask: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
         return f"{ARTICLE_ROUTE}?slug={self.slug}"
+
+    @property
+    def page_markdown(self) -> str:
+        """What the article page shows: the body, then the "Customers also ask" list."""
+        if not self.also_ask:
+            return self.body
+        return f"{self.body}\n\n## {ALSO_ASK_HEADING}\n" + "\n".join(f"- {q}" for q in self.also_ask)
 
 
 @dataclass(frozen=True)
@@ -103,12 +91,27 @@ class Hit:
         return f"{ARTICLE_ROUTE}?slug={self.slug}"
 
 
+ALSO_ASK_HEADING = "Customers also ask"
+
+
 def parse_article(slug: str, markdown: str, kind: str) -> Article:
-    """An article from its file: the first `# ` line is the title, the rest the body."""
+    """An article from its file: the first `# ` line is the title, the rest the body; a
+    `## Customers also ask` section (a list of questions) is kept apart from the body."""
     lines = markdown.strip().splitlines()
     title = lines[0].lstrip("#").strip() if lines and lines[0].startswith("# ") else slug.replace("-", " ")
-    body = "\n".join(lines[1:] if lines and lines[0].startswith("# ") else lines).strip()
-    return Article(slug=slug, title=title, body=body, kind=kind)
+    body_lines, also_ask, in_also_ask = [], [], False
+    for line in lines[1:] if lines and lines[0].startswith("# ") else lines:
+        if line.startswith("## "):
+            in_also_ask = line[3:].strip().lower() == ALSO_ASK_HEADING.lower()
+            if in_also_ask:
+                continue
+        if in_also_ask:
+            item = re.sub(r"^\s*[-*]\s+", "", line).strip()
+            if item:
+                also_ask.append(item)
+        else:
+            body_lines.append(line)
+    return Article(slug=slug, title=title, body="\n".join(body_lines).strip(), kind=kind, also_ask=tuple(also_ask))
 
 
 @lru_cache(maxsize=1)
@@ -184,51 +187,132 @@ class KnowledgeIndex:
         self._min_score = min_score
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute("CREATE VIRTUAL TABLE chunks USING fts5(title, heading, body, slug UNINDEXED,"
+        self._db.execute("CREATE VIRTUAL TABLE chunks USING fts5(title, heading, body, asks, slug UNINDEXED,"
                          " tokenize='porter unicode61')")
         self._chunks: list[Chunk] = []
+        self._ask_rows: dict[int, str] = {}  # rowid of an article's "also ask" row → slug (found, never quoted)
+        self._first_chunk: dict[str, int] = {}
+        # Per article: its concepts (title + body) and its title's concepts, normalised like questions.
+        self._concepts: dict[str, frozenset[str]] = {}
+        self._title_concepts: dict[str, frozenset[str]] = {}
+        self._ask_concepts: dict[str, tuple[frozenset[str], ...]] = {}
+        self._ask_only: dict[str, frozenset[str]] = {}
         for article in articles:
+            text = f"{article.title}\n{article.body}"
+            if article.kind == "help":  # the portal's own help is about the portal, even where it doesn't say so
+                text += "\nOpkalla customer portal"
+            self._concepts[article.slug] = frozenset(vocabulary.concepts(text))
+            self._ask_only[article.slug] = frozenset(vocabulary.concepts("\n".join(article.also_ask))) - self._concepts[article.slug]
+            self._title_concepts[article.slug] = frozenset(vocabulary.concepts(article.title))
+            self._ask_concepts[article.slug] = tuple(frozenset(vocabulary.concepts(q)) for q in article.also_ask)
             for chunk in chunk_article(article):
                 self._chunks.append(chunk)
-                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, slug) VALUES (?, ?, ?, ?, ?)",
+                self._first_chunk.setdefault(article.slug, len(self._chunks))
+                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, ?, ?, '', ?)",
                                  (len(self._chunks), chunk.title, chunk.heading, chunk.text, chunk.slug))
+        for article in articles:
+            if article.also_ask and article.slug in self._first_chunk:
+                rowid = len(self._chunks) + len(self._ask_rows) + 1
+                self._ask_rows[rowid] = article.slug
+                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, '', '', ?, ?)",
+                                 (rowid, article.title, "\n".join(article.also_ask), article.slug))
         self._db.commit()
+        # How rare each concept is across articles: rare concepts decide what a question is about.
+        n = max(1, len(self._concepts))
+        frequency: dict[str, int] = {}
+        for slug, found in self._concepts.items():
+            for c in found | self._ask_only[slug]:
+                frequency[c] = frequency.get(c, 0) + 1
+        self._idf = {c: math.log((n + 1) / (f + 0.5)) for c, f in frequency.items()}
+        self._unknown_idf = math.log((n + 1) / 0.5)  # a concept no article has (e.g. "pizza")
 
     @property
     def chunk_count(self) -> int:
         return len(self._chunks)
 
-    def search(self, question: str, limit: int = 5) -> list[Hit]:
-        """Chunks ranked by BM25 (best first); empty when nothing is a good enough match."""
-        terms = query_terms(question)
-        if not terms:
+    def weight(self, concept: str) -> float:
+        return self._idf.get(concept, self._unknown_idf)
+
+    def coverage(self, question_concepts: list[str], slug: str) -> float:
+        """Share of the question's concepts (IDF-weighted) that the article contains."""
+        total = sum(self.weight(c) for c in question_concepts)
+        found = self._concepts.get(slug, frozenset())
+        asked = self._ask_only.get(slug, frozenset())
+        return sum(self.weight(c) * (1.0 if c in found else ASK_ONLY_SHARE if c in asked else 0.0)
+                   for c in question_concepts) / total if total else 0.0
+
+    def _title_coverage(self, question_concepts: list[str], slug: str) -> float:
+        total = sum(self.weight(c) for c in question_concepts)
+        found = self._title_concepts.get(slug, frozenset())
+        return sum(self.weight(c) for c in question_concepts if c in found) / total if total else 0.0
+
+    def _ask_coverage(self, question_concepts: list[str], slug: str) -> float:
+        """How well the question matches the closest of the article's "also ask" lines: the
+        weighted share of the question that line holds, times the share of the line the question
+        holds (a long line matched by one word is no match)."""
+        total = sum(self.weight(c) for c in question_concepts)
+        best = 0.0
+        for line in self._ask_concepts.get(slug, ()):
+            line_total = sum(self.weight(c) for c in line)
+            shared = sum(self.weight(c) for c in question_concepts if c in line)
+            if total and line_total:
+                best = max(best, (shared / total) * (shared / line_total))
+        return best ** 0.5
+
+    def search(self, question: str, limit: int = 5,
+               vector_scores: dict[str, float] | None = None) -> list[Hit]:
+        """The best chunk of each of the best articles, best first; empty when the question is not
+        answerable from the articles (no article in the retrieved set covers enough of it).
+
+        `vector_scores` (slug → cosine similarity, from an embeddings deployment) adds hybrid
+        ranking: articles the vectors find are candidates too, and similarity adds to the score.
+        """
+        query = vocabulary.query_words(question)[:30]
+        if not query:
             return []
-        expanded = list(dict.fromkeys(terms + [s for t in terms for s in SYNONYMS.get(t, ())]))
-        match = " OR ".join(f'"{t}"' for t in expanded)
+        question_concepts = [c for c, _ in query]
+        searched = list(dict.fromkeys(w for _, words in query for w in words))
+        match = " OR ".join(f'"{w}"' for w in searched)
         with self._lock:
             rows = self._db.execute(
-                f"SELECT rowid, -bm25(chunks, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}) AS score FROM chunks"
-                " WHERE chunks MATCH ? ORDER BY score DESC LIMIT ?", (match, max(limit, 1) * 3)).fetchall()
-            if not rows or rows[0][1] < self._min_score:
-                return []
-            if self._coverage(terms, rows[0][0]) < MIN_COVERAGE:
-                return []
+                f"SELECT rowid, -bm25(chunks, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}, {WEIGHTS[3]}) AS score"
+                " FROM chunks"
+                " WHERE chunks MATCH ? ORDER BY score DESC LIMIT 200", (match,)).fetchall()
+        if not rows or rows[0][1] < self._min_score:
+            return []
+        # Per article: its best BM25 score (any row, "also ask" too) and its best passage (body rows only).
+        best_score: dict[str, float] = {}
+        best_passage: dict[str, int] = {}
+        for rowid, score in rows:
+            slug = self._ask_rows.get(rowid) or self._chunks[rowid - 1].slug
+            best_score.setdefault(slug, score)
+            if rowid not in self._ask_rows:
+                best_passage.setdefault(slug, rowid)
+        best_chunk = {slug: (best_passage.get(slug, self._first_chunk[slug]), score)
+                      for slug, score in best_score.items()}
+        candidates = list(best_chunk)[:RERANK_DEPTH]
+        if vector_scores:
+            for slug in sorted(vector_scores, key=vector_scores.get, reverse=True)[:RERANK_DEPTH]:
+                if slug in best_chunk and slug not in candidates:
+                    candidates.append(slug)
+        top_bm25 = rows[0][1]
+        ranked = []
+        for slug in candidates:
+            coverage = self.coverage(question_concepts, slug)
+            score = (COVERAGE_WEIGHT * coverage + BM25_WEIGHT * best_chunk[slug][1] / top_bm25
+                     + TITLE_WEIGHT * self._title_coverage(question_concepts, slug)
+                     + ASK_WEIGHT * self._ask_coverage(question_concepts, slug))
+            if vector_scores:
+                score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
+            ranked.append((score, coverage, slug))
+        ranked.sort(key=lambda r: (-r[0], r[2]))
+        if max(coverage for _, coverage, _ in ranked) < MIN_COVERAGE:
+            return []
         hits = []
-        for rowid, score in rows[:limit]:
-            chunk = self._chunks[rowid - 1]
+        for score, _, slug in ranked[:limit]:
+            chunk = self._chunks[best_chunk[slug][0] - 1]
             hits.append(Hit(chunk.slug, chunk.title, chunk.heading, chunk.text, round(score, 3)))
         return hits
-
-    def _coverage(self, terms: list[str], rowid: int) -> float:
-        """Share of the question's words (or a synonym) found in the best chunk's article."""
-        slug = self._chunks[rowid - 1].slug
-        found = 0
-        for term in terms:
-            alternatives = " OR ".join(f'"{t}"' for t in (term, *SYNONYMS.get(term, ())))
-            if self._db.execute("SELECT 1 FROM chunks WHERE chunks MATCH ? AND slug = ? LIMIT 1",
-                                (alternatives, slug)).fetchone():
-                found += 1
-        return found / len(terms)
 
 
 _index: KnowledgeIndex | None = None

@@ -17,11 +17,13 @@ from typing import AsyncIterator, Sequence
 from sqlmodel import Session, col, delete, select
 
 from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.microsoft.support_ai import Passage
+from opkalla_portal.microsoft.support_ai import ContentFiltered, Passage
 from opkalla_portal.models import SupportConversation, SupportMessage, utcnow
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services import account_answers, knowledge_vectors, rate_limit
+from opkalla_portal.services.account_answers import AccountAnswer
 from opkalla_portal.services.knowledge import Hit, knowledge_index, passages_for_answer
-from opkalla_portal.services import rate_limit
+from opkalla_portal.services.knowledge_vectors import VectorRanker
 from opkalla_portal.services.microsoft_clients import microsoft
 
 MAX_QUESTION_CHARS = 2000
@@ -141,22 +143,58 @@ def _without_links(text: str) -> str:
 
 
 class Answer:
-    """One answer in the making: iterate `deltas()`, then read `text`, `references`, `error`."""
+    """One answer in the making: iterate `deltas()`, then read `text`, `references`, `error`.
 
-    def __init__(self, question: str, history: Sequence[dict[str, str]] = (), context: str = "") -> None:
+    Retrieval happens when the answer starts (`retrieve()`, awaited by `deltas()`): first the
+    customer's own account (when the question asks about *our* data and a user is signed in),
+    then the knowledge articles, ranked by BM25 + vocabulary and, when an embeddings deployment
+    is configured, vector similarity.
+    """
+
+    def __init__(self, question: str, history: Sequence[dict[str, str]] = (), context: str = "",
+                 identity: Identity | None = None, vectors: "VectorRanker | None | bool" = True) -> None:
         self.question = question
         self.history = list(history)
-        hits = knowledge_index().search(question, limit=8)
-        if not hits and context:  # a follow-up ("and for Teams?") borrows the previous question's words
-            hits = knowledge_index().search(f"{context} {question}", limit=8)
-        self.passages = passages_for_answer(hits)
+        self.context = context
+        self.identity = identity
+        self._vectors = vectors  # True: the configured deployment's ranker (if any); None/False: BM25 only
+        self.hits: list[Hit] = []
+        self.passages: list[Hit] = []
+        self.account: AccountAnswer | None = None
+        self.retrieved = False
         self.raw = ""
         self.error = ""
+        self.refused = False  # the content filter stopped it: a polite refusal, stored like an answer
         self.done = False
+
+    @classmethod
+    async def prepare(cls, question: str, **kwargs) -> "Answer":
+        answer = cls(question, **kwargs)
+        await answer.retrieve()
+        return answer
+
+    async def retrieve(self) -> None:
+        if self.retrieved:
+            return
+        self.retrieved = True
+        if self.identity is not None:
+            self.account = await account_answers.answer_for(self.identity, self.question)
+            if self.account is not None:
+                return
+        ranker = knowledge_vectors.default_ranker() if self._vectors is True else (self._vectors or None)
+        self.hits = await _search(self.question, ranker)
+        if not self.hits and self.context:  # a follow-up ("and for Teams?") borrows the previous question's words
+            self.hits = await _search(f"{self.context} {self.question}", ranker)
+        self.passages = passages_for_answer(self.hits)
 
     async def deltas(self) -> AsyncIterator[str]:
         """The answer's text as it is written (NO_ANSWER at once when nothing matched)."""
         try:
+            await self.retrieve()
+            if self.account is not None:
+                self.raw = self.account.text
+                yield self.account.text
+                return
             if not self.passages:
                 self.raw = NO_ANSWER
                 yield NO_ANSWER
@@ -167,6 +205,8 @@ class Answer:
                 async for delta in stream:
                     self.raw += delta
                     yield delta
+            except ContentFiltered as refusal:
+                self.refused, self.raw = True, refusal.message
             except MicrosoftError as error:
                 self.error = error.message
         finally:
@@ -175,6 +215,12 @@ class Answer:
     def display(self) -> tuple[str, list[Reference]]:
         """Text for the browser with [n] links, and the references; the honest NO_ANSWER
         when the model found nothing to cite."""
+        if self.account is not None:
+            refs = [Reference(n, link.title, link.url) for n, link in enumerate(self.account.links, start=1)]
+            marks = "".join(f" [[{r.number}]]({r.url})" for r in refs)
+            return self.account.text + marks, refs
+        if self.refused:
+            return self.raw, []
         if not self.passages:
             return NO_ANSWER, []
         text, references = map_citations(self.raw, self.passages, streaming=not self.done)
@@ -183,9 +229,14 @@ class Answer:
         return text, references
 
 
-async def stream_answer_text(question: str) -> AsyncIterator[str]:
+async def _search(question: str, ranker) -> list[Hit]:
+    vector_scores = await ranker.scores(question) if ranker is not None else None
+    return knowledge_index().search(question, limit=8, vector_scores=vector_scores or None)
+
+
+async def stream_answer_text(question: str, vectors=True) -> AsyncIterator[str]:
     """Deltas of an answer to a standalone question (for the benchmark)."""
-    async for delta in Answer(question).deltas():
+    async for delta in Answer(question, vectors=vectors).deltas():
         yield delta
 
 
@@ -266,7 +317,8 @@ def pending_answer(db: Session, identity: Identity, conversation_id: object) -> 
     earlier = rows[:-1][-HISTORY_TURNS * 2:]
     history = [{"role": r.role, "content": _without_links(r.content)} for r in earlier]
     previous_questions = [r.content for r in earlier if r.role == "user"]
-    return Answer(rows[-1].content, history, context=previous_questions[-1] if previous_questions else "")
+    return Answer(rows[-1].content, history, context=previous_questions[-1] if previous_questions else "",
+                  identity=identity)
 
 
 def save_answer(db: Session, identity: Identity, conversation_id: object, answer: Answer) -> None:

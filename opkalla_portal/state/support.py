@@ -250,6 +250,6 @@ class SupportArticleState(PortalState):
         article = article_by_slug(self.router.url.query_parameters.get("slug", ""))
         self.found = article is not None
         self.title = article.title if article else ""
-        self.body = article.body if article else ""
+        self.body = article.page_markdown if article else ""
         self.is_portal_help = bool(article and article.kind == "help")
         self.loaded = True

@@ -9,7 +9,10 @@ from starlette.routing import Mount, Route
 
 from opkalla_portal import demo_data
 
-from ..config import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_OPENAI_DEPLOYMENT, EMULATOR_OPENAI_KEY
+from ..config import (
+    EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT,
+    EMULATOR_OPENAI_KEY,
+)
 from .billing_api import blob_routes
 from .context import BaseUrlGetter, Emulator
 from .faults import FaultConfig
@@ -27,6 +30,7 @@ def emulator_config(base_url: str) -> dict:
         **emulator_urls(base_url),
         "client_id": EMULATOR_CLIENT_ID, "client_secret": EMULATOR_CLIENT_SECRET,
         "openai_deployment": EMULATOR_OPENAI_DEPLOYMENT, "openai_key": EMULATOR_OPENAI_KEY,
+        "openai_embeddings_deployment": EMULATOR_EMBEDDINGS_DEPLOYMENT,
         "customers": {c.key: {"name": c.name, "tenant_id": c.tenant_id, "domain": c.domain,
                               "consented": c.consented} for c in demo_data.CUSTOMERS.values()},
     }

@@ -2,7 +2,9 @@
 sentences from the source passages the caller sent, each cited as [docN]."""
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import re
 import time
 import uuid
@@ -11,31 +13,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..config import EMULATOR_OPENAI_DEPLOYMENT
+from ... import vocabulary
+from ..config import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
 from .context import Emulator, json_body, openai_error, service_endpoint
 
+MIN_SHARE = 0.2  # of the question's (weighted) concepts, in the best sentence
 DOC_BLOCK = re.compile(r"\[doc(\d+)\]\s*([^\n]*)\n(.*?)(?=\n\s*\[doc\d+\]|\Z)", re.DOTALL)
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-WORD = re.compile(r"[a-z0-9]+")
-STOPWORDS = set("""a an and are as at be by can do does for from how i if in is it its me my of on or our so that the
-their then there these this to us was we what when where which who why will with you your i'm can't don't
-please want need should would could get after before than also""".split())
 DONT_KNOW = ("I don't know the answer to that from the available help articles. "
              "Please contact support so a person can help.")
 MAX_SENTENCES = 3
-
-
-def stem(word: str) -> str:
-    """Crude suffix stripping so "reduce", "reducing" and "reduction" meet."""
-    for suffix in ("tion", "ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+# The sources arrive best first (retrieval's order); like a model reading them, the composer leans on
+# the first: a sentence of docN counts RANK_PRIOR^(N-1) of its match.
+RANK_PRIOR = 0.85
 
 
 def terms(text: str) -> set[str]:
-    return {stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+    """The concepts of a text, normalised exactly as the portal's retrieval does (synonyms and
+    the portal's vocabulary meet: "reduce seats" and "lower the quantity" share two concepts)."""
+    return set(vocabulary.concepts(text))
 
 
 def parse_passages(messages: list[dict]) -> list[tuple[int, str, str]]:
@@ -49,35 +45,85 @@ def parse_passages(messages: list[dict]) -> list[tuple[int, str, str]]:
 
 
 def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
-    """(answer text, citations) — citations[N-1] is docN, as Azure's "on your data" does."""
+    """(answer text, citations) — citations[N-1] is docN, as Azure's "on your data" does.
+
+    Each sentence of the passages is scored by the question's concepts it holds, each weighted
+    by how rare it is among the passages' sentences (a word every sentence has, like
+    "subscription", says little about which sentence answers); the passage's title adds a
+    little. The best sentences (up to three) are quoted in the passages' own order.
+    """
     passages = parse_passages(messages)
     question = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     q_terms = terms(question if isinstance(question, str) else "")
     citations = [{"content": text, "title": title, "chunk_id": "0"}
                  for _, title, text in sorted(passages)]
+    sentences = [(n, title, position, sentence.strip(), terms(sentence))
+                 for n, title, text in passages
+                 for position, sentence in enumerate(SENTENCE.split(text.replace("\n", " "))) if sentence.strip()]
+    if not q_terms or not sentences:
+        return DONT_KNOW, citations
+    count = len(sentences)
+    weight = {t: math.log((count + 1) / (0.5 + sum(t in s[4] for s in sentences))) for t in q_terms}
+    total = sum(weight.values())
     scored = []
-    for n, title, text in passages:
-        title_terms = terms(title)
-        for position, sentence in enumerate(SENTENCE.split(text.replace("\n", " "))):
-            s_terms = terms(sentence)
-            shared = len(q_terms & s_terms)
-            if shared:  # a sentence must itself match; its passage's title adds weight
-                overlap = shared + len(q_terms & title_terms)
-                scored.append((overlap, -n, -position, sentence.strip(), n))
-    if not q_terms or not scored:
+    for n, title, position, sentence, s_terms in sentences:
+        shared = q_terms & s_terms
+        if shared:  # a sentence must itself match; a question concept in its passage's title counts too
+            score = sum(weight[t] for t in shared) + sum(weight[t] for t in q_terms & terms(title) - shared)
+            score *= RANK_PRIOR ** (n - 1)
+            scored.append((score / total, len(shared), -n, -position, sentence, n))
+    if not scored:
         return DONT_KNOW, citations
     scored.sort(reverse=True)
     best = scored[0][0]
-    # Relevance threshold: at least two shared terms, or half the question's terms.
-    needed = min(2.0, max(1.0, len(q_terms) / 2))
-    if best < needed:
+    # Relevance threshold: the best sentence must hold a good share of what the question asks.
+    if best < MIN_SHARE:
         return DONT_KNOW, citations
-    chosen = [s for s in scored if s[0] >= max(needed, best * 0.75)][:MAX_SENTENCES]
-    chosen.sort(key=lambda s: (-s[1], -s[2]))  # keep the passages' own order
-    return " ".join(f"{sentence} [doc{n}]" for _, _, _, sentence, n in chosen), citations
+    chosen = [s for s in scored if s[0] >= best * 0.7][:MAX_SENTENCES]
+    chosen.sort(key=lambda s: (-s[2], -s[3]))  # keep the passages' own order
+    return " ".join(f"{sentence} [doc{n}]" for *_, sentence, n in chosen), citations
+
+
+EMBEDDING_DIMENSIONS = 256
+
+
+def stand_in_embedding(text: str) -> list[float]:
+    """A deterministic STAND-IN for a real embeddings model: the text's concepts (the portal's
+    own normalisation) hashed into 256 dimensions, unit length. It shares the retrieval's
+    vocabulary, so it captures no meaning beyond the synonym groups — a real model does."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for concept in vocabulary.concepts(text):
+        digest = hashlib.sha256(concept.encode()).digest()
+        index = int.from_bytes(digest[:4], "big") % EMBEDDING_DIMENSIONS
+        vector[index] += 1.0 if digest[4] % 2 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [round(x / norm, 6) for x in vector]
 
 
 def openai_routes(emulator: Emulator) -> list[Route]:
+    @service_endpoint(emulator, "openai")
+    async def embeddings(request: Request) -> Response:
+        # Shapes: Azure/azure-rest-api-specs AzureOpenAI inference stable/2024-02-01 (GetEmbeddings).
+        if not request.query_params.get("api-version"):
+            return openai_error(404, "404", "Resource not found")
+        if request.path_params["deployment"] != EMULATOR_EMBEDDINGS_DEPLOYMENT:
+            return openai_error(404, "DeploymentNotFound", "The API deployment for this resource does not exist.")
+        body = await json_body(request)
+        inputs = body.get("input") if isinstance(body, dict) else None
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) and t for t in inputs):
+            return openai_error(400, "BadRequest", "'input' is a required property")
+        if len(inputs) > 2048:
+            return openai_error(400, "BadRequest", "Too many inputs. The max number of inputs is 2048.")
+        tokens = sum(len(t.split()) for t in inputs)
+        return JSONResponse({
+            "object": "list", "model": "text-embedding-stand-in",
+            "data": [{"object": "embedding", "index": i, "embedding": stand_in_embedding(t)}
+                     for i, t in enumerate(inputs)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        })
+
     @service_endpoint(emulator, "openai")
     async def chat_completions(request: Request) -> Response:
         if not request.query_params.get("api-version"):
@@ -116,4 +162,5 @@ def openai_routes(emulator: Emulator) -> list[Route]:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    return [Route("/deployments/{deployment}/chat/completions", chat_completions, methods=["POST"])]
+    return [Route("/deployments/{deployment}/chat/completions", chat_completions, methods=["POST"]),
+            Route("/deployments/{deployment}/embeddings", embeddings, methods=["POST"])]

@@ -1,0 +1,256 @@
+"""The words customers use and the words the portal's articles use, brought together.
+
+One normalisation shared by retrieval (`services/knowledge.py`) and the demo's answer
+composer (`microsoft/emulator/openai_api.py`), so the demo answers as well as retrieval
+finds: lower-case words, a few multi-word phrases folded to one word ("take back" →
+unassign, "sign in" → signin), stop words dropped, Snowball (Porter 2) stems, and each stem
+mapped to a *concept*: the first word of its synonym group. "give", "assign" and "allocate"
+are one concept; so are "lower", "reduce" and "decrease".
+
+The groups are general vocabulary of Microsoft 365 administration and of the portal's
+menu — not copies of particular questions. A word may belong to one group only.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+WORD = re.compile(r"[a-z0-9]+")
+_stemmer = snowballstemmer.stemmer("english")
+
+STOPWORDS = frozenset("""
+a about after all am an and any are as at be been before being but by can could did do does doing don't for
+from get got has have having he her here hers him his how i i'm if in into is it it's its just me more most my
+no nor not now of off on once only or other our out over own please same she should so some such than that
+the their them then there these they this those through to too under until up us very was we were what when
+where which while who whom why will with would you your yours want need know tell explain help happens
+happen way ways thing things use using used also make makes made work works good best s t let lets go going
+something anything still already yet again actually
+really possible able okay ok hi hello thanks thank hey currently right now just kind sort
+don doesn didn isn aren wasn weren won wouldn couldn shouldn haven hasn hadn can't cannot ve ll re d m
+say says said want wants wanted keep keeps kept get gets getting ask asks asked asking take takes took
+supposed enough anymore ago today yesterday tomorrow stuff lot lots bit etc whatever themselves himself
+herself itself ourselves yourself yourselves myself
+maybe probably pretty quite exactly basically somehow anyway else even much many every each first
+done monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
+""".split())
+
+# Multi-word expressions folded into one word before tokenising (whole words only).
+PHRASES: tuple[tuple[str, str], ...] = (
+    ("take back", "unassign"), ("taking back", "unassign"), ("took back", "unassign"),
+    ("take away", "unassign"), ("taking away", "unassign"),
+    ("free up", "unassign"), ("freeing up", "unassign"),
+    ("sign in", "signin"), ("signing in", "signin"), ("sign on", "signin"), ("log in", "signin"),
+    ("logging in", "signin"), ("log on", "signin"), ("logon", "signin"), ("login", "signin"), ("logins", "signin"),
+    ("signins", "signin"),
+    ("sign up", "register"), ("signing up", "register"),
+    ("set up", "setup"), ("setting up", "setup"),
+    ("two factor", "mfa"), ("two step", "mfa"), ("2 step", "mfa"), ("2 factor", "mfa"), ("multi factor", "mfa"),
+    ("multi-factor", "mfa"), ("two-factor", "mfa"), ("two-step", "mfa"),
+    ("left the company", "leaver"), ("leaves the company", "leaver"), ("leaving the company", "leaver"),
+    ("no longer works", "leaver"), ("no longer with", "leaver"), ("ex employee", "leaver"),
+    ("former employee", "leaver"), ("former staff", "leaver"),
+    ("azure ad", "entra"), ("azure active directory", "entra"),
+    ("phone number", "phonenumber"), ("mailing address", "address"), ("postal address", "address"),
+    ("pay as you go", "consumption"), ("pay-as-you-go", "consumption"),
+    ("out of office", "autoreply"), ("auto reply", "autoreply"), ("how long", "howlong"),
+    ("admin center", "admincenter"), ("admin centre", "admincenter"), ("admin microsoft com", "admincenter"),
+    ("go up", "increase"), ("goes up", "increase"), ("went up", "increase"), ("going up", "increase"),
+    ("7 days", "week"), ("seven days", "week"), ("7 day", "week"), ("7-day", "week"),
+    ("web address", "url"), ("website address", "url"), ("link to", "url"),
+    ("drop down", "dropdown"), ("drop-down", "dropdown"),  # a menu, not "drop" (reduce) + "down" (outage)
+    ("reserved instances", "reservation"), ("reserved instance", "reservation"),
+    ("the us", "country"), ("the usa", "country"), ("the uk", "country"), ("the eu", "country"),  # not "us"
+    ("power bi", "powerbi"), ("power apps", "powerapps"), ("power automate", "powerautomate"),
+    # Microsoft's own portals are not "the portal" a customer means (Opkalla's)
+    ("azure portal", "azureportal"), ("defender portal", "defenderportal"), ("purview portal", "purviewportal"),
+    ("company portal", "companyportal"), ("admin portals", "admincenter"),
+)
+
+# Synonym groups: the first word names the concept. General vocabulary, not particular questions.
+GROUPS: tuple[tuple[str, ...], ...] = (
+    # licenses and seats
+    ("license", "licence", "licenses", "licences", "licensing", "licensed", "seat", "seats", "quantity",
+     "quantities", "count"),
+    ("assign", "give", "allocate", "grant", "provide"),
+    ("unassign", "revoke", "reclaim", "deallocate", "withdraw"),
+    ("remove", "delete", "deleted", "deleting", "removal", "rid"),
+    ("reduce", "lower", "decrease", "fewer", "less", "shrink", "downgrade", "cut", "reduction", "drop"),
+    ("increase", "add", "more", "extra", "additional", "raise", "upgrade", "expand"),
+    ("change", "modify", "edit", "update", "alter", "adjust", "amend"),
+    ("buy", "bought", "buying", "purchase", "order", "subscribe", "acquire"),
+    ("cancel", "cancellation", "cancelled", "canceled", "terminate", "undo"),
+    ("refund", "reimburse", "credit"),
+    ("renew", "renewal", "renews", "expire", "expiry", "expiration", "anniversary"),
+    ("subscription", "plan", "service", "services", "product", "products", "offer"),
+    ("term", "commitment", "annual", "yearly", "monthly", "triennial"),
+    # billing
+    ("invoice", "bill", "bills", "billing", "billed", "statement", "receipt"),
+    ("unpaid", "open", "outstanding", "overdue", "due", "owe", "owed", "pending", "balance"),
+    ("paid", "settled"),
+    ("pay", "payment", "payments", "paying"),
+    ("cost", "price", "prices", "spend", "spent", "spending", "charge", "charges", "charged", "fee", "fees",
+     "expensive", "cheap", "cheaper", "pricing", "consumption", "money"),
+    ("usage", "consume", "consumed", "utilization", "utilisation"),
+    ("prorate", "prorated", "proration", "partial"),
+    ("mid", "middle", "midway", "partway"),
+    ("compare", "compared", "comparison", "difference", "differences", "different", "versus", "vs", "between"),
+    ("download", "export", "csv"),
+    # people and access
+    ("user", "users", "employee", "employees", "staff", "colleague", "colleagues", "person", "people",
+     "member", "members", "worker", "teammate", "coworker", "someone", "somebody", "anyone", "anybody",
+     "everyone", "everybody",
+     # job titles are people too
+     "developer", "developers", "auditor", "auditors", "intern", "interns", "receptionist", "ceo", "cto",
+     "coo", "executive", "executives", "boss", "director", "directors", "engineer", "engineers"),
+    ("invite", "invitation", "invited", "inviting"),
+    ("enroll", "enrol", "enrollment", "enrolment"),
+    ("leaver", "leave", "leaves", "leaving", "left", "depart", "departing", "quit", "fired", "offboard",
+     "offboarding", "terminated", "resign", "resigned"),
+    ("onboarding", "onboard", "hire", "hired", "starter", "joiner", "joining", "newcomer"),
+    ("role", "permission", "permissions", "privilege", "privileges", "rights", "access"),
+    ("administrator", "admin", "admins", "administrators"),
+    ("approval", "approve", "approver", "authorise", "authorize", "authorization", "authorisation", "consent"),
+    ("deactivate", "disable", "suspend", "block", "inactive"),
+    ("activate", "enable", "reactivate"),
+    ("signin", "logon"),
+    ("register", "registration"),
+    ("password", "passcode", "passphrase"),
+    ("reset", "forgot", "forgotten", "forget", "unlock", "locked", "lockout"),
+    ("mfa", "2fa", "authenticator", "otp", "verification", "multifactor"),
+    ("guest", "guests", "external", "outsider", "outside", "partner", "vendor", "vendors", "supplier",
+     "suppliers", "contractor", "contractors", "freelancer"),
+    # company and profile
+    ("company", "organization", "organisation", "business", "firm", "tenant"),
+    ("address", "location", "street"),
+    ("profile", "preferences"),
+    ("contact", "reach", "notify", "notification", "notifications", "alert", "alerts"),
+    ("agreement", "mca", "contract", "contracts"),
+    ("portal", "website", "url"),
+    ("find", "see", "view", "show", "check", "look", "locate", "list", "where"),
+    # mail, files, devices
+    ("email", "emails", "mail", "inbox", "messages"),
+    ("mailbox", "mailboxes"),
+    ("forward", "forwarding", "redirect"),
+    ("storage", "space", "quota", "capacity", "full"),
+    ("restore", "recover", "recovery", "undelete", "rollback", "retrieve"),
+    ("device", "devices", "laptop", "laptops", "computer", "computers", "pc", "pcs", "phone", "phones",
+     "mobile", "tablet", "mac"),
+    ("install", "installation", "installs"),
+    ("byod", "personal", "private"),
+    ("malware", "virus", "viruses", "antivirus", "ransomware"),
+    ("phishing", "phish", "scam", "spoof", "spam", "junk", "impersonation", "impersonate", "impersonating",
+     "pretend", "pretending", "fake", "suspicious"),
+    ("recording", "recordings", "record", "recorded"),
+    ("meeting", "meetings", "call", "calls", "calling"),
+    ("budget", "budgets", "limit", "cap"),
+    ("reservation", "reserved", "reservations", "savings"),
+    ("domain", "dns", "mx", "spf", "dkim", "dmarc"),
+    ("copilot", "ai", "chatgpt", "assistant"),
+    ("outage", "down", "incident", "health"),
+    ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
+    ("gdap", "delegated", "dap"),
+    # Microsoft products no article is about are still Microsoft's, not another vendor's
+    ("microsoft", "visio", "powerbi", "powerapps", "powerautomate", "dynamics", "sway", "yammer", "viva",
+     "bookings", "forms"),
+    ("country", "countries", "abroad", "overseas", "foreign"),
+    ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
+    ("newest", "latest", "recent"),
+    ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),
+    ("trusted", "legitimate", "legit", "genuine"),
+    ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
+)
+
+
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _concept_of() -> dict[str, str]:
+    """Stem → concept (the stem of the group's first word); a word's first group wins."""
+    mapping: dict[str, str] = {}
+    for group in GROUPS:
+        concept = mapping.get(stem(group[0]), stem(group[0]))  # a group whose head is taken joins that group
+        for word in group:
+            if " " in word:  # multi-word entries are matched as PHRASES, not here
+                continue
+            mapping.setdefault(stem(word), concept)
+    return mapping
+
+
+@lru_cache(maxsize=1)
+def _members() -> dict[str, tuple[str, ...]]:
+    """Concept → every surface word of its group (for the full-text query)."""
+    members: dict[str, list[str]] = {}
+    concept_of = _concept_of()
+    for group in GROUPS:
+        for word in group:
+            if " " in word:
+                continue
+            members.setdefault(concept_of[stem(word)], []).append(word)
+    return {c: tuple(dict.fromkeys(words)) for c, words in members.items()}
+
+
+# Separable phrasal verbs: "take a license back" → unassign, "get my files back" → restore.
+SEPARABLE: tuple[tuple[str, str, str], ...] = (
+    (r"take|took|taking|takes", "back", "unassign"), (r"take|took|taking|takes", "away", "unassign"),
+    (r"get|got|getting|bring|brought", "back", "restore"),
+    (r"free|freeing|frees", "up", "unassign"),
+    (r"turn|turning|switch|switching|shut", "off", "deactivate"),
+    (r"turn|turning|switch|switching", "on", "activate"),
+    (r"sign|signing|log|logging", "in", "signin"),
+    (r"set|setting", "up", "setup"),
+)
+_PHRASE_RE = [(re.compile(rf"\b{re.escape(p)}\b"), r) for p, r in PHRASES] + [
+    (re.compile(rf"\b(?:{verbs})\b((?:\s+[\w']+){{0,3}}?)\s+{particle}\b"), rf"{replacement}\1")
+    for verbs, particle, replacement in SEPARABLE]
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words after folding phrases, stop words kept (for display-free matching)."""
+    text = re.sub(r"(?<=[a-z])[-.](?=[a-z])", " ", text.lower().replace("’", "'"))  # sign-in → sign in
+    text = re.sub(r"\b(\d+)(kb|mb|gb|tb|am|pm)\b", r"\1 \2", text)  # 50gb → 50 gb
+    for pattern, replacement in _PHRASE_RE:
+        text = pattern.sub(replacement, text)
+    return WORD.findall(text)
+
+
+def concept(word: str) -> str:
+    """The concept a single lower-case word stands for (its stem when it is in no group)."""
+    s = stem(word)
+    return _concept_of().get(s, s)
+
+
+def concepts(text: str) -> list[str]:
+    """The meaningful concepts of a text, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for word in words(text):
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        seen.setdefault(concept(word), None)
+    return list(seen)
+
+
+def surface_words(concept_name: str, original: str = "") -> tuple[str, ...]:
+    """Words to search for a concept: the question's own word first, then its synonyms."""
+    found = _members().get(concept_name, ())
+    return tuple(dict.fromkeys(([original] if original else []) + list(found) + ([concept_name] if not found
+                                                                                   else [])))
+
+
+def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """[(concept, words to search)] for a question, in order."""
+    result: dict[str, list[str]] = {}
+    for word in words(text):
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        c = concept(word)
+        result.setdefault(c, []).append(word)
+    return [(c, tuple(dict.fromkeys(ws + list(surface_words(c))))) for c, ws in result.items()]
+
+
+__all__ = ["GROUPS", "PHRASES", "STOPWORDS", "concept", "concepts", "query_words", "stem", "surface_words", "words"]
