@@ -92,8 +92,8 @@ class ChatStream:
         return cited
 
 
-class SupportAIClient(ServiceClient):
-    """Chat completions for one Azure OpenAI deployment."""
+class AzureOpenAIDeployment(ServiceClient):
+    """A client of one Azure OpenAI deployment: `{endpoint}/openai/deployments/{deployment}/...`."""
 
     flavor = "openai"
 
@@ -105,6 +105,10 @@ class SupportAIClient(ServiceClient):
     @property
     def configured(self) -> bool:
         return bool(self.base_url and self.deployment)
+
+
+class SupportAIClient(AzureOpenAIDeployment):
+    """Chat completions for one Azure OpenAI deployment."""
 
     def answer(self, question: str, passages: Sequence[Passage],
                history: Sequence[dict[str, str]] = ()) -> ChatStream:
@@ -147,7 +151,7 @@ class SupportAIClient(ServiceClient):
                 return
 
 
-class EmbeddingsClient(ServiceClient):
+class EmbeddingsClient(AzureOpenAIDeployment):
     """Embeddings for one Azure OpenAI deployment (e.g. text-embedding-3-small).
 
     POST {endpoint}/openai/deployments/{deployment}/embeddings?api-version=2024-02-01 with
@@ -155,17 +159,7 @@ class EmbeddingsClient(ServiceClient):
     (Azure/azure-rest-api-specs, AzureOpenAI inference stable/2024-02-01, examples/embeddings.json).
     """
 
-    flavor = "openai"
     BATCH = 16  # inputs per request (Azure accepts arrays; small batches keep requests short)
-
-    def __init__(self, *args: Any, deployment: str, api_version: str = "2024-02-01", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.deployment = deployment
-        self.api_version = api_version
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.base_url and self.deployment)
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, in order."""

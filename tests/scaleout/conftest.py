@@ -109,3 +109,28 @@ def new_session_token(email: str) -> str:
     with session_scope() as db:
         user = db.exec(select(PortalUser).where(PortalUser.email == email)).one()
         return create_session(db, user)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def race(module: str, names: tuple[str, ...], *args: str, env: dict[str, str], timeout: float = 120) -> list[dict]:
+    """Start one `python -m module NAME *args` per name, release them together once each has
+    printed "ready", and return the JSON report each prints last."""
+    import json
+    import subprocess
+    import sys
+
+    racers = [subprocess.Popen([sys.executable, "-m", module, name, *args], cwd=ROOT, env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for name in names]
+    try:
+        for racer in racers:
+            assert racer.stdout.readline().strip() == "ready"
+        for racer in racers:  # both start together
+            racer.stdin.write("go\n")
+            racer.stdin.flush()
+        return [json.loads(racer.communicate(timeout=timeout)[0].strip().splitlines()[-1]) for racer in racers]
+    finally:
+        for racer in racers:
+            if racer.poll() is None:
+                racer.kill()

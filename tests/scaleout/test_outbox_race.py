@@ -3,18 +3,15 @@ exactly once (a real SMTP server, aiosmtpd on loopback, counts what it receives)
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 from sqlmodel import select
 
+from tests.scaleout.conftest import race
+
 from tests.mail.conftest import SmtpServer, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 MAILS = 40
 
 
@@ -33,20 +30,9 @@ def test_two_senders_deliver_each_mail_exactly_once(postgres_url, monkeypatch):
     smtp.start()
     env = {**os.environ, "DATABASE_URL": postgres_url, "OPKALLA_SMTP_HOST": "127.0.0.1",
            "OPKALLA_SMTP_PORT": str(smtp.port), "OPKALLA_SMTP_STARTTLS": "0"}
-    racers = [subprocess.Popen([sys.executable, "-m", "tests.scaleout.outbox_racer", name], cwd=ROOT, env=env,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-              for name in ("sender-a", "sender-b")]
     try:
-        for racer in racers:
-            assert racer.stdout.readline().strip() == "ready"
-        for racer in racers:  # both start together
-            racer.stdin.write("go\n")
-            racer.stdin.flush()
-        reports = [json.loads(racer.communicate(timeout=120)[0].strip().splitlines()[-1]) for racer in racers]
+        reports = race("tests.scaleout.outbox_racer", ("sender-a", "sender-b"), env=env)
     finally:
-        for racer in racers:
-            if racer.poll() is None:
-                racer.kill()
         smtp.stop()
     received = Counter(line.split(": ", 1)[1] for message in smtp.messages for line in message.splitlines()
                        if line.startswith("Subject: race "))

@@ -3,21 +3,18 @@ each exactly once, at Microsoft (the emulator counts the PATCHes) and in Change 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from tests.scaleout.conftest import race
+
 from opkalla_portal import clock
 from opkalla_portal import demo_data
 
-ROOT = Path(__file__).resolve().parents[2]
 # Seat increases (Microsoft allows those any time) on every licence-based subscription.
 TARGETS = [s for s in demo_data.SUBSCRIPTIONS if s.unit_type == "Licenses"]
 
@@ -82,20 +79,7 @@ def test_two_scheduler_processes_apply_each_due_change_exactly_once(cluster, cou
     due = clock.now() + timedelta(days=3)
     changes = _schedule_due_changes(due)
     env = {**cluster["env"], "OPKALLA_PUBLIC_URL": emulator_url}
-    racers = [subprocess.Popen([sys.executable, "-m", "tests.scaleout.scheduler_racer", name, due.isoformat()],
-                               cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-              for name in ("racer-a", "racer-b")]
-    try:
-        for racer in racers:
-            assert racer.stdout.readline().strip() == "ready"
-        for racer in racers:  # both start together
-            racer.stdin.write("go\n")
-            racer.stdin.flush()
-        reports = [json.loads(racer.communicate(timeout=120)[0].strip().splitlines()[-1]) for racer in racers]
-    finally:
-        for racer in racers:
-            if racer.poll() is None:
-                racer.kill()
+    reports = race("tests.scaleout.scheduler_racer", ("racer-a", "racer-b"), due.isoformat(), env=env)
     assert sum(r["applied"] for r in reports) == len(changes), reports
     assert sum(r["failed"] + r["retrying"] for r in reports) == 0, reports
 
