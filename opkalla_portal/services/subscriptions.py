@@ -24,6 +24,7 @@ from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS
+from opkalla_portal.services import tenant_cache
 from opkalla_portal.services.read_back import read_back
 
 NEW_COMMERCE_WINDOW = timedelta(hours=168)
@@ -113,6 +114,14 @@ def _line(sub: dict, catalog: dict) -> SubscriptionLine:
     )
 
 
+async def tenant_subscriptions(tenant_id: str) -> list[dict]:
+    """Partner Center's subscriptions of a customer, for display: through the per-tenant cache
+    (dropped whenever the portal changes a subscription or orders). Changes read fresh."""
+    clients = microsoft()
+    return await tenant_cache.cached(clients, tenant_id, tenant_cache.SUBSCRIPTIONS,
+                                     lambda: clients.partner_center.list_subscriptions(tenant_id))
+
+
 async def contract_subscriptions(identity: Identity, contract_id: object) -> list[SubscriptionLine]:
     """The contract's base subscriptions (with their add-ons nested), by name."""
     require(identity, Capability.SERVICES)
@@ -120,7 +129,7 @@ async def contract_subscriptions(identity: Identity, contract_id: object) -> lis
         contract = contract_in_scope(db, identity, contract_id)
         owned = owned_subscription_ids(db, identity)
     in_contract = {sid for sid, cid in owned.items() if cid == contract.id}
-    subscriptions = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+    subscriptions = await tenant_subscriptions(identity.tenant_id)
     catalog = await load_catalog()
     lines = {s["id"]: _line(s, catalog) for s in subscriptions
              if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)}
@@ -327,9 +336,12 @@ async def patch_quantity(customer_id: str, subscription: dict, quantity: int, re
     """
     pc = microsoft().partner_center
     etag = (subscription.get("attributes") or {}).get("etag")
-    response = await pc.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
-                                json={**subscription, "quantity": quantity},
-                                headers={"If-Match": etag} if etag else {}, request_id=request_id)
+    try:
+        response = await pc.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
+                                    json={**subscription, "quantity": quantity},
+                                    headers={"If-Match": etag} if etag else {}, request_id=request_id)
+    finally:  # even unanswered: it may have happened
+        tenant_cache.invalidate(customer_id, tenant_cache.SUBSCRIPTIONS)
     return response.json()
 
 
@@ -390,6 +402,8 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
         except MicrosoftError as error:
             if not await _carried_out(identity.tenant_id, sub.raw, renewal_quantity=change.quantity):
                 return await _not_done(identity, sub, error, "accept the renewal change")
+        finally:
+            tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
     with session_scope() as db:
         replaced = _supersede_pending(db, identity, sub.id, change.mode) if change.mode == "on_renewal" else 0
         scheduled = ScheduledChange(
@@ -491,7 +505,10 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
             pc = microsoft().partner_center
             sub = await pc.get_subscription(identity.tenant_id, change.subscription_id)
             if (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity:
-                await pc.clear_renewal_instructions(identity.tenant_id, sub)
+                try:
+                    await pc.clear_renewal_instructions(identity.tenant_id, sub)
+                finally:
+                    tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
         except MicrosoftError as error:
             if await _renewal_still_held(identity.tenant_id, change):  # the answer may only have been lost
                 with session_scope() as db:  # keep it: Microsoft still has the instruction
@@ -537,6 +554,8 @@ async def edit_future_change(identity: Identity, change_id: object, quantity_tex
                                                                       quantity=request.quantity)
         except MicrosoftError as error:
             return {"form": f"Microsoft did not accept the renewal change: {error.message}"}, None
+        finally:
+            tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
     with session_scope() as db:
         updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
                                                         ScheduledChange.status == "pending")

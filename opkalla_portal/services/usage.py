@@ -87,9 +87,9 @@ def period_start(months: int, today: date) -> date:
 async def azure_subscriptions(identity: Identity) -> list[AzureSubscription]:
     """The customer's Azure plan subscriptions (usage-based), from Partner Center."""
     require(identity, Capability.USAGE)
-    from opkalla_portal.services.microsoft_clients import microsoft
+    from opkalla_portal.services.subscriptions import tenant_subscriptions
 
-    subscriptions = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+    subscriptions = await tenant_subscriptions(identity.tenant_id)
     return sorted((AzureSubscription(s["id"], s.get("friendlyName") or s.get("offerName") or s["id"])
                    for s in subscriptions if s.get("unitType") == "Usage-based"), key=lambda s: s.name)
 

@@ -81,8 +81,10 @@ class InsightState(PortalState):
 
     def _identity_for_insight(self):
         """The identity, if it may see licenses and subscriptions (Administrators, Subscription Managers)."""
-        self._require(Capability.LICENSES)
-        return self._require(Capability.SERVICES)
+        identity = self._require(Capability.LICENSES)
+        if not identity.can(Capability.SERVICES):  # one session lookup for both checks
+            raise PermissionDenied("Your role does not allow this. Ask your portal administrator for access.")
+        return identity
 
     def _publish(self) -> None:
         report = self._report
