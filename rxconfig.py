@@ -18,6 +18,13 @@ _port = int(os.environ.get("PORT", "3000"))
 # a configured frontend port; the worker's port comes from --backend-port.
 _backend_only = "--backend-only" in sys.argv
 
+# Without Redis, tabs' states live in the worker's memory. Reflex's default keeps them on disk
+# too: after every event it pickles the changed states to .states/ and a thread re-lists
+# that directory to purge old files, which cost about a quarter of the worker's CPU under
+# the load bench (docs/performance.md). A tab whose worker restarted reconnects and loads
+# its page again; sign-in sessions are in the database either way. With REDIS_URL, Redis.
+_state_manager = {} if settings.redis_url else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY}
+
 config = rx.Config(
     app_name="opkalla_portal",
     db_url=settings.database_url,
@@ -31,4 +38,5 @@ config = rx.Config(
     cors_allowed_origins=[settings.public_url],
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    **_state_manager,
 )
