@@ -58,7 +58,7 @@ def _run_bench(checkout: Path, args: argparse.Namespace) -> list[dict]:
 def _check_imports(checkout: Path) -> None:
     """Each side must really run its own code (not the venv's editable install of this tree)."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    found = subprocess.run([sys.executable, "-c", "import opkalla_portal; print(opkalla_portal.__file__)"],
+    found = subprocess.run([sys.executable, "-c", "import opkalla_portal.db as m; print(m.__file__)"],
                            cwd=checkout, env=env, capture_output=True, text=True, check=True).stdout.strip()
     if not Path(found).resolve().is_relative_to(checkout.resolve()):
         raise SystemExit(f"{checkout} imports opkalla_portal from {found}: cannot compare")

@@ -114,12 +114,15 @@ def _line(sub: dict, catalog: dict) -> SubscriptionLine:
     )
 
 
-async def tenant_subscriptions(tenant_id: str) -> list[dict]:
+async def tenant_subscriptions(tenant_id: str, *, fresh: bool = False) -> list[dict]:
     """Partner Center's subscriptions of a customer, for display: through the per-tenant cache
-    (dropped whenever the portal changes a subscription or orders). Changes read fresh."""
+    (dropped whenever the portal changes a subscription or orders). Changes read fresh.
+
+    `fresh`: from Microsoft now (My Services' own list: what it shows, or that Microsoft is
+    unavailable), kept for the dashboard, insight and Usage Data that follow."""
     clients = microsoft()
     return await tenant_cache.cached(clients, tenant_id, tenant_cache.SUBSCRIPTIONS,
-                                     lambda: clients.partner_center.list_subscriptions(tenant_id))
+                                     lambda: clients.partner_center.list_subscriptions(tenant_id), fresh=fresh)
 
 
 async def contract_subscriptions(identity: Identity, contract_id: object) -> list[SubscriptionLine]:
@@ -129,7 +132,7 @@ async def contract_subscriptions(identity: Identity, contract_id: object) -> lis
         contract = contract_in_scope(db, identity, contract_id)
         owned = owned_subscription_ids(db, identity)
     in_contract = {sid for sid, cid in owned.items() if cid == contract.id}
-    subscriptions = await tenant_subscriptions(identity.tenant_id)
+    subscriptions = await tenant_subscriptions(identity.tenant_id, fresh=True)
     catalog = await load_catalog()
     lines = {s["id"]: _line(s, catalog) for s in subscriptions
              if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)}

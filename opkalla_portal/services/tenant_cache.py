@@ -97,25 +97,28 @@ def invalidate(tenant_id: str, *kinds: str) -> None:
 
 
 async def cached(clients: object, tenant_id: str, kind: str, load: Callable[[], Awaitable[T]], *,
-                 variant: str = "", ttl: float = TTL_SECONDS, immutable: bool = False) -> T:
+                 variant: str = "", ttl: float = TTL_SECONDS, immutable: bool = False, fresh: bool = False) -> T:
     """`load()`'s value for this tenant, from the cache while fresh. Concurrent callers for the
     same entry share one load (a burst of visits makes one Microsoft call, not one each).
     Returns a deep copy, so no caller can change what the next one gets (`immutable`: the value
-    is a list of frozen objects, a shallow copy of the list is enough)."""
+    is a list of frozen objects, a shallow copy of the list is enough). `fresh`: load now whatever
+    the cache holds, and keep the answer for the next callers (a page that must show Microsoft's
+    current state, or its outage, still refreshes the cache for the others)."""
     version = _version(tenant_id, kind)
     if version is None or not tenant_id:
         return await load()
     key = (tenant_id, kind, variant)
     entries = _entries.setdefault(clients, {})
-    entry = entries.get(key)
+    entry = None if fresh else entries.get(key)
     if entry is not None and entry.version == version and time.monotonic() - entry.stored_at < ttl:
         return _copy(entry.value, immutable)
     flights = _inflight.setdefault(clients, {})
-    flight = flights.get((key, version))
+    flight = None if fresh else flights.get((key, version))
     if flight is None:
         flight = asyncio.ensure_future(_load_and_store(entries, key, version, load))
-        flights[(key, version)] = flight
-        flight.add_done_callback(lambda _: flights.pop((key, version), None))
+        if not fresh:
+            flights[(key, version)] = flight
+            flight.add_done_callback(lambda _: flights.pop((key, version), None))
     return _copy(await asyncio.shield(flight), immutable)
 
 

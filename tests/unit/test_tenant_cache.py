@@ -97,3 +97,11 @@ async def test_without_redis_reachable_every_read_goes_to_microsoft(monkeypatch)
     await tenant_cache.cached(clients, "t7", tenant_cache.SUBSCRIPTIONS, load)
     await tenant_cache.cached(clients, "t7", tenant_cache.SUBSCRIPTIONS, load)
     assert load.calls == 2
+
+
+async def test_a_fresh_read_goes_to_microsoft_and_serves_the_next_visits():
+    clients, load = Clients(), Counter()
+    await tenant_cache.cached(clients, "t8", tenant_cache.SUBSCRIPTIONS, load)
+    await tenant_cache.cached(clients, "t8", tenant_cache.SUBSCRIPTIONS, load, fresh=True)
+    await tenant_cache.cached(clients, "t8", tenant_cache.SUBSCRIPTIONS, load)
+    assert load.calls == 2
