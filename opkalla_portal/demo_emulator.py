@@ -30,4 +30,27 @@ def emulator_routes() -> list[BaseRoute]:
         return []
     from opkalla_portal.microsoft.emulator import build_emulator_app
 
-    return list(build_emulator_app(emulator_store()).routes)
+    routes = list(build_emulator_app(emulator_store()).routes)
+    return [_forgetting_on_reset(route) for route in routes] if routes else routes
+
+
+def _forgetting_on_reset(route: BaseRoute) -> BaseRoute:
+    """POST /emulator/reset restores the demo world behind the portal's back: the portal's
+    per-tenant cache of Microsoft reads (services/tenant_cache.py) must forget it too."""
+    from starlette.routing import Mount, Route
+
+    if isinstance(route, Mount) and any(getattr(r, "path", "").endswith("/reset") for r in route.routes):
+        return Mount(route.path, routes=[_forgetting_on_reset(r) for r in route.routes], name=route.name)
+    if isinstance(route, Route) and route.path.endswith("/reset"):
+        endpoint = route.endpoint
+
+        async def reset_and_forget(request):
+            from opkalla_portal.services import tenant_cache
+
+            try:
+                return await endpoint(request)
+            finally:
+                tenant_cache.clear()
+
+        return Route(route.path, reset_and_forget, methods=sorted(route.methods or ()), name=route.name)
+    return route

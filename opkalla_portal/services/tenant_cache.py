@@ -43,7 +43,7 @@ _REDIS_PREFIX = "opkalla:tenant-cache:"
 
 @dataclass
 class _Entry:
-    version: int
+    version: tuple[int, int]
     stored_at: float
     value: Any
 
@@ -53,6 +53,7 @@ class _Entry:
 _entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _inflight: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _local_versions: dict[tuple[str, str], int] = {}
+_local_generation = 0  # bumped by clear(): every tenant's data changed (the demo world was reset)
 _redis_clients: dict[str, Any] = {}
 
 
@@ -68,13 +69,15 @@ def _redis():
     return client
 
 
-def _version(tenant_id: str, kind: str) -> int | None:
-    """The data's current version (None: unknown, do not use the cache)."""
+def _version(tenant_id: str, kind: str) -> tuple[int, int] | None:
+    """The data's current version: (generation, this tenant's changes); None: unknown, do not
+    use the cache."""
     client = _redis()
     if client is None:
-        return _local_versions.get((tenant_id, kind), 0)
+        return _local_generation, _local_versions.get((tenant_id, kind), 0)
     try:
-        return int(client.get(_REDIS_PREFIX + f"{tenant_id}:{kind}") or 0)
+        generation, changes = client.mget(_REDIS_PREFIX + "generation", _REDIS_PREFIX + f"{tenant_id}:{kind}")
+        return int(generation or 0), int(changes or 0)
     except Exception as error:  # noqa: BLE001 - Redis down: no caching, never stale data
         log.warning("tenant cache bypassed, Redis unavailable: %s", error)
         return None
@@ -128,7 +131,7 @@ def _copy(value: Any, immutable: bool) -> Any:
     return copy.deepcopy(value)
 
 
-async def _load_and_store(entries: dict, key: tuple, version: int, load: Callable[[], Awaitable[T]]) -> T:
+async def _load_and_store(entries: dict, key: tuple, version: tuple[int, int], load: Callable[[], Awaitable[T]]) -> T:
     value = await load()
     if _version(key[0], key[1]) == version:  # not changed by the portal meanwhile
         entries[key] = _Entry(version, time.monotonic(), value)
@@ -136,6 +139,15 @@ async def _load_and_store(entries: dict, key: tuple, version: int, load: Callabl
 
 
 def clear() -> None:
-    """Forget everything (tests that change Microsoft's data behind the portal's back)."""
+    """Every tenant's data changed at once (demo mode: the emulator's world was reset): forget
+    everything, here and, through Redis, on every worker."""
+    global _local_generation
+    _local_generation += 1
     for entries in list(_entries.values()):
         entries.clear()
+    client = _redis()
+    if client is not None:
+        try:
+            client.incr(_REDIS_PREFIX + "generation")
+        except Exception as error:  # noqa: BLE001
+            log.warning("tenant cache: could not record a reset in Redis: %s", error)

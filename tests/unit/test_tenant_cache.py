@@ -105,3 +105,25 @@ async def test_a_fresh_read_goes_to_microsoft_and_serves_the_next_visits():
     await tenant_cache.cached(clients, "t8", tenant_cache.SUBSCRIPTIONS, load, fresh=True)
     await tenant_cache.cached(clients, "t8", tenant_cache.SUBSCRIPTIONS, load)
     assert load.calls == 2
+
+
+async def test_resetting_the_demo_world_forgets_every_tenant(monkeypatch, tmp_path):
+    """POST /emulator/reset (demo mode) restores Microsoft's data behind the portal's back."""
+    import httpx
+
+    monkeypatch.setenv("OPKALLA_EMULATOR_DB", str(tmp_path / "emulator.db"))
+    from starlette.applications import Starlette
+
+    from opkalla_portal import demo_emulator
+
+    demo_emulator.emulator_store.cache_clear()
+    try:
+        clients, load = Clients(), Counter()
+        await tenant_cache.cached(clients, "t9", tenant_cache.LICENSES, load)
+        app = Starlette(routes=demo_emulator.emulator_routes())
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as http:
+            assert (await http.post("/emulator/reset")).status_code == 200
+        await tenant_cache.cached(clients, "t9", tenant_cache.LICENSES, load)
+        assert load.calls == 2
+    finally:
+        demo_emulator.emulator_store.cache_clear()
