@@ -12,6 +12,7 @@ from opkalla_portal.services import dashboard
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.change_logs import MODE_LABELS, RESULT_LABELS
 from opkalla_portal.state.base import PortalState
+from opkalla_portal.state.deltas import assign_changed
 
 
 class RenewalRow(TypedDict):
@@ -75,11 +76,11 @@ class DashboardState(PortalState):
         can_see_billing = identity.can(Capability.INVOICES)
         points = dashboard.billing_trend(identity, today) if can_see_billing else []
         async with self:
-            self.future, self.changes = future, changes
-            self.can_see_billing = can_see_billing
-            self.trend = [TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points]
-            self.trend_total = dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00")))
-            self.loading = False
+            assign_changed(
+                self, future=future, changes=changes, can_see_billing=can_see_billing,
+                trend=[TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points],
+                trend_total=dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00"))),
+                loading=False)
         renewals, monthly, error = [], 0, ""
         try:
             found, monthly = await dashboard.upcoming_renewals(identity, today)
@@ -91,6 +92,5 @@ class DashboardState(PortalState):
         except MicrosoftError as failure:
             error = f"Renewals could not be loaded: {failure.message}"
         async with self:
-            self.renewals, self.monthly_count = renewals, monthly
-            self.error, self.renewals_loading = error, False
+            assign_changed(self, renewals=renewals, monthly_count=monthly, error=error, renewals_loading=False)
         return None

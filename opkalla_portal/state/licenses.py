@@ -20,6 +20,7 @@ from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, Lic
 from opkalla_portal.settings import load_settings
 from opkalla_portal.services.subscriptions import ServiceError
 from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.deltas import assign_changed
 from opkalla_portal.state.insight import InsightState
 
 PAGE_SIZE = 50
@@ -362,11 +363,9 @@ class LicensesState(PortalState):
                      seats_left=licenses.seats_left(self.available, self._pending), pending_count=len(self._pending))
 
     def _assign(self, **values) -> None:
-        """Set only the vars whose value changes: Reflex sends every assigned var, even unchanged
-        (a toggle then sends a few bytes, not the messages and counters again)."""
-        for name, value in values.items():
-            if getattr(self, name) != value:
-                setattr(self, name, value)
+        """Only what changes goes to the browser (a toggle sends a few bytes, not the messages
+        and counters again)."""
+        assign_changed(self, **values)
 
     def _row(self, user: DirectoryUser) -> UserRow:
         return UserRow(id=user.id, name=user.name, email=user.email, department=user.department,
