@@ -21,6 +21,13 @@ _backend_only = "--backend-only" in sys.argv
 # persona picker then ask other machines for the demo passcode; see demo_emulator.py).
 _host = os.environ.get("OPKALLA_HOST", "").strip() or ("127.0.0.1" if settings.demo_mode else "0.0.0.0")
 
+# Without Redis, tabs' states live in the worker's memory. Reflex's default keeps them on disk
+# too: after every event it pickles the changed states to .states/ and a thread re-lists
+# that directory to purge old files, which cost about a quarter of the worker's CPU under
+# the load bench (docs/performance.md). A tab whose worker restarted reconnects and loads
+# its page again; sign-in sessions are in the database either way. With REDIS_URL, Redis.
+_state_manager = {} if settings.redis_url else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY}
+
 config = rx.Config(
     app_name="opkalla_portal",
     db_url=settings.database_url,
@@ -35,4 +42,5 @@ config = rx.Config(
     cors_allowed_origins=[settings.public_url],
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    **_state_manager,
 )

@@ -58,6 +58,7 @@ def emulator_routes() -> list[BaseRoute]:
 
     routes: list[BaseRoute] = [Route(PASSCODE_PATH, passcode_page, methods=["GET", "POST"])]
     for route in build_emulator_app(emulator_store()).routes:
+        route = _forgetting_on_reset(route)
         if isinstance(route, Mount) and route.path in (ADMIN_PREFIX, LOGIN_PREFIX):
             route = Mount(route.path, app=PasscodeGate(route.app), name=route.name)
         routes.append(route)
@@ -181,3 +182,25 @@ def passcode_notice() -> str:
     return (f"Demo passcode for other machines: {demo_passcode()} "
             f"(this machine needs none; the demo listens on {os.environ.get('OPKALLA_HOST') or '127.0.0.1'} "
             "unless OPKALLA_HOST says otherwise)")
+
+
+def _forgetting_on_reset(route: BaseRoute) -> BaseRoute:
+    """POST /emulator/reset restores the demo world behind the portal's back: the portal's
+    per-tenant cache of Microsoft reads (services/tenant_cache.py) must forget it too."""
+    from starlette.routing import Mount, Route
+
+    if isinstance(route, Mount) and any(getattr(r, "path", "").endswith("/reset") for r in route.routes):
+        return Mount(route.path, routes=[_forgetting_on_reset(r) for r in route.routes], name=route.name)
+    if isinstance(route, Route) and route.path.endswith("/reset"):
+        endpoint = route.endpoint
+
+        async def reset_and_forget(request):
+            from opkalla_portal.services import tenant_cache
+
+            try:
+                return await endpoint(request)
+            finally:
+                tenant_cache.clear()
+
+        return Route(route.path, reset_and_forget, methods=sorted(route.methods or ()), name=route.name)
+    return route

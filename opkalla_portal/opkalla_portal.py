@@ -7,6 +7,7 @@ from opkalla_portal.pages import ALL_PAGES
 from opkalla_portal.services.catalog import warm_catalog
 from opkalla_portal.services.scheduler import scheduler_loop
 from opkalla_portal.state.base import SessionBoundState
+from opkalla_portal.state.page_load import on_load_for
 
 TITLE_SUFFIX = " | Opkalla Customer Portal"
 
@@ -21,7 +22,8 @@ app.add_middleware(SessionBoundState(), index=0)
 
 for page in ALL_PAGES:
     for route, title in ((page.route, page.title), *page.aliases):
-        app.add_page(page.component, route=route, title=title + TITLE_SUFFIX, on_load=page.on_load)
+        # The guard and the page's own handlers as one event (state/page_load.py).
+        app.add_page(page.component, route=route, title=title + TITLE_SUFFIX, on_load=on_load_for(route, page.on_load))
 
 # Applies due Future Changes (exactly once across workers; see services/scheduler.py).
 app.register_lifespan_task(scheduler_loop)

@@ -46,11 +46,14 @@ def _change(row: ChangeRow) -> rx.Component:
 
 
 def renewals_tile() -> rx.Component:
-    return _tile("Upcoming renewals (60 days)", "calendar-sync", rx.vstack(
-        _list(S.renewals, _renewal, "No annual or multi-year subscription renews in the next 60 days."),
-        rx.cond(S.monthly_count > 0, rx.text(S.monthly_count, " monthly-term subscriptions renew every month.",
-                                             size="1", color_scheme="gray")),
-        spacing="1", width="100%"))
+    return _tile("Upcoming renewals (60 days)", "calendar-sync", rx.cond(
+        S.renewals_loading,
+        rx.hstack(rx.spinner(size="1"), rx.text("Loading renewals…", size="2"), role="status", align="center"),
+        rx.vstack(
+            _list(S.renewals, _renewal, "No annual or multi-year subscription renews in the next 60 days."),
+            rx.cond(S.monthly_count > 0, rx.text(S.monthly_count, " monthly-term subscriptions renew every month.",
+                                                 size="1", color_scheme="gray")),
+            spacing="1", width="100%")))
 
 
 def billing_tile() -> rx.Component:

@@ -335,7 +335,7 @@ def _filters() -> rx.Component:
             rx.el.label("Search users", html_for="license-search", class_name="rt-Text rt-r-size-1",
                         style={"display": "block", "marginBottom": "0.25rem"}),
             rx.input(rx.input.slot(rx.icon("search", size=14)), id="license-search", value=S.search,
-                     on_change=S.set_search, debounce_timeout=250, placeholder="Name or email", width="100%"),
+                     on_change=S.set_search, debounce_timeout=60, placeholder="Name or email", width="100%"),
             flex="2", min_width="12rem",
         ),
         rx.box(

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Awaitable, Callable
 
+from opkalla_portal import clock
 from opkalla_portal import vocabulary
 from opkalla_portal.demo_data import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
 from opkalla_portal.microsoft.errors import MicrosoftError
@@ -36,10 +36,6 @@ HOW_TO = re.compile(r"\bhow (?:do|can|could|should|would|to)\b|\bhow does\b|\bwh
                     re.IGNORECASE)
 OURS = re.compile(r"\b(?:our|ours|we|my|me|us|i)\b", re.IGNORECASE)
 MAX_LISTED = 5
-
-
-def _today() -> date:
-    return date.today()  # one place to switch to the shared clock
 
 
 @dataclass(frozen=True)
@@ -132,7 +128,7 @@ async def _unassigned_licenses(identity: Identity, question: str) -> AccountAnsw
 
 async def _last_invoice(identity: Identity, question: str) -> AccountAnswer:
     page = _page(Capability.INVOICES)
-    today = _today()
+    today = clock.today()
     rows = (invoices.list_invoices(identity, tab=invoices.OPEN, today=today)
             + invoices.list_invoices(identity, tab=invoices.PAID, today=today))
     if not rows:
@@ -147,7 +143,7 @@ async def _last_invoice(identity: Identity, question: str) -> AccountAnswer:
 
 async def _unpaid_invoices(identity: Identity, question: str) -> AccountAnswer:
     page = _page(Capability.INVOICES)
-    rows = invoices.list_invoices(identity, tab=invoices.OPEN, today=_today(), sort="due_date", descending=False)
+    rows = invoices.list_invoices(identity, tab=invoices.OPEN, today=clock.today(), sort="due_date", descending=False)
     if not rows:
         return AccountAnswer("All your invoices are paid: nothing is open.", [page], "unpaid_invoices")
     balance = sum((r.balance for r in rows), Decimal("0.00"))

@@ -69,9 +69,8 @@ def billing_trend(identity: Identity, today: date) -> list[TrendPoint]:
     require(identity, Capability.INVOICES)
     first = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
     by_month: dict[date, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    for tab in invoices.TABS:
-        for summary in invoices.list_invoices(identity, tab=tab, today=today):
-            month = summary.invoice_date.replace(day=1)
-            if first <= month <= today:
-                by_month[month] += summary.total
+    for summary in invoices.invoice_summaries(identity, today):  # both tabs, read once
+        month = summary.invoice_date.replace(day=1)
+        if first <= month <= today:
+            by_month[month] += summary.total
     return [TrendPoint(f"{month:%b %Y}", by_month[month]) for month in sorted(by_month)]

@@ -9,6 +9,7 @@ a recommendation recomputes it here and goes through Subscription Edit's own pat
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +21,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError
 from opkalla_portal.models import LicenseExclusion, RecommendationDismissal
-from opkalla_portal.services import consent, licenses, subscriptions
+from opkalla_portal.services import consent, licenses, subscriptions, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.insight import (IDLE_THRESHOLDS, Recommendation, SeatUsage, SubscriptionFacts,
@@ -79,33 +80,43 @@ NO_PERMISSION = "permission"  # AuditLog.Read.All is not granted
 PREMIUM_REQUIRED_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 
-async def _directory(identity: Identity) -> tuple[list[licenses.DirectoryUser], str]:
+async def _directory(identity: Identity, *, fresh: bool = False) -> tuple[tuple[licenses.DirectoryUser, ...], str]:
     """Users with sign-in activity; without it (and why) when Microsoft refuses that field:
     403 Authentication_RequestFromNonPremiumTenantOrB2CTenant for a tenant without Entra ID
-    P1/P2, another 403 when AuditLog.Read.All is not granted. Idle seats then can't be told."""
-    try:
-        return await licenses.list_directory(identity, with_sign_in=True), ""
-    except licenses.ConsentRequired:
-        raise
-    except AuthError as error:
-        reason = NO_PREMIUM if error.code == PREMIUM_REQUIRED_CODE else NO_PERMISSION
-        return await licenses.list_directory(identity), reason
+    P1/P2, another 403 when AuditLog.Read.All is not granted. Idle seats then can't be told.
+
+    The whole directory is the costliest read of a visit: kept in the per-tenant cache (every
+    license change through the portal drops it) unless `fresh`."""
+    async def read() -> tuple[tuple[licenses.DirectoryUser, ...], str]:
+        try:
+            return tuple(await licenses.list_directory(identity, with_sign_in=True)), ""
+        except licenses.ConsentRequired:
+            raise
+        except AuthError as error:
+            reason = NO_PREMIUM if error.code == PREMIUM_REQUIRED_CODE else NO_PERMISSION
+            return tuple(await licenses.list_directory(identity)), reason
+
+    if fresh:
+        return await read()
+    return await tenant_cache.cached(microsoft(), identity.tenant_id, tenant_cache.LICENSES, read,
+                                     variant="insight-directory", immutable=True)
 
 
-async def active_seat_subscriptions(identity: Identity) -> tuple[list[dict], dict]:
+async def active_seat_subscriptions(identity: Identity, *, fresh: bool = False) -> tuple[list[dict], dict]:
     """Partner Center's active seat-based subscriptions of the organization (its add-ons included),
-    and the catalog (prices). Callers check the capability."""
+    and the catalog (prices). Callers check the capability. From the per-tenant cache unless `fresh`."""
     with session_scope() as db:
         owned = subscriptions.owned_subscription_ids(db, identity)
-    raw = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+    raw = (await microsoft().partner_center.list_subscriptions(identity.tenant_id) if fresh
+           else await subscriptions.tenant_subscriptions(identity.tenant_id))
     mine = [sub for sub in raw if (sub["id"] in owned or sub.get("parentSubscriptionId") in owned)
             and sub.get("unitType") != "Usage-based" and str(sub.get("status")) == "active"]
     return mine, await load_catalog()
 
 
-async def _subscription_facts(identity: Identity) -> list[SubscriptionFacts]:
+async def _subscription_facts(identity: Identity, *, fresh: bool = False) -> list[SubscriptionFacts]:
     """The organization's seat-based subscriptions, with prices and renewal dates."""
-    raw, catalog = await active_seat_subscriptions(identity)
+    raw, catalog = await active_seat_subscriptions(identity, fresh=fresh)
     facts = []
     for sub in raw:
         line = subscriptions._line(sub, catalog)  # the My Services row: name, quantity, renewal date
@@ -149,17 +160,22 @@ def _seats_per_subscription(product: licenses.Product, usage: SeatUsage,
     return result
 
 
-async def load_report(identity: Identity, *, now: datetime | None = None) -> InsightReport:
-    """Idle seats per product and the right-size recommendations not dismissed."""
+async def load_report(identity: Identity, *, now: datetime | None = None, fresh: bool = False) -> InsightReport:
+    """Idle seats per product and the right-size recommendations not dismissed.
+
+    Its three Microsoft reads (products, directory, subscriptions) run concurrently, from the
+    per-tenant cache for display; `fresh` reads them from Microsoft now (before acting on it).
+    """
     require(identity, Capability.LICENSES)
     require(identity, Capability.SERVICES)
     now = now or clock.now()
     if not _is_consented(identity):
         return InsightReport(consented=False)
-    products = await licenses.list_products(identity)
-    users, sign_in_missing = await _directory(identity)
+    products, (users, sign_in_missing), facts_list = await asyncio.gather(
+        licenses.list_products(identity, fresh=fresh), _directory(identity, fresh=fresh),
+        _subscription_facts(identity, fresh=fresh))
     sign_in_known = not sign_in_missing
-    facts = {f.id: f for f in await _subscription_facts(identity)}
+    facts = {f.id: f for f in facts_list}
     excluded = excluded_skus(identity)
     insights, usage_by_sub, excluded_subs = [], {}, set()
     for product in products:
@@ -219,7 +235,7 @@ async def accept(identity: Identity, subscription_id: object, fingerprint: objec
     The recommendation is recomputed from Microsoft's current numbers; if they changed since the
     user saw it, nothing is done and they are asked to review the new one.
     """
-    report = await load_report(identity)
+    report = await load_report(identity, fresh=True)
     rec = next((r for r in report.recommendations if r.subscription_id == str(subscription_id or "")), None)
     if rec is None or rec.fingerprint != str(fingerprint or "") or not rec.ready:
         raise InsightError("This recommendation has changed or was already applied. Review the updated figures.")

@@ -21,7 +21,7 @@ from opkalla_portal.microsoft.errors import AuthError, MicrosoftError, Unavailab
 from opkalla_portal.microsoft.graph import LicenseChange as GraphLicenseChange
 from opkalla_portal.microsoft.product_names import friendly_name
 from opkalla_portal.models import LicenseChange
-from opkalla_portal.services import consent, intents
+from opkalla_portal.services import consent, intents, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.read_back import read_back
@@ -118,12 +118,18 @@ def _graph(identity: Identity):
     return microsoft().graph(identity.tenant_id)
 
 
-async def list_products(identity: Identity) -> list[Product]:
-    """The tenant's user-assignable products with purchased, assigned and available seats."""
+async def list_products(identity: Identity, *, fresh: bool = False) -> list[Product]:
+    """The tenant's user-assignable products with purchased, assigned and available seats
+    (for display from the per-tenant cache; `fresh`: from Microsoft now)."""
     require(identity, Capability.LICENSES)
     _ensure_consented(identity)
+    graph = _graph(identity)
     try:
-        skus = await _graph(identity).subscribed_skus()
+        if fresh:
+            skus = await graph.subscribed_skus()
+        else:
+            skus = await tenant_cache.cached(microsoft(), identity.tenant_id, tenant_cache.LICENSES,
+                                             graph.subscribed_skus, variant="skus")
     except AuthError as error:
         raise _consent_lost(identity, error) from error
     products = [
@@ -142,7 +148,7 @@ async def get_product(identity: Identity, sku_id: object) -> Product:
     """One product of the tenant, by an id that arrived from the browser."""
     if not isinstance(sku_id, str) or not sku_id or len(sku_id) > 64:
         raise LicenseError("That product could not be found.")
-    for product in await list_products(identity):
+    for product in await list_products(identity, fresh=True):
         if product.sku_id == sku_id.lower():
             return product
     raise LicenseError("That product could not be found.")
@@ -318,6 +324,8 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
             errors = {r.user_id: r.error for r in results}
         except MicrosoftError as error:  # e.g. the token could not be obtained: the whole chunk failed
             errors = {uid: error for uid, _ in chunk}
+        finally:  # seat counts and the insight's idle figures changed (or may have)
+            tenant_cache.invalidate(identity.tenant_id, tenant_cache.LICENSES)
         errors = await _confirm_unanswered(graph, product.sku_id, chunk, errors)
         await intents.pause_for_kill_test(intents.LICENSE_ASSIGNMENT)
         _record(identity, product, chunk, users, errors, outcome, key)

@@ -22,6 +22,7 @@ from opkalla_portal.services import intents
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import CatalogProduct, CatalogTerm, load_catalog
 from opkalla_portal.services.microsoft_clients import microsoft
+from opkalla_portal.services import tenant_cache
 from opkalla_portal.services.subscriptions import (
     ServiceError,
     contract_in_scope,
@@ -209,8 +210,11 @@ async def order_at_microsoft(customer_id: str, offer_id: str, title: str, term_d
             "billingCycle": billing_cycle, "friendlyName": title}
     if parent_id:
         line["parentSubscriptionId"] = parent_id
-    return await microsoft().partner_center.create_order(customer_id, [line], billing_cycle=billing_cycle,
-                                                         request_id=request_id)
+    try:
+        return await microsoft().partner_center.create_order(customer_id, [line], billing_cycle=billing_cycle,
+                                                             request_id=request_id)
+    finally:  # a new subscription (even if the answer was lost): My Services and the dashboard reload
+        tenant_cache.invalidate(customer_id, tenant_cache.SUBSCRIPTIONS)
 
 
 def order_subscription_ids(order: dict) -> list[str]:

@@ -26,6 +26,7 @@ from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, monthly_cost
+from opkalla_portal.services import tenant_cache
 from opkalla_portal.services.read_back import read_back
 from opkalla_portal.services.validation import is_ascii_digits
 
@@ -112,6 +113,17 @@ def _line(sub: dict, catalog: dict) -> SubscriptionLine:
     )
 
 
+async def tenant_subscriptions(tenant_id: str, *, fresh: bool = False) -> list[dict]:
+    """Partner Center's subscriptions of a customer, for display: through the per-tenant cache
+    (dropped whenever the portal changes a subscription or orders). Changes read fresh.
+
+    `fresh`: from Microsoft now (My Services' own list: what it shows, or that Microsoft is
+    unavailable), kept for the dashboard, insight and Usage Data that follow."""
+    clients = microsoft()
+    return await tenant_cache.cached(clients, tenant_id, tenant_cache.SUBSCRIPTIONS,
+                                     lambda: clients.partner_center.list_subscriptions(tenant_id), fresh=fresh)
+
+
 async def contract_subscriptions(identity: Identity, contract_id: object) -> list[SubscriptionLine]:
     """The contract's base subscriptions (with their add-ons nested), by name."""
     require(identity, Capability.SERVICES)
@@ -119,7 +131,7 @@ async def contract_subscriptions(identity: Identity, contract_id: object) -> lis
         contract = contract_in_scope(db, identity, contract_id)
         owned = owned_subscription_ids(db, identity)
     in_contract = {sid for sid, cid in owned.items() if cid == contract.id}
-    subscriptions = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+    subscriptions = await tenant_subscriptions(identity.tenant_id, fresh=True)
     catalog = await load_catalog()
     lines = {s["id"]: _line(s, catalog) for s in subscriptions
              if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)}
@@ -325,8 +337,11 @@ async def patch_quantity(customer_id: str, subscription: dict, quantity: int, re
     reuse its own so a retry after a crash is recognisably the same request.)
     """
     pc = microsoft().partner_center
-    response = await pc.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
-                                json={**subscription, "quantity": quantity}, request_id=request_id)
+    try:
+        response = await pc.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
+                                    json={**subscription, "quantity": quantity}, request_id=request_id)
+    finally:  # even unanswered: it may have happened
+        tenant_cache.invalidate(customer_id, tenant_cache.SUBSCRIPTIONS)
     return response.json()
 
 
@@ -411,6 +426,8 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
         except MicrosoftError as error:
             if not await _carried_out(identity.tenant_id, sub.raw, renewal_quantity=change.quantity):
                 return await _not_done(identity, sub, error, "accept the renewal change")
+        finally:
+            tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
     with session_scope() as db:
         replaced = _supersede_pending(db, identity, sub.id, change.mode) if change.mode == "on_renewal" else 0
         scheduled = ScheduledChange(
@@ -512,7 +529,10 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
             pc = microsoft().partner_center
             sub = await pc.get_subscription(identity.tenant_id, change.subscription_id)
             if (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity:
-                await pc.clear_renewal_instructions(identity.tenant_id, sub)
+                try:
+                    await pc.clear_renewal_instructions(identity.tenant_id, sub)
+                finally:
+                    tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
         except MicrosoftError as error:
             if await _renewal_still_held(identity.tenant_id, change):  # the answer may only have been lost
                 with session_scope() as db:  # keep it: Microsoft still has the instruction
@@ -582,6 +602,8 @@ async def apply_future_change_edit(identity: Identity, change_id: object, quanti
                                                                       quantity=request.quantity)
         except MicrosoftError as error:
             return {"form": f"Microsoft did not accept the renewal change: {error.message}"}, None
+        finally:
+            tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
     with session_scope() as db:
         updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
                                                         ScheduledChange.status == "pending")

@@ -29,6 +29,8 @@ USAGE_CACHE_SECONDS = 300
 USAGE_CACHE_ENTRIES = 64  # (tenant, subscription, period) entries per process
 # Keyed by the client set, so a test's fresh clients (and emulator) never see another's rows.
 _usage_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# (tenant, subscription, months, start, today) -> (the cached rows it was built from, report)
+_report_cache: OrderedDict = OrderedDict()
 USAGE_CSV_COLUMNS = ["Month", "Service Category", "Resource", "Resource Group", "Meter", "Quantity", "Unit",
                      "Cost", "Currency"]
 
@@ -91,9 +93,9 @@ def period_start(months: int, today: date) -> date:
 async def azure_subscriptions(identity: Identity) -> list[AzureSubscription]:
     """The customer's Azure plan subscriptions (usage-based), from Partner Center."""
     require(identity, Capability.USAGE)
-    from opkalla_portal.services.microsoft_clients import microsoft
+    from opkalla_portal.services.subscriptions import tenant_subscriptions
 
-    subscriptions = await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+    subscriptions = await tenant_subscriptions(identity.tenant_id)
     return sorted((AzureSubscription(s["id"], s.get("friendlyName") or s.get("offerName") or s["id"])
                    for s in subscriptions if s.get("unitType") == "Usage-based"), key=lambda s: s.name)
 
@@ -112,8 +114,19 @@ async def usage_report(identity: Identity, subscription_id: object, months: obje
     from opkalla_portal.services.microsoft_clients import microsoft
 
     start = period_start(months, today)
-    return build_report(subscription, months, start, today,
-                        await _usage_rows(microsoft(), identity.tenant_id, subscription.id, start, today))
+    rows = await _usage_rows(microsoft(), identity.tenant_id, subscription.id, start, today)
+    # The sums are as stable as the rows they come from: kept with them (a visit re-summed
+    # thousands of Decimal rows before).
+    key = (identity.tenant_id, subscription, months, start, today)
+    hit = _report_cache.get(key)
+    if hit is not None and hit[0] is rows:
+        return hit[1]
+    report = build_report(subscription, months, start, today, rows)
+    _report_cache[key] = (rows, report)
+    _report_cache.move_to_end(key)
+    while len(_report_cache) > USAGE_CACHE_ENTRIES:
+        _report_cache.popitem(last=False)
+    return report
 
 
 async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date, today: date) -> list[UsageRow]:

@@ -18,9 +18,8 @@ import reflex as rx
 
 from reflex.middleware import Middleware
 
-from opkalla_portal.db import session_scope
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, capability_for_route, menu_for
-from opkalla_portal.services.sessions import resolve_session, token_from_cookie_header
+from opkalla_portal.services.sessions import identity_for_token, token_from_cookie_header
 
 
 class MenuEntry(TypedDict):
@@ -46,9 +45,7 @@ class PortalState(rx.State):
 
     def _identity(self) -> Identity | None:
         """Who is signed in, read from the session cookie sent with this websocket."""
-        token = token_from_cookie_header(self.router.headers.cookie)
-        with session_scope() as db:
-            return resolve_session(db, token)
+        return identity_for_token(token_from_cookie_header(self.router.headers.cookie))
 
     def _filled_by(self, identity: Identity) -> bool:
         """Does this tab's state still belong to `identity`'s session? (A background task

@@ -12,6 +12,7 @@ from opkalla_portal.services import dashboard
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.change_logs import MODE_LABELS, RESULT_LABELS
 from opkalla_portal.state.base import PortalState
+from opkalla_portal.state.deltas import assign_changed
 
 
 class RenewalRow(TypedDict):
@@ -38,7 +39,8 @@ def _quantity_change(old, new) -> str:
 
 
 class DashboardState(PortalState):
-    loading: bool = True
+    loading: bool = True  # until the database's parts are in (then the tiles show)
+    renewals_loading: bool = True  # until Partner Center answered (the renewals tile's own spinner)
     error: str = ""
     renewals: list[RenewalRow] = []
     monthly_count: int = 0
@@ -50,13 +52,19 @@ class DashboardState(PortalState):
 
     @rx.event(background=True)
     async def load(self):
-        """on_load of My Services: each part from its source; billing only for roles that see invoices."""
+        """on_load of My Services: each part from its source; billing only for roles that see invoices.
+
+        What the database knows (Future Changes, last changes, billing) is shown first; the
+        renewals, from Partner Center (through the per-tenant cache), follow in their tile.
+        """
         async with self:
             try:
                 identity = self._require(Capability.SERVICES)
             except PermissionDenied:
                 return None  # on_load: the page guard already redirects
-            self.loading, self.error = True, ""
+            if self.error:
+                self.error = ""
+            self.renewals_loading = True
         today = clock.today()
         future = [ChangeRow(name=c.subscription_name, change=_quantity_change(c.old_quantity, c.new_quantity),
                             when=f"{MODE_LABELS.get(c.effective_mode, '')} · {c.due_date:%b %d, %Y}")
@@ -67,6 +75,12 @@ class DashboardState(PortalState):
                    for e in dashboard.last_changes(identity)]
         can_see_billing = identity.can(Capability.INVOICES)
         points = dashboard.billing_trend(identity, today) if can_see_billing else []
+        async with self:
+            assign_changed(
+                self, future=future, changes=changes, can_see_billing=can_see_billing,
+                trend=[TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points],
+                trend_total=dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00"))),
+                loading=False)
         renewals, monthly, error = [], 0, ""
         try:
             found, monthly = await dashboard.upcoming_renewals(identity, today)
@@ -78,9 +92,5 @@ class DashboardState(PortalState):
         except MicrosoftError as failure:
             error = f"Renewals could not be loaded: {failure.message}"
         async with self:
-            self.future, self.changes, self.renewals, self.monthly_count = future, changes, renewals, monthly
-            self.can_see_billing = can_see_billing
-            self.trend = [TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points]
-            self.trend_total = dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00")))
-            self.error, self.loading = error, False
+            assign_changed(self, renewals=renewals, monthly_count=monthly, error=error, renewals_loading=False)
         return None

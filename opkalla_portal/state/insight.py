@@ -19,6 +19,7 @@ from opkalla_portal.services.pricing import format_money
 from opkalla_portal.services.subscriptions import ServiceError
 from opkalla_portal.state.base import PortalState, refused
 from opkalla_portal.state.dashboard import DashboardState
+from opkalla_portal.state.deltas import assign_changed
 
 
 class InsightRow(TypedDict):
@@ -82,25 +83,27 @@ class InsightState(PortalState):
 
     def _identity_for_insight(self):
         """The identity, if it may see licenses and subscriptions (Administrators, Subscription Managers)."""
-        self._require(Capability.LICENSES)
-        return self._require(Capability.SERVICES)
+        identity = self._require(Capability.LICENSES)
+        if not identity.can(Capability.SERVICES):  # one session lookup for both checks
+            raise PermissionDenied("Your role does not allow this. Ask your portal administrator for access.")
+        return identity
 
     def _publish(self) -> None:
         report = self._report
         days = int(self.threshold)
         if report is None:
-            self.products, self.recommendations, self.idle_seats, self.idle_cost = [], [], 0, "$0.00"
+            assign_changed(self, products=[], recommendations=[], idle_seats=0, idle_cost="$0.00")
             return
-        self.consent_needed, self.sign_in_known = not report.consented, report.sign_in_known
-        self.sign_in_missing = report.sign_in_missing
-        self.products = [InsightRow(
-            sku_id=p.sku_id, name=p.name, purchased=p.purchased, assigned=p.usage.assigned, unassigned=p.unassigned,
-            idle30=p.usage.idle[30], idle60=p.usage.idle[60], idle90=p.usage.idle[90], disabled=p.usage.disabled,
-            cost=format_money(p.idle_cost(days)), excluded=p.excluded) for p in report.products]
-        self.idle_seats = report.idle_seats(days)
-        self.idle_cost = format_money(report.idle_cost(days))
-        self.recommendations = [_recommendation_row(r) for r in report.recommendations]
-        self.dismissed_count = report.dismissed
+        assign_changed(
+            self, consent_needed=not report.consented, sign_in_known=report.sign_in_known,
+            products=[InsightRow(
+                sku_id=p.sku_id, name=p.name, purchased=p.purchased, assigned=p.usage.assigned,
+                unassigned=p.unassigned, idle30=p.usage.idle[30], idle60=p.usage.idle[60], idle90=p.usage.idle[90],
+                disabled=p.usage.disabled, cost=format_money(p.idle_cost(days)), excluded=p.excluded)
+                for p in report.products],
+            idle_seats=report.idle_seats(days), idle_cost=format_money(report.idle_cost(days)),
+            recommendations=[_recommendation_row(r) for r in report.recommendations],
+            dismissed_count=report.dismissed, sign_in_missing=report.sign_in_missing)
 
     @rx.event(background=True)
     async def load(self):
@@ -110,7 +113,7 @@ class InsightState(PortalState):
                 identity = self._identity_for_insight()
             except PermissionDenied:
                 return None  # on_load: the page guard already redirects
-            self.loading, self.error = True, ""
+            assign_changed(self, loading=True, error="")
         report, error = None, ""
         try:
             report = await insight_report.load_report(identity)
@@ -119,7 +122,8 @@ class InsightState(PortalState):
         except MicrosoftError as failure:
             error = failure.message
         async with self:
-            self._report, self.error, self.loading = report, error, False
+            self._report = report
+            assign_changed(self, error=error, loading=False)
             self._publish()
         return None
 

@@ -6,6 +6,7 @@ one page of rows, the counts and the messages. Every handler re-checks the sessi
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TypedDict
 
@@ -19,6 +20,7 @@ from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, Lic
 from opkalla_portal.settings import load_settings
 from opkalla_portal.services.subscriptions import ServiceError
 from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.deltas import assign_changed
 from opkalla_portal.state.insight import InsightState
 
 PAGE_SIZE = 50
@@ -319,9 +321,9 @@ class LicensesState(PortalState):
         self.rows, self.page_changes = [], {}
         self.reclaim_rows, self.reclaim_more, self.reclaim_id = [], 0, ""
         yield
-        try:
-            current = await licenses.get_product(identity, sku_id)
-            users = await licenses.list_directory(identity)
+        try:  # both from Microsoft now (the toggles must show what it holds), side by side
+            current, users = await asyncio.gather(licenses.get_product(identity, sku_id),
+                                                  licenses.list_directory(identity))
         except (LicenseError, ConsentRequired) as error:
             self.window_error = str(error)
             self.window_loading = False
@@ -357,9 +359,14 @@ class LicensesState(PortalState):
         self._publish_changes()
 
     def _publish_changes(self) -> None:
-        self.page_changes = {row["id"]: self._pending[row["id"]] for row in self.rows if row["id"] in self._pending}
-        self.seats_left = licenses.seats_left(self.available, self._pending)
-        self.pending_count = len(self._pending)
+        self._assign(page_changes={row["id"]: self._pending[row["id"]] for row in self.rows
+                                   if row["id"] in self._pending},
+                     seats_left=licenses.seats_left(self.available, self._pending), pending_count=len(self._pending))
+
+    def _assign(self, **values) -> None:
+        """Only what changes goes to the browser (a toggle sends a few bytes, not the messages
+        and counters again)."""
+        assign_changed(self, **values)
 
     def _row(self, user: DirectoryUser) -> UserRow:
         return UserRow(id=user.id, name=user.name, email=user.email, department=user.department,
@@ -430,10 +437,9 @@ class LicensesState(PortalState):
         try:
             self._pending = licenses.toggle(self._pending, user, self.sku_id, on, self.available)
         except LicenseError as error:
-            self.guard_message = str(error)
+            self._assign(guard_message=str(error))
             return None
-        self.guard_message = ""
-        self.success_message = ""
+        self._assign(guard_message="", success_message="")
         self._publish_changes()
         return None
 

@@ -9,6 +9,7 @@ from opkalla_portal.services import subscriptions as service
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.pricing import format_money
 from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.deltas import assign_changed
 from opkalla_portal.state.services_access import denied
 
 SORT_KEYS = {
@@ -67,9 +68,7 @@ class MyServicesState(PortalState):
                 rows += [_row(a, "addon", False) for a in sorted(base.addons, key=key, reverse=self.sort_desc)]
                 if base.is_usage_based:
                     rows.append({**_row(base, "usage", False), "name": "Usage Data"})
-        self.rows = rows
-        self.shown = shown
-        self.total = len(self._lines)
+        assign_changed(self, rows=rows, shown=shown, total=len(self._lines))
 
     @rx.event
     def load(self):
@@ -78,7 +77,8 @@ class MyServicesState(PortalState):
             identity = self._require(Capability.SERVICES)
         except PermissionDenied:
             return None  # on_load: the page guard already redirects (sign-in or not allowed)
-        self.contracts = [{"id": str(c.id), "label": c.label} for c in service.billing_contracts(identity)]
+        assign_changed(self, contracts=[{"id": str(c.id), "label": c.label}
+                                        for c in service.billing_contracts(identity)])
         ids = [c["id"] for c in self.contracts]
         wanted = str(self.router.url.query_parameters.get("contract", "") or self.contract_id)
         self.contract_id = wanted if wanted in ids else (ids[0] if ids else "")

@@ -1,0 +1,52 @@
+"""One event per page load (state/page_load.py): the guard first, the page's handlers only if
+it lets the visitor in, and the same checks as when they were separate events."""
+
+from __future__ import annotations
+
+from tests.security import harness
+
+
+def _names(emitted) -> list[str]:
+    return [getattr(item, "fn", None).__name__ if hasattr(item, "fn") else repr(item) for item in emitted]
+
+
+def test_every_guarded_page_is_one_load_event_running_its_declared_handlers():
+    from opkalla_portal.pages import ALL_PAGES
+    from opkalla_portal.state import page_load
+    from opkalla_portal.state.base import PortalState
+
+    harness.load_app()
+    guarded = [p for p in ALL_PAGES if isinstance(p.on_load, list) and p.on_load[0].fn is PortalState.guard.fn]
+    assert len(guarded) > 20
+    for page in guarded:
+        registered = page_load._PAGE_LOADS[page.route]
+        assert [h.fn for _, h in registered] == [h.fn for h in page.on_load[1:]], page.route
+
+
+async def test_the_page_loads_in_the_same_event_as_the_guard(cookies):
+    from opkalla_portal.state.base import PortalState
+    from opkalla_portal.state.my_services import MyServicesState
+    from opkalla_portal.state.page_load import PageLoadState
+
+    root = harness.build_root(cookies["dana"], "/my-services")
+    emitted = await harness.call(root, PageLoadState.event_handlers["load"], "/my-services")
+    assert harness.substate(root, PortalState).user_name == "Dana Whitaker"
+    # The contracts (database) are in this event's update; Microsoft's parts are queued.
+    assert harness.substate(root, MyServicesState).contracts
+    assert {"fetch", "load"} <= set(_names(emitted))
+
+
+async def test_a_refused_visitor_gets_the_redirect_and_the_page_loads_nothing(cookies):
+    from opkalla_portal.state.licenses import LicensesState
+    from opkalla_portal.state.my_services import MyServicesState
+    from opkalla_portal.state.page_load import PageLoadState
+
+    signed_out = harness.build_root(None, "/my-services")
+    emitted = await harness.call(signed_out, PageLoadState.event_handlers["load"], "/my-services")
+    assert "sign-in" in harness.describe(emitted) and len(emitted) == 1
+    assert harness.substate(signed_out, MyServicesState).contracts == []
+
+    finance = harness.build_root(cookies["priya"], "/manage-licenses")
+    emitted = await harness.call(finance, PageLoadState.event_handlers["load"], "/manage-licenses")
+    assert "not-allowed" in harness.describe(emitted) and len(emitted) == 1
+    assert harness.substate(finance, LicensesState).consent_checked is False
