@@ -167,9 +167,9 @@ def portal_routes() -> list[BaseRoute]:
     from opkalla_portal.payment_processor_emulator import processor_routes
     from opkalla_portal.routes import auth, downloads
 
-    from opkalla_portal.routes import consent
+    from opkalla_portal.routes import consent, partner_center
 
-    routes += auth.ROUTES + downloads.ROUTES + consent.ROUTES + processor_routes()
+    routes += auth.ROUTES + downloads.ROUTES + consent.ROUTES + partner_center.ROUTES + processor_routes()
     try:
         from opkalla_portal.demo_emulator import emulator_routes
     except ImportError:

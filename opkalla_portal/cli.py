@@ -21,6 +21,7 @@ def prepare() -> None:
                 seed.seed_demo(db)
                 print("Loaded the demo data (Lakeside Dental Partners, Bayview Logistics).")
         _prepare_emulator(reset=False)
+        _connect_demo_partner_center()
 
 
 def reset_demo() -> None:
@@ -33,6 +34,7 @@ def reset_demo() -> None:
         seed.clear_all(db)
         seed.seed_demo(db)
     _prepare_emulator(reset=True)
+    _connect_demo_partner_center()
     print("The demo has been reset.")
 
 
@@ -47,6 +49,30 @@ def _prepare_emulator(*, reset: bool) -> None:
     from opkalla_portal.demo_emulator import passcode_notice
 
     print(passcode_notice())
+
+
+def _connect_demo_partner_center() -> None:
+    """Demo: the provider's administrator connects Partner Center (App+User, MFA) through the
+    real sign-in flow against the emulator, served on a loopback port for the moment, so My
+    Agreements works from the first visit."""
+    import asyncio
+
+    try:
+        from opkalla_portal.microsoft.emulator.serve import serve_in_thread
+    except ImportError:  # emulator not installed in this build
+        return
+    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.services.microsoft_clients import use_clients
+    from opkalla_portal.services.partner_connection import connect_demo_provider
+
+    async def connect(url: str) -> bool:
+        async with MicrosoftClients(MicrosoftSettings.for_emulator(url)) as clients:
+            use_clients(clients)
+            return await connect_demo_provider()
+
+    with serve_in_thread(_demo_emulator_store()) as url:
+        if asyncio.run(connect(url)):
+            print("Connected Partner Center as the provider's administrator (demo, MFA-backed).")
 
 
 def doctor(customer: str | None) -> int:

@@ -521,3 +521,35 @@ class KnowledgeVector(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     vector_json: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- issue 16: the provider's delegated Partner Center connection (secure application model)
+class PartnerCenterConnection(SQLModel, table=True):
+    """The one App+User connection to Partner Center a provider administrator made with MFA.
+
+    The refresh token is only ever stored encrypted (Fernet, key from OPKALLA_SECRET_KEY)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    connected_by_user_id: int | None = Field(default=None, foreign_key="portaluser.id")
+    connected_by_name: str = Field(max_length=200)
+    connected_as: str = Field(max_length=320)  # the Entra account (UPN) that signed in
+    connected_at: datetime = Field(default_factory=utcnow)
+    refresh_token_encrypted: str  # Fernet token of the refresh token, never the token itself
+    mfa: bool = False  # the last access token's amr listed "mfa"
+    refreshed_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime  # refresh token lifetime, sliding with each refresh
+    status: str = Field(default="connected", max_length=20)  # connected | broken
+    problem: str = Field(default="", max_length=500)
+
+
+class PartnerCenterConnectAttempt(SQLModel, table=True):
+    """A provider administrator's trip to Microsoft to connect Partner Center. The MSAL flow
+    (PKCE verifier, nonce) is kept encrypted; only the state's SHA-256 is searchable."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="portaluser.id")
+    state_hash: str = Field(unique=True, max_length=64)
+    flow_encrypted: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

@@ -41,6 +41,9 @@ def user_menu() -> rx.Component:
                 rx.box(rx.text(PortalState.organization_name, size="1", color_scheme="gray"),
                        padding_x="0.5rem", padding_y="0.25rem"),
                 rx.menu.item(rx.icon("user", size=14), "Profile", on_click=rx.redirect("/profile")),
+                rx.cond(PortalState.is_provider_admin,
+                        rx.menu.item(rx.icon("plug", size=14), "Partner Center connection",
+                                     on_click=rx.redirect("/partner-center"))),
                 rx.menu.separator(),
                 # A form POST (a full navigation): the server route checks it comes from our own
                 # pages (Origin), revokes the session and clears the cookie.
@@ -181,6 +184,7 @@ def portal_page(title: str, *children: rx.Component, description: str = "",
             ),
             rx.box(
                 rx.vstack(
+                    partner_center_banner(),
                     page_heading(title, description, actions),
                     *children,
                     spacing="5",
@@ -197,6 +201,18 @@ def portal_page(title: str, *children: rx.Component, description: str = "",
         ),
         min_height="100vh",
         background=rx.color("gray", 1),
+    )
+
+
+def partner_center_banner() -> rx.Component:
+    """Provider administrators only: the Partner Center connection is missing, broken or expiring."""
+    return rx.cond(
+        PortalState.partner_center_warning != "",
+        rx.callout(
+            rx.hstack(rx.text(PortalState.partner_center_warning),
+                      rx.link("Open Partner Center connection", href="/partner-center"), spacing="2", wrap="wrap"),
+            icon="triangle-alert", color_scheme="amber", role="alert", width="100%",
+        ),
     )
 
 

@@ -8,7 +8,9 @@ from .config import MicrosoftSettings
 from .graph import GRAPH_SCOPE, GraphClient
 from .http import RetryPolicy
 from .identity import IdentityClient
+from .http import TokenProvider
 from .partner_center import PARTNER_CENTER_SCOPE, PartnerCenterClient
+from .partner_delegated import PartnerDelegatedAuth
 from .support_ai import EmbeddingsClient, SupportAIClient
 
 
@@ -24,6 +26,8 @@ class MicrosoftClients:
                                               limits=httpx.Limits(max_connections=100))
         self.retry = retry or RetryPolicy(max_attempts=self.settings.max_attempts)
         self.identity = IdentityClient(self.settings, self.http)
+        # The partner's delegated (App+User) connection: connect once, refresh per use.
+        self.partner_delegated = PartnerDelegatedAuth(self.identity)
         self._graph: dict[str, GraphClient] = {}
         self.partner_center = PartnerCenterClient(
             self.http, self.settings.partner_center_url, timeout=self.settings.timeout_seconds, retry=self.retry,
@@ -36,6 +40,12 @@ class MicrosoftClients:
             self.http, self.settings.openai_url, api_key=self.settings.openai_key or None,
             timeout=self.settings.timeout_seconds, retry=self.retry,
             deployment=self.settings.openai_embeddings_deployment, api_version=self.settings.api_version)
+
+    def partner_center_as_user(self, token_provider: TokenProvider) -> PartnerCenterClient:
+        """Partner Center with App+User tokens from ``token_provider`` (the partner's delegated
+        connection), for the calls Microsoft documents as App+User only (agreements)."""
+        return PartnerCenterClient(self.http, self.settings.partner_center_url, timeout=self.settings.timeout_seconds,
+                                   retry=self.retry, token_provider=token_provider)
 
     def graph(self, tenant_id: str) -> GraphClient:
         """Graph client for a customer tenant, with app-only tokens issued in that tenant."""

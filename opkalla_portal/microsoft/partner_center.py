@@ -158,6 +158,7 @@ class PartnerCenterClient(ServiceClient):
         return await self._collect(f"/customers/{customer_id}/orders")
 
     # ------------------------------------------------------------- agreements
+    # App+User only (REST reference): call these on ``clients.partner_center_as_user(...)``.
     async def list_agreements(self, customer_id: str,
                               agreement_type: str = "MicrosoftCustomerAgreement") -> list[dict]:
         return await self._collect(f"/customers/{customer_id}/agreements", {"agreementType": agreement_type})

@@ -17,6 +17,7 @@ from opkalla_portal.pages import (  # noqa: F401
     news_editor,
     news_post,
     outbox,
+    partner_center,
     payment_profiles,
     profile,
     sign_in,
@@ -35,6 +36,6 @@ ALL_PAGES = [
                    my_company, manage_users, user_edit, outbox, manage_licenses, support, support_article,
                    profile, sign_in, news_post, news_editor,
                    subscription_edit, change_logs, future_changes, catalog, subscription_create, approvals,
-                   approval_requests)
+                   approval_requests, partner_center)
     for page in module.PAGES
 ]

@@ -76,6 +76,9 @@ EXTRA_ROUTES: dict[str, Capability] = {
     "/profile": Capability.PROFILE,
     "/news/post": Capability.HOME,
     "/news/editor": Capability.HOME,
+    # Administrators only; the page itself also requires the provider organization
+    # (services/partner_connection.require_provider_admin).
+    "/partner-center": Capability.USERS,
 }
 
 

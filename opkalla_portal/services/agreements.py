@@ -3,7 +3,8 @@
 Administrators and Finance Managers read them; only an Administrator accepts a pending one.
 Acceptance is claimed in the database first (a conditional update), so it is recorded once
 even when two administrators click at the same moment, then sent to Partner Center; if
-Microsoft refuses, the claim is released and the agreement stays pending.
+Microsoft refuses, the claim is released and the agreement stays pending. Partner Center
+accepts this call only App+User with MFA: it goes through services/partner_connection.py.
 """
 
 from __future__ import annotations
@@ -100,10 +101,12 @@ async def accept_agreement(identity: Identity, agreement_id: object) -> Agreemen
         ).rowcount
     if not claimed:
         raise AgreementAlreadyAccepted(agreement.id)
-    from opkalla_portal.services.microsoft_clients import microsoft
+    # App+User only (Partner Center REST reference): sent through the provider's delegated
+    # connection, which raises NotConnected (a MicrosoftError with a message) when it is missing.
+    from opkalla_portal.services.partner_connection import partner_center_as_user
 
     try:
-        await microsoft().partner_center.confirm_agreement(
+        await partner_center_as_user().confirm_agreement(
             identity.tenant_id, first_name=first, last_name=last or first, email=email,
             template_id=agreement.template_id, date_agreed=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     except BaseException:

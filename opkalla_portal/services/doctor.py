@@ -115,6 +115,26 @@ async def run_checks(clients: MicrosoftClients, customer_tenant: str | None) -> 
         "and make sure the app registration lives in your partner tenant.",
         partner_center))
 
+    async def partner_center_app_user() -> str:
+        # App+User-only calls (the Microsoft Customer Agreement) go through the provider's
+        # delegated connection; Partner Center requires MFA on them (from 1 April 2026).
+        from opkalla_portal.services.microsoft_clients import use_clients
+        from opkalla_portal.services.partner_connection import check_connection
+
+        use_clients(clients)
+        try:
+            return await check_connection()
+        except Exception as error:  # no database yet, or a configuration error: say so
+            if isinstance(error, MicrosoftError):
+                raise
+            raise MicrosoftError(str(error), code=type(error).__name__) from error
+
+    checks.append(await _attempt(
+        "Partner Center connection valid and MFA-backed (App+User)",
+        "Sign in to the portal as a provider administrator, open Partner Center connection and press "
+        "Connect (or Reconnect), signing in with MFA; set OPKALLA_SECRET_KEY to the key it was stored with.",
+        partner_center_app_user))
+
     if customer_tenant:
         async def customer_graph() -> str:
             skus = await clients.graph(customer_tenant).subscribed_skus()

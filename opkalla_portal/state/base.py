@@ -38,6 +38,8 @@ class PortalState(rx.State):
     menu: list[MenuEntry] = []
     is_admin: bool = False
     is_provider_admin: bool = False
+    # Provider administrators only: the Partner Center connection is missing, broken or expiring.
+    partner_center_warning: str = ""
     # The page's path without the trailing slash the production build adds ("/my-services/").
     current_route: str = "/"
     # Which session filled this tab's state: "" (nothing yet), "anonymous", or "session:<id>".
@@ -65,6 +67,7 @@ class PortalState(rx.State):
 
     def _publish_identity(self, identity: Identity) -> None:
         from opkalla_portal.services.organizations import organization_name
+        from opkalla_portal.services.partner_connection import warning_for
 
         is_admin = identity.can(Capability.USERS)
         shown = dict(
@@ -75,6 +78,7 @@ class PortalState(rx.State):
             is_admin=is_admin,
             is_provider_admin=identity.is_provider and is_admin,
             organization_name=organization_name(identity),
+            partner_center_warning=warning_for(identity),
         )
         for name, value in shown.items():
             if getattr(self, name) != value:  # an assigned var is re-sent to the browser, even unchanged

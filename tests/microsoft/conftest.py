@@ -98,3 +98,29 @@ async def clients(settings):
 async def http():
     async with httpx.AsyncClient(follow_redirects=False) as client:
         yield client
+
+
+RILEY = next(p for p in demo_data.PERSONAS if p.customer_key == "opkalla" and p.global_admin)
+CONNECT_REDIRECT = "http://localhost:3000/partner-center/callback"
+
+
+async def connect_partner_center(clients: MicrosoftClients, *, mfa: bool = True, name: str = RILEY.display_name):
+    """The secure application model's one-time connect, run for real against the emulator:
+    MSAL's auth-code flow (PKCE) for Partner Center's user_impersonation, the persona picked on
+    the emulator's sign-in page. Returns the DelegatedGrant."""
+    from opkalla_portal.microsoft.emulator.automation import sign_in_as
+
+    flow = await clients.partner_delegated.begin_connect(CONNECT_REDIRECT)
+    params = await sign_in_as(clients.http, flow["auth_uri"], name, mfa=mfa)
+    return await clients.partner_delegated.complete_connect(flow, params)
+
+
+@pytest_asyncio.fixture
+async def app_user_pc(clients):
+    """Partner Center with App+User (MFA) tokens from a delegated connection made for the test."""
+    grant = await connect_partner_center(clients)
+
+    async def token() -> str:
+        return grant.access_token
+
+    return clients.partner_center_as_user(token)

@@ -99,7 +99,7 @@ async def test_emulator_subscriptions_use_the_sdk_fields(fresh, clients):
                 assert unknown_fields(instructions.get("product") or {}, "ProductTerm") == []
 
 
-async def test_emulator_catalog_orders_agreements_invoices_use_the_sdk_fields(fresh, clients):
+async def test_emulator_catalog_orders_agreements_invoices_use_the_sdk_fields(fresh, clients, app_user_pc):
     pc = clients.partner_center
     products = await pc.list_products()
     assert [x for p in products for x in unknown_fields(p, "Product")] == []
@@ -109,7 +109,7 @@ async def test_emulator_catalog_orders_agreements_invoices_use_the_sdk_fields(fr
     assert [x for a in availabilities for x in unknown_fields(a, "Availability")] == []
     for order in await pc.list_orders(BAYVIEW):
         assert unknown_fields(order, "Order", {"lineItems": "OrderLineItem"}) == []
-    for agreement in await pc.list_agreements(LAKESIDE):
+    for agreement in await app_user_pc.list_agreements(LAKESIDE):
         assert unknown_fields(agreement, "Agreement", {"primaryContact": "Contact"}) == []
     invoices = await pc.list_invoices()
     for invoice in invoices:

@@ -112,8 +112,8 @@ async def test_order_is_idempotent_on_request_id(fresh, clients):
         await pc.create_order(BAYVIEW, [{**line, "termDuration": "P3Y"}])
 
 
-async def test_agreements(fresh, clients):
-    pc = clients.partner_center
+async def test_agreements(fresh, app_user_pc):
+    pc = app_user_pc  # App+User only (REST reference); see test_partner_delegated.py
     assert (await pc.list_agreements(LAKESIDE))[0]["type"] == "MicrosoftCustomerAgreement"
     created = await pc.confirm_agreement(LAKESIDE, first_name="Dana", last_name="Whitaker",
                                          email="dana.whitaker@lakesidedental.onmicrosoft.com")

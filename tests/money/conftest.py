@@ -43,6 +43,16 @@ async def microsoft(emulator_server, emulator_store):
         yield emulator_store
 
 
+@pytest_asyncio.fixture
+async def partner_connected(microsoft, seeded):
+    """The provider's administrator has connected Partner Center (App+User, MFA) through the
+    real flow against the emulator, as `cli prepare` does for the demo."""
+    from opkalla_portal.services.partner_connection import connect_demo_provider
+
+    assert await connect_demo_provider()
+    return microsoft
+
+
 @pytest.fixture
 def identity_of(seeded):
     """identity_of(email) -> the Identity the server would resolve for that persona."""

@@ -34,28 +34,29 @@ async def test_finance_manager_cannot_accept(identity_of, microsoft):
     assert list_agreements(identity, "pending")
 
 
-async def test_administrator_accepts_once_and_microsoft_records_it(identity_of, microsoft):
+async def test_administrator_accepts_once_and_microsoft_records_it(identity_of, partner_connected):
     from opkalla_portal import demo_data
-    from opkalla_portal.services.microsoft_clients import microsoft as clients
+    from opkalla_portal.services.partner_connection import partner_center_as_user
 
     identity = identity_of(ADMIN)
     tenant = demo_data.CUSTOMERS["lakeside"].tenant_id
-    before = await clients().partner_center.list_agreements(tenant)
+    before = await partner_center_as_user().list_agreements(tenant)
     [pending] = list_agreements(identity, "pending")
     accepted = await accept_agreement(identity, pending.id)
     assert accepted.status == "accepted"
     assert (accepted.accepted_by_name, accepted.accepted_by_email) == (identity.display_name, identity.email)
     assert accepted.accepted_at is not None
-    after = await clients().partner_center.list_agreements(tenant)
+    after = await partner_center_as_user().list_agreements(tenant)
     assert len(after) == len(before) + 1
     assert after[-1]["primaryContact"]["email"] == identity.email if after else False
     with pytest.raises(AgreementAlreadyAccepted):
         await accept_agreement(identity, pending.id)
-    assert len(await clients().partner_center.list_agreements(tenant)) == len(after)
+    assert len(await partner_center_as_user().list_agreements(tenant)) == len(after)
     assert list_agreements(identity, "pending") == []
 
 
-async def test_microsoft_failure_leaves_it_pending(identity_of, microsoft):
+async def test_microsoft_failure_leaves_it_pending(identity_of, partner_connected):
+    microsoft = partner_connected
     from opkalla_portal.microsoft.errors import MicrosoftError
 
     microsoft.set_faults(error_probability=1.0, error_status=503, services=["partner_center"], seed=1)
@@ -76,8 +77,19 @@ async def test_another_customers_agreement_is_not_found(identity_of, microsoft):
     assert list_agreements(identity_of(ADMIN), "pending")
 
 
+async def test_without_a_partner_center_connection_it_stays_pending(identity_of, microsoft):
+    """App+User only: with no delegated connection nothing is sent and the user is told why."""
+    from opkalla_portal.services.partner_connection import NotConnected
 
-async def test_the_agreement_is_accepted_with_the_sign_in_email_not_the_profile_email(seeded, microsoft):
+    identity = identity_of(ADMIN)
+    [pending] = list_agreements(identity, "pending")
+    with pytest.raises(NotConnected) as refused:
+        await accept_agreement(identity, pending.id)
+    assert "Partner Center is not connected" in refused.value.message
+    assert [a.id for a in list_agreements(identity, "pending")] == [pending.id]
+
+
+async def test_the_agreement_is_accepted_with_the_sign_in_email_not_the_profile_email(partner_connected):
     """Issue 15: the Microsoft Customer Agreement was accepted with the unverified Profile email."""
     from sqlmodel import select
 
@@ -85,7 +97,7 @@ async def test_the_agreement_is_accepted_with_the_sign_in_email_not_the_profile_
     from opkalla_portal.db import session_scope
     from opkalla_portal.models import PortalUser
     from opkalla_portal.services import profile
-    from opkalla_portal.services.microsoft_clients import microsoft as clients
+    from opkalla_portal.services.partner_connection import partner_center_as_user
     from opkalla_portal.services.sessions import create_session, resolve_session
 
     with session_scope() as db:
@@ -100,6 +112,6 @@ async def test_the_agreement_is_accepted_with_the_sign_in_email_not_the_profile_
     [pending] = list_agreements(again, "pending")
     accepted = await accept_agreement(again, pending.id)
     assert (accepted.accepted_by_name, accepted.accepted_by_email) == ("Dana Whitaker", ADMIN)
-    recorded = (await clients().partner_center.list_agreements(demo_data.CUSTOMERS["lakeside"].tenant_id))[-1]
+    recorded = (await partner_center_as_user().list_agreements(demo_data.CUSTOMERS["lakeside"].tenant_id))[-1]
     assert recorded["primaryContact"]["email"] == ADMIN
     assert (recorded["primaryContact"]["firstName"], recorded["primaryContact"]["lastName"]) == ("Dana", "Whitaker")

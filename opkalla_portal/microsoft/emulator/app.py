@@ -54,12 +54,17 @@ def admin_routes(emulator: Emulator) -> list[Route]:
         emulator.store.reset()
         return JSONResponse({"reset": True})
 
+    async def revoke_refresh_tokens(request: Request) -> Response:
+        body = await request.json() if await request.body() else {}
+        return JSONResponse({"revoked": emulator.store.revoke_refresh_tokens((body or {}).get("oid"))})
+
     async def config(request: Request) -> Response:
         return JSONResponse(emulator_config(emulator.base_url(request)))
 
     return [Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/reset", reset, methods=["POST"]),
             Route("/config", config, methods=["GET"]),
+            Route("/revoke-refresh-tokens", revoke_refresh_tokens, methods=["POST"]),
             *blob_routes(emulator)]  # the "storage account" of billing exports (SAS-checked)
 
 

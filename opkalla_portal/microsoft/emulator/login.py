@@ -28,7 +28,7 @@ from opkalla_portal import demo_data
 
 from .context import Emulator
 from .paths import PARTNER_TENANT_ID
-from .tokens import ACCESS_TOKEN_LIFETIME, ID_TOKEN_LIFETIME, access_token_claims, scope_audience
+from .tokens import ACCESS_TOKEN_LIFETIME, ID_TOKEN_LIFETIME, access_token_claims, scope_audience, short_scope
 
 GLOBAL_ADMIN = demo_data.GLOBAL_ADMIN_ROLE_TEMPLATE_ID
 CONSENT_PERMISSIONS = [
@@ -148,15 +148,20 @@ def login_routes(emulator: Emulator) -> list[Route]:
                     "clientId": params["client_id"], "redirectUri": redirect_uri, "scope": params.get("scope", ""),
                     "nonce": params.get("nonce"), "codeChallenge": params.get("code_challenge"),
                     "codeChallengeMethod": params.get("code_challenge_method", "plain"),
-                    "oid": persona["oid"], "tid": persona["tid"], "expires": time.time() + CODE_LIFETIME})
+                    "oid": persona["oid"], "tid": persona["tid"], "expires": time.time() + CODE_LIFETIME,
+                    # The demo personas sign in with password and MFA; "without MFA" is the
+                    # emulator's way to show a sign-in that skipped it.
+                    "amr": ["pwd"] if params.get("mfa") == "skip" else ["pwd", "mfa"]})
             return finish_redirect(redirect_uri, params, {"code": code, "session_state": str(uuid.uuid4())})
         hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                         for k, v in params.items() if k not in ("persona", "action"))
+                         for k, v in params.items() if k not in ("persona", "action", "mfa"))
         buttons = "".join(
             f'<button type="submit" name="persona" value="{p["oid"]}" aria-label="{html.escape(p["name"])}">'
             f'<strong>{html.escape(p["name"])}</strong><br><span class="small">{html.escape(p["email"])}</span>'
             "</button>" for p in personas_for(tenant))
         body = (f'<form method="post">{hidden}{buttons}'
+                '<p><label class="small"><input type="checkbox" name="mfa" value="skip"> '
+                'Sign in without MFA (emulator: a sign-in that skipped multifactor authentication)</label></p>'
                 '<div class="row"><button type="submit" name="action" value="cancel">Cancel</button></div></form>')
         return HTMLResponse(PAGE.format(title="Pick an account", body=body))
 
@@ -224,25 +229,28 @@ def login_routes(emulator: Emulator) -> list[Route]:
                 return oauth_error(400, "invalid_grant", "AADSTS501481: The Code_Verifier does not match the "
                                    "code_challenge supplied in the authorization request.")
             return issue_user_tokens(request, client_id, grant_doc["oid"], grant_doc["scope"],
-                                     grant_doc.get("nonce"), form.get("client_info"))
+                                     grant_doc.get("nonce"), form.get("client_info"), grant_doc.get("amr"))
         if grant == "refresh_token":
             with store.read() as tx:
                 refresh = tx.get("refresh_token", hashlib.sha256(form.get("refresh_token", "").encode()).hexdigest())
             if not refresh or refresh["clientId"] != client_id:
                 return oauth_error(400, "invalid_grant", "AADSTS70000: The refresh token is invalid or expired.")
+            # A refresh token carries the authentication it came from: MFA done at sign-in
+            # stays in the amr of every access token redeemed from it.
             return issue_user_tokens(request, client_id, refresh["oid"], form.get("scope") or refresh["scope"],
-                                     None, form.get("client_info"))
+                                     None, form.get("client_info"), refresh.get("amr"))
         return oauth_error(400, "unsupported_grant_type", f"AADSTS70003: grant_type {grant!r} is not supported.")
 
     def issue_user_tokens(request: Request, client_id: str, oid: str, scope: str, nonce: str | None,
-                          client_info: str | None) -> Response:
+                          client_info: str | None, amr: list[str] | None) -> Response:
         with store.transaction() as tx:
             persona = tx.get("persona", oid)
             if persona is None:
                 return oauth_error(400, "invalid_grant", "AADSTS50034: The user account does not exist.")
             refresh_token = secrets.token_urlsafe(48)
             tx.put("refresh_token", hashlib.sha256(refresh_token.encode()).hexdigest(),
-                   {"clientId": client_id, "oid": oid, "scope": scope}, tenant=persona["tid"])
+                   {"clientId": client_id, "oid": oid, "scope": scope, "amr": amr or ["pwd"]},
+                   tenant=persona["tid"])
         tid = persona["tid"]
         issuer = emulator.issuer(request, tid)
         # Entra puts wids in tokens only when the app registration's manifest asks for it
@@ -261,8 +269,8 @@ def login_routes(emulator: Emulator) -> list[Route]:
             id_claims["nonce"] = nonce
         scopes = [s for s in scope.split() if s not in ("openid", "profile", "offline_access", "email")]
         access = access_token_claims(issuer=issuer, audience=scope_audience(scopes), tid=tid, client_id=client_id,
-                                     scope=" ".join(scopes) or "User.Read", oid=oid, name=persona["name"],
-                                     upn=persona["email"], wids=wids)
+                                     scope=" ".join(short_scope(s) for s in scopes) or "User.Read", oid=oid,
+                                     name=persona["name"], upn=persona["email"], wids=wids, amr=amr)
         body = {"token_type": "Bearer", "scope": " ".join(scopes) or "User.Read",
                 "expires_in": ACCESS_TOKEN_LIFETIME, "ext_expires_in": ACCESS_TOKEN_LIFETIME,
                 "access_token": emulator.signer.sign(access), "refresh_token": refresh_token,

@@ -29,6 +29,28 @@ AZURE_PLAN_PRODUCT = "DZH318Z0BCZC"  # the Azure plan's product id in the catalo
 UTILIZATION_PAGE_MAX = 1000
 
 
+# App+User with MFA: from 1 April 2026 Partner Center refuses an App+User call whose token
+# lacks the MFA claim with HTTP 401 and error code 900421 (Microsoft's announcement, as quoted
+# by partners; the REST error-code reference does not list it yet: docs/microsoft.md). It looks
+# for "mfa" in the token's amr claim (Microsoft identity platform access token claims).
+MFA_REQUIRED = 900421
+# ASSUMPTION: the status and code of an app-only token on an App+User-only call are not
+# documented; 403 with 900 (the emulator's authorization code) is the emulator's choice.
+APP_USER_REQUIRED = 900
+
+
+def app_user_only(request: Request) -> Response | None:
+    """None when the caller's token is App+User and MFA-backed, else Partner Center's refusal."""
+    claims = getattr(request.state, "claims", {}) or {}
+    if claims.get("idtyp") != "user" or not claims.get("scp"):
+        return pc_error(403, APP_USER_REQUIRED, "This operation only supports App+User authentication; "
+                        "app-only tokens are not accepted.")
+    if "mfa" not in (claims.get("amr") or []):
+        return pc_error(401, MFA_REQUIRED, "Multifactor authentication is required: the access token has "
+                        "no MFA claim. Sign in again with MFA.")
+    return None
+
+
 def collection(items: list[dict], links: dict | None = None, object_type: str = "Collection") -> dict:
     return {"totalCount": len(items), "items": items, "links": links or {},
             "attributes": {"objectType": object_type}}
@@ -244,8 +266,13 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
         return JSONResponse(public(order))
 
     # ------------------------------------------------------------ agreements
+    # Both calls "only support App+User authentication" (REST reference: "Get confirmation of
+    # customer acceptance of Microsoft Customer Agreement" and "Confirm customer acceptance of
+    # the Microsoft Customer Agreement", Prerequisites).
     @endpoint
     async def list_agreements(request: Request) -> Response:
+        if (refused := app_user_only(request)) is not None:
+            return refused
         cid = request.path_params["cid"]
         agreement_type = request.query_params.get("agreementType")
         with store.read() as tx:
@@ -257,6 +284,8 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
 
     @endpoint
     async def create_agreement(request: Request) -> Response:
+        if (refused := app_user_only(request)) is not None:
+            return refused
         cid = request.path_params["cid"]
         body = await json_body(request)
         if not isinstance(body, dict):

@@ -131,16 +131,29 @@ class EmulatorStore:
         return self.transaction(write=False)
 
     def reset(self) -> None:
-        """Restore the seeded demo world (keeps the signing key so issued tokens stay valid)."""
+        """Restore the seeded demo world (keeps the signing key so issued tokens stay valid,
+        and the refresh tokens Entra issued: resetting the demo's data does not sign anyone out
+        of Microsoft, so the provider's Partner Center connection survives it)."""
         from .seed import seed_world
 
         with self.transaction() as tx:
             key = tx.meta("signing_key")
-            self._conn.execute("DELETE FROM docs")
+            self._conn.execute("DELETE FROM docs WHERE kind != 'refresh_token'")
             self._conn.execute("DELETE FROM meta")
             if key:
                 tx.set_meta("signing_key", key)
             seed_world(tx)
+
+    def revoke_refresh_tokens(self, oid: str | None = None) -> int:
+        """Tests/demo: revoke a user's refresh tokens (all users' when ``oid`` is None), as an
+        administrator revoking sessions in Entra does; redeeming one then fails with
+        invalid_grant. Returns how many were revoked."""
+        with self.transaction() as tx:
+            rows = self._conn.execute("SELECT id, body FROM docs WHERE kind = 'refresh_token'").fetchall()
+            doomed = [row[0] for row in rows if oid is None or json.loads(row[1]).get("oid") == oid]
+            for doc_id in doomed:
+                tx.delete("refresh_token", doc_id)
+        return len(doomed)
 
     # ---------------------------------------------------------------- faults
     def set_faults(self, **faults: Any) -> dict:

@@ -53,18 +53,28 @@ class Signer:
 
 def access_token_claims(*, issuer: str, audience: str, tid: str, client_id: str, scope: str | None,
                         oid: str | None = None, name: str | None = None, upn: str | None = None,
-                        roles: list[str] | None = None, wids: list[str] | None = None) -> dict:
+                        roles: list[str] | None = None, wids: list[str] | None = None,
+                        amr: list[str] | None = None) -> dict:
     now = int(time.time())
     claims: dict[str, Any] = {"iss": issuer, "aud": audience, "tid": tid, "appid": client_id, "azp": client_id,
                               "iat": now, "nbf": now, "exp": now + ACCESS_TOKEN_LIFETIME, "ver": "2.0",
                               "uti": uuid.uuid4().hex}
     if oid:  # delegated token
-        claims.update({"oid": oid, "sub": oid, "name": name, "upn": upn, "scp": scope or "", "idtyp": "user"})
+        # amr: how the user authenticated ("pwd", "mfa"); Partner Center looks for "mfa" in
+        # App+User tokens (Microsoft identity platform access token claims reference).
+        claims.update({"oid": oid, "sub": oid, "name": name, "upn": upn, "scp": scope or "", "idtyp": "user",
+                       "amr": list(amr or ["pwd"])})
     else:  # app-only token
         claims.update({"oid": client_id, "sub": client_id, "roles": roles or [], "idtyp": "app"})
     if wids:
         claims["wids"] = wids
     return claims
+
+
+def short_scope(scope: str) -> str:
+    """How Entra writes a scope in ``scp``: without the resource URI
+    ("https://api.partnercenter.microsoft.com/user_impersonation" -> "user_impersonation")."""
+    return scope.rsplit("/", 1)[-1] if scope.startswith("https://") else scope
 
 
 def scope_audience(scopes: list[str]) -> str:
