@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
 
+from opkalla_portal import clock
 from .errors import AuthError
 from .identity import IdentityClient, load_cache
 
@@ -38,10 +39,6 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 # OAuth errors meaning the refresh token can no longer be used (revoked, expired, password
 # changed, consent withdrawn): only a new connection helps.
 BROKEN_GRANT_ERRORS = {"invalid_grant", "interaction_required", "consent_required"}
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class ConnectionBroken(AuthError):
@@ -80,7 +77,7 @@ def _grant(result: dict, previous_refresh_token: str | None = None) -> Delegated
         access_token=result["access_token"], refresh_token=refresh,
         user_name=claims.get("name") or "", user_principal_name=claims.get("upn") or claims.get("preferred_username") or "",
         user_object_id=claims.get("oid") or "", mfa="mfa" in (claims.get("amr") or []),
-        access_token_expires_at=_utcnow() + timedelta(seconds=int(result.get("expires_in") or 3600)))
+        access_token_expires_at=clock.now() + timedelta(seconds=int(result.get("expires_in") or 3600)))
 
 
 class PartnerDelegatedAuth:

@@ -24,6 +24,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
 from opkalla_portal.microsoft.errors import AuthError, MicrosoftError
@@ -44,11 +45,6 @@ WARN_BEFORE_EXPIRY = timedelta(days=14)
 SECRET_KEY_ENV = "OPKALLA_SECRET_KEY"
 DEMO_KEY_FILE = "portal-secret.key"
 CONNECTED, BROKEN = "connected", "broken"
-
-
-def _now() -> datetime:
-    """Now in UTC (one place, so the clock module can replace it)."""
-    return datetime.now(timezone.utc)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -127,14 +123,14 @@ class ConnectionStatus:
 
     @property
     def expires_soon(self) -> bool:
-        return bool(self.expires_at and self.expires_at - _now() <= WARN_BEFORE_EXPIRY)
+        return bool(self.expires_at and self.expires_at - clock.now() <= WARN_BEFORE_EXPIRY)
 
 
 def _status(row: PartnerCenterConnection | None) -> ConnectionStatus:
     if row is None:
         return ConnectionStatus(connected=False, healthy=False)
     expires = _aware(row.expires_at)
-    expired = expires <= _now()
+    expired = expires <= clock.now()
     broken = row.status == BROKEN or expired
     problem = row.problem or ("The connection has expired." if expired else "")
     return ConnectionStatus(connected=True, healthy=not broken and row.mfa, connected_by=row.connected_by_name,
@@ -183,7 +179,7 @@ async def begin_connect(identity: Identity) -> str:
     with session_scope() as db:
         db.add(PartnerCenterConnectAttempt(user_id=identity.user_id, state_hash=_hash(flow["state"]),
                                            flow_encrypted=encrypt(json.dumps(flow)),
-                                           expires_at=_now() + ATTEMPT_LIFETIME))
+                                           expires_at=clock.now() + ATTEMPT_LIFETIME))
     return flow["auth_uri"]
 
 
@@ -195,9 +191,9 @@ async def complete_connect(identity: Identity | None, params: dict[str, str]) ->
         attempt = db.exec(select(PartnerCenterConnectAttempt).where(
             PartnerCenterConnectAttempt.state_hash == _hash(params.get("state") or secrets.token_hex(8)))).first()
         if (attempt is None or attempt.used_at is not None or attempt.user_id != identity.user_id
-                or _aware(attempt.expires_at) < _now()):
+                or _aware(attempt.expires_at) < clock.now()):
             return "expired"
-        attempt.used_at = _now()  # single use, whatever the outcome
+        attempt.used_at = clock.now()  # single use, whatever the outcome
         db.add(attempt)
         flow = json.loads(decrypt(attempt.flow_encrypted))
     if params.get("error"):
@@ -213,7 +209,7 @@ async def complete_connect(identity: Identity | None, params: dict[str, str]) ->
 def record_connection(identity: Identity, grant: DelegatedGrant) -> None:
     """Replace the connection with this grant (its refresh token encrypted)."""
     require_provider_admin(identity)
-    now = _now()
+    now = clock.now()
     with session_scope() as db:
         for old in db.exec(select(PartnerCenterConnection)).all():
             db.delete(old)
@@ -265,7 +261,7 @@ async def app_user_token() -> str:
         _mark_broken(row_id, error.detail or error.code or "refresh refused")
         raise NotConnected("The provider's Partner Center connection needs reconnecting. Please try again later.",
                            code="needs_reconnecting") from error
-    now = _now()
+    now = clock.now()
     with session_scope() as db:
         row = db.get(PartnerCenterConnection, row_id)
         if row is not None:  # not disconnected meanwhile
