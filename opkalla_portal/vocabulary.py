@@ -154,14 +154,13 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
     ("gdap", "delegated", "dap"),
     # Microsoft products no article is about are still Microsoft's, not another vendor's
-    ("microsoft", "visio", "powerbi", "powerapps", "powerautomate", "dynamics", "sway", "yammer", "viva",
-     "bookings", "forms"),
+    ("microsoft", "visio", "powerbi", "powerapps", "powerautomate", "dynamics", "sway", "yammer", "viva"),
     ("country", "countries", "abroad", "overseas", "foreign"),
     ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
     ("newest", "latest", "recent"),
     ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),
     ("trusted", "legitimate", "legit", "genuine"),
-    ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
+    ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting"),
 )
 
 

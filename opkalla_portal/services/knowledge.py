@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from opkalla_portal import vocabulary
+from opkalla_portal import scope, vocabulary
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 ARTICLE_ROUTE = "/support/article"
@@ -31,6 +31,16 @@ WEIGHTS = (4.0, 2.5, 1.0, 2.0)
 # Answerability, decided over the retrieved set: some article among the best RERANK_DEPTH must
 # cover at least this share of the question's concepts (weighted by how rare each concept is)...
 MIN_COVERAGE = 0.5
+# ...a higher share when it names something out of scope (another vendor's product, a non-IT topic):
+# "our AWS bill", "the electricity bill" share words with the billing articles but are not theirs.
+MIN_COVERAGE_OUT_OF_SCOPE = 0.6
+# ...a lower share when the question is explicitly in the domain (names Microsoft 365, Azure, the
+# portal, licenses, invoices, sign-in, mail…) and names nothing out of scope (another vendor, a
+# non-IT topic): its uncovered words are then everyday words ("warehouse"), not the subject.
+MIN_COVERAGE_IN_DOMAIN = 0.3
+# ...and only when at most this many of its concepts are in no article: a question of several
+# unknown words ("pivot table", "dental X-ray software") is about something the articles don't cover.
+MAX_UNKNOWN_IN_DOMAIN = 1
 # ...and the full-text match must score at least this (BM25, sign flipped so higher is better).
 MIN_SCORE = 2.0
 RERANK_DEPTH = 16
@@ -225,6 +235,7 @@ class KnowledgeIndex:
                 frequency[c] = frequency.get(c, 0) + 1
         self._idf = {c: math.log((n + 1) / (f + 0.5)) for c, f in frequency.items()}
         self._unknown_idf = math.log((n + 1) / 0.5)  # a concept no article has (e.g. "pizza")
+        self._known = frozenset(frequency)  # every concept some article uses (never out of scope)
 
     @property
     def chunk_count(self) -> int:
@@ -258,6 +269,17 @@ class KnowledgeIndex:
             if total and line_total:
                 best = max(best, (shared / total) * (shared / line_total))
         return best ** 0.5
+
+    def min_coverage(self, question: str, question_concepts: list[str]) -> float:
+        """The coverage some retrieved article needs for the question to be answerable: the strict
+        MIN_COVERAGE when the question names something out of scope, nothing of the domain, or more
+        than one word no article has; the lower MIN_COVERAGE_IN_DOMAIN otherwise (`opkalla_portal.scope`)."""
+        if scope.out_of_scope_words(question, self._known):
+            return MIN_COVERAGE_OUT_OF_SCOPE
+        unknown = [c for c in question_concepts if c not in self._known]
+        if not scope.domain_anchors(question_concepts) or len(unknown) > MAX_UNKNOWN_IN_DOMAIN:
+            return MIN_COVERAGE
+        return MIN_COVERAGE_IN_DOMAIN
 
     def search(self, question: str, limit: int = 5,
                vector_scores: dict[str, float] | None = None) -> list[Hit]:
@@ -306,7 +328,7 @@ class KnowledgeIndex:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))
         ranked.sort(key=lambda r: (-r[0], r[2]))
-        if max(coverage for _, coverage, _ in ranked) < MIN_COVERAGE:
+        if max(coverage for _, coverage, _ in ranked) < self.min_coverage(question, question_concepts):
             return []
         hits = []
         for score, _, slug in ranked[:limit]:

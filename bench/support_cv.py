@@ -1,0 +1,110 @@
+"""Cross-validation of the answerability threshold on the tuning half (issue 20, round 3).
+
+Run: .venv/bin/python bench/support_cv.py [--grid 0.2,0.25,0.3,...] [--folds 5]
+
+Runs every question of bench/support_questions/tuning.json through the whole answer path (as
+bench/support_eval.py does) once per value of `MIN_COVERAGE_IN_DOMAIN`, then splits the tuning half
+into stratified folds: on each, the value is chosen on the other folds (most questions answered
+correctly with citations, an off-topic question answered costing 5) and scored on the left-out fold.
+The gap between the mean held-in and held-out-fold accuracy shows how much choosing the threshold
+overfits. Only the tuning half: the held-out half is never read here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support_eval import _answer, _load_set  # noqa: E402
+
+OFF_TOPIC_COST = 5
+
+
+async def _outcomes(grid: list[float]) -> tuple[list[tuple[str, list[str]]], dict[float, list[str]]]:
+    """Per threshold: each tuning question's outcome (correct / wrong / dontknow / refused / answered)."""
+    import httpx
+
+    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.microsoft.emulator.app import build_emulator_app
+    from opkalla_portal.microsoft.emulator.store import EmulatorStore
+    from opkalla_portal.services import knowledge
+    from opkalla_portal.services.microsoft_clients import use_clients
+    from opkalla_portal.services.support import NO_ANSWER
+
+    on_topic, off_topic = _load_set("tuning")
+    questions = on_topic + [(q, []) for q in off_topic]
+    app = build_emulator_app(EmulatorStore(":memory:"))
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
+    results: dict[float, list[str]] = {}
+    async with MicrosoftClients(MicrosoftSettings.for_emulator("http://emulator").without_embeddings(),
+                                http=http) as clients:
+        use_clients(clients)
+        for threshold in grid:
+            knowledge.MIN_COVERAGE_IN_DOMAIN = threshold
+            row = []
+            for question, expected in questions:
+                _, answer = await _answer(question, None)
+                text, references = answer.display()
+                cited = [r.url.split("slug=")[-1] for r in references]
+                refused = text == NO_ANSWER or not cited
+                if not expected:
+                    row.append("refused" if refused else "answered")
+                else:
+                    row.append("dontknow" if refused else "correct" if set(cited) & set(expected) else "wrong")
+            results[threshold] = row
+    await http.aclose()
+    return questions, results
+
+
+def _score(row: list[str], members: list[int]) -> tuple[int, int, int]:
+    correct = sum(row[i] == "correct" for i in members)
+    leaked = sum(row[i] == "answered" for i in members)
+    return correct - OFF_TOPIC_COST * leaked, correct, leaked
+
+
+def main() -> int:
+    grid = [float(x) for x in (sys.argv[sys.argv.index("--grid") + 1].split(",") if "--grid" in sys.argv
+                                else "0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5".split(","))]
+    folds = int(sys.argv[sys.argv.index("--folds") + 1]) if "--folds" in sys.argv else 5
+    questions, results = asyncio.run(_outcomes(grid))
+    on = [i for i, (_, e) in enumerate(questions) if e]
+    off = [i for i, (_, e) in enumerate(questions) if not e]
+    print(f"tuning half: {len(on)} on-topic, {len(off)} off-topic; whole half per threshold:")
+    for t in grid:
+        row = results[t]
+        print(f"  MIN_COVERAGE_IN_DOMAIN={t:.2f}: correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
+              f"wrong {sum(row[i] == 'wrong' for i in on)}, don't know {sum(row[i] == 'dontknow' for i in on)}, "
+              f"off-topic refused {sum(row[i] == 'refused' for i in off)}/{len(off)}")
+    # Stratified folds: on-topic and off-topic questions dealt out separately, in a fixed shuffle.
+    rng = random.Random(20)
+    fold_of: dict[int, int] = {}
+    for group in (on, off):
+        shuffled = group[:]
+        rng.shuffle(shuffled)
+        for k, i in enumerate(shuffled):
+            fold_of[i] = k % folds
+    inside, outside, leaks = [], [], 0
+    for f in range(folds):
+        train = [i for i in fold_of if fold_of[i] != f]
+        test = [i for i in fold_of if fold_of[i] == f]
+        chosen = max(grid, key=lambda t: (_score(results[t], train)[0], t))  # ties: the stricter threshold
+        _, c_in, _ = _score(results[chosen], train)
+        _, c_out, leaked = _score(results[chosen], test)
+        n_in, n_out = sum(i in on for i in train), sum(i in on for i in test)
+        inside.append(c_in / n_in)
+        outside.append(c_out / n_out)
+        leaks += leaked
+        print(f"  fold {f + 1}: chosen {chosen:.2f}; held-in {c_in}/{n_in} = {c_in / n_in:.1%}; "
+              f"held-out fold {c_out}/{n_out} = {c_out / n_out:.1%}, off-topic answered {leaked}")
+    print(f"{folds}-fold CV: mean held-in {sum(inside) / folds:.1%}, mean held-out fold {sum(outside) / folds:.1%}, "
+          f"off-topic answered in held-out folds {leaks}/{len(off)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
