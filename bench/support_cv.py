@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/support_cv.py [--grid 0.2,0.25,0.3,...] [--folds 5]
 
-Runs every question of bench/support_questions/tuning.json through the whole answer path (as
+Runs every question of bench/support_questions/tuning.json (and the near-domain off-topic probes
+below) through the whole answer path (as
 bench/support_eval.py does) once per value of `MIN_COVERAGE_IN_DOMAIN`, then splits the tuning half
 into stratified folds: on each, the value is chosen on the other folds (most questions answered
 correctly with citations, an off-topic question answered costing 5) and scored on the left-out fold.
@@ -24,6 +25,33 @@ from support_eval import _answer, _load_set  # noqa: E402
 
 OFF_TOPIC_COST = 5
 
+# Off-topic questions that sound like the domain, written for round 3 by the developer (not taken from
+# either evaluation file): the tuning half's 15 off-topic questions alone cannot show what a lower
+# threshold lets in. Several were written while the scope lexicon was being built, so they are not
+# independent of it; they are a floor, not a measure.
+NEAR_DOMAIN_OFF_TOPIC = [
+    "What's the best CRM for a small company that already uses Outlook?",
+    "Can you write a birthday message for my colleague in Teams?",
+    "How do I connect my Outlook to my Gmail account?",
+    "Which printer should I buy for the office?",
+    "What time does the Microsoft store in the mall open?",
+    "how do I make a pivot table in excel",
+    "how do I reduce my electricity bill at the office",
+    "how do I book a meeting room for the team",
+    "how much does a Microsoft certification exam cost",
+    "can you recommend a good accountant near me",
+    "how do I cancel my Netflix subscription",
+    "our Zoom licenses renew next month, can we reduce them",
+    "how do I reset my Google Workspace admin password",
+    "what's the weather going to be like for our team offsite",
+    "write a job advert for a receptionist",
+    "how do I file our company taxes online",
+    "can Azure host my Minecraft server",
+    "my home wifi keeps dropping when I'm on Teams calls",
+    "how do we set up a Shopify store for our business",
+    "which laptop is best for a new employee",
+]
+
 
 async def _outcomes(grid: list[float]) -> tuple[list[tuple[str, list[str]]], dict[float, list[str]]]:
     """Per threshold: each tuning question's outcome (correct / wrong / dontknow / refused / answered)."""
@@ -37,7 +65,7 @@ async def _outcomes(grid: list[float]) -> tuple[list[tuple[str, list[str]]], dic
     from opkalla_portal.services.support import NO_ANSWER
 
     on_topic, off_topic = _load_set("tuning")
-    questions = on_topic + [(q, []) for q in off_topic]
+    questions = on_topic + [(q, []) for q in off_topic + NEAR_DOMAIN_OFF_TOPIC]
     app = build_emulator_app(EmulatorStore(":memory:"))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
     results: dict[float, list[str]] = {}
@@ -74,12 +102,16 @@ def main() -> int:
     questions, results = asyncio.run(_outcomes(grid))
     on = [i for i, (_, e) in enumerate(questions) if e]
     off = [i for i, (_, e) in enumerate(questions) if not e]
-    print(f"tuning half: {len(on)} on-topic, {len(off)} off-topic; whole half per threshold:")
+    print(f"tuning half: {len(on)} on-topic, {len(off) - len(NEAR_DOMAIN_OFF_TOPIC)} off-topic, "
+          f"+ {len(NEAR_DOMAIN_OFF_TOPIC)} near-domain off-topic probes; whole half per threshold:")
     for t in grid:
         row = results[t]
         print(f"  MIN_COVERAGE_IN_DOMAIN={t:.2f}: correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
               f"wrong {sum(row[i] == 'wrong' for i in on)}, don't know {sum(row[i] == 'dontknow' for i in on)}, "
               f"off-topic refused {sum(row[i] == 'refused' for i in off)}/{len(off)}")
+        leaked = [questions[i][0] for i in off if row[i] == "answered"]
+        if leaked:
+            print(f"    answered off-topic: {leaked}")
     # Stratified folds: on-topic and off-topic questions dealt out separately, in a fixed shuffle.
     rng = random.Random(20)
     fold_of: dict[int, int] = {}

@@ -77,15 +77,25 @@ OTHER_VENDOR_PHRASES = (
     "office depot", "apple id", "icloud mail",
 )
 
+# Microsoft's own products: a question naming one and another vendor ("copy data from Outlook into
+# WhatsApp") may still be about administering Microsoft 365; one naming only the other vendor is not.
+MICROSOFT_PRODUCTS = """
+m365 o365 outlook exchange teams onedrive sharepoint azure entra intune defender purview copilot windows
+excel word powerpoint onenote
+""".split()
+
 # Words that put a question in Spark AI's domain: Microsoft 365, Azure, the portal and what a
 # customer administers through them. Concepts, so "login"/"sign in" and "bill"/"invoice" count.
 DOMAIN_ANCHORS = """
-microsoft m365 o365 outlook exchange teams onedrive sharepoint azure entra intune defender purview
+m365 o365 outlook exchange teams onedrive sharepoint azure entra intune defender purview
 copilot windows excel word powerpoint onenote
 opkalla portal subscription license invoice agreement catalog admin administrator
 signin password mfa email mailbox domain guest role approval
 """.split()
 
+ANCHOR_PHRASES = ("microsoft 365", "office 365", "microsoft teams", "exchange online", "business premium",
+                  "business standard", "business basic")
+_ANCHOR_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ANCHOR_PHRASES) + r")\b")
 _PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in OTHER_VENDOR_PHRASES) + r")\b")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -104,12 +114,27 @@ def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = fr
     return list(dict.fromkeys(found))
 
 
-def domain_anchors(question_concepts: list[str]) -> list[str]:
-    """The question's concepts that place it in Microsoft 365 / Azure / portal administration."""
-    return [c for c in question_concepts if c in _ANCHOR_CONCEPTS]
+def refuse_outright(text: str, question_concepts: list[str], known_concepts: frozenset[str] | set[str]) -> bool:
+    """Out of scope whatever the articles' coverage: a non-IT topic ("payroll", "pizza"), or another
+    vendor's product or uncovered IT named without any Microsoft product ("our Zoom licenses")."""
+    named = out_of_scope_words(text, known_concepts)
+    if not named:
+        return False
+    if any(word in NON_IT_TOPICS for word in named):
+        return True
+    return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in _PRODUCT_CONCEPTS for c in question_concepts))
 
 
+def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
+    """The question's concepts (and product names in its text) that place it in Microsoft 365 /
+    Azure / portal administration. "Microsoft" alone does not: the Microsoft Store, a Microsoft
+    certification exam are not what the articles are about."""
+    return ([m.group(0) for m in _ANCHOR_PHRASE_RE.finditer(text.lower())]
+            + [c for c in question_concepts if c in _ANCHOR_CONCEPTS])
+
+
+_PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
 _ANCHOR_CONCEPTS = frozenset(vocabulary.concept(w) for w in DOMAIN_ANCHORS)
 
-__all__ = ["DOMAIN_ANCHORS", "NON_IT_TOPICS", "OTHER_VENDORS", "UNCOVERED_IT", "domain_anchors",
+__all__ = ["DOMAIN_ANCHORS", "MICROSOFT_PRODUCTS", "refuse_outright", "NON_IT_TOPICS", "OTHER_VENDORS", "UNCOVERED_IT", "domain_anchors",
            "out_of_scope_words"]

@@ -68,6 +68,11 @@ PHRASES: tuple[tuple[str, str], ...] = (
     # Microsoft's own portals are not "the portal" a customer means (Opkalla's)
     ("azure portal", "azureportal"), ("defender portal", "defenderportal"), ("purview portal", "purviewportal"),
     ("company portal", "companyportal"), ("admin portals", "admincenter"),
+    # In a support chat "you" is Opkalla, the provider: "our account with you", "can you contact me by
+    # phone" (the pronoun alone stays filler: "can you tell me…")
+    ("with you", "with opkalla"), ("from you", "from opkalla"), ("by you", "by opkalla"),
+    ("you contact", "opkalla contact"), ("you call", "opkalla call"), ("you email", "opkalla email"),
+    ("your portal", "opkalla portal"), ("your site", "opkalla portal"), ("your website", "opkalla portal"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.

@@ -44,6 +44,8 @@ MAX_UNKNOWN_IN_DOMAIN = 1
 # ...and the full-text match must score at least this (BM25, sign flipped so higher is better).
 MIN_SCORE = 2.0
 RERANK_DEPTH = 16
+# Typos: an unknown word at least this long may be corrected to the articles' word one edit away.
+TYPO_MIN_LENGTH = 5
 # Final article score: coverage of the question (what answers it) dominates; BM25, relative to the
 # best, breaks ties; a concept in the title counts extra (the article is *about* it).
 # A question worded like one of the article's "Customers also ask" lines counts extra too.
@@ -236,6 +238,12 @@ class KnowledgeIndex:
         self._idf = {c: math.log((n + 1) / (f + 0.5)) for c, f in frequency.items()}
         self._unknown_idf = math.log((n + 1) / 0.5)  # a concept no article has (e.g. "pizza")
         self._known = frozenset(frequency)  # every concept some article uses (never out of scope)
+        # The articles' own words by length, for correcting a customer's typo ("licnese", "onedirve").
+        self._words_by_length: dict[int, set[str]] = {}
+        for article in articles:
+            for word in WORD.findall(f"{article.title} {article.body} {' '.join(article.also_ask)}".lower()):
+                if len(word) >= TYPO_MIN_LENGTH - 1 and not word.isdigit():
+                    self._words_by_length.setdefault(len(word), set()).add(word)
 
     @property
     def chunk_count(self) -> int:
@@ -270,6 +278,21 @@ class KnowledgeIndex:
                 best = max(best, (shared / total) * (shared / line_total))
         return best ** 0.5
 
+    def correct_typos(self, question: str) -> str:
+        """The question with each unknown word of TYPO_MIN_LENGTH+ letters replaced by the articles'
+        word one edit away (a letter missing, extra, wrong or two swapped), when exactly one such word
+        exists. Words named out of scope ("payroll") are left alone: they are not typos."""
+        def fix(match: re.Match) -> str:
+            word = match.group(0)
+            lowered = word.lower()
+            if (len(lowered) < TYPO_MIN_LENGTH or lowered.isdigit() or vocabulary.concept(lowered) in self._known
+                    or lowered in STOPWORDS or scope.out_of_scope_words(lowered)):
+                return word
+            near = {w for n in (len(lowered) - 1, len(lowered), len(lowered) + 1)
+                    for w in self._words_by_length.get(n, ()) if _one_edit(lowered, w)}
+            return near.pop() if len(near) == 1 else word
+        return re.sub(r"[A-Za-z]+", fix, question)
+
     def min_coverage(self, question: str, question_concepts: list[str]) -> float:
         """The coverage some retrieved article needs for the question to be answerable: the strict
         MIN_COVERAGE when the question names something out of scope, nothing of the domain, or more
@@ -277,7 +300,7 @@ class KnowledgeIndex:
         if scope.out_of_scope_words(question, self._known):
             return MIN_COVERAGE_OUT_OF_SCOPE
         unknown = [c for c in question_concepts if c not in self._known]
-        if not scope.domain_anchors(question_concepts) or len(unknown) > MAX_UNKNOWN_IN_DOMAIN:
+        if not scope.domain_anchors(question_concepts, question) or len(unknown) > MAX_UNKNOWN_IN_DOMAIN:
             return MIN_COVERAGE
         return MIN_COVERAGE_IN_DOMAIN
 
@@ -289,6 +312,7 @@ class KnowledgeIndex:
         `vector_scores` (slug → cosine similarity, from an embeddings deployment) adds hybrid
         ranking: articles the vectors find are candidates too, and similarity adds to the score.
         """
+        question = self.correct_typos(question)
         query = vocabulary.query_words(question)[:30]
         if not query:
             return []
@@ -328,6 +352,8 @@ class KnowledgeIndex:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))
         ranked.sort(key=lambda r: (-r[0], r[2]))
+        if scope.refuse_outright(question, question_concepts, self._known):
+            return []
         if max(coverage for _, coverage, _ in ranked) < self.min_coverage(question, question_concepts):
             return []
         hits = []
@@ -335,6 +361,19 @@ class KnowledgeIndex:
             chunk = self._chunks[best_chunk[slug][0] - 1]
             hits.append(Hit(chunk.slug, chunk.title, chunk.heading, chunk.text, round(score, 3)))
         return hits
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when b is a with one letter inserted, deleted or replaced, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
 
 
 _index: KnowledgeIndex | None = None
