@@ -1,12 +1,12 @@
 """Cross-validation of the answerability threshold on the tuning half (issue 20, round 3).
 
-Run: .venv/bin/python bench/support_cv.py [--grid 0.2,0.25,0.3,...] [--folds 5]
+Run: .venv/bin/python bench/support_cv.py [--grid 0.3,0.35,...] [--shares 0.25,0.5,...] [--folds 5]
 
 Runs every question of bench/support_questions/tuning.json (and the near-domain off-topic probes
 below) through the whole answer path (as
-bench/support_eval.py does) once per value of `MIN_COVERAGE_IN_DOMAIN`, then splits the tuning half
+bench/support_eval.py does) once per pair of `MIN_COVERAGE_IN_DOMAIN` and `UNKNOWN_SHARE_IN_DOMAIN`, then splits the tuning half
 into stratified folds: on each, the value is chosen on the other folds (most questions answered
-correctly with citations, an off-topic question answered costing 5) and scored on the left-out fold.
+correctly with citations, an off-topic question answered costing 5; ties go to the stricter) and scored on the left-out fold.
 The gap between the mean held-in and held-out-fold accuracy shows how much choosing the threshold
 overfits. Only the tuning half: the held-out half is never read here.
 """
@@ -53,7 +53,7 @@ NEAR_DOMAIN_OFF_TOPIC = [
 ]
 
 
-async def _outcomes(grid: list[float]) -> tuple[list[tuple[str, list[str]]], dict[float, list[str]]]:
+async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, list[str]]], dict]:
     """Per threshold: each tuning question's outcome (correct / wrong / dontknow / refused / answered)."""
     import httpx
 
@@ -72,8 +72,8 @@ async def _outcomes(grid: list[float]) -> tuple[list[tuple[str, list[str]]], dic
     async with MicrosoftClients(MicrosoftSettings.for_emulator("http://emulator").without_embeddings(),
                                 http=http) as clients:
         use_clients(clients)
-        for threshold in grid:
-            knowledge.MIN_COVERAGE_IN_DOMAIN = threshold
+        for threshold, share in grid:
+            knowledge.MIN_COVERAGE_IN_DOMAIN, knowledge.UNKNOWN_SHARE_IN_DOMAIN = threshold, share
             row = []
             for question, expected in questions:
                 _, answer = await _answer(question, None)
@@ -84,7 +84,7 @@ async def _outcomes(grid: list[float]) -> tuple[list[tuple[str, list[str]]], dic
                     row.append("refused" if refused else "answered")
                 else:
                     row.append("dontknow" if refused else "correct" if set(cited) & set(expected) else "wrong")
-            results[threshold] = row
+            results[(threshold, share)] = row
     await http.aclose()
     return questions, results
 
@@ -96,8 +96,11 @@ def _score(row: list[str], members: list[int]) -> tuple[int, int, int]:
 
 
 def main() -> int:
-    grid = [float(x) for x in (sys.argv[sys.argv.index("--grid") + 1].split(",") if "--grid" in sys.argv
-                                else "0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5".split(","))]
+    thresholds = [float(x) for x in (sys.argv[sys.argv.index("--grid") + 1].split(",") if "--grid" in sys.argv
+                                      else "0.3,0.35,0.4,0.45,0.5".split(","))]
+    shares = [float(x) for x in (sys.argv[sys.argv.index("--shares") + 1].split(",") if "--shares" in sys.argv
+                                  else "0.25,0.5,0.75,1.0".split(","))]
+    grid = [(t, s) for t in thresholds for s in shares]
     folds = int(sys.argv[sys.argv.index("--folds") + 1]) if "--folds" in sys.argv else 5
     questions, results = asyncio.run(_outcomes(grid))
     on = [i for i, (_, e) in enumerate(questions) if e]
@@ -106,7 +109,7 @@ def main() -> int:
           f"+ {len(NEAR_DOMAIN_OFF_TOPIC)} near-domain off-topic probes; whole half per threshold:")
     for t in grid:
         row = results[t]
-        print(f"  MIN_COVERAGE_IN_DOMAIN={t:.2f}: correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
+        print(f"  MIN_COVERAGE_IN_DOMAIN={t[0]:.2f} UNKNOWN_SHARE_IN_DOMAIN={t[1]:.2f}: correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
               f"wrong {sum(row[i] == 'wrong' for i in on)}, don't know {sum(row[i] == 'dontknow' for i in on)}, "
               f"off-topic refused {sum(row[i] == 'refused' for i in off)}/{len(off)}")
         leaked = [questions[i][0] for i in off if row[i] == "answered"]
@@ -124,14 +127,14 @@ def main() -> int:
     for f in range(folds):
         train = [i for i in fold_of if fold_of[i] != f]
         test = [i for i in fold_of if fold_of[i] == f]
-        chosen = max(grid, key=lambda t: (_score(results[t], train)[0], t))  # ties: the stricter threshold
+        chosen = max(grid, key=lambda t: (_score(results[t], train)[0], t))  # ties: the stricter setting
         _, c_in, _ = _score(results[chosen], train)
         _, c_out, leaked = _score(results[chosen], test)
         n_in, n_out = sum(i in on for i in train), sum(i in on for i in test)
         inside.append(c_in / n_in)
         outside.append(c_out / n_out)
         leaks += leaked
-        print(f"  fold {f + 1}: chosen {chosen:.2f}; held-in {c_in}/{n_in} = {c_in / n_in:.1%}; "
+        print(f"  fold {f + 1}: chosen {chosen[0]:.2f}/{chosen[1]:.2f}; held-in {c_in}/{n_in} = {c_in / n_in:.1%}; "
               f"held-out fold {c_out}/{n_out} = {c_out / n_out:.1%}, off-topic answered {leaked}")
     print(f"{folds}-fold CV: mean held-in {sum(inside) / folds:.1%}, mean held-out fold {sum(outside) / folds:.1%}, "
           f"off-topic answered in held-out folds {leaks}/{len(off)}")

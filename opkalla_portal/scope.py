@@ -68,6 +68,8 @@ vpn firewall router routers wifi wi ethernet internet broadband isp bandwidth mo
 fax faxes scanner scanners copier toner ink
 keyboard shortcut shortcuts screenshot screensaver wallpaper font fonts
 bios motherboard cpu ram gpu
+pivot vlookup xlookup formula formulas macro macros spreadsheet spreadsheets chart charts slide slides
+animation animations spellcheck hyperlink
 """.split())
 
 # Multi-word names (matched on the lower-cased text, whole words).

@@ -165,7 +165,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("newest", "latest", "recent"),
     ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),
     ("trusted", "legitimate", "legit", "genuine"),
-    ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting"),
+    ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
 )
 
 
