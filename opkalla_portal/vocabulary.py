@@ -36,6 +36,7 @@ supposed enough anymore ago today yesterday tomorrow stuff lot lots bit etc what
 herself itself ourselves yourself yourselves myself
 maybe probably pretty quite exactly basically somehow anyway else even much many every each first
 done monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
+rather never ever one ones nobody nothing none instead
 """.split())
 
 # Multi-word expressions folded into one word before tokenising (whole words only).

@@ -103,3 +103,9 @@ def test_you_is_opkalla_only_where_it_is_the_provider():
     assert "opkalla" in vocabulary.concepts(QUESTIONS[8])
     assert "opkalla" not in vocabulary.concepts("can you tell me how to reset a password")
     assert vocabulary.concept("book") != vocabulary.concept("microsoft")
+
+
+def test_negations_and_filler_pronouns_are_not_what_a_question_is_about():
+    # "nobody", "never", "rather" are in some article, so they weighed as rare, decisive words
+    assert vocabulary.concepts("nobody ever opens them, I'd rather remove them") == [
+        vocabulary.concept("opens"), vocabulary.concept("remove")]
