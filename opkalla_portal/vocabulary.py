@@ -36,6 +36,7 @@ supposed enough anymore ago today yesterday tomorrow stuff lot lots bit etc what
 herself itself ourselves yourself yourselves myself
 maybe probably pretty quite exactly basically somehow anyway else even much many every each first
 done monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
+rather never ever one ones nobody nothing none instead
 """.split())
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
@@ -68,6 +69,11 @@ PHRASES: tuple[tuple[str, str], ...] = (
     # Microsoft's own portals are not "the portal" a customer means (Opkalla's)
     ("azure portal", "azureportal"), ("defender portal", "defenderportal"), ("purview portal", "purviewportal"),
     ("company portal", "companyportal"), ("admin portals", "admincenter"),
+    # In a support chat "you" is Opkalla, the provider: "our account with you", "can you contact me by
+    # phone" (the pronoun alone stays filler: "can you tell me…")
+    ("with you", "with opkalla"), ("from you", "from opkalla"), ("by you", "by opkalla"),
+    ("you contact", "opkalla contact"), ("you call", "opkalla call"), ("you email", "opkalla email"),
+    ("your portal", "opkalla portal"), ("your site", "opkalla portal"), ("your website", "opkalla portal"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
@@ -154,8 +160,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
     ("gdap", "delegated", "dap"),
     # Microsoft products no article is about are still Microsoft's, not another vendor's
-    ("microsoft", "visio", "powerbi", "powerapps", "powerautomate", "dynamics", "sway", "yammer", "viva",
-     "bookings", "forms"),
+    ("microsoft", "visio", "powerbi", "powerapps", "powerautomate", "dynamics", "sway", "yammer", "viva"),
     ("country", "countries", "abroad", "overseas", "foreign"),
     ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
     ("newest", "latest", "recent"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from opkalla_portal import vocabulary
+from opkalla_portal import scope, vocabulary
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 ARTICLE_ROUTE = "/support/article"
@@ -31,9 +31,23 @@ WEIGHTS = (4.0, 2.5, 1.0, 2.0)
 # Answerability, decided over the retrieved set: some article among the best RERANK_DEPTH must
 # cover at least this share of the question's concepts (weighted by how rare each concept is)...
 MIN_COVERAGE = 0.5
+# ...a higher share when it names something out of scope (another vendor's product, a non-IT topic):
+# "our AWS bill", "the electricity bill" share words with the billing articles but are not theirs.
+MIN_COVERAGE_OUT_OF_SCOPE = 0.6
+# ...a lower share when the question is explicitly in the domain (names Microsoft 365, Azure, the
+# portal, licenses, invoices, sign-in, mail…) and names nothing out of scope (another vendor, a
+# non-IT topic): its uncovered words are then everyday words ("warehouse"), not the subject.
+MIN_COVERAGE_IN_DOMAIN = 0.45
+# ...and only when at most this many of its concepts are in no article: a question of several
+# unknown words ("pivot table", "dental X-ray software") is about something the articles don't cover.
+MAX_UNKNOWN_IN_DOMAIN = 1
+# ...and that unknown word then weighs this share of the weight a word no article has gets.
+UNKNOWN_SHARE_IN_DOMAIN = 0.25  # both chosen by bench/support_cv.py (tuning half + near-domain probes)
 # ...and the full-text match must score at least this (BM25, sign flipped so higher is better).
 MIN_SCORE = 2.0
 RERANK_DEPTH = 16
+# Typos: an unknown word at least this long may be corrected to the articles' word one edit away.
+TYPO_MIN_LENGTH = 5
 # Final article score: coverage of the question (what answers it) dominates; BM25, relative to the
 # best, breaks ties; a concept in the title counts extra (the article is *about* it).
 # A question worded like one of the article's "Customers also ask" lines counts extra too.
@@ -225,6 +239,13 @@ class KnowledgeIndex:
                 frequency[c] = frequency.get(c, 0) + 1
         self._idf = {c: math.log((n + 1) / (f + 0.5)) for c, f in frequency.items()}
         self._unknown_idf = math.log((n + 1) / 0.5)  # a concept no article has (e.g. "pizza")
+        self._known = frozenset(frequency)  # every concept some article uses (never out of scope)
+        # The articles' own words by length, for correcting a customer's typo ("licnese", "onedirve").
+        self._words_by_length: dict[int, set[str]] = {}
+        for article in articles:
+            for word in WORD.findall(f"{article.title} {article.body} {' '.join(article.also_ask)}".lower()):
+                if len(word) >= TYPO_MIN_LENGTH - 1 and not word.isdigit():
+                    self._words_by_length.setdefault(len(word), set()).add(word)
 
     @property
     def chunk_count(self) -> int:
@@ -233,12 +254,15 @@ class KnowledgeIndex:
     def weight(self, concept: str) -> float:
         return self._idf.get(concept, self._unknown_idf)
 
-    def coverage(self, question_concepts: list[str], slug: str) -> float:
-        """Share of the question's concepts (IDF-weighted) that the article contains."""
-        total = sum(self.weight(c) for c in question_concepts)
+    def coverage(self, question_concepts: list[str], slug: str, unknown_share: float = 1.0) -> float:
+        """Share of the question's concepts (IDF-weighted) that the article contains; a concept no
+        article has weighs `unknown_share` of its (highest) weight."""
+        def weight(c: str) -> float:
+            return self.weight(c) * (unknown_share if c not in self._known else 1.0)
+        total = sum(weight(c) for c in question_concepts)
         found = self._concepts.get(slug, frozenset())
         asked = self._ask_only.get(slug, frozenset())
-        return sum(self.weight(c) * (1.0 if c in found else ASK_ONLY_SHARE if c in asked else 0.0)
+        return sum(weight(c) * (1.0 if c in found else ASK_ONLY_SHARE if c in asked else 0.0)
                    for c in question_concepts) / total if total else 0.0
 
     def _title_coverage(self, question_concepts: list[str], slug: str) -> float:
@@ -259,6 +283,36 @@ class KnowledgeIndex:
                 best = max(best, (shared / total) * (shared / line_total))
         return best ** 0.5
 
+    def correct_typos(self, question: str) -> str:
+        """The question with each unknown word of TYPO_MIN_LENGTH+ letters replaced by the articles'
+        word one edit away (a letter missing, extra, wrong or two swapped), when exactly one such word
+        exists. Words named out of scope ("payroll") are left alone: they are not typos."""
+        def fix(match: re.Match) -> str:
+            word = match.group(0)
+            lowered = word.lower()
+            if (len(lowered) < TYPO_MIN_LENGTH or lowered.isdigit() or vocabulary.concept(lowered) in self._known
+                    or lowered in STOPWORDS or scope.out_of_scope_words(lowered)):
+                return word
+            near = {w for n in (len(lowered) - 1, len(lowered), len(lowered) + 1)
+                    for w in self._words_by_length.get(n, ()) if _one_edit(lowered, w)}
+            return near.pop() if len(near) == 1 else word
+        return re.sub(r"[A-Za-z]+", fix, question)
+
+    def in_domain(self, question: str, question_concepts: list[str]) -> bool:
+        """Explicitly about the domain: names Microsoft 365 / Azure / the portal or what a customer
+        administers there, nothing out of scope, and at most MAX_UNKNOWN_IN_DOMAIN words no article has."""
+        unknown = [c for c in question_concepts if c not in self._known]
+        return (not scope.out_of_scope_words(question, self._known) and len(unknown) <= MAX_UNKNOWN_IN_DOMAIN
+                and bool(scope.domain_anchors(question_concepts, question)))
+
+    def min_coverage(self, question: str, question_concepts: list[str]) -> float:
+        """The coverage some retrieved article needs for the question to be answerable: higher when the
+        question names something out of scope, lower when it is explicitly in the domain
+        (`opkalla_portal.scope`), MIN_COVERAGE otherwise."""
+        if scope.out_of_scope_words(question, self._known):
+            return MIN_COVERAGE_OUT_OF_SCOPE
+        return MIN_COVERAGE_IN_DOMAIN if self.in_domain(question, question_concepts) else MIN_COVERAGE
+
     def search(self, question: str, limit: int = 5,
                vector_scores: dict[str, float] | None = None) -> list[Hit]:
         """The best chunk of each of the best articles, best first; empty when the question is not
@@ -267,6 +321,7 @@ class KnowledgeIndex:
         `vector_scores` (slug → cosine similarity, from an embeddings deployment) adds hybrid
         ranking: articles the vectors find are candidates too, and similarity adds to the score.
         """
+        question = self.correct_typos(question)
         query = vocabulary.query_words(question)[:30]
         if not query:
             return []
@@ -306,13 +361,31 @@ class KnowledgeIndex:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))
         ranked.sort(key=lambda r: (-r[0], r[2]))
-        if max(coverage for _, coverage, _ in ranked) < MIN_COVERAGE:
+        if scope.refuse_outright(question, question_concepts, self._known):
+            return []
+        # In the domain, an everyday word no article has ("bakery") is not the subject: it weighs less.
+        unknown_share = UNKNOWN_SHARE_IN_DOMAIN if self.in_domain(question, question_concepts) else 1.0
+        if max(self.coverage(question_concepts, slug, unknown_share)
+               for _, _, slug in ranked) < self.min_coverage(question, question_concepts):
             return []
         hits = []
         for score, _, slug in ranked[:limit]:
             chunk = self._chunks[best_chunk[slug][0] - 1]
             hits.append(Hit(chunk.slug, chunk.title, chunk.heading, chunk.text, round(score, 3)))
         return hits
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when b is a with one letter inserted, deleted or replaced, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
 
 
 _index: KnowledgeIndex | None = None

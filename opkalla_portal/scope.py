@@ -1,0 +1,144 @@
+"""What Spark AI is for, decided explicitly: an out-of-scope lexicon and the domain's anchor words.
+
+Round 3 of issue 20. Before, only a low coverage of the question by the retrieved articles kept
+off-topic questions out ("QuickBooks", "pizza" are in no article, so they weigh the most). That
+also refused on-topic questions whose key word is an everyday word no article has ("warehouse").
+Now the knowledge index asks two explicit questions first:
+
+- does the question name something Spark AI does not support — another vendor's product or
+  service, a non-IT topic (payroll, legal, cooking…), or IT that is not Microsoft 365/Azure
+  administration (networking, faxes, keyboard shortcuts, using Excel itself)? A non-IT topic is
+  refused whatever Microsoft word comes with it ("can Microsoft 365 run our payroll?"); another
+  vendor or uncovered IT is refused unless a Microsoft product is named too, and then needs a
+  higher coverage (`refuse_outright`, `knowledge.MIN_COVERAGE_OUT_OF_SCOPE`).
+- does it speak of the domain at all — Microsoft 365, Azure, the portal, licenses, invoices,
+  sign-in, mail…? Only then may a lower coverage answer (`knowledge.MIN_COVERAGE_IN_DOMAIN`).
+
+The lists are general world knowledge written for the portal, not taken from evaluation
+questions. A word any article uses is never out of scope (`KnowledgeIndex` removes those: when an
+article mentions Gmail or printers, the word is the knowledge base's).
+"""
+
+from __future__ import annotations
+
+import re
+
+from opkalla_portal import vocabulary
+
+# Other vendors' products and services: accounting, payroll, CRM, cloud, collaboration, office
+# suites, security, telephony, web, shipping, consumer services.
+OTHER_VENDORS = frozenset("""
+quickbooks xero sage freshbooks netsuite myob expensify intuit turbotax
+gusto adp paychex workday bamboohr rippling deel paylocity
+crm erp salesforce hubspot zoho pipedrive zendesk freshdesk servicenow intercom mailchimp constantcontact
+aws amazon ec2 s3 gcp bigquery digitalocean heroku linode vultr oracle sap ibm vmware citrix rackspace
+google gsuite
+slack zoom webex gotomeeting ringcentral vonage twilio dialpad 8x8 discord whatsapp telegram
+dropbox icloud wetransfer egnyte
+adobe acrobat photoshop illustrator indesign canva figma autocad
+atlassian jira confluence trello asana clickup basecamp airtable smartsheet wrike
+okta duo lastpass 1password bitwarden dashlane
+norton mcafee kaspersky bitdefender avast sophos crowdstrike sentinelone malwarebytes webroot eset
+fortinet fortigate sonicwall meraki cisco ubiquiti netgear paloalto watchguard
+godaddy namecheap cloudflare wordpress wix squarespace shopify bluehost hostgator
+stripe paypal venmo docusign hellosign pandadoc
+yahoo aol protonmail proton fastmail zoho
+facebook instagram tiktok twitter snapchat pinterest youtube netflix spotify uber lyft airbnb ebay etsy
+fedex usps dhl
+libreoffice openoffice
+""".split())
+
+# Topics that are not IT administration at all.
+NON_IT_TOPICS = frozenset("""
+taxes irs hmrc
+lawyer attorney lawsuit legal litigation
+payroll salary salaries wage wages paycheck pension 401k maternity paternity recruit recruiting
+weather forecast recipe recipes bake baking cook cooking restaurant pizza food lunch dinner coffee
+football soccer basketball baseball sport sports movie movies film music song songs
+poem poems joke jokes essay novel translate translation
+doctor medicine medical symptom symptoms diagnosis
+crypto bitcoin mortgage insurance loan invest investment
+electricity utilities rent landlord parking
+shipping shipment courier
+""".split())
+
+# IT that is not Microsoft 365 / Azure administration and that no article covers: networks, office
+# equipment, hardware, and using the Office apps themselves (the articles are about administering them).
+UNCOVERED_IT = frozenset("""
+vpn firewall router routers wifi wi ethernet internet broadband isp bandwidth modem
+fax faxes scanner scanners copier toner ink
+keyboard shortcut shortcuts screenshot screensaver wallpaper font fonts
+bios motherboard cpu ram gpu
+pivot vlookup xlookup formula formulas macro macros spreadsheet spreadsheets chart charts slide slides
+animation animations spellcheck hyperlink
+""".split())
+
+# Multi-word names (matched on the lower-cased text, whole words).
+OTHER_VENDOR_PHRASES = (
+    "google workspace", "g suite", "google drive", "google docs", "google sheets", "google meet",
+    "amazon web services", "palo alto", "constant contact", "monday.com",
+    "office depot", "apple id", "icloud mail",
+)
+
+# Microsoft's own products: a question naming one and another vendor ("copy data from Outlook into
+# WhatsApp") may still be about administering Microsoft 365; one naming only the other vendor is not.
+# "authenticator" (the MFA concept) counts: "Google Authenticator instead of Microsoft's" is a sign-in question.
+MICROSOFT_PRODUCTS = """
+m365 o365 outlook exchange teams onedrive sharepoint azure entra intune defender purview copilot windows
+excel word powerpoint onenote authenticator
+""".split()
+
+# Words that put a question in Spark AI's domain: Microsoft 365, Azure, the portal and what a
+# customer administers through them. Concepts, so "login"/"sign in" and "bill"/"invoice" count.
+DOMAIN_ANCHORS = """
+m365 o365 outlook exchange teams onedrive sharepoint azure entra intune defender purview
+copilot windows excel word powerpoint onenote
+opkalla portal subscription license invoice agreement catalog admin administrator
+signin password mfa email mailbox domain guest role approval
+""".split()
+
+ANCHOR_PHRASES = ("microsoft 365", "office 365", "microsoft teams", "exchange online", "business premium",
+                  "business standard", "business basic")
+_ANCHOR_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ANCHOR_PHRASES) + r")\b")
+_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in OTHER_VENDOR_PHRASES) + r")\b")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The words of a question that name something Spark AI does not support.
+
+    A word whose concept an article uses (`known_concepts`) is the knowledge base's, not out of scope.
+    """
+    lowered = text.lower()
+    found = [m.group(0) for m in _PHRASE_RE.finditer(lowered)]
+    lexicon = OTHER_VENDORS | NON_IT_TOPICS | UNCOVERED_IT
+    for word in _WORD.findall(lowered):
+        if word in lexicon and vocabulary.concept(word) not in known_concepts:
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def refuse_outright(text: str, question_concepts: list[str], known_concepts: frozenset[str] | set[str]) -> bool:
+    """Out of scope whatever the articles' coverage: a non-IT topic ("payroll", "pizza"), or another
+    vendor's product or uncovered IT named without any Microsoft product ("our Zoom licenses")."""
+    named = out_of_scope_words(text, known_concepts)
+    if not named:
+        return False
+    if any(word in NON_IT_TOPICS for word in named):
+        return True
+    return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in _PRODUCT_CONCEPTS for c in question_concepts))
+
+
+def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
+    """The question's concepts (and product names in its text) that place it in Microsoft 365 /
+    Azure / portal administration. "Microsoft" alone does not: the Microsoft Store, a Microsoft
+    certification exam are not what the articles are about."""
+    return ([m.group(0) for m in _ANCHOR_PHRASE_RE.finditer(text.lower())]
+            + [c for c in question_concepts if c in _ANCHOR_CONCEPTS])
+
+
+_PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
+_ANCHOR_CONCEPTS = frozenset(vocabulary.concept(w) for w in DOMAIN_ANCHORS)
+
+__all__ = ["DOMAIN_ANCHORS", "MICROSOFT_PRODUCTS", "refuse_outright", "NON_IT_TOPICS", "OTHER_VENDORS", "UNCOVERED_IT", "domain_anchors",
+           "out_of_scope_words"]
