@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.partner_delegated import REFRESH_TOKEN_LIFETIME
 from opkalla_portal.models import PartnerCenterConnection
@@ -70,7 +71,7 @@ async def test_a_revoked_connection_needs_reconnecting_and_the_admins_are_warned
 async def test_expiry_within_14_days_is_warned(identity_of, partner_connected):
     with session_scope() as db:
         row = db.exec(select(PartnerCenterConnection)).one()
-        row.expires_at = pcc._now() + timedelta(days=10)
+        row.expires_at = clock.now() + timedelta(days=10)
         db.add(row)
     assert "expires on" in pcc.warning_for(identity_of(RILEY))
 

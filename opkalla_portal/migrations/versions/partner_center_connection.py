@@ -1,6 +1,6 @@
 """Issue 16: the provider's delegated Partner Center connection and its connect attempts.
 
-Revision ID: issue16_partner_center_connection
+Revision ID: partner_center_connection
 Revises: issue20_knowledge_vectors
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "issue16_partner_center_connection"
+revision = "partner_center_connection"
 down_revision = "issue20_knowledge_vectors"
 branch_labels = None
 depends_on = None
