@@ -3,6 +3,7 @@
 from opkalla_portal.pages import (  # noqa: F401
     approval_requests,
     approvals,
+    billing_runs,
     catalog,
     change_logs,
     future_changes,
@@ -35,6 +36,6 @@ ALL_PAGES = [
                    my_company, manage_users, user_edit, outbox, manage_licenses, support, support_article,
                    profile, sign_in, news_post, news_editor,
                    subscription_edit, change_logs, future_changes, catalog, subscription_create, approvals,
-                   approval_requests)
+                   approval_requests, billing_runs)
     for page in module.PAGES
 ]

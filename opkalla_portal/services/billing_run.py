@@ -32,6 +32,7 @@ from sqlmodel import Session, delete, select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
+from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.models import (
     BillingRun,
     BillingRunException,
@@ -520,3 +521,86 @@ def issue(run_id: int, user_id: int | None, *, notify=None) -> list[str]:
         if notify is not None:
             notify(db, invoices)
         return [invoice.id for invoice in invoices]
+
+
+# ---------------------------------------------------------------- the provider's page
+def require_billing_admin(identity: Identity | None) -> Identity:
+    """Billing runs are for the provider's Administrators only (re-checked on every call)."""
+    return require(identity, Capability.BILLING_RUNS)
+
+
+def _period_label(run: RunSummary) -> str:
+    return run.period_start.strftime("%B %Y")
+
+
+def _usd(amount: Decimal) -> str:
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+
+
+def runs_view(identity: Identity | None) -> list[dict]:
+    """Every run, newest first, as the Billing Runs page lists them."""
+    require_billing_admin(identity)
+    return [_run_row(run) for run in list_runs()]
+
+
+def _run_row(run: RunSummary) -> dict:
+    difference = run.microsoft_total - run.invoiced_cost - run.exception_cost
+    if run.microsoft_invoice_total is not None:
+        difference = run.microsoft_invoice_total - run.invoiced_cost - run.exception_cost
+    return {
+        "id": run.id, "period": _period_label(run), "state": run.state.capitalize(),
+        "microsoft_invoice": run.microsoft_invoice_id or "—",
+        "microsoft_total": _usd(run.microsoft_invoice_total if run.microsoft_invoice_total is not None
+                                else run.microsoft_total),
+        "cost": _usd(run.invoiced_cost), "exception_cost": _usd(run.exception_cost), "sell": _usd(run.sell_total),
+        "margin": _usd(run.margin), "ties_out": run.ties_out,
+        "tie_out": "Ties out" if run.ties_out else f"Off by {_usd(difference)}",
+        "open_exceptions": len(run.open_exceptions), "can_issue": run.can_issue,
+    }
+
+
+def run_detail(identity: Identity | None, run_id: object) -> dict:
+    """One run: its totals per customer and its exceptions."""
+    require_billing_admin(identity)
+    if not isinstance(run_id, int) or isinstance(run_id, bool):
+        raise BillingRunError("That billing run was not found.")
+    run = summarize(run_id)
+    return {
+        **_run_row(run),
+        "customers": [{"customer": c.organization_name, "invoice": c.invoice_id, "cost": _usd(c.cost),
+                       "sell": _usd(c.sell), "margin": _usd(c.margin)} for c in run.customers],
+        "exceptions": [{"id": e.id, "kind": "Not a portal customer" if e.kind == UNKNOWN_CUSTOMER
+                        else "Not in the price list", "description": e.description, "lines": e.line_count,
+                        "cost": _usd(Decimal(e.cost_amount)), "excluded": e.excluded} for e in run.exceptions],
+    }
+
+
+def exclude_exception(identity: Identity | None, exception_id: object, excluded: bool) -> None:
+    identity = require_billing_admin(identity)
+    if not isinstance(exception_id, int) or isinstance(exception_id, bool):
+        raise BillingRunError("That exception was not found.")
+    set_excluded(exception_id, bool(excluded), identity.user_id)
+
+
+def issue_run(identity: Identity | None, run_id: object) -> list[str]:
+    """Issue a draft run and tell each customer's Finance Managers and Administrators (those
+    who kept "New invoices" on) through the outbox, in the same transaction."""
+    identity = require_billing_admin(identity)
+    if not isinstance(run_id, int) or isinstance(run_id, bool):
+        raise BillingRunError("That billing run was not found.")
+    return issue(run_id, identity.user_id, notify=notify_customers)
+
+
+def notify_customers(db: Session, invoices: list[Invoice]) -> None:
+    from opkalla_portal.services.mail import queue_mail
+    from opkalla_portal.services.notifications import NEW_INVOICES, recipients
+
+    for invoice in invoices:
+        lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
+        total = sum((Decimal(line.amount) + Decimal(line.tax_amount) for line in lines), Decimal("0.00"))
+        for user in recipients(db, invoice.organization_id, NEW_INVOICES):
+            queue_mail(db, organization_id=invoice.organization_id, to=user.email,
+                       subject=f"Invoice {invoice.id} is ready", kind="new_invoice",
+                       body=(f"Hello {user.first_name},\n\nYour invoice {invoice.id} for "
+                             f"{invoice.period_start:%B %Y} is ready in My Invoices: {_usd(total)}, due "
+                             f"{invoice.due_date:%b %d, %Y}.\n\nThe PDF in My Invoices is the invoice itself."))

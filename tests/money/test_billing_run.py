@@ -161,3 +161,46 @@ def test_a_crashed_run_resumes_after_its_last_batch_and_one_worker_runs_it(seede
     billing_run.execute(clean.id, rows, batch=2)
     assert list(resumed.values()) == list(_invoices_of(clean.id).values())
     assert len(list(resumed.values())[0][2]) == 7  # every line once, none twice
+
+
+RILEY = "riley.morgan@opkalla.onmicrosoft.com"
+DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
+
+
+def test_only_the_providers_administrators_see_and_issue_runs(seeded, identity_of):
+    from opkalla_portal.services.access import PermissionDenied, menu_for
+
+    riley = identity_of(RILEY)
+    assert "Billing Runs" in [item.label for item in menu_for(riley)]
+    rows = billing_run.runs_view(riley)
+    assert len(rows) == 12 and rows[0]["tie_out"] == "Ties out" and rows[0]["state"] == "Issued"
+    detail = billing_run.run_detail(riley, rows[0]["id"])
+    assert {c["customer"] for c in detail["customers"]} == {"Lakeside Dental Partners", "Bayview Logistics"}
+    for email in (DANA, FINANCE):  # a customer's Administrator or Finance Manager: refused
+        customer = identity_of(email)
+        assert "Billing Runs" not in [item.label for item in menu_for(customer)]
+        for call_it in (lambda: billing_run.runs_view(customer),
+                        lambda: billing_run.run_detail(customer, rows[0]["id"]),
+                        lambda: billing_run.issue_run(customer, rows[0]["id"]),
+                        lambda: billing_run.exclude_exception(customer, 1, True)):
+            with pytest.raises(PermissionDenied):
+                call_it()
+
+
+def test_issuing_tells_finance_managers_and_administrators_who_want_it(seeded, identity_of):
+    from opkalla_portal.db import session_scope
+    from opkalla_portal.models import OutboundMail
+    from opkalla_portal.services import notifications
+
+    notifications.set_preference(identity_of(DANA), "new_invoices", False)  # Dana turned it off
+    run = billing_run.start_run(PERIOD_START, PERIOD_END)
+    billing_run.execute(run.id, [_line()])
+    invoice_id = billing_run.summarize(run.id).customers[0].invoice_id
+    assert billing_run.issue_run(identity_of(RILEY), run.id) == [invoice_id]
+    with session_scope() as db:
+        mails = db.exec(select(OutboundMail).where(OutboundMail.kind == "new_invoice")).all()
+    assert [m.to_address for m in mails] == [FINANCE]  # Luis (Subscription Manager) never; Dana opted out
+    amount = E3.unit_price * 10
+    total = amount + (amount * Decimal("0.0688")).quantize(Decimal("0.01"))  # Lakeside's tax rate
+    assert invoice_id in mails[0].subject and f"${total:,.2f}" in mails[0].body_text
+    assert billing_run.issue_run(identity_of(RILEY), run.id) == []  # issuing twice: nothing, no second mail
