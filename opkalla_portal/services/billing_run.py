@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import AsyncIterator, Iterable, Iterator
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
 from sqlmodel import Session, delete, select
 
 from opkalla_portal import clock
@@ -207,6 +207,7 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
     run = context.run
     batch_cost = Decimal("0.00")
     usage: dict[tuple[str, str], tuple[Decimal, str, str]] = {}  # (invoice, subscription) -> cost, name, key
+    license_lines: list[dict] = []
     for row in rows:
         is_usage_detail = "usageDate" in row
         if not is_usage_detail and str(row.get("chargeType", "")).lower() == USAGE_SUMMARY:
@@ -242,13 +243,15 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
         full = cost_unit * quantity
         proration = (cost / full).quantize(Decimal("0.0001"), ROUND_HALF_UP) if full else Decimal(1)
         amount = (unit_price * quantity * proration).quantize(CENT, ROUND_HALF_UP)
-        db.add(InvoiceLine(
+        license_lines.append(dict(
             invoice_id=invoice_id, kind="license", subscription_id=subscription_id,
             product_name=(entry.friendly_name or str(row.get("productName", "")))[:200], quantity=quantity,
             unit_price=unit_price, period_start=_day(row.get("chargeStartDate") or run.period_start),
             period_end=_day(row.get("chargeEndDate") or run.period_end), proration=proration, amount=amount,
             tax_rate=rate, tax_amount=_tax(amount, rate), cost_amount=cost, product_key=entry.product_key,
             charge_type=str(row.get("chargeType", ""))[:40]))
+    if license_lines:  # one multi-row INSERT: building ORM objects per line is the slow part
+        db.execute(insert(InvoiceLine.__table__), license_lines)
     for (invoice_id, subscription_id), (cost, product_name, price_key) in usage.items():
         line = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id,
                                                  InvoiceLine.subscription_id == subscription_id,
