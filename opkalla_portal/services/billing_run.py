@@ -607,3 +607,17 @@ def notify_customers(db: Session, invoices: list[Invoice]) -> None:
                        body=(f"Hello {user.first_name},\n\nYour invoice {invoice.id} for "
                              f"{invoice.period_start:%B %Y} is ready in My Invoices: {_usd(total)}, due "
                              f"{invoice.due_date:%b %d, %Y}.\n\nThe PDF in My Invoices is the invoice itself."))
+
+
+async def bill_microsoft_invoice(clients, invoice: dict, *, worker: str | None = None) -> int:
+    """The production entry point: the run for one of Microsoft's invoices to the provider (an
+    item of Partner Center's invoice list), executed over its exports. Returns the run's id;
+    an existing run is resumed if it was interrupted and otherwise left as it is."""
+    period_start = _day(invoice["billingPeriodStartDate"])
+    period_end = _day(invoice["billingPeriodEndDate"])
+    total = invoice.get("totalCharges")
+    run = start_run(period_start, period_end, microsoft_invoice_id=str(invoice["id"]),
+                    microsoft_invoice_total=_money(total).quantize(CENT) if total is not None else None)
+    if run.state == RUNNING:
+        await execute_async(run.id, microsoft_rows(clients, str(invoice["id"])), worker=worker)
+    return run.id

@@ -204,3 +204,37 @@ def test_issuing_tells_finance_managers_and_administrators_who_want_it(seeded, i
     total = amount + (amount * Decimal("0.0688")).quantize(Decimal("0.01"))  # Lakeside's tax rate
     assert invoice_id in mails[0].subject and f"${total:,.2f}" in mails[0].body_text
     assert billing_run.issue_run(identity_of(RILEY), run.id) == []  # issuing twice: nothing, no second mail
+
+
+async def test_the_run_over_microsofts_exports_bills_what_the_demo_billed(seeded, microsoft):
+    """Through the real export client (202 -> operation -> manifest -> gzip blob) against the
+    emulator: the same rows, so the same invoice lines as the demo's run for that month."""
+    from opkalla_portal.microsoft.emulator.billing_api import billed_usage_rows
+    from opkalla_portal.microsoft.emulator.seed import billed_reconciliation_lines
+    from opkalla_portal.services.microsoft_clients import microsoft as clients
+
+    invoices = await clients().partner_center.list_invoices()
+    newest = max(invoices, key=lambda i: i["billingPeriodStartDate"])
+    start, end = newest["billingPeriodStartDate"][:10], newest["billingPeriodEndDate"][:10]
+    streamed = [row async for row in billing_run.microsoft_rows(clients(), newest["id"])]
+    from datetime import date as _date
+    fed = [{k: v for k, v in row.items() if k != "attributes"} for row in billed_reconciliation_lines(
+        newest["id"], _date.fromisoformat(start), _date.fromisoformat(end), TODAY)]
+    fed += billed_usage_rows(_date.fromisoformat(start), _date.fromisoformat(end), newest["id"], TODAY)
+    assert streamed == fed
+
+    # The demo's run of that month is issued: billing the invoice again changes nothing.
+    demo_run = next(r for r in billing_run.list_runs() if str(r.period_start) == start)
+    before = _invoices_of(demo_run.id)
+    assert await billing_run.bill_microsoft_invoice(clients(), newest) == demo_run.id
+    assert _invoices_of(demo_run.id) == before
+    assert billing_run.summarize(demo_run.id).microsoft_invoice_total == Decimal(str(newest["totalCharges"]))
+
+    # Executed from the stream into a fresh run: the demo's lines for that month, one for one.
+    fresh = billing_run.start_run(PERIOD_START, PERIOD_END)
+    assert await billing_run.execute_async(fresh.id, billing_run.microsoft_rows(clients(), newest["id"]), batch=50)
+
+    def content(run_id):
+        return sorted(line for _, _, lines in _invoices_of(run_id).values() for line in lines)
+
+    assert content(fresh.id) == content(demo_run.id) and content(fresh.id)
