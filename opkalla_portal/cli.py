@@ -108,6 +108,37 @@ def doctor(customer: str | None) -> int:
     return 1 if failed else 0
 
 
+def billing_run() -> int:
+    """Bill every closed month Microsoft has invoiced and the portal has not: each becomes a
+    draft run for the provider's administrators to review and issue on Billing Runs. Safe to
+    repeat, and to run on several workers: issued months are left alone, an interrupted run
+    resumes, a run another worker holds is skipped."""
+    import asyncio
+
+    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.services import billing_run as billing
+
+    settings = load_settings()
+
+    async def run(ms_settings: MicrosoftSettings) -> None:
+        async with MicrosoftClients(ms_settings) as clients:
+            for invoice in await clients.partner_center.list_invoices():
+                run_id = await billing.bill_microsoft_invoice(clients, invoice)
+                summary = billing.summarize(run_id)
+                print(f"{summary.period_start:%B %Y} ({invoice['id']}): {summary.state}, "
+                      f"{len(summary.customers)} invoices, {len(summary.open_exceptions)} open exceptions, "
+                      f"{'ties out' if summary.ties_out else 'does not tie out'}")
+
+    if settings.demo_mode:
+        from opkalla_portal.microsoft.emulator.serve import serve_in_thread
+
+        with serve_in_thread(_demo_emulator_store()) as url:
+            asyncio.run(run(MicrosoftSettings.for_emulator(url)))
+    else:
+        asyncio.run(run(MicrosoftSettings.from_env()))
+    return 0
+
+
 def _demo_emulator_store():
     from opkalla_portal.demo_emulator import emulator_store
 
@@ -116,12 +147,14 @@ def _demo_emulator_store():
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opkalla-portal", description=__doc__)
-    parser.add_argument("command", choices=["prepare", "migrate", "reset-demo", "doctor"])
+    parser.add_argument("command", choices=["prepare", "migrate", "reset-demo", "doctor", "billing-run"])
     parser.add_argument("--customer", help="doctor: a customer tenant id that has granted consent")
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
             return doctor(args.customer)
+        if args.command == "billing-run":
+            return billing_run()
         if args.command == "prepare":
             prepare()
         elif args.command == "migrate":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, Text, UniqueConstraint
+from sqlalchemy import Column, Numeric, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from opkalla_portal import clock
@@ -181,6 +181,12 @@ class Invoice(SQLModel, table=True):
     currency_symbol: str = Field(default="$", max_length=4)
     paid_amount: Decimal = _money()
     paid_at: datetime | None = None
+    # issue 17: written by a billing run. "draft" invoices are the run's preview (never shown
+    # to the customer); "issued" ones never change. `number` is the provider's gapless
+    # sequence, given at issue.
+    state: str = Field(default="issued", max_length=10, sa_column_kwargs={"server_default": "issued"})
+    billing_run_id: int | None = Field(default=None, foreign_key="billingrun.id", index=True)
+    number: int | None = Field(default=None, unique=True)
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -198,6 +204,79 @@ class InvoiceLine(SQLModel, table=True):
     amount: Decimal = _money()  # before tax, already rounded to the cent
     tax_rate: Decimal = Field(default=Decimal("0.0000"), sa_column=Column(Numeric(6, 4), nullable=False))
     tax_amount: Decimal = _money()
+    # What Microsoft billed the provider for this line (issue 17: margin and tie-out).
+    cost_amount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Numeric(12, 2), nullable=False,
+                                                                          server_default="0"))
+    charge_type: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    product_key: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
+
+
+class CustomerBillingProfile(SQLModel, table=True):
+    """How the provider bills one customer: invoice number prefix, tax rate, billing contract."""
+
+    organization_id: int = Field(primary_key=True, foreign_key="organization.id")
+    invoice_prefix: str = Field(max_length=10)
+    tax_rate: Decimal = Field(default=Decimal("0.0000"), sa_column=Column(Numeric(6, 4), nullable=False))
+    billing_contract_id: int | None = Field(default=None, foreign_key="billingcontract.id")
+
+
+class PriceListEntry(SQLModel, table=True):
+    """The provider's price for a Microsoft product: a monthly sell price per unit, or a markup
+    on Microsoft's cost. A row with organization_id applies to that customer only (it wins)."""
+
+    __table_args__ = (UniqueConstraint("product_key", "organization_id", name="uq_pricelist_product_customer"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product_key: str = Field(max_length=120, index=True)  # productId:skuId (or productId alone)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id")
+    friendly_name: str = Field(default="", max_length=200)
+    monthly_sell_price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 4), nullable=True))
+    markup_percent: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 4), nullable=True))
+
+
+class BillingRun(SQLModel, table=True):
+    """One month's billing run over Microsoft's billed reconciliation (issue 17).
+
+    state: running -> draft (complete, previewable) -> issued (final). `rows_done` is the
+    cursor into the export: a crashed run resumes after the last committed batch. The lease
+    makes one worker run it at a time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_start: date = Field(unique=True)
+    period_end: date
+    microsoft_invoice_id: str = Field(default="", max_length=40)
+    microsoft_invoice_total: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    state: str = Field(default="running", max_length=10)
+    rows_done: int = 0
+    microsoft_total: Decimal = _money()  # cost of every line read, invoiced or not
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    issued_at: datetime | None = None
+    issued_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+
+
+class BillingRunException(SQLModel, table=True):
+    """Lines a run could not bill: a tenant that is no portal customer, an unpriced product."""
+
+    __table_args__ = (UniqueConstraint("billing_run_id", "kind", "key", name="uq_billingrunexception_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    billing_run_id: int = Field(foreign_key="billingrun.id", index=True)
+    kind: str = Field(max_length=20)  # unknown_customer | unpriced_product
+    key: str = Field(max_length=160)
+    description: str = Field(default="", max_length=300)
+    line_count: int = 0
+    cost_amount: Decimal = _money()
+    excluded: bool = False
+    excluded_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
+
+
+class InvoiceNumberSequence(SQLModel, table=True):
+    """The provider's last issued invoice number (one row): numbers are taken in the issuing
+    transaction, so a number is never skipped or used twice."""
+
+    id: int = Field(default=1, primary_key=True)
+    last_number: int = 0
 
 
 class PaymentProfile(SQLModel, table=True):
@@ -425,6 +504,7 @@ class NotificationPreference(SQLModel, table=True):
     renewal_reminders: bool = True
     approval_requests: bool = True
     approval_outcomes: bool = True
+    new_invoices: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -3,6 +3,7 @@
 from opkalla_portal.pages import (  # noqa: F401
     approval_requests,
     approvals,
+    billing_runs,
     catalog,
     change_logs,
     future_changes,
@@ -36,6 +37,6 @@ ALL_PAGES = [
                    my_company, manage_users, user_edit, outbox, manage_licenses, support, support_article,
                    profile, sign_in, news_post, news_editor,
                    subscription_edit, change_logs, future_changes, catalog, subscription_create, approvals,
-                   approval_requests, partner_center)
+                   approval_requests, billing_runs, partner_center)
     for page in module.PAGES
 ]

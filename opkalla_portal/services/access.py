@@ -27,6 +27,11 @@ class Capability(str, Enum):
     USERS = "users"
     APPROVALS = "approvals"  # decide held quantity increases (Approvals page)
     APPROVAL_POLICY = "approval_policy"  # set the approval threshold (Administrators only)
+    BILLING_RUNS = "billing_runs"  # the provider's billing runs (the provider's Administrators only)
+
+
+# Capabilities of the provider's own staff: a customer's Administrator never holds them.
+PROVIDER_ONLY = frozenset({Capability.BILLING_RUNS})
 
 
 WEB_ROLES = (ROLE_ADMINISTRATOR, ROLE_SUBSCRIPTION_MANAGER, ROLE_FINANCE_MANAGER)
@@ -69,6 +74,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("Manage Users", "/manage-users", Capability.USERS, "users"),
     MenuItem("Manage Licenses", "/manage-licenses", Capability.LICENSES, "key-round"),
     MenuItem("Microsoft Support", "/support", Capability.SUPPORT, "message-circle-question"),
+    MenuItem("Billing Runs", "/billing-runs", Capability.BILLING_RUNS, "calculator"),
 )
 
 # Pages reached other than from the menu, and the capability each needs.
@@ -114,7 +120,8 @@ class Identity:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return ROLE_CAPABILITIES.get(self.role or "", frozenset(_EVERYONE))
+        held = ROLE_CAPABILITIES.get(self.role or "", frozenset(_EVERYONE))
+        return held if self.is_provider else held - PROVIDER_ONLY
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

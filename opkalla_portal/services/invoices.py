@@ -130,7 +130,8 @@ def invoice_summaries(identity: Identity, today: date) -> list[InvoiceSummary]:
     """Every invoice of the customer (both tabs), unsorted: two queries."""
     require(identity, Capability.INVOICES)
     with session_scope() as db:
-        invoices = db.exec(select(Invoice).where(Invoice.organization_id == identity.organization_id)).all()
+        invoices = db.exec(select(Invoice).where(Invoice.organization_id == identity.organization_id,
+                                                 Invoice.state == "issued")).all()  # drafts are the provider's
         ids = [invoice.id for invoice in invoices]
         all_lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))).all() if ids else []
     by_invoice: dict[str, list[InvoiceLine]] = {}
@@ -154,7 +155,7 @@ def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = 
     if not isinstance(invoice_id, str) or not invoice_id or len(invoice_id) > 40:
         raise InvoiceNotFound(invoice_id)
     with session_scope() as db:
-        invoice = db.exec(select(Invoice).where(Invoice.id == invoice_id,
+        invoice = db.exec(select(Invoice).where(Invoice.id == invoice_id, Invoice.state == "issued",
                                                 Invoice.organization_id == identity.organization_id)).first()
         if invoice is None:
             raise InvoiceNotFound(invoice_id)

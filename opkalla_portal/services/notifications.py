@@ -18,6 +18,7 @@ from opkalla_portal.services.audit import record_audit
 RENEWAL_REMINDERS = "renewal_reminders"
 APPROVAL_REQUESTS = "approval_requests"
 APPROVAL_OUTCOMES = "approval_outcomes"
+NEW_INVOICES = "new_invoices"
 
 # kind -> (label, explanation, the capability that makes the kind relevant to a user)
 KINDS: dict[str, tuple[str, str, Capability | None]] = {
@@ -27,6 +28,7 @@ KINDS: dict[str, tuple[str, str, Capability | None]] = {
                         "An email when a quantity increase is waiting for your approval.", Capability.APPROVALS),
     APPROVAL_OUTCOMES: ("Approval outcomes",
                         "An email when your request is approved, applied or denied.", Capability.SERVICES),
+    NEW_INVOICES: ("New invoices", "An email when a new invoice is ready in My Invoices.", Capability.INVOICES),
 }
 
 
@@ -69,6 +71,7 @@ def set_preference(identity: Identity, kind: object, enabled: object) -> dict[st
 ROLES_FOR = {
     RENEWAL_REMINDERS: (ROLE_ADMINISTRATOR, ROLE_SUBSCRIPTION_MANAGER, ROLE_FINANCE_MANAGER),
     APPROVAL_REQUESTS: (ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER),
+    NEW_INVOICES: (ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER),
 }
 
 

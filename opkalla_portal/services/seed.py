@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
@@ -15,15 +16,18 @@ from opkalla_portal.models import (
     BillingContract,
     BlogPost,
     ContractSubscription,
+    CustomerBillingProfile,
     Invoice,
     InvoiceLine,
     Organization,
     PaymentProfile,
     PortalUser,
+    PriceListEntry,
 )
+from opkalla_portal.services import billing_run
 from opkalla_portal.services.blog_seed import DEMO_POSTS
 
-CENT = Decimal("0.01")
+INVOICE_PREFIX = {"lakeside": "LDP", "bayview": "BVL"}
 TAX_RATES = {"lakeside": Decimal("0.0688"), "bayview": Decimal("0.1025"), "opkalla": Decimal("0")}
 MCA_TEMPLATE_ID = "117a488c-1c3d-4b2d-b3b6-6f4a1ad0f4c7"
 
@@ -76,10 +80,10 @@ def seed_demo(db: Session, today: date | None = None) -> None:
         contract = contracts[(subscription.customer_key, subscription.contract_key)]
         db.add(ContractSubscription(billing_contract_id=contract.id, subscription_id=subscription.id))
 
+    _seed_billing_setup(db, organizations, contracts)
     for key, organization in organizations.items():
         if demo_data.CUSTOMERS[key].is_provider:
             continue
-        _seed_invoices(db, key, organization, contracts, today)
         _seed_agreements(db, key, organization, today)
         db.add(PaymentProfile(organization_id=organization.id, brand="Visa", last4="4242", exp_month=8,
                               exp_year=today.year + 2, holder_name=f"{organization.name} Accounts Payable",
@@ -92,89 +96,65 @@ def seed_demo(db: Session, today: date | None = None) -> None:
                         published_at=published, author_name="Opkalla Modern Work Team",
                         created_at=published, updated_at=published))
     db.flush()
-
-
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _previous_month(day: date) -> date:
-    return _month_start(_month_start(day) - timedelta(days=1))
+    _run_demo_billing(db, today)
 
 
 def invoice_due_date(invoice_date: date) -> date:
     """Due at the end of the month the invoice is issued in (issued on the 1st): on any day the
     newest invoice is still open and the one before it overdue, as the demo's story has it."""
-    return demo_data._add_months(_month_start(invoice_date), 1) - timedelta(days=1)
+    return billing_run.invoice_due_date(invoice_date)
 
 
-def _seed_invoices(db: Session, key: str, organization: Organization,
-                   contracts: dict[tuple[str, str], BillingContract], today: date) -> None:
-    """Twelve monthly invoices, each billing the month before its date.
+def _seed_billing_setup(db: Session, organizations: dict[str, Organization],
+                        contracts: dict[tuple[str, str], BillingContract]) -> None:
+    """The provider's price list (the demo's list prices; Azure at Microsoft's cost) and each
+    customer's billing profile (invoice prefix, tax rate, the contract it is billed under)."""
+    for key, organization in organizations.items():
+        if demo_data.CUSTOMERS[key].is_provider:
+            continue
+        contract_key = demo_data.CONTRACTS[0].key if key == "lakeside" else "m365"
+        db.add(CustomerBillingProfile(organization_id=organization.id, invoice_prefix=INVOICE_PREFIX[key],
+                                      tax_rate=TAX_RATES[key], billing_contract_id=contracts[(key, contract_key)].id))
+    prices: dict[str, set] = {}
+    for sub in demo_data.SUBSCRIPTIONS:
+        prices.setdefault(f"{sub.product_id}:{sub.sku_id}", set()).add(sub.unit_price)
+    seen: set[tuple[str, int | None]] = set()
+    for sub in demo_data.SUBSCRIPTIONS:
+        product_key = f"{sub.product_id}:{sub.sku_id}"
+        shared = len(prices[product_key]) == 1  # one price for everyone, else a customer's own price
+        owner = None if shared else organizations[sub.customer_key].id
+        if (product_key, owner) in seen:
+            continue
+        seen.add((product_key, owner))
+        usage = sub.unit_type == "Usage-based"
+        db.add(PriceListEntry(product_key=product_key, organization_id=owner, friendly_name=sub.offer_name,
+                              monthly_sell_price=None if usage else sub.unit_price,
+                              markup_percent=Decimal("0") if usage else None))
 
-    Monthly-billed seats are charged every month; annually billed ones in the month their
-    term started (12 months at once); the Azure plan with the month's rated usage. The two
-    newest invoices are open, the rest paid in full.
-    """
-    tax_rate = TAX_RATES[key]
-    subscriptions = demo_data.customer_subscriptions(key)
-    prefix = {"lakeside": "LDP", "bayview": "BVL"}.get(key, key[:3].upper())
-    invoice_month = _month_start(today)
-    for age in range(12):
-        period_start = _previous_month(invoice_month)
-        period_end = invoice_month - timedelta(days=1)
-        invoice = Invoice(
-            id=f"{prefix}-INV-{invoice_month:%Y%m}", organization_id=organization.id,
-            billing_contract_id=contracts[(key, demo_data.CONTRACTS[0].key if key == 'lakeside' else 'm365')].id,
-            invoice_date=invoice_month, due_date=invoice_due_date(invoice_month),
-            period_start=period_start, period_end=period_end,
-        )
-        db.add(invoice)
-        lines: list[InvoiceLine] = []
-        for subscription in subscriptions:
-            started = subscription.creation_date(today)
-            if started > period_end:
-                continue
-            if subscription.unit_type == "Usage-based":
-                usage = demo_data.azure_usage(key, max(period_start, started), period_end)
-                amount = sum((record.cost for record in usage), Decimal("0.00"))
-                lines.append(_line(invoice, subscription, "azure_usage", 1, amount, period_start, period_end,
-                                   Decimal(1), amount, tax_rate))
-                continue
-            if subscription.billing_cycle == "annual":
-                if started.month != period_start.month:
-                    continue
-                months = 12
-            else:
-                months = 1
-            proration = Decimal(1)
-            if period_start <= started <= period_end:  # bought mid-month: charge the days used
-                days_in_period = (period_end - period_start).days + 1
-                proration = (Decimal((period_end - started).days + 1) / Decimal(days_in_period)).quantize(
-                    Decimal("0.0001"))
-            amount = (subscription.unit_price * subscription.quantity * months * proration).quantize(
-                CENT, ROUND_HALF_UP)
-            lines.append(_line(invoice, subscription, "license", subscription.quantity,
-                               subscription.unit_price * months, max(period_start, started), period_end,
-                               proration, amount, tax_rate))
-        for line in lines:
-            db.add(line)
-        total = sum((line.amount + line.tax_amount for line in lines), Decimal("0.00"))
-        if age >= 2:
-            invoice.paid_amount = total
+
+def _run_demo_billing(db: Session, today: date) -> None:
+    """The demo's invoices: the billing run over the emulator's reconciliation data for the
+    last twelve closed months (the same code a provider runs), issued; all but the two newest
+    have been paid."""
+    from opkalla_portal.microsoft.emulator.billing_api import billed_usage_rows
+    from opkalla_portal.microsoft.emulator.seed import billed_reconciliation_lines, microsoft_invoice_periods
+
+    db.commit()  # the run works in its own transactions: it must see the customers
+    for invoice_id, period_start, period_end in microsoft_invoice_periods(today):
+        recon = billed_reconciliation_lines(invoice_id, period_start, period_end, today)
+        microsoft_total = sum((Decimal(str(line["totalForCustomer"])) for line in recon), Decimal("0.00"))
+        run = billing_run.start_run(period_start, period_end, microsoft_invoice_id=invoice_id,
+                                    microsoft_invoice_total=microsoft_total)
+        rows = itertools.chain(recon, billed_usage_rows(period_start, period_end, invoice_id, today))
+        billing_run.execute(run.id, rows, worker="demo-seed")
+        billing_run.issue(run.id, None)
+    paid_before = today.replace(day=1) - timedelta(days=40)
+    for invoice in db.exec(select(Invoice)).all():
+        if invoice.invoice_date <= paid_before:
+            lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
+            invoice.paid_amount = sum((line.amount + line.tax_amount for line in lines), Decimal("0.00"))
             invoice.paid_at = datetime.combine(invoice.invoice_date + timedelta(days=12), time(10, tzinfo=timezone.utc))
-        invoice_month = _previous_month(invoice_month)
-
-
-def _line(invoice: Invoice, subscription: demo_data.DemoSubscription, kind: str, quantity: int,
-          unit_price: Decimal, start: date, end: date, proration: Decimal, amount: Decimal,
-          tax_rate: Decimal) -> InvoiceLine:
-    return InvoiceLine(
-        invoice_id=invoice.id, kind=kind, subscription_id=subscription.id, product_name=subscription.offer_name,
-        quantity=quantity, unit_price=unit_price.quantize(CENT), period_start=start, period_end=end,
-        proration=proration, amount=amount, tax_rate=tax_rate,
-        tax_amount=(amount * tax_rate).quantize(CENT, ROUND_HALF_UP),
-    )
+            db.add(invoice)
 
 
 def _seed_agreements(db: Session, key: str, organization: Organization, today: date) -> None:

@@ -120,6 +120,11 @@ def manifest(emulator: Emulator, op: dict, request: Request) -> dict:
 
 
 # --------------------------------------------------------------------- rows
+def billed_usage_rows(period_start: date, period_end: date, invoice_number: str, today: date) -> list[dict]:
+    """The billed usage export of one of Microsoft's invoices (the days already rated)."""
+    return _azure_plan_rows(period_start, min(period_end, today - timedelta(days=1)), invoice_number)
+
+
 def _azure_plan_rows(period_start: date, period_end: date, invoice_number: str) -> list[dict]:
     """Daily rated Azure usage of every demo customer's Azure plan in the period."""
     rows = []
@@ -165,7 +170,7 @@ def export_rows(emulator: Emulator, op: dict, today: date) -> list[dict]:
         return [{k: v for k, v in line.items() if k != "attributes"} for line in lines]
     start = date.fromisoformat(invoice["billingPeriodStartDate"][:10])
     end = date.fromisoformat(invoice["billingPeriodEndDate"][:10])
-    return _azure_plan_rows(start, min(end, today - timedelta(days=1)), invoice["id"])
+    return billed_usage_rows(start, end, invoice["id"], today)
 
 
 def blob_routes(emulator: Emulator) -> list[Route]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from opkalla_portal import clock
@@ -224,40 +224,85 @@ def seed_customer(tx, customer: demo_data.DemoCustomer, now: datetime) -> None:
         }, tenant=tid)
 
 
+# What Microsoft charges the provider, as a share of the demo's (customer) list price: the
+# provider's margin on licenses. Azure plan usage is billed at Microsoft's rated cost.
+MICROSOFT_COST_SHARE = Decimal("0.85")
+
+
+def microsoft_invoice_periods(today: date) -> list[tuple[str, date, date]]:
+    """(invoice id, period start, period end) of Microsoft's invoices to the provider: the
+    twelve closed calendar months before this one, oldest first."""
+    first_of_month = today.replace(day=1)
+    periods = []
+    for back in range(12, 0, -1):
+        period_start = _add_months(first_of_month, -back)
+        period_end = _add_months(period_start, 1) - timedelta(days=1)
+        invoice_id = f"G{period_start.strftime('%y%m')}{abs(hash_text('invoice' + period_start.isoformat())) % 1000000:06d}"
+        periods.append((invoice_id, period_start, period_end))
+    return periods
+
+
+def billed_reconciliation_lines(invoice_id: str, period_start: date, period_end: date, today: date) -> list[dict]:
+    """The billed invoice reconciliation (v2) line items of one of Microsoft's invoices.
+
+    License-based subscriptions: monthly-billed ones are charged each month (``cycleCharge``),
+    annually billed ones in the month their term starts (``new`` then ``renew``, twelve months
+    at once); a purchase in the middle of the month is prorated to the days left
+    (``chargeStartDate`` .. ``chargeEndDate``, subtotal < unitPrice x quantity). The Azure plan
+    appears as one ``usage`` line per subscription whose detail is the billed usage export.
+    """
+    lines = []
+    days_in_period = Decimal((period_end - period_start).days + 1)
+    for sub in demo_data.SUBSCRIPTIONS:
+        started = sub.creation_date(today)
+        if started > period_end:
+            continue
+        customer = demo_data.CUSTOMERS[sub.customer_key]
+        charge_start, charge_end = max(period_start, started), period_end
+        if sub.unit_type == "Usage-based":
+            total = sum((r.cost for r in demo_data.azure_usage(sub.customer_key, period_start, period_end)),
+                        Decimal("0"))
+            quantity, unit_price, subtotal, charge_type, frequency = 1, total, total.quantize(Decimal("0.01")), \
+                "usage", "Monthly"
+        else:
+            if sub.billing_cycle == "annual" and started.month != period_start.month:
+                continue
+            months = 12 if sub.billing_cycle == "annual" else 1
+            proration = Decimal(1)
+            if period_start <= started <= period_end:
+                proration = (Decimal((period_end - started).days + 1) / days_in_period).quantize(Decimal("0.0001"))
+            charge_type = "new" if period_start <= started <= period_end else (
+                "renew" if months == 12 else "cycleCharge")
+            quantity = sub.quantity
+            unit_price = (sub.unit_price * MICROSOFT_COST_SHARE * months).quantize(Decimal("0.0001"))
+            subtotal = (unit_price * quantity * proration).quantize(Decimal("0.01"))
+            frequency = "Annual" if months == 12 else "Monthly"
+            if months == 12:  # charged for the year ahead
+                charge_end = _add_months(charge_start, 12) - timedelta(days=1)
+        lines.append({
+            "invoiceNumber": invoice_id, "customerId": customer.tenant_id, "customerName": customer.name,
+            "customerDomainName": customer.domain, "customerCountry": customer.country,
+            "subscriptionId": sub.id, "subscriptionDescription": sub.offer_name, "productId": sub.product_id,
+            "skuId": sub.sku_id, "availabilityId": sub.availability_id, "productName": sub.offer_name,
+            "skuName": sub.offer_name, "chargeType": charge_type,
+            "chargeStartDate": charge_start.isoformat() + "T00:00:00Z",
+            "chargeEndDate": charge_end.isoformat() + "T00:00:00Z",
+            "termAndBillingCycle": f"{sub.term_duration} {frequency}", "billingFrequency": frequency,
+            "quantity": quantity, "unitPrice": float(unit_price.quantize(Decimal("0.0001"))),
+            "effectiveUnitPrice": float(unit_price.quantize(Decimal("0.0001"))),
+            "subtotal": float(subtotal), "taxTotal": 0.0, "totalForCustomer": float(subtotal),
+            "currency": "USD", "billingProvider": "OneTime",
+            "invoiceLineItemType": "BillingLineItems",
+            "attributes": {"objectType": "OneTimeInvoiceLineItem"},
+        })
+    return lines
+
+
 def seed_invoices(tx, now: datetime) -> None:
     """Twelve monthly provider invoices from Microsoft: seat charges plus Azure usage."""
     today = now.date()
-    first_of_month = today.replace(day=1)
-    for back in range(12, 0, -1):
-        period_start = _add_months(first_of_month, -back) if back else first_of_month
-        period_end = _add_months(period_start, 1) - timedelta(days=1)
-        invoice_id = f"G{period_start.strftime('%y%m')}{abs(hash_text('invoice' + period_start.isoformat())) % 1000000:06d}"
-        lines = []
-        for sub in demo_data.SUBSCRIPTIONS:
-            created = sub.creation_date(today)
-            if created > period_end:
-                continue
-            tid = demo_data.CUSTOMERS[sub.customer_key].tenant_id
-            if sub.unit_type == "Usage-based":
-                total = sum((r.cost for r in demo_data.azure_usage(sub.customer_key, period_start, period_end)),
-                            Decimal("0"))
-                quantity, unit_price = 1, total
-            else:
-                quantity, unit_price = sub.quantity, sub.unit_price
-            amount = (unit_price * quantity).quantize(Decimal("0.01"))
-            lines.append({
-                "invoiceNumber": invoice_id, "customerId": tid, "customerName": demo_data.CUSTOMERS[sub.customer_key].name,
-                "subscriptionId": sub.id, "subscriptionDescription": sub.offer_name, "productId": sub.product_id,
-                "skuId": sub.sku_id, "availabilityId": sub.availability_id, "productName": sub.offer_name,
-                "chargeType": "usage" if sub.unit_type == "Usage-based" else "cycleCharge",
-                "chargeStartDate": period_start.isoformat() + "T00:00:00Z",
-                "chargeEndDate": period_end.isoformat() + "T00:00:00Z",
-                "quantity": quantity, "unitPrice": float(unit_price.quantize(Decimal("0.0001"))),
-                "subtotal": float(amount), "taxTotal": 0.0, "totalForCustomer": float(amount),
-                "currency": "USD", "billingProvider": "OneTime",
-                "invoiceLineItemType": "BillingLineItems",
-                "attributes": {"objectType": "OneTimeInvoiceLineItem"},
-            })
+    for invoice_id, period_start, period_end in microsoft_invoice_periods(today):
+        lines = billed_reconciliation_lines(invoice_id, period_start, period_end, today)
         total = float(sum(Decimal(str(line["totalForCustomer"])) for line in lines))
         invoice_date = period_end + timedelta(days=8)
         tx.put("invoice", invoice_id, {
