@@ -25,7 +25,7 @@ import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import AsyncIterator, Iterable, Iterator
+from typing import AsyncIterator, Iterable
 
 from sqlalchemy import func, insert, or_, update
 from sqlmodel import Session, delete, select
