@@ -31,6 +31,7 @@ def test_riley_sees_disconnects_and_reconnects_partner_center(page, context, bas
     expect(page.get_by_text("Yes", exact=True)).to_be_visible()
     expect(page.get_by_text("Expires on")).to_be_visible()
     expect(page.get_by_role("alert").filter(has_text="Partner Center")).to_have_count(0)
+    page.screenshot(path="screenshots/partner-center-1440.png", full_page=True)
 
     page.get_by_role("button", name="Disconnect").click()
     dialog = page.get_by_role("alertdialog")
