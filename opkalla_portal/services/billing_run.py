@@ -322,18 +322,10 @@ def execute(run_id: int, rows: Iterable[dict], *, worker: str | None = None, bat
     done = claim(run_id, worker)
     if done is None:
         return False
-    context: _Context | None = None
-    pending: list[dict] = []
-    for index, row in enumerate(rows):
-        if index < done:
-            continue  # committed before a crash
-        pending.append(row)
-        if len(pending) >= batch:
-            context = _commit_batch(run_id, worker, pending, context)
-            pending = []
-    if pending:
-        context = _commit_batch(run_id, worker, pending, context)
-    _complete(run_id, worker, context)
+    batches = _Batches(run_id, worker, done, batch)
+    for row in rows:
+        batches.add(row)
+    batches.finish()
     return True
 
 
@@ -345,21 +337,38 @@ async def execute_async(run_id: int, rows: AsyncIterator[dict], *, worker: str |
     done = claim(run_id, worker)
     if done is None:
         return False
-    context: _Context | None = None
-    pending: list[dict] = []
-    index = 0
+    batches = _Batches(run_id, worker, done, batch)
     async for row in rows:
-        index += 1
-        if index <= done:
-            continue
-        pending.append(row)
-        if len(pending) >= batch:
-            context = _commit_batch(run_id, worker, pending, context)
-            pending = []
-    if pending:
-        context = _commit_batch(run_id, worker, pending, context)
-    _complete(run_id, worker, context)
+        batches.add(row)
+    batches.finish()
     return True
+
+
+class _Batches:
+    """A run's rows committed `size` at a time, skipping the `done` ones committed before a crash."""
+
+    def __init__(self, run_id: int, worker: str, done: int, size: int) -> None:
+        self.run_id, self.worker, self.done, self.size = run_id, worker, done, size
+        self.seen = 0
+        self.pending: list[dict] = []
+        self.context: _Context | None = None
+
+    def add(self, row: dict) -> None:
+        self.seen += 1
+        if self.seen <= self.done:
+            return
+        self.pending.append(row)
+        if len(self.pending) >= self.size:
+            self._commit()
+
+    def _commit(self) -> None:
+        self.context = _commit_batch(self.run_id, self.worker, self.pending, self.context)
+        self.pending = []
+
+    def finish(self) -> None:
+        if self.pending:
+            self._commit()
+        _complete(self.run_id, self.worker, self.context)
 
 
 async def microsoft_rows(clients, invoice_id: str) -> AsyncIterator[dict]:
