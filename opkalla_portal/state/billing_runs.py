@@ -115,4 +115,5 @@ class BillingRunsState(PortalState):
             return rx.toast.error(str(error))
         self.runs = [RunRow(**row) for row in billing_service.runs_view(identity)]
         self._select(identity, self.selected_id)
-        return rx.toast.success(f"{len(issued)} invoices issued; customers are told by email.")
+        count = "1 invoice" if len(issued) == 1 else f"{len(issued)} invoices"
+        return rx.toast.success(f"{count} issued; customers are told by email.")

@@ -22,15 +22,16 @@ STRANGER = "99999999-8888-7777-6666-555555555555"
 
 
 def _draft_run_with_an_exception() -> str:
-    """A run over this month (the demo's runs are the twelve before): one billable line and
-    one from a tenant that is no portal customer. Returns its period label."""
+    """A run over this month (the demo's runs are the twelve before): one billable line of
+    Bayview's (Lakeside's invoice counts are what tests/e2e/test_money.py checks) and one from a
+    tenant that is no portal customer. Returns its period label."""
     from opkalla_portal.services import billing_run
 
     start = clock.today().replace(day=1)
     end = _add_months(start, 1) - timedelta(days=1)
-    sub = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" and s.billing_cycle == "monthly"
+    sub = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "bayview" and s.billing_cycle == "monthly"
                and s.unit_type == "Licenses")
-    line = {"customerId": demo_data.CUSTOMERS["lakeside"].tenant_id, "productId": sub.product_id, "skuId": sub.sku_id,
+    line = {"customerId": demo_data.CUSTOMERS["bayview"].tenant_id, "productId": sub.product_id, "skuId": sub.sku_id,
             "productName": sub.offer_name, "subscriptionId": sub.id, "chargeType": "cycleCharge",
             "chargeStartDate": f"{start}T00:00:00Z", "chargeEndDate": f"{end}T00:00:00Z", "quantity": 5,
             "unitPrice": 10.0, "subtotal": 50.0, "billingFrequency": "Monthly"}
@@ -56,7 +57,7 @@ def test_provider_admin_reviews_excludes_and_issues_a_run(page, context, base_ur
     issue = page.get_by_role("button", name="Issue Invoices")
     expect(issue).to_be_disabled()
     expect(page.get_by_role("row", name="Not a portal customer")).to_contain_text("Northwind Traders")
-    expect(page.get_by_role("row", name="Lakeside Dental Partners")).to_contain_text("$50.00")  # at cost
+    expect(page.get_by_role("row", name="Bayview Logistics")).to_contain_text("$50.00")  # at cost
     page.screenshot(path="screenshots/billing-runs-1440.png", full_page=True)
     violations = axe_violations(page)
     assert violations == [], violations
@@ -66,7 +67,7 @@ def test_provider_admin_reviews_excludes_and_issues_a_run(page, context, base_ur
         .to_be_visible()
     expect(issue).to_be_enabled()
     issue.click()
-    expect(page.get_by_text("1 invoices issued; customers are told by email.")).to_be_visible()
+    expect(page.get_by_text("1 invoice issued; customers are told by email.")).to_be_visible()
     expect(page.get_by_role("button", name="Issue Invoices")).to_have_count(0)
     expect(runs.get_by_role("row", name=period)).to_contain_text("Issued")
     assert console_errors == []
