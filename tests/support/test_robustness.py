@@ -7,13 +7,10 @@ import httpx
 import pytest
 
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
-from opkalla_portal.microsoft.emulator.app import build_emulator_app
 from opkalla_portal.microsoft.emulator.openai_api import EMBEDDING_DIMENSIONS
-from opkalla_portal.microsoft.emulator.store import EmulatorStore
 from opkalla_portal.microsoft.http import RetryPolicy
 from opkalla_portal.microsoft.support_ai import CONTENT_FILTER_MESSAGE, Passage
 from opkalla_portal.services import support
-from opkalla_portal.services.microsoft_clients import use_clients
 
 BASE = "https://contoso.openai.azure.com/openai"
 
@@ -90,13 +87,8 @@ async def test_a_prompt_refused_by_the_content_filter_is_a_polite_refusal(seeded
 
 
 @pytest.fixture
-async def emulator():
-    app = build_emulator_app(EmulatorStore(":memory:"))
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
-    clients = MicrosoftClients(MicrosoftSettings.for_emulator("http://emulator"), http=http)
-    use_clients(clients)
-    yield clients
-    await http.aclose()
+def emulator(emulator_clients):
+    return emulator_clients
 
 
 async def test_emulator_embeddings_follow_the_azure_shape_and_are_deterministic(emulator):

@@ -1,16 +1,11 @@
 """Cited answers, the honest no-answer, limits and per-user conversations."""
 
-import httpx
 import pytest
 from sqlmodel import select
 
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
-from opkalla_portal.microsoft.emulator.app import build_emulator_app
-from opkalla_portal.microsoft.emulator.store import EmulatorStore
 from opkalla_portal.services import support
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.knowledge import Hit
-from opkalla_portal.services.microsoft_clients import use_clients
 
 
 def _hit(n: int) -> Hit:
@@ -67,14 +62,6 @@ def test_rate_limit_per_user_with_a_clear_message(monkeypatch):
     rate_limit.reset_local()
 
 
-@pytest.fixture
-async def emulator_clients():
-    app = build_emulator_app(EmulatorStore(":memory:"))
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
-    clients = MicrosoftClients(MicrosoftSettings.for_emulator("http://emulator"), http=http)
-    use_clients(clients)
-    yield clients
-    await http.aclose()
 
 
 def _identity(email):
