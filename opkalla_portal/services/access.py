@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from opkalla_portal.demo_data import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
+from opkalla_portal.services.errors import PortalError
 
 
 class Capability(str, Enum):
@@ -127,12 +128,16 @@ class Identity:
         return capability in self.capabilities
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(PortalError):
     """The acting identity may not do this; the message is safe to show."""
+
+    code_default = "denied"
 
 
 class NotSignedIn(PermissionDenied):
-    pass
+    """No (or an ended) session: the UI sends the visitor to sign in."""
+
+    code_default = "signed_out"
 
 
 def require(identity: Identity | None, capability: Capability) -> Identity:

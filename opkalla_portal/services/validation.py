@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from opkalla_portal.services.errors import PortalError
+
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                            r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ().-]+(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
@@ -23,11 +25,13 @@ def is_ascii_digits(value: object) -> bool:
     return isinstance(value, str) and value.isascii() and value.isdigit()
 
 
-class ValidationFailed(Exception):
+class ValidationFailed(PortalError):
     """Some fields are invalid; `errors` maps each field to its message. Nothing was saved."""
 
+    code_default = "invalid"
+
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("Please correct the highlighted fields.")
+        super().__init__("Please correct the highlighted fields.", field=next(iter(errors), None))
         self.errors = errors
 
 

@@ -1,7 +1,10 @@
-"""The signed-in portal user as every page sees it, and the guard every page loads through.
+"""The signed-in portal user as every page sees it, and the one guard every handler runs through.
 
 Identity is resolved on the server from the HttpOnly session cookie on every call, never
-taken from the browser; page states inherit `_require` and call it first in each handler.
+taken from the browser. Every page handler is declared with `@guarded(Capability.X)`: the
+guard resolves the identity once, checks the capability against the one table
+(services/access.py), passes the identity to the handler, and turns any `PortalError` the
+handler raises into the feedback the user sees (field error, toast, sign-in).
 
 A tab's state belongs to the session that filled it: `SessionBoundState` (a Reflex
 middleware, run before every event, the reconnect's hydrate included) resets every page's
@@ -11,14 +14,26 @@ data when the tab's session changed or ended, before anything is sent. The tab t
 
 from __future__ import annotations
 
-from typing import TypedDict
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypedDict
 from urllib.parse import quote, urlencode
 
 import reflex as rx
 
 from reflex.middleware import Middleware
 
-from opkalla_portal.services.access import Capability, Identity, PermissionDenied, capability_for_route, menu_for
+from opkalla_portal.services.access import (
+    Capability,
+    Identity,
+    NotSignedIn,
+    PermissionDenied,
+    capability_for_route,
+    menu_for,
+)
+from opkalla_portal.services.errors import PortalError
+from opkalla_portal.services.validation import ValidationFailed
 from opkalla_portal.services.sessions import identity_for_token, token_from_cookie_header
 
 
@@ -54,16 +69,27 @@ class PortalState(rx.State):
         checks before writing: the tab may have been signed out and reset meanwhile.)"""
         return self._filled_by_session in ("", _session_key(identity))  # "": bound at its next event
 
-    def _require(self, capability: Capability) -> Identity:
-        """The identity, if it may use `capability`; raises PermissionDenied otherwise."""
+    def _require(self, *capabilities: Capability) -> Identity:
+        """The identity, if it may use every one of `capabilities`; raises PermissionDenied otherwise."""
         identity = self._identity()
         if identity is None:
-            from opkalla_portal.services.access import NotSignedIn
-
             raise NotSignedIn("Your session has ended. Please sign in again.")
-        if not identity.can(capability):
+        if not all(identity.can(capability) for capability in capabilities):
             raise PermissionDenied("Your role does not allow this. Ask your portal administrator for access.")
         return identity
+
+    def _feedback(self, error: PortalError) -> Any:
+        """What the user sees for a refusal: sign-in when the session is gone; the message beside
+        its field when this page has an `errors` dict holding that field; a toast otherwise."""
+        if isinstance(error, NotSignedIn):
+            return [rx.toast.error(error.message), rx.redirect("/sign-in")]
+        fields = getattr(self, "errors", None)
+        if isinstance(error, ValidationFailed) and isinstance(fields, dict):
+            self.errors = {name: error.errors.get(name, "") for name in fields} | {
+                name: message for name, message in error.errors.items() if name not in fields}
+        elif error.field and isinstance(fields, dict) and error.field in fields:
+            self.errors = {**fields, error.field: error.message}
+        return rx.toast.error(error.message)
 
     def _publish_identity(self, identity: Identity) -> None:
         from opkalla_portal.services.organizations import organization_name
@@ -148,6 +174,62 @@ async def _reset_tab(root: rx.State) -> None:
         pending.extend(state_cls.get_substates())
     for substate in root.substates.values():
         substate.reset()
+
+
+def guarded(*capabilities: Capability, background: bool = False) -> Callable[[Callable], Any]:
+    """The one guard of every page handler: `@guarded(Capability.COMPANY)` instead of `@rx.event`.
+
+    The handler is written `def save(self, identity, form_data)`: it runs only for a signed-in
+    user holding every capability named (none named: any signed-in user), receives that
+    identity, and may raise `PortalError` anywhere — the guard turns it into feedback
+    (`PortalState._feedback`). The browser sees the handler without the identity argument.
+    Background handlers show refusals as toasts (they hold no lock to write field errors).
+    """
+
+    def decorate(fn: Callable) -> Any:
+        def refusal(state, error: PortalError) -> Any:
+            return rx.toast.error(error.message) if background and not isinstance(error, NotSignedIn) \
+                else PortalState._feedback(state, error)
+
+        if inspect.isasyncgenfunction(fn):
+            async def handler(self, *args, **kwargs):
+                try:
+                    identity = self._require(*capabilities)
+                    async for item in fn(self, identity, *args, **kwargs):
+                        yield item
+                except PortalError as error:
+                    yield refusal(self, error)
+        elif inspect.iscoroutinefunction(fn):
+            async def handler(self, *args, **kwargs):
+                try:
+                    identity = self._require(*capabilities)
+                    return await fn(self, identity, *args, **kwargs)
+                except PortalError as error:
+                    return refusal(self, error)
+        elif inspect.isgeneratorfunction(fn):
+            def handler(self, *args, **kwargs):
+                try:
+                    identity = self._require(*capabilities)
+                    yield from fn(self, identity, *args, **kwargs)
+                except PortalError as error:
+                    yield refusal(self, error)
+        else:
+            def handler(self, *args, **kwargs):
+                try:
+                    identity = self._require(*capabilities)
+                    return fn(self, identity, *args, **kwargs)
+                except PortalError as error:
+                    return refusal(self, error)
+
+        functools.update_wrapper(handler, fn)
+        # What Reflex (and the browser) sees: the handler's own arguments, without `identity`.
+        parameters = list(inspect.signature(fn).parameters.values())
+        handler.__signature__ = inspect.Signature([parameters[0], *parameters[2:]])
+        handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != parameters[1].name}
+        handler.__guarded__ = capabilities  # the security harness checks every handler has it
+        return rx.event(handler, background=background) if background else rx.event(handler)
+
+    return decorate
 
 
 def refused(error: PermissionDenied):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from opkalla_portal.services import company as company_service
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.validation import ValidationFailed
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 
 
 def _blank() -> dict[str, str]:
@@ -21,25 +21,17 @@ class CompanyState(PortalState):
     loaded: bool = False
     revision: int = 0
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.COMPANY)
-        except PermissionDenied:
-            return None  # refused: PortalState.guard, which runs first, has already redirected
+    @guarded(Capability.COMPANY)
+    def load(self, identity: Identity):
         company = company_service.get_company(identity)
         self.company_name = company.pop("name")
         self.values = company
         self.errors = _blank()
         self.loaded = True
 
-    @rx.event
-    def save(self, form_data: dict):
+    @guarded(Capability.COMPANY)
+    def save(self, identity: Identity, form_data: dict):
         """Submit: validate everything, save all or nothing, confirm."""
-        try:
-            identity = self._require(Capability.COMPANY)
-        except PermissionDenied as error:
-            return refused(error)
         try:
             saved = company_service.update_company(identity, form_data)
         except ValidationFailed as failed:
