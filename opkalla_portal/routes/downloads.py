@@ -19,6 +19,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
+from opkalla_portal.services.errors import MicrosoftFailure
 from opkalla_portal.services.sessions import SESSION_COOKIE, resolve_session
 
 PRIVATE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -50,7 +51,7 @@ def _not_found() -> Response:
     return PlainTextResponse("That invoice was not found.", status_code=404, headers=PRIVATE)
 
 
-def _microsoft_failed(error: MicrosoftError, back: str) -> Response:
+def _microsoft_failed(error: MicrosoftError | MicrosoftFailure, back: str) -> Response:
     """A readable page (the download was a full navigation) with Microsoft's message and a way back."""
     message = escape(f"Microsoft could not provide the usage: {error.message}")
     body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Download failed</title>'
@@ -104,10 +105,10 @@ async def usage_data_csv(request: Request) -> Response:
     except ValueError:
         return PlainTextResponse("Choose last 3 months, 6 months, 9 months or 12 months.", status_code=400,
                                  headers=PRIVATE)
+    except MicrosoftFailure as error:
+        return _microsoft_failed(error, "/usage-data")
     except UsageError as error:
         return PlainTextResponse(error.message, status_code=404, headers=PRIVATE)
-    except MicrosoftError as error:
-        return _microsoft_failed(error, "/usage-data")
     filename = f"azure-usage-{report.months}-months-{clock.today():%Y%m%d}.csv"
     return _attachment(report_csv(report), filename, "text/csv; charset=utf-8")
 

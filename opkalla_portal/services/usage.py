@@ -8,6 +8,7 @@ exported as CSV with exactly the figures shown.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -20,6 +21,7 @@ from decimal import Decimal
 from opkalla_portal import clock
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.azure_usage import azure_plan_usage
+from opkalla_portal.services.errors import PortalError, microsoft_errors
 from opkalla_portal.services.invoices import UsageRow
 from opkalla_portal.services.spreadsheet import safe_cell
 
@@ -31,16 +33,16 @@ USAGE_CACHE_ENTRIES = 64  # (tenant, subscription, period) entries per process
 _usage_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # (tenant, subscription, months, start, today) -> (the cached rows it was built from, report)
 _report_cache: OrderedDict = OrderedDict()
+# The exports running now, per client set: (tenant, subscription, start, today) -> task.
+_in_flight: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 USAGE_CSV_COLUMNS = ["Month", "Service Category", "Resource", "Resource Group", "Meter", "Quantity", "Unit",
                      "Cost", "Currency"]
 
 
-class UsageError(Exception):
+class UsageError(PortalError):
     """A refusal safe to show next to the selector."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code_default = "usage.invalid"
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ async def azure_subscriptions(identity: Identity) -> list[AzureSubscription]:
     require(identity, Capability.USAGE)
     from opkalla_portal.services.subscriptions import tenant_subscriptions
 
-    subscriptions = await tenant_subscriptions(identity.tenant_id)
+    with microsoft_errors():
+        subscriptions = await tenant_subscriptions(identity.tenant_id)
     return sorted((AzureSubscription(s["id"], s.get("friendlyName") or s.get("offerName") or s["id"])
                    for s in subscriptions if s.get("unitType") == "Usage-based"), key=lambda s: s.name)
 
@@ -114,7 +117,8 @@ async def usage_report(identity: Identity, subscription_id: object, months: obje
     from opkalla_portal.services.microsoft_clients import microsoft
 
     start = period_start(months, today)
-    rows = await _usage_rows(microsoft(), identity.tenant_id, subscription.id, start, today)
+    with microsoft_errors():
+        rows = await _usage_rows(microsoft(), identity.tenant_id, subscription.id, start, today)
     # The sums are as stable as the rows they come from: kept with them (a visit re-summed
     # thousands of Decimal rows before).
     key = (identity.tenant_id, subscription, months, start, today)
@@ -140,12 +144,24 @@ async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date
     hit = cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < USAGE_CACHE_SECONDS:
         return hit[1]
-    rows = await azure_plan_usage(clients, tenant_id, subscription_id, start, today - timedelta(days=1), today)
-    cache[key] = (time.monotonic(), rows)
-    cache.move_to_end(key)
-    while len(cache) > USAGE_CACHE_ENTRIES:
-        cache.popitem(last=False)
-    return rows
+    # One export per key at a time: visitors arriving while it runs wait for the same rows
+    # (each export is a job at Microsoft, and a burst of first visits used to start one each).
+    in_flight = _in_flight.setdefault(clients, {})
+    task = in_flight.get(key)
+    if task is None:
+        task = asyncio.ensure_future(
+            azure_plan_usage(clients, tenant_id, subscription_id, start, today - timedelta(days=1), today))
+        in_flight[key] = task
+        try:
+            rows = await asyncio.shield(task)
+        finally:
+            in_flight.pop(key, None)
+        cache[key] = (time.monotonic(), rows)
+        cache.move_to_end(key)
+        while len(cache) > USAGE_CACHE_ENTRIES:
+            cache.popitem(last=False)
+        return rows
+    return await asyncio.shield(task)
 
 
 def build_report(subscription: AzureSubscription, months: int, start: date, today: date,

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import MicrosoftFailure
 from opkalla_portal.services.money import format_money
 from opkalla_portal.services.usage import (
     PERIODS,
@@ -22,7 +22,7 @@ from opkalla_portal.services.usage import (
     month_label,
     usage_report,
 )
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 
 MONTHS_BY_LABEL = {label: months for months, label in PERIODS.items()}
 # One colour per service category, stable across periods (Radix step-9 colours).
@@ -69,6 +69,8 @@ class UsageState(PortalState):
     total: str = ""
     period_text: str = ""
     is_empty: bool = False
+    # Which load's answer the page shows: a newer choice makes an older answer stale.
+    _generation: int = 0
 
     @rx.var
     def download_url(self) -> str:
@@ -77,45 +79,59 @@ class UsageState(PortalState):
         months = MONTHS_BY_LABEL.get(self.period_label, 3)
         return "/downloads/usage-data.csv?" + urlencode({"subscription": self.subscription_id, "months": months})
 
-    @rx.event
-    async def load(self):
-        try:
-            identity = self._require(Capability.USAGE)
-        except PermissionDenied:
-            return  # the page guard, first on_load, sends the visitor to sign-in or not-allowed
-        self.loading, self.error, self.chart, self.loaded = True, "", [], False
-        yield
+    @guarded(Capability.USAGE, background=True)
+    async def load(self, identity: Identity):
+        """on_load: the page paints at once; the subscriptions, then the report, fill in."""
+        async with self:
+            generation = self._start_loading(chart=True)
         try:
             found = await azure_subscriptions(identity)
-        except MicrosoftError as error:
-            self.loading, self.loaded = False, True
-            self.error = f"Your Azure subscriptions could not be loaded: {error.message}"
+        except MicrosoftFailure as error:
+            async with self:
+                if generation == self._generation:
+                    self.loading, self.loaded = False, True
+                    self.error = f"Your Azure subscriptions could not be loaded: {error.message}"
             return
-        self.subscriptions = [SubscriptionOption(id=s.id, name=s.name) for s in found]
-        wanted = self.router.url.query_parameters.get("subscription", "")
-        ids = [s.id for s in found]
-        if wanted in ids:
-            self.subscription_id = wanted
-        elif self.subscription_id not in ids:
-            self.subscription_id = ids[0] if len(ids) == 1 else ""
-        await self._report(identity)
+        async with self:
+            if generation != self._generation:
+                return
+            self.subscriptions = [SubscriptionOption(id=s.id, name=s.name) for s in found]
+            wanted = self.router.url.query_parameters.get("subscription", "")
+            ids = [s.id for s in found]
+            if wanted in ids:
+                self.subscription_id = wanted
+            elif self.subscription_id not in ids:
+                self.subscription_id = ids[0] if len(ids) == 1 else ""
+            chosen, months = self.subscription_id, MONTHS_BY_LABEL.get(self.period_label, 3)
+        await self._report(identity, generation, chosen, months)
 
-    async def _report(self, identity) -> None:
-        """Fetch and publish the report for the selected subscription and period."""
-        if not self.subscription_id:
-            self.loading, self.loaded, self.chart, self.resources = False, True, [], []
-            return
+    def _start_loading(self, chart: bool = False) -> int:
+        self._generation += 1
         self.loading, self.error = True, ""
-        try:
-            report = await usage_report(identity, self.subscription_id, MONTHS_BY_LABEL.get(self.period_label, 3))
-        except UsageError as error:
-            self.error = error.message
-            self.loading, self.loaded = False, True
-            return
-        except MicrosoftError as error:
-            self.error = f"Microsoft could not provide the usage: {error.message}"
-            self.loading, self.loaded = False, True
-            return
+        if chart:
+            self.chart, self.loaded = [], False
+        return self._generation
+
+    async def _report(self, identity, generation: int, subscription_id: str, months: int) -> None:
+        """Fetch the report outside the tab's lock, publish it if no newer choice was made meanwhile."""
+        report, error = None, ""
+        if subscription_id:
+            try:
+                report = await usage_report(identity, subscription_id, months)
+            except MicrosoftFailure as failure:
+                error = f"Microsoft could not provide the usage: {failure.message}"
+            except UsageError as refusal:
+                error = refusal.message
+        async with self:
+            if generation != self._generation:
+                return
+            self.loading, self.loaded, self.error = False, True, error
+            if not subscription_id:
+                self.chart, self.resources = [], []
+            elif report is not None:
+                self._publish(report)
+
+    def _publish(self, report) -> None:
         colors = dict(CATEGORY_COLORS)
         for index, category in enumerate(c for c in report.categories if c not in colors):
             colors[category] = FALLBACK_COLORS[index % len(FALLBACK_COLORS)]
@@ -137,33 +153,22 @@ class UsageState(PortalState):
         self.total = format_money(report.total)
         self.period_text = f"{report.start:%b %d, %Y} – {report.end:%b %d, %Y}"
         self.is_empty = report.is_empty
-        self.loading, self.loaded = False, True
 
-    @rx.event
-    async def select_subscription(self, subscription_id: str):
-        try:
-            identity = self._require(Capability.USAGE)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
-        if subscription_id not in [s["id"] for s in self.subscriptions]:
-            yield rx.toast.error("Select one of your Azure subscriptions.")
-            return
-        self.subscription_id = subscription_id
-        self.loading = True
-        yield
-        await self._report(identity)
+    @guarded(Capability.USAGE, background=True)
+    async def select_subscription(self, identity: Identity, subscription_id: str):
+        async with self:
+            if subscription_id not in [s["id"] for s in self.subscriptions]:
+                return rx.toast.error("Select one of your Azure subscriptions.")
+            self.subscription_id = subscription_id
+            generation, months = self._start_loading(), MONTHS_BY_LABEL.get(self.period_label, 3)
+        await self._report(identity, generation, subscription_id, months)
+        return None
 
-    @rx.event
-    async def select_period(self, label: str | list[str]):
-        try:
-            identity = self._require(Capability.USAGE)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
+    @guarded(Capability.USAGE, background=True)
+    async def select_period(self, identity: Identity, label: str | list[str]):
         if not isinstance(label, str) or label not in MONTHS_BY_LABEL:
             return
-        self.period_label = label
-        self.loading = True
-        yield
-        await self._report(identity)
+        async with self:
+            self.period_label = label
+            generation, chosen = self._start_loading(), self.subscription_id
+        await self._report(identity, generation, chosen, MONTHS_BY_LABEL[label])

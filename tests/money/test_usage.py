@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import inspect
 import io
 from datetime import date
 from decimal import Decimal
@@ -71,20 +73,44 @@ def test_empty_period_is_empty():
     assert report.is_empty and report.total == 0 and len(report.month_keys) == 3
 
 
+async def finish(result) -> None:
+    """Run a handler to its end: Usage Data's handlers are background tasks (coroutines)."""
+    if inspect.isasyncgen(result):
+        async for _ in result:
+            pass
+    elif inspect.isawaitable(result):
+        await result
+
+
 async def test_usage_state_handlers(identity_of, state_of, microsoft):
     from opkalla_portal.state.usage import UsageState
 
     state = state_of(UsageState, identity_of(FINANCE))
-    async for _ in call(state, "load"):
-        pass
+    await finish(call(state, "load"))
     assert state.subscriptions == [] and state.chart == []
     state = state_of(UsageState, identity_of(SUBSCRIPTION_MANAGER))
-    async for _ in call(state, "load"):
-        pass
+    await finish(call(state, "load"))
     assert state.subscription_id == AZURE.id and len(state.chart) == 3 and state.total.startswith("$")
-    async for _ in call(state, "select_period", "12 months"):
-        pass
+    await finish(call(state, "select_period", "12 months"))
     assert len(state.months) == 12
-    async for _ in call(state, "select_subscription", BAYVIEW_AZURE.id):
-        pass
+    await finish(call(state, "select_subscription", BAYVIEW_AZURE.id))
     assert state.subscription_id == AZURE.id  # not one of the offered subscriptions: refused
+
+
+async def test_visitors_arriving_together_share_one_export(identity_of, microsoft, monkeypatch):
+    """A burst of first visits to Usage Data starts one export at Microsoft, not one each."""
+    from opkalla_portal.services import usage
+
+    started = []
+    real = usage.azure_plan_usage
+
+    async def counted(*args):
+        started.append(args[1:3])
+        await asyncio.sleep(0.05)  # the export runs while the others arrive
+        return await real(*args)
+
+    monkeypatch.setattr(usage, "azure_plan_usage", counted)
+    identity = identity_of(SUBSCRIPTION_MANAGER)
+    reports = await asyncio.gather(*(usage_report(identity, AZURE.id, 6, today=TODAY) for _ in range(5)))
+    assert len(started) == 1
+    assert len({report.total for report in reports}) == 1 and reports[0].total > 0
