@@ -22,7 +22,7 @@ the page's on_load chain, i.e. the page's data has arrived) median and 95th perc
 the p95 of the first update, and the four pages with the slowest p95), errors, and server memory per session (RSS of the worker
 processes after the sessions connected, minus before, divided by N; for Redis modes the
 growth of Redis's used_memory too). Build-free: workers run `reflex run --env prod
---backend-only` (see opkalla_portal/scaleout.py).
+--backend-only` (see tests/scaleout/harness.py).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from opkalla_portal.scaleout import (SimulatedBrowser, free_port, private_redis_database, start_worker,  # noqa: E402
+from tests.scaleout.harness import (SimulatedBrowser, free_port, private_redis_database, start_worker,  # noqa: E402
                                      worker_env)
 
 PG_ADMIN_URL = os.environ.get("OPKALLA_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -164,14 +164,14 @@ async def favicon(_: Request) -> RedirectResponse:
 def portal_routes() -> list[BaseRoute]:
     """Every route the portal serves besides Reflex's own, in match order."""
     routes: list[BaseRoute] = [Route("/health", health), Route("/favicon.ico", favicon)]
-    from opkalla_portal.payment_processor_emulator import processor_routes
+    from opkalla_portal.demo.payment_processor import processor_routes
     from opkalla_portal.routes import auth, downloads
 
     from opkalla_portal.routes import consent, partner_center
 
     routes += auth.ROUTES + downloads.ROUTES + consent.ROUTES + partner_center.ROUTES + processor_routes()
     try:
-        from opkalla_portal.demo_emulator import emulator_routes
+        from opkalla_portal.demo.emulator import emulator_routes
     except ImportError:
         pass
     else:

@@ -11,7 +11,7 @@ from opkalla_portal.settings import ConfigError, load_settings
 def prepare() -> None:
     """Migrate the database and, in demo mode, load the demo when the database is empty."""
     from opkalla_portal.db import migrate, session_scope
-    from opkalla_portal.services import seed
+    from opkalla_portal.demo import seed
 
     settings = load_settings()
     migrate(settings.database_url)
@@ -27,7 +27,7 @@ def prepare() -> None:
 def reset_demo() -> None:
     """Put the demo back as it was first seeded: the portal's data and the emulator's."""
     from opkalla_portal.db import migrate, session_scope
-    from opkalla_portal.services import seed
+    from opkalla_portal.demo import seed
 
     migrate()
     with session_scope() as db:
@@ -40,13 +40,13 @@ def reset_demo() -> None:
 
 def _prepare_emulator(*, reset: bool) -> None:
     try:
-        from opkalla_portal.demo_emulator import emulator_store
+        from opkalla_portal.demo.emulator import emulator_store
     except ImportError:  # emulator not installed in this build
         return
     store = emulator_store()
     if reset:
         store.reset()
-    from opkalla_portal.demo_emulator import passcode_notice
+    from opkalla_portal.demo.emulator import passcode_notice
 
     print(passcode_notice())
 
@@ -92,7 +92,7 @@ def doctor(customer: str | None) -> int:
             return await run_checks(clients, tenant)
 
     if settings.demo_mode:
-        from opkalla_portal import demo_data
+        from opkalla_portal.demo import demo_data
         from opkalla_portal.microsoft.emulator.serve import serve_in_thread
 
         with serve_in_thread(_demo_emulator_store()) as url:
@@ -140,7 +140,7 @@ def billing_run() -> int:
 
 
 def _demo_emulator_store():
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo.emulator import emulator_store
 
     return emulator_store()
 

@@ -46,7 +46,7 @@ def database(tmp_path, monkeypatch):
 def seeded(database):
     """The demo data loaded for TODAY."""
     from opkalla_portal.db import session_scope
-    from opkalla_portal.services import seed
+    from opkalla_portal.demo import seed
 
     with session_scope() as db:
         seed.seed_demo(db, today=TODAY)

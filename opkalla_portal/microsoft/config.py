@@ -13,8 +13,8 @@ PRODUCTION_PARTNER_CENTER_URL = "https://api.partnercenter.microsoft.com/v1"
 PRODUCTION_LOGIN_URL = "https://login.microsoftonline.com"
 
 # Demo app registration known to the emulator (not a secret: it only opens the emulator).
-from opkalla_portal.demo_data import DEMO_APP_CLIENT_ID as EMULATOR_CLIENT_ID  # noqa: E402
-from opkalla_portal.demo_data import DEMO_APP_CLIENT_SECRET as EMULATOR_CLIENT_SECRET  # noqa: E402
+from opkalla_portal.demo.demo_data import DEMO_APP_CLIENT_ID as EMULATOR_CLIENT_ID  # noqa: E402
+from opkalla_portal.demo.demo_data import DEMO_APP_CLIENT_SECRET as EMULATOR_CLIENT_SECRET  # noqa: E402
 
 EMULATOR_OPENAI_KEY = "emulator-openai-key"
 EMULATOR_OPENAI_DEPLOYMENT = "support-gpt"

@@ -21,7 +21,7 @@ from typing import Awaitable, Callable
 
 from opkalla_portal import clock
 from opkalla_portal import vocabulary
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
+from opkalla_portal.roles import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import approvals, invoices, licenses, users
 from opkalla_portal.services.access import (

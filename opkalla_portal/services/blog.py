@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.models import BlogPost, utcnow
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
 

@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.microsoft.errors import AuthError, MicrosoftError
 from opkalla_portal.microsoft.partner_delegated import (
     REFRESH_TOKEN_LIFETIME,
@@ -306,7 +306,7 @@ async def connect_demo_provider() -> bool:
     """Demo mode: connect the demo provider's administrator through the real flow against the
     emulator (its sign-in page is driven as a browser would, choosing that persona, MFA done).
     Returns False when there is nothing to do (already connected, or no provider admin)."""
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
     from opkalla_portal.microsoft.emulator.automation import sign_in_as
     from opkalla_portal.models import Organization, PortalUser
     from opkalla_portal.services.sessions import create_session, resolve_session, revoke_session

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from tests.e2e.conftest import axe_violations, sign_in_as
 
 pytestmark = pytest.mark.e2e

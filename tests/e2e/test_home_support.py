@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from opkalla_portal.services.seed import post_published_on
+from opkalla_portal.demo.seed import post_published_on
 from tests.conftest import TODAY, long_date
 from tests.e2e.conftest import axe_violations, sign_in_as
 

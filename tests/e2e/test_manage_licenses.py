@@ -49,8 +49,8 @@ def world(base_url):
 
 
 def _bayview_users():
-    from opkalla_portal import demo_data
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo import demo_data
+    from opkalla_portal.demo.emulator import emulator_store
 
     with emulator_store().read() as tx:
         users = tx.list("user", demo_data.CUSTOMERS["bayview"].tenant_id)
@@ -314,8 +314,8 @@ def test_429_storm_during_bulk_submit_applies_every_change_once(world, page, con
     httpx.delete(f"{world}/emulator/faults", timeout=10)
     users = {u["displayName"]: u for u in _bayview_users()}
     assert not any(_holds(users[name]) for name in holders)
-    from opkalla_portal import demo_data
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo import demo_data
+    from opkalla_portal.demo.emulator import emulator_store
 
     with emulator_store().read() as tx:
         sku = tx.get("sku", f"{demo_data.CUSTOMERS['bayview'].tenant_id}_{SKU}")

@@ -23,7 +23,7 @@ import pytest_asyncio
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
 from opkalla_portal.models import ChangeLogEntry, ContractSubscription, Intent, LicenseChange

@@ -21,7 +21,7 @@ import asyncio
 import random
 
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.http import RetryPolicy

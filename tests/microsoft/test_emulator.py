@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app, generate_large_tenant
 from opkalla_portal.microsoft.emulator.context import Emulator
 from opkalla_portal.microsoft.emulator.graph_api import GraphTenant

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft import AuthError, NotFoundError, UnavailableError, ValidationError
 from opkalla_portal.microsoft.graph import LicenseChange
 

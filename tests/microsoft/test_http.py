@@ -119,7 +119,7 @@ def test_print_config_lists_urls_and_demo_credentials():
     import subprocess
     import sys
 
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
     out = subprocess.run([sys.executable, "-m", "opkalla_portal.microsoft.emulator", "--port", "4321",
                           "--print-config"], capture_output=True, text=True, check=True).stdout
     config = json.loads(out)

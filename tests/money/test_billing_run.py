@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from opkalla_portal import demo_data
-from opkalla_portal.demo_data import _add_months
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.demo_data import _add_months
 from opkalla_portal.services import billing_run
 from opkalla_portal.services.invoices import InvoiceNotFound, get_invoice, list_invoices
 from tests.conftest import TODAY

@@ -16,7 +16,7 @@ import httpx
 
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.invoices import InvoiceNotFound, get_invoice, invoice_usage_rows, list_invoices, usage_csv
-from opkalla_portal.demo_data import _add_months
+from opkalla_portal.demo.demo_data import _add_months
 from tests.conftest import TODAY
 from tests.money.conftest import FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAGER, call
 

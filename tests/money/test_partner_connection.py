@@ -49,7 +49,7 @@ async def test_each_use_rotates_the_refresh_token_and_slides_the_expiry(identity
 
 
 async def test_a_revoked_connection_needs_reconnecting_and_the_admins_are_warned(identity_of, partner_connected):
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
 
     riley = identity_of(RILEY)
     assert pcc.warning_for(riley) == ""

@@ -27,7 +27,7 @@ LAST_MONTH = TODAY.replace(day=1) - timedelta(days=1)
 
 
 def processor() -> httpx.AsyncClient:
-    from opkalla_portal.payment_processor_emulator import processor_routes
+    from opkalla_portal.demo.payment_processor import processor_routes
 
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=processor_routes())),
                              base_url="http://portal.test")
@@ -36,7 +36,7 @@ def processor() -> httpx.AsyncClient:
 @pytest.fixture(autouse=True)
 def _processor_in_process(monkeypatch):
     """The portal's server confirms tokens with the processor emulator, in this process."""
-    from opkalla_portal.payment_processor_emulator import processor_routes
+    from opkalla_portal.demo.payment_processor import processor_routes
     from opkalla_portal.services import payment_processor
 
     monkeypatch.setenv("OPKALLA_PAYMENT_API_URL", "http://portal.test/payment-processor/v1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.services import dashboard, subscriptions
 from tests.services_subscriptions.conftest import LUIS, identity_for
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import func, select
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.db import current_revisions, engine_for, head_revisions, migrate, session_scope
 from opkalla_portal.models import (
     Agreement,

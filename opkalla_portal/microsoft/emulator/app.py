@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 from ..config import (
     EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 from ..product_names import product as product_by_part
 

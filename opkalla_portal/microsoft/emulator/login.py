@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 from .context import Emulator
 from .paths import PARTNER_TENANT_ID

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
-from opkalla_portal.demo_data import TERM_MONTHS, _add_months  # same term arithmetic as the portal's seed
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.demo_data import TERM_MONTHS, _add_months  # same term arithmetic as the portal's seed
 
 from ..product_names import product as product_by_part
 from .catalog import build_catalog

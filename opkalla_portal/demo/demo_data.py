@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from opkalla_portal.roles import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
+
 # Namespace for every demo GUID: uuid5(DEMO_NAMESPACE, "<kind>:<key>") keeps ids stable.
 DEMO_NAMESPACE = uuid.UUID("5d1f7d0e-3c55-4e61-9f0a-0bca1c0ff3e1")
 
@@ -27,10 +29,6 @@ DEMO_APP_CLIENT_ID = demo_guid("app", "opkalla-portal")
 DEMO_APP_CLIENT_SECRET = "demo-secret-not-for-production"
 
 GLOBAL_ADMIN_ROLE_TEMPLATE_ID = "62e90394-69f5-4237-9190-012177145e10"
-
-ROLE_ADMINISTRATOR = "Work365 Administrator"
-ROLE_SUBSCRIPTION_MANAGER = "Work 365 Subscription Manager"
-ROLE_FINANCE_MANAGER = "Work365 Finance Manager"
 
 
 @dataclass(frozen=True)

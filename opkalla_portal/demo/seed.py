@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import (
     Agreement,
     BillingContract,
@@ -25,7 +25,7 @@ from opkalla_portal.models import (
     PriceListEntry,
 )
 from opkalla_portal.services import billing_run
-from opkalla_portal.services.blog_seed import DEMO_POSTS
+from opkalla_portal.demo.blog_posts import DEMO_POSTS
 
 INVOICE_PREFIX = {"lakeside": "LDP", "bayview": "BVL"}
 TAX_RATES = {"lakeside": Decimal("0.0688"), "bayview": Decimal("0.1025"), "opkalla": Decimal("0")}

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 import httpx
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 ROOT_STATE = "reflex___state____state"
 NAMESPACE = "/_event"  # the frontend's io(".../_event") uses the path as the namespace too
 HYDRATE_EVENT = f"{ROOT_STATE}.hydrate_and_load"
