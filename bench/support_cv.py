@@ -57,7 +57,8 @@ async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, li
     """Per threshold: each tuning question's outcome (correct / wrong / dontknow / refused / answered)."""
     import httpx
 
-    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.microsoft import MicrosoftClients
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.microsoft.emulator.app import build_emulator_app
     from opkalla_portal.microsoft.emulator.store import EmulatorStore
     from opkalla_portal.services import knowledge
@@ -69,7 +70,7 @@ async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, li
     app = build_emulator_app(EmulatorStore(":memory:"))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
     results: dict[float, list[str]] = {}
-    async with MicrosoftClients(MicrosoftSettings.for_emulator("http://emulator").without_embeddings(),
+    async with MicrosoftClients(emulator_settings("http://emulator").without_embeddings(),
                                 http=http) as clients:
         use_clients(clients)
         for threshold, share in grid:

@@ -1,7 +1,7 @@
 """Demo mode's Microsoft: the emulator's routes served on the portal's own port.
 
-Only the wiring lives here; which URLs the clients call is decided by
-`services.microsoft_clients` (settings), never by `if demo:` in domain code.
+Only the wiring lives here; which URLs the clients call is decided by the demo's deployment
+profile (demo/wiring.py), never by `if demo:` in domain code.
 
 The demo binds to 127.0.0.1 unless told otherwise (rxconfig.py, `OPKALLA_HOST`). When it is
 reachable from other machines, the emulator's control routes (/emulator/faults, /reset and

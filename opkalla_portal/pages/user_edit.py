@@ -110,7 +110,7 @@ def access_section() -> rx.Component:
                             rx.fragment()),
                     rx.cond((UserEditState.status != "Inactive") & ~UserEditState.is_self, deactivate_button(),
                             rx.fragment()),
-                    rx.cond(UserEditState.demo_mode,
+                    rx.cond(UserEditState.held_mail_viewer,
                             rx.link(rx.icon("inbox", size=16), "Open the outbox (demo)", href="/manage-users/outbox",
                                     display="flex", align_items="center", gap="0.4rem"),
                             rx.fragment()),

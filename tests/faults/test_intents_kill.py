@@ -23,6 +23,7 @@ import pytest_asyncio
 from sqlmodel import select
 
 from opkalla_portal import clock
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.demo import demo_data
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
@@ -43,7 +44,7 @@ async def ms(seeded, fresh):
     """The test process's own `microsoft()` on the same emulator (to read what Microsoft holds)."""
     from opkalla_portal.services.microsoft_clients import use_clients
 
-    async with MicrosoftClients(MicrosoftSettings.for_emulator(fresh)) as clients:
+    async with MicrosoftClients(emulator_settings(fresh)) as clients:
         use_clients(clients)
         yield clients
 

@@ -22,6 +22,7 @@ import random
 
 
 from opkalla_portal.demo import demo_data
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.http import RetryPolicy
@@ -42,7 +43,7 @@ async def _licenses(graph) -> dict[str, set[str]]:
 
 async def test_randomized_actions_under_faults_leave_microsoft_consistent(fresh, store):
     rng = random.Random(20261125)
-    settings = MicrosoftSettings.for_emulator(fresh, timeout_seconds=0.5)
+    settings = emulator_settings(fresh, timeout_seconds=0.5)
     retry = RetryPolicy(max_attempts=3, sleep=_fast_sleep, rng=random.Random(1))
     outcomes = {"completed": 0, "failed": 0}
     messages: set[str] = set()

@@ -128,5 +128,5 @@ def test_outside_demo_mode_only_the_provider_administrators_get_the_outbox_link(
     riley, dana = make_state(UsersState, riley_email()), make_state(UsersState, DANA)
     call(riley, "load", ())
     call(dana, "load", ())
-    assert (riley.demo_mode, riley.outbox_link) == (False, True)
-    assert (dana.demo_mode, dana.outbox_link) == (False, False)
+    assert (riley.held_mail_viewer, riley.outbox_link) == (False, True)
+    assert (dana.held_mail_viewer, dana.outbox_link) == (False, False)

@@ -21,7 +21,7 @@ import pytest
 from starlette.applications import Starlette
 
 from opkalla_portal.demo.emulator import PASSCODE_COOKIE, emulator_routes, emulator_store
-from opkalla_portal.microsoft.config import EMULATOR_CLIENT_SECRET
+from opkalla_portal.microsoft.emulator.settings import EMULATOR_CLIENT_SECRET
 
 PASSCODE = "7f3a-19c2-b04e"
 REMOTE = ("203.0.113.9", 51000)
@@ -47,7 +47,7 @@ def _client(app, address) -> httpx.AsyncClient:
 
 
 def _authorize_url() -> str:
-    from opkalla_portal.microsoft.config import EMULATOR_CLIENT_ID
+    from opkalla_portal.microsoft.emulator.settings import EMULATOR_CLIENT_ID
 
     return (f"/login/common/oauth2/v2.0/authorize?client_id={EMULATOR_CLIENT_ID}&response_type=code"
             "&redirect_uri=http%3A%2F%2Fdemo.test%2Fauth%2Fcallback&scope=openid&state=s1")

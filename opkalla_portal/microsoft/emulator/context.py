@@ -163,7 +163,7 @@ def _fmt(seconds: float) -> str:
 
 def authenticate(emulator: Emulator, service: str, request: Request) -> dict | Response:
     if service == "openai":
-        from ..config import EMULATOR_OPENAI_KEY
+        from .settings import EMULATOR_OPENAI_KEY
         if request.headers.get("api-key") == EMULATOR_OPENAI_KEY:
             return {"apiKey": True}
     auth = request.headers.get("authorization", "")

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ... import vocabulary
-from ..config import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
+from .settings import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
 from .context import Emulator, json_body, openai_error, service_endpoint
 
 MIN_SHARE = 0.2  # of the question's (weighted) concepts, in the best sentence
