@@ -31,11 +31,12 @@ def toolbar() -> rx.Component:
     )
 
 
-def term_line(term) -> rx.Component:
+def term_line(term, product_title) -> rx.Component:
     return rx.flex(
         rx.vstack(rx.text(term["label"], size="2"), rx.text(term["price"], size="2", weight="bold"), spacing="0"),
         rx.spacer(),
-        link_button("Buy", term["href"], size="1", aria_label="Buy " + term["label"]),
+        # Named by product and term: a list of links all called "Buy" says nothing.
+        link_button("Buy", term["href"], size="1", aria_label="Buy " + product_title + ", " + term["label"]),
         align="center", spacing="3", width="100%", padding_y="0.35rem",
         border_top=f"1px solid {rx.color('gray', 4)}",
     )
@@ -48,7 +49,7 @@ def product_card(product) -> rx.Component:
                       rx.cond(product["addon"] == "1", rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="blue")),
                       spacing="2"),
             rx.heading(product["title"], size="3", as_="h2"),
-            rx.vstack(rx.foreach(product["terms"], term_line), spacing="0", width="100%"),
+            rx.vstack(rx.foreach(product["terms"], lambda term: term_line(term, product["title"])), spacing="0", width="100%"),
             spacing="2", width="100%",
         ),
         width="100%",

@@ -127,6 +127,9 @@ def test_invite_user_validates_beside_each_field(page, context, base_url):
     open_manage_users(page, base_url)
     page.get_by_role("button", name="Invite User").click()
     dialog = page.get_by_role("dialog", name="Invite User")
+    # Nothing typed, nothing submitted: no field is announced as invalid yet.
+    for label in ("First Name", "Last Name", "Office 365 Email ID"):
+        expect(dialog.get_by_label(label)).to_have_attribute("aria-invalid", "false")
     dialog.get_by_role("button", name="Submit").click()
     expect(dialog.get_by_text("First Name is required.")).to_be_visible()
     expect(dialog.get_by_text("Last Name is required.")).to_be_visible()
