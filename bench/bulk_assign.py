@@ -24,8 +24,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from opkalla_portal.microsoft import MicrosoftClients  # noqa: E402
-from opkalla_portal.microsoft.emulator.settings import emulator_settings  # noqa: E402
 from opkalla_portal.microsoft.emulator import EmulatorStore, generate_large_tenant  # noqa: E402
+from opkalla_portal.microsoft.emulator.settings import emulator_settings  # noqa: E402
 from opkalla_portal.microsoft.graph import LicenseChange  # noqa: E402
 
 

@@ -43,8 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.scaleout.harness import (SimulatedBrowser, free_port, private_redis_database, start_worker,  # noqa: E402
-                                     worker_env)
+from tests.scaleout.harness import SimulatedBrowser, free_port, private_redis_database, start_worker, worker_env  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("OPKALLA_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("OPKALLA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -151,7 +150,7 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
     gate = asyncio.Event()
     by_route: dict[str, list[float]] = {}
     tasks = [asyncio.create_task(_run_session(b, routes, events, think, gate, by_route))
-             for b, (_, routes) in zip(connected, sessions)]
+             for b, (_, routes) in zip(connected, sessions, strict=False)]
     cpu_before = sum(w.cpu_seconds() for w in workers)
     started = time.perf_counter()
     gate.set()

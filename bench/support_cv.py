@@ -58,8 +58,8 @@ async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, li
     import httpx
 
     from opkalla_portal.microsoft import MicrosoftClients
-    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.microsoft.emulator.app import build_emulator_app
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.microsoft.emulator.store import EmulatorStore
     from opkalla_portal.services import knowledge
     from opkalla_portal.services.microsoft_clients import use_clients

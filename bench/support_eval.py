@@ -120,8 +120,8 @@ async def _main() -> int:
     import httpx
 
     from opkalla_portal.microsoft import MicrosoftClients
-    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.microsoft.emulator.app import build_emulator_app
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.microsoft.emulator.store import EmulatorStore
     from opkalla_portal.services.knowledge import knowledge_index
     from opkalla_portal.services.microsoft_clients import use_clients

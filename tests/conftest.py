@@ -32,7 +32,6 @@ def _clock_restored():
 def database(tmp_path, monkeypatch):
     """A migrated, empty database; returns its URL."""
     from opkalla_portal.db import migrate
-
     from opkalla_portal.services import rate_limit
 
     url = f"sqlite:///{tmp_path / 'portal.db'}"

@@ -362,7 +362,7 @@ def directory_users(customer_key: str) -> list[DemoDirectoryUser]:
         (p.first_name, p.last_name, p.department, p.title) for p in PERSONAS if p.customer_key == customer_key
     ]
     index = 0
-    taken = {(f, l) for f, l, _, _ in people}
+    taken = {(first, last) for first, last, _, _ in people}
     while len(people) < customer.directory_size:
         first = _FIRST_NAMES[index % len(_FIRST_NAMES)]
         last = _LAST_NAMES[(index * 7 + index // len(_FIRST_NAMES)) % len(_LAST_NAMES)]

@@ -43,12 +43,12 @@ class MicrosoftSettings:
         """Authority URL for a tenant: ``<login>/<tenant>/v2.0``."""
         return f"{self.login_url.rstrip('/')}/{tenant}/v2.0"
 
-    def without_embeddings(self) -> "MicrosoftSettings":
+    def without_embeddings(self) -> MicrosoftSettings:
         """The same settings with no embeddings deployment (retrieval by BM25 alone)."""
         return replace(self, openai_embeddings_deployment="")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "MicrosoftSettings":
+    def from_env(cls, env: dict[str, str] | None = None) -> MicrosoftSettings:
         """Read ``OPKALLA_MS_*`` variables; unset ones keep production defaults."""
         env = os.environ if env is None else env
         d = cls()

@@ -26,6 +26,7 @@ from typing import Any
 import jwt
 
 from opkalla_portal import clock
+
 from .errors import AuthError
 from .identity import IdentityClient, load_cache
 

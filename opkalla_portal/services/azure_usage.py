@@ -10,9 +10,9 @@ customer's subscription's rows kept.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import AsyncIterator
 
 from opkalla_portal.services.invoices import UsageRow
 from opkalla_portal.services.money import to_cents

@@ -18,7 +18,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -26,7 +26,6 @@ from sqlmodel import select
 
 from opkalla_portal import clock, deployment
 from opkalla_portal.db import session_scope
-from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.microsoft.errors import AuthError, MicrosoftError
 from opkalla_portal.microsoft.partner_delegated import (
     REFRESH_TOKEN_LIFETIME,
@@ -34,6 +33,7 @@ from opkalla_portal.microsoft.partner_delegated import (
     DelegatedGrant,
 )
 from opkalla_portal.models import AuditEvent, PartnerCenterConnectAttempt, PartnerCenterConnection
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Identity, NotSignedIn, PermissionDenied
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.settings import PROJECT_DIR, ConfigError, load_settings
@@ -48,7 +48,7 @@ CONNECTED, BROKEN = "connected", "broken"
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class NotConnected(MicrosoftError):

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from opkalla_portal import deployment
 from opkalla_portal.db import session_scope
-from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.models import Organization, OutboundMail, PortalUser, utcnow
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import WEB_ROLES, Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
 from opkalla_portal.services.invitations import (

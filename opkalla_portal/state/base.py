@@ -15,7 +15,6 @@ from typing import TypedDict
 from urllib.parse import quote, urlencode
 
 import reflex as rx
-
 from reflex.middleware import Middleware
 
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, capability_for_route, menu_for

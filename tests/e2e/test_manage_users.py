@@ -3,6 +3,7 @@ demo Outbox → the Invitation Link → Microsoft → an Active user; every bad 
 off ends the user's session; the last Administrator stays."""
 
 import re
+from datetime import UTC
 
 import pytest
 from playwright.sync_api import expect
@@ -200,8 +201,8 @@ def test_bad_invitation_links_each_say_why_and_change_nothing(browser, page, con
         invitation = db.exec(select(Invitation).where(Invitation.user_id == marcus.id, Invitation.revoked_at == None)  # noqa: E711
                              ).one()
         saved_expiry = invitation.expires_at
-        from datetime import datetime, timezone
-        invitation.expires_at = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        from datetime import datetime
+        invitation.expires_at = datetime(2020, 1, 1, tzinfo=UTC)
         db.add(invitation)
     visitor.goto(link)
     expect(visitor.get_by_role("heading", level=1, name="This invitation link has expired")).to_be_visible()

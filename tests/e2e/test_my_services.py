@@ -9,9 +9,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import axe_violations, sign_in_as
-
 from opkalla_portal import clock
+from tests.e2e.conftest import axe_violations, sign_in_as
 
 pytestmark = pytest.mark.e2e
 

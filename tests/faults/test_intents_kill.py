@@ -23,10 +23,10 @@ import pytest_asyncio
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal.microsoft.emulator.settings import emulator_settings
-from opkalla_portal.demo import demo_data
 from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+from opkalla_portal.demo import demo_data
+from opkalla_portal.microsoft import MicrosoftClients
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.models import ChangeLogEntry, ContractSubscription, Intent, LicenseChange
 from opkalla_portal.services import intents, orders, subscriptions
 from opkalla_portal.services.catalog import load_catalog, search_catalog

@@ -13,9 +13,9 @@ import pytest_asyncio
 import uvicorn
 
 from opkalla_portal.demo import demo_data
-from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft.http import RetryPolicy
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"].tenant_id

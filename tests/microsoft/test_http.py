@@ -4,8 +4,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from opkalla_portal.microsoft import (AuthError, ConflictError, NotFoundError, ThrottledError, UnavailableError,
-                                     ValidationError)
+from opkalla_portal.microsoft import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    ThrottledError,
+    UnavailableError,
+    ValidationError,
+)
 from opkalla_portal.microsoft.http import RetryPolicy, ServiceClient, parse_retry_after
 from opkalla_portal.microsoft.partner_center import PartnerCenterClient
 

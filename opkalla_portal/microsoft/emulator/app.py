@@ -18,7 +18,10 @@ from .openai_api import openai_routes
 from .partner_api import partner_center_routes
 from .paths import ADMIN_PREFIX, GRAPH_PREFIX, LOGIN_PREFIX, OPENAI_PREFIX, PARTNER_CENTER_PREFIX, emulator_urls
 from .settings import (
-    EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT,
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    EMULATOR_EMBEDDINGS_DEPLOYMENT,
+    EMULATOR_OPENAI_DEPLOYMENT,
     EMULATOR_OPENAI_KEY,
 )
 from .store import EmulatorStore
