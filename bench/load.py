@@ -19,8 +19,8 @@ Modes:
 
 Reported per run: events per second, event round trip (send → the last state update of
 the page's on_load chain, i.e. the page's data has arrived) median and 95th percentile (and
-the p95 of the first update, and the four pages with the slowest p95), errors, and server memory per session (RSS of the worker
-processes after the sessions connected, minus before, divided by N; for Redis modes the
+the p95 of the first update, and the four pages with the slowest p95), errors, and server memory
+per session (RSS of the worker processes after the sessions connected, minus before, divided by N; for Redis modes the
 growth of Redis's used_memory too). Build-free: workers run `reflex run --env prod
 --backend-only` (see tests/scaleout/harness.py).
 """

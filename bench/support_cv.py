@@ -3,10 +3,11 @@
 Run: .venv/bin/python bench/support_cv.py [--grid 0.3,0.35,...] [--shares 0.25,0.5,...] [--folds 5]
 
 Runs every question of bench/support_questions/tuning.json (and the near-domain off-topic probes
-below) through the whole answer path (as
-bench/support_eval.py does) once per pair of `MIN_COVERAGE_IN_DOMAIN` and `UNKNOWN_SHARE_IN_DOMAIN`, then splits the tuning half
-into stratified folds: on each, the value is chosen on the other folds (most questions answered
-correctly with citations, an off-topic question answered costing 5; ties go to the stricter) and scored on the left-out fold.
+below) through the whole answer path (as bench/support_eval.py does) once per pair of
+`MIN_COVERAGE_IN_DOMAIN` and `UNKNOWN_SHARE_IN_DOMAIN`, then splits the tuning half into stratified
+folds: on each, the value is chosen on the other folds (most questions answered correctly with
+citations, an off-topic question answered costing 5; ties go to the stricter) and scored on the
+left-out fold.
 The gap between the mean held-in and held-out-fold accuracy shows how much choosing the threshold
 overfits. Only the tuning half: the held-out half is never read here.
 """
@@ -110,7 +111,8 @@ def main() -> int:
           f"+ {len(NEAR_DOMAIN_OFF_TOPIC)} near-domain off-topic probes; whole half per threshold:")
     for t in grid:
         row = results[t]
-        print(f"  MIN_COVERAGE_IN_DOMAIN={t[0]:.2f} UNKNOWN_SHARE_IN_DOMAIN={t[1]:.2f}: correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
+        print(f"  MIN_COVERAGE_IN_DOMAIN={t[0]:.2f} UNKNOWN_SHARE_IN_DOMAIN={t[1]:.2f}: "
+              f"correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
               f"wrong {sum(row[i] == 'wrong' for i in on)}, don't know {sum(row[i] == 'dontknow' for i in on)}, "
               f"off-topic refused {sum(row[i] == 'refused' for i in off)}/{len(off)}")
         leaked = [questions[i][0] for i in off if row[i] == "answered"]

@@ -80,5 +80,6 @@ def migrate(url: str | None = None) -> None:
         with engine_for(url).connect():
             pass
     except Exception as error:  # a wrong host, a refused connection, bad credentials
-        raise ConfigError(f"DATABASE_URL cannot be reached: {error.__class__.__name__}: {error}".splitlines()[0]) from None
+        reason = f"{error.__class__.__name__}: {error}".splitlines()[0]
+        raise ConfigError(f"DATABASE_URL cannot be reached: {reason}") from None
     command.upgrade(_alembic_config(url), "heads")

@@ -124,8 +124,8 @@ class PasscodeGate:
             return
         request = Request(scope)
         if scope.get("path", "").startswith("/login/"):
-            response: Response = _passcode_form(request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-                                                status=401)
+            query = f"?{request.url.query}" if request.url.query else ""
+            response: Response = _passcode_form(request.url.path + query, status=401)
         else:
             response = JSONResponse({"error": "This demo asks other machines for its passcode: send it in the "
                                               "X-Demo-Passcode header."}, status_code=401)

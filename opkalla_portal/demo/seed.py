@@ -51,7 +51,8 @@ def seed_demo(db: Session, today: date | None = None) -> None:
             website=customer.website, email=customer.email, address_line1=customer.address_line1,
             city=customer.city, state=customer.state, postal_code=customer.postal_code, country=customer.country,
             is_provider=customer.is_provider,
-            consent_granted_at=datetime.combine(today - timedelta(days=90), time(9, tzinfo=UTC)) if customer.consented else None,
+            consent_granted_at=(datetime.combine(today - timedelta(days=90), time(9, tzinfo=UTC))
+                                if customer.consented else None),
         )
         db.add(organization)
         organizations[customer.key] = organization

@@ -21,7 +21,8 @@ def toolbar() -> rx.Component:
         rx.vstack(
             select_label("Billing Contract", "catalog-contract"),
             rx.select.root(
-                rx.select.trigger(id="catalog-contract", aria_labelledby="catalog-contract-label catalog-contract", width="100%"),
+                rx.select.trigger(id="catalog-contract", aria_labelledby="catalog-contract-label catalog-contract",
+                                  width="100%"),
                 rx.select.content(rx.foreach(S.contracts, lambda c: rx.select.item(c["label"], value=c["id"]))),
                 value=S.contract_id, on_change=S.set_contract,
             ),
@@ -53,10 +54,12 @@ def product_card(product) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(rx.badge(product["category"], variant="soft", high_contrast=True, color_scheme="gray"),
-                      rx.cond(product["addon"] == "1", rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="blue")),
+                      rx.cond(product["addon"] == "1",
+                              rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="blue")),
                       spacing="2"),
             rx.heading(product["title"], size="3", as_="h2"),
-            rx.vstack(rx.foreach(product["terms"], lambda term: term_line(term, product["title"])), spacing="0", width="100%"),
+            rx.vstack(rx.foreach(product["terms"], lambda term: term_line(term, product["title"])),
+                      spacing="0", width="100%"),
             spacing="2", width="100%",
         ),
         width="100%",

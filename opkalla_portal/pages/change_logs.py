@@ -15,7 +15,8 @@ def filters() -> rx.Component:
         rx.vstack(
             select_label("Subscription", "log-subscription"),
             rx.select.root(
-                rx.select.trigger(id="log-subscription", aria_labelledby="log-subscription-label log-subscription", width="100%"),
+                rx.select.trigger(id="log-subscription", aria_labelledby="log-subscription-label log-subscription",
+                                  width="100%"),
                 rx.select.content(rx.select.item("All subscriptions", value=ALL),
                                   rx.foreach(S.subscriptions, lambda s: rx.select.item(s["name"], value=s["id"]))),
                 value=S.subscription_id, on_change=S.set_subscription,

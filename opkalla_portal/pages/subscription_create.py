@@ -33,7 +33,8 @@ def create_form() -> rx.Component:
             rx.cond(S.product["addon"] == "1", rx.vstack(
                 select_label("Base Subscription", "parent"),
                 rx.select.root(
-                    rx.select.trigger(id="parent", aria_labelledby="parent-label parent", placeholder="Choose the base subscription", width="100%"),
+                    rx.select.trigger(id="parent", aria_labelledby="parent-label parent",
+                                      placeholder="Choose the base subscription", width="100%"),
                     rx.select.content(rx.foreach(S.parents, lambda p: rx.select.item(p["name"], value=p["id"]))),
                     value=S.parent_id, on_change=S.set_parent,
                 ),

@@ -60,7 +60,8 @@ def roles_section() -> rx.Component:
                     aria_labelledby="web-roles-heading",
                 ),
                 rx.button(rx.icon("link", size=16), "Associate", on_click=UserEditState.associate,
-                          disabled=(UserEditState.selected_role == "") | (UserEditState.selected_role == UserEditState.role)),
+                          disabled=(UserEditState.selected_role == "")
+                          | (UserEditState.selected_role == UserEditState.role)),
                 spacing="3",
             ),
             aria_labelledby="web-roles-heading",

@@ -124,7 +124,8 @@ async def _unassigned_licenses(identity: Identity, question: str) -> AccountAnsw
     chosen = named or products
     if not chosen:
         return AccountAnswer("Your tenant has no user licenses.", [page], "licenses")
-    parts = [f"{p.name}: {p.available} unassigned of {p.purchased} ({p.assigned} assigned)" for p in chosen[:MAX_LISTED]]
+    parts = [f"{p.name}: {p.available} unassigned of {p.purchased} ({p.assigned} assigned)"
+             for p in chosen[:MAX_LISTED]]
     total = sum(p.available for p in chosen)
     lead = (f"You have {total} unassigned {'license' if total == 1 else 'licenses'}" +
             (f" across {len(chosen)} products" if len(chosen) > 1 else "") + ". ")

@@ -64,7 +64,8 @@ async def azure_plan_usage(clients, tenant_id: str, subscription_id: str, start:
         rows = []
         async for row in source:
             day = str(row.get("usageDate") or "")[:10]
-            if (str(row.get("customerId", "")).lower() == tenant and str(row.get("subscriptionId", "")).lower() == wanted
+            if (str(row.get("customerId", "")).lower() == tenant
+                    and str(row.get("subscriptionId", "")).lower() == wanted
                     and first <= day <= last):
                 rows.append(export_usage_row(row))
         return rows

@@ -441,7 +441,8 @@ class RunSummary:
     @property
     def ties_out(self) -> bool:
         read_ok = self.invoiced_cost + self.exception_cost == self.microsoft_total
-        return read_ok and (self.microsoft_invoice_total is None or self.microsoft_total == self.microsoft_invoice_total)
+        return read_ok and (self.microsoft_invoice_total is None
+                            or self.microsoft_total == self.microsoft_invoice_total)
 
     @property
     def open_exceptions(self) -> list[BillingRunException]:

@@ -67,8 +67,8 @@ def _fernet() -> Fernet:
     key = os.environ.get(SECRET_KEY_ENV, "").strip()
     if not key:
         if not deployment.current().generated_secret_key:
-            raise ConfigError(f"{SECRET_KEY_ENV} is not set: generate one with "
-                              "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
+            raise ConfigError(f"{SECRET_KEY_ENV} is not set: generate one with python -c "
+                              "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
         path = _generated_key_path()
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

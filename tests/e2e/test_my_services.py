@@ -274,7 +274,8 @@ def test_future_start_date_schedules_the_purchase(page, context, base_url):
     open_my_services(page, context, base_url)
     page.goto(base_url + "/my-services/catalog")
     page.get_by_label("Search products").fill("project plan 1")
-    page.get_by_role("group", name="Project Plan 1").get_by_role("link", name="Buy Project Plan 1, Monthly, billed monthly").click()
+    page.get_by_role("group", name="Project Plan 1").get_by_role(
+        "link", name="Buy Project Plan 1, Monthly, billed monthly").click()
     expect(page.get_by_role("heading", level=1, name="Subscription Create")).to_be_visible()
     page.get_by_label("Quantity").fill("2")
     start = page.get_by_label("Effective Start Date")

@@ -133,7 +133,8 @@ async def test_killed_after_a_purchase_it_is_mapped_and_a_second_submit_does_not
     assert len(placed) == before + 1
     new_ids = orders.order_subscription_ids(placed[-1])
     with session_scope() as db:
-        assert db.exec(select(ContractSubscription).where(ContractSubscription.subscription_id.in_(new_ids))).all() == []
+        linked = ContractSubscription.subscription_id.in_(new_ids)
+        assert db.exec(select(ContractSubscription).where(linked)).all() == []
 
     assert restart_and_reconcile(fresh) == 1
     assert restart_and_reconcile(fresh) == 0

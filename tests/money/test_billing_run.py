@@ -80,8 +80,8 @@ def test_exceptions_block_issuing_until_resolved_or_excluded(seeded, identity_of
     from opkalla_portal.models import PriceListEntry
 
     stranger = "11111111-2222-3333-4444-555555555555"
-    rows = [_line(), _line(tenant=stranger, subtotal="50.00"), _line(product_id="CFQ7TTC0NEW", sku_id="0001", unit_price="3.00",
-                                                                      subtotal="30.00", name="Copilot Studio")]
+    rows = [_line(), _line(tenant=stranger, subtotal="50.00"),
+            _line(product_id="CFQ7TTC0NEW", sku_id="0001", unit_price="3.00", subtotal="30.00", name="Copilot Studio")]
     run = billing_run.start_run(PERIOD_START, PERIOD_END, microsoft_invoice_total=Decimal("280.00"))
     assert billing_run.execute(run.id, rows, batch=2)
     summary = billing_run.summarize(run.id)

@@ -122,7 +122,8 @@ async def test_an_invented_token_saves_nothing_and_the_processors_card_is_what_i
         await add_profile(identity, forged, today=TODAY)
     assert [p.last4 for p in list_profiles(identity, today=TODAY)] == ["4242"]
     # A real token with the browser's brand and digits changed: the processor's are stored.
-    added = await add_profile(identity, {**await tokenized(), "brand": "Visa", "last4": "0000", "exp_month": 1}, today=TODAY)
+    changed = {**await tokenized(), "brand": "Visa", "last4": "0000", "exp_month": 1}
+    added = await add_profile(identity, changed, today=TODAY)
     assert (added.brand, added.last4, added.exp_month) == ("Mastercard", "4444", 12)
 
 

@@ -39,7 +39,8 @@ def test_the_user_page_with_a_superscript_id_shows_not_found(seeded):
     from opkalla_portal.state.users import UserEditState
 
     with session_scope() as db:
-        cookie = f"{SESSION_COOKIE}={create_session(db, db.exec(select(PortalUser).where(PortalUser.email == DANA)).one())}"
+        dana = db.exec(select(PortalUser).where(PortalUser.email == DANA)).one()
+        cookie = f"{SESSION_COOKIE}={create_session(db, dana)}"
     root = rx.State(_reflex_internal_init=True)
     root.router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": "/manage-users/user",
                                                "asPath": "/manage-users/user?id=²", "query": {"id": "²"}})

@@ -99,5 +99,6 @@ def test_below_assigned_licenses_and_unknown_mode():
 
 
 def test_usage_based_and_inactive_subscriptions_cannot_change():
-    assert "Azure plan" in validate_change(subscription(is_usage_based=True), "2", "immediately", "", now=NOW)[0]["form"]
+    usage_based = subscription(is_usage_based=True)
+    assert "Azure plan" in validate_change(usage_based, "2", "immediately", "", now=NOW)[0]["form"]
     assert "suspended" in validate_change(subscription(status="suspended"), "50", "immediately", "", now=NOW)[0]["form"]

@@ -103,7 +103,8 @@ def service_error(service: str, status: int, request: Request, headers: dict[str
         if service == "graph":
             return graph_error(429, "TooManyRequests", "Too many requests. Please try again later.", request, headers)
         if service == "partner_center":
-            return JSONResponse({"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {retry} seconds."},
+            return JSONResponse({"statusCode": 429,
+                                 "message": f"Rate limit is exceeded. Try again in {retry} seconds."},
                                 status_code=429, headers=headers)
         return openai_error(429, "429", f"Requests have exceeded the call rate limit. Retry after {retry} seconds.",
                             headers)

@@ -237,7 +237,8 @@ def microsoft_invoice_periods(today: date) -> list[tuple[str, date, date]]:
     for back in range(12, 0, -1):
         period_start = _add_months(first_of_month, -back)
         period_end = _add_months(period_start, 1) - timedelta(days=1)
-        invoice_id = f"G{period_start.strftime('%y%m')}{abs(hash_text('invoice' + period_start.isoformat())) % 1000000:06d}"
+        serial = abs(hash_text("invoice" + period_start.isoformat())) % 1000000
+        invoice_id = f"G{period_start.strftime('%y%m')}{serial:06d}"
         periods.append((invoice_id, period_start, period_end))
     return periods
 
