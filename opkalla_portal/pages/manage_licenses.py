@@ -367,8 +367,7 @@ def _seat_counter() -> rx.Component:
     return rx.flex(
         _badge(rx.icon("key-round", size=14),
                rx.text(S.seats_left, rx.cond(S.seats_left == 1, " seat left", " seats left"), id="seats-left"),
-               size="3",
-                 color_scheme=rx.cond(S.seats_left > 0, "green", "amber")),
+               size="3", color_scheme=rx.cond(S.seats_left > 0, "green", "amber")),
         rx.cond(S.pending_count > 0, rx.text(S.pending_count, rx.cond(S.pending_count == 1, " unsaved change",
                                                                         " unsaved changes"),
                                               size="2", color_scheme="gray")),
