@@ -14,7 +14,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PORT
 
-.PHONY: demo test test-dates install chromium reset-demo bench
+.PHONY: demo test test-dates install chromium reset-demo bench lint
 
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
@@ -49,7 +49,15 @@ chromium:
 $(AXE): $(STAMP)
 	mkdir -p $(VENV)/axe && cd $(VENV)/axe && npm install --silent --no-audit --no-fund axe-core@4.10
 
+# The rules made executable (pyproject.toml): ruff for the code, import-linter for the layers.
+# PYTHONPATH: the contracts are checked on this checkout's code, whichever one the venv installed.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports
+
 test: $(STAMP) chromium $(AXE)
+	$(VENV)/bin/ruff check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports
 	$(PY) -m pytest tests --ignore=tests/e2e -q
 	$(MAKE) --no-print-directory test-dates
 	$(PY) -m pytest tests/e2e -q

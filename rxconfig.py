@@ -18,7 +18,7 @@ _port = int(os.environ.get("PORT", "3000"))
 # a configured frontend port; the worker's port comes from --backend-port.
 _backend_only = "--backend-only" in sys.argv
 # Demo mode listens on this machine only unless OPKALLA_HOST says otherwise (its emulator and
-# persona picker then ask other machines for the demo passcode; see demo_emulator.py).
+# persona picker then ask other machines for the demo passcode; see demo/emulator.py).
 _host = os.environ.get("OPKALLA_HOST", "").strip() or ("127.0.0.1" if settings.demo_mode else "0.0.0.0")
 
 # Without Redis, tabs' states live in the worker's memory. Reflex's default keeps them on disk

@@ -54,8 +54,8 @@ def main() -> None:
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{workdir / 'portal.db'}"
 
     from opkalla_portal import clock
-    from opkalla_portal.demo_data import _add_months
     from opkalla_portal.db import migrate, session_scope
+    from opkalla_portal.demo.demo_data import _add_months
     from opkalla_portal.models import CustomerBillingProfile, Organization, PriceListEntry
     from opkalla_portal.services import billing_run
 

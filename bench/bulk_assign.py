@@ -23,8 +23,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings  # noqa: E402
+from opkalla_portal.microsoft import MicrosoftClients  # noqa: E402
 from opkalla_portal.microsoft.emulator import EmulatorStore, generate_large_tenant  # noqa: E402
+from opkalla_portal.microsoft.emulator.settings import emulator_settings  # noqa: E402
 from opkalla_portal.microsoft.graph import LicenseChange  # noqa: E402
 
 
@@ -51,7 +52,7 @@ def consumed(store: EmulatorStore, tenant: str) -> int:
 
 
 async def run(args: argparse.Namespace, base: str, store: EmulatorStore) -> None:
-    settings = MicrosoftSettings.for_emulator(base, timeout_seconds=30)
+    settings = emulator_settings(base, timeout_seconds=30)
     async with MicrosoftClients(settings) as clients:
         # Two tenants so each approach starts from unlicensed users.
         naive_t = generate_large_tenant(store, "00000000-0000-4000-8000-00000000a001", users=args.users)

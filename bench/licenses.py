@@ -107,7 +107,7 @@ def prepare(workdir: Path, users: int) -> tuple[dict[str, str], dict]:
     subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=ROOT, env=env, check=True)
 
     from opkalla_portal.db import session_scope
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo.emulator import emulator_store
     from opkalla_portal.microsoft.emulator.large_tenant import generate_large_tenant
     from opkalla_portal.models import Organization, PortalUser, utcnow
 
@@ -199,14 +199,15 @@ def browser_figures(base_url: str, toggles: int) -> dict:
 
 
 async def submit_figure(base_url: str, tenant: dict, changes: int, latency_ms: int) -> tuple[float, int]:
-    from opkalla_portal.demo_emulator import emulator_store
-    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.demo.emulator import emulator_store
+    from opkalla_portal.microsoft import MicrosoftClients
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.services import licenses
     from opkalla_portal.services.microsoft_clients import use_clients
     from tests.licenses.conftest import identity_for
 
     identity = identity_for(ADMIN_EMAIL)
-    async with MicrosoftClients(MicrosoftSettings.for_emulator(base_url, timeout_seconds=30)) as clients:
+    async with MicrosoftClients(emulator_settings(base_url, timeout_seconds=30)) as clients:
         use_clients(clients)
         users = {u.id: u for u in await licenses.list_directory(identity)}
         pending = {uid: True for uid in list(users)[:changes]}

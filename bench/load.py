@@ -19,10 +19,10 @@ Modes:
 
 Reported per run: events per second, event round trip (send → the last state update of
 the page's on_load chain, i.e. the page's data has arrived) median and 95th percentile (and
-the p95 of the first update, and the four pages with the slowest p95), errors, and server memory per session (RSS of the worker
-processes after the sessions connected, minus before, divided by N; for Redis modes the
+the p95 of the first update, and the four pages with the slowest p95), errors, and server memory
+per session (RSS of the worker processes after the sessions connected, minus before, divided by N; for Redis modes the
 growth of Redis's used_memory too). Build-free: workers run `reflex run --env prod
---backend-only` (see opkalla_portal/scaleout.py).
+--backend-only` (see tests/scaleout/harness.py).
 """
 
 from __future__ import annotations
@@ -43,8 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from opkalla_portal.scaleout import (SimulatedBrowser, free_port, private_redis_database, start_worker,  # noqa: E402
-                                     worker_env)
+from tests.scaleout.harness import SimulatedBrowser, free_port, private_redis_database, start_worker, worker_env  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("OPKALLA_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("OPKALLA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -151,7 +150,7 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
     gate = asyncio.Event()
     by_route: dict[str, list[float]] = {}
     tasks = [asyncio.create_task(_run_session(b, routes, events, think, gate, by_route))
-             for b, (_, routes) in zip(connected, sessions)]
+             for b, (_, routes) in zip(connected, sessions, strict=False)]
     cpu_before = sum(w.cpu_seconds() for w in workers)
     started = time.perf_counter()
     gate.set()

@@ -3,10 +3,11 @@
 Run: .venv/bin/python bench/support_cv.py [--grid 0.3,0.35,...] [--shares 0.25,0.5,...] [--folds 5]
 
 Runs every question of bench/support_questions/tuning.json (and the near-domain off-topic probes
-below) through the whole answer path (as
-bench/support_eval.py does) once per pair of `MIN_COVERAGE_IN_DOMAIN` and `UNKNOWN_SHARE_IN_DOMAIN`, then splits the tuning half
-into stratified folds: on each, the value is chosen on the other folds (most questions answered
-correctly with citations, an off-topic question answered costing 5; ties go to the stricter) and scored on the left-out fold.
+below) through the whole answer path (as bench/support_eval.py does) once per pair of
+`MIN_COVERAGE_IN_DOMAIN` and `UNKNOWN_SHARE_IN_DOMAIN`, then splits the tuning half into stratified
+folds: on each, the value is chosen on the other folds (most questions answered correctly with
+citations, an off-topic question answered costing 5; ties go to the stricter) and scored on the
+left-out fold.
 The gap between the mean held-in and held-out-fold accuracy shows how much choosing the threshold
 overfits. Only the tuning half: the held-out half is never read here.
 """
@@ -57,8 +58,9 @@ async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, li
     """Per threshold: each tuning question's outcome (correct / wrong / dontknow / refused / answered)."""
     import httpx
 
-    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.microsoft import MicrosoftClients
     from opkalla_portal.microsoft.emulator.app import build_emulator_app
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.microsoft.emulator.store import EmulatorStore
     from opkalla_portal.services import knowledge
     from opkalla_portal.services.microsoft_clients import use_clients
@@ -69,7 +71,7 @@ async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, li
     app = build_emulator_app(EmulatorStore(":memory:"))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
     results: dict[float, list[str]] = {}
-    async with MicrosoftClients(MicrosoftSettings.for_emulator("http://emulator").without_embeddings(),
+    async with MicrosoftClients(emulator_settings("http://emulator").without_embeddings(),
                                 http=http) as clients:
         use_clients(clients)
         for threshold, share in grid:
@@ -109,7 +111,8 @@ def main() -> int:
           f"+ {len(NEAR_DOMAIN_OFF_TOPIC)} near-domain off-topic probes; whole half per threshold:")
     for t in grid:
         row = results[t]
-        print(f"  MIN_COVERAGE_IN_DOMAIN={t[0]:.2f} UNKNOWN_SHARE_IN_DOMAIN={t[1]:.2f}: correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
+        print(f"  MIN_COVERAGE_IN_DOMAIN={t[0]:.2f} UNKNOWN_SHARE_IN_DOMAIN={t[1]:.2f}: "
+              f"correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
               f"wrong {sum(row[i] == 'wrong' for i in on)}, don't know {sum(row[i] == 'dontknow' for i in on)}, "
               f"off-topic refused {sum(row[i] == 'refused' for i in off)}/{len(off)}")
         leaked = [questions[i][0] for i in off if row[i] == "answered"]

@@ -119,8 +119,9 @@ def _serve(app):
 async def _main() -> int:
     import httpx
 
-    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.microsoft import MicrosoftClients
     from opkalla_portal.microsoft.emulator.app import build_emulator_app
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.microsoft.emulator.store import EmulatorStore
     from opkalla_portal.services.knowledge import knowledge_index
     from opkalla_portal.services.microsoft_clients import use_clients
@@ -139,7 +140,7 @@ async def _main() -> int:
     else:
         base = "http://emulator"
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
-    settings = MicrosoftSettings.for_emulator(base)
+    settings = emulator_settings(base)
     if not hybrid:
         settings = settings.without_embeddings()
     hit1 = hit3 = correct = wrong = dont_know = refused = 0

@@ -19,6 +19,8 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from opkalla_portal import deployment
+
 # Reflex's frontend needs: inline <style>/style attributes (Radix, emotion), `eval` for
 # rx.call_script (sign-out, redirects, card tokenisation), the websocket to our own origin,
 # and the inline bootstrap scripts of its prerendered pages, which are allowed by their
@@ -80,17 +82,6 @@ def _decoded(start: Message, raw: bytes) -> bytes:
         return b""
 
 
-def _emulator_prefixes() -> tuple[str, ...]:
-    """Paths of the demo's Microsoft emulator: stand-ins for Microsoft's own sites (its
-    sign-in page auto-submits with an inline handler), so our page policy is not theirs."""
-    try:
-        from opkalla_portal.microsoft.emulator import paths
-    except ImportError:
-        return ()
-    return (paths.LOGIN_PREFIX + "/", paths.ADMIN_PREFIX, paths.GRAPH_PREFIX, paths.PARTNER_CENTER_PREFIX,
-            paths.OPENAI_PREFIX + "/")
-
-
 class SecurityHeadersMiddleware:
     """Adds the security headers and the Content-Security-Policy to every HTTP response.
 
@@ -101,9 +92,8 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        from opkalla_portal.settings import load_settings
-
-        self._emulator_prefixes = _emulator_prefixes() if load_settings().demo_mode else ()
+        # Pages that are not the portal's (the demo's stand-ins for Microsoft's sites).
+        self._foreign_prefixes = deployment.current().foreign_page_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,7 +102,7 @@ class SecurityHeadersMiddleware:
         start: Message | None = None
         body = bytearray()
         path = scope.get("path", "")
-        emulator_page = bool(self._emulator_prefixes) and path.startswith(self._emulator_prefixes)
+        foreign_page = bool(self._foreign_prefixes) and path.startswith(self._foreign_prefixes)
 
         def with_headers(message: Message, html: bytes | None) -> Message:
             headers = list(message.get("headers", []))
@@ -120,7 +110,7 @@ class SecurityHeadersMiddleware:
             headers += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
             # A 304 carries no body to hash, and its headers replace the cached page's:
             # leave the cached page's policy (with its script hashes) in force.
-            if b"content-security-policy" not in present and message.get("status") != 304 and not emulator_page:
+            if b"content-security-policy" not in present and message.get("status") != 304 and not foreign_page:
                 headers.append((b"content-security-policy", content_security_policy(html).encode()))
             return {**message, "headers": headers}
 
@@ -164,19 +154,11 @@ async def favicon(_: Request) -> RedirectResponse:
 def portal_routes() -> list[BaseRoute]:
     """Every route the portal serves besides Reflex's own, in match order."""
     routes: list[BaseRoute] = [Route("/health", health), Route("/favicon.ico", favicon)]
-    from opkalla_portal.payment_processor_emulator import processor_routes
-    from opkalla_portal.routes import auth, downloads
+    from opkalla_portal.routes import auth, consent, downloads, partner_center
 
-    from opkalla_portal.routes import consent, partner_center
-
-    routes += auth.ROUTES + downloads.ROUTES + consent.ROUTES + partner_center.ROUTES + processor_routes()
-    try:
-        from opkalla_portal.demo_emulator import emulator_routes
-    except ImportError:
-        pass
-    else:
-        routes += emulator_routes()
-    return routes
+    routes += auth.ROUTES + downloads.ROUTES + consent.ROUTES + partner_center.ROUTES
+    # Then whatever the deployment serves beside the portal (the demo: its stand-ins).
+    return routes + deployment.current().extra_routes()
 
 
 def build_api() -> list:

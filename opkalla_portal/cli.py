@@ -1,4 +1,8 @@
-"""Command line: `python -m opkalla_portal.cli prepare | migrate | reset-demo | doctor`."""
+"""Command line: `python -m opkalla_portal.cli prepare | migrate | reset-demo | doctor`.
+
+A composition root like the app module: in demo mode it installs the demo's deployment
+profile and drives the demo package (seed, emulator, Partner Center connection).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from opkalla_portal.settings import ConfigError, load_settings
 def prepare() -> None:
     """Migrate the database and, in demo mode, load the demo when the database is empty."""
     from opkalla_portal.db import migrate, session_scope
-    from opkalla_portal.services import seed
+    from opkalla_portal.demo import seed
 
     settings = load_settings()
     migrate(settings.database_url)
@@ -27,7 +31,7 @@ def prepare() -> None:
 def reset_demo() -> None:
     """Put the demo back as it was first seeded: the portal's data and the emulator's."""
     from opkalla_portal.db import migrate, session_scope
-    from opkalla_portal.services import seed
+    from opkalla_portal.demo import seed
 
     migrate()
     with session_scope() as db:
@@ -40,13 +44,13 @@ def reset_demo() -> None:
 
 def _prepare_emulator(*, reset: bool) -> None:
     try:
-        from opkalla_portal.demo_emulator import emulator_store
+        from opkalla_portal.demo.emulator import emulator_store
     except ImportError:  # emulator not installed in this build
         return
     store = emulator_store()
     if reset:
         store.reset()
-    from opkalla_portal.demo_emulator import passcode_notice
+    from opkalla_portal.demo.emulator import passcode_notice
 
     print(passcode_notice())
 
@@ -61,12 +65,13 @@ def _connect_demo_partner_center() -> None:
         from opkalla_portal.microsoft.emulator.serve import serve_in_thread
     except ImportError:  # emulator not installed in this build
         return
-    from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+    from opkalla_portal.demo.partner_center import connect_demo_provider
+    from opkalla_portal.microsoft import MicrosoftClients
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
     from opkalla_portal.services.microsoft_clients import use_clients
-    from opkalla_portal.services.partner_connection import connect_demo_provider
 
     async def connect(url: str) -> bool:
-        async with MicrosoftClients(MicrosoftSettings.for_emulator(url)) as clients:
+        async with MicrosoftClients(emulator_settings(url)) as clients:
             use_clients(clients)
             return await connect_demo_provider()
 
@@ -92,13 +97,14 @@ def doctor(customer: str | None) -> int:
             return await run_checks(clients, tenant)
 
     if settings.demo_mode:
-        from opkalla_portal import demo_data
+        from opkalla_portal.demo import demo_data
         from opkalla_portal.microsoft.emulator.serve import serve_in_thread
+        from opkalla_portal.microsoft.emulator.settings import emulator_settings
 
         with serve_in_thread(_demo_emulator_store()) as url:
             print(f"Demo mode: checking against the emulator at {url}")
             tenant = customer or next(c.tenant_id for c in demo_data.CUSTOMERS.values() if c.consented)
-            checks = asyncio.run(run(MicrosoftSettings.for_emulator(url), tenant))
+            checks = asyncio.run(run(emulator_settings(url), tenant))
     else:
         checks = asyncio.run(run(MicrosoftSettings.from_env(), customer))
     for check in checks:
@@ -131,16 +137,17 @@ def billing_run() -> int:
 
     if settings.demo_mode:
         from opkalla_portal.microsoft.emulator.serve import serve_in_thread
+        from opkalla_portal.microsoft.emulator.settings import emulator_settings
 
         with serve_in_thread(_demo_emulator_store()) as url:
-            asyncio.run(run(MicrosoftSettings.for_emulator(url)))
+            asyncio.run(run(emulator_settings(url)))
     else:
         asyncio.run(run(MicrosoftSettings.from_env()))
     return 0
 
 
 def _demo_emulator_store():
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo.emulator import emulator_store
 
     return emulator_store()
 
@@ -151,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customer", help="doctor: a customer tenant id that has granted consent")
     args = parser.parse_args(argv)
     try:
+        if load_settings().demo_mode:
+            from opkalla_portal.demo.wiring import install
+
+            install()
         if args.command == "doctor":
             return doctor(args.customer)
         if args.command == "billing-run":

@@ -15,7 +15,7 @@ against its own real clock (token ``iat``/``exp``, ``Retry-After``) stay on ``ti
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 ENV_VAR = "OPKALLA_TODAY"
 
@@ -24,7 +24,7 @@ _frozen: datetime | None = None
 
 
 def _real_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def now() -> datetime:
@@ -45,7 +45,7 @@ def parse(text: str) -> datetime | date:
     if len(text) == 10:
         return date.fromisoformat(text)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def shift_to(target: datetime | date) -> None:
@@ -54,7 +54,7 @@ def shift_to(target: datetime | date) -> None:
     _frozen = None
     real = _real_now()
     if isinstance(target, datetime):
-        _offset = target.astimezone(timezone.utc) - real
+        _offset = target.astimezone(UTC) - real
     else:
         _offset = timedelta(days=(target - real.date()).days)
 
@@ -62,7 +62,7 @@ def shift_to(target: datetime | date) -> None:
 def freeze(moment: datetime) -> None:
     """Stop the clock at ``moment`` (tests that need an exact instant)."""
     global _frozen
-    _frozen = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    _frozen = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def reset() -> None:

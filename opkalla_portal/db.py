@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -20,7 +20,7 @@ from opkalla_portal.settings import ConfigError, load_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-@lru_cache(maxsize=None)
+@cache
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
@@ -80,5 +80,6 @@ def migrate(url: str | None = None) -> None:
         with engine_for(url).connect():
             pass
     except Exception as error:  # a wrong host, a refused connection, bad credentials
-        raise ConfigError(f"DATABASE_URL cannot be reached: {error.__class__.__name__}: {error}".splitlines()[0]) from None
+        reason = f"{error.__class__.__name__}: {error}".splitlines()[0]
+        raise ConfigError(f"DATABASE_URL cannot be reached: {reason}") from None
     command.upgrade(_alembic_config(url), "heads")

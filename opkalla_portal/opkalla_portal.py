@@ -1,4 +1,8 @@
-"""The Reflex app: pages and the portal's HTTP routes (the theme is set in rxconfig.py)."""
+"""The Reflex app: pages and the portal's HTTP routes (the theme is set in rxconfig.py).
+
+The composition root: the one place (with cli.py) that chooses the deployment, so production
+modules never ask whether they run as the demo.
+"""
 
 import reflex as rx
 
@@ -6,10 +10,16 @@ from opkalla_portal.api import build_api
 from opkalla_portal.pages import ALL_PAGES
 from opkalla_portal.services.catalog import warm_catalog
 from opkalla_portal.services.scheduler import scheduler_loop
+from opkalla_portal.settings import load_settings
 from opkalla_portal.state.base import SessionBoundState
 from opkalla_portal.state.page_load import on_load_for
 
 TITLE_SUFFIX = " | Opkalla Customer Portal"
+
+if load_settings().demo_mode:
+    from opkalla_portal.demo.wiring import install
+
+    install()  # before the routes are built: the demo serves its stand-ins beside them
 
 app = rx.App(
     stylesheets=["/portal.css"],

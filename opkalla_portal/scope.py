@@ -140,5 +140,5 @@ def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
 _PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
 _ANCHOR_CONCEPTS = frozenset(vocabulary.concept(w) for w in DOMAIN_ANCHORS)
 
-__all__ = ["DOMAIN_ANCHORS", "MICROSOFT_PRODUCTS", "refuse_outright", "NON_IT_TOPICS", "OTHER_VENDORS", "UNCOVERED_IT", "domain_anchors",
-           "out_of_scope_words"]
+__all__ = ["DOMAIN_ANCHORS", "MICROSOFT_PRODUCTS", "refuse_outright", "NON_IT_TOPICS", "OTHER_VENDORS", "UNCOVERED_IT",
+           "domain_anchors", "out_of_scope_words"]

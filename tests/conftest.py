@@ -32,7 +32,6 @@ def _clock_restored():
 def database(tmp_path, monkeypatch):
     """A migrated, empty database; returns its URL."""
     from opkalla_portal.db import migrate
-
     from opkalla_portal.services import rate_limit
 
     url = f"sqlite:///{tmp_path / 'portal.db'}"
@@ -46,7 +45,7 @@ def database(tmp_path, monkeypatch):
 def seeded(database):
     """The demo data loaded for TODAY."""
     from opkalla_portal.db import session_scope
-    from opkalla_portal.services import seed
+    from opkalla_portal.demo import seed
 
     with session_scope() as db:
         seed.seed_demo(db, today=TODAY)

@@ -7,7 +7,8 @@ import reflex as rx
 
 from opkalla_portal.components.insight_ui import insight_panel
 from opkalla_portal.components.services_ui import error_callout
-from opkalla_portal.state.dashboard import ChangeRow, DashboardState as S, RenewalRow
+from opkalla_portal.state.dashboard import ChangeRow, RenewalRow
+from opkalla_portal.state.dashboard import DashboardState as S
 
 
 def _tile(title: str, icon: str, body: rx.Component, link: tuple[str, str] | None = None) -> rx.Component:

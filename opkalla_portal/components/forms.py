@@ -31,9 +31,10 @@ def text_field(label: str, name: str, value, error, *, form: str, input_type: st
             max_length=max_length,
             auto_complete=autocomplete,
             aria_required="true" if required else "false",
-            aria_invalid=rx.cond(error != "", "true", "false"),
+            # Truthiness, not `!= ""`: an error not set yet (a missing key) is undefined, not invalid.
+            aria_invalid=rx.cond(error, "true", "false"),
             aria_describedby=f"{field_id}-error",
-            color_scheme=rx.cond(error != "", "red", "gray"),
+            color_scheme=rx.cond(error, "red", "gray"),
             size="3",
             width="100%",
         ),

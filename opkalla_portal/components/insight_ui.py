@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from opkalla_portal.components.services_ui import error_callout, link_button, stat_card
-from opkalla_portal.state.insight import InsightRow, InsightState as S, RecommendationRow
+from opkalla_portal.state.insight import InsightRow, RecommendationRow
+from opkalla_portal.state.insight import InsightState as S
 
 IDLE_RULE = ("Idle: assigned to an enabled user who has not signed in (interactively or not) for the chosen number "
              "of days, or never. Disabled accounts that still hold a license are counted separately; the cost "

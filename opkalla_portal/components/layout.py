@@ -30,9 +30,10 @@ def user_menu() -> rx.Component:
             rx.menu.trigger(
                 rx.button(
                     rx.text(PortalState.user_name, display=["none", "block"]),
-                    # Named by what it shows; on phones, where the name is hidden, by this.
-                    rx.el.span(" Account menu", class_name="sr-only"),
                     rx.icon("chevron-down", size=16, aria_hidden="true"),
+                    # The user's name is in it at every width (phones hide the visible name).
+                    aria_label=rx.cond(PortalState.user_name != "", PortalState.user_name + ", Account menu",
+                                       "Account menu"),
                     variant="ghost",
                     color_scheme="gray",
                 ),
@@ -182,7 +183,8 @@ def portal_page(title: str, *children: rx.Component, description: str = "",
                 background=rx.color("gray", 2),
                 as_="aside",
             ),
-            rx.box(
+            # A real <main> (rx.box's as_="main" still renders a div): the page's one main landmark.
+            rx.el.main(
                 rx.vstack(
                     partner_center_banner(),
                     page_heading(title, description, actions),
@@ -192,7 +194,6 @@ def portal_page(title: str, *children: rx.Component, description: str = "",
                     max_width="80rem",
                 ),
                 id="main",
-                as_="main",
                 padding=["1rem", "1.5rem", "2rem"],
                 flex="1",
                 min_width="0",
@@ -218,13 +219,14 @@ def partner_center_banner() -> rx.Component:
 
 def bare_page(*children: rx.Component) -> rx.Component:
     """A page without navigation (sign-in, errors), centred."""
-    return rx.center(
-        rx.card(rx.vstack(logo(), *children, spacing="4", align="start", width="100%"),
-                size="4", max_width="32rem", width="100%"),
-        min_height="100vh",
-        padding="1rem",
-        background=rx.color("gray", 2),
-        as_="main",
+    return rx.el.main(
+        rx.center(
+            rx.card(rx.vstack(logo(), *children, spacing="4", align="start", width="100%"),
+                    size="4", max_width="32rem", width="100%"),
+            min_height="100vh",
+            padding="1rem",
+            background=rx.color("gray", 2),
+        ),
     )
 
 

@@ -45,7 +45,8 @@ def error_callout(message, on_retry=None, *, role: str = "alert", retry_label: s
     return rx.callout.root(
         rx.callout.icon(rx.icon("triangle-alert")),
         rx.callout.text(message),
-        *([rx.button(retry_label, on_click=on_retry, size="1", variant="soft", color_scheme="red")] if on_retry else []),
+        *([rx.button(retry_label, on_click=on_retry, size="1", variant="soft", color_scheme="red")]
+          if on_retry else []),
         color_scheme="red", role=role, width="100%",
     )
 

@@ -5,8 +5,15 @@ Configured only by :class:`MicrosoftSettings` (base URLs + credentials). The emu
 """
 from .clients import MicrosoftClients
 from .config import MicrosoftSettings
-from .errors import (AuthError, ConflictError, MicrosoftError, NotFoundError, ThrottledError,
-                     UnavailableError, ValidationError)
+from .errors import (
+                     AuthError,
+                     ConflictError,
+                     MicrosoftError,
+                     NotFoundError,
+                     ThrottledError,
+                     UnavailableError,
+                     ValidationError,
+)
 
 __all__ = ["MicrosoftClients", "MicrosoftSettings", "MicrosoftError", "NotFoundError", "ThrottledError",
            "ConflictError", "ValidationError", "UnavailableError", "AuthError"]

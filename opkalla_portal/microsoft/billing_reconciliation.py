@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -57,7 +58,7 @@ class Manifest:
     blobs: tuple[Blob, ...]
 
     @classmethod
-    def from_graph(cls, doc: dict) -> "Manifest":
+    def from_graph(cls, doc: dict) -> Manifest:
         root = str(doc["rootDirectory"]).rstrip("/")
         sas = str(doc.get("sasToken") or "").lstrip("?")
         blobs = tuple(Blob(b["name"], f"{root}/{b['name']}" + (f"?{sas}" if sas else "")) for b in doc.get("blobs", []))

@@ -6,9 +6,8 @@ import httpx
 from .billing_reconciliation import BillingReconciliationClient
 from .config import MicrosoftSettings
 from .graph import GRAPH_SCOPE, GraphClient
-from .http import RetryPolicy
+from .http import RetryPolicy, TokenProvider
 from .identity import IdentityClient
-from .http import TokenProvider
 from .partner_center import PARTNER_CENTER_SCOPE, PartnerCenterClient
 from .partner_delegated import PartnerDelegatedAuth
 from .support_ai import EmbeddingsClient, SupportAIClient
@@ -64,7 +63,7 @@ class MicrosoftClients:
         if self._owns_http:
             await self.http.aclose()
 
-    async def __aenter__(self) -> "MicrosoftClients":
+    async def __aenter__(self) -> MicrosoftClients:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -1,7 +1,8 @@
 """Settings for the Microsoft clients, read from environment variables.
 
 Only base URLs and credentials differ between production and the emulator: switching
-``OPKALLA_MS_*_URL`` is all it takes to point the portal at Microsoft or at the emulator.
+``OPKALLA_MS_*_URL`` is all it takes to point the portal at Microsoft or at the emulator
+(whose settings, with the demo app registration, come from ``microsoft/emulator/settings.py``).
 """
 from __future__ import annotations
 
@@ -11,14 +12,6 @@ from dataclasses import dataclass, replace
 PRODUCTION_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 PRODUCTION_PARTNER_CENTER_URL = "https://api.partnercenter.microsoft.com/v1"
 PRODUCTION_LOGIN_URL = "https://login.microsoftonline.com"
-
-# Demo app registration known to the emulator (not a secret: it only opens the emulator).
-from opkalla_portal.demo_data import DEMO_APP_CLIENT_ID as EMULATOR_CLIENT_ID  # noqa: E402
-from opkalla_portal.demo_data import DEMO_APP_CLIENT_SECRET as EMULATOR_CLIENT_SECRET  # noqa: E402
-
-EMULATOR_OPENAI_KEY = "emulator-openai-key"
-EMULATOR_OPENAI_DEPLOYMENT = "support-gpt"
-EMULATOR_EMBEDDINGS_DEPLOYMENT = "support-embeddings"
 
 
 @dataclass(frozen=True)
@@ -50,12 +43,12 @@ class MicrosoftSettings:
         """Authority URL for a tenant: ``<login>/<tenant>/v2.0``."""
         return f"{self.login_url.rstrip('/')}/{tenant}/v2.0"
 
-    def without_embeddings(self) -> "MicrosoftSettings":
+    def without_embeddings(self) -> MicrosoftSettings:
         """The same settings with no embeddings deployment (retrieval by BM25 alone)."""
         return replace(self, openai_embeddings_deployment="")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "MicrosoftSettings":
+    def from_env(cls, env: dict[str, str] | None = None) -> MicrosoftSettings:
         """Read ``OPKALLA_MS_*`` variables; unset ones keep production defaults."""
         env = os.environ if env is None else env
         d = cls()
@@ -74,24 +67,3 @@ class MicrosoftSettings:
             partner_tenant_id=env.get("OPKALLA_MS_PARTNER_TENANT_ID", d.partner_tenant_id),
             max_attempts=int(env.get("OPKALLA_MS_MAX_ATTEMPTS", d.max_attempts)),
         )
-
-    @classmethod
-    def for_emulator(cls, base_url: str, **overrides) -> "MicrosoftSettings":
-        """Settings pointing every client at an emulator served from ``base_url``."""
-        from .emulator.paths import emulator_urls  # local import: avoid loading the emulator eagerly
-
-        urls = emulator_urls(base_url)
-        s = cls(
-            graph_url=urls["graph_url"],
-            partner_center_url=urls["partner_center_url"],
-            login_url=urls["login_url"],
-            openai_url=urls["openai_url"],
-            openai_deployment=EMULATOR_OPENAI_DEPLOYMENT,
-            openai_key=EMULATOR_OPENAI_KEY,
-            openai_embeddings_deployment=EMULATOR_EMBEDDINGS_DEPLOYMENT,
-            client_id=EMULATOR_CLIENT_ID,
-            client_secret=EMULATOR_CLIENT_SECRET,
-            timeout_seconds=10.0,
-            partner_tenant_id=urls["partner_tenant_id"],
-        )
-        return replace(s, **overrides) if overrides else s

@@ -10,8 +10,9 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -190,7 +191,8 @@ class IdentityClient:
             raise AuthError(sign_in_error_message(result.get("error")), code=result.get("error"),
                             detail=result.get("error_description"))
         id_token = result.get("id_token", "")
-        claims = await self.verify_id_token(id_token, nonce=msal_nonce_hash(flow["nonce"]) if flow.get("nonce") else None)
+        nonce = msal_nonce_hash(flow["nonce"]) if flow.get("nonce") else None
+        claims = await self.verify_id_token(id_token, nonce=nonce)
         access_token = result.get("access_token")
         directory_admin = False
         if "wids" not in claims and access_token:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, Sequence
+from typing import Any
+
+from opkalla_portal import clock
 
 from .errors import UnavailableError
 from .http import ServiceClient, parse_retry_after
-
-from opkalla_portal import clock
 
 PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
 

@@ -26,6 +26,7 @@ from typing import Any
 import jwt
 
 from opkalla_portal import clock
+
 from .errors import AuthError
 from .identity import IdentityClient, load_cache
 
@@ -75,7 +76,8 @@ def _grant(result: dict, previous_refresh_token: str | None = None) -> Delegated
                         code="no_refresh_token")
     return DelegatedGrant(
         access_token=result["access_token"], refresh_token=refresh,
-        user_name=claims.get("name") or "", user_principal_name=claims.get("upn") or claims.get("preferred_username") or "",
+        user_name=claims.get("name") or "",
+        user_principal_name=claims.get("upn") or claims.get("preferred_username") or "",
         user_object_id=claims.get("oid") or "", mfa="mfa" in (claims.get("amr") or []),
         access_token_expires_at=clock.now() + timedelta(seconds=int(result.get("expires_in") or 3600)))
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Sequence
+from typing import Any
 
 from .errors import MicrosoftError, ValidationError
 from .http import RETRY_STATUSES, ServiceClient, error_from_response, parse_retry_after
@@ -58,7 +59,7 @@ class ChatStream:
     that, the passages referenced as ``[docN]`` in the text.
     """
 
-    def __init__(self, client: "SupportAIClient", messages: list[dict], passages: Sequence[Passage]) -> None:
+    def __init__(self, client: SupportAIClient, messages: list[dict], passages: Sequence[Passage]) -> None:
         self._client = client
         self._messages = messages
         self._passages = list(passages)

@@ -30,7 +30,6 @@ from opkalla_portal.pages import (  # noqa: F401
     user_edit,
 )
 
-
 ALL_PAGES = [
     page
     for module in (home, my_services, my_agreements, my_invoices, invoice_detail, payment_profiles, usage_data,

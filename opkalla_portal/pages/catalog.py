@@ -4,7 +4,14 @@ import reflex as rx
 
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import select_label, back_link, error_callout, field_label, link_button, loading_block
+from opkalla_portal.components.services_ui import (
+    back_link,
+    error_callout,
+    field_label,
+    link_button,
+    loading_block,
+    select_label,
+)
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.catalog import CatalogState as S
 
@@ -14,7 +21,8 @@ def toolbar() -> rx.Component:
         rx.vstack(
             select_label("Billing Contract", "catalog-contract"),
             rx.select.root(
-                rx.select.trigger(id="catalog-contract", aria_labelledby="catalog-contract-label catalog-contract", width="100%"),
+                rx.select.trigger(id="catalog-contract", aria_labelledby="catalog-contract-label catalog-contract",
+                                  width="100%"),
                 rx.select.content(rx.foreach(S.contracts, lambda c: rx.select.item(c["label"], value=c["id"]))),
                 value=S.contract_id, on_change=S.set_contract,
             ),
@@ -31,11 +39,12 @@ def toolbar() -> rx.Component:
     )
 
 
-def term_line(term) -> rx.Component:
+def term_line(term, product_title) -> rx.Component:
     return rx.flex(
         rx.vstack(rx.text(term["label"], size="2"), rx.text(term["price"], size="2", weight="bold"), spacing="0"),
         rx.spacer(),
-        link_button("Buy", term["href"], size="1", aria_label="Buy " + term["label"]),
+        # Named by product and term: a list of links all called "Buy" says nothing.
+        link_button("Buy", term["href"], size="1", aria_label="Buy " + product_title + ", " + term["label"]),
         align="center", spacing="3", width="100%", padding_y="0.35rem",
         border_top=f"1px solid {rx.color('gray', 4)}",
     )
@@ -45,10 +54,12 @@ def product_card(product) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(rx.badge(product["category"], variant="soft", high_contrast=True, color_scheme="gray"),
-                      rx.cond(product["addon"] == "1", rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="blue")),
+                      rx.cond(product["addon"] == "1",
+                              rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="blue")),
                       spacing="2"),
             rx.heading(product["title"], size="3", as_="h2"),
-            rx.vstack(rx.foreach(product["terms"], term_line), spacing="0", width="100%"),
+            rx.vstack(rx.foreach(product["terms"], lambda term: term_line(term, product["title"])),
+                      spacing="0", width="100%"),
             spacing="2", width="100%",
         ),
         width="100%",

@@ -4,16 +4,19 @@ import reflex as rx
 
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import select_label, field_error, field_label, services_links
+from opkalla_portal.components.services_ui import field_error, field_label, select_label, services_links
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.change_logs import ALL, ChangeLogsState as S
+from opkalla_portal.state.change_logs import ALL
+from opkalla_portal.state.change_logs import ChangeLogsState as S
+
 
 def filters() -> rx.Component:
     return rx.flex(
         rx.vstack(
             select_label("Subscription", "log-subscription"),
             rx.select.root(
-                rx.select.trigger(id="log-subscription", aria_labelledby="log-subscription-label log-subscription", width="100%"),
+                rx.select.trigger(id="log-subscription", aria_labelledby="log-subscription-label log-subscription",
+                                  width="100%"),
                 rx.select.content(rx.select.item("All subscriptions", value=ALL),
                                   rx.foreach(S.subscriptions, lambda s: rx.select.item(s["name"], value=s["id"]))),
                 value=S.subscription_id, on_change=S.set_subscription,

@@ -18,7 +18,8 @@ def change_row(row) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
             rx.cond(row["subscription_id"] != "",
-                    rx.link(row["subscription"], href="/my-services/edit?id=" + row["subscription_id"], weight="medium"),
+                    rx.link(row["subscription"], href="/my-services/edit?id=" + row["subscription_id"],
+                            weight="medium"),
                     rx.text(row["subscription"], weight="medium")),
             rx.text(row["kind"], size="1", color_scheme="gray"), spacing="0")),
         rx.table.cell(row["old"]),

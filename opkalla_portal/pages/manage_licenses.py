@@ -342,7 +342,8 @@ def _filters() -> rx.Component:
             rx.text("Show", size="1", id="license-status-label", margin_bottom="0.25rem"),
             rx.select.root(
                 rx.select.trigger(aria_labelledby="license-status-label", width="100%"),
-                rx.select.content(rx.select.item("All users", value="all"), rx.select.item("Licensed", value="licensed"),
+                rx.select.content(rx.select.item("All users", value="all"),
+                                  rx.select.item("Licensed", value="licensed"),
                                   rx.select.item("Unlicensed", value="unlicensed")),
                 value=S.status_filter, on_change=S.set_status_filter,
             ),
@@ -364,8 +365,9 @@ def _filters() -> rx.Component:
 
 def _seat_counter() -> rx.Component:
     return rx.flex(
-        _badge(rx.icon("key-round", size=14), rx.text(S.seats_left, rx.cond(S.seats_left == 1, " seat left", " seats left"), id="seats-left"), size="3",
-                 color_scheme=rx.cond(S.seats_left > 0, "green", "amber")),
+        _badge(rx.icon("key-round", size=14),
+               rx.text(S.seats_left, rx.cond(S.seats_left == 1, " seat left", " seats left"), id="seats-left"),
+               size="3", color_scheme=rx.cond(S.seats_left > 0, "green", "amber")),
         rx.cond(S.pending_count > 0, rx.text(S.pending_count, rx.cond(S.pending_count == 1, " unsaved change",
                                                                         " unsaved changes"),
                                               size="2", color_scheme="gray")),

@@ -123,7 +123,7 @@ def manage_users_page() -> rx.Component:
                 max_width="28rem",
             ),
             rx.cond(UsersState.outbox_link,
-                    rx.link(rx.icon("mail", size=16), rx.cond(UsersState.demo_mode, "Outbox (demo)", "Outbox"),
+                    rx.link(rx.icon("mail", size=16), rx.cond(UsersState.held_mail_viewer, "Outbox (demo)", "Outbox"),
                             href="/manage-users/outbox", display="flex", align_items="center", gap="0.4rem"),
                     rx.fragment()),
             spacing="4",

@@ -5,7 +5,15 @@ import reflex as rx
 from opkalla_portal.components.dashboard_ui import dashboard
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import select_label, error_callout, field_label, link_button, loading_block, services_links, visually_hidden
+from opkalla_portal.components.services_ui import (
+    error_callout,
+    field_label,
+    link_button,
+    loading_block,
+    select_label,
+    services_links,
+    visually_hidden,
+)
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.dashboard import DashboardState
 from opkalla_portal.state.insight import InsightState
@@ -19,7 +27,8 @@ def contract_picker() -> rx.Component:
     return rx.vstack(
         select_label("Billing Contract", "billing-contract"),
         rx.select.root(
-            rx.select.trigger(id="billing-contract", aria_labelledby="billing-contract-label billing-contract", placeholder="Choose a Billing Contract", width="100%"),
+            rx.select.trigger(id="billing-contract", aria_labelledby="billing-contract-label billing-contract",
+                              placeholder="Choose a Billing Contract", width="100%"),
             rx.select.content(rx.foreach(S.contracts, lambda c: rx.select.item(c["label"], value=c["id"]))),
             value=S.contract_id,
             on_change=S.set_contract,
@@ -76,7 +85,8 @@ def name_cell(row) -> rx.Component:
                                     href="/usage-data?subscription=" + row["id"]), align="center",
                             padding_left="1.25rem")),
         ("addon", rx.hstack(rx.icon("corner-down-right", size=14, color=rx.color("gray", 9)), edit,
-                            rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="gray", size="1"), align="center",
+                            rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="gray", size="1"),
+                            align="center",
                             padding_left="1.25rem")),
         rx.cond(row["azure"] == "1", rx.text(row["name"], weight="medium"), edit),
     )
@@ -84,7 +94,8 @@ def name_cell(row) -> rx.Component:
 
 def status_badge(status) -> rx.Component:
     return rx.cond(status != "",
-                   rx.badge(status, color_scheme=rx.cond(status == "Active", "green", "amber"), variant="soft", high_contrast=True))
+                   rx.badge(status, color_scheme=rx.cond(status == "Active", "green", "amber"), variant="soft",
+                            high_contrast=True))
 
 
 def subscription_row(row) -> rx.Component:

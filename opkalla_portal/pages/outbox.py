@@ -76,7 +76,7 @@ def outbox_page() -> rx.Component:
                 display="flex", align_items="center", gap="0.4rem"),
         failed_deliveries(),
         rx.cond(
-            ~OutboxState.demo_mode & OutboxState.loaded,
+            ~OutboxState.held_mail_viewer & OutboxState.loaded,
             empty_state("mail", "The outbox is for demos", "Outside demo mode, emails go out by SMTP."),
             rx.cond(
                 OutboxState.mails.length() > 0,

@@ -4,7 +4,15 @@ import reflex as rx
 
 from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import select_label, back_link, error_callout, field_error, field_label, link_button, loading_block
+from opkalla_portal.components.services_ui import (
+    back_link,
+    error_callout,
+    field_error,
+    field_label,
+    link_button,
+    loading_block,
+    select_label,
+)
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.catalog import SubscriptionCreateState as S
 
@@ -25,7 +33,8 @@ def create_form() -> rx.Component:
             rx.cond(S.product["addon"] == "1", rx.vstack(
                 select_label("Base Subscription", "parent"),
                 rx.select.root(
-                    rx.select.trigger(id="parent", aria_labelledby="parent-label parent", placeholder="Choose the base subscription", width="100%"),
+                    rx.select.trigger(id="parent", aria_labelledby="parent-label parent",
+                                      placeholder="Choose the base subscription", width="100%"),
                     rx.select.content(rx.foreach(S.parents, lambda p: rx.select.item(p["name"], value=p["id"]))),
                     value=S.parent_id, on_change=S.set_parent,
                 ),

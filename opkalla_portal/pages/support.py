@@ -21,7 +21,8 @@ def references(refs) -> rx.Component:
         refs.length() > 0,
         rx.box(
             rx.text("References", size="2", weight="bold"),
-            rx.el.ol(rx.foreach(refs, reference_item), style={"paddingLeft": "1.5rem", "margin": "0.25rem 0 0", "listStyleType": "decimal"}),
+            rx.el.ol(rx.foreach(refs, reference_item),
+                     style={"paddingLeft": "1.5rem", "margin": "0.25rem 0 0", "listStyleType": "decimal"}),
             border_top=f"1px solid {rx.color('gray', 5)}",
             padding_top="0.5rem",
             margin_top="0.5rem",
@@ -136,7 +137,8 @@ def ask_form() -> rx.Component:
                     rx.text(SupportState.question_error, id="question-error", color_scheme="red", size="2",
                             role="alert")),
             rx.flex(
-                rx.text(SupportState.question_count_label, " · Enter to send, Shift+Enter for a new line", id="question-help", size="1",
+                rx.text(SupportState.question_count_label, " · Enter to send, Shift+Enter for a new line",
+                        id="question-help", size="1",
                         color=rx.cond(SupportState.question_too_long, rx.color("red", 11), rx.color("gray", 11))),
                 rx.spacer(),
                 rx.button(rx.icon("send", size=16), "Send", type="submit", loading=SupportState.streaming),

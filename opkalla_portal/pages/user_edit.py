@@ -60,7 +60,8 @@ def roles_section() -> rx.Component:
                     aria_labelledby="web-roles-heading",
                 ),
                 rx.button(rx.icon("link", size=16), "Associate", on_click=UserEditState.associate,
-                          disabled=(UserEditState.selected_role == "") | (UserEditState.selected_role == UserEditState.role)),
+                          disabled=(UserEditState.selected_role == "")
+                          | (UserEditState.selected_role == UserEditState.role)),
                 spacing="3",
             ),
             aria_labelledby="web-roles-heading",
@@ -110,7 +111,7 @@ def access_section() -> rx.Component:
                             rx.fragment()),
                     rx.cond((UserEditState.status != "Inactive") & ~UserEditState.is_self, deactivate_button(),
                             rx.fragment()),
-                    rx.cond(UserEditState.demo_mode,
+                    rx.cond(UserEditState.held_mail_viewer,
                             rx.link(rx.icon("inbox", size=16), "Open the outbox (demo)", href="/manage-users/outbox",
                                     display="flex", align_items="center", gap="0.4rem"),
                             rx.fragment()),

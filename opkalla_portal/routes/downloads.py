@@ -7,11 +7,10 @@ HttpOnly session cookie, the role and the customer: signed out -> sign-in, wrong
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import quote
 
 from starlette.requests import Request
-from html import escape
-
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 

@@ -15,17 +15,22 @@ question ("How do I see which invoices are unpaid?" is answered from the help ar
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Awaitable, Callable
 
-from opkalla_portal import clock
-from opkalla_portal import vocabulary
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
+from opkalla_portal import clock, vocabulary
 from opkalla_portal.microsoft.errors import MicrosoftError
+from opkalla_portal.roles import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
 from opkalla_portal.services import approvals, invoices, licenses, users
 from opkalla_portal.services.access import (
-    MENU, ROLE_CAPABILITIES, ROLE_DESCRIPTIONS, Capability, Identity, PermissionDenied, require,
+    MENU,
+    ROLE_CAPABILITIES,
+    ROLE_DESCRIPTIONS,
+    Capability,
+    Identity,
+    PermissionDenied,
+    require,
 )
 from opkalla_portal.services.insight_report import active_seat_subscriptions
 from opkalla_portal.services.money import format_money
@@ -90,7 +95,7 @@ async def _renewals(identity: Identity, question: str) -> AccountAnswer:
                          if vocabulary.concept(w.lower()) in wanted).strip()
         lead = f"None of your subscriptions is called {asked}. " if asked else ""
     chosen = named or lines
-    renewing = sorted((line for line in chosen if line.renewal_date), key=lambda l: (l.renewal_date, l.name))
+    renewing = sorted((line for line in chosen if line.renewal_date), key=lambda r: (r.renewal_date, r.name))
     page = _page(Capability.SERVICES)
     if not chosen:
         return AccountAnswer("You have no active subscriptions.", [page], "renewals")
@@ -98,8 +103,8 @@ async def _renewals(identity: Identity, question: str) -> AccountAnswer:
         what = (f"{chosen[0].name} does not renew" if len(chosen) == 1
                 else "None of your subscriptions renews")
         return AccountAnswer(f"{lead}{what} automatically (auto-renew is off).", [page], "renewals")
-    parts = [f"{l.name} ({l.quantity} {'license' if l.quantity == 1 else 'licenses'}, {l.term or 'term'}) "
-             f"renews on {l.renewal_date:%B} {l.renewal_date.day}, {l.renewal_date:%Y}" for l in renewing[:MAX_LISTED]]
+    parts = [f"{r.name} ({r.quantity} {'license' if r.quantity == 1 else 'licenses'}, {r.term or 'term'}) "
+             f"renews on {r.renewal_date:%B} {r.renewal_date.day}, {r.renewal_date:%Y}" for r in renewing[:MAX_LISTED]]
     more = f" …and {len(renewing) - MAX_LISTED} more." if len(renewing) > MAX_LISTED else ""
     return AccountAnswer(lead + "; ".join(parts) + "." + more, [page], "renewals")
 
@@ -119,7 +124,8 @@ async def _unassigned_licenses(identity: Identity, question: str) -> AccountAnsw
     chosen = named or products
     if not chosen:
         return AccountAnswer("Your tenant has no user licenses.", [page], "licenses")
-    parts = [f"{p.name}: {p.available} unassigned of {p.purchased} ({p.assigned} assigned)" for p in chosen[:MAX_LISTED]]
+    parts = [f"{p.name}: {p.available} unassigned of {p.purchased} ({p.assigned} assigned)"
+             for p in chosen[:MAX_LISTED]]
     total = sum(p.available for p in chosen)
     lead = (f"You have {total} unassigned {'license' if total == 1 else 'licenses'}" +
             (f" across {len(chosen)} products" if len(chosen) > 1 else "") + ". ")

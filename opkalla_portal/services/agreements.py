@@ -18,8 +18,8 @@ from sqlmodel import select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
 from opkalla_portal.models import Agreement, AuditEvent
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
 
 ACCEPTED, PENDING = "accepted", "pending"

@@ -470,7 +470,8 @@ async def resume_interrupted(now: datetime | None = None) -> int:
             if claimed and (approver is None or recorded is not None):
                 applied = recorded is not None and recorded.result in ("succeeded", "scheduled")
                 transition(db, request.id, request.organization_id, "approving", "applied" if applied else "failed",
-                           outcome=(recorded.message if recorded else "The approver's account no longer exists.")[:1000])
+                           outcome=(recorded.message if recorded
+                                    else "The approver's account no longer exists.")[:1000])
                 finished += 1
                 continue
         if claimed:

@@ -24,7 +24,8 @@ def record_audit(db: Session, identity: Identity | None, action: str, target: st
     organization defaults to the actor's.
     """
     event = AuditEvent(
-        organization_id=organization_id if organization_id is not None else (identity.organization_id if identity else None),
+        organization_id=(organization_id if organization_id is not None
+                         else identity.organization_id if identity else None),
         actor_user_id=identity.user_id if identity else None,
         actor_name=(identity.display_name if identity else actor_name)[:200],
         action=action[:60],

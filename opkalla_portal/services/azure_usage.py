@@ -10,9 +10,9 @@ customer's subscription's rows kept.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import AsyncIterator
 
 from opkalla_portal.services.invoices import UsageRow
 from opkalla_portal.services.money import to_cents
@@ -64,7 +64,8 @@ async def azure_plan_usage(clients, tenant_id: str, subscription_id: str, start:
         rows = []
         async for row in source:
             day = str(row.get("usageDate") or "")[:10]
-            if (str(row.get("customerId", "")).lower() == tenant and str(row.get("subscriptionId", "")).lower() == wanted
+            if (str(row.get("customerId", "")).lower() == tenant
+                    and str(row.get("subscriptionId", "")).lower() == wanted
                     and first <= day <= last):
                 rows.append(export_usage_row(row))
         return rows

@@ -22,17 +22,16 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import AsyncIterator, Iterable
 
 from sqlalchemy import func, insert, or_, update
 from sqlmodel import Session, delete, select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
-from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.models import (
     BillingRun,
     BillingRunException,
@@ -43,6 +42,7 @@ from opkalla_portal.models import (
     Organization,
     PriceListEntry,
 )
+from opkalla_portal.services.access import Capability, Identity, require
 
 CENT = Decimal("0.01")
 BATCH = 2000
@@ -85,7 +85,7 @@ class PriceList:
     general: dict[str, PriceListEntry]
 
     @classmethod
-    def load(cls, db: Session) -> "PriceList":
+    def load(cls, db: Session) -> PriceList:
         entries = db.exec(select(PriceListEntry)).all()
         return cls({(e.product_key, e.organization_id): e for e in entries if e.organization_id is not None},
                    {e.product_key: e for e in entries if e.organization_id is None})
@@ -441,7 +441,8 @@ class RunSummary:
     @property
     def ties_out(self) -> bool:
         read_ok = self.invoiced_cost + self.exception_cost == self.microsoft_total
-        return read_ok and (self.microsoft_invoice_total is None or self.microsoft_total == self.microsoft_invoice_total)
+        return read_ok and (self.microsoft_invoice_total is None
+                            or self.microsoft_total == self.microsoft_invoice_total)
 
     @property
     def open_exceptions(self) -> list[BillingRunException]:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
 from opkalla_portal.models import BlogPost, utcnow
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"

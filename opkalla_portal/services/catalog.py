@@ -37,7 +37,8 @@ class CatalogTerm:
     @property
     def label(self) -> str:
         """'Annual, billed monthly' — the term, then how it is billed."""
-        return f"{TERM_NAMES.get(self.duration, self.duration)}, billed {BILLING_LABELS.get(self.billing_cycle, self.billing_cycle).lower()}"
+        billed = BILLING_LABELS.get(self.billing_cycle, self.billing_cycle).lower()
+        return f"{TERM_NAMES.get(self.duration, self.duration)}, billed {billed}"
 
     @property
     def price_text(self) -> str:

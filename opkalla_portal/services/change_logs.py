@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -34,9 +34,9 @@ def _query(identity: Identity, log_filter: LogFilter):
     if log_filter.subscription_id:
         query = query.where(ChangeLogEntry.subscription_id == log_filter.subscription_id[:64])
     if log_filter.date_from:
-        query = query.where(ChangeLogEntry.created_at >= datetime.combine(log_filter.date_from, time(), timezone.utc))
+        query = query.where(ChangeLogEntry.created_at >= datetime.combine(log_filter.date_from, time(), UTC))
     if log_filter.date_to and log_filter.date_to < date.max:  # 9999-12-31: no end (the day after overflows)
-        end = datetime.combine(log_filter.date_to + timedelta(days=1), time(), timezone.utc)
+        end = datetime.combine(log_filter.date_to + timedelta(days=1), time(), UTC)
         query = query.where(ChangeLogEntry.created_at < end)
     return query
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
 from opkalla_portal.models import AdminConsentAttempt, ConsentRequest, Organization, PortalUser, utcnow
-from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
+from opkalla_portal.services.mail import queue_mail
 
 CONSENT_CALLBACK_PATH = "/auth/admin-consent"
 ATTEMPT_LIFETIME = timedelta(minutes=30)
@@ -54,7 +54,7 @@ class ConsentStatus:
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; every stored timestamp is UTC.
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from opkalla_portal.microsoft import MicrosoftClients
 from opkalla_portal.microsoft.errors import MicrosoftError

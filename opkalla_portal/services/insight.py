@@ -12,10 +12,10 @@ Edit, so they get no recommendation). See docs/insight.md for the rules.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 from opkalla_portal.services.licenses import DirectoryUser
 

@@ -24,8 +24,15 @@ from opkalla_portal.models import LicenseExclusion, RecommendationDismissal
 from opkalla_portal.services import consent, licenses, subscriptions, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
-from opkalla_portal.services.insight import (IDLE_THRESHOLDS, Recommendation, SeatUsage, SubscriptionFacts,
-                                             idle_monthly_cost, recommend_all, seat_usage)
+from opkalla_portal.services.insight import (
+    IDLE_THRESHOLDS,
+    Recommendation,
+    SeatUsage,
+    SubscriptionFacts,
+    idle_monthly_cost,
+    recommend_all,
+    seat_usage,
+)
 from opkalla_portal.services.microsoft_clients import microsoft
 
 SKU_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

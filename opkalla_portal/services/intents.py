@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -221,7 +221,7 @@ async def _reconcile_purchase(intent: Intent, payload: dict) -> bool:
     for order in orders:
         created = datetime.fromisoformat(str(order.get("creationDate", "")).replace("Z", "+00:00") or "1970-01-01")
         if created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
+            created = created.replace(tzinfo=UTC)
         ids = order_service.order_subscription_ids(order)
         lines = order.get("lineItems") or []
         if created >= since and ids and not set(ids) & mapped and any(

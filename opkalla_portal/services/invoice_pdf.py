@@ -142,7 +142,7 @@ def _lines_table(pdf: FPDF, detail: InvoiceDetail, money) -> None:
             money(line.amount),
             money(line.tax_amount),
         )
-        for (_, w, align), value in zip(COLUMNS, values):
+        for (_, w, align), value in zip(COLUMNS, values, strict=True):
             pdf.cell(w, 7, value, align=align, fill=True)
         pdf.ln()
     pdf.set_draw_color(*RULE)

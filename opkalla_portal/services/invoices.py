@@ -18,8 +18,8 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import BillingContract, Invoice, InvoiceLine, Organization
 from opkalla_portal.services.access import Capability, Identity, require
-from opkalla_portal.services.spreadsheet import safe_cell
 from opkalla_portal.services.money import to_cents
+from opkalla_portal.services.spreadsheet import safe_cell
 
 OPEN, PAID = "open", "paid"
 TABS = {OPEN: "Open Invoices", PAID: "Paid Invoices"}

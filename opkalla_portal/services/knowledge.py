@@ -216,19 +216,22 @@ class KnowledgeIndex:
             if article.kind == "help":  # the portal's own help is about the portal, even where it doesn't say so
                 text += "\nOpkalla customer portal"
             self._concepts[article.slug] = frozenset(vocabulary.concepts(text))
-            self._ask_only[article.slug] = frozenset(vocabulary.concepts("\n".join(article.also_ask))) - self._concepts[article.slug]
+            asks = frozenset(vocabulary.concepts("\n".join(article.also_ask)))
+            self._ask_only[article.slug] = asks - self._concepts[article.slug]
             self._title_concepts[article.slug] = frozenset(vocabulary.concepts(article.title))
             self._ask_concepts[article.slug] = tuple(frozenset(vocabulary.concepts(q)) for q in article.also_ask)
             for chunk in chunk_article(article):
                 self._chunks.append(chunk)
                 self._first_chunk.setdefault(article.slug, len(self._chunks))
-                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, ?, ?, '', ?)",
+                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) "
+                                 "VALUES (?, ?, ?, ?, '', ?)",
                                  (len(self._chunks), chunk.title, chunk.heading, chunk.text, chunk.slug))
         for article in articles:
             if article.also_ask and article.slug in self._first_chunk:
                 rowid = len(self._chunks) + len(self._ask_rows) + 1
                 self._ask_rows[rowid] = article.slug
-                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, '', '', ?, ?)",
+                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) "
+                                 "VALUES (?, ?, '', '', ?, ?)",
                                  (rowid, article.title, "\n".join(article.also_ask), article.slug))
         self._db.commit()
         # How rare each concept is across articles: rare concepts decide what a question is about.

@@ -16,7 +16,8 @@ import hashlib
 import json
 import logging
 import math
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -40,7 +41,7 @@ def article_texts() -> dict[str, str]:
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b))
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return dot / norm if norm else 0.0
 
@@ -59,7 +60,7 @@ class VectorRanker:
         self._lock = asyncio.Lock()
 
     @classmethod
-    def in_memory(cls, embedder: Embedder) -> "VectorRanker":
+    def in_memory(cls, embedder: Embedder) -> VectorRanker:
         return cls(embedder, persist=False)
 
     async def ensure_indexed(self) -> None:
@@ -72,7 +73,7 @@ class VectorRanker:
             missing = [slug for slug in texts if slug not in stored]
             if missing:
                 vectors = await self.embedder.embed([texts[s] for s in missing])
-                fresh = dict(zip(missing, vectors))
+                fresh = dict(zip(missing, vectors, strict=True))
                 if self.persist:
                     try:
                         self._store(fresh, texts)

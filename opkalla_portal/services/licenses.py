@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Awaitable, Callable, Iterable, Mapping
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError, MicrosoftError, UnavailableError

@@ -34,8 +34,8 @@ from sqlmodel import Session, select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
 from opkalla_portal.models import Organization, OutboundMail, utcnow
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Identity, PermissionDenied
 
 log = logging.getLogger(__name__)

@@ -1,26 +1,22 @@
 """The process's Microsoft clients, configured from the environment.
 
-In demo mode (and unless OPKALLA_MS_GRAPH_URL says otherwise) they point at the emulator
-served by the portal itself; in production at Microsoft. One client set per event loop,
-because an httpx.AsyncClient belongs to the loop it was created on.
+Where they point is the deployment's choice (opkalla_portal/deployment.py): production reads
+the OPKALLA_MS_* variables; the demo points them at the emulator served by the portal itself.
+One client set per event loop, because an httpx.AsyncClient belongs to the loop it was created on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 
+from opkalla_portal import deployment
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
-from opkalla_portal.settings import load_settings
 
 _clients: dict[int, MicrosoftClients] = {}
 
 
 def microsoft_settings() -> MicrosoftSettings:
-    settings = load_settings()
-    if settings.demo_mode and not os.environ.get("OPKALLA_MS_GRAPH_URL"):
-        return MicrosoftSettings.for_emulator(settings.public_url)
-    return MicrosoftSettings.from_env()
+    return deployment.current().microsoft_settings()
 
 
 def microsoft() -> MicrosoftClients:

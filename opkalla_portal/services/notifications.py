@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from opkalla_portal.db import session_scope
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
 from opkalla_portal.models import NotificationPreference, PortalUser, utcnow
+from opkalla_portal.roles import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
 

@@ -18,11 +18,10 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.models import ChangeLogEntry, ContractSubscription, Intent, ScheduledChange, ScheduledPurchase
-from opkalla_portal.services import intents
+from opkalla_portal.services import intents, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import CatalogProduct, CatalogTerm, load_catalog
 from opkalla_portal.services.microsoft_clients import microsoft
-from opkalla_portal.services import tenant_cache
 from opkalla_portal.services.subscriptions import (
     ServiceError,
     contract_in_scope,
@@ -31,7 +30,6 @@ from opkalla_portal.services.subscriptions import (
     parse_date,
     parse_quantity,
 )
-
 
 MAX_START_AHEAD = timedelta(days=90)
 

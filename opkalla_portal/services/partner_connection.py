@@ -18,15 +18,14 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import select
 
-from opkalla_portal import clock
+from opkalla_portal import clock, deployment
 from opkalla_portal.db import session_scope
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
 from opkalla_portal.microsoft.errors import AuthError, MicrosoftError
 from opkalla_portal.microsoft.partner_delegated import (
     REFRESH_TOKEN_LIFETIME,
@@ -34,6 +33,7 @@ from opkalla_portal.microsoft.partner_delegated import (
     DelegatedGrant,
 )
 from opkalla_portal.models import AuditEvent, PartnerCenterConnectAttempt, PartnerCenterConnection
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Identity, NotSignedIn, PermissionDenied
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.settings import PROJECT_DIR, ConfigError, load_settings
@@ -43,12 +43,12 @@ PAGE_PATH = "/partner-center"
 ATTEMPT_LIFETIME = timedelta(minutes=15)
 WARN_BEFORE_EXPIRY = timedelta(days=14)
 SECRET_KEY_ENV = "OPKALLA_SECRET_KEY"
-DEMO_KEY_FILE = "portal-secret.key"
+GENERATED_KEY_FILE = "portal-secret.key"
 CONNECTED, BROKEN = "connected", "broken"
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class NotConnected(MicrosoftError):
@@ -56,20 +56,20 @@ class NotConnected(MicrosoftError):
 
 
 # ------------------------------------------------------------------ encryption
-def _demo_key_path() -> Path:
-    """Demo mode without OPKALLA_SECRET_KEY: a generated key kept next to the database."""
+def _generated_key_path() -> Path:
+    """Where a deployment that allows it (the demo) keeps a generated key, next to the database."""
     url = load_settings().database_url
     folder = Path(url[len("sqlite:///"):]).parent if url.startswith("sqlite:///") else PROJECT_DIR / "data"
-    return folder / DEMO_KEY_FILE
+    return folder / GENERATED_KEY_FILE
 
 
 def _fernet() -> Fernet:
     key = os.environ.get(SECRET_KEY_ENV, "").strip()
     if not key:
-        if not load_settings().demo_mode:
-            raise ConfigError(f"{SECRET_KEY_ENV} is not set: generate one with "
-                              "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
-        path = _demo_key_path()
+        if not deployment.current().generated_secret_key:
+            raise ConfigError(f"{SECRET_KEY_ENV} is not set: generate one with python -c "
+                              "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
+        path = _generated_key_path()
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -299,34 +299,3 @@ async def check_connection() -> str:
         raise AuthError("The Partner Center connection is not MFA-backed.", code="no_mfa")
     return (f"connected by {status.connected_by} ({status.connected_as}), MFA-backed, "
             f"expires {status.expires_at:%Y-%m-%d}")
-
-
-# ------------------------------------------------------------------------- demo
-async def connect_demo_provider() -> bool:
-    """Demo mode: connect the demo provider's administrator through the real flow against the
-    emulator (its sign-in page is driven as a browser would, choosing that persona, MFA done).
-    Returns False when there is nothing to do (already connected, or no provider admin)."""
-    from opkalla_portal import demo_data
-    from opkalla_portal.microsoft.emulator.automation import sign_in_as
-    from opkalla_portal.models import Organization, PortalUser
-    from opkalla_portal.services.sessions import create_session, resolve_session, revoke_session
-
-    with session_scope() as db:
-        if _current(db) is not None:
-            return False
-        provider = db.exec(select(Organization).where(Organization.is_provider == True)).first()  # noqa: E712
-        admin = provider and db.exec(select(PortalUser).where(
-            PortalUser.organization_id == provider.id, PortalUser.web_role == ROLE_ADMINISTRATOR)).first()
-        if not admin:
-            return False
-        persona = next(p for p in demo_data.PERSONAS if p.email == admin.email)
-        token = create_session(db, admin)
-    with session_scope() as db:
-        identity = resolve_session(db, token)
-    try:
-        auth_uri = await begin_connect(identity)
-        params = await sign_in_as(microsoft().http, auth_uri, persona.display_name)
-        return await complete_connect(identity, params) == "connected"
-    finally:
-        with session_scope() as db:
-            revoke_session(db, token)  # the session only existed to act as the administrator

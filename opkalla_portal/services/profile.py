@@ -39,7 +39,8 @@ def validate_profile(data: object) -> dict[str, str]:
         "business_phone": check_phone(values["business_phone"], "Business Phone"),
         "organization_name": check_text(values["organization_name"], "Organization Name", max_length=200),
         "title": check_text(values["title"], "Title", max_length=100),
-        "contact_method": "" if values["contact_method"] in CONTACT_METHODS else "Choose how you would like to be contacted.",
+        "contact_method": ("" if values["contact_method"] in CONTACT_METHODS
+                           else "Choose how you would like to be contacted."),
     })
     return values
 

@@ -7,7 +7,8 @@ client's own retries, make "Microsoft never told us" rare enough to be a real ou
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from opkalla_portal.microsoft.errors import MicrosoftError
 

@@ -4,8 +4,8 @@ account, is offered back: reassign it to an unlicensed user, or schedule a decre
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from opkalla_portal.services import licenses, subscriptions
 from opkalla_portal.services.access import Capability, Identity, require

@@ -17,7 +17,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import select
@@ -50,12 +50,12 @@ def worker_name() -> str:
 
 def _utc(moment: datetime) -> datetime:
     """Every timestamp column holds UTC."""
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def claim_due(worker: str, now: datetime, limit: int = 20) -> list[ScheduledChange]:
     """Claim due changes for `worker`: pending ones due today or earlier, and expired leases."""
-    today: date = now.astimezone(timezone.utc).date()
+    today: date = now.astimezone(UTC).date()
     claimable = or_(
         and_(ScheduledChange.status == "pending", ScheduledChange.due_date <= today),
         and_(ScheduledChange.status == "applying", ScheduledChange.lease_expires_at < _utc(now)),

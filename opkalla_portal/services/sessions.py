@@ -102,8 +102,8 @@ def _identity_from_row(row) -> tuple[Identity | None, object | None]:
     """The identity (None: no valid session), and the session update to write, if any."""
     if row is None:
         return None, None
-    (session_id, revoked_at, last_seen_at, signed_in_name, signed_in_email, user_id, organization_id, role, first_name, last_name, email, status,
-     is_global_admin, tenant_id, is_provider, organization_name) = row
+    (session_id, revoked_at, last_seen_at, signed_in_name, signed_in_email, user_id, organization_id, role,
+     first_name, last_name, email, status, is_global_admin, tenant_id, is_provider, organization_name) = row
     if revoked_at is not None:
         return None, None
     now = utcnow()

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete
@@ -146,7 +146,7 @@ def _claim_attempt(state: object, browser_key: object) -> tuple[SignInAttempt | 
         if not isinstance(browser_key, str) or not hmac.compare_digest(attempt.browser_hash,
                                                                        hash_token(browser_key)):
             return None, "attempt_invalid"  # finished in another browser than it started in
-        expires = attempt.expires_at if attempt.expires_at.tzinfo else attempt.expires_at.replace(tzinfo=timezone.utc)
+        expires = attempt.expires_at if attempt.expires_at.tzinfo else attempt.expires_at.replace(tzinfo=UTC)
         if expires <= utcnow():
             return None, "attempt_expired"
         return attempt, None

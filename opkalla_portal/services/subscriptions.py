@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -20,13 +20,12 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError, ConflictError, MicrosoftError, NotFoundError
 from opkalla_portal.models import BillingContract, ChangeLogEntry, ContractSubscription, ScheduledChange
+from opkalla_portal.services import intents, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
-from opkalla_portal.services import intents
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, monthly_cost
-from opkalla_portal.services import tenant_cache
 from opkalla_portal.services.read_back import read_back
 from opkalla_portal.services.validation import is_ascii_digits
 
@@ -94,7 +93,7 @@ class SubscriptionLine:
     unit_price: Decimal | None
     is_usage_based: bool
     parent_id: str | None
-    addons: list["SubscriptionLine"] = field(default_factory=list)
+    addons: list[SubscriptionLine] = field(default_factory=list)
 
 
 def _line(sub: dict, catalog: dict) -> SubscriptionLine:
@@ -310,7 +309,7 @@ def validate_change(sub: EditableSubscription, quantity_text: object, mode: obje
         elif chosen > sub.term_end:
             errors["effective_date"] = (f"The Effective Date must be on or before the end of the current term, "
                                         f"{sub.term_end:%Y-%m-%d}. Choose On Renewal for a change at renewal.")
-        elif decrease and datetime.combine(chosen, datetime.min.time(), timezone.utc) > sub.window_ends_at:
+        elif decrease and datetime.combine(chosen, datetime.min.time(), UTC) > sub.window_ends_at:
             errors["effective_date"] = (f"Seats can only be reduced within 7 days of purchase or renewal (until "
                                         f"{sub.window_ends_at:%Y-%m-%d}). Choose On Renewal to reduce seats on "
                                         f"{renewal_day:%Y-%m-%d}.")

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import AsyncIterator, Sequence
 
 from sqlmodel import Session, col, delete, select
 
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.support_ai import ContentFiltered, Passage
 from opkalla_portal.models import SupportConversation, SupportMessage, utcnow
-from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services import account_answers, knowledge_vectors, rate_limit
+from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.account_answers import AccountAnswer
 from opkalla_portal.services.knowledge import Hit, knowledge_index, passages_for_answer
 from opkalla_portal.services.knowledge_vectors import VectorRanker
@@ -152,7 +152,7 @@ class Answer:
     """
 
     def __init__(self, question: str, history: Sequence[dict[str, str]] = (), context: str = "",
-                 identity: Identity | None = None, vectors: "VectorRanker | None | bool" = True) -> None:
+                 identity: Identity | None = None, vectors: VectorRanker | None | bool = True) -> None:
         self.question = question
         self.history = list(history)
         self.context = context
@@ -168,7 +168,7 @@ class Answer:
         self.done = False
 
     @classmethod
-    async def prepare(cls, question: str, **kwargs) -> "Answer":
+    async def prepare(cls, question: str, **kwargs) -> Answer:
         answer = cls(question, **kwargs)
         await answer.retrieve()
         return answer

@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from opkalla_portal import deployment
 from opkalla_portal.db import session_scope
-from opkalla_portal.demo_data import ROLE_ADMINISTRATOR
 from opkalla_portal.models import Organization, OutboundMail, PortalUser, utcnow
+from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import WEB_ROLES, Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
 from opkalla_portal.services.invitations import (
@@ -211,9 +212,10 @@ _STATUS = {"sent": "Sent", "queued": "Waiting to be sent", "sending": "Sending",
 
 
 def outbox(identity: Identity) -> list[dict]:
-    """Demo mode only: the organization's newest outbound emails, with the link each carries."""
+    """The organization's newest outbound emails, with the link each carries; only where the
+    deployment has a held-mail viewer (the demo), since they hold live invitation links."""
     require(identity, Capability.USERS)
-    if not load_settings().demo_mode:
+    if not deployment.current().held_mail_viewer:
         return []
     with session_scope() as db:
         mails = db.exec(select(OutboundMail).where(OutboundMail.organization_id == identity.organization_id)

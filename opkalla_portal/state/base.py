@@ -21,7 +21,6 @@ from typing import Any, TypedDict
 from urllib.parse import quote, urlencode
 
 import reflex as rx
-
 from reflex.middleware import Middleware
 
 from opkalla_portal.services.access import (
@@ -33,8 +32,8 @@ from opkalla_portal.services.access import (
     menu_for,
 )
 from opkalla_portal.services.errors import PortalError
-from opkalla_portal.services.validation import ValidationFailed
 from opkalla_portal.services.sessions import identity_for_token, token_from_cookie_header
+from opkalla_portal.services.validation import ValidationFailed
 
 
 class MenuEntry(TypedDict):

@@ -17,8 +17,8 @@ from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import consent, licenses, reclaim
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
-from opkalla_portal.settings import load_settings
 from opkalla_portal.services.subscriptions import ServiceError
+from opkalla_portal.settings import load_settings
 from opkalla_portal.state.base import PortalState, refused
 from opkalla_portal.state.deltas import assign_changed
 from opkalla_portal.state.insight import InsightState

@@ -88,7 +88,8 @@ class SubscriptionEditState(PortalState):
         else:
             note = f"Credited for the {effect.days_left} days left in the current term."
         self.effect = {"current": format_money(effect.current_monthly), "new": format_money(effect.new_monthly),
-                       "difference": ("+" if effect.monthly_difference > 0 else "") + format_money(effect.monthly_difference),
+                       "difference": ("+" if effect.monthly_difference > 0 else "")
+                       + format_money(effect.monthly_difference),
                        "prorated": format_money(effect.prorated), "note": note}
 
     @rx.event(background=True)

@@ -221,7 +221,7 @@ class SupportState(PortalState):
         finally:
             async with self:
                 if not self._filled_by(identity):  # the tab was reset for another session
-                    return
+                    return  # noqa: B012 -- nothing, not even an error, reaches another session's tab
                 self.streaming = False
                 self.stream_text, self.stream_references = "", []
                 if answer.error:

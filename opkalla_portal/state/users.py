@@ -1,4 +1,4 @@
-"""Manage Users, User Edit and the demo Outbox: UI state and the handlers the browser may call.
+"""Manage Users, User Edit and the Outbox: UI state and the handlers the browser may call.
 
 Every handler re-checks the session and Capability.USERS on the server; ids and values
 arrive raw from the browser and are validated by services.users, which scopes everything
@@ -11,11 +11,11 @@ from typing import TypedDict
 
 import reflex as rx
 
+from opkalla_portal import deployment
 from opkalla_portal.services import mail as mail_service
 from opkalla_portal.services import users as user_service
 from opkalla_portal.services.access import WEB_ROLES, Capability, PermissionDenied
 from opkalla_portal.services.validation import ValidationFailed, clean
-from opkalla_portal.settings import load_settings
 from opkalla_portal.state.base import PortalState, refused
 
 INVITE_FIELDS = ("first_name", "last_name", "email")
@@ -56,8 +56,8 @@ class UsersState(PortalState):
     inactive_users: list[UserRow] = []
     search: str = ""
     loaded: bool = False
-    demo_mode: bool = False
-    outbox_link: bool = False  # demo mode, or the provider's administrators (failed deliveries)
+    held_mail_viewer: bool = False  # the deployment shows held emails (the demo)
+    outbox_link: bool = False  # held emails to see, or the provider's administrators (failed deliveries)
     invite_open: bool = False
     invite_errors: dict[str, str] = {}
     inviting: bool = False
@@ -74,8 +74,8 @@ class UsersState(PortalState):
             identity = self._require(Capability.USERS)
         except PermissionDenied:
             return None  # refused: PortalState.guard, which runs first, has already redirected
-        self.demo_mode = load_settings().demo_mode
-        self.outbox_link = self.demo_mode or mail_service.is_provider_admin(identity)
+        self.held_mail_viewer = deployment.current().held_mail_viewer
+        self.outbox_link = self.held_mail_viewer or mail_service.is_provider_admin(identity)
         self._refresh(identity)
 
     @rx.event
@@ -129,7 +129,7 @@ class UserEditState(PortalState):
     is_self: bool = False
     not_found: bool = False
     selected_role: str = ""
-    demo_mode: bool = False
+    held_mail_viewer: bool = False
     busy: bool = False
 
     def _show(self, identity, user_id) -> None:
@@ -151,7 +151,7 @@ class UserEditState(PortalState):
             identity = self._require(Capability.USERS)
         except PermissionDenied:
             return None  # refused: PortalState.guard, which runs first, has already redirected
-        self.demo_mode = load_settings().demo_mode
+        self.held_mail_viewer = deployment.current().held_mail_viewer
         self._show(identity, self.router.url.query_parameters.get("id", ""))
 
     @rx.event
@@ -210,14 +210,15 @@ class UserEditState(PortalState):
 
 
 class OutboxState(PortalState):
-    """Demo mode: the organization's outbound emails, so a demo can follow an invitation link."""
+    """The organization's outbound emails where the deployment shows them (the demo follows an
+    invitation link there), and failed deliveries for the provider's administrators."""
 
     mails: list[OutboxRow] = []
     # The provider's administrators only (checked by services.mail on every call): messages of
     # every organization that could not be delivered after all retries.
     failed: list[FailedMailRow] = []
     sees_failed: bool = False
-    demo_mode: bool = False
+    held_mail_viewer: bool = False
     loaded: bool = False
 
     @rx.event
@@ -226,7 +227,7 @@ class OutboxState(PortalState):
             identity = self._require(Capability.USERS)
         except PermissionDenied:
             return None  # refused: PortalState.guard, which runs first, has already redirected
-        self.demo_mode = load_settings().demo_mode
+        self.held_mail_viewer = deployment.current().held_mail_viewer
         self.mails = [OutboxRow(**row) for row in user_service.outbox(identity)]
         self._load_failed(identity)
         self.loaded = True

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-AXE_PATH = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PATH = VENV_BIN.parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # where make test installs it
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from tests.e2e.conftest import axe_violations, sign_in_as
 
 pytestmark = pytest.mark.e2e
@@ -179,7 +179,7 @@ def test_a_big_purchase_in_the_product_catalog_waits_for_approval(browser, base_
         luis.get_by_role("option", name="Microsoft 365 Monthly (LDP-2026-002)").click()
         luis.get_by_label("Search products").fill("business central premium")
         card = luis.get_by_role("group", name="Dynamics 365 Business Central Premium")
-        card.get_by_role("link", name="Buy Monthly, billed monthly").click()
+        card.get_by_role("link", name="Buy Dynamics 365 Business Central Premium, Monthly, billed monthly").click()
         expect(luis.get_by_role("heading", level=1, name="Subscription Create")).to_be_visible()
         luis.get_by_label("Quantity").fill("50")
         luis.get_by_role("button", name="Submit").click()

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from opkalla_portal import clock, demo_data
-from opkalla_portal.demo_data import _add_months
+from opkalla_portal import clock
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.demo_data import _add_months
 from tests.e2e.conftest import axe_violations, sign_in_as
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from opkalla_portal.services.seed import post_published_on
+from opkalla_portal.demo.seed import post_published_on
 from tests.conftest import TODAY, long_date
 from tests.e2e.conftest import axe_violations, sign_in_as
 
@@ -162,7 +162,8 @@ def test_a_microsoft_failure_is_explained_and_can_be_retried(page, context, base
 
     sign_in_as(context, base_url, "priya.natarajan@lakesidedental.onmicrosoft.com")
     page.goto(base_url + "/support")
-    httpx.post(f"{base_url}/emulator/faults", json={"error_probability": 1.0, "services": ["openai"]}).raise_for_status()
+    httpx.post(f"{base_url}/emulator/faults",
+               json={"error_probability": 1.0, "services": ["openai"]}).raise_for_status()
     try:
         page.get_by_label("Type your message").fill("How do I reset a user's password as an administrator?")
         page.get_by_role("button", name="Send").click()

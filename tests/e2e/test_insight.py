@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from tests.e2e.conftest import axe_violations, sign_in_as
 from tests.e2e.test_manage_licenses import _reset_world
 
@@ -137,7 +137,7 @@ def test_dashboard_at_phone_width_in_dark_theme(consented, page):
 
 
 def _disabled_premium_holder() -> str:
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo.emulator import emulator_store
 
     with emulator_store().read() as tx:
         users = tx.list("user", demo_data.CUSTOMERS["lakeside"].tenant_id)
@@ -161,7 +161,7 @@ def test_reclaim_a_disabled_accounts_seat_by_reassigning_it(consented, page):
     reclaim.get_by_role("button", name="Reassign", exact=True).click()
     expect(page.get_by_text(re.compile(f"The seat of {leaver} now belongs to")).first).to_be_visible()
     expect(dialog.get_by_role("region", name="Seats to reclaim")).to_have_count(0)
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo.emulator import emulator_store
 
     with emulator_store().read() as tx:
         users = tx.list("user", demo_data.CUSTOMERS["lakeside"].tenant_id)

@@ -49,8 +49,8 @@ def world(base_url):
 
 
 def _bayview_users():
-    from opkalla_portal import demo_data
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo import demo_data
+    from opkalla_portal.demo.emulator import emulator_store
 
     with emulator_store().read() as tx:
         users = tx.list("user", demo_data.CUSTOMERS["bayview"].tenant_id)
@@ -104,7 +104,8 @@ def test_global_admin_consents_through_microsoft(world, page, context):
     expect(page).to_have_url(re.compile(r"/manage-licenses/?\?consent=granted"))
     expect(page.get_by_text("Consent granted.")).to_be_visible()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(page.get_by_role("button", name=re.compile("^Manage License for Microsoft 365 Business Premium"))).to_be_visible()
+    manage = page.get_by_role("button", name=re.compile("^Manage License for Microsoft 365 Business Premium"))
+    expect(manage).to_be_visible()
     expect(page.get_by_text("Microsoft 365 Business is the same as Microsoft 365 Business Premium")).to_be_visible()
     assert portal_errors == []
 
@@ -132,7 +133,8 @@ def test_non_admin_requests_approval_and_global_admin_denies(world, page, contex
     expect(dialog.get_by_text("Your request is waiting for approval")).to_be_visible()
     violations = axe_violations(page)
     if violations:
-        print(page.evaluate("async () => JSON.stringify((await axe.run(document, {runOnly: ['color-contrast']})).violations.map(v => v.nodes.map(n => n.any.map(a => a.message)))) "))
+        print(page.evaluate("async () => JSON.stringify((await axe.run(document, {runOnly: ['color-contrast']}))"
+                            ".violations.map(v => v.nodes.map(n => n.any.map(a => a.message)))) "))
     assert violations == []
 
     from opkalla_portal.db import session_scope
@@ -264,7 +266,8 @@ def test_partial_failure_lists_the_user_and_keeps_the_successes(world, page, con
     dialog.get_by_role("button", name="Submit").click()
     expect(dialog.get_by_role("status").filter(has_text="1 assigned")).to_be_visible()
     failures = dialog.get_by_role("alert").filter(has_text="1 changes could not be made")
-    expect(failures).to_contain_text(f"{stranded}: License assignment cannot be done for user with invalid usage location.")
+    expect(failures).to_contain_text(
+        f"{stranded}: License assignment cannot be done for user with invalid usage location.")
     users = {u["displayName"]: u for u in _bayview_users()}
     assert _holds(users[fine]) and not _holds(users[stranded])
     expect(_switch(dialog, stranded)).not_to_be_checked()  # the toggle shows Microsoft's state again
@@ -314,8 +317,8 @@ def test_429_storm_during_bulk_submit_applies_every_change_once(world, page, con
     httpx.delete(f"{world}/emulator/faults", timeout=10)
     users = {u["displayName"]: u for u in _bayview_users()}
     assert not any(_holds(users[name]) for name in holders)
-    from opkalla_portal import demo_data
-    from opkalla_portal.demo_emulator import emulator_store
+    from opkalla_portal.demo import demo_data
+    from opkalla_portal.demo.emulator import emulator_store
 
     with emulator_store().read() as tx:
         sku = tx.get("sku", f"{demo_data.CUSTOMERS['bayview'].tenant_id}_{SKU}")

@@ -3,6 +3,7 @@ demo Outbox → the Invitation Link → Microsoft → an Active user; every bad 
 off ends the user's session; the last Administrator stays."""
 
 import re
+from datetime import UTC
 
 import pytest
 from playwright.sync_api import expect
@@ -127,6 +128,9 @@ def test_invite_user_validates_beside_each_field(page, context, base_url):
     open_manage_users(page, base_url)
     page.get_by_role("button", name="Invite User").click()
     dialog = page.get_by_role("dialog", name="Invite User")
+    # Nothing typed, nothing submitted: no field is announced as invalid yet.
+    for label in ("First Name", "Last Name", "Office 365 Email ID"):
+        expect(dialog.get_by_label(label)).to_have_attribute("aria-invalid", "false")
     dialog.get_by_role("button", name="Submit").click()
     expect(dialog.get_by_text("First Name is required.")).to_be_visible()
     expect(dialog.get_by_text("Last Name is required.")).to_be_visible()
@@ -197,8 +201,8 @@ def test_bad_invitation_links_each_say_why_and_change_nothing(browser, page, con
         invitation = db.exec(select(Invitation).where(Invitation.user_id == marcus.id, Invitation.revoked_at == None)  # noqa: E711
                              ).one()
         saved_expiry = invitation.expires_at
-        from datetime import datetime, timezone
-        invitation.expires_at = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        from datetime import datetime
+        invitation.expires_at = datetime(2020, 1, 1, tzinfo=UTC)
         db.add(invitation)
     visitor.goto(link)
     expect(visitor.get_by_role("heading", level=1, name="This invitation link has expired")).to_be_visible()

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from opkalla_portal import clock
-from opkalla_portal.demo_data import _add_months
+from opkalla_portal.demo.demo_data import _add_months
 from tests.e2e.conftest import axe_violations, sign_in_as
 
 # The demo dates each invoice on the first of a month, the newest this month.
@@ -310,7 +310,7 @@ def test_subscription_manager_charts_usage_for_each_period(page, context, base_u
 
 
 def test_usage_data_from_the_subscription_link_and_refusals(page, context, base_url):
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
 
     azure = next(s for s in demo_data.customer_subscriptions("lakeside") if s.unit_type == "Usage-based")
     sign_in_as(context, base_url, ADMIN)

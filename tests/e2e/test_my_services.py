@@ -9,9 +9,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import axe_violations, sign_in_as
-
 from opkalla_portal import clock
+from tests.e2e.conftest import axe_violations, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -251,7 +250,7 @@ def test_buy_from_catalog_places_one_order(page, context, base_url, console_erro
     expect(card).to_contain_text("$6.00/unit/month")
     assert axe_violations(page) == []
     page.screenshot(path="screenshots/catalog-1440.png", full_page=True)
-    card.get_by_role("link", name="Buy Annual, billed monthly").click()
+    card.get_by_role("link", name="Buy Visio Plan 1, Annual, billed monthly").click()
     expect(page.get_by_role("heading", level=1, name="Subscription Create")).to_be_visible()
     expect(page.get_by_text("Microsoft 365 Monthly (LDP-2026-002)")).to_be_visible()
     page.get_by_label("Quantity").fill("0")
@@ -275,7 +274,8 @@ def test_future_start_date_schedules_the_purchase(page, context, base_url):
     open_my_services(page, context, base_url)
     page.goto(base_url + "/my-services/catalog")
     page.get_by_label("Search products").fill("project plan 1")
-    page.get_by_role("group", name="Project Plan 1").get_by_role("link", name="Buy Monthly, billed monthly").click()
+    page.get_by_role("group", name="Project Plan 1").get_by_role(
+        "link", name="Buy Project Plan 1, Monthly, billed monthly").click()
     expect(page.get_by_role("heading", level=1, name="Subscription Create")).to_be_visible()
     page.get_by_label("Quantity").fill("2")
     start = page.get_by_label("Effective Start Date")

@@ -25,8 +25,8 @@ PAGES = ["/", "/my-services", "/my-agreements", "/my-invoices", "/usage-data", "
 FREE_TEXT = [
     ("profile", DANA, "/profile", None, [("First Name", PAYLOAD), ("Title", PAYLOAD)], "Update"),
     ("company", DANA, "/my-company", None, [("Address", PAYLOAD), ("Address line 2", PAYLOAD)], "Submit"),
-    ("blog", RILEY, "/news/editor", "New post", [("Title", PAYLOAD), ("Summary", PAYLOAD), ("Post (Markdown)", PAYLOAD)],
-     "Publish"),
+    ("blog", RILEY, "/news/editor", "New post",
+     [("Title", PAYLOAD), ("Summary", PAYLOAD), ("Post (Markdown)", PAYLOAD)], "Publish"),
     ("support", DANA, "/support", None, [("Type your message", PAYLOAD)], "Send"),
 ]
 

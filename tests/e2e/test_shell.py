@@ -63,6 +63,8 @@ def test_phone_width_collapses_the_menu(page, context, base_url):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(base_url + "/")
     expect(page.get_by_role("heading", level=1, name="Home")).to_be_visible()
+    # The visible name is hidden at this width; the account button still says whose it is.
+    expect(page.get_by_role("button", name="Dana Whitaker, Account menu")).to_be_visible()
     page.get_by_role("button", name="Open menu").click()
     page.get_by_role("dialog").get_by_role("link", name="My Invoices").click()
     expect(page.get_by_role("heading", level=1, name="My Invoices")).to_be_visible()
@@ -100,3 +102,16 @@ def test_current_page_is_marked_in_the_menu(page, context, base_url):
     nav = page.get_by_role("navigation", name="Manage My Services")
     expect(nav.get_by_role("link", name="Usage Data")).to_have_attribute("aria-current", "page")
     expect(nav.get_by_role("link", name="Home")).to_have_attribute("aria-current", "false")
+
+
+def test_every_page_has_exactly_one_main_landmark(page, context, base_url):
+    from opkalla_portal.pages import ALL_PAGES
+
+    page.goto(base_url + "/sign-in")
+    expect(page.get_by_role("main")).to_have_count(1)
+    sign_in_as(context, base_url, ADMIN)
+    for route in sorted({p.route for p in ALL_PAGES} - {"/sign-in"}):
+        page.goto(base_url + route)
+        # Wherever the route leads (a detail page without its id, /not-allowed for provider pages).
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(page.get_by_role("main"), route).to_have_count(1)

@@ -22,7 +22,7 @@ import sys
 from datetime import timedelta
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.services import intents, licenses, orders, subscriptions
 from opkalla_portal.services.catalog import load_catalog, search_catalog
 from tests.licenses.conftest import LUIS, TOM, identity_for

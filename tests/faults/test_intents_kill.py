@@ -23,9 +23,10 @@ import pytest_asyncio
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+from opkalla_portal.demo import demo_data
+from opkalla_portal.microsoft import MicrosoftClients
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.models import ChangeLogEntry, ContractSubscription, Intent, LicenseChange
 from opkalla_portal.services import intents, orders, subscriptions
 from opkalla_portal.services.catalog import load_catalog, search_catalog
@@ -43,7 +44,7 @@ async def ms(seeded, fresh):
     """The test process's own `microsoft()` on the same emulator (to read what Microsoft holds)."""
     from opkalla_portal.services.microsoft_clients import use_clients
 
-    async with MicrosoftClients(MicrosoftSettings.for_emulator(fresh)) as clients:
+    async with MicrosoftClients(emulator_settings(fresh)) as clients:
         use_clients(clients)
         yield clients
 
@@ -132,7 +133,8 @@ async def test_killed_after_a_purchase_it_is_mapped_and_a_second_submit_does_not
     assert len(placed) == before + 1
     new_ids = orders.order_subscription_ids(placed[-1])
     with session_scope() as db:
-        assert db.exec(select(ContractSubscription).where(ContractSubscription.subscription_id.in_(new_ids))).all() == []
+        linked = ContractSubscription.subscription_id.in_(new_ids)
+        assert db.exec(select(ContractSubscription).where(linked)).all() == []
 
     assert restart_and_reconcile(fresh) == 1
     assert restart_and_reconcile(fresh) == 0

@@ -28,9 +28,10 @@ import pytest_asyncio
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+from opkalla_portal.demo import demo_data
+from opkalla_portal.microsoft import MicrosoftClients
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.http import RetryPolicy
 from opkalla_portal.models import ChangeLogEntry, LicenseChange, ScheduledChange
@@ -57,7 +58,7 @@ async def faulty_ms(seeded, fresh):
     """The portal's `microsoft()` on the emulator with a short timeout and quick retries."""
     from opkalla_portal.services.microsoft_clients import use_clients
 
-    settings = MicrosoftSettings.for_emulator(fresh, timeout_seconds=0.4)
+    settings = emulator_settings(fresh, timeout_seconds=0.4)
     async with MicrosoftClients(settings, retry=RetryPolicy(max_attempts=3, sleep=_fast_sleep,
                                                             rng=random.Random(1))) as clients:
         use_clients(clients)

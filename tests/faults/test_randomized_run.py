@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import random
 
-
-from opkalla_portal import demo_data
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+from opkalla_portal.demo import demo_data
+from opkalla_portal.microsoft import MicrosoftClients
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.http import RetryPolicy
 
@@ -37,12 +37,12 @@ async def _fast_sleep(seconds: float) -> None:
 
 
 async def _licenses(graph) -> dict[str, set[str]]:
-    return {u["id"]: {l["skuId"] for l in u["assignedLicenses"]} for u in await graph.list_users()}
+    return {u["id"]: {lic["skuId"] for lic in u["assignedLicenses"]} for u in await graph.list_users()}
 
 
 async def test_randomized_actions_under_faults_leave_microsoft_consistent(fresh, store):
     rng = random.Random(20261125)
-    settings = MicrosoftSettings.for_emulator(fresh, timeout_seconds=0.5)
+    settings = emulator_settings(fresh, timeout_seconds=0.5)
     retry = RetryPolicy(max_attempts=3, sleep=_fast_sleep, rng=random.Random(1))
     outcomes = {"completed": 0, "failed": 0}
     messages: set[str] = set()

@@ -9,8 +9,8 @@ from tests.microsoft.conftest import clients, emulator_url, fresh, server, setti
 
 def grant_consent(store, email: str = DANA) -> None:
     """Consent as if the Global Admin had accepted Microsoft's page: recorded by both sides."""
-    from opkalla_portal import demo_data
     from opkalla_portal.db import session_scope
+    from opkalla_portal.demo import demo_data
     from opkalla_portal.models import Organization, utcnow
 
     identity = identity_for(email)

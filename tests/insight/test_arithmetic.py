@@ -1,15 +1,22 @@
 """The insight and right-size arithmetic (pure functions, Decimal money)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from opkalla_portal.services.insight import (SeatUsage, SubscriptionFacts, annual_saving, idle_monthly_cost,
-                                             recommend, recommend_all, seat_usage)
+from opkalla_portal.services.insight import (
+    SeatUsage,
+    SubscriptionFacts,
+    annual_saving,
+    idle_monthly_cost,
+    recommend,
+    recommend_all,
+    seat_usage,
+)
 from opkalla_portal.services.licenses import DirectoryUser, last_sign_in
 
 TODAY = date(2026, 3, 1)
-NOW = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SKU = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"
 
 
@@ -38,7 +45,7 @@ def test_idle_counts_per_threshold_never_signed_in_and_disabled_separately():
 def test_last_sign_in_is_the_later_of_interactive_and_non_interactive():
     assert last_sign_in({"lastSignInDateTime": "2026-01-01T00:00:00Z",
                          "lastNonInteractiveSignInDateTime": "2026-02-20T08:00:00Z"}) == \
-        datetime(2026, 2, 20, 8, tzinfo=timezone.utc)
+        datetime(2026, 2, 20, 8, tzinfo=UTC)
     assert last_sign_in({"lastSignInDateTime": None, "lastNonInteractiveSignInDateTime": None}) is None
     assert last_sign_in(None) is None
     assert last_sign_in({"lastSignInDateTime": "garbage"}) is None

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.errors import AuthError
 from opkalla_portal.models import ChangeLogEntry, LicenseChange, ScheduledChange
 from opkalla_portal.services import insight_report, licenses, reclaim, subscriptions

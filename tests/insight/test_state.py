@@ -7,8 +7,8 @@ import inspect
 import pytest
 from sqlmodel import select
 
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import LicenseExclusion, ScheduledChange
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.insight import InsightState

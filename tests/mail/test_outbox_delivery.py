@@ -98,8 +98,8 @@ async def test_after_max_attempts_it_is_failed_and_shown_to_the_provider_adminis
 
 
 def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administrators(seeded, smtp):
-    from tests.users.test_handler_authorization import call, make_state, snapshot
     from opkalla_portal.state.users import OutboxState
+    from tests.users.test_handler_authorization import call, make_state, snapshot
 
     invite_marcus()
     with session_scope() as db:  # the sender gave up on it
@@ -121,12 +121,12 @@ def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administra
 
 
 def test_outside_demo_mode_only_the_provider_administrators_get_the_outbox_link(seeded, monkeypatch):
-    from tests.users.test_handler_authorization import call, make_state
     from opkalla_portal.state.users import UsersState
+    from tests.users.test_handler_authorization import call, make_state
 
     monkeypatch.setenv("OPKALLA_DEMO", "0")
     riley, dana = make_state(UsersState, riley_email()), make_state(UsersState, DANA)
     call(riley, "load", ())
     call(dana, "load", ())
-    assert (riley.demo_mode, riley.outbox_link) == (False, True)
-    assert (dana.demo_mode, dana.outbox_link) == (False, False)
+    assert (riley.held_mail_viewer, riley.outbox_link) == (False, True)
+    assert (dana.held_mail_viewer, dana.outbox_link) == (False, False)

@@ -12,9 +12,10 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft.http import RetryPolicy
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"].tenant_id
@@ -76,7 +77,7 @@ def fresh(emulator_url, store) -> str:
 
 @pytest.fixture
 def settings(emulator_url) -> MicrosoftSettings:
-    return MicrosoftSettings.for_emulator(emulator_url, timeout_seconds=2.0)
+    return emulator_settings(emulator_url, timeout_seconds=2.0)
 
 
 async def _no_sleep(seconds: float) -> None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.errors import AuthError
 from tests.microsoft.contracts import csdl
 from tests.microsoft.contracts.partner_center import unknown_fields

@@ -8,7 +8,7 @@ Microsoft's own definitions kept under tests/microsoft/contracts/ (each names it
 """
 from __future__ import annotations
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.graph import LicenseChange
 from opkalla_portal.services.licenses import SIGN_IN_FIELD, USER_FIELDS
 from tests.microsoft.contracts import csdl

@@ -10,8 +10,8 @@ from tests.microsoft.conftest import BAYVIEW
 
 
 async def test_every_check_passes_against_the_emulator(fresh, clients, seeded):
+    from opkalla_portal.demo.partner_center import connect_demo_provider
     from opkalla_portal.services.microsoft_clients import use_clients
-    from opkalla_portal.services.partner_connection import connect_demo_provider
 
     use_clients(clients)
     assert await connect_demo_provider()
@@ -25,8 +25,8 @@ async def test_every_check_passes_against_the_emulator(fresh, clients, seeded):
 
 
 async def test_the_partner_center_connection_check_names_what_is_wrong(fresh, clients, seeded, store):
+    from opkalla_portal.demo.partner_center import connect_demo_provider
     from opkalla_portal.services.microsoft_clients import use_clients
-    from opkalla_portal.services.partner_connection import connect_demo_provider
     from tests.microsoft.conftest import RILEY
 
     name = "Partner Center connection valid and MFA-backed (App+User)"

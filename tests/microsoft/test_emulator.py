@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app, generate_large_tenant
 from opkalla_portal.microsoft.emulator.context import Emulator
 from opkalla_portal.microsoft.emulator.graph_api import GraphTenant
@@ -33,7 +33,8 @@ async def test_routes_mount_into_another_app_and_urls_follow_the_request(store):
 
 
 async def test_faults_switch_over_http_and_reset(emulator_url, http, store):
-    r = await http.post(emulator_url + "/emulator/faults", json={"latency_ms": 5, "throttle_probability": 0.25, "seed": 3})
+    r = await http.post(emulator_url + "/emulator/faults",
+                        json={"latency_ms": 5, "throttle_probability": 0.25, "seed": 3})
     assert r.status_code == 200 and r.json()["throttle_probability"] == 0.25
     assert (await http.get(emulator_url + "/emulator/faults")).json()["latency_ms"] == 5
     assert (await http.post(emulator_url + "/emulator/faults", json={"bogus": 1})).status_code == 400

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft import AuthError, NotFoundError, UnavailableError, ValidationError
 from opkalla_portal.microsoft.graph import LicenseChange
 
@@ -79,9 +79,9 @@ async def test_subscribed_skus_and_assign_remove(fresh, clients):
     assert before["skuPartNumber"] == "EXCHANGEENTERPRISE"
     assert (before["prepaidUnits"]["enabled"], before["consumedUnits"]) == (5, 4)
     users = await graph.list_users()
-    free = [u for u in users if u["usageLocation"] and all(l["skuId"] != EXO2 for l in u["assignedLicenses"])]
+    free = [u for u in users if u["usageLocation"] and all(lic["skuId"] != EXO2 for lic in u["assignedLicenses"])]
     updated = await graph.assign_license(free[0]["id"], add_sku_ids=[EXO2])
-    assert EXO2 in {l["skuId"] for l in updated["assignedLicenses"]}
+    assert EXO2 in {lic["skuId"] for lic in updated["assignedLicenses"]}
     assert sku(await graph.subscribed_skus(), EXO2)["consumedUnits"] == 5
     details = await graph.license_details(free[0]["id"])
     assert "EXCHANGEENTERPRISE" in {d["skuPartNumber"] for d in details}
@@ -111,7 +111,7 @@ async def test_unknown_user_is_not_found(emulator_url, clients):
 async def test_bulk_assign_maps_mixed_results_to_users(fresh, clients):
     graph = clients.graph(BAYVIEW)
     users = await graph.list_users()
-    located = [u for u in users if u["usageLocation"] and all(l["skuId"] != BSTD for l in u["assignedLicenses"])]
+    located = [u for u in users if u["usageLocation"] and all(lic["skuId"] != BSTD for lic in u["assignedLicenses"])]
     nowhere = next(u for u in users if not u["usageLocation"])
     changes = [LicenseChange(u["id"], [BSTD]) for u in located[:5]]  # 35 seats, 30 used: 5 free
     changes.insert(2, LicenseChange(nowhere["id"], [BSTD]))
@@ -189,8 +189,9 @@ async def test_batch_runs_in_random_order_unless_depends_on_says_so(emulator_url
     """concepts/json-batching.md: requests run in the order the server chooses unless
     sequenced with dependsOn. The emulator's seeded order differs from the request order
     for some batch; a dependsOn chain always runs in its order."""
-    from opkalla_portal.microsoft.emulator.graph_api import batch_execution_order
     import random
+
+    from opkalla_portal.microsoft.emulator.graph_api import batch_execution_order
 
     rng = random.Random(1)
     plain = [{"id": str(i)} for i in range(6)]

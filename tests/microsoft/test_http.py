@@ -4,8 +4,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from opkalla_portal.microsoft import (AuthError, ConflictError, NotFoundError, ThrottledError, UnavailableError,
-                                     ValidationError)
+from opkalla_portal.microsoft import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    ThrottledError,
+    UnavailableError,
+    ValidationError,
+)
 from opkalla_portal.microsoft.http import RetryPolicy, ServiceClient, parse_retry_after
 from opkalla_portal.microsoft.partner_center import PartnerCenterClient
 
@@ -119,7 +125,7 @@ def test_print_config_lists_urls_and_demo_credentials():
     import subprocess
     import sys
 
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
     out = subprocess.run([sys.executable, "-m", "opkalla_portal.microsoft.emulator", "--port", "4321",
                           "--print-config"], capture_output=True, text=True, check=True).stdout
     config = json.loads(out)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft import AuthError
 from opkalla_portal.microsoft.emulator.tokens import Signer
 from opkalla_portal.microsoft.identity import GLOBAL_ADMIN_ROLE_TEMPLATE_ID, msal_nonce_hash

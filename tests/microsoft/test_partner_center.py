@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft import NotFoundError, ValidationError
 from tests.microsoft.contracts.partner_center import unknown_fields
 

@@ -10,7 +10,7 @@ def test_friendly_names_by_part_number_or_guid():
 
 
 def test_every_demo_sku_and_documented_product_is_named():
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
     for sub in demo_data.SUBSCRIPTIONS:
         if sub.sku_part_number:
             assert friendly_name(sub.sku_part_number) != sub.sku_part_number

@@ -6,8 +6,9 @@ import pytest
 import pytest_asyncio
 from sqlmodel import select
 
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+from opkalla_portal.microsoft import MicrosoftClients
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft.http import RetryPolicy
 from tests.microsoft.conftest import ServerThread, free_port
 
@@ -37,7 +38,7 @@ async def microsoft(emulator_server, emulator_store):
     from opkalla_portal.services.microsoft_clients import use_clients
 
     emulator_store.clear_faults()
-    settings = MicrosoftSettings.for_emulator(emulator_server, timeout_seconds=5.0)
+    settings = emulator_settings(emulator_server, timeout_seconds=5.0)
     async with MicrosoftClients(settings, retry=RetryPolicy(max_attempts=1)) as clients:
         use_clients(clients)
         yield emulator_store
@@ -47,7 +48,7 @@ async def microsoft(emulator_server, emulator_store):
 async def partner_connected(microsoft, seeded):
     """The provider's administrator has connected Partner Center (App+User, MFA) through the
     real flow against the emulator, as `cli prepare` does for the demo."""
-    from opkalla_portal.services.partner_connection import connect_demo_provider
+    from opkalla_portal.demo.partner_center import connect_demo_provider
 
     assert await connect_demo_provider()
     return microsoft

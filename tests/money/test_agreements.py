@@ -35,7 +35,7 @@ async def test_finance_manager_cannot_accept(identity_of, microsoft):
 
 
 async def test_administrator_accepts_once_and_microsoft_records_it(identity_of, partner_connected):
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
     from opkalla_portal.services.partner_connection import partner_center_as_user
 
     identity = identity_of(ADMIN)
@@ -93,8 +93,8 @@ async def test_the_agreement_is_accepted_with_the_sign_in_email_not_the_profile_
     """Issue 15: the Microsoft Customer Agreement was accepted with the unverified Profile email."""
     from sqlmodel import select
 
-    from opkalla_portal import demo_data
     from opkalla_portal.db import session_scope
+    from opkalla_portal.demo import demo_data
     from opkalla_portal.models import PortalUser
     from opkalla_portal.services import profile
     from opkalla_portal.services.partner_connection import partner_center_as_user

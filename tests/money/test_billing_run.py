@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from opkalla_portal import demo_data
-from opkalla_portal.demo_data import _add_months
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.demo_data import _add_months
 from opkalla_portal.services import billing_run
 from opkalla_portal.services.invoices import InvoiceNotFound, get_invoice, list_invoices
 from tests.conftest import TODAY
@@ -44,8 +44,8 @@ def _invoices_of(run_id):
 
     with session_scope() as db:
         invoices = db.exec(select(Invoice).where(Invoice.billing_run_id == run_id).order_by(Invoice.id)).all()
-        return {i.id: (i.state, i.number, sorted((l.product_name, l.quantity, l.unit_price, l.proration, l.amount,
-                                                  l.tax_amount, l.cost_amount) for l in db.exec(
+        return {i.id: (i.state, i.number, sorted((ln.product_name, ln.quantity, ln.unit_price, ln.proration,
+                                                  ln.amount, ln.tax_amount, ln.cost_amount) for ln in db.exec(
             select(InvoiceLine).where(InvoiceLine.invoice_id == i.id)).all())) for i in invoices}
 
 
@@ -80,8 +80,8 @@ def test_exceptions_block_issuing_until_resolved_or_excluded(seeded, identity_of
     from opkalla_portal.models import PriceListEntry
 
     stranger = "11111111-2222-3333-4444-555555555555"
-    rows = [_line(), _line(tenant=stranger, subtotal="50.00"), _line(product_id="CFQ7TTC0NEW", sku_id="0001", unit_price="3.00",
-                                                                      subtotal="30.00", name="Copilot Studio")]
+    rows = [_line(), _line(tenant=stranger, subtotal="50.00"),
+            _line(product_id="CFQ7TTC0NEW", sku_id="0001", unit_price="3.00", subtotal="30.00", name="Copilot Studio")]
     run = billing_run.start_run(PERIOD_START, PERIOD_END, microsoft_invoice_total=Decimal("280.00"))
     assert billing_run.execute(run.id, rows, batch=2)
     summary = billing_run.summarize(run.id)
@@ -179,10 +179,10 @@ def test_only_the_providers_administrators_see_and_issue_runs(seeded, identity_o
     for email in (DANA, FINANCE):  # a customer's Administrator or Finance Manager: refused
         customer = identity_of(email)
         assert "Billing Runs" not in [item.label for item in menu_for(customer)]
-        for call_it in (lambda: billing_run.runs_view(customer),
-                        lambda: billing_run.run_detail(customer, rows[0]["id"]),
-                        lambda: billing_run.issue_run(customer, rows[0]["id"]),
-                        lambda: billing_run.exclude_exception(customer, 1, True)):
+        for call_it in (lambda c=customer: billing_run.runs_view(c),
+                        lambda c=customer: billing_run.run_detail(c, rows[0]["id"]),
+                        lambda c=customer: billing_run.issue_run(c, rows[0]["id"]),
+                        lambda c=customer: billing_run.exclude_exception(c, 1, True)):
             with pytest.raises(PermissionDenied):
                 call_it()
 

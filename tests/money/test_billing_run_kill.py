@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlmodel import select, update
 
-from opkalla_portal import demo_data
-from opkalla_portal.demo_data import _add_months
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.demo_data import _add_months
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = 3000

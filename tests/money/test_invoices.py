@@ -9,14 +9,14 @@ import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from sqlmodel import select
 from starlette.applications import Starlette
-import httpx
 
+from opkalla_portal.demo.demo_data import _add_months
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.invoices import InvoiceNotFound, get_invoice, invoice_usage_rows, list_invoices, usage_csv
-from opkalla_portal.demo_data import _add_months
 from tests.conftest import TODAY
 from tests.money.conftest import FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAGER, call
 
@@ -43,7 +43,7 @@ def test_every_invoice_adds_up_to_the_cent(identity_of):
             assert summary.total == summary.total.quantize(Decimal("0.01"))
             with session_scope() as db:  # independently, from the stored rows
                 stored = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == summary.invoice_id)).all()
-            assert sum(Decimal(l.amount) + Decimal(l.tax_amount) for l in stored) == summary.total
+            assert sum(Decimal(line.amount) + Decimal(line.tax_amount) for line in stored) == summary.total
             for line in detail.lines:
                 if line.kind == "license":  # amount = unit price x quantity x proration, to the cent
                     expected = (line.unit_price * line.quantity * line.proration).quantize(Decimal("0.01"))
@@ -62,8 +62,8 @@ def test_open_and_paid_tabs_and_status(identity_of):
 
 def test_search_and_sort(identity_of):
     identity = identity_of(FINANCE)
-    assert [s.invoice_id for s in list_invoices(identity, tab="paid", search=f"{EIGHT_MONTHS_AGO:%Y%m}", today=TODAY)] == [
-        f"LDP-INV-{EIGHT_MONTHS_AGO:%Y%m}"]
+    paid = list_invoices(identity, tab="paid", search=f"{EIGHT_MONTHS_AGO:%Y%m}", today=TODAY)
+    assert [s.invoice_id for s in paid] == [f"LDP-INV-{EIGHT_MONTHS_AGO:%Y%m}"]
     by_amount = list_invoices(identity, tab="paid", sort="total", descending=False, today=TODAY)
     assert [s.total for s in by_amount] == sorted(s.total for s in by_amount)
     assert list_invoices(identity, tab="paid", search="nothing like this", today=TODAY) == []

@@ -35,7 +35,8 @@ async def test_connected_through_the_real_flow_and_the_token_is_encrypted_at_res
     assert plain and plain not in row.refresh_token_encrypted
     # nowhere in the database file in clear
     with session_scope() as db:
-        dump = "\n".join(str(v) for r in db.exec(select(PartnerCenterConnection)).all() for v in r.model_dump().values())
+        dump = "\n".join(str(v) for r in db.exec(select(PartnerCenterConnection)).all()
+                         for v in r.model_dump().values())
     assert plain not in dump
 
 
@@ -49,7 +50,7 @@ async def test_each_use_rotates_the_refresh_token_and_slides_the_expiry(identity
 
 
 async def test_a_revoked_connection_needs_reconnecting_and_the_admins_are_warned(identity_of, partner_connected):
-    from opkalla_portal import demo_data
+    from opkalla_portal.demo import demo_data
 
     riley = identity_of(RILEY)
     assert pcc.warning_for(riley) == ""

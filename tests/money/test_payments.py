@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
-import httpx
 
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.payments import (
@@ -27,7 +27,7 @@ LAST_MONTH = TODAY.replace(day=1) - timedelta(days=1)
 
 
 def processor() -> httpx.AsyncClient:
-    from opkalla_portal.payment_processor_emulator import processor_routes
+    from opkalla_portal.demo.payment_processor import processor_routes
 
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=processor_routes())),
                              base_url="http://portal.test")
@@ -36,7 +36,7 @@ def processor() -> httpx.AsyncClient:
 @pytest.fixture(autouse=True)
 def _processor_in_process(monkeypatch):
     """The portal's server confirms tokens with the processor emulator, in this process."""
-    from opkalla_portal.payment_processor_emulator import processor_routes
+    from opkalla_portal.demo.payment_processor import processor_routes
     from opkalla_portal.services import payment_processor
 
     monkeypatch.setenv("OPKALLA_PAYMENT_API_URL", "http://portal.test/payment-processor/v1")
@@ -122,7 +122,8 @@ async def test_an_invented_token_saves_nothing_and_the_processors_card_is_what_i
         await add_profile(identity, forged, today=TODAY)
     assert [p.last4 for p in list_profiles(identity, today=TODAY)] == ["4242"]
     # A real token with the browser's brand and digits changed: the processor's are stored.
-    added = await add_profile(identity, {**await tokenized(), "brand": "Visa", "last4": "0000", "exp_month": 1}, today=TODAY)
+    changed = {**await tokenized(), "brand": "Visa", "last4": "0000", "exp_month": 1}
+    added = await add_profile(identity, changed, today=TODAY)
     assert (added.brand, added.last4, added.exp_month) == ("Mastercard", "4444", 12)
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.usage import UsageError, azure_subscriptions, period_start, report_csv, usage_report
 from tests.money.conftest import ADMIN, FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAGER, call

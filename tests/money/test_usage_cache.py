@@ -2,9 +2,8 @@
 rates usage daily): the period selector and the CSV download do not fetch it again."""
 from __future__ import annotations
 
-
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.billing_reconciliation import BillingReconciliationClient
 from opkalla_portal.services import usage
 from tests.money.conftest import SUBSCRIPTION_MANAGER

@@ -65,7 +65,7 @@ def redis_url():
     worktrees may use the same Redis at the same time."""
     if reason := _redis_available():
         pytest.skip(reason)
-    from opkalla_portal.scaleout import private_redis_database
+    from tests.scaleout.harness import private_redis_database
 
     with private_redis_database(REDIS_URL) as url:
         yield url
@@ -74,7 +74,7 @@ def redis_url():
 @pytest.fixture(scope="session")
 def cluster(postgres_url, redis_url, tmp_path_factory):
     """Two backend workers on their own ports sharing PostgreSQL and Redis, demo loaded."""
-    from opkalla_portal.scaleout import free_port, start_worker, worker_env
+    from tests.scaleout.harness import free_port, start_worker, worker_env
 
     workdir = tmp_path_factory.mktemp("scaleout")
     ports = [free_port(), free_port()]

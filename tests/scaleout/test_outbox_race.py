@@ -8,9 +8,8 @@ from collections import Counter
 
 from sqlmodel import select
 
-from tests.scaleout.conftest import race
-
 from tests.mail.conftest import SmtpServer, free_port
+from tests.scaleout.conftest import race
 
 MAILS = 40
 

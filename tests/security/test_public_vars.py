@@ -34,7 +34,8 @@ def test_no_public_var_holds_a_database_row():
             var = state_cls.base_vars[name] if name in state_cls.base_vars else state_cls.computed_vars[name]
             annotation = getattr(var, "_var_type", None)
             for part in (annotation, *typing.get_args(annotation)):
-                if isinstance(part, type) and issubclass(part, SQLModel) and getattr(part, "__table__", None) is not None:
+                if (isinstance(part, type) and issubclass(part, SQLModel)
+                        and getattr(part, "__table__", None) is not None):
                     offenders.append(f"{state_cls.__name__}.{name}: {part.__name__}")
     assert offenders == []
 

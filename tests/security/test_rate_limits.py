@@ -32,7 +32,7 @@ def shared_redis(monkeypatch):
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except Exception as error:
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {error.__class__.__name__}")
-    from opkalla_portal.scaleout import private_redis_database
+    from tests.scaleout.harness import private_redis_database
 
     with private_redis_database(REDIS_URL) as url:
         monkeypatch.setenv("REDIS_URL", url)

@@ -12,7 +12,12 @@ from starlette.routing import Route
 
 from opkalla_portal.api import SecurityHeadersMiddleware, portal_routes
 from opkalla_portal.services.sessions import (
-    SESSION_COOKIE, create_session, hash_token, resolve_session, revoke_session, revoke_user_sessions,
+    SESSION_COOKIE,
+    create_session,
+    hash_token,
+    resolve_session,
+    revoke_session,
+    revoke_user_sessions,
     token_from_cookie_header,
 )
 

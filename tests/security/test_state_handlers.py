@@ -108,8 +108,8 @@ async def test_signed_out_calls_are_refused_and_change_nothing(seeded, state_cls
 @pytest.mark.skipif(not HANDLERS, reason="no feature handlers registered yet")
 @pytest.mark.parametrize(("state_cls", "name", "handler"), HANDLERS, ids=IDS)
 async def test_roles_without_the_capability_are_refused(cookies, state_cls, name, handler):
+    from opkalla_portal.roles import ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
     from opkalla_portal.services.access import ROLE_CAPABILITIES
-    from opkalla_portal.demo_data import ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
 
     needed = _route_capabilities().get(state_cls.get_name(), set())
     personas = {"luis": ROLE_SUBSCRIPTION_MANAGER, "priya": ROLE_FINANCE_MANAGER}

@@ -3,7 +3,7 @@
 Reflex keeps each tab's state on the server under a token the tab holds (sessionStorage)
 and sends every page's data back when the tab (re)connects. These tests drive a real
 backend worker with a Socket.IO client speaking the browser's protocol
-(`opkalla_portal.scaleout.SimulatedBrowser`) and read every frame the server sends:
+(`tests/scaleout/harness.SimulatedBrowser`) and read every frame the server sends:
 
 - after Dana signs out, the frames to the sign-in page in the same tab carry none of
   Lakeside's users and none of her Spark AI conversation;
@@ -28,11 +28,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opkalla_portal.scaleout import SimulatedBrowser, state_event_name
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.invoices import InvoiceDetailState, InvoicesState
 from opkalla_portal.state.support import SupportState
 from opkalla_portal.state.users import UsersState
+from tests.scaleout.harness import SimulatedBrowser, state_event_name
 
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
 TOM = "tom.becker@bayviewlogistics.onmicrosoft.com"
@@ -57,7 +57,7 @@ class RecordingTab(SimulatedBrowser):
 @pytest.fixture(scope="module", params=["memory", "redis"])
 def worker(request, tmp_path_factory):
     """One backend worker (demo data, its own SQLite database), in-memory or Redis state."""
-    from opkalla_portal.scaleout import free_port, private_redis_database, start_worker, worker_env
+    from tests.scaleout.harness import free_port, private_redis_database, start_worker, worker_env
 
     workdir = tmp_path_factory.mktemp(f"tab-state-{request.param}")
     port = free_port()

@@ -6,8 +6,9 @@ import pytest
 import pytest_asyncio
 from sqlmodel import select
 
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+from opkalla_portal.microsoft import MicrosoftClients
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft.http import RetryPolicy
 from opkalla_portal.services.access import Identity
 from opkalla_portal.services.microsoft_clients import use_clients
@@ -42,7 +43,7 @@ async def ms(emulator_server, emulator_store, seeded):
     """Clients on a freshly reset emulator, installed as the portal's `microsoft()`."""
     emulator_store.clear_faults()
     emulator_store.reset()
-    settings = MicrosoftSettings.for_emulator(emulator_server, timeout_seconds=5.0)
+    settings = emulator_settings(emulator_server, timeout_seconds=5.0)
     async with MicrosoftClients(settings, retry=RetryPolicy(max_attempts=2, sleep=_no_sleep)) as clients:
         use_clients(clients)
         yield clients

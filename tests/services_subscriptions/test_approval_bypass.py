@@ -20,8 +20,8 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ApprovalRequest, ContractSubscription, CostIncrease, ScheduledChange
 from opkalla_portal.services import approvals, orders, scheduler, subscriptions
 from opkalla_portal.services.catalog import load_catalog, search_catalog

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ApprovalRequest, ChangeLogEntry, OutboundMail
 from opkalla_portal.services import approvals, notifications, subscriptions
 from opkalla_portal.services.access import PermissionDenied

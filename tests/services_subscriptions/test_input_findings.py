@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.services import change_logs, subscriptions
 from opkalla_portal.services.validation import is_ascii_digits
 from tests.services_subscriptions.conftest import LUIS, identity_for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.errors import ConflictError, UnavailableError
 from opkalla_portal.models import ChangeLogEntry, ScheduledChange
 from opkalla_portal.services import subscriptions

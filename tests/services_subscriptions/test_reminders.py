@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import OutboundMail, RenewalReminder
 from opkalla_portal.services import notifications, reminders
 from opkalla_portal.services.catalog import load_catalog

@@ -1,7 +1,7 @@
 """Pure rules: proration and price effect (Decimal), and the New Commerce checks of a change."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,14 +9,14 @@ import pytest
 from opkalla_portal.services import pricing
 from opkalla_portal.services.subscriptions import EditableSubscription, validate_change
 
-NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 def subscription(**changes) -> EditableSubscription:
     fields = dict(id="s1", name="Microsoft 365 Business Premium", contract_name="Annual", quantity=45,
                   status="active", is_usage_based=False, term_duration="P1Y", billing_cycle="monthly",
                   term_start=date(2026, 2, 28), term_end=date(2027, 2, 27),
-                  window_ends_at=datetime(2026, 3, 7, tzinfo=timezone.utc), etag="e1", unit_price=Decimal("22.00"),
+                  window_ends_at=datetime(2026, 3, 7, tzinfo=UTC), etag="e1", unit_price=Decimal("22.00"),
                   minimum_quantity=1, maximum_quantity=300, auto_renew=True, renewal_quantity=None, assigned=None,
                   assigned_note="")
     fields.update(changes)
@@ -99,5 +99,6 @@ def test_below_assigned_licenses_and_unknown_mode():
 
 
 def test_usage_based_and_inactive_subscriptions_cannot_change():
-    assert "Azure plan" in validate_change(subscription(is_usage_based=True), "2", "immediately", "", now=NOW)[0]["form"]
+    usage_based = subscription(is_usage_based=True)
+    assert "Azure plan" in validate_change(usage_based, "2", "immediately", "", now=NOW)[0]["form"]
     assert "suspended" in validate_change(subscription(status="suspended"), "50", "immediately", "", now=NOW)[0]["form"]

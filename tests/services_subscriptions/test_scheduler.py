@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ChangeLogEntry, Organization, ScheduledChange
 from opkalla_portal.services import scheduler, subscriptions
 from tests.services_subscriptions.conftest import LUIS, identity_for

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
 from opkalla_portal.db import session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ChangeLogEntry, ContractSubscription
 from opkalla_portal.services import change_logs, orders, subscriptions
 from opkalla_portal.services.access import PermissionDenied
@@ -144,7 +144,8 @@ async def test_second_editor_sees_conflict_with_fresh_values(ms):
     luis, dana = identity_for(LUIS), identity_for("dana.whitaker@lakesidedental.onmicrosoft.com")
     first = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
     second = await subscriptions.load_subscription(dana, sub_id("lakeside", "spb"))
-    assert (await subscriptions.submit_change(luis, first.id, "48", "immediately", "", first.etag)).status == "succeeded"
+    first_outcome = await subscriptions.submit_change(luis, first.id, "48", "immediately", "", first.etag)
+    assert first_outcome.status == "succeeded"
     outcome = await subscriptions.submit_change(dana, second.id, "50", "immediately", "", second.etag)
     assert outcome.status == "conflict" and "changed by someone else" in outcome.message
     assert outcome.subscription.quantity == 48

@@ -3,9 +3,8 @@ a visit burst costs one Partner Center call, and what the portal itself changes 
 a renewal change, a purchase) shows on the next visit, not after the cache's TTL."""
 from __future__ import annotations
 
-
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 from opkalla_portal.services import dashboard, subscriptions
 from tests.services_subscriptions.conftest import LUIS, identity_for
 

@@ -10,8 +10,15 @@ from pathlib import Path
 from opkalla_portal import vocabulary
 from opkalla_portal.microsoft.emulator.openai_api import compose_answer
 from opkalla_portal.microsoft.support_ai import Passage, build_messages
-from opkalla_portal.services.knowledge import (Article, KnowledgeIndex, chunk_article, load_articles,
-                                               parse_article, passages_for_answer, ranked_articles)
+from opkalla_portal.services.knowledge import (
+    Article,
+    KnowledgeIndex,
+    chunk_article,
+    load_articles,
+    parse_article,
+    passages_for_answer,
+    ranked_articles,
+)
 
 MARKDOWN = """# Mailbox size limits
 

@@ -3,9 +3,9 @@
 import pytest
 from sqlmodel import select
 
+from opkalla_portal.demo.seed import post_published_on
 from opkalla_portal.services import blog
 from opkalla_portal.services.access import PermissionDenied
-from opkalla_portal.services.seed import post_published_on
 from tests.conftest import TODAY, long_date
 
 

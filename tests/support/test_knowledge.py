@@ -1,8 +1,15 @@
 """Chunking and ranked retrieval over the knowledge articles."""
 
 from opkalla_portal.services.knowledge import (
-    Article, KnowledgeIndex, article_by_slug, chunk_article, knowledge_index, load_articles,
-    passages_for_answer, query_terms, ranked_articles,
+    Article,
+    KnowledgeIndex,
+    article_by_slug,
+    chunk_article,
+    knowledge_index,
+    load_articles,
+    passages_for_answer,
+    query_terms,
+    ranked_articles,
 )
 
 

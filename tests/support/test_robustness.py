@@ -93,7 +93,8 @@ def emulator(emulator_clients):
 
 async def test_emulator_embeddings_follow_the_azure_shape_and_are_deterministic(emulator):
     # Request/response: Azure/azure-rest-api-specs AzureOpenAI inference stable/2024-02-01 examples/embeddings.json
-    url = f"{emulator.settings.openai_url}/openai/deployments/{emulator.settings.openai_embeddings_deployment}/embeddings"
+    deployment = emulator.settings.openai_embeddings_deployment
+    url = f"{emulator.settings.openai_url}/openai/deployments/{deployment}/embeddings"
     response = await emulator.http.post(url, params={"api-version": "2024-02-01"},
                                         headers={"api-key": emulator.settings.openai_key},
                                         json={"input": ["give a user a license", "assign a licence to users"]})
@@ -148,7 +149,8 @@ async def test_embeddings_failure_falls_back_to_bm25(seeded, emulator):
         raise UnavailableError()
 
     emulator.embeddings.embed = failing
-    answer = await support.Answer.prepare("How do I reset a user's password?", vectors=VectorRanker(emulator.embeddings))
+    answer = await support.Answer.prepare("How do I reset a user's password?",
+                                          vectors=VectorRanker(emulator.embeddings))
     assert answer.passages  # answered from BM25 alone
 
 

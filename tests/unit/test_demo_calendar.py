@@ -11,9 +11,10 @@ from decimal import Decimal
 
 import pytest
 
-from opkalla_portal import clock, demo_data
+from opkalla_portal import clock
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.seed import invoice_due_date, post_published_on
 from opkalla_portal.services.invoices import invoice_status
-from opkalla_portal.services.seed import invoice_due_date, post_published_on
 
 SUBSCRIPTIONS = {(s.customer_key, s.key): s for s in demo_data.SUBSCRIPTIONS}
 SPB = SUBSCRIPTIONS[("lakeside", "spb")]

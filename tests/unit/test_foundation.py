@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import inspect
 from sqlmodel import func, select
 
-from opkalla_portal import demo_data
 from opkalla_portal.db import current_revisions, engine_for, head_revisions, migrate, session_scope
+from opkalla_portal.demo import demo_data
 from opkalla_portal.models import (
     Agreement,
     BillingContract,
@@ -82,13 +82,13 @@ def test_seed_invoices_twelve_months_open_and_paid(seeded):
         for invoice in invoices:
             lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
             assert lines, invoice.id
-            totals[invoice.id] = sum((l.amount + l.tax_amount for l in lines), Decimal("0"))
-            assert all(isinstance(l.amount, Decimal) for l in lines)
+            totals[invoice.id] = sum((line.amount + line.tax_amount for line in lines), Decimal("0"))
+            assert all(isinstance(line.amount, Decimal) for line in lines)
         paid = [i for i in invoices if i.paid_amount == totals[i.id]]
         open_ = [i for i in invoices if i.paid_amount < totals[i.id]]
         assert len(paid) == 10 and len(open_) == 2
         usage_lines = db.exec(select(InvoiceLine).where(InvoiceLine.kind == "azure_usage")).all()
-        assert usage_lines and all(l.amount > 0 for l in usage_lines)
+        assert usage_lines and all(line.amount > 0 for line in usage_lines)
 
 
 def test_seed_agreements_and_payment_profiles_hold_no_card_number(seeded):

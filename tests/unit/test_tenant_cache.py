@@ -76,7 +76,7 @@ async def test_entries_expire_after_the_ttl():
 async def test_workers_agree_through_redis(monkeypatch):
     """A change made on one worker (its invalidate increments the counter in Redis) is seen by
     the next visit on another worker, whose entry was cached before."""
-    from opkalla_portal.scaleout import private_redis_database
+    from tests.scaleout.harness import private_redis_database
 
     with private_redis_database("redis://127.0.0.1:6379/14") as url:
         monkeypatch.setenv("REDIS_URL", url)
@@ -114,7 +114,7 @@ async def test_resetting_the_demo_world_forgets_every_tenant(monkeypatch, tmp_pa
     monkeypatch.setenv("OPKALLA_EMULATOR_DB", str(tmp_path / "emulator.db"))
     from starlette.applications import Starlette
 
-    from opkalla_portal import demo_emulator
+    from opkalla_portal.demo import emulator as demo_emulator
 
     demo_emulator.emulator_store.cache_clear()
     try:

@@ -12,8 +12,9 @@ import pytest
 import pytest_asyncio
 from sqlmodel import select
 
-from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
+from opkalla_portal.microsoft import MicrosoftClients
 from opkalla_portal.microsoft.emulator import EmulatorStore, build_emulator_app
+from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from tests.microsoft.conftest import ServerThread, free_port
 
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
@@ -66,7 +67,7 @@ async def ms(emulator_server):
     from opkalla_portal.services.microsoft_clients import use_clients
 
     reset_failed_checks()
-    async with MicrosoftClients(MicrosoftSettings.for_emulator(emulator_server, timeout_seconds=5.0)) as clients:
+    async with MicrosoftClients(emulator_settings(emulator_server, timeout_seconds=5.0)) as clients:
         use_clients(clients)
         yield clients
 

@@ -83,7 +83,8 @@ def snapshot() -> str:
     with session_scope() as db:
         rows = []
         for model in (PortalUser, Organization, Invitation, OutboundMail, AuditEvent):
-            rows += [repr(sorted(row.model_dump(exclude={"last_sign_in_at"}).items())) for row in db.exec(select(model)).all()]
+            rows += [repr(sorted(row.model_dump(exclude={"last_sign_in_at"}).items()))
+                     for row in db.exec(select(model)).all()]
         rows += [repr((s.user_id, s.revoked_at)) for s in db.exec(select(PortalSession)).all()
                  if s.revoked_at is not None]
         return json.dumps(rows, default=str)

@@ -53,7 +53,8 @@ def test_invite_user_creates_an_inactive_account(seeded):
     ("J", "B", "not-an-email", "email", "Enter an email address like name@example.com."),
     ("J", "B", "a@b", "email", "Enter an email address like name@example.com."),
     ("J" * 101, "B", "j@x.com", "first_name", "First Name must be at most 100 characters."),
-    ("J", "B", "DANA.WHITAKER@lakesidedental.onmicrosoft.com", "email", "A portal user with this email already exists."),
+    ("J", "B", "DANA.WHITAKER@lakesidedental.onmicrosoft.com", "email",
+     "A portal user with this email already exists."),
 ])
 def test_invite_user_validation_changes_nothing(seeded, first, last, email, field, message):
     admin = identity_for(DANA)

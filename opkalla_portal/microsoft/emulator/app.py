@@ -7,12 +7,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
-from ..config import (
-    EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT,
-    EMULATOR_OPENAI_KEY,
-)
 from .billing_api import blob_routes
 from .context import BaseUrlGetter, Emulator
 from .faults import FaultConfig
@@ -21,6 +17,13 @@ from .login import login_routes
 from .openai_api import openai_routes
 from .partner_api import partner_center_routes
 from .paths import ADMIN_PREFIX, GRAPH_PREFIX, LOGIN_PREFIX, OPENAI_PREFIX, PARTNER_CENTER_PREFIX, emulator_urls
+from .settings import (
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    EMULATOR_EMBEDDINGS_DEPLOYMENT,
+    EMULATOR_OPENAI_DEPLOYMENT,
+    EMULATOR_OPENAI_KEY,
+)
 from .store import EmulatorStore
 
 

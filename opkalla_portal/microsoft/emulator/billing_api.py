@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 from .context import Emulator, graph_error_body, utc_now_iso
 from .paths import ADMIN_PREFIX, PARTNER_TENANT_ID

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 from ..product_names import product as product_by_part
 
@@ -108,7 +108,8 @@ def _terms(monthly_price: Decimal, flags: tuple[str, ...]) -> list[dict]:
     terms.append(term("P1Y", "monthly", monthly_price, "One-Year commitment, billed monthly"))
     terms.append(term("P1Y", "annual", monthly_price, "One-Year commitment, billed annually"))
     if "p3y" in flags:
-        terms.append(term("P3Y", "annual", monthly_price * THREE_YEAR_DISCOUNT, "Three-Year commitment, billed annually"))
+        terms.append(term("P3Y", "annual", monthly_price * THREE_YEAR_DISCOUNT,
+                          "Three-Year commitment, billed annually"))
         terms.append(term("P3Y", "triennial", monthly_price * THREE_YEAR_DISCOUNT,
                           "Three-Year commitment, billed up front"))
     return terms
@@ -121,7 +122,8 @@ def build_catalog() -> list[dict]:
     for part, category, price, flags in OFFERS:
         info = product_by_part(part)
         title = info.display_name if info else part
-        pid, sid, aid = demo_ids.get(part) or (_made_up_id("CFQ7TTC0", part), "0001", _made_up_id("CFQ7TTC0", part + ":a"))
+        pid, sid, aid = demo_ids.get(part) or (_made_up_id("CFQ7TTC0", part), "0001",
+                                               _made_up_id("CFQ7TTC0", part + ":a"))
         terms = _terms(Decimal(price), flags)
         products.append({
             "id": pid, "title": title,

@@ -9,8 +9,9 @@ import os
 import random
 import time
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 from starlette.requests import Request
@@ -69,7 +70,7 @@ class Emulator:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 # ------------------------------------------------------------ error envelopes
@@ -102,7 +103,8 @@ def service_error(service: str, status: int, request: Request, headers: dict[str
         if service == "graph":
             return graph_error(429, "TooManyRequests", "Too many requests. Please try again later.", request, headers)
         if service == "partner_center":
-            return JSONResponse({"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {retry} seconds."},
+            return JSONResponse({"statusCode": 429,
+                                 "message": f"Rate limit is exceeded. Try again in {retry} seconds."},
                                 status_code=429, headers=headers)
         return openai_error(429, "429", f"Requests have exceeded the call rate limit. Retry after {retry} seconds.",
                             headers)
@@ -163,7 +165,7 @@ def _fmt(seconds: float) -> str:
 
 def authenticate(emulator: Emulator, service: str, request: Request) -> dict | Response:
     if service == "openai":
-        from ..config import EMULATOR_OPENAI_KEY
+        from .settings import EMULATOR_OPENAI_KEY
         if request.headers.get("api-key") == EMULATOR_OPENAI_KEY:
             return {"apiKey": True}
     auth = request.headers.get("authorization", "")

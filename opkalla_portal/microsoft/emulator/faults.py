@@ -28,7 +28,7 @@ class FaultConfig:
     services: list[str] = field(default_factory=lambda: ["graph", "partner_center", "openai"])
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "FaultConfig":
+    def from_dict(cls, data: dict | None) -> FaultConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (data or {}).items() if k in names})
 

@@ -186,8 +186,8 @@ class GraphTenant:
                           "description": "Can manage all aspects of Microsoft Entra ID and Microsoft services "
                                          "that use Microsoft Entra identities.",
                           "roleTemplateId": GLOBAL_ADMIN_TEMPLATE})
-        return GraphResult(200, {"@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#directoryObjects",
-                                 "value": roles})
+        context = f"{self.emulator.graph_base(self.request)}/$metadata#directoryObjects"
+        return GraphResult(200, {"@odata.context": context, "value": roles})
 
     def get_group(self, key: str, query: dict[str, str]) -> GraphResult:
         select = [s.strip() for s in query.get("$select", "id,displayName").split(",") if s.strip()]
@@ -233,7 +233,8 @@ class GraphTenant:
                     "id": base64.urlsafe_b64encode(f"{user['id']}:{lic['skuId']}".encode()).decode().rstrip("="),
                     "skuId": lic["skuId"], "skuPartNumber": sku.get("skuPartNumber"),
                     "servicePlans": [{**p, "provisioningStatus": "Disabled" if p["servicePlanId"] in
-                                      lic.get("disabledPlans", []) else "Success"} for p in sku.get("servicePlans", [])],
+                                      lic.get("disabledPlans", []) else "Success"}
+                                     for p in sku.get("servicePlans", [])],
                 })
         return GraphResult(200, {"value": details})
 
@@ -472,7 +473,8 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
             decision = emulator.faults.decide(config, "graph", throttle_only=True, include_latency=False) \
                 if config else None
             if decision and decision.throttle:
-                retry = str(int(decision.retry_after)) if float(decision.retry_after).is_integer() else str(decision.retry_after)
+                after = decision.retry_after
+                retry = str(int(after)) if float(after).is_integer() else str(after)
                 result = GraphResult(429, graph_error_body("TooManyRequests", "Too many requests.", request),
                                      {"Retry-After": retry})
             else:

@@ -1,7 +1,7 @@
 """A big synthetic tenant for benchmarks: thousands of users and a SKU with enough seats."""
 from __future__ import annotations
 
-from opkalla_portal.demo_data import DEMO_APP_CLIENT_ID, demo_guid
+from opkalla_portal.demo.demo_data import DEMO_APP_CLIENT_ID, demo_guid
 
 from .seed import iso, now_utc, sku_document
 

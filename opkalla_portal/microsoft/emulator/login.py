@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 from .context import Emulator
 from .paths import PARTNER_TENANT_ID
@@ -85,7 +85,8 @@ def login_routes(emulator: Emulator) -> list[Route]:
     async def openid_configuration(request: Request) -> Response:
         tenant = resolve_tenant(request.path_params["tenant"])
         if tenant is None:
-            return oauth_error(400, "invalid_tenant", f"AADSTS90002: Tenant '{request.path_params['tenant']}' not found.")
+            return oauth_error(400, "invalid_tenant",
+                               f"AADSTS90002: Tenant '{request.path_params['tenant']}' not found.")
         base = emulator.base_url(request) + "/login"
         path_tenant = request.path_params["tenant"]
         issuer_tenant = "{tenantid}" if tenant in MULTI_TENANT else tenant
@@ -319,7 +320,8 @@ def login_routes(emulator: Emulator) -> list[Route]:
                                                           "scope": scope})
         hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
                          for k, v in params.items() if k not in ("action", "admin"))
-        perms = "".join(f"<li><strong>{p}</strong><br><span class='small'>{d}</span></li>" for p, d in CONSENT_PERMISSIONS)
+        perms = "".join(f"<li><strong>{p}</strong><br><span class='small'>{d}</span></li>"
+                        for p, d in CONSENT_PERMISSIONS)
         who = "".join(f'<label><input type="radio" name="admin" value="{a["oid"]}" {"checked" if i == 0 else ""}> '
                       f'{html.escape(a["name"])} ({html.escape(a["email"])})</label><br>' for i, a in enumerate(admins))
         body = (f"<p><strong>Opkalla Customer Portal</strong> needs permission to access resources in your "

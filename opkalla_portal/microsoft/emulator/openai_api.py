@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ... import vocabulary
-from ..config import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
 from .context import Emulator, json_body, openai_error, service_endpoint
+from .settings import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
 
 MIN_SHARE = 0.2  # of the question's (weighted) concepts, in the best sentence
 DOC_BLOCK = re.compile(r"\[doc(\d+)\]\s*([^\n]*)\n(.*?)(?=\n\s*\[doc\d+\]|\Z)", re.DOTALL)

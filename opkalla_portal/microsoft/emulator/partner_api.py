@@ -379,7 +379,8 @@ def apply_subscription_patch(tx, cid: str, sub: dict, body: dict) -> dict | Resp
         refundable = sub["refundableQuantity"]
         if in_window(sub, now):
             refundable["totalQuantity"] = quantity
-            refundable["details"] = [{"quantity": quantity, "allowedUntilDateTime": sub["cancellationAllowedUntilDate"]}]
+            refundable["details"] = [{"quantity": quantity,
+                                      "allowedUntilDateTime": sub["cancellationAllowedUntilDate"]}]
         elif delta > 0:  # added seats are refundable for 168 hours after they were added
             until = iso(now + NEW_COMMERCE_WINDOW)
             refundable["details"] = [*refundable.get("details", []), {"quantity": delta, "allowedUntilDateTime": until}]

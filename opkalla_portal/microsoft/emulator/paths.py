@@ -1,7 +1,7 @@
 """Where the emulator serves each service, relative to its base URL (one place)."""
 from __future__ import annotations
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 GRAPH_PREFIX = "/graph/v1.0"
 PARTNER_CENTER_PREFIX = "/partnercenter/v1"

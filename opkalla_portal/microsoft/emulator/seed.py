@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
-from opkalla_portal.demo_data import TERM_MONTHS, _add_months  # same term arithmetic as the portal's seed
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.demo_data import TERM_MONTHS, _add_months  # same term arithmetic as the portal's seed
 
 from ..product_names import product as product_by_part
 from .catalog import build_catalog
@@ -24,7 +24,7 @@ UNKNOWN_VISITOR = {
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def now_utc() -> datetime:
@@ -237,7 +237,8 @@ def microsoft_invoice_periods(today: date) -> list[tuple[str, date, date]]:
     for back in range(12, 0, -1):
         period_start = _add_months(first_of_month, -back)
         period_end = _add_months(period_start, 1) - timedelta(days=1)
-        invoice_id = f"G{period_start.strftime('%y%m')}{abs(hash_text('invoice' + period_start.isoformat())) % 1000000:06d}"
+        serial = abs(hash_text("invoice" + period_start.isoformat())) % 1000000
+        invoice_id = f"G{period_start.strftime('%y%m')}{serial:06d}"
         periods.append((invoice_id, period_start, period_end))
     return periods
 

@@ -28,7 +28,7 @@ class Signer:
         self.kid = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("=")
 
     @staticmethod
-    def load_or_create(tx) -> "Signer":
+    def load_or_create(tx) -> Signer:
         pem = tx.meta("signing_key")
         if not pem:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

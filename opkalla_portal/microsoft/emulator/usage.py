@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
 
 
 def utilization_record(rec: demo_data.DemoUsageRecord, subscription_id: str) -> dict:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
 from opkalla_portal import clock
-from opkalla_portal import demo_data
+from opkalla_portal.demo import demo_data
+from opkalla_portal.demo.blog_posts import DEMO_POSTS
 from opkalla_portal.models import (
     Agreement,
     BillingContract,
@@ -25,7 +26,6 @@ from opkalla_portal.models import (
     PriceListEntry,
 )
 from opkalla_portal.services import billing_run
-from opkalla_portal.services.blog_seed import DEMO_POSTS
 
 INVOICE_PREFIX = {"lakeside": "LDP", "bayview": "BVL"}
 TAX_RATES = {"lakeside": Decimal("0.0688"), "bayview": Decimal("0.1025"), "opkalla": Decimal("0")}
@@ -51,7 +51,8 @@ def seed_demo(db: Session, today: date | None = None) -> None:
             website=customer.website, email=customer.email, address_line1=customer.address_line1,
             city=customer.city, state=customer.state, postal_code=customer.postal_code, country=customer.country,
             is_provider=customer.is_provider,
-            consent_granted_at=datetime.combine(today - timedelta(days=90), time(9, tzinfo=timezone.utc)) if customer.consented else None,
+            consent_granted_at=(datetime.combine(today - timedelta(days=90), time(9, tzinfo=UTC))
+                                if customer.consented else None),
         )
         db.add(organization)
         organizations[customer.key] = organization
@@ -90,7 +91,7 @@ def seed_demo(db: Session, today: date | None = None) -> None:
                               processor_token=f"pm_demo_{key}_visa", is_default=True))
 
     for index, post in enumerate(DEMO_POSTS):
-        published = datetime.combine(post_published_on(index, today), time(14, tzinfo=timezone.utc))
+        published = datetime.combine(post_published_on(index, today), time(14, tzinfo=UTC))
         db.add(BlogPost(slug=post["slug"], title=post["title"], summary=post["summary"],
                         body_markdown=post["body"], cover_image=post["cover"], published=True,
                         published_at=published, author_name="Opkalla Modern Work Team",
@@ -153,7 +154,7 @@ def _run_demo_billing(db: Session, today: date) -> None:
         if invoice.invoice_date <= paid_before:
             lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
             invoice.paid_amount = sum((line.amount + line.tax_amount for line in lines), Decimal("0.00"))
-            invoice.paid_at = datetime.combine(invoice.invoice_date + timedelta(days=12), time(10, tzinfo=timezone.utc))
+            invoice.paid_at = datetime.combine(invoice.invoice_date + timedelta(days=12), time(10, tzinfo=UTC))
             db.add(invoice)
 
 
@@ -161,7 +162,7 @@ def _seed_agreements(db: Session, key: str, organization: Organization, today: d
     admin = next(p for p in demo_data.personas(key) if p.role == demo_data.ROLE_ADMINISTRATOR)
     db.add(Agreement(organization_id=organization.id, template_id=MCA_TEMPLATE_ID, version="2024-04",
                      status="accepted", accepted_by_name=admin.display_name, accepted_by_email=admin.email,
-                     accepted_at=datetime.combine(today - timedelta(days=400), time(15, 30, tzinfo=timezone.utc))))
+                     accepted_at=datetime.combine(today - timedelta(days=400), time(15, 30, tzinfo=UTC))))
     db.add(Agreement(organization_id=organization.id, template_id=MCA_TEMPLATE_ID, version="2026-10",
                      status="pending"))
 

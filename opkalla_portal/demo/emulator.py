@@ -1,7 +1,7 @@
 """Demo mode's Microsoft: the emulator's routes served on the portal's own port.
 
-Only the wiring lives here; which URLs the clients call is decided by
-`services.microsoft_clients` (settings), never by `if demo:` in domain code.
+Only the wiring lives here; which URLs the clients call is decided by the demo's deployment
+profile (demo/wiring.py), never by `if demo:` in domain code.
 
 The demo binds to 127.0.0.1 unless told otherwise (rxconfig.py, `OPKALLA_HOST`). When it is
 reachable from other machines, the emulator's control routes (/emulator/faults, /reset and
@@ -124,8 +124,8 @@ class PasscodeGate:
             return
         request = Request(scope)
         if scope.get("path", "").startswith("/login/"):
-            response: Response = _passcode_form(request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-                                                status=401)
+            query = f"?{request.url.query}" if request.url.query else ""
+            response: Response = _passcode_form(request.url.path + query, status=401)
         else:
             response = JSONResponse({"error": "This demo asks other machines for its passcode: send it in the "
                                               "X-Demo-Passcode header."}, status_code=401)

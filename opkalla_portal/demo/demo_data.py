@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from opkalla_portal.roles import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
+
 # Namespace for every demo GUID: uuid5(DEMO_NAMESPACE, "<kind>:<key>") keeps ids stable.
 DEMO_NAMESPACE = uuid.UUID("5d1f7d0e-3c55-4e61-9f0a-0bca1c0ff3e1")
 
@@ -27,10 +29,6 @@ DEMO_APP_CLIENT_ID = demo_guid("app", "opkalla-portal")
 DEMO_APP_CLIENT_SECRET = "demo-secret-not-for-production"
 
 GLOBAL_ADMIN_ROLE_TEMPLATE_ID = "62e90394-69f5-4237-9190-012177145e10"
-
-ROLE_ADMINISTRATOR = "Work365 Administrator"
-ROLE_SUBSCRIPTION_MANAGER = "Work 365 Subscription Manager"
-ROLE_FINANCE_MANAGER = "Work365 Finance Manager"
 
 
 @dataclass(frozen=True)
@@ -364,7 +362,7 @@ def directory_users(customer_key: str) -> list[DemoDirectoryUser]:
         (p.first_name, p.last_name, p.department, p.title) for p in PERSONAS if p.customer_key == customer_key
     ]
     index = 0
-    taken = {(f, l) for f, l, _, _ in people}
+    taken = {(first, last) for first, last, _, _ in people}
     while len(people) < customer.directory_size:
         first = _FIRST_NAMES[index % len(_FIRST_NAMES)]
         last = _LAST_NAMES[(index * 7 + index // len(_FIRST_NAMES)) % len(_LAST_NAMES)]

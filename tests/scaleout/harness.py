@@ -22,14 +22,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 ROOT_STATE = "reflex___state____state"
 NAMESPACE = "/_event"  # the frontend's io(".../_event") uses the path as the namespace too
 HYDRATE_EVENT = f"{ROOT_STATE}.hydrate_and_load"
@@ -248,7 +249,7 @@ class SimulatedBrowser:
         while not condition():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise asyncio.TimeoutError("condition not met")
+                raise TimeoutError("condition not met")
             update = await asyncio.wait_for(self._updates.get(), remaining)
             del update  # already merged into self.state by _on_update
 
@@ -283,7 +284,7 @@ class SimulatedBrowser:
         deadline = time.monotonic() + timeout
         try:
             update = await asyncio.wait_for(self._updates.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.errors.append("no update within timeout")
             raise
         if first_at is not None:
@@ -296,7 +297,7 @@ class SimulatedBrowser:
             try:
                 wait = quiet if done else max(deadline - time.monotonic(), 0.001)
                 update = await asyncio.wait_for(self._updates.get(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if not done:
                     self.errors.append("event chain unfinished within timeout")
                     raise
