@@ -37,6 +37,8 @@ herself itself ourselves yourself yourselves myself
 maybe probably pretty quite exactly basically somehow anyway else even much many every each first
 done monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
 rather never ever one ones nobody nothing none instead
+uses helps helped helping needed needs needing tells telling others knows knowing knew happened happening
+think thinks thought guess wonder wondering wondered
 """.split())
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
