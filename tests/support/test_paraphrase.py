@@ -91,3 +91,22 @@ def test_composer_uses_rare_words_not_common_ones():
 def test_composer_says_it_does_not_know_when_nothing_matches():
     answer = _compose("What is the airspeed of a swallow?", [("Invoices", "Open invoices are not yet paid.")])
     assert answer.startswith("I don't know")
+
+
+def test_composer_quotes_the_first_source_even_when_another_matches_more_words():
+    # retrieval ranked "Portal users" first; the partner article's sentence shares more words with the
+    # question, but a model reading its best source first answers from it too.
+    messages = build_messages("which colleagues can open the Opkalla portal and with what access", [
+        Passage("Portal users", "Active Portal Users lists everyone who can sign in. Invite User adds one."),
+        Passage("Partner access", "Opkalla gets admin access to your tenant through GDAP roles and access "
+                                  "reviews in the portal.")])
+    answer = compose_answer(messages)[0]
+    assert "Active Portal Users lists everyone who can sign in. [doc1]" in answer
+
+
+def test_composer_answers_from_a_source_whose_title_is_what_was_asked():
+    # no sentence of the article repeats the question's words, but its title does: its opening is quoted.
+    answer = _compose("what do we do for a new employee", [
+        ("Onboarding a new employee", "Check there is a free license. Add the user and assign it. "
+                                      "Register MFA on the first day.")])
+    assert answer.startswith("Check there is a free license.") and "[doc1]" in answer
