@@ -27,6 +27,15 @@ def test_phrases_and_separable_verbs_are_folded():
     assert vocabulary.concepts("the of and please") == []
 
 
+def test_counts_say_nothing_about_the_article_but_sizes_and_periods_do():
+    # "4 extra seats" is a count: it must not meet "Plan 4" or "4 tablets" in some article by chance.
+    assert vocabulary.concepts("4 extra seats") == vocabulary.concepts("extra seats")
+    assert "50" in vocabulary.concepts("a mailbox over 50 GB")
+    # "3 weeks ago" and "kept for 30 days" speak of the same kind of thing; so do "uses" and "use".
+    assert vocabulary.concepts("3 weeks ago") == vocabulary.concepts("for 30 days")
+    assert vocabulary.concepts("nobody uses it") == []
+
+
 PARAPHRASES = [
     ("Where in the portal can I allocate a licence to a colleague?", "portal-manage-licenses"),
     ("Our bills that are overdue: where are they listed?", "portal-my-invoices"),
