@@ -122,7 +122,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("role", "permission", "permissions", "privilege", "privileges", "rights", "access"),
     ("administrator", "admin", "admins", "administrators"),
     ("approval", "approve", "approver", "authorise", "authorize", "authorization", "authorisation", "consent"),
-    ("deactivate", "disable", "suspend", "block", "inactive"),
+    ("deactivate", "disable", "suspend", "block", "inactive", "prevent", "stop"),
     ("activate", "enable", "reactivate"),
     ("signin", "logon"),
     ("register", "registration"),
@@ -166,6 +166,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("country", "countries", "abroad", "overseas", "foreign"),
     ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
     ("newest", "latest", "recent"),
+    ("data", "information", "info"),
     # how long ago or how long for, in days: "2 weeks ago" and "within 30 days" speak of the same thing
     ("week", "weeks", "day", "days", "hour", "hours", "fortnight"),
     ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),

@@ -12,6 +12,7 @@ from opkalla_portal.services.knowledge import Article, KnowledgeIndex, knowledge
 
 def test_customer_words_and_portal_words_are_one_concept():
     same = [("give", "assign"), ("allocate", "assign"), ("lower", "reduce"), ("decrease", "reduction"),
+            ("prevent", "block"), ("stop", "disable"), ("info", "data"), ("information", "data"),
             ("seats", "quantity"), ("licences", "license"), ("bill", "invoices"), ("overdue", "unpaid"),
             ("outstanding", "open"), ("spent", "cost"), ("colleague", "users"), ("revoke", "unassign")]
     for customer, portal in same:
