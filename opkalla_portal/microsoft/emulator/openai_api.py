@@ -69,9 +69,10 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     weight = {t: math.log((count + 1) / (0.5 + sum(t in s[4] for s in sentences))) for t in q_terms}
     total = sum(weight.values())
     scored = []
+    title_terms = {title: terms(title) for _, title, _ in passages}
     for n, title, position, sentence, s_terms in sentences:
         shared = q_terms & s_terms
-        titled = q_terms & terms(title) - shared
+        titled = q_terms & title_terms[title] - shared
         # A sentence must itself match (a question concept in its passage's title counts too), or belong to
         # a passage whose title does: that article is about what was asked (its first sentence wins the tie).
         if shared or titled:
