@@ -15,14 +15,13 @@ overfits. Only the tuning half: the held-out half is never read here.
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support_eval import _answer, _load_set  # noqa: E402
+from support_eval import _answer, _load_set, fold_of  # noqa: E402
 
 OFF_TOPIC_COST = 5
 
@@ -118,18 +117,11 @@ def main() -> int:
         leaked = [questions[i][0] for i in off if row[i] == "answered"]
         if leaked:
             print(f"    answered off-topic: {leaked}")
-    # Stratified folds: on-topic and off-topic questions dealt out separately, in a fixed shuffle.
-    rng = random.Random(20)
-    fold_of: dict[int, int] = {}
-    for group in (on, off):
-        shuffled = group[:]
-        rng.shuffle(shuffled)
-        for k, i in enumerate(shuffled):
-            fold_of[i] = k % folds
+    fold_of_question = fold_of([on, off], folds)  # stratified: on-topic and off-topic dealt out separately
     inside, outside, leaks = [], [], 0
     for f in range(folds):
-        train = [i for i in fold_of if fold_of[i] != f]
-        test = [i for i in fold_of if fold_of[i] == f]
+        train = [i for i in fold_of_question if fold_of_question[i] != f]
+        test = [i for i in fold_of_question if fold_of_question[i] == f]
         chosen = max(grid, key=lambda t: (_score(results[t], train)[0], t))  # ties: the stricter setting
         _, c_in, _ = _score(results[chosen], train)
         _, c_out, leaked = _score(results[chosen], test)

@@ -7,6 +7,9 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --hybrid       BM25 + vector similarity (the emulator's stand-in embeddings), as production
                  ranks when an embeddings deployment is configured
   --show         print every question's outcome (misses and wrong answers are always printed)
+  --blind-fold N (tuning) keep fold N of the tuning half's 5 stratified on-topic folds (the folds of
+                 bench/support_cv.py) blind: its questions' outcomes are not printed, only its score, so a
+                 fix made from the other folds' misses can be checked on questions it was not made from
 Each question names the article(s) its answer should cite. Prints hit rate at 1 and at 3 (the
 expected article among the first 1 or 3 articles retrieved) and the median time from
 question to the first streamed token, with the emulator's chat endpoint served in-process
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import statistics
 import sys
 import time
@@ -86,6 +90,19 @@ def _load_set(name: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
             [r["question"] for r in rows if not r["articles"]])
 
 
+def fold_of(groups: list[list[int]], folds: int = 5, seed: int = 20) -> dict[int, int]:
+    """Stratified folds: each group of question indices (on-topic, off-topic) dealt out separately,
+    in a fixed shuffle (the on-topic group first, so its folds do not depend on the others)."""
+    rng = random.Random(seed)
+    result: dict[int, int] = {}
+    for group in groups:
+        shuffled = group[:]
+        rng.shuffle(shuffled)
+        for k, i in enumerate(shuffled):
+            result[i] = k % folds
+    return result
+
+
 async def _answer(question: str, vectors) -> tuple[float, object]:
     """(seconds to the first streamed delta, the finished Answer)."""
     from opkalla_portal.services.support import Answer
@@ -130,6 +147,9 @@ async def _main() -> int:
     set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "dev"
     hybrid, show = "--hybrid" in sys.argv, "--show" in sys.argv
     on_topic, off_topic = _load_set(set_name)
+    blind = int(sys.argv[sys.argv.index("--blind-fold") + 1]) - 1 if "--blind-fold" in sys.argv else None
+    folds = fold_of([list(range(len(on_topic)))])
+    blind_correct = blind_n = 0
     index = knowledge_index()
 
     app = build_emulator_app(EmulatorStore(":memory:"))
@@ -153,7 +173,7 @@ async def _main() -> int:
             vectors = VectorRanker.in_memory(clients.embeddings)
             await vectors.ensure_indexed()
         await _answer("warm up: how do I reset a password?", vectors)
-        for question, expected in on_topic:
+        for number, (question, expected) in enumerate(on_topic):
             first, answer = await _answer(question, vectors)
             timings.append(first * 1000)
             ranked = list(dict.fromkeys(h.slug for h in answer.hits))
@@ -170,6 +190,10 @@ async def _main() -> int:
             else:
                 wrong += 1
                 outcome = "WRONG"
+            if blind is not None and folds[number] == blind:
+                blind_n += 1
+                blind_correct += outcome == "correct"
+                continue
             if show or outcome != "correct":
                 report.append(f"  {outcome}: {question!r} expected {expected}, ranked {ranked[:3]}, cited {cited}")
         for question in off_topic:
@@ -193,6 +217,10 @@ async def _main() -> int:
     print(f"answered citing only other articles (wrong article): {wrong / n:.1%} ({wrong}/{n})")
     print(f"on-topic answered 'I don't know': {dont_know / n:.1%} ({dont_know}/{n})")
     print(f"off-topic questions answered 'I don't know': {refused}/{len(off_topic)}")
+    if blind is not None:
+        print(f"  blind fold {blind + 1} (outcomes not shown): {blind_correct}/{blind_n} = "
+              f"{blind_correct / blind_n:.1%}; the other folds: {correct - blind_correct}/{n - blind_n} = "
+              f"{(correct - blind_correct) / (n - blind_n):.1%}")
     print(f"chat endpoint: {'HTTP on localhost' if server else 'in-process ASGI'}")
     print(f"median time to first token: {statistics.median(timings):.1f} ms (p95 "
           f"{sorted(timings)[int(0.95 * (n - 1))]:.1f} ms)")

@@ -44,6 +44,7 @@ godaddy namecheap cloudflare wordpress wix squarespace shopify bluehost hostgato
 stripe paypal venmo docusign hellosign pandadoc
 yahoo aol protonmail proton fastmail zoho
 facebook instagram tiktok twitter snapchat pinterest youtube netflix spotify uber lyft airbnb ebay etsy
+notion miro loom calendly teamviewer anydesk logmein splashtop vimeo verizon comcast vodafone quicken
 fedex usps dhl
 libreoffice openoffice
 """.split())
@@ -59,6 +60,8 @@ poem poems joke jokes essay novel translate translation
 doctor medicine medical symptom symptoms diagnosis
 crypto bitcoin mortgage insurance loan invest investment
 electricity utilities rent landlord parking
+mall malls grocery groceries supermarket gym hotel hotels flight flights airline airport horoscope lottery
+casino dating diet plumber plumbing electrician carpet furniture
 shipping shipment courier
 """.split())
 
@@ -111,6 +114,7 @@ def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = fr
     """
     lowered = text.lower()
     found = [m.group(0) for m in _PHRASE_RE.finditer(lowered)]
+    found += [p for p in NON_IT_PHRASES if re.search(rf"\b{p}\b", lowered)]
     lexicon = OTHER_VENDORS | NON_IT_TOPICS | UNCOVERED_IT
     for word in _WORD.findall(lowered):
         if word in lexicon and vocabulary.concept(word) not in known_concepts:
@@ -118,13 +122,31 @@ def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = fr
     return list(dict.fromkeys(found))
 
 
+# Asking for advice on what to buy or whom to hire ("which printer should I buy", "recommend a good
+# accountant", "which laptop is best") is shopping advice, not administration — unless it is about the
+# domain itself ("which plan should we buy", "is Business Premium best for us").
+ADVICE = re.compile(r"\b(?:recommend\w*|suggest\w*|(?:should|shall) (?:i|we) (?:buy|purchase|hire)"
+                    r"|which \w+(?: \w+)? (?:is|are) (?:the )?best|what(?:'s| is| are) the best (?!ways?\b|practices?\b)\w+)\b")
+# Places and everyday errands: a question about them is not about Microsoft 365 whatever else it says.
+NON_IT_PHRASES = ("near me", "nearby", "opening hours", "open on sunday")
+
+
+def asks_for_advice_outside_domain(text: str, question_concepts: list[str]) -> bool:
+    """Shopping or hiring advice that names nothing of the domain (no Microsoft product, portal or
+    what a customer administers there)."""
+    return bool(ADVICE.search(text.lower())) and not domain_anchors(question_concepts, text)
+
+
 def refuse_outright(text: str, question_concepts: list[str], known_concepts: frozenset[str] | set[str]) -> bool:
-    """Out of scope whatever the articles' coverage: a non-IT topic ("payroll", "pizza"), or another
-    vendor's product or uncovered IT named without any Microsoft product ("our Zoom licenses")."""
+    """Out of scope whatever the articles' coverage: a non-IT topic ("payroll", "pizza"), shopping
+    advice outside the domain ("which printer should I buy"), or another vendor's product or
+    uncovered IT named without any Microsoft product ("our Zoom licenses")."""
+    if asks_for_advice_outside_domain(text, question_concepts):
+        return True
     named = out_of_scope_words(text, known_concepts)
     if not named:
         return False
-    if any(word in NON_IT_TOPICS for word in named):
+    if any(word in NON_IT_TOPICS or word in NON_IT_PHRASES for word in named):
         return True
     return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in _PRODUCT_CONCEPTS for c in question_concepts))
 

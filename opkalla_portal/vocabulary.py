@@ -37,6 +37,8 @@ herself itself ourselves yourself yourselves myself
 maybe probably pretty quite exactly basically somehow anyway else even much many every each first
 done monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
 rather never ever one ones nobody nothing none instead
+uses helps helped helping needed needs needing tells telling others knows knowing knew happened happening
+think thinks thought guess wonder wondering wondered
 """.split())
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
@@ -120,7 +122,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("role", "permission", "permissions", "privilege", "privileges", "rights", "access"),
     ("administrator", "admin", "admins", "administrators"),
     ("approval", "approve", "approver", "authorise", "authorize", "authorization", "authorisation", "consent"),
-    ("deactivate", "disable", "suspend", "block", "inactive"),
+    ("deactivate", "disable", "suspend", "block", "inactive", "prevent", "stop"),
     ("activate", "enable", "reactivate"),
     ("signin", "logon"),
     ("register", "registration"),
@@ -164,6 +166,9 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("country", "countries", "abroad", "overseas", "foreign"),
     ("mistake", "mistaken", "mistakenly", "accident", "accidental", "accidentally", "wrongly"),
     ("newest", "latest", "recent"),
+    ("data", "information", "info"),
+    # how long ago or how long for, in days: "2 weeks ago" and "within 30 days" speak of the same thing
+    ("week", "weeks", "day", "days", "hour", "hours", "fortnight"),
     ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),
     ("trusted", "legitimate", "legit", "genuine"),
     ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
@@ -230,14 +235,23 @@ def concept(word: str) -> str:
     return _concept_of().get(s, s)
 
 
+# A number is mostly a count or a time ("3 more seats", "5 spare licenses", "2 weeks ago"): which number
+# a customer has says nothing about which article answers (the unit, "weeks", still counts). A size does
+# ("over 50 GB", "1 TB"): sizes are the limits articles state.
+UNITS = frozenset("gb tb mb kb".split())
+
+
+def meaningful_words(text: str) -> list[str]:
+    """The words of a text that carry meaning: no stop words, no single letters, no bare counts."""
+    found = words(text)
+    return [word for i, word in enumerate(found)
+            if word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+            and not (word.isdigit() and (i + 1 == len(found) or found[i + 1] not in UNITS))]
+
+
 def concepts(text: str) -> list[str]:
     """The meaningful concepts of a text, in order, without duplicates."""
-    seen: dict[str, None] = {}
-    for word in words(text):
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        seen.setdefault(concept(word), None)
-    return list(seen)
+    return list(dict.fromkeys(concept(word) for word in meaningful_words(text)))
 
 
 def surface_words(concept_name: str, original: str = "") -> tuple[str, ...]:
@@ -250,12 +264,9 @@ def surface_words(concept_name: str, original: str = "") -> tuple[str, ...]:
 def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """[(concept, words to search)] for a question, in order."""
     result: dict[str, list[str]] = {}
-    for word in words(text):
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        c = concept(word)
-        result.setdefault(c, []).append(word)
+    for word in meaningful_words(text):
+        result.setdefault(concept(word), []).append(word)
     return [(c, tuple(dict.fromkeys(ws + list(surface_words(c))))) for c, ws in result.items()]
 
 
-__all__ = ["GROUPS", "PHRASES", "STOPWORDS", "concept", "concepts", "query_words", "stem", "surface_words", "words"]
+__all__ = ["GROUPS", "PHRASES", "STOPWORDS", "concept", "concepts", "meaningful_words", "query_words", "stem", "surface_words", "words"]

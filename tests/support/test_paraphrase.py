@@ -12,6 +12,7 @@ from opkalla_portal.services.knowledge import Article, KnowledgeIndex, knowledge
 
 def test_customer_words_and_portal_words_are_one_concept():
     same = [("give", "assign"), ("allocate", "assign"), ("lower", "reduce"), ("decrease", "reduction"),
+            ("prevent", "block"), ("stop", "disable"), ("info", "data"), ("information", "data"),
             ("seats", "quantity"), ("licences", "license"), ("bill", "invoices"), ("overdue", "unpaid"),
             ("outstanding", "open"), ("spent", "cost"), ("colleague", "users"), ("revoke", "unassign")]
     for customer, portal in same:
@@ -25,6 +26,15 @@ def test_phrases_and_separable_verbs_are_folded():
     assert "signin" in vocabulary.concepts("trouble with the sign-in page")
     assert vocabulary.concept("mfa") in vocabulary.concepts("turn on two-factor")
     assert vocabulary.concepts("the of and please") == []
+
+
+def test_counts_say_nothing_about_the_article_but_sizes_and_periods_do():
+    # "4 extra seats" is a count: it must not meet "Plan 4" or "4 tablets" in some article by chance.
+    assert vocabulary.concepts("4 extra seats") == vocabulary.concepts("extra seats")
+    assert "50" in vocabulary.concepts("a mailbox over 50 GB")
+    # "3 weeks ago" and "kept for 30 days" speak of the same kind of thing; so do "uses" and "use".
+    assert vocabulary.concepts("3 weeks ago") == vocabulary.concepts("for 30 days")
+    assert vocabulary.concepts("nobody uses it") == []
 
 
 PARAPHRASES = [
@@ -91,3 +101,22 @@ def test_composer_uses_rare_words_not_common_ones():
 def test_composer_says_it_does_not_know_when_nothing_matches():
     answer = _compose("What is the airspeed of a swallow?", [("Invoices", "Open invoices are not yet paid.")])
     assert answer.startswith("I don't know")
+
+
+def test_composer_quotes_the_first_source_even_when_another_matches_more_words():
+    # retrieval ranked "Portal users" first; the partner article's sentence shares more words with the
+    # question, but a model reading its best source first answers from it too.
+    messages = build_messages("which colleagues can open the Opkalla portal and with what access", [
+        Passage("Portal users", "Active Portal Users lists everyone who can sign in. Invite User adds one."),
+        Passage("Partner access", "Opkalla gets admin access to your tenant through GDAP roles and access "
+                                  "reviews in the portal.")])
+    answer = compose_answer(messages)[0]
+    assert "Active Portal Users lists everyone who can sign in. [doc1]" in answer
+
+
+def test_composer_answers_from_a_source_whose_title_is_what_was_asked():
+    # no sentence of the article repeats the question's words, but its title does: its opening is quoted.
+    answer = _compose("what do we do for a new employee", [
+        ("Onboarding a new employee", "Check there is a free license. Add the user and assign it. "
+                                      "Register MFA on the first day.")])
+    assert answer.startswith("Check there is a free license.") and "[doc1]" in answer

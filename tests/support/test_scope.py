@@ -22,6 +22,11 @@ QUESTIONS = [
     "set up a channel for the bakery staff",
     "how do I recover a deleted emial",
     "can I update our phone number with you",
+    "which monitor should we buy for the reception",
+    "could you suggest a good IT person near me for our laptops",
+    "which phone is best for our sales staff",
+    "which Microsoft 365 plan should we buy for a team of twelve",
+    "what's the best way to give a colleague a licence",
 ]
 
 
@@ -109,3 +114,13 @@ def test_negations_and_filler_pronouns_are_not_what_a_question_is_about():
     # "nobody", "never", "rather" are in some article, so they weighed as rare, decisive words
     assert vocabulary.concepts("nobody ever opens them, I'd rather remove them") == [
         vocabulary.concept("opens"), vocabulary.concept("remove")]
+
+
+def test_shopping_advice_outside_the_domain_is_refused_but_advice_about_the_domain_is_not():
+    index = knowledge_index()
+    for question in QUESTIONS[9:12]:  # hardware to buy, someone to hire nearby: not Microsoft 365 administration
+        concepts = [c for c, _ in vocabulary.query_words(question)]
+        assert scope.refuse_outright(question, concepts, index._known), question
+        assert index.search(question) == [], question
+    for question in QUESTIONS[12:]:  # the same kind of question about a plan, a license: answered
+        assert index.search(question), question

@@ -26,6 +26,8 @@ MAX_SENTENCES = 3
 # The sources arrive best first (retrieval's order); like a model reading them, the composer leans on
 # the first: a sentence of docN counts RANK_PRIOR^(N-1) of its match.
 RANK_PRIOR = 0.85
+# ...and quotes the first source's best sentence whenever it scores at least this share of the best one.
+FIRST_SOURCE_FLOOR = 0.3
 
 
 def terms(text: str) -> set[str]:
@@ -50,7 +52,8 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     Each sentence of the passages is scored by the question's concepts it holds, each weighted
     by how rare it is among the passages' sentences (a word every sentence has, like
     "subscription", says little about which sentence answers); the passage's title adds a
-    little. The best sentences (up to three) are quoted in the passages' own order.
+    little. The best sentences (up to three) are quoted in the passages' own order, the first
+    source's best among them when it matches at all well (`FIRST_SOURCE_FLOOR`).
     """
     passages = parse_passages(messages)
     question = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
@@ -66,10 +69,14 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     weight = {t: math.log((count + 1) / (0.5 + sum(t in s[4] for s in sentences))) for t in q_terms}
     total = sum(weight.values())
     scored = []
+    title_terms = {title: terms(title) for _, title, _ in passages}
     for n, title, position, sentence, s_terms in sentences:
         shared = q_terms & s_terms
-        if shared:  # a sentence must itself match; a question concept in its passage's title counts too
-            score = sum(weight[t] for t in shared) + sum(weight[t] for t in q_terms & terms(title) - shared)
+        titled = q_terms & title_terms[title] - shared
+        # A sentence must itself match (a question concept in its passage's title counts too), or belong to
+        # a passage whose title does: that article is about what was asked (its first sentence wins the tie).
+        if shared or titled:
+            score = sum(weight[t] for t in shared) + sum(weight[t] for t in titled)
             score *= RANK_PRIOR ** (n - 1)
             scored.append((score / total, len(shared), -n, -position, sentence, n))
     if not scored:
@@ -80,6 +87,11 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     if best < MIN_SHARE:
         return DONT_KNOW, citations
     chosen = [s for s in scored if s[0] >= best * 0.7][:MAX_SENTENCES]
+    # Like a model reading its sources best first, the answer draws on the best source when it has a
+    # sentence that matches the question: its best sentence is quoted even if another source's scores higher.
+    first = next((s for s in scored if s[5] == min(p[0] for p in passages)), None)
+    if first is not None and first not in chosen and first[0] >= best * FIRST_SOURCE_FLOOR:
+        chosen = chosen[:MAX_SENTENCES - 1] + [first]
     chosen.sort(key=lambda s: (-s[2], -s[3]))  # keep the passages' own order
     return " ".join(f"{sentence} [doc{n}]" for *_, sentence, n in chosen), citations
 
