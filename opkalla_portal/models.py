@@ -30,16 +30,17 @@ class ChangeMode(StrEnum):
 
     @property
     def label(self) -> str:
-        return _MODE_LABELS[self]
+        return MODE_LABELS[self]
 
 
-_MODE_LABELS = {ChangeMode.IMMEDIATELY: "Immediately", ChangeMode.ON_RENEWAL: "On Renewal",
-                ChangeMode.CUSTOM: "Custom"}
+# The one table of the modes' UI names (a StrEnum key matches its plain stored string).
+MODE_LABELS = {ChangeMode.IMMEDIATELY: "Immediately", ChangeMode.ON_RENEWAL: "On Renewal",
+               ChangeMode.CUSTOM: "Custom"}
 
 
 def mode_label(value: str) -> str:
     """The mode as the UI names it; an unknown stored value as it is."""
-    return ChangeMode(value).label if value in ChangeMode._value2member_map_ else value
+    return MODE_LABELS.get(value, value)
 
 
 class ChangeResult(StrEnum):
