@@ -34,7 +34,7 @@ from opkalla_portal.microsoft import MicrosoftClients, MicrosoftSettings
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.http import RetryPolicy
 from opkalla_portal.models import ChangeLogEntry, LicenseChange, ScheduledChange
-from opkalla_portal.services import licenses, scheduler, subscriptions
+from opkalla_portal.services import licenses, quantity_change, scheduler, subscriptions
 from opkalla_portal.services.licenses import LicenseError
 from opkalla_portal.services.subscriptions import ServiceError
 from tests.licenses.conftest import LUIS, TOM, identity_for
@@ -102,7 +102,7 @@ class Run:
         async def act():
             current = await subscriptions.load_subscription(identity, target.id)  # the page opens
             quantity = max(1, current.quantity + self.rng.choice([1, 2, 3, -1]))
-            return await subscriptions.submit_change(identity, target.id, str(quantity), mode,
+            return await quantity_change.submit_change(identity, target.id, str(quantity), mode,
                                                      self.clock.date().isoformat(), current.etag)
 
         await self.perform(act)
@@ -116,7 +116,7 @@ class Run:
         with session_scope() as db:
             organization_id = db.get(ScheduledChange, change_id).organization_id
         persona = LUIS if organization_id == identity_for(LUIS).organization_id else TOM
-        await self.perform(lambda: subscriptions.cancel_future_change(identity_for(persona), change_id))
+        await self.perform(lambda: quantity_change.cancel_future_change(identity_for(persona), change_id))
 
     async def scheduler_tick(self) -> None:
         self.clock += timedelta(minutes=20)  # past the back-off of earlier transient failures
