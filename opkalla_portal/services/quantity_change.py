@@ -68,6 +68,9 @@ class FieldMessage(str):
         made.code = code
         return made
 
+    def __reduce__(self):
+        return FieldMessage, (str(self), self.code)
+
 
 # What a page may offer beside a refused field.
 REDUCE_ON_RENEWAL = "change.reduce_on_renewal"  # seats can only go down at renewal now
