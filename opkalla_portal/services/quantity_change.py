@@ -144,7 +144,8 @@ def validate_change(sub: EditableSubscription, quantity_text: object, mode: obje
                                           f"Manage Licenses before reducing below {sub.assigned}.", LICENSES_ASSIGNED)
     elif quantity > sub.maximum_quantity:
         errors["quantity"] = f"The maximum quantity for this offer is {sub.maximum_quantity}."
-    elif quantity == sub.quantity and not (mode == ChangeMode.ON_RENEWAL and sub.renewal_quantity not in (None, quantity)):
+    elif quantity == sub.quantity and not (mode == ChangeMode.ON_RENEWAL
+                                           and sub.renewal_quantity not in (None, quantity)):
         errors["quantity"] = f"The quantity is already {sub.quantity}. Enter a different quantity."
     renewal_day = sub.renewal_day
     effective = today
@@ -175,7 +176,8 @@ def validate_change(sub: EditableSubscription, quantity_text: object, mode: obje
             effective = chosen
     if errors:
         return errors, None
-    return {}, ChangeRequest(quantity=quantity, mode=ChangeMode(mode), effective_date=effective)  # type: ignore[arg-type]
+    return {}, ChangeRequest(quantity=quantity, mode=ChangeMode(mode),  # type: ignore[arg-type]
+                             effective_date=effective)
 
 
 # ----------------------------------------------------------------- submit and apply
@@ -214,9 +216,10 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
 def increase_of(sub: EditableSubscription, change: ChangeRequest, source: str, *,
                 replaces_change_id: int | None = None) -> approvals.Increase:
     """The change as the hold rule sees it: seats added to what Microsoft has now, at its price."""
-    return approvals.Increase(action="quantity_change", subscription_id=sub.id, name=sub.name, old_quantity=sub.quantity,
-                    new_quantity=change.quantity, unit_price=sub.unit_price, mode=change.mode,
-                    effective_date=change.effective_date, source=source, replaces_change_id=replaces_change_id)
+    return approvals.Increase(action="quantity_change", subscription_id=sub.id, name=sub.name,
+                              old_quantity=sub.quantity, new_quantity=change.quantity, unit_price=sub.unit_price,
+                              mode=change.mode, effective_date=change.effective_date, source=source,
+                              replaces_change_id=replaces_change_id)
 
 
 async def apply_change(identity: Identity, sub: EditableSubscription, change: ChangeRequest, *,
@@ -258,7 +261,8 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
         finally:
             tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
     with session_scope() as db:
-        replaced = _supersede_pending(db, identity, sub.id, change.mode) if change.mode == ChangeMode.ON_RENEWAL else 0
+        renewal = change.mode == ChangeMode.ON_RENEWAL
+        replaced = _supersede_pending(db, identity, sub.id, change.mode) if renewal else 0
         scheduled = ScheduledChange(
             organization_id=identity.organization_id, subscription_id=sub.id, subscription_name=sub.name[:200],
             created_by_id=identity.user_id, old_quantity=sub.quantity, new_quantity=change.quantity,
@@ -438,7 +442,8 @@ async def apply_future_change_edit(identity: Identity, change_id: object, quanti
                           .values(new_quantity=request.quantity, due_date=request.effective_date,
                                   old_quantity=sub.quantity)).rowcount
         if updated != 1:
-            raise ServiceError("This change is being applied now and can no longer be edited.", code="change.applying")
+            raise ServiceError("This change is being applied now and can no longer be edited.",
+                               code="change.applying")
         log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
                    result=ChangeResult.SCHEDULED, old_quantity=sub.quantity, new_quantity=request.quantity,
                    effective_mode=change.effective_mode, effective_date=request.effective_date,
