@@ -48,7 +48,7 @@ from opkalla_portal.services.change_logs import log_change
 from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import format_money, monthly_cost
-from opkalla_portal.services.subscriptions import ChangeOutcome, ServiceError
+from opkalla_portal.services.subscriptions import DONE, ChangeOutcome, Outcome, ServiceError
 from opkalla_portal.services.validation import ValidationFailed, clean
 from opkalla_portal.settings import load_settings
 
@@ -236,7 +236,7 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
     added = increase.added
     if approved is not None:
         if added > approved:
-            return ChangeOutcome("failed", f"It now adds {format_money(added)} per month, more than the "
+            return ChangeOutcome(Outcome.FAILED, f"It now adds {format_money(added)} per month, more than the "
                                            f"{format_money(approved)} that was approved: the subscription or "
                                            f"its price changed since it was asked for. Ask again.")
         return None
@@ -270,7 +270,7 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
             if other is not None:
                 message = (f"A request for this subscription ({other.old_quantity} → {other.new_quantity}) is "
                            f"already awaiting approval. Withdraw it in My Approval Requests before asking again.")
-                return ChangeOutcome("invalid", message, {"form": message})
+                return ChangeOutcome(Outcome.INVALID, message, {"form": message})
         request = ApprovalRequest(
             organization_id=identity.organization_id, subscription_id=increase.subscription_id,
             subscription_name=increase.name[:200], requested_by_id=identity.user_id,
@@ -294,7 +294,7 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
               f"{identity.display_name} asked to {verb} {describe_change(request)}.\n"
               f"It needs approval because it {why}.\n\n"
               f"Approve or deny it: {load_settings().public_url}/approvals")
-    return ChangeOutcome("held", f"Your change was sent for approval: it {why}. An Administrator or Finance "
+    return ChangeOutcome(Outcome.HELD, f"Your change was sent for approval: it {why}. An Administrator or Finance "
                                  f"Manager will approve or deny it; nothing changes at Microsoft until then.")
 
 
@@ -345,7 +345,7 @@ def note(request: ApprovalRequest, approver_name: str) -> str:
 def finish(identity: Identity, request: ApprovalRequest, outcome: ChangeOutcome, *, logged: bool) -> ApprovalRequest:
     """Approve's last step: approving -> applied | failed, logged (unless the path logged it) and
     the requester told."""
-    applied = outcome.status in ("succeeded", "scheduled")
+    applied = outcome.status in DONE
     with session_scope() as db:
         transition(db, request.id, request.organization_id, ApprovalStatus.APPROVING,
                    ApprovalStatus.APPLIED if applied else ApprovalStatus.FAILED, outcome=outcome.message[:1000])

@@ -45,8 +45,10 @@ from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import PriceEffect, monthly_cost, price_effect
 from opkalla_portal.services.read_back import read_back
 from opkalla_portal.services.subscriptions import (
+    DONE,
     ChangeOutcome,
     EditableSubscription,
+    Outcome,
     ServiceError,
     load_subscription,
     load_subscription_in_scope,
@@ -198,17 +200,17 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
     now = now or clock.now()
     sub = await load_subscription(identity, subscription_id)
     if sub.etag != str(expected_etag or ""):
-        return ChangeOutcome("conflict", CONFLICT_MESSAGE, subscription=sub)
+        return ChangeOutcome(Outcome.CONFLICT, CONFLICT_MESSAGE, subscription=sub)
     errors, change = validate_change(sub, quantity_text, mode, date_text, now=now)
     if change is None:
-        return ChangeOutcome("invalid", errors.get("form", "Check the highlighted fields."), errors, sub)
+        return ChangeOutcome(Outcome.INVALID, errors.get("form", "Check the highlighted fields."), errors, sub)
     request_id = str(uuid.uuid4())
     held = approvals.gate_increase(identity, increase_of(sub, change, request_id), now=now)
     if held is not None:
         held.subscription = sub
         return held
     outcome = await apply_change(identity, sub, change, request_id=request_id)
-    if outcome.status not in ("succeeded", "scheduled"):
+    if outcome.status not in DONE:
         approvals.release_increase(identity.organization_id, request_id)
     return outcome
 
@@ -249,7 +251,7 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
             if intents.finish(db, request_id):  # else a reconciler recorded it already
                 log_change(db, identity, identity.organization_id, sub.id, sub.name, result=ChangeResult.SUCCEEDED,
                            message=note.strip(), **common)
-        return ChangeOutcome("succeeded", f"{sub.name} now has {change.quantity} licenses.")
+        return ChangeOutcome(Outcome.SUCCEEDED, f"{sub.name} now has {change.quantity} licenses.")
 
     if change.mode == ChangeMode.ON_RENEWAL:
         try:
@@ -273,7 +275,7 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
                    scheduled_change_id=scheduled.id,
                    message=(note + ("Replaces the earlier renewal change." if replaced else "")).strip(), **common)
     when = "at renewal on" if change.mode == ChangeMode.ON_RENEWAL else "on"
-    return ChangeOutcome("scheduled", f"{sub.name} will change to {change.quantity} licenses {when} "
+    return ChangeOutcome(Outcome.SCHEDULED, f"{sub.name} will change to {change.quantity} licenses {when} "
                                       f"{change.effective_date:%Y-%m-%d}. See Future Changes.")
 
 
@@ -297,14 +299,14 @@ async def _not_done(identity: Identity, sub: EditableSubscription, error: Micros
 
     `note` prefixes the Change Logs message (an approved request says who approved it)."""
     if isinstance(error, ConflictError):
-        return ChangeOutcome("conflict", CONFLICT_MESSAGE,
+        return ChangeOutcome(Outcome.CONFLICT, CONFLICT_MESSAGE,
                              subscription=await load_subscription_in_scope(identity, sub.id))
     message = (error.detail if error.code else error.message) or error.message
     if log is not None:
         with session_scope() as db:
             log_change(db, identity, identity.organization_id, sub.id, sub.name, result=ChangeResult.FAILED,
                        message=f"{note}{message}", **log)
-    return ChangeOutcome("failed", f"Microsoft did not {what}: {message}", subscription=sub)
+    return ChangeOutcome(Outcome.FAILED, f"Microsoft did not {what}: {message}", subscription=sub)
 
 
 def _supersede_pending(db, identity: Identity, subscription_id: str, mode: str) -> int:
@@ -427,7 +429,7 @@ async def apply_future_change_edit(identity: Identity, change_id: object, quanti
                        already_planned=monthly_cost(sub.unit_price, max(change.new_quantity - sub.quantity, 0)))
     held = approvals.gate_increase(identity, increase, approved=approved, now=now)
     if held is not None:
-        return ({"held": held.message} if held.status == "held" else {"form": held.message}), None
+        return ({"held": held.message} if held.status == Outcome.HELD else {"form": held.message}), None
     if change.effective_mode == ChangeMode.ON_RENEWAL:
         try:
             await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
@@ -486,7 +488,7 @@ async def _edit_scheduled_purchase(identity: Identity, change: ScheduledChange, 
         replaces_change_id=change.id, already_planned=monthly_cost(price or Decimal("0.00"), change.new_quantity))
     held = approvals.gate_increase(identity, increase, approved=approved, now=now)
     if held is not None:
-        return ({"held": held.message} if held.status == "held" else {"form": held.message}), None
+        return ({"held": held.message} if held.status == Outcome.HELD else {"form": held.message}), None
     with session_scope() as db:
         updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
                                                         ScheduledChange.status == ScheduledStatus.PENDING)
@@ -525,7 +527,8 @@ async def _apply_approved(identity: Identity, request: ApprovalRequest, now: dat
             else:
                 outcome, logged = await _apply_approved_change(identity, request, note, now, resumed=resumed)
         except (PortalError, MicrosoftError) as error:
-            outcome = ChangeOutcome("failed", f"It could not be applied: {getattr(error, 'message', str(error))}")
+            outcome = ChangeOutcome(Outcome.FAILED,
+                                    f"It could not be applied: {getattr(error, 'message', str(error))}")
         return approvals.finish(identity, request, outcome, logged=logged)
 
 
@@ -540,30 +543,30 @@ async def _apply_approved_change(identity: Identity, request: ApprovalRequest, n
         with session_scope() as db:
             approvals.log(db, identity, request, ChangeResult.SUCCEEDED,
                           note + "Completed at Microsoft before the portal was interrupted.")
-        return ChangeOutcome("succeeded", f"{sub.name} now has {sub.quantity} licenses."), True
+        return ChangeOutcome(Outcome.SUCCEEDED, f"{sub.name} now has {sub.quantity} licenses."), True
     if change is None:
         reason = " ".join(message for message in errors.values() if message)
-        return ChangeOutcome("failed", f"It is no longer valid: {reason}"), False
+        return ChangeOutcome(Outcome.FAILED, f"It is no longer valid: {reason}"), False
     stale = approvals.gate_increase(identity, increase_of(sub, change, f"approval-{request.id}"),
                                     approved=request.added_monthly_cost, now=now)
     if stale is not None:
         return stale, False
     outcome = await apply_change(identity, sub, change, note=note)
-    return outcome, outcome.status != "failed" or change.mode == ChangeMode.IMMEDIATELY
+    return outcome, outcome.status != Outcome.FAILED or change.mode == ChangeMode.IMMEDIATELY
 
 
 async def _apply_approved_purchase(identity: Identity, request: ApprovalRequest, note: str,
                                    now: datetime) -> ChangeOutcome:
     placed = await orders.place_approved_order(identity, json.loads(request.order_json or "{}"),
                                                approved=request.added_monthly_cost, note=note, today=now.date())
-    if placed.status in ("failed", "invalid"):
+    if placed.status in (Outcome.FAILED, Outcome.INVALID):
         with session_scope() as db:  # orders logs what Microsoft refused; log the refusals before it
             if not db.exec(select(ChangeLogEntry.id).where(
                     ChangeLogEntry.organization_id == request.organization_id,
                     ChangeLogEntry.approval_request_id == request.id,
                     ChangeLogEntry.result == ChangeResult.FAILED)).first():
                 approvals.log(db, identity, request, ChangeResult.FAILED, note + placed.message)
-        return ChangeOutcome("failed", placed.message)
+        return ChangeOutcome(Outcome.FAILED, placed.message)
     return ChangeOutcome(placed.status, placed.message)
 
 
@@ -581,9 +584,9 @@ async def _apply_approved_edit(identity: Identity, request: ApprovalRequest, not
                                                     note=note)
     if edited is None:
         reason = " ".join(message for message in errors.values() if message)
-        return ChangeOutcome("failed", f"It is no longer valid: {reason}"), False
-    return ChangeOutcome("scheduled", f"{edited.subscription_name} will change to {edited.new_quantity} licenses "
-                                      f"on {edited.due_date:%Y-%m-%d}. See Future Changes."), True
+        return ChangeOutcome(Outcome.FAILED, f"It is no longer valid: {reason}"), False
+    return ChangeOutcome(Outcome.SCHEDULED, f"{edited.subscription_name} will change to {edited.new_quantity} "
+                                            f"licenses on {edited.due_date:%Y-%m-%d}. See Future Changes."), True
 
 
 async def resume_interrupted(now: datetime | None = None) -> int:

@@ -12,7 +12,7 @@ from opkalla_portal.models import ChangeMode
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.errors import PortalError, microsoft_errors
 from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
-from opkalla_portal.services.subscriptions import ChangeOutcome
+from opkalla_portal.services.subscriptions import ChangeOutcome, Outcome
 
 MAX_SHOWN = 20
 MAX_OPTIONS = 200
@@ -120,7 +120,7 @@ async def run(identity: Identity, action: str, *, candidate: Candidate, to_user:
             change = await schedule_decrease(identity, sku_id=sku_id)
     except _REFUSALS as error:
         return ReclaimOutcome("", str(error), removed)
-    if change.status != "scheduled":
+    if change.status != Outcome.SCHEDULED:
         reason = next(iter(change.errors.values()), change.message) if change.errors else change.message
         return ReclaimOutcome("", f"The decrease was not scheduled: {reason}", removed)
     return ReclaimOutcome(change.message, "", removed)

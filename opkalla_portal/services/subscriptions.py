@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from decimal import Decimal
 
 from sqlmodel import select
@@ -273,9 +274,23 @@ def parse_date(text: object) -> date | None:
 
 
 # --------------------------------------------------------------------- outcome
+class Outcome(StrEnum):
+    """How a submitted change ended, as the form shows it."""
+
+    SUCCEEDED = "succeeded"  # done at Microsoft
+    SCHEDULED = "scheduled"  # a Future Change (and, On Renewal, Microsoft's renewal instruction)
+    HELD = "held"  # waiting for approval; nothing sent to Microsoft
+    INVALID = "invalid"  # field errors; nothing sent
+    CONFLICT = "conflict"  # changed by someone else since the form was opened
+    FAILED = "failed"  # Microsoft refused, or it could not be done
+
+
+DONE = (Outcome.SUCCEEDED, Outcome.SCHEDULED)  # the change went ahead
+
+
 @dataclass
 class ChangeOutcome:
-    status: str  # succeeded | scheduled | held | invalid | conflict | failed
+    status: str  # an Outcome
     message: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     subscription: EditableSubscription | None = None

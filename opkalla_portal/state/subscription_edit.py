@@ -12,7 +12,7 @@ from opkalla_portal.services import quantity_change as service
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, format_money
-from opkalla_portal.services.subscriptions import EditableSubscription, load_subscription
+from opkalla_portal.services.subscriptions import DONE, EditableSubscription, Outcome, load_subscription
 from opkalla_portal.state.base import PortalState, guarded
 
 log = logging.getLogger(__name__)
@@ -155,13 +155,14 @@ class SubscriptionEditState(PortalState):
         try:
             outcome = await service.submit_change(identity, *args)
         except PortalError as failure:
-            outcome = service.ChangeOutcome("failed", failure.message)
+            outcome = service.ChangeOutcome(Outcome.FAILED, failure.message)
         except Exception:  # never leave the form stuck in "submitting"
             log.exception("Subscription change %s failed unexpectedly", args[0])
-            outcome = service.ChangeOutcome("failed", "The change could not be completed. Reload the page to see "
-                                                      "the subscription's current quantity before trying again.")
+            outcome = service.ChangeOutcome(Outcome.FAILED, "The change could not be completed. Reload the page to "
+                                                            "see the subscription's current quantity before trying "
+                                                            "again.")
         fresh = None
-        if outcome.status in ("succeeded", "scheduled"):
+        if outcome.status in DONE:
             try:
                 fresh = await load_subscription(identity, args[0])
             except PortalError:
@@ -169,22 +170,22 @@ class SubscriptionEditState(PortalState):
         async with self:
             self.submitting = False
             self._show_errors(outcome.errors)
-            if outcome.status == "invalid":
+            if outcome.status == Outcome.INVALID:
                 if outcome.subscription is not None:
                     self._set_sub(outcome.subscription)
                 return rx.toast.error("Nothing was changed. Correct the highlighted fields.")
-            if outcome.status == "conflict":
+            if outcome.status == Outcome.CONFLICT:
                 self._set_sub(outcome.subscription)
                 self.conflict = outcome.message
                 self._recompute()
                 return None
-            self.result, self.result_kind = outcome.message, outcome.status
-            if outcome.status == "held":  # nothing changed at Microsoft: keep the form as submitted
+            self.result, self.result_kind = outcome.message, str(outcome.status)
+            if outcome.status == Outcome.HELD:  # nothing changed at Microsoft: keep the form as submitted
                 return rx.toast.info("Sent for approval.")
             if fresh is not None:
                 self._set_sub(fresh)
-                self.quantity = str(fresh.quantity) if outcome.status == "succeeded" else self.quantity
+                self.quantity = str(fresh.quantity) if outcome.status == Outcome.SUCCEEDED else self.quantity
             self._recompute()
-            if outcome.status == "failed":
+            if outcome.status == Outcome.FAILED:
                 return rx.toast.error(outcome.message)
             return rx.toast.success(outcome.message)
