@@ -70,7 +70,7 @@ def contract_in_scope(db, identity: Identity, contract_id: object) -> BillingCon
     """The billing contract with this id, if it belongs to the identity's organization."""
     contract = owned_row(db, BillingContract, contract_id, identity)
     if contract is None:
-        raise ServiceError("Choose a Billing Contract.", field="contract", code="subscription.no_contract")
+        raise ServiceError("Choose a Billing Contract.", code="subscription.no_contract")
     return contract
 
 
