@@ -169,7 +169,7 @@ async def test_a_custom_date_that_has_passed_fails_on_approval(ms):
     await submit(LUIS, 10, "custom", tomorrow.isoformat())
     request = the_request()
     decided = await quantity_change.approve(identity_for(DANA), request.id,
-                                      now=clock.now() + timedelta(days=3))
+                                            now=clock.now() + timedelta(days=3))
     assert decided.status == "failed" and "past" in decided.outcome
 
 

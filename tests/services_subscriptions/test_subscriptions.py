@@ -111,7 +111,7 @@ async def test_custom_date_validation_and_scheduling(ms):
         outcome = await quantity_change.submit_change(luis, sub.id, "50", "custom", text, sub.etag)
         assert outcome.status == "invalid" and expected in outcome.errors["effective_date"]
     outcome = await quantity_change.submit_change(luis, sub.id, "40", "custom",
-                                                (today + timedelta(days=10)).isoformat(), sub.etag)
+                                                  (today + timedelta(days=10)).isoformat(), sub.etag)
     assert outcome.status == "invalid" and "On Renewal" in outcome.errors["effective_date"]
     when = today + timedelta(days=10)
     outcome = await quantity_change.submit_change(luis, sub.id, "55", "custom", when.isoformat(), sub.etag)
