@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Column, Numeric, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
@@ -18,6 +19,61 @@ from opkalla_portal import clock
 def utcnow() -> datetime:
     """Now, timezone-aware in UTC (every timestamp column stores UTC)."""
     return clock.now()
+
+
+class ChangeMode(StrEnum):
+    """When a quantity change takes effect (Subscription Edit's "Change Effective")."""
+
+    IMMEDIATELY = "immediately"
+    ON_RENEWAL = "on_renewal"
+    CUSTOM = "custom"
+
+    @property
+    def label(self) -> str:
+        return MODE_LABELS[self]
+
+
+# The one table of the modes' UI names (a StrEnum key matches its plain stored string).
+MODE_LABELS = {ChangeMode.IMMEDIATELY: "Immediately", ChangeMode.ON_RENEWAL: "On Renewal",
+               ChangeMode.CUSTOM: "Custom"}
+
+
+def mode_label(value: str) -> str:
+    """The mode as the UI names it; an unknown stored value as it is."""
+    return MODE_LABELS.get(value, value)
+
+
+class ChangeResult(StrEnum):
+    """How a Change Logs entry ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    AWAITING_APPROVAL = "awaiting_approval"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+
+
+class ScheduledStatus(StrEnum):
+    """A Future Change: pending -> applying -> applied | failed; pending | failed -> cancelled."""
+
+    PENDING = "pending"
+    APPLYING = "applying"
+    APPLIED = "applied"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ApprovalStatus(StrEnum):
+    """An approval request: pending -> approving -> applied | failed; pending -> denied | withdrawn."""
+
+    PENDING = "pending"
+    APPROVING = "approving"
+    APPLIED = "applied"
+    FAILED = "failed"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
 
 
 def _money(default: str | None = "0.00", nullable: bool = False):
@@ -137,12 +193,14 @@ class ChangeLogEntry(SQLModel, table=True):
     action: str = Field(default="quantity_change", max_length=40)  # quantity_change | purchase | ...
     old_quantity: int | None = None
     new_quantity: int | None = None
-    effective_mode: str = Field(default="immediately", max_length=20)  # immediately | on_renewal | custom
+    effective_mode: str = Field(default=ChangeMode.IMMEDIATELY, max_length=20)  # a ChangeMode
     effective_date: date | None = None
-    result: str = Field(max_length=20)  # succeeded | failed | scheduled | cancelled
+    result: str = Field(max_length=20)  # a ChangeResult
     message: str = Field(default="", max_length=1000)
     scheduled_change_id: int | None = Field(default=None, foreign_key="scheduledchange.id")
     request_id: str = Field(default="", max_length=64, index=True)
+    # The approval request this entry belongs to (held, decided, or applied on approval).
+    approval_request_id: int | None = Field(default=None, foreign_key="approvalrequest.id", index=True)
 
 
 class ScheduledChange(SQLModel, table=True):
@@ -156,9 +214,9 @@ class ScheduledChange(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     old_quantity: int
     new_quantity: int
-    effective_mode: str = Field(max_length=20)  # on_renewal | custom
+    effective_mode: str = Field(max_length=20)  # ChangeMode.ON_RENEWAL | CUSTOM
     due_date: date = Field(index=True)
-    status: str = Field(default="pending", max_length=20, index=True)  # pending|applying|applied|failed|cancelled
+    status: str = Field(default=ScheduledStatus.PENDING, max_length=20, index=True)  # a ScheduledStatus
     attempts: int = 0
     last_error: str = Field(default="", max_length=1000)
     lease_owner: str | None = Field(default=None, max_length=80)
@@ -477,12 +535,12 @@ class ApprovalRequest(SQLModel, table=True):
     requested_by_name: str = Field(default="", max_length=200)
     old_quantity: int
     new_quantity: int
-    effective_mode: str = Field(max_length=20)  # immediately | on_renewal | custom
+    effective_mode: str = Field(max_length=20)  # a ChangeMode
     effective_date: date | None = None  # the Custom date (the others are computed when applied)
     unit_price: Decimal = _money()
     added_monthly_cost: Decimal = _money()
     threshold: Decimal = _money()  # the threshold it exceeded, as it was then
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: str = Field(default=ApprovalStatus.PENDING, max_length=20, index=True)  # an ApprovalStatus
     decided_by_id: int | None = Field(default=None, foreign_key="portaluser.id")
     decided_by_name: str = Field(default="", max_length=200)
     decided_at: datetime | None = None

@@ -78,20 +78,24 @@ class PartnerCenterClient(ServiceClient):
     async def list_addons(self, customer_id: str, subscription_id: str) -> list[dict]:
         return await self._collect(f"/customers/{customer_id}/subscriptions/{subscription_id}/addons")
 
-    async def update_subscription(self, customer_id: str, subscription: dict, **changes: Any) -> dict:
+    async def update_subscription(self, customer_id: str, subscription: dict, *, request_id: str | None = None,
+                                  **changes: Any) -> dict:
         """PATCH the subscription with ``changes`` (the whole resource, as the SDK sends it).
 
+        ``request_id`` (MS-RequestId; a new one if None): a caller that may retry after a crash
+        passes its own, so the repeat is recognisably the same request.
         No If-Match: Partner Center documents no optimistic concurrency on this call and the
         .NET SDK never sets one; the portal compares etags itself before it sends a change.
         """
         body = {**subscription, **changes}
         response = await self.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
-                                      json=body)
+                                      json=body, request_id=request_id)
         return response.json()
 
-    async def change_quantity(self, customer_id: str, subscription: dict, quantity: int) -> dict:
+    async def change_quantity(self, customer_id: str, subscription: dict, quantity: int, *,
+                              request_id: str | None = None) -> dict:
         """Change seats now (increase any time; decrease only inside the 168-hour window)."""
-        return await self.update_subscription(customer_id, subscription, quantity=quantity)
+        return await self.update_subscription(customer_id, subscription, request_id=request_id, quantity=quantity)
 
     async def cancel_subscription(self, customer_id: str, subscription: dict) -> dict:
         return await self.update_subscription(customer_id, subscription, status="deleted")

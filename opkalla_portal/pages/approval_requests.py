@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import loading_block, services_links
 from opkalla_portal.pages.approvals import requests_table, status_badge, subscription_cell
-from opkalla_portal.state.approvals import MyApprovalRequestsState as S
+from opkalla_portal.state.approval_requests import MyApprovalRequestsState as S
 from opkalla_portal.state.base import PortalState
 
 

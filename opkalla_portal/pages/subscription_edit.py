@@ -12,6 +12,8 @@ from opkalla_portal.components.services_ui import (
     link_button,
     loading_block,
 )
+from opkalla_portal.models import ChangeMode
+from opkalla_portal.services.quantity_change import LICENSES_ASSIGNED, REDUCE_ON_RENEWAL
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.subscription_edit import SubscriptionEditState as S
 
@@ -59,7 +61,7 @@ def quantity_field() -> rx.Component:
                  aria_invalid=rx.cond(invalid, "true", "false"), aria_describedby="quantity-error",
                  color_scheme=rx.cond(invalid, "red", "gray"), width="10rem", auto_complete="off"),
         field_error(S.errors["quantity"], "quantity"),
-        rx.cond(S.errors["quantity"].contains("Manage Licenses"),
+        rx.cond(S.error_codes["quantity"] == LICENSES_ASSIGNED,
                 rx.link("Go to Manage Licenses", href="/manage-licenses", size="2")),
         spacing="1", align="start",
     )
@@ -68,10 +70,10 @@ def quantity_field() -> rx.Component:
 def change_effective_field() -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend(rx.text("Change Effective", size="2", weight="bold"), margin_bottom="0.25rem"),
-        rx.radio(["Immediately", "On Renewal", "Custom"], value=S.mode_label, on_change=S.set_mode,
+        rx.radio([mode.label for mode in ChangeMode], value=S.mode_label, on_change=S.set_mode,
                  direction="row", spacing="4", aria_describedby="mode-error"),
         field_error(S.errors["mode"], "mode"),
-        rx.cond((S.errors["mode"].contains("On Renewal")) & (S.mode_label == "Immediately"),
+        rx.cond((S.error_codes["mode"] == REDUCE_ON_RENEWAL) & (S.mode_label == ChangeMode.IMMEDIATELY.label),
                 rx.button("Change On Renewal instead", on_click=S.choose_on_renewal, variant="soft", size="2",
                           margin_top="0.5rem")),
         border="none", padding="0", margin="0",
@@ -81,7 +83,7 @@ def change_effective_field() -> rx.Component:
 def effective_date_field() -> rx.Component:
     invalid = S.errors["effective_date"] != ""
     return rx.cond(
-        S.mode_label == "Custom",
+        S.mode_label == ChangeMode.CUSTOM.label,
         rx.vstack(
             field_label("Effective Date", "effective-date"),
             rx.input(id="effective-date", type="date", value=S.effective_date, on_change=S.set_effective_date,

@@ -11,7 +11,9 @@ pending. Approvers' own changes are not held.
 
 State machine (every move a conditional UPDATE on the current status, so a double click or
 two workers decide once):  pending -> approving -> applied | failed;  pending -> denied | withdrawn.
-Everything is organization-scoped and written to Change Logs.
+Everything is organization-scoped and written to Change Logs (each entry linked by
+approval_request_id). Applying an approved request is the quantity change's job
+(services/quantity_change.approve), which builds on this module: approvals never import it.
 """
 
 from __future__ import annotations
@@ -26,47 +28,46 @@ from sqlmodel import Session, select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.models import (
     ApprovalPolicy,
     ApprovalRequest,
+    ApprovalStatus,
     ChangeLogEntry,
+    ChangeMode,
+    ChangeResult,
     CostIncrease,
     Organization,
     PortalUser,
-    ScheduledChange,
+    mode_label,
     utcnow,
 )
 from opkalla_portal.services import notifications
-from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
+from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
+from opkalla_portal.services.change_logs import log_change
 from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import format_money, monthly_cost
-from opkalla_portal.services.subscriptions import (
-    ChangeOutcome,
-    ServiceError,
-    apply_change,
-    load_subscription_in_scope,
-    log_change,
-    validate_change,
-)
+from opkalla_portal.services.subscriptions import DONE, ChangeOutcome, Outcome, ServiceError
 from opkalla_portal.services.validation import ValidationFailed, clean
 from opkalla_portal.settings import load_settings
 
 MAX_THRESHOLD = Decimal("1000000.00")
 REASON_MAX = 500
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"approving", "denied", "withdrawn"}),
-    "approving": frozenset({"applied", "failed"}),
+    ApprovalStatus.PENDING: frozenset({ApprovalStatus.APPROVING, ApprovalStatus.DENIED, ApprovalStatus.WITHDRAWN}),
+    ApprovalStatus.APPROVING: frozenset({ApprovalStatus.APPLIED, ApprovalStatus.FAILED}),
 }
-STATUS_LABELS = {"pending": "Awaiting approval", "approving": "Being applied", "applied": "Approved and applied",
-                 "failed": "Approved, but failed", "denied": "Denied", "withdrawn": "Withdrawn"}
-OPEN = ("pending", "approving")
+STATUS_LABELS = {ApprovalStatus.PENDING: "Awaiting approval", ApprovalStatus.APPROVING: "Being applied",
+                 ApprovalStatus.APPLIED: "Approved and applied", ApprovalStatus.FAILED: "Approved, but failed",
+                 ApprovalStatus.DENIED: "Denied", ApprovalStatus.WITHDRAWN: "Withdrawn"}
+OPEN = (ApprovalStatus.PENDING, ApprovalStatus.APPROVING)
 
 
 class ApprovalError(ServiceError):
     """A decision the service refuses; the message is safe to show."""
+
+    code_default = "approval.refused"
 
 
 # ---------------------------------------------------------------------- policy
@@ -132,7 +133,7 @@ def transition(db: Session, request_id: int, organization_id: int, current: str,
     A move the state machine does not allow raises ApprovalError and touches nothing.
     """
     if new not in TRANSITIONS.get(current, frozenset()):
-        raise ApprovalError(f"A request cannot go from {current} to {new}.")
+        raise ApprovalError(f"A request cannot go from {current} to {new}.", code="approval.transition")
     moved = db.exec(update(ApprovalRequest).where(
         ApprovalRequest.id == request_id, ApprovalRequest.organization_id == organization_id,
         ApprovalRequest.status == current).values(status=new, **values)).rowcount
@@ -142,20 +143,21 @@ def transition(db: Session, request_id: int, organization_id: int, current: str,
 def _own_request(db: Session, identity: Identity, request_id: object) -> ApprovalRequest:
     found = owned_row(db, ApprovalRequest, request_id, identity)
     if found is None:
-        raise ApprovalError("This request was not found.")
+        raise ApprovalError("This request was not found.", code="approval.not_found")
     return found
 
 
 def _already_decided(db: Session, request_id: int) -> ApprovalError:
     status = db.exec(select(ApprovalRequest.status).where(ApprovalRequest.id == request_id)).one()
-    return ApprovalError(f"This request is no longer awaiting approval ({STATUS_LABELS.get(status, status)}).")
+    return ApprovalError(f"This request is no longer awaiting approval ({STATUS_LABELS.get(status, status)}).",
+                         code="approval.decided")
 
 
-def _log(db: Session, identity: Identity, request: ApprovalRequest, result: str, message: str) -> None:
+def log(db: Session, identity: Identity, request: ApprovalRequest, result: str, message: str) -> None:
     log_change(db, identity, request.organization_id, request.subscription_id, request.subscription_name,
                result=result, old_quantity=request.old_quantity, new_quantity=request.new_quantity,
                effective_mode=request.effective_mode, effective_date=request.effective_date,
-               message=message, request_id=f"approval-{request.id}")
+               message=message, request_id=f"approval-{request.id}", approval_request_id=request.id)
 
 
 def _mail(db: Session, request: ApprovalRequest, kind: str, subject: str, body: str,
@@ -168,8 +170,8 @@ def _mail(db: Session, request: ApprovalRequest, kind: str, subject: str, body: 
 
 def describe_change(request: ApprovalRequest) -> str:
     """"Visio Plan 2 from 4 to 10 licenses immediately, adding $108.00 per month"."""
-    when = {"immediately": "immediately", "on_renewal": "on renewal"}.get(request.effective_mode, "")
-    if request.effective_mode == "custom" and request.effective_date:
+    when = mode_label(request.effective_mode).lower() if request.effective_mode != ChangeMode.CUSTOM else ""
+    if request.effective_mode == ChangeMode.CUSTOM and request.effective_date:
         when = f"on {request.effective_date:%Y-%m-%d}"
     return (f"{request.subscription_name} from {request.old_quantity} to {request.new_quantity} licenses {when}, "
             f"adding {format_money(request.added_monthly_cost)} per month")
@@ -193,7 +195,7 @@ class Increase:
     old_quantity: int  # what the organization has now (0 for a purchase)
     new_quantity: int
     unit_price: Decimal  # per unit per month
-    mode: str  # immediately | on_renewal | custom
+    mode: str  # a ChangeMode
     effective_date: date | None
     source: str  # the change's request id: one ledger row per change, replaced when it is edited
     order: dict | None = None  # a purchase: what to order when approved
@@ -213,7 +215,7 @@ def _window_total(db: Session, identity: Identity, source: str, since: datetime)
         CostIncrease.counted_at >= since, CostIncrease.source != source)).one()
     waiting = db.exec(select(func.coalesce(func.sum(ApprovalRequest.added_monthly_cost), 0)).where(
         ApprovalRequest.organization_id == identity.organization_id,
-        ApprovalRequest.requested_by_id == identity.user_id, ApprovalRequest.status == "pending")).one()
+        ApprovalRequest.requested_by_id == identity.user_id, ApprovalRequest.status == ApprovalStatus.PENDING)).one()
     return Decimal(recent), Decimal(waiting)
 
 
@@ -234,7 +236,7 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
     added = increase.added
     if approved is not None:
         if added > approved:
-            return ChangeOutcome("failed", f"It now adds {format_money(added)} per month, more than the "
+            return ChangeOutcome(Outcome.FAILED, f"It now adds {format_money(added)} per month, more than the "
                                            f"{format_money(approved)} that was approved: the subscription or "
                                            f"its price changed since it was asked for. Ask again.")
         return None
@@ -268,13 +270,13 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
             if other is not None:
                 message = (f"A request for this subscription ({other.old_quantity} → {other.new_quantity}) is "
                            f"already awaiting approval. Withdraw it in My Approval Requests before asking again.")
-                return ChangeOutcome("invalid", message, {"form": message})
+                return ChangeOutcome(Outcome.INVALID, message, {"form": message})
         request = ApprovalRequest(
             organization_id=identity.organization_id, subscription_id=increase.subscription_id,
             subscription_name=increase.name[:200], requested_by_id=identity.user_id,
             requested_by_name=identity.display_name[:200], old_quantity=increase.old_quantity,
             new_quantity=increase.new_quantity, effective_mode=increase.mode,
-            effective_date=increase.effective_date if increase.mode == "custom" else None,
+            effective_date=increase.effective_date if increase.mode == ChangeMode.CUSTOM else None,
             unit_price=increase.unit_price, added_monthly_cost=added, threshold=threshold,
             action=increase.action, order_json=json.dumps(increase.order) if increase.order else "",
             replaces_change_id=increase.replaces_change_id)
@@ -285,14 +287,14 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
             why += (f"; with your other increases of the last {APPROVAL_WINDOW.days} days and requests "
                     f"awaiting approval that is {format_money(total)}")
         why += f", above your organization's approval threshold of {format_money(threshold)}"
-        _log(db, identity, request, "awaiting_approval", f"Approval request #{request.id}: {why}.")
+        log(db, identity, request, ChangeResult.AWAITING_APPROVAL, f"Approval request #{request.id}: {why}.")
         verb = "buy" if increase.action == "purchase" else "change"
         _mail(db, request, notifications.APPROVAL_REQUESTS,
               f"Approval needed: {increase.name} {increase.old_quantity} → {increase.new_quantity} licenses",
               f"{identity.display_name} asked to {verb} {describe_change(request)}.\n"
               f"It needs approval because it {why}.\n\n"
               f"Approve or deny it: {load_settings().public_url}/approvals")
-    return ChangeOutcome("held", f"Your change was sent for approval: it {why}. An Administrator or Finance "
+    return ChangeOutcome(Outcome.HELD, f"Your change was sent for approval: it {why}. An Administrator or Finance "
                                  f"Manager will approve or deny it; nothing changes at Microsoft until then.")
 
 
@@ -320,47 +322,35 @@ def _tell_requester(db: Session, request: ApprovalRequest, subject: str, body: s
     _mail(db, request, notifications.APPROVAL_OUTCOMES, subject, body, user_ids=[request.requested_by_id])
 
 
-async def approve(identity: Identity, request_id: object, *, now: datetime | None = None) -> ApprovalRequest:
-    """Approve: claim the request, re-validate it against Microsoft now and apply it once."""
+def claim(identity: Identity, request_id: object, now: datetime) -> ApprovalRequest:
+    """Approve's first step: pending -> approving, once, by an approver who is not the requester.
+    Applying it is the quantity change's job (services/quantity_change.approve)."""
     require(identity, Capability.APPROVALS)
-    now = now or clock.now()
     with session_scope() as db:
         request = _own_request(db, identity, request_id)
         if request.requested_by_id == identity.user_id:
-            raise ApprovalError("You cannot approve your own request.")
-        if not transition(db, request.id, identity.organization_id, "pending", "approving",
-                          decided_by_id=identity.user_id, decided_by_name=identity.display_name[:200],
-                          decided_at=now):
+            raise ApprovalError("You cannot approve your own request.", code="approval.own_request")
+        if not transition(db, request.id, identity.organization_id, ApprovalStatus.PENDING,
+                          ApprovalStatus.APPROVING, decided_by_id=identity.user_id,
+                          decided_by_name=identity.display_name[:200], decided_at=now):
             raise _already_decided(db, request.id)
-    return await _apply_approved(identity, request, now)
+        return request
 
 
-def _note(request: ApprovalRequest, approver_name: str) -> str:
-    """Prefix of the Change Logs message: how an entry belongs to its request."""
+def note(request: ApprovalRequest, approver_name: str) -> str:
+    """Prefix of the Change Logs message of an approved request (the link is approval_request_id)."""
     return f"Approval request #{request.id} from {request.requested_by_name}, approved by {approver_name}. "
 
 
-async def _apply_approved(identity: Identity, request: ApprovalRequest, now: datetime, *,
-                          resumed: bool = False) -> ApprovalRequest:
-    """Re-validate the approved change against Microsoft now (the hold rule re-checks its price),
-    apply it through its own path and record the outcome."""
-    note = _note(request, identity.display_name)
-    outcome, logged = None, False
-    try:
-        if request.action == "purchase" and request.replaces_change_id is None:
-            outcome, logged = await _apply_approved_purchase(identity, request, note, now), True
-        elif request.replaces_change_id is not None:
-            outcome, logged = await _apply_approved_edit(identity, request, note, now)
-        else:
-            outcome, logged = await _apply_approved_change(identity, request, note, now, resumed=resumed)
-    except (ServiceError, MicrosoftError, PermissionDenied) as error:
-        outcome = ChangeOutcome("failed", f"It could not be applied: {getattr(error, 'message', str(error))}")
-    applied = outcome.status in ("succeeded", "scheduled")
+def finish(identity: Identity, request: ApprovalRequest, outcome: ChangeOutcome, *, logged: bool) -> ApprovalRequest:
+    """Approve's last step: approving -> applied | failed, logged (unless the path logged it) and
+    the requester told."""
+    applied = outcome.status in DONE
     with session_scope() as db:
-        transition(db, request.id, identity.organization_id, "approving", "applied" if applied else "failed",
-                   outcome=outcome.message[:1000])
+        transition(db, request.id, request.organization_id, ApprovalStatus.APPROVING,
+                   ApprovalStatus.APPLIED if applied else ApprovalStatus.FAILED, outcome=outcome.message[:1000])
         if not logged:
-            _log(db, identity, request, "failed", note + outcome.message)
+            log(db, identity, request, ChangeResult.FAILED, note(request, identity.display_name) + outcome.message)
         verdict = "approved and applied" if applied else "approved, but it could not be applied"
         _tell_requester(db, request, f"Your request was {verdict}: {request.subscription_name}",
                         f"{identity.display_name} approved your request to change {describe_change(request)}.\n"
@@ -368,73 +358,12 @@ async def _apply_approved(identity: Identity, request: ApprovalRequest, now: dat
         return db.get(ApprovalRequest, request.id)
 
 
-async def _apply_approved_change(identity: Identity, request: ApprovalRequest, note: str, now: datetime, *,
-                                 resumed: bool) -> tuple[ChangeOutcome, bool]:
-    sub = await load_subscription_in_scope(identity, request.subscription_id)
-    date_text = request.effective_date.isoformat() if request.effective_date else ""
-    errors, change = validate_change(sub, str(request.new_quantity), request.effective_mode, date_text, now=now)
-    if resumed and change is None and request.effective_mode == "immediately" \
-            and sub.quantity == request.new_quantity:
-        # The interrupted attempt reached Microsoft before the portal could record it.
-        with session_scope() as db:
-            _log(db, identity, request, "succeeded", note + "Completed at Microsoft before the portal was interrupted.")
-        return ChangeOutcome("succeeded", f"{sub.name} now has {sub.quantity} licenses."), True
-    if change is None:
-        reason = " ".join(message for message in errors.values() if message)
-        return ChangeOutcome("failed", f"It is no longer valid: {reason}"), False
-    from opkalla_portal.services.subscriptions import increase_of
-
-    stale = gate_increase(identity, increase_of(sub, change, f"approval-{request.id}"),
-                          approved=request.added_monthly_cost, now=now)
-    if stale is not None:
-        return stale, False
-    outcome = await apply_change(identity, sub, change, note=note)
-    return outcome, outcome.status != "failed" or change.mode == "immediately"
-
-
-async def _apply_approved_purchase(identity: Identity, request: ApprovalRequest, note: str,
-                                   now: datetime) -> ChangeOutcome:
-    from opkalla_portal.services import orders
-
-    placed = await orders.place_approved_order(identity, json.loads(request.order_json or "{}"),
-                                               approved=request.added_monthly_cost, note=note, today=now.date())
-    if placed.status in ("failed", "invalid"):
-        with session_scope() as db:  # orders logs what Microsoft refused; log the refusals before it
-            if not db.exec(select(ChangeLogEntry.id).where(
-                    ChangeLogEntry.organization_id == request.organization_id,
-                    ChangeLogEntry.message.startswith(note), ChangeLogEntry.result == "failed")).first():
-                _log(db, identity, request, "failed", note + placed.message)
-        return ChangeOutcome("failed", placed.message)
-    return ChangeOutcome(placed.status, placed.message)
-
-
-async def _apply_approved_edit(identity: Identity, request: ApprovalRequest, note: str,
-                               now: datetime) -> tuple[ChangeOutcome, bool]:
-    """A held Future Change edit: edit that change, as the requester asked, if it is still pending."""
-    from opkalla_portal.services.subscriptions import apply_future_change_edit
-
-    date_text = (request.effective_date.isoformat() if request.effective_date else
-                 json.loads(request.order_json or "{}").get("start", ""))
-    with session_scope() as db:
-        change = db.get(ScheduledChange, request.replaces_change_id)
-        if change is not None and not date_text:
-            date_text = change.due_date.isoformat()
-    errors, edited = await apply_future_change_edit(identity, request.replaces_change_id, str(request.new_quantity),
-                                                    date_text, now=now, approved=request.added_monthly_cost,
-                                                    note=note)
-    if edited is None:
-        reason = " ".join(message for message in errors.values() if message)
-        return ChangeOutcome("failed", f"It is no longer valid: {reason}"), False
-    return ChangeOutcome("scheduled", f"{edited.subscription_name} will change to {edited.new_quantity} licenses "
-                                      f"on {edited.due_date:%Y-%m-%d}. See Future Changes."), True
-
-
 # A worker that stops between claiming an approval and recording its outcome leaves the request
-# "approving". After this long the scheduler loop finishes it (see resume_interrupted).
+# "approving". After this long the scheduler loop finishes it (quantity_change.resume_interrupted).
 APPLY_TIMEOUT = timedelta(minutes=10)
 
 
-def _approver(db: Session, request: ApprovalRequest) -> Identity | None:
+def approver(db: Session, request: ApprovalRequest) -> Identity | None:
     """The approver as an Identity, to finish their decision on their behalf."""
     user = db.get(PortalUser, request.decided_by_id) if request.decided_by_id else None
     organization = db.get(Organization, request.organization_id)
@@ -445,40 +374,12 @@ def _approver(db: Session, request: ApprovalRequest) -> Identity | None:
                     tenant_id=organization.tenant_id, organization_name=organization.name)
 
 
-async def resume_interrupted(now: datetime | None = None) -> int:
-    """Finish approvals left "approving" by a stopped worker; returns how many were finished.
-
-    If the request's Change Logs entry exists, its result is the outcome. Otherwise the change is
-    applied again: quantities are absolute, so an immediate change Microsoft already made is seen
-    and only recorded, never bought twice. Each request is re-claimed with a conditional UPDATE of
-    its decided_at, so two workers never finish the same one.
-    """
-    now = now or clock.now()
-    with session_scope() as db:
-        stale = db.exec(select(ApprovalRequest).where(ApprovalRequest.status == "approving",
-                                                      ApprovalRequest.decided_at < now - APPLY_TIMEOUT)).all()
-    finished = 0
-    for request in stale:
-        with session_scope() as db:
-            claimed = db.exec(update(ApprovalRequest).where(
-                ApprovalRequest.id == request.id, ApprovalRequest.status == "approving",
-                ApprovalRequest.decided_at == request.decided_at).values(decided_at=now)).rowcount == 1
-            approver = _approver(db, request) if claimed else None
-            recorded = db.exec(select(ChangeLogEntry).where(
-                ChangeLogEntry.organization_id == request.organization_id,
-                ChangeLogEntry.message.startswith(f"Approval request #{request.id} from "))).first()
-            if claimed and (approver is None or recorded is not None):
-                applied = recorded is not None and recorded.result in ("succeeded", "scheduled")
-                transition(db, request.id, request.organization_id, "approving", "applied" if applied else "failed",
-                           outcome=(recorded.message if recorded
-                                    else "The approver's account no longer exists.")[:1000])
-                finished += 1
-                continue
-        if claimed:
-            await _apply_approved(approver, request, now, resumed=True)
-            finished += 1
-    return finished
-
+def recorded_outcome(db: Session, request: ApprovalRequest) -> ChangeLogEntry | None:
+    """The Change Logs entry of applying this request, if one was written."""
+    return db.exec(select(ChangeLogEntry).where(
+        ChangeLogEntry.organization_id == request.organization_id, ChangeLogEntry.approval_request_id == request.id,
+        ChangeLogEntry.result.not_in((ChangeResult.AWAITING_APPROVAL, ChangeResult.DENIED,
+                                      ChangeResult.WITHDRAWN)))).first()
 
 def clean_reason(text: object) -> str:
     """The denial reason, required and at most REASON_MAX characters; ValueError with the message otherwise."""
@@ -500,13 +401,13 @@ def deny(identity: Identity, request_id: object, reason_text: object) -> Approva
     with session_scope() as db:
         request = _own_request(db, identity, request_id)
         if request.requested_by_id == identity.user_id:
-            raise ApprovalError("You cannot decide your own request.")
-        if not transition(db, request.id, identity.organization_id, "pending", "denied",
+            raise ApprovalError("You cannot decide your own request.", code="approval.own_request")
+        if not transition(db, request.id, identity.organization_id, ApprovalStatus.PENDING, ApprovalStatus.DENIED,
                           decided_by_id=identity.user_id, decided_by_name=identity.display_name[:200],
                           decided_at=utcnow(), reason=reason):
             raise _already_decided(db, request.id)
-        _log(db, identity, request, "denied", f"Approval request #{request.id} from {request.requested_by_name} "
-                                              f"denied: {reason}")
+        log(db, identity, request, ChangeResult.DENIED,
+             f"Approval request #{request.id} from {request.requested_by_name} denied: {reason}")
         _tell_requester(db, request, f"Your request was denied: {request.subscription_name}",
                         f"{identity.display_name} denied your request to change {describe_change(request)}.\n"
                         f"Reason: {reason}")
@@ -519,10 +420,12 @@ def withdraw(identity: Identity, request_id: object) -> ApprovalRequest:
     with session_scope() as db:
         request = _own_request(db, identity, request_id)
         if request.requested_by_id != identity.user_id:
-            raise ApprovalError("This request was not found.")
-        if not transition(db, request.id, identity.organization_id, "pending", "withdrawn", decided_at=utcnow()):
+            raise ApprovalError("This request was not found.", code="approval.not_found")
+        if not transition(db, request.id, identity.organization_id, ApprovalStatus.PENDING, ApprovalStatus.WITHDRAWN,
+                          decided_at=utcnow()):
             raise _already_decided(db, request.id)
-        _log(db, identity, request, "withdrawn", f"Approval request #{request.id} withdrawn by the requester.")
+        log(db, identity, request, ChangeResult.WITHDRAWN,
+             f"Approval request #{request.id} withdrawn by the requester.")
         return db.get(ApprovalRequest, request.id)
 
 

@@ -1,9 +1,13 @@
-"""Change Logs: every subscription transaction of the organization, newest first, and CSV export."""
+"""Change Logs: every subscription transaction of the organization, newest first, and CSV export;
+and `log_change`, the one way an entry is written."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -11,15 +15,51 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from opkalla_portal.db import session_scope
-from opkalla_portal.models import ChangeLogEntry
+from opkalla_portal.models import (
+    MODE_LABELS,  # noqa: F401  (re-exported: the one mode label table)
+    ChangeLogEntry,
+    ChangeResult,
+    mode_label,
+)
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.spreadsheet import safe_cell
 
 PAGE_SIZE = 25
-RESULT_LABELS = {"succeeded": "Succeeded", "failed": "Failed", "scheduled": "Scheduled", "cancelled": "Cancelled",
-                 "awaiting_approval": "Awaiting approval", "denied": "Denied", "withdrawn": "Withdrawn"}
-MODE_LABELS = {"immediately": "Immediately", "on_renewal": "On Renewal", "custom": "Custom"}
+RESULT_LABELS = {ChangeResult.SUCCEEDED: "Succeeded", ChangeResult.FAILED: "Failed",
+                 ChangeResult.SCHEDULED: "Scheduled", ChangeResult.CANCELLED: "Cancelled",
+                 ChangeResult.AWAITING_APPROVAL: "Awaiting approval", ChangeResult.DENIED: "Denied",
+                 ChangeResult.WITHDRAWN: "Withdrawn"}
 ACTION_LABELS = {"quantity_change": "Quantity change", "purchase": "Purchase"}
+
+# The approval request being applied in this task: every entry written meanwhile belongs to it,
+# whichever path writes it (a quantity change, a Future Change edit, an order, a reconciled intent).
+_APPLYING: ContextVar[int | None] = ContextVar("applying_approval", default=None)
+
+
+@contextmanager
+def applying_approval(request_id: int) -> Iterator[None]:
+    token = _APPLYING.set(request_id)
+    try:
+        yield
+    finally:
+        _APPLYING.reset(token)
+
+
+def approval_being_applied() -> int | None:
+    return _APPLYING.get()
+
+
+def log_change(db, identity: Identity | None, organization_id: int, sub_id: str, sub_name: str,
+               **fields) -> ChangeLogEntry:
+    """Add a Change Logs entry acted by `identity` (None: the scheduler), linked to the approval
+    request being applied, if any."""
+    fields.setdefault("approval_request_id", _APPLYING.get())
+    entry = ChangeLogEntry(organization_id=organization_id, subscription_id=sub_id, subscription_name=sub_name[:200],
+                           actor_user_id=identity.user_id if identity else None,
+                           actor_name=identity.display_name if identity else "Scheduler", **fields)
+    entry.message = entry.message[:1000]
+    db.add(entry)
+    return entry
 
 
 @dataclass(frozen=True)
@@ -77,7 +117,7 @@ def change_log_csv(identity: Identity, log_filter: LogFilter) -> str:
             writer.writerow([safe_cell(v) for v in (
                 f"{row.created_at:%Y-%m-%d %H:%M}", row.actor_name, row.subscription_name,
                 ACTION_LABELS.get(row.action, row.action), row.old_quantity, row.new_quantity,
-                MODE_LABELS.get(row.effective_mode, row.effective_mode),
+                mode_label(row.effective_mode),
                 row.effective_date.isoformat() if row.effective_date else "",
                 RESULT_LABELS.get(row.result, row.result), row.message)])
     return out.getvalue()

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from opkalla_portal.models import ChangeLogEntry, ScheduledChange
-from opkalla_portal.services import change_logs, invoices, subscriptions
+from opkalla_portal.services import change_logs, invoices, quantity_change, subscriptions
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.insight_report import active_seat_subscriptions
 from opkalla_portal.services.money import format_money
@@ -46,7 +46,7 @@ async def upcoming_renewals(identity: Identity, today: date) -> tuple[list[Renew
 
 
 def pending_changes(identity: Identity) -> list[ScheduledChange]:
-    return [c for c in subscriptions.future_changes(identity) if c.status in ("pending", "applying")]
+    return [c for c in quantity_change.future_changes(identity) if c.status in ("pending", "applying")]
 
 
 def last_changes(identity: Identity) -> list[ChangeLogEntry]:

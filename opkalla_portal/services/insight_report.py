@@ -4,7 +4,7 @@ the catalog's prices put together, plus the customer's exclusions and dismissals
 Needs Capability.LICENSES (users and licenses) and Capability.SERVICES (subscriptions), and the
 organization's consent; everything is scoped to the acting identity's organization. Accepting
 a recommendation recomputes it here and goes through Subscription Edit's own path
-(`subscriptions.submit_change`, mode On Renewal): same rules, same Change Logs, a Future Change.
+(`quantity_change.submit_change`, mode On Renewal): same rules, same Change Logs, a Future Change.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.microsoft.errors import AuthError
 from opkalla_portal.models import LicenseExclusion, RecommendationDismissal
-from opkalla_portal.services import consent, licenses, subscriptions, tenant_cache
+from opkalla_portal.services import consent, licenses, quantity_change, subscriptions, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
 from opkalla_portal.services.insight import (
@@ -247,6 +247,6 @@ async def accept(identity: Identity, subscription_id: object, fingerprint: objec
     if rec is None or rec.fingerprint != str(fingerprint or "") or not rec.ready:
         raise InsightError("This recommendation has changed or was already applied. Review the updated figures.")
     sub = await subscriptions.load_subscription(identity, rec.subscription_id)
-    return await subscriptions.submit_change(identity, rec.subscription_id, str(rec.target_quantity), "on_renewal",
-                                             "", sub.etag)
+    return await quantity_change.submit_change(identity, rec.subscription_id, str(rec.target_quantity), "on_renewal",
+                                               "", sub.etag)
 

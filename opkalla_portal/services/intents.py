@@ -30,6 +30,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import ChangeLogEntry, Intent, LicenseChange
 from opkalla_portal.services.access import Identity
+from opkalla_portal.services.change_logs import approval_being_applied
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.read_back import read_back
 
@@ -46,7 +47,10 @@ TEST_PAUSE_ENV = "OPKALLA_TEST_PAUSE_AFTER_MICROSOFT"  # test-only: "<kind>:<sec
 
 
 def begin(identity: Identity, kind: str, key: str, payload: dict) -> Intent:
-    """Commit the intent before calling Microsoft; the existing one if this key was seen."""
+    """Commit the intent before calling Microsoft; the existing one if this key was seen.
+    An approval being applied is noted, so a reconciled entry is linked to it too."""
+    if (approval := approval_being_applied()) is not None:
+        payload = {**payload, "approval_request_id": approval}
     with session_scope() as db:
         found = db.exec(select(Intent).where(Intent.idempotency_key == key)).first()
         if found is not None:
@@ -172,6 +176,7 @@ async def _reconcile_quantity(intent: Intent, payload: dict) -> bool:
                 new_quantity=payload["new_quantity"], effective_mode="immediately",
                 effective_date=datetime.fromisoformat(payload["effective_date"]).date(),
                 result="succeeded" if done else "failed", request_id=intent.idempotency_key,
+                approval_request_id=payload.get("approval_request_id"),
                 message=((payload.get("note") or "") + ("Recorded after the portal was interrupted."
                                                         if done else NOT_CARRIED_OUT)).strip()[:1000]))
 
@@ -244,6 +249,7 @@ async def _reconcile_purchase(intent: Intent, payload: dict) -> bool:
                 actor_name=intent.actor_name, action="purchase", old_quantity=0, new_quantity=payload["quantity"],
                 effective_mode="immediately", effective_date=datetime.fromisoformat(payload["effective_date"]).date(),
                 result="succeeded" if found else "failed", request_id=intent.idempotency_key,
+                approval_request_id=payload.get("approval_request_id"),
                 message=((payload.get("note") or "") + (
                     f"Order {found.get('id', '')}: {payload.get('term_label', '')}. Recorded after the portal was "
                     f"interrupted." if found else NOT_CARRIED_OUT)).strip()[:1000]))

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from opkalla_portal.services import licenses, subscriptions
+from opkalla_portal.models import ChangeMode
+from opkalla_portal.services import licenses, quantity_change, subscriptions
 from opkalla_portal.services.access import Capability, Identity, require
-from opkalla_portal.services.licenses import DirectoryUser, LicenseError
+from opkalla_portal.services.errors import PortalError, microsoft_errors
+from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
+from opkalla_portal.services.subscriptions import ChangeOutcome, Outcome
 
 MAX_SHOWN = 20
 MAX_OPTIONS = 200
@@ -60,7 +63,7 @@ async def reassign(identity: Identity, *, sku_id: str, candidate: Candidate, to_
     return await licenses.apply_changes(identity, sku_id=sku_id, pending=pending, users=users)
 
 
-async def schedule_decrease(identity: Identity, *, sku_id: str, seats: int = 1) -> subscriptions.ChangeOutcome:
+async def schedule_decrease(identity: Identity, *, sku_id: str, seats: int = 1) -> ChangeOutcome:
     """One seat fewer at the next renewal of the product's subscription renewing first."""
     require(identity, Capability.SERVICES)
     product = await licenses.get_product(identity, sku_id)
@@ -77,4 +80,47 @@ async def schedule_decrease(identity: Identity, *, sku_id: str, seats: int = 1) 
                            "to reduce.")
     sub = min(renewing, key=lambda s: s.term_end)
     current = sub.renewal_quantity if sub.renewal_quantity is not None else sub.quantity
-    return await subscriptions.submit_change(identity, sub.id, str(current - seats), "on_renewal", "", sub.etag)
+    return await quantity_change.submit_change(identity, sub.id, str(current - seats), ChangeMode.ON_RENEWAL, "",
+                                               sub.etag)
+
+
+# What reclaim may meet that the user should read (licenses' own refusals are PortalErrors
+# once Manage Licenses' services are converted; listed until then).
+_REFUSALS = (PortalError, LicenseError, ConsentRequired)
+
+
+@dataclass(frozen=True)
+class ReclaimOutcome:
+    message: str  # what was done ("" when refused)
+    error: str  # why not ("" when done)
+    removed: bool  # the disabled account's license is gone, whatever happened next
+
+
+async def run(identity: Identity, action: str, *, candidate: Candidate, to_user: str, sku_id: str,
+              users: Mapping[str, DirectoryUser]) -> ReclaimOutcome:
+    """Apply the chosen reclaim: "reassign" the seat to `to_user` (through Graph), or free it
+    and decrease the subscription by one seat On Renewal (Subscription Edit's path)."""
+    removed = False
+    try:
+        with microsoft_errors():
+            if action == "reassign":
+                outcome = await reassign(identity, sku_id=sku_id, candidate=candidate, to_user=to_user, users=users)
+                if outcome.failures:  # removals go first: the old holder may have lost it anyway
+                    failed = {f.user_id for f in outcome.failures}
+                    return ReclaimOutcome("", "; ".join(f"{f.name}: {f.reason}" for f in outcome.failures),
+                                          candidate.holds_seat and candidate.user_id not in failed)
+                return ReclaimOutcome(f"The seat of {candidate.name} now belongs to {users[to_user].name}.", "",
+                                      candidate.holds_seat)
+            if candidate.holds_seat:
+                outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending={candidate.user_id: False},
+                                                       users=users)
+                if outcome.failures:
+                    return ReclaimOutcome("", outcome.failures[0].reason, False)
+                removed = True
+            change = await schedule_decrease(identity, sku_id=sku_id)
+    except _REFUSALS as error:
+        return ReclaimOutcome("", str(error), removed)
+    if change.status != Outcome.SCHEDULED:
+        reason = next(iter(change.errors.values()), change.message) if change.errors else change.message
+        return ReclaimOutcome("", f"The decrease was not scheduled: {reason}", removed)
+    return ReclaimOutcome(change.message, "", removed)

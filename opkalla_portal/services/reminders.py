@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from opkalla_portal.services.catalog import load_catalog, unit_price_for
 from opkalla_portal.services.mail import queue_mail
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.pricing import TERM_LABELS, format_money, monthly_cost
+from opkalla_portal.services.subscriptions import renewal_day
 from opkalla_portal.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def renewal_of(subscription: dict, catalog: dict) -> Renewal | None:
     end = datetime.fromisoformat(str(subscription["commitmentEndDate"]).replace("Z", "+00:00")).date()
     return Renewal(subscription_id=subscription["id"],
                    name=subscription.get("friendlyName") or subscription.get("offerName") or "Subscription",
-                   renewal_date=end + timedelta(days=1), quantity=quantity, unit_price=price,
+                   renewal_date=renewal_day(end), quantity=quantity, unit_price=price,
                    term=TERM_LABELS.get(term, term), yearly_cost=monthly_cost(price, quantity) * 12)
 
 

@@ -28,7 +28,7 @@ from opkalla_portal.microsoft.errors import ConflictError, MicrosoftError, Throt
 from opkalla_portal.models import ChangeLogEntry, Organization, ScheduledChange, ScheduledPurchase
 from opkalla_portal.services import orders
 from opkalla_portal.services.microsoft_clients import microsoft
-from opkalla_portal.services.subscriptions import patch_quantity
+from opkalla_portal.services.quantity_change import patch_quantity, resume_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,6 @@ async def scheduler_loop() -> None:
     """Lifespan task: apply due changes (finish interrupted approvals, reconcile unfinished intents,
     send the outbox) every INTERVAL_SECONDS,
     and send renewal reminders every REMINDER_INTERVAL_SECONDS, until the app stops."""
-    from opkalla_portal.services.approvals import resume_interrupted
     from opkalla_portal.services.intents import reconcile as reconcile_intents
     from opkalla_portal.services.mail import send_outbox
     from opkalla_portal.services.reminders import run_renewal_reminders

@@ -1,21 +1,24 @@
-"""Approvals: the threshold (Administrators), pending requests to approve or deny, recent decisions;
-and My Approval Requests (a Subscription Manager's own requests, withdraw while pending)."""
+"""Approvals: the threshold (Administrators), pending requests to approve or deny, recent decisions.
+(A Subscription Manager's own requests are My Approval Requests: state/approval_requests.py.)"""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from opkalla_portal.models import ApprovalStatus, ChangeMode, mode_label
 from opkalla_portal.services import approvals as service
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services import quantity_change
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.pricing import format_money
 from opkalla_portal.services.validation import ValidationFailed
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 
 
 def request_row(request) -> dict[str, str]:
     """One request as the tables show it (only the caller's organization's rows ever get here)."""
-    when = {"immediately": "Immediately", "on_renewal": "On Renewal"}.get(request.effective_mode, "Custom")
-    if request.effective_mode == "custom" and request.effective_date:
+    when = mode_label(request.effective_mode)
+    if request.effective_mode == ChangeMode.CUSTOM and request.effective_date:
         when = f"Custom, {request.effective_date:%Y-%m-%d}"
     return {
         "id": str(request.id), "created": f"{request.created_at:%Y-%m-%d %H:%M}",
@@ -26,7 +29,7 @@ def request_row(request) -> dict[str, str]:
         "status": service.STATUS_LABELS.get(request.status, request.status), "status_key": request.status,
         "decided_by": request.decided_by_name,
         "decided": f"{request.decided_at:%Y-%m-%d %H:%M}" if request.decided_at else "",
-        "detail": request.reason if request.status == "denied" else request.outcome,
+        "detail": request.reason if request.status == ApprovalStatus.DENIED else request.outcome,
     }
 
 
@@ -57,12 +60,8 @@ class ApprovalsState(PortalState):
                                f"approval." if threshold is not None else "Approvals are off: changes apply "
                                                                            "without approval.")
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.APPROVALS)
-        except PermissionDenied:
-            return None  # on_load: the page guard already redirects (sign-in or not allowed)
+    @guarded(Capability.APPROVALS)
+    def load(self, identity: Identity):
         self.can_set_policy = identity.can(Capability.APPROVAL_POLICY)
         self._show_policy(service.get_threshold(identity))
         self.threshold_error, self.decision_action, self.decision_request = "", "", {}
@@ -70,34 +69,19 @@ class ApprovalsState(PortalState):
         self.loading = False
 
     # ------------------------------------------------------------------ policy
-    def _policy_denied(self):
-        try:
-            self._require(Capability.APPROVAL_POLICY)
-        except PermissionDenied as error:
-            return refused(error)
-        return None
-
-    @rx.event
-    def set_approvals_on(self, value: bool):
-        if (refusal := self._policy_denied()) is not None:
-            return refusal
+    @guarded(Capability.APPROVAL_POLICY)
+    def set_approvals_on(self, identity: Identity, value: bool):
         self.approvals_on = value is True
         self.threshold_error = ""
 
-    @rx.event
-    def set_threshold(self, value: str):
-        if (refusal := self._policy_denied()) is not None:
-            return refusal
+    @guarded(Capability.APPROVAL_POLICY)
+    def set_threshold(self, identity: Identity, value: str):
         self.threshold = str(value or "")[:20]
         self.threshold_error = ""
 
-    @rx.event
-    def save_policy(self):
+    @guarded(Capability.APPROVAL_POLICY)
+    def save_policy(self, identity: Identity):
         """Save settings: the threshold (validated beside the field) or off."""
-        try:
-            identity = self._require(Capability.APPROVAL_POLICY)
-        except PermissionDenied as error:
-            return refused(error)
         if self.saving_policy:
             return None
         try:
@@ -110,41 +94,30 @@ class ApprovalsState(PortalState):
         return rx.toast.success("The approval settings were saved.")
 
     # --------------------------------------------------------------- decisions
-    @rx.event
-    def open_decision(self, request_id: str, action: str):
+    @guarded(Capability.APPROVALS)
+    def open_decision(self, identity: Identity, request_id: str, action: str):
         """Approve… / Deny…: the confirmation dialog for one pending request."""
-        try:
-            self._require(Capability.APPROVALS)
-        except PermissionDenied as error:
-            return refused(error)
-        row = next((r for r in self.pending if r["id"] == str(request_id) and r["status_key"] == "pending"), None)
+        row = next((r for r in self.pending
+                    if r["id"] == str(request_id) and r["status_key"] == ApprovalStatus.PENDING), None)
         if row is None or action not in ("approve", "deny"):
             return None
         self.decision_action, self.decision_request = action, row
         self.reason, self.reason_error = "", ""
 
-    @rx.event
-    def close_decision(self, _open: bool = False):
+    @guarded(Capability.APPROVALS)
+    def close_decision(self, identity: Identity, _open: bool = False):
         if not self.deciding:
             self.decision_action, self.decision_request = "", {}
 
-    @rx.event
-    def set_reason(self, value: str):
-        try:
-            self._require(Capability.APPROVALS)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.APPROVALS)
+    def set_reason(self, identity: Identity, value: str):
         self.reason = str(value or "")[:service.REASON_MAX + 50]
         self.reason_error = ""
 
-    @rx.event(background=True)
-    async def confirm_decision(self):
+    @guarded(Capability.APPROVALS, background=True)
+    async def confirm_decision(self, identity: Identity):
         """Approve (applies it through Subscription Edit's path) or Deny (reason required); once."""
         async with self:
-            try:
-                identity = self._require(Capability.APPROVALS)
-            except PermissionDenied as error:
-                return refused(error)
             if self.deciding or not self.decision_request:
                 return None
             self.deciding = True
@@ -152,16 +125,16 @@ class ApprovalsState(PortalState):
         toast, error_field = None, ""
         try:
             if action == "approve":
-                decided = await service.approve(identity, request_id)
+                decided = await quantity_change.approve(identity, request_id)
                 text = f"Approved. {decided.outcome}"
-                toast = rx.toast.success(text) if decided.status == "applied" else rx.toast.error(text)
+                toast = rx.toast.success(text) if decided.status == ApprovalStatus.APPLIED else rx.toast.error(text)
             else:
                 service.deny(identity, request_id, reason)
                 toast = rx.toast.success("The request was denied and the requester was told why.")
         except ValidationFailed as failed:
             error_field = failed.errors.get("reason", "")
-        except service.ApprovalError as failure:
-            toast = rx.toast.error(str(failure))
+        except PortalError as failure:  # the dialog closes and the lists refresh either way
+            toast = rx.toast.error(failure.message)
         async with self:
             self.deciding = False
             if error_field:
@@ -170,32 +143,3 @@ class ApprovalsState(PortalState):
             self.decision_action, self.decision_request = "", {}
             self._refresh(identity)
             return toast
-
-
-class MyApprovalRequestsState(PortalState):
-    loading: bool = True
-    rows: list[dict[str, str]] = []
-
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied:
-            return None  # on_load: the page guard already redirects
-        self.rows = [request_row(r) for r in service.my_requests(identity)]
-        self.loading = False
-
-    @rx.event
-    def withdraw(self, request_id: str):
-        """Withdraw (after the confirmation dialog): only the requester's own pending request."""
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
-        try:  # a second click finds it withdrawn already: the conditional update refuses it
-            service.withdraw(identity, request_id)
-            toast = rx.toast.success("The request was withdrawn.")
-        except service.ApprovalError as failure:
-            toast = rx.toast.error(str(failure))
-        self.rows = [request_row(r) for r in service.my_requests(identity)]
-        return toast

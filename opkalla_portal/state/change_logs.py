@@ -5,11 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from opkalla_portal import clock
+from opkalla_portal.models import mode_label
 from opkalla_portal.services import change_logs as service
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.subscriptions import parse_date
-from opkalla_portal.state.base import PortalState, refused
-from opkalla_portal.state.services_access import denied
+from opkalla_portal.state.base import PortalState, guarded
 
 ALL = "all"
 
@@ -21,7 +21,7 @@ def _row(entry) -> dict[str, str]:
         "action": service.ACTION_LABELS.get(entry.action, entry.action),
         "old": "" if entry.old_quantity is None else str(entry.old_quantity),
         "new": "" if entry.new_quantity is None else str(entry.new_quantity),
-        "mode": service.MODE_LABELS.get(entry.effective_mode, entry.effective_mode),
+        "mode": mode_label(entry.effective_mode),
         "effective": entry.effective_date.isoformat() if entry.effective_date else "",
         "result": service.RESULT_LABELS.get(entry.result, entry.result), "message": entry.message,
     }
@@ -55,81 +55,56 @@ class ChangeLogsState(PortalState):
     def has_next(self) -> bool:
         return (self.page + 1) * service.PAGE_SIZE < self.total
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied:
-            return None  # on_load: the page guard already redirects (sign-in or not allowed)
+    @guarded(Capability.SERVICES)
+    def load(self, identity: Identity):
         self.page = 0
         self._refresh(identity)
 
-    def _apply(self):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
+    def _apply(self, identity: Identity) -> None:
         start, end = parse_date(self.date_from), parse_date(self.date_to)
         self.date_error = "The end date is before the start date." if start and end and end < start else ""
         if self.date_error:
-            return None
+            return
         self._refresh(identity)
-        return None
 
-    @rx.event
-    def set_subscription(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_subscription(self, identity: Identity, value: str):
         value = str(value)
         if value != ALL and value not in {s["id"] for s in self.subscriptions}:
-            return None
+            return
         self.subscription_id, self.page = value, 0
-        return self._apply()
+        self._apply(identity)
 
-    @rx.event
-    def set_date_from(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_date_from(self, identity: Identity, value: str):
         self.date_from = value if parse_date(value) else ""
         self.page = 0
-        return self._apply()
+        self._apply(identity)
 
-    @rx.event
-    def set_date_to(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_date_to(self, identity: Identity, value: str):
         self.date_to = value if parse_date(value) else ""
         self.page = 0
-        return self._apply()
+        self._apply(identity)
 
-    @rx.event
-    def clear_filters(self):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def clear_filters(self, identity: Identity):
         self.subscription_id, self.date_from, self.date_to, self.page, self.date_error = ALL, "", "", 0, ""
-        return self._apply()
+        self._apply(identity)
 
-    @rx.event
-    def next_page(self):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def next_page(self, identity: Identity):
         if (self.page + 1) * service.PAGE_SIZE < self.total:
             self.page += 1
-        return self._apply()
+        self._apply(identity)
 
-    @rx.event
-    def previous_page(self):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def previous_page(self, identity: Identity):
         self.page = max(self.page - 1, 0)
-        return self._apply()
+        self._apply(identity)
 
-    @rx.event
-    def export_csv(self):
+    @guarded(Capability.SERVICES)
+    def export_csv(self, identity: Identity):
         """Export to CSV: every entry matching the filters (not only this page)."""
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
         data = service.change_log_csv(identity, self._filter())
         return rx.download(data=data, filename=f"change-logs-{clock.today():%Y%m%d}.csv")

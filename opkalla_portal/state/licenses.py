@@ -17,7 +17,6 @@ from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import consent, licenses, reclaim
 from opkalla_portal.services.access import Capability, PermissionDenied
 from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
-from opkalla_portal.services.subscriptions import ServiceError
 from opkalla_portal.settings import load_settings
 from opkalla_portal.state.base import PortalState, refused
 from opkalla_portal.state.deltas import assign_changed
@@ -612,31 +611,8 @@ class LicensesState(PortalState):
 async def _run_reclaim(identity, action: str, candidate, to_user: str, sku_id: str,
                        users: dict) -> tuple[str, str, bool]:
     """(success message, error, whether the disabled account's license was removed)."""
-    removed = False
-    try:
-        if action == "reassign":
-            outcome = await reclaim.reassign(identity, sku_id=sku_id, candidate=candidate, to_user=to_user,
-                                             users=users)
-            if outcome.failures:  # removals go first: the old holder may have lost it anyway
-                failed = {f.user_id for f in outcome.failures}
-                return "", "; ".join(f"{f.name}: {f.reason}" for f in outcome.failures), \
-                    candidate.holds_seat and candidate.user_id not in failed
-            return f"The seat of {candidate.name} now belongs to {users[to_user].name}.", "", candidate.holds_seat
-        if candidate.holds_seat:
-            outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending={candidate.user_id: False},
-                                                   users=users)
-            if outcome.failures:
-                return "", outcome.failures[0].reason, False
-            removed = True
-        change = await reclaim.schedule_decrease(identity, sku_id=sku_id)
-        if change.status != "scheduled":
-            reason = next(iter(change.errors.values()), change.message) if change.errors else change.message
-            return "", f"The decrease was not scheduled: {reason}", removed
-        return change.message, "", removed
-    except (LicenseError, ConsentRequired, ServiceError, PermissionDenied) as error:
-        return "", str(error), removed
-    except MicrosoftError as error:
-        return "", error.message, removed
+    outcome = await reclaim.run(identity, action, candidate=candidate, to_user=to_user, sku_id=sku_id, users=users)
+    return outcome.message, outcome.error, outcome.removed
 
 
 def _summary(outcome: licenses.SubmitOutcome) -> str:

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import reflex as rx
 
 from opkalla_portal import clock
-from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.services import subscriptions as service
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, format_money, price_effect
-from opkalla_portal.state.base import PortalState, refused
-from opkalla_portal.state.services_access import denied
+from opkalla_portal.models import MODE_LABELS, ChangeMode
+from opkalla_portal.services import quantity_change as service
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import PortalError
+from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, format_money
+from opkalla_portal.services.subscriptions import DONE, EditableSubscription, Outcome, load_subscription
+from opkalla_portal.state.base import PortalState, guarded
 
 log = logging.getLogger(__name__)
 
-MODE_BY_LABEL = {label: mode for mode, label in service.MODE_LABELS.items()}
+MODE_BY_LABEL = {label: mode for mode, label in MODE_LABELS.items()}
 NO_ERRORS = {"quantity": "", "mode": "", "effective_date": "", "form": ""}
 NO_EFFECT = {"current": "", "new": "", "difference": "", "prorated": "", "note": ""}
 
 
-def _describe(sub: service.EditableSubscription) -> dict[str, str]:
+def _describe(sub: EditableSubscription) -> dict[str, str]:
     now = clock.now()
-    renewal_day = sub.term_end + timedelta(days=1)
+    renewal_day = sub.renewal_day
     if sub.assigned is not None:
         assigned = f"{sub.assigned} of {sub.quantity}"
     else:
@@ -51,9 +51,11 @@ class SubscriptionEditState(PortalState):
     load_error: str = ""
     sub: dict[str, str] = {}
     quantity: str = ""
-    mode_label: str = "Immediately"
+    mode_label: str = ChangeMode.IMMEDIATELY.label
     effective_date: str = ""
     errors: dict[str, str] = NO_ERRORS
+    # field -> code of its error (what the page offers beside it: On Renewal, Manage Licenses).
+    error_codes: dict[str, str] = NO_ERRORS
     effect: dict[str, str] = NO_EFFECT
     conflict: str = ""
     result: str = ""
@@ -61,28 +63,20 @@ class SubscriptionEditState(PortalState):
     submitting: bool = False
     _sub: object = None
 
-    def _set_sub(self, sub: service.EditableSubscription) -> None:
+    def _set_sub(self, sub: EditableSubscription) -> None:
         self._sub = sub
         self.sub = _describe(sub)
 
     def _recompute(self) -> None:
         """The price effect of what the form says now (blank while the quantity is not a number)."""
-        sub = self._sub
-        quantity = service.parse_quantity(self.quantity)
-        if sub is None or quantity is None or sub.is_usage_based:
+        shown = None if self._sub is None else service.preview(
+            self._sub, self.quantity, MODE_BY_LABEL.get(self.mode_label), self.effective_date, today=clock.today())
+        if shown is None:
             self.effect = NO_EFFECT
             return
-        today = clock.today()
-        mode = MODE_BY_LABEL.get(self.mode_label, "immediately")
-        effective = today
-        if mode == "on_renewal":
-            effective = sub.term_end + timedelta(days=1)
-        elif mode == "custom":
-            effective = service.parse_date(self.effective_date) or today
-        effect = price_effect(sub.unit_price, sub.quantity, quantity, sub.term_duration, today=today,
-                              effective=effective, term_start=sub.term_start, term_end=sub.term_end)
-        if mode == "on_renewal":
-            note = f"No charge now: the new quantity is billed from the renewal on {effective:%b %d, %Y}."
+        effect = shown.effect
+        if shown.mode == ChangeMode.ON_RENEWAL:
+            note = f"No charge now: the new quantity is billed from the renewal on {shown.effective:%b %d, %Y}."
         elif effect.prorated >= 0:
             note = f"Charged for the {effect.days_left} days left in the current term."
         else:
@@ -92,78 +86,68 @@ class SubscriptionEditState(PortalState):
                        + format_money(effect.monthly_difference),
                        "prorated": format_money(effect.prorated), "note": note}
 
-    @rx.event(background=True)
-    async def load(self):
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        self.errors = {**NO_ERRORS, **{name: str(message) for name, message in errors.items()}}
+        self.error_codes = {**NO_ERRORS, **service.codes_of(errors)}
+
+    @guarded(Capability.SERVICES, background=True)
+    async def load(self, identity: Identity):
         """on_load: the subscription named by ?id=, fresh from Microsoft."""
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects (sign-in or not allowed)
             subscription_id = str(self.router.url.query_parameters.get("id", ""))[:64]
             self.loading, self.load_error, self.sub, self._sub = True, "", {}, None
             self.errors, self.effect, self.conflict, self.result, self.result_kind = NO_ERRORS, NO_EFFECT, "", "", ""
-            self.submitting = False
+            self.error_codes, self.submitting = NO_ERRORS, False
         sub, error = None, ""
         try:
-            sub = await service.load_subscription(identity, subscription_id)
-        except service.ServiceError as failure:
-            error = str(failure)
-        except MicrosoftError as failure:
+            sub = await load_subscription(identity, subscription_id)
+        except PortalError as failure:  # shown as the page's error state
             error = failure.message
         async with self:
             self.loading, self.load_error = False, error
             if sub is not None:
                 self._set_sub(sub)
                 self.quantity = str(sub.quantity)
-                self.mode_label = "Immediately"
+                self.mode_label = ChangeMode.IMMEDIATELY.label
                 self.effective_date = ""
                 self._recompute()
         return None
 
-    @rx.event
-    def set_quantity(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    def _clear(self, *fields: str) -> None:
+        self.errors = {**self.errors, **{name: "" for name in fields}}
+        self.error_codes = {**self.error_codes, **{name: "" for name in fields}}
+
+    @guarded(Capability.SERVICES)
+    def set_quantity(self, identity: Identity, value: str):
         self.quantity = str(value or "")[:12]
-        self.errors = {**self.errors, "quantity": "", "form": ""}
+        self._clear("quantity", "form")
         self._recompute()
 
     def _apply_mode(self, label: str) -> None:
         self.mode_label = label
-        self.errors = {**self.errors, "mode": "", "effective_date": "", "form": ""}
+        self._clear("mode", "effective_date", "form")
         self._recompute()
 
-    @rx.event
-    def set_mode(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_mode(self, identity: Identity, value: str):
         if value in MODE_BY_LABEL:
             self._apply_mode(value)
 
-    @rx.event
-    def set_effective_date(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_effective_date(self, identity: Identity, value: str):
         self.effective_date = str(value or "")[:10]
-        self.errors = {**self.errors, "effective_date": ""}
+        self._clear("effective_date")
         self._recompute()
 
-    @rx.event
-    def choose_on_renewal(self):
+    @guarded(Capability.SERVICES)
+    def choose_on_renewal(self, identity: Identity):
         """The "Change On Renewal instead" offer after a refused decrease."""
-        if (refusal := denied(self)) is not None:
-            return refusal
-        self._apply_mode("On Renewal")
+        self._apply_mode(ChangeMode.ON_RENEWAL.label)
 
-    @rx.event(background=True)
-    async def submit(self):
+    @guarded(Capability.SERVICES, background=True)
+    async def submit(self, identity: Identity):
         """Submit: apply now, or record for renewal or the custom date; never twice at once."""
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied as error:
-                return refused(error)
             if self.submitting or self._sub is None:
                 return None
             self.submitting, self.result, self.result_kind, self.conflict = True, "", "", ""
@@ -171,39 +155,38 @@ class SubscriptionEditState(PortalState):
             args = (sub.id, self.quantity, MODE_BY_LABEL.get(self.mode_label, ""), self.effective_date, sub.etag)
         try:
             outcome = await service.submit_change(identity, *args)
-        except service.ServiceError as failure:
-            outcome = service.ChangeOutcome("failed", str(failure))
-        except MicrosoftError as failure:
-            outcome = service.ChangeOutcome("failed", failure.message)
+        except PortalError as failure:
+            outcome = service.ChangeOutcome(Outcome.FAILED, failure.message)
         except Exception:  # never leave the form stuck in "submitting"
             log.exception("Subscription change %s failed unexpectedly", args[0])
-            outcome = service.ChangeOutcome("failed", "The change could not be completed. Reload the page to see "
-                                                      "the subscription's current quantity before trying again.")
+            outcome = service.ChangeOutcome(Outcome.FAILED, "The change could not be completed. Reload the page to "
+                                                            "see the subscription's current quantity before trying "
+                                                            "again.")
         fresh = None
-        if outcome.status in ("succeeded", "scheduled"):
+        if outcome.status in DONE:
             try:
-                fresh = await service.load_subscription(identity, args[0])
-            except (service.ServiceError, MicrosoftError):
+                fresh = await load_subscription(identity, args[0])
+            except PortalError:
                 fresh = None
         async with self:
             self.submitting = False
-            self.errors = {**NO_ERRORS, **outcome.errors}
-            if outcome.status == "invalid":
+            self._show_errors(outcome.errors)
+            if outcome.status == Outcome.INVALID:
                 if outcome.subscription is not None:
                     self._set_sub(outcome.subscription)
                 return rx.toast.error("Nothing was changed. Correct the highlighted fields.")
-            if outcome.status == "conflict":
+            if outcome.status == Outcome.CONFLICT:
                 self._set_sub(outcome.subscription)
                 self.conflict = outcome.message
                 self._recompute()
                 return None
-            self.result, self.result_kind = outcome.message, outcome.status
-            if outcome.status == "held":  # nothing changed at Microsoft: keep the form as submitted
+            self.result, self.result_kind = outcome.message, str(outcome.status)
+            if outcome.status == Outcome.HELD:  # nothing changed at Microsoft: keep the form as submitted
                 return rx.toast.info("Sent for approval.")
             if fresh is not None:
                 self._set_sub(fresh)
-                self.quantity = str(fresh.quantity) if outcome.status == "succeeded" else self.quantity
+                self.quantity = str(fresh.quantity) if outcome.status == Outcome.SUCCEEDED else self.quantity
             self._recompute()
-            if outcome.status == "failed":
+            if outcome.status == Outcome.FAILED:
                 return rx.toast.error(outcome.message)
             return rx.toast.success(outcome.message)

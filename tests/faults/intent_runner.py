@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from opkalla_portal import clock
 from opkalla_portal.demo import demo_data
-from opkalla_portal.services import intents, licenses, orders, subscriptions
+from opkalla_portal.services import intents, licenses, orders, quantity_change, subscriptions
 from opkalla_portal.services.catalog import load_catalog, search_catalog
 from tests.licenses.conftest import LUIS, TOM, identity_for
 
@@ -34,7 +34,7 @@ BUSINESS_STANDARD = "f245ecc8-75af-4f8e-b61f-27d8114de5f3"
 async def change_quantity() -> None:
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, COPILOT.id)
-    outcome = await subscriptions.submit_change(luis, COPILOT.id, "8", "immediately", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, COPILOT.id, "8", "immediately", "", sub.etag)
     print(outcome.status, outcome.message, flush=True)
 
 

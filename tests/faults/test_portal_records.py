@@ -7,7 +7,7 @@ assignments/removals. The emulator injects latency, 429 storms, 5xx answers and 
 (a timed-out request may still be carried out a moment later, as at Microsoft).
 
 Properties:
-- every action completes or fails with a message a user can read (ServiceError,
+- every action completes or fails with a message a user can read (a PortalError,
   LicenseError or MicrosoftError), never another exception;
 - afterwards, faults off and the scheduler caught up, the portal's records agree with the
   emulator: each subscription's quantity is the last quantity Change Logs report as
@@ -35,14 +35,14 @@ from opkalla_portal.microsoft.emulator.settings import emulator_settings
 from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.microsoft.http import RetryPolicy
 from opkalla_portal.models import ChangeLogEntry, LicenseChange, ScheduledChange
-from opkalla_portal.services import licenses, scheduler, subscriptions
+from opkalla_portal.services import licenses, quantity_change, scheduler, subscriptions
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.licenses import LicenseError
-from opkalla_portal.services.subscriptions import ServiceError
 from tests.licenses.conftest import LUIS, TOM, identity_for
 
 ACTIONS = 220
 SEED = int(os.environ.get("OPKALLA_FAULT_SEED", "20261125"))  # another seed explores other interleavings
-EXPECTED_FAILURES = (ServiceError, LicenseError, MicrosoftError)
+EXPECTED_FAILURES = (PortalError, LicenseError, MicrosoftError)
 SUBSCRIPTIONS = [s for s in demo_data.SUBSCRIPTIONS if s.unit_type == "Licenses"]
 PERSONA = {"lakeside": LUIS, "bayview": TOM}  # Subscription Manager; Administrator (the consented tenant)
 FAULTS = dict(latency_ms=5, throttle_probability=0.15, retry_after_seconds=0.01, error_probability=0.1,
@@ -103,8 +103,8 @@ class Run:
         async def act():
             current = await subscriptions.load_subscription(identity, target.id)  # the page opens
             quantity = max(1, current.quantity + self.rng.choice([1, 2, 3, -1]))
-            return await subscriptions.submit_change(identity, target.id, str(quantity), mode,
-                                                     self.clock.date().isoformat(), current.etag)
+            return await quantity_change.submit_change(identity, target.id, str(quantity), mode,
+                                                       self.clock.date().isoformat(), current.etag)
 
         await self.perform(act)
 
@@ -117,7 +117,7 @@ class Run:
         with session_scope() as db:
             organization_id = db.get(ScheduledChange, change_id).organization_id
         persona = LUIS if organization_id == identity_for(LUIS).organization_id else TOM
-        await self.perform(lambda: subscriptions.cancel_future_change(identity_for(persona), change_id))
+        await self.perform(lambda: quantity_change.cancel_future_change(identity_for(persona), change_id))
 
     async def scheduler_tick(self) -> None:
         self.clock += timedelta(minutes=20)  # past the back-off of earlier transient failures

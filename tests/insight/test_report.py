@@ -10,7 +10,7 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.errors import AuthError
 from opkalla_portal.models import ChangeLogEntry, LicenseChange, ScheduledChange
-from opkalla_portal.services import insight_report, licenses, reclaim, subscriptions
+from opkalla_portal.services import insight_report, licenses, quantity_change, reclaim
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.insight_report import InsightError
 from tests.insight.conftest import DANA, LUIS, PRIYA, TOM, identity_for
@@ -104,7 +104,7 @@ async def test_accept_schedules_on_renewal_through_subscription_edit_once(lakesi
     assert (change.old_quantity, change.new_quantity, change.effective_mode, change.status) == \
         (45, 41, "on_renewal", "pending")
     assert (log.result, log.effective_mode, log.actor_name) == ("scheduled", "on_renewal", "Dana Whitaker")
-    assert [c.id for c in subscriptions.future_changes(lakeside)] == [change.id]
+    assert [c.id for c in quantity_change.future_changes(lakeside)] == [change.id]
     # A second click (or a replay) finds nothing left to do and changes nothing.
     with pytest.raises(InsightError):
         await insight_report.accept(lakeside, rec.subscription_id, rec.fingerprint)

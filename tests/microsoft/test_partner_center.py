@@ -1,14 +1,17 @@
 """Contract tests of the Partner Center client against the emulator (New Commerce rules)."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from opkalla_portal import clock
 from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft import NotFoundError, ValidationError
+from opkalla_portal.microsoft.partner_center import PartnerCenterClient
 from tests.microsoft.contracts.partner_center import unknown_fields
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"].tenant_id
@@ -210,3 +213,24 @@ async def test_utilization_next_page_needs_the_continuation_token_header(fresh, 
         await pc.get_json(nxt["uri"])
     second = await pc.get_json(nxt["uri"], headers={"MS-ContinuationToken": nxt["headers"][0]["value"]})
     assert second["items"] and second["items"][0] != first["items"][0]
+
+
+async def test_a_quantity_change_carries_the_callers_request_id():
+    """A scheduled change's retry after a crash must be recognisably the same request: the caller's
+    id goes out as MS-RequestId (and MS-CorrelationId), on the one PATCH of the whole resource."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=json.loads(request.content))
+
+    sub = {"id": "sub-1", "quantity": 3, "offerId": "CFQ7TTC0LH18:0001:CFQ7TTC0KDP5"}
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        pc = PartnerCenterClient(http, "https://pc.example/v1")
+        assert (await pc.change_quantity("cust-1", sub, 5, request_id="change-42"))["quantity"] == 5
+        await pc.change_quantity("cust-1", sub, 6)
+    first, second = seen
+    assert first.method == "PATCH" and first.url.path == "/v1/customers/cust-1/subscriptions/sub-1"
+    assert first.headers["MS-RequestId"] == "change-42" and first.headers["MS-CorrelationId"] == "change-42"
+    assert json.loads(first.content) == {**sub, "quantity": 5}
+    assert second.headers["MS-RequestId"] not in ("", "change-42")  # a new id when the caller has none

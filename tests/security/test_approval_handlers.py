@@ -12,7 +12,8 @@ from sqlmodel import select
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ApprovalPolicy, ApprovalRequest, Organization, PortalUser
-from opkalla_portal.state.approvals import ApprovalsState, MyApprovalRequestsState
+from opkalla_portal.state.approval_requests import MyApprovalRequestsState
+from opkalla_portal.state.approvals import ApprovalsState
 from tests.security import harness
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"]

@@ -23,7 +23,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ApprovalRequest, ContractSubscription, CostIncrease, ScheduledChange
-from opkalla_portal.services import approvals, orders, scheduler, subscriptions
+from opkalla_portal.services import approvals, orders, quantity_change, scheduler, subscriptions
 from opkalla_portal.services.catalog import load_catalog, search_catalog
 from tests.services_subscriptions.conftest import DANA, LUIS, PRIYA, identity_for
 
@@ -42,7 +42,7 @@ async def at_microsoft(ms) -> dict:
 async def submit(quantity: int, mode: str = "immediately", date_text: str = ""):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, PBI.id)
-    return await subscriptions.submit_change(luis, PBI.id, str(quantity), mode, date_text, sub.etag)
+    return await quantity_change.submit_change(luis, PBI.id, str(quantity), mode, date_text, sub.etag)
 
 
 def requests() -> list[ApprovalRequest]:
@@ -59,11 +59,11 @@ async def test_a_custom_future_change_edited_to_300_for_today_is_held_not_applie
     threshold("50")
     tomorrow = today() + timedelta(days=1)
     assert (await submit(13, "custom", tomorrow.isoformat())).status == "scheduled"  # +$14: not held
-    [change] = subscriptions.future_changes(identity_for(LUIS))
+    [change] = quantity_change.future_changes(identity_for(LUIS))
 
-    errors, edited = await subscriptions.edit_future_change(identity_for(LUIS), change.id, "300", today().isoformat())
+    errors, edited = await quantity_change.edit_future_change(identity_for(LUIS), change.id, "300", today().isoformat())
     assert edited is None and "$4,032.00" in errors["held"] and "$50.00" in errors["held"]
-    [kept] = subscriptions.future_changes(identity_for(LUIS))
+    [kept] = quantity_change.future_changes(identity_for(LUIS))
     assert (kept.new_quantity, kept.due_date) == (13, tomorrow)  # the change stays as it was
     report = await scheduler.run_due_changes("w")  # nothing is due today
     assert report.applied == 0 and (await at_microsoft(ms))["quantity"] == 12
@@ -73,9 +73,9 @@ async def test_a_custom_future_change_edited_to_300_for_today_is_held_not_applie
 
     # Approved (by the Finance Manager): the Future Change itself becomes 300 today, and the
     # scheduler applies it once.
-    decided = await approvals.approve(identity_for(PRIYA), request.id)
+    decided = await quantity_change.approve(identity_for(PRIYA), request.id)
     assert decided.status == "applied", decided.outcome
-    [now_due] = subscriptions.future_changes(identity_for(LUIS))
+    [now_due] = quantity_change.future_changes(identity_for(LUIS))
     assert (now_due.id, now_due.new_quantity, now_due.due_date) == (change.id, 300, today())
     assert (await scheduler.run_due_changes("w")).applied == 1
     assert (await at_microsoft(ms))["quantity"] == 300
@@ -85,13 +85,13 @@ async def test_a_on_renewal_future_change_edited_to_300_never_reaches_microsoft(
     threshold("50")
     assert (await submit(13, "on_renewal")).status == "scheduled"
     assert (await at_microsoft(ms))["scheduledNextTermInstructions"]["quantity"] == 13
-    [change] = subscriptions.future_changes(identity_for(LUIS))
-    errors, edited = await subscriptions.edit_future_change(identity_for(LUIS), change.id, "300", "")
+    [change] = quantity_change.future_changes(identity_for(LUIS))
+    errors, edited = await quantity_change.edit_future_change(identity_for(LUIS), change.id, "300", "")
     assert edited is None and "held" in errors
     assert (await at_microsoft(ms))["scheduledNextTermInstructions"]["quantity"] == 13  # not 300
     assert [r.new_quantity for r in requests()] == [300]
     # Lowering the planned change is not an increase: it goes ahead without approval.
-    errors, lowered = await subscriptions.edit_future_change(identity_for(LUIS), change.id, "12", "")
+    errors, lowered = await quantity_change.edit_future_change(identity_for(LUIS), change.id, "12", "")
     assert errors == {} and lowered.new_quantity == 12
 
 
@@ -114,8 +114,8 @@ async def test_b_a_cancelled_future_change_no_longer_counts(ms):
     threshold("50")
     tomorrow = today() + timedelta(days=1)
     assert (await submit(15, "custom", tomorrow.isoformat())).status == "scheduled"  # +$42
-    [change] = subscriptions.future_changes(identity_for(LUIS))
-    await subscriptions.cancel_future_change(identity_for(LUIS), change.id)
+    [change] = quantity_change.future_changes(identity_for(LUIS))
+    await quantity_change.cancel_future_change(identity_for(LUIS), change.id)
     assert (await submit(15)).status == "succeeded"  # +$42 alone: not held
 
 
@@ -143,7 +143,7 @@ async def test_c_a_big_purchase_is_held_and_placed_once_when_approved(ms):
     assert (request.action, request.new_quantity, request.added_monthly_cost) == ("purchase", 50, Decimal("6600.00"))
 
     # Priya is a Finance Manager: she approves purchases though she cannot buy herself.
-    decided = await approvals.approve(identity_for(PRIYA), request.id)
+    decided = await quantity_change.approve(identity_for(PRIYA), request.id)
     assert decided.status == "applied", decided.outcome
     placed = await ms.partner_center.list_orders(LAKESIDE.tenant_id)
     assert len(placed) == orders_before + 1
@@ -179,6 +179,6 @@ async def test_an_approval_whose_price_went_up_is_not_applied(ms, emulator_store
     with emulator_store.transaction() as tx:
         doc = tx.get("subscription", PBI.id)
         tx.put("subscription", PBI.id, {**doc, "quantity": 10}, tenant=LAKESIDE.tenant_id)
-    decided = await approvals.approve(identity_for(DANA), request.id)
+    decided = await quantity_change.approve(identity_for(DANA), request.id)
     assert decided.status == "failed" and "$4,060.00" in decided.outcome and "$4,032.00" in decided.outcome
     assert (await at_microsoft(ms))["quantity"] == 10

@@ -13,7 +13,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ApprovalRequest, ChangeLogEntry, OutboundMail
-from opkalla_portal.services import approvals, notifications, subscriptions
+from opkalla_portal.services import approvals, notifications, quantity_change, subscriptions
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.validation import ValidationFailed
 from tests.services_subscriptions.conftest import DANA, LUIS, PRIYA, TOM, identity_for
@@ -29,7 +29,7 @@ async def quantity(ms, sub=VISIO) -> int:
 async def submit(who: str, new_quantity: int, mode: str = "immediately", date_text: str = ""):
     identity = identity_for(who)
     sub = await subscriptions.load_subscription(identity, VISIO.id)
-    return await subscriptions.submit_change(identity, VISIO.id, str(new_quantity), mode, date_text, sub.etag)
+    return await quantity_change.submit_change(identity, VISIO.id, str(new_quantity), mode, date_text, sub.etag)
 
 
 def threshold(amount: str | None) -> None:
@@ -120,12 +120,12 @@ async def test_approve_applies_once_logs_and_tells_the_requester(ms):
     threshold("100")
     await submit(LUIS, 10)
     request = the_request()
-    decided = await approvals.approve(identity_for(PRIYA), request.id)
+    decided = await quantity_change.approve(identity_for(PRIYA), request.id)
     assert decided.status == "applied" and decided.decided_by_name == "Priya Natarajan"
     assert await quantity(ms) == 10
     assert log_results() == ["awaiting_approval", "succeeded"]
     with pytest.raises(approvals.ApprovalError, match="no longer awaiting"):
-        await approvals.approve(identity_for(DANA), request.id)
+        await quantity_change.approve(identity_for(DANA), request.id)
     with pytest.raises(approvals.ApprovalError):
         approvals.deny(identity_for(DANA), request.id, "late")
     with pytest.raises(approvals.ApprovalError):
@@ -137,8 +137,8 @@ async def test_two_approvers_at_once_apply_it_once(ms):
     threshold("100")
     await submit(LUIS, 10)
     request = the_request()
-    results = await asyncio.gather(approvals.approve(identity_for(PRIYA), request.id),
-                                   approvals.approve(identity_for(DANA), request.id), return_exceptions=True)
+    results = await asyncio.gather(quantity_change.approve(identity_for(PRIYA), request.id),
+                                   quantity_change.approve(identity_for(DANA), request.id), return_exceptions=True)
     assert sum(isinstance(r, ApprovalRequest) for r in results) == 1
     assert sum(isinstance(r, approvals.ApprovalError) for r in results) == 1
     assert log_results().count("succeeded") == 1 and await quantity(ms) == 10
@@ -157,7 +157,7 @@ async def test_approval_revalidates_and_records_a_failure(ms, emulator_store):
     request = the_request()
     # Meanwhile the subscription was suspended at Microsoft: the approval cannot apply it.
     edit_visio(emulator_store, status="suspended")
-    decided = await approvals.approve(identity_for(DANA), request.id)
+    decided = await quantity_change.approve(identity_for(DANA), request.id)
     assert decided.status == "failed" and "suspended" in decided.outcome
     assert log_results() == ["awaiting_approval", "failed"]
     assert await quantity(ms) == 4
@@ -168,8 +168,8 @@ async def test_a_custom_date_that_has_passed_fails_on_approval(ms):
     tomorrow = clock.today() + timedelta(days=1)
     await submit(LUIS, 10, "custom", tomorrow.isoformat())
     request = the_request()
-    decided = await approvals.approve(identity_for(DANA), request.id,
-                                      now=clock.now() + timedelta(days=3))
+    decided = await quantity_change.approve(identity_for(DANA), request.id,
+                                            now=clock.now() + timedelta(days=3))
     assert decided.status == "failed" and "past" in decided.outcome
 
 
@@ -191,7 +191,7 @@ async def test_deny_needs_a_reason_and_withdraw_only_by_the_requester(ms):
     second = the_request()
     assert approvals.withdraw(identity_for(LUIS), second.id).status == "withdrawn"
     with pytest.raises(approvals.ApprovalError):
-        await approvals.approve(identity_for(DANA), second.id)
+        await quantity_change.approve(identity_for(DANA), second.id)
     assert log_results()[-1] == "withdrawn"
 
 
@@ -213,11 +213,11 @@ async def test_other_customers_and_roles_cannot_decide(ms):
     await submit(LUIS, 10)
     request = the_request()
     with pytest.raises(approvals.ApprovalError, match="not found"):
-        await approvals.approve(identity_for(TOM), request.id)
+        await quantity_change.approve(identity_for(TOM), request.id)
     with pytest.raises(approvals.ApprovalError, match="not found"):
         approvals.deny(identity_for(TOM), request.id, "no")
     with pytest.raises(PermissionDenied):
-        await approvals.approve(identity_for(LUIS), request.id)
+        await quantity_change.approve(identity_for(LUIS), request.id)
     assert approvals.open_requests(identity_for(TOM)) == []
     assert [r.id for r in approvals.my_requests(identity_for(LUIS))] == [request.id]
     assert the_request().status == "pending"
@@ -240,7 +240,7 @@ async def test_resume_records_a_change_microsoft_made_before_the_stop_without_bu
     await submit(LUIS, 10)
     request = interrupted_approval()
     edit_visio(emulator_store, quantity=10)  # the PATCH had reached Microsoft
-    assert await approvals.resume_interrupted() == 1
+    assert await quantity_change.resume_interrupted() == 1
     with session_scope() as db:
         finished = db.get(ApprovalRequest, request.id)
     assert finished.status == "applied" and await quantity(ms) == 10
@@ -249,17 +249,17 @@ async def test_resume_records_a_change_microsoft_made_before_the_stop_without_bu
         last = db.exec(select(ChangeLogEntry).order_by(ChangeLogEntry.id.desc())).first()
     assert "before the portal was interrupted" in last.message
     assert [m.to_address for m in mails(notifications.APPROVAL_OUTCOMES)] == [LUIS]
-    assert await approvals.resume_interrupted() == 0  # finished once
+    assert await quantity_change.resume_interrupted() == 0  # finished once
 
 
 async def test_resume_applies_a_change_the_stop_cut_off_and_leaves_recent_claims_alone(ms):
     threshold("100")
     await submit(LUIS, 10)
     request = interrupted_approval(minutes_ago=2)
-    assert await approvals.resume_interrupted() == 0  # Priya's Approve may still be running
+    assert await quantity_change.resume_interrupted() == 0  # Priya's Approve may still be running
     assert await quantity(ms) == 4
     later = clock.now() + approvals.APPLY_TIMEOUT
-    assert await approvals.resume_interrupted(later) == 1
+    assert await quantity_change.resume_interrupted(later) == 1
     with session_scope() as db:
         assert db.get(ApprovalRequest, request.id).status == "applied"
     assert await quantity(ms) == 10 and log_results() == ["awaiting_approval", "succeeded"]
@@ -270,9 +270,9 @@ async def test_resume_finishes_from_the_change_log_when_the_outcome_was_recorded
     await submit(LUIS, 10, "on_renewal")
     request = interrupted_approval()
     with session_scope() as db:  # the Future Change and its log were written; the status was not
-        approvals._log(db, identity_for(PRIYA), request, "scheduled",
-                       approvals._note(request, "Priya Natarajan") + "Scheduled for renewal.")
-    results = await asyncio.gather(approvals.resume_interrupted(), approvals.resume_interrupted())
+        approvals.log(db, identity_for(PRIYA), request, "scheduled",
+                       approvals.note(request, "Priya Natarajan") + "Scheduled for renewal.")
+    results = await asyncio.gather(quantity_change.resume_interrupted(), quantity_change.resume_interrupted())
     assert sorted(results) == [0, 1]  # two workers: one finishes it
     with session_scope() as db:
         assert db.get(ApprovalRequest, request.id).status == "applied"

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from opkalla_portal.demo import demo_data
-from opkalla_portal.services import change_logs, subscriptions
+from opkalla_portal.services import change_logs, quantity_change, subscriptions
 from opkalla_portal.services.validation import is_ascii_digits
 from tests.services_subscriptions.conftest import LUIS, identity_for
 
@@ -28,7 +28,7 @@ def test_only_ascii_digits_are_a_quantity(text):
 async def test_a_superscript_quantity_is_a_field_error_and_changes_nothing(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, SPB)
-    outcome = await subscriptions.submit_change(luis, SPB, "1²", "immediately", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, SPB, "1²", "immediately", "", sub.etag)
     assert outcome.status == "invalid"
     assert outcome.errors["quantity"] == "Enter the quantity as a whole number, for example 25."
     assert (await subscriptions.load_subscription(luis, SPB)).quantity == sub.quantity

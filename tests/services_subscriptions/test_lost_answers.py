@@ -8,7 +8,7 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.demo import demo_data
 from opkalla_portal.microsoft.errors import ConflictError, UnavailableError
 from opkalla_portal.models import ChangeLogEntry, ScheduledChange
-from opkalla_portal.services import subscriptions
+from opkalla_portal.services import quantity_change, subscriptions
 from tests.services_subscriptions.conftest import DANA, LUIS, identity_for
 
 SPB = next(s.id for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" and s.key == "spb")
@@ -41,7 +41,7 @@ async def test_an_immediate_change_whose_answer_was_lost_is_logged_as_done(ms, m
     for error, quantity in ((LOST, 50), (ConflictError("Precondition failed", status=412), 52)):
         with monkeypatch.context() as patched:
             _answer_lost(patched, error)
-            outcome = await subscriptions.submit_change(luis, SPB, str(quantity), "immediately", "", sub.etag)
+            outcome = await quantity_change.submit_change(luis, SPB, str(quantity), "immediately", "", sub.etag)
         assert outcome.status == "succeeded", outcome
         sub = await subscriptions.load_subscription(luis, SPB)
         assert sub.quantity == quantity
@@ -51,8 +51,8 @@ async def test_an_immediate_change_whose_answer_was_lost_is_logged_as_done(ms, m
 async def test_a_real_conflict_is_still_a_conflict(ms):
     luis, dana = identity_for(LUIS), identity_for(DANA)
     stale = await subscriptions.load_subscription(luis, SPB)
-    assert (await subscriptions.submit_change(dana, SPB, "48", "immediately", "", stale.etag)).status == "succeeded"
-    outcome = await subscriptions.submit_change(luis, SPB, "50", "immediately", "", stale.etag)
+    assert (await quantity_change.submit_change(dana, SPB, "48", "immediately", "", stale.etag)).status == "succeeded"
+    outcome = await quantity_change.submit_change(luis, SPB, "50", "immediately", "", stale.etag)
     assert outcome.status == "conflict" and outcome.subscription.quantity == 48
     assert _logged() == [("immediately", 48, "succeeded")]
 
@@ -62,13 +62,13 @@ async def test_a_renewal_change_whose_answer_was_lost_becomes_a_future_change(ms
     sub = await subscriptions.load_subscription(luis, SPB)
     with monkeypatch.context() as patched:
         _answer_lost(patched, LOST)
-        outcome = await subscriptions.submit_change(luis, SPB, "40", "on_renewal", "", sub.etag)
+        outcome = await quantity_change.submit_change(luis, SPB, "40", "on_renewal", "", sub.etag)
         assert outcome.status == "scheduled", outcome
-        [change] = subscriptions.future_changes(luis)
+        [change] = quantity_change.future_changes(luis)
         assert (change.new_quantity, change.status) == (40, "pending")
         # Withdrawing it: Microsoft clears the instruction, the answer is lost; the change is cancelled.
-        await subscriptions.cancel_future_change(luis, change.id)
-    assert subscriptions.future_changes(luis) == []
+        await quantity_change.cancel_future_change(luis, change.id)
+    assert quantity_change.future_changes(luis) == []
     assert (await subscriptions.load_subscription(luis, SPB)).renewal_quantity is None
     with session_scope() as db:
         assert db.get(ScheduledChange, change.id).status == "cancelled"

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from opkalla_portal.services import pricing
-from opkalla_portal.services.subscriptions import EditableSubscription, validate_change
+from opkalla_portal.services.quantity_change import validate_change
+from opkalla_portal.services.subscriptions import EditableSubscription
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 

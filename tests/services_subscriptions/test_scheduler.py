@@ -12,7 +12,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ChangeLogEntry, Organization, ScheduledChange
-from opkalla_portal.services import scheduler, subscriptions
+from opkalla_portal.services import quantity_change, scheduler
 from tests.services_subscriptions.conftest import LUIS, identity_for
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"]
@@ -151,7 +151,7 @@ async def test_transient_failures_give_up_after_max_attempts(ms, emulator_store)
         moment += timedelta(hours=1)
     emulator_store.clear_faults()
     assert change(cid).status == "failed" and log_results(cid) == ["failed"]
-    assert [c.id for c in subscriptions.future_changes(identity_for(LUIS))] == [cid]  # shown, not dropped
+    assert [c.id for c in quantity_change.future_changes(identity_for(LUIS))] == [cid]  # shown, not dropped
 
 
 async def test_permanent_failure_is_recorded_and_shown(ms):
@@ -161,10 +161,10 @@ async def test_permanent_failure_is_recorded_and_shown(ms):
     failed = change(cid)
     assert failed.status == "failed" and "168 hours" in failed.last_error
     assert log_results(cid) == ["failed"]
-    [shown] = subscriptions.future_changes(identity_for(LUIS))
+    [shown] = quantity_change.future_changes(identity_for(LUIS))
     assert shown.id == cid and shown.status == "failed"
-    await subscriptions.cancel_future_change(identity_for(LUIS), cid)  # the user can dismiss it
-    assert subscriptions.future_changes(identity_for(LUIS)) == []
+    await quantity_change.cancel_future_change(identity_for(LUIS), cid)  # the user can dismiss it
+    assert quantity_change.future_changes(identity_for(LUIS)) == []
 
 
 async def test_renewal_change_waits_for_microsoft_renewal(ms):

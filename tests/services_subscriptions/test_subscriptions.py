@@ -12,7 +12,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.demo import demo_data
 from opkalla_portal.models import ChangeLogEntry, ContractSubscription
-from opkalla_portal.services import change_logs, orders, subscriptions
+from opkalla_portal.services import change_logs, orders, quantity_change, subscriptions
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.catalog import load_catalog, search_catalog
 from tests.services_subscriptions.conftest import LUIS, PRIYA, TOM, identity_for
@@ -58,7 +58,7 @@ async def test_immediate_increase_is_applied_and_logged(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
     assert sub.assigned is None and "skipped" in sub.assigned_note  # Lakeside has no Graph consent
-    outcome = await subscriptions.submit_change(luis, sub.id, "50", "immediately", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, sub.id, "50", "immediately", "", sub.etag)
     assert outcome.status == "succeeded", outcome
     after = await subscriptions.load_subscription(luis, sub.id)
     assert after.quantity == 50
@@ -69,7 +69,7 @@ async def test_immediate_increase_is_applied_and_logged(ms):
 async def test_decrease_outside_window_is_refused_and_offers_on_renewal(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
-    outcome = await subscriptions.submit_change(luis, sub.id, "40", "immediately", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, sub.id, "40", "immediately", "", sub.etag)
     assert outcome.status == "invalid" and "On Renewal" in outcome.errors["mode"]
     assert (await subscriptions.load_subscription(luis, sub.id)).quantity == 45
     with session_scope() as db:
@@ -80,23 +80,23 @@ async def test_decrease_inside_window_is_allowed(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "copilot"))  # bought 3 days ago
     assert sub.in_window(clock.now())
-    outcome = await subscriptions.submit_change(luis, sub.id, "4", "immediately", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, sub.id, "4", "immediately", "", sub.etag)
     assert outcome.status == "succeeded", outcome
 
 
 async def test_on_renewal_sets_microsoft_instruction_and_future_change(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
-    outcome = await subscriptions.submit_change(luis, sub.id, "40", "on_renewal", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, sub.id, "40", "on_renewal", "", sub.etag)
     assert outcome.status == "scheduled", outcome
     raw = await ms.partner_center.get_subscription(LAKESIDE, sub.id)
     assert raw["scheduledNextTermInstructions"]["quantity"] == 40 and raw["quantity"] == 45
-    [change] = subscriptions.future_changes(luis)
+    [change] = quantity_change.future_changes(luis)
     assert change.due_date == sub.term_end + timedelta(days=1) and change.effective_mode == "on_renewal"
-    await subscriptions.cancel_future_change(luis, change.id)
+    await quantity_change.cancel_future_change(luis, change.id)
     raw = await ms.partner_center.get_subscription(LAKESIDE, sub.id)
     assert raw["scheduledNextTermInstructions"] is None
-    assert subscriptions.future_changes(luis) == []
+    assert quantity_change.future_changes(luis) == []
     rows, _ = change_logs.change_log_page(luis, change_logs.LogFilter())
     assert [r.result for r in rows] == ["cancelled", "scheduled"]
 
@@ -108,17 +108,17 @@ async def test_custom_date_validation_and_scheduling(ms):
     bad = {"": "Choose an Effective Date", (today - timedelta(days=1)).isoformat(): "past",
            (sub.term_end + timedelta(days=1)).isoformat(): "end of the current term"}
     for text, expected in bad.items():
-        outcome = await subscriptions.submit_change(luis, sub.id, "50", "custom", text, sub.etag)
+        outcome = await quantity_change.submit_change(luis, sub.id, "50", "custom", text, sub.etag)
         assert outcome.status == "invalid" and expected in outcome.errors["effective_date"]
-    outcome = await subscriptions.submit_change(luis, sub.id, "40", "custom",
-                                                (today + timedelta(days=10)).isoformat(), sub.etag)
+    outcome = await quantity_change.submit_change(luis, sub.id, "40", "custom",
+                                                  (today + timedelta(days=10)).isoformat(), sub.etag)
     assert outcome.status == "invalid" and "On Renewal" in outcome.errors["effective_date"]
     when = today + timedelta(days=10)
-    outcome = await subscriptions.submit_change(luis, sub.id, "55", "custom", when.isoformat(), sub.etag)
+    outcome = await quantity_change.submit_change(luis, sub.id, "55", "custom", when.isoformat(), sub.etag)
     assert outcome.status == "scheduled"
-    [change] = subscriptions.future_changes(luis)
+    [change] = quantity_change.future_changes(luis)
     assert (change.due_date, change.new_quantity, change.status) == (when, 55, "pending")
-    errors, edited = await subscriptions.edit_future_change(luis, change.id, "60", when.isoformat())
+    errors, edited = await quantity_change.edit_future_change(luis, change.id, "60", when.isoformat())
     assert errors == {} and edited.new_quantity == 60
 
 
@@ -127,7 +127,7 @@ async def test_custom_date_validation_and_scheduling(ms):
 async def test_bad_quantities_change_nothing(ms, text, expected):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
-    outcome = await subscriptions.submit_change(luis, sub.id, text, "immediately", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, sub.id, text, "immediately", "", sub.etag)
     assert outcome.status == "invalid" and expected in outcome.errors["quantity"]
     assert (await subscriptions.load_subscription(luis, sub.id)).etag == sub.etag
 
@@ -136,7 +136,7 @@ async def test_below_assigned_is_refused_when_graph_can_tell(ms):
     tom = identity_for(TOM)
     sub = await subscriptions.load_subscription(tom, sub_id("bayview", "business-standard"))
     assert sub.assigned == 30
-    errors, _ = subscriptions.validate_change(sub, "29", "on_renewal", "", now=clock.now())
+    errors, _ = quantity_change.validate_change(sub, "29", "on_renewal", "", now=clock.now())
     assert "Manage Licenses" in errors["quantity"]
 
 
@@ -144,9 +144,8 @@ async def test_second_editor_sees_conflict_with_fresh_values(ms):
     luis, dana = identity_for(LUIS), identity_for("dana.whitaker@lakesidedental.onmicrosoft.com")
     first = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
     second = await subscriptions.load_subscription(dana, sub_id("lakeside", "spb"))
-    first_outcome = await subscriptions.submit_change(luis, first.id, "48", "immediately", "", first.etag)
-    assert first_outcome.status == "succeeded"
-    outcome = await subscriptions.submit_change(dana, second.id, "50", "immediately", "", second.etag)
+    assert (await quantity_change.submit_change(luis, first.id, "48", "immediately", "", first.etag)).status == "succeeded"
+    outcome = await quantity_change.submit_change(dana, second.id, "50", "immediately", "", second.etag)
     assert outcome.status == "conflict" and "changed by someone else" in outcome.message
     assert outcome.subscription.quantity == 48
 
@@ -188,11 +187,11 @@ async def test_future_start_date_schedules_the_order_and_the_scheduler_places_it
                 start_text=(today + timedelta(days=5)).isoformat(), parent_id="", request_id=key)
     assert (await orders.place_order(luis, **args)).status == "scheduled"
     assert (await orders.place_order(luis, **args)).status == "scheduled"  # the same form twice
-    [change] = subscriptions.future_changes(luis)
+    [change] = quantity_change.future_changes(luis)
     assert (change.old_quantity, change.new_quantity, change.subscription_id) == (0, 2, "")
-    errors, _ = await subscriptions.edit_future_change(luis, change.id, "0", (today + timedelta(days=5)).isoformat())
+    errors, _ = await quantity_change.edit_future_change(luis, change.id, "0", (today + timedelta(days=5)).isoformat())
     assert "between 1 and" in errors["quantity"]
-    errors, edited = await subscriptions.edit_future_change(luis, change.id, "4", today.isoformat())
+    errors, edited = await quantity_change.edit_future_change(luis, change.id, "4", today.isoformat())
     assert errors == {} and edited.due_date == today
     assert (await scheduler.run_due_changes("w")).applied == 1
     lines = await subscriptions.contract_subscriptions(luis, contract)

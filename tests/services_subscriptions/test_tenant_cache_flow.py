@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from opkalla_portal import clock
 from opkalla_portal.demo import demo_data
-from opkalla_portal.services import dashboard, subscriptions
+from opkalla_portal.services import dashboard, quantity_change, subscriptions
 from tests.services_subscriptions.conftest import LUIS, identity_for
 
 SPB = next(s.id for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" and s.key == "spb")
@@ -43,7 +43,7 @@ async def test_a_change_through_the_portal_shows_on_the_next_visit(ms, monkeypat
     contract = subscriptions.billing_contracts(luis)[0].id
     assert _spb_quantity(await subscriptions.contract_subscriptions(luis, contract)) == 45
     sub = await subscriptions.load_subscription(luis, SPB)
-    outcome = await subscriptions.submit_change(luis, SPB, "50", "immediately", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, SPB, "50", "immediately", "", sub.etag)
     assert outcome.status == "succeeded"
     assert _spb_quantity(await subscriptions.contract_subscriptions(luis, contract)) == 50
 
@@ -53,7 +53,7 @@ async def test_a_renewal_change_shows_in_the_dashboards_renewals_at_once(ms):
     before, _ = await dashboard.upcoming_renewals(luis, clock.today())
     target = next((r for r in before if r.id == SPB), None)
     sub = await subscriptions.load_subscription(luis, SPB)
-    outcome = await subscriptions.submit_change(luis, SPB, "40", "on_renewal", "", sub.etag)
+    outcome = await quantity_change.submit_change(luis, SPB, "40", "on_renewal", "", sub.etag)
     assert outcome.status == "scheduled", outcome
     raw = await subscriptions.tenant_subscriptions(luis.tenant_id)
     spb = next(s for s in raw if s["id"] == SPB)

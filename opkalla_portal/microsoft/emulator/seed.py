@@ -1,4 +1,4 @@
-"""Seeding the emulator's database from the canonical demo world (opkalla_portal.demo_data)."""
+"""Seeding the emulator's database from the canonical demo world (opkalla_portal.demo.demo_data)."""
 from __future__ import annotations
 
 import random
