@@ -23,6 +23,7 @@ from opkalla_portal.models import BillingContract, ChangeLogEntry, ContractSubsc
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services import intents
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
+from opkalla_portal.services.errors import PortalError, microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.organizations import owned_row
 from opkalla_portal.services.pricing import BILLING_LABELS, TERM_LABELS, monthly_cost
@@ -37,8 +38,10 @@ CONFLICT_MESSAGE = ("This subscription was changed by someone else since you ope
                     "Review the current values and submit again.")
 
 
-class ServiceError(Exception):
+class ServiceError(PortalError):
     """A request the service refuses; the message is safe to show."""
+
+    code_default = "subscription.refused"
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -131,8 +134,9 @@ async def contract_subscriptions(identity: Identity, contract_id: object) -> lis
         contract = contract_in_scope(db, identity, contract_id)
         owned = owned_subscription_ids(db, identity)
     in_contract = {sid for sid, cid in owned.items() if cid == contract.id}
-    subscriptions = await tenant_subscriptions(identity.tenant_id, fresh=True)
-    catalog = await load_catalog()
+    with microsoft_errors():
+        subscriptions = await tenant_subscriptions(identity.tenant_id, fresh=True)
+        catalog = await load_catalog()
     lines = {s["id"]: _line(s, catalog) for s in subscriptions
              if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)}
     bases = []

@@ -9,14 +9,13 @@ from urllib.parse import quote
 import reflex as rx
 
 from opkalla_portal import clock
-from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import orders
 from opkalla_portal.services import subscriptions as subscription_service
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.services.catalog import load_catalog, search_catalog
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.catalog import purchasable_offers, search_catalog
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.pricing import format_money
-from opkalla_portal.state.base import PortalState, refused
-from opkalla_portal.state.services_access import denied
+from opkalla_portal.state.base import PortalState, guarded
 
 PAGE = 12  # products shown at first; "Show more products" adds as many again
 
@@ -58,13 +57,9 @@ class CatalogState(PortalState):
                                f"&term={quote(t.key)}"} for t in p.terms],
         }) for p in found[:self.limit]]
 
-    @rx.event(background=True)
-    async def load(self):
+    @guarded(Capability.SERVICES, background=True)
+    async def load(self, identity: Identity):
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects (sign-in or not allowed)
             self.contracts = [{"id": str(c.id), "label": c.label}
                               for c in subscription_service.billing_contracts(identity)]
             ids = [c["id"] for c in self.contracts]
@@ -73,47 +68,33 @@ class CatalogState(PortalState):
             self.loading, self.error = True, ""
         catalog, error = {}, ""
         try:
-            catalog = await load_catalog()
-        except MicrosoftError as failure:
+            catalog = await purchasable_offers(identity)
+        except PortalError as failure:  # shown in the page with Retry
             error = failure.message
         async with self:
             self._catalog, self.error, self.loading = catalog, error, False
             self._publish(identity)
         return None
 
-    @rx.event
-    def set_contract(self, value: str):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SERVICES)
+    def set_contract(self, identity: Identity, value: str):
         if str(value) in {c["id"] for c in self.contracts}:
             self.contract_id = str(value)
             self._publish(identity)
 
-    @rx.event
-    def set_search(self, value: str):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SERVICES)
+    def set_search(self, identity: Identity, value: str):
         self.search = str(value or "")[:100]
         self.limit = PAGE
         self._publish(identity)
 
-    @rx.event
-    def show_more(self):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SERVICES)
+    def show_more(self, identity: Identity):
         self.limit = min(self.limit + PAGE, max(self.matches, PAGE))
         self._publish(identity)
 
-    @rx.event
-    def retry(self):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def retry(self, identity: Identity):
         return CatalogState.load
 
 
@@ -134,14 +115,10 @@ class SubscriptionCreateState(PortalState):
     _term_key: str = ""
     _unit_price: str = "0"
 
-    @rx.event(background=True)
-    async def load(self):
+    @guarded(Capability.SERVICES, background=True)
+    async def load(self, identity: Identity):
         """on_load: the product and term chosen with Buy; a fresh idempotency key for this form."""
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects (sign-in or not allowed)
             params = self.router.url.query_parameters
             contract_id, offer_id, term_key = (str(params.get(k, ""))[:120] for k in ("contract", "offer", "term"))
             self.loading, self.load_error, self.product, self.parents, self.result = True, "", {}, [], ""
@@ -159,9 +136,7 @@ class SubscriptionCreateState(PortalState):
             product, term = await orders.offer(identity, offer_id, term_key)
             if product.is_addon:
                 parents = await orders.base_subscriptions(identity, contract.id)
-        except subscription_service.ServiceError as failure:
-            error = str(failure)
-        except MicrosoftError as failure:
+        except PortalError as failure:  # shown in place of the form
             error = failure.message
         async with self:
             self.loading, self.load_error = False, error
@@ -190,37 +165,27 @@ class SubscriptionCreateState(PortalState):
         total = Decimal(self._unit_price) * quantity
         self.product = {**self.product, "total": format_money(total)}
 
-    @rx.event
-    def set_quantity(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_quantity(self, identity: Identity, value: str):
         self.quantity = str(value or "")[:12]
         self.errors = {**self.errors, "quantity": ""}
         self._recompute()
 
-    @rx.event
-    def set_start_date(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_start_date(self, identity: Identity, value: str):
         self.start_date = str(value or "")[:10]
         self.errors = {**self.errors, "start_date": ""}
 
-    @rx.event
-    def set_parent(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_parent(self, identity: Identity, value: str):
         if str(value) in {p["id"] for p in self.parents}:
             self.parent_id = str(value)
             self.errors = {**self.errors, "parent": ""}
 
-    @rx.event(background=True)
-    async def submit(self):
+    @guarded(Capability.SERVICES, background=True)
+    async def submit(self, identity: Identity):
         """Submit: place the order once; a repeated click or request reuses this form's key."""
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied as error:
-                return refused(error)
             if self.submitting or not self.product or self.result:
                 return None
             self.submitting = True
@@ -229,9 +194,7 @@ class SubscriptionCreateState(PortalState):
                           request_id=self._request_id)
         try:
             outcome = await orders.place_order(identity, **kwargs)
-        except subscription_service.ServiceError as failure:
-            outcome = orders.OrderOutcome("failed", str(failure))
-        except MicrosoftError as failure:
+        except PortalError as failure:  # the form stays usable: Submit is enabled again below
             outcome = orders.OrderOutcome("failed", failure.message)
         async with self:
             self.submitting = False

@@ -13,13 +13,12 @@ from typing import TypedDict
 import reflex as rx
 
 from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import consent, licenses, reclaim
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import PortalError, microsoft_errors
 from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
 from opkalla_portal.settings import load_settings
-from opkalla_portal.services.subscriptions import ServiceError
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 from opkalla_portal.state.deltas import assign_changed
 from opkalla_portal.state.insight import InsightState
 
@@ -148,14 +147,9 @@ class LicensesState(PortalState):
     _pending: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ loading
-    @rx.event
-    async def load(self):
+    @guarded(Capability.LICENSES)
+    async def load(self, identity: Identity):
         """on_load: consent first; products only once consent exists."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
         notice = CONSENT_NOTICES.get(self.router.url.query_parameters.get("consent", ""))
         self.consent_notice_kind, self.consent_notice = notice if notice else ("", "")
         self.window_open = False
@@ -191,75 +185,57 @@ class LicensesState(PortalState):
             self.consent_notice_kind, self.consent_notice = "error", str(error)
             self.products = []
             return
-        except MicrosoftError as error:
+        except PortalError as error:  # shown above the table with Retry
             self.load_error = error.message
             return
         self.products = [ProductRow(sku_id=p.sku_id, part_number=p.part_number, name=p.name, purchased=p.purchased,
                                     assigned=p.assigned, available=p.available) for p in products]
 
-    @rx.event
-    async def retry_load(self):
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
+    @guarded(Capability.LICENSES)
+    async def retry_load(self, identity: Identity):
         self.loading = True
         yield
         await self._load_products(identity)
         self.loading = False
 
     # ------------------------------------------------------------------ consent
-    @rx.event
-    def set_consent_dialog_open(self, is_open: bool):
+    @guarded(Capability.LICENSES)
+    def set_consent_dialog_open(self, identity: Identity, is_open: bool):
         self.consent_dialog_open = bool(is_open) and not self.consent_granted
 
-    @rx.event
-    def set_justification(self, value: str):
+    @guarded(Capability.LICENSES)
+    def set_justification(self, identity: Identity, value: str):
         self.justification = value[:2000] if isinstance(value, str) else ""
         self.justification_error = ""
 
-    @rx.event
-    def request_approval(self, form_data: dict | None = None):
+    @guarded(Capability.LICENSES)
+    def request_approval(self, identity: Identity, form_data: dict | None = None):
         """A non-Global-Admin sends the justification to the Global Admins."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
         text = self.justification
         if isinstance(form_data, dict) and isinstance(form_data.get("justification"), str):
             text = form_data["justification"]
         try:
             with session_scope() as db:
                 consent.request_approval(db, identity, text, portal_url=load_settings().public_url)
-        except consent.ConsentError as error:
-            self.justification_error = str(error)
+        except consent.ConsentError as error:  # shown under the justification
+            self.justification_error = error.message
             return None
         self.justification = ""
         self._refresh_consent(identity)
         return None
 
-    @rx.event
-    async def grant_consent(self):
-        """A Global Admin goes to Microsoft's admin-consent page (and comes back to the callback)."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
-        if not identity.is_global_admin:
-            return rx.toast.error("Only a Global Admin can grant consent for your organization.")
+    @guarded(Capability.LICENSES)
+    async def grant_consent(self, identity: Identity):
+        """A Global Admin goes to Microsoft's admin-consent page (and comes back to the callback);
+        anyone else is refused by the service."""
         with session_scope() as db:
             url = consent.begin_admin_consent(db, identity, public_url=load_settings().public_url)
         self.redirecting = True
         # A full navigation (rx.redirect would route same-origin URLs inside the app).
         return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
-    @rx.event
-    def open_deny(self, request_id: int):
-        try:
-            self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def open_deny(self, identity: Identity, request_id: int):
         match = next((r for r in self.pending_requests if r["id"] == request_id), None)
         if match is None:
             return rx.toast.error("That request could not be found.")
@@ -267,48 +243,37 @@ class LicensesState(PortalState):
         self.deny_reason, self.deny_error = "", ""
         return None
 
-    @rx.event
-    def set_deny_open(self, is_open: bool):
+    @guarded(Capability.LICENSES)
+    def set_deny_open(self, identity: Identity, is_open: bool):
         if not is_open:
             self.deny_request_id = 0
 
-    @rx.event
-    def set_deny_reason(self, value: str):
+    @guarded(Capability.LICENSES)
+    def set_deny_reason(self, identity: Identity, value: str):
         self.deny_reason = value[:2000] if isinstance(value, str) else ""
         self.deny_error = ""
 
-    @rx.event
-    def deny(self, form_data: dict | None = None):
-        """A Global Admin denies a pending request with a reason."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def deny(self, identity: Identity, form_data: dict | None = None):
+        """A Global Admin denies a pending request with a reason (anyone else is refused by the service)."""
         reason = self.deny_reason
         if isinstance(form_data, dict) and isinstance(form_data.get("reason"), str):
             reason = form_data["reason"]
         try:
             with session_scope() as db:
                 consent.deny_request(db, identity, self.deny_request_id, reason)
-        except consent.ConsentError as error:
-            self.deny_error = str(error)
+        except consent.ConsentError as error:  # shown under the reason
+            self.deny_error = error.message
             return None
-        except PermissionDenied as error:
-            return refused(error)
         requester = self.deny_requester
         self.deny_request_id = 0
         self._refresh_consent(identity)
         return rx.toast.success(f"Request from {requester} denied. They have been told by email.")
 
     # ------------------------------------------------------- the Manage License window
-    @rx.event
-    async def open_manager(self, sku_id: str):
+    @guarded(Capability.LICENSES)
+    async def open_manager(self, identity: Identity, sku_id: str):
         """Open the window for one product: the tenant's users with a toggle each."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
         product = next((p for p in self.products if p["sku_id"] == sku_id), None)
         if product is None:
             yield rx.toast.error("That product could not be found.")
@@ -324,11 +289,7 @@ class LicensesState(PortalState):
         try:  # both from Microsoft now (the toggles must show what it holds), side by side
             current, users = await asyncio.gather(licenses.get_product(identity, sku_id),
                                                   licenses.list_directory(identity))
-        except (LicenseError, ConsentRequired) as error:
-            self.window_error = str(error)
-            self.window_loading = False
-            return
-        except MicrosoftError as error:
+        except PortalError as error:  # shown in the window
             self.window_error = error.message
             self.window_loading = False
             return
@@ -373,96 +334,73 @@ class LicensesState(PortalState):
                        licensed=user.holds(self.sku_id), no_location=not user.usage_location,
                        via_group=user.group_for(self.sku_id) or "")
 
-    def _window_guard(self):
-        """The identity when the window may act, else None (and the reason shown)."""
-        identity = self._require(Capability.LICENSES)
-        return identity if self.window_open and not self.window_loading else None
+    def _window_ready(self) -> bool:
+        """The window is open and loaded (its handlers do nothing otherwise)."""
+        return self.window_open and not self.window_loading
 
-    @rx.event
-    def set_search(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_search(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.search = value[:100] if isinstance(value, str) else ""
         self._apply_filters()
         return None
 
-    @rx.event
-    def set_status_filter(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_status_filter(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.status_filter = value if value in licenses.STATUS_FILTERS else "all"
         self._apply_filters()
         return None
 
-    @rx.event
-    def set_department_filter(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_department_filter(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.department_filter = value if value in self.department_options else "all"
         self._apply_filters()
         return None
 
-    @rx.event
-    def go_to_page(self, page: int):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def go_to_page(self, identity: Identity, page: int):
+        if not self._window_ready():
+            return None
         if isinstance(page, int) and not isinstance(page, bool) and 1 <= page <= self.page_count:
             self.page = page
             self._publish_page()
         return None
 
-    @rx.event
-    def toggle_user(self, user_id: str, on: bool):
+    @guarded(Capability.LICENSES)
+    def toggle_user(self, identity: Identity, user_id: str, on: bool):
         """Switch one user's license on or off (pending until Submit); the seat guard applies."""
-        try:
-            if self._window_guard() is None or self.submitting:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+        if not self._window_ready() or self.submitting:
+            return None
         user = self._users.get(user_id) if isinstance(user_id, str) else None
         if user is None or not isinstance(on, bool):
             return None
         try:
             self._pending = licenses.toggle(self._pending, user, self.sku_id, on, self.available)
-        except LicenseError as error:
-            self._assign(guard_message=str(error))
+        except LicenseError as error:  # shown above the table, not as a toast
+            self._assign(guard_message=error.message)
             return None
         self._assign(guard_message="", success_message="")
         self._publish_changes()
         return None
 
-    @rx.event
-    def discard_changes(self):
-        try:
-            if self._window_guard() is None or self.submitting:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def discard_changes(self, identity: Identity):
+        if not self._window_ready() or self.submitting:
+            return None
         self._pending, self.guard_message = {}, ""
         self._publish_changes()
         return None
 
-    @rx.event(background=True)
-    async def submit(self):
+    @guarded(Capability.LICENSES, background=True)
+    async def submit(self, identity: Identity):
         """Apply only the differences, in $batch calls, reporting progress and every failure."""
         async with self:
-            try:
-                identity = self._window_guard()
-            except PermissionDenied as error:
-                return refused(error)
-            if identity is None or self.submitting:
+            if not self._window_ready() or self.submitting:
                 return None
             if not self._pending:
                 self.guard_message = "There are no changes to submit. Turn a toggle on or off first."
@@ -479,11 +417,7 @@ class LicensesState(PortalState):
             outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending=pending, users=users,
                                                    on_progress=progress)
             product = await licenses.get_product(identity, sku_id)
-        except (LicenseError, ConsentRequired) as error:
-            async with self:
-                self.window_error, self.submitting = str(error), False
-            return None
-        except MicrosoftError as error:
+        except PortalError as error:  # shown in the window, which stays usable
             async with self:
                 self.window_error, self.submitting = error.message, False
             return None
@@ -505,8 +439,8 @@ class LicensesState(PortalState):
             self._publish_reclaim()
         return None
 
-    @rx.event
-    async def set_window_open(self, is_open: bool):
+    @guarded(Capability.LICENSES)
+    async def set_window_open(self, identity: Identity, is_open: bool):
         """Clicking the grey area (or Escape, or Close) closes the window; the counts reload."""
         if is_open or self.submitting or self.reclaim_busy:
             return
@@ -514,11 +448,6 @@ class LicensesState(PortalState):
         self.reclaim_rows, self.reclaim_id, self._freed = [], "", []
         self._users, self._order, self._filtered, self._pending = {}, [], [], {}
         self.rows, self.page_changes = [], {}
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
         yield
         await self._load_products(identity)
         yield InsightState.load  # the idle figures changed too
@@ -536,14 +465,11 @@ class LicensesState(PortalState):
         found = reclaim.candidates(self._users, self.sku_id, self._freed)
         return next((c for c in found if c.user_id == user_id), None)
 
-    @rx.event
-    def start_reclaim(self, user_id: str, action: str):
+    @guarded(Capability.LICENSES)
+    def start_reclaim(self, identity: Identity, user_id: str, action: str):
         """"Reassign the seat" or "Schedule a decrease" beside a user: opens the confirmation below."""
-        try:
-            if self._window_guard() is None or self.submitting or self.reclaim_busy:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+        if not self._window_ready() or self.submitting or self.reclaim_busy:
+            return None
         candidate = self._candidate(user_id)
         if candidate is None or action not in ("reassign", "decrease"):
             return None
@@ -553,32 +479,25 @@ class LicensesState(PortalState):
         self.reassign_options = [OptionRow(id=u.id, name=f"{u.name} ({u.email})") for u in options]
         return None
 
-    @rx.event
-    def set_reassign_to(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_reassign_to(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.reassign_to = value if value in {o["id"] for o in self.reassign_options} else ""
         self.reclaim_error = ""
         return None
 
-    @rx.event
-    def cancel_reclaim(self):
+    @guarded(Capability.LICENSES)
+    def cancel_reclaim(self, identity: Identity):
         if not self.reclaim_busy:
             self.reclaim_id, self.reclaim_action, self.reclaim_error = "", "", ""
 
-    @rx.event(background=True)
-    async def confirm_reclaim(self):
+    @guarded(Capability.LICENSES, background=True)
+    async def confirm_reclaim(self, identity: Identity):
         """Apply the chosen reclaim: reassign through Graph, or a decrease On Renewal (Subscription Edit)."""
         async with self:
-            try:
-                identity = self._window_guard()
-            except PermissionDenied as error:
-                return refused(error)
             candidate = self._candidate(self.reclaim_id)
-            if identity is None or candidate is None or self.reclaim_busy or self.submitting:
+            if not self._window_ready() or candidate is None or self.reclaim_busy or self.submitting:
                 return None
             if self.reclaim_action == "reassign" and not self.reassign_to:
                 self.reclaim_error = "Choose who gets the seat."
@@ -613,29 +532,28 @@ async def _run_reclaim(identity, action: str, candidate, to_user: str, sku_id: s
                        users: dict) -> tuple[str, str, bool]:
     """(success message, error, whether the disabled account's license was removed)."""
     removed = False
-    try:
-        if action == "reassign":
-            outcome = await reclaim.reassign(identity, sku_id=sku_id, candidate=candidate, to_user=to_user,
-                                             users=users)
-            if outcome.failures:  # removals go first: the old holder may have lost it anyway
-                failed = {f.user_id for f in outcome.failures}
-                return "", "; ".join(f"{f.name}: {f.reason}" for f in outcome.failures), \
-                    candidate.holds_seat and candidate.user_id not in failed
-            return f"The seat of {candidate.name} now belongs to {users[to_user].name}.", "", candidate.holds_seat
-        if candidate.holds_seat:
-            outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending={candidate.user_id: False},
-                                                   users=users)
-            if outcome.failures:
-                return "", outcome.failures[0].reason, False
-            removed = True
-        change = await reclaim.schedule_decrease(identity, sku_id=sku_id)
-        if change.status != "scheduled":
-            reason = next(iter(change.errors.values()), change.message) if change.errors else change.message
-            return "", f"The decrease was not scheduled: {reason}", removed
-        return change.message, "", removed
-    except (LicenseError, ConsentRequired, ServiceError, PermissionDenied) as error:
-        return "", str(error), removed
-    except MicrosoftError as error:
+    try:  # transitional: services/reclaim.run (issue 18, domain) replaces this body
+        with microsoft_errors():
+            if action == "reassign":
+                outcome = await reclaim.reassign(identity, sku_id=sku_id, candidate=candidate, to_user=to_user,
+                                                 users=users)
+                if outcome.failures:  # removals go first: the old holder may have lost it anyway
+                    failed = {f.user_id for f in outcome.failures}
+                    return "", "; ".join(f"{f.name}: {f.reason}" for f in outcome.failures), \
+                        candidate.holds_seat and candidate.user_id not in failed
+                return f"The seat of {candidate.name} now belongs to {users[to_user].name}.", "", candidate.holds_seat
+            if candidate.holds_seat:
+                outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending={candidate.user_id: False},
+                                                       users=users)
+                if outcome.failures:
+                    return "", outcome.failures[0].reason, False
+                removed = True
+            change = await reclaim.schedule_decrease(identity, sku_id=sku_id)
+            if change.status != "scheduled":
+                reason = next(iter(change.errors.values()), change.message) if change.errors else change.message
+                return "", f"The decrease was not scheduled: {reason}", removed
+            return change.message, "", removed
+    except PortalError as error:
         return "", error.message, removed
 
 
