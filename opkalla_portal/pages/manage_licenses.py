@@ -8,7 +8,9 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.insight import InsightState
-from opkalla_portal.state.licenses import FailureRow, LicensesState, ProductRow, ReclaimRow, RequestRow, UserRow
+from opkalla_portal.state.manage_licenses import LicensesState, ProductRow
+from opkalla_portal.state.manage_licenses_consent import RequestRow
+from opkalla_portal.state.manage_licenses_window import FailureRow, ReclaimRow, UserRow
 
 NAME_NOTE = ("Note: The name on the Manage Licenses page may not be the same exact name as what is reflecting on "
              "the My Services page or in the Microsoft 365 admin center. For example, Microsoft 365 Business is "

@@ -1,42 +1,26 @@
-"""Manage Licenses: consent, the products table, and the Manage License window.
+"""Manage Licenses, its window part: the Manage License window of one product (every user with
+a toggle, filters, pages, Submit with progress) and reclaiming seats on offboarding.
 
 The tenant's full user list and the pending toggles stay in backend vars; the browser gets
-one page of rows, the counts and the messages. Every handler re-checks the session.
+one page of rows, the counts and the messages.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TypedDict
 
 import reflex as rx
 
-from opkalla_portal.db import session_scope
-from opkalla_portal.services import consent, licenses, reclaim
+from opkalla_portal.services import licenses, reclaim
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError, microsoft_errors
-from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
-from opkalla_portal.settings import load_settings
-from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.services.licenses import DirectoryUser, LicenseError
+from opkalla_portal.state.base import guarded
 from opkalla_portal.state.deltas import assign_changed
 from opkalla_portal.state.insight import InsightState
 
 PAGE_SIZE = 50
-CONSENT_NOTICES = {
-    "granted": ("success", "Consent granted. You can now manage your organization's licenses."),
-    "declined": ("error", "Consent was not granted, so licenses cannot be managed yet."),
-    "invalid": ("error", "This consent link is no longer valid, or was started by someone else. Please try again."),
-}
-
-
-class ProductRow(TypedDict):
-    sku_id: str
-    part_number: str
-    name: str
-    purchased: int
-    assigned: int
-    available: int
 
 
 class UserRow(TypedDict):
@@ -50,14 +34,6 @@ class UserRow(TypedDict):
     licensed: bool
     no_location: bool
     via_group: str  # the group's name when only a group assigns this license ("" otherwise)
-
-
-class RequestRow(TypedDict):
-    id: int
-    requester: str
-    email: str
-    justification: str
-    created: str
 
 
 class FailureRow(TypedDict):
@@ -76,31 +52,8 @@ class OptionRow(TypedDict):
     name: str
 
 
-class LicensesState(PortalState):
-    """Public vars are what the page shows; the directory and the diff are backend-only."""
-
-    # Consent
-    consent_checked: bool = False
-    consent_granted: bool = False
-    consent_dialog_open: bool = False
-    can_grant: bool = False
-    my_request_status: str = ""
-    my_request_reason: str = ""
-    pending_requests: list[RequestRow] = []
-    justification: str = ""
-    justification_error: str = ""
-    consent_notice: str = ""
-    consent_notice_kind: str = ""
-    redirecting: bool = False
-    deny_request_id: int = 0
-    deny_requester: str = ""
-    deny_reason: str = ""
-    deny_error: str = ""
-
-    # Products
-    loading: bool = False
-    load_error: str = ""
-    products: list[ProductRow] = []
+class LicenseWindow(rx.State, mixin=True):
+    """The window part of Manage Licenses' state (state/manage_licenses.py)."""
 
     # The Manage License window
     window_open: bool = False
@@ -146,131 +99,6 @@ class LicensesState(PortalState):
     _filtered: list[str] = []
     _pending: dict[str, bool] = {}
 
-    # ------------------------------------------------------------------ loading
-    @guarded(Capability.LICENSES)
-    async def load(self, identity: Identity):
-        """on_load: consent first; products only once consent exists."""
-        notice = CONSENT_NOTICES.get(self.router.url.query_parameters.get("consent", ""))
-        self.consent_notice_kind, self.consent_notice = notice if notice else ("", "")
-        self.window_open = False
-        self.redirecting = False
-        self._refresh_consent(identity)
-        if self.consent_granted:
-            self.loading = True
-            yield
-            await self._load_products(identity)
-            self.loading = False
-
-    def _refresh_consent(self, identity) -> None:
-        with session_scope() as db:
-            status = consent.consent_status(db, identity)
-        self.consent_checked = True
-        self.consent_granted = status.granted
-        self.consent_dialog_open = not status.granted
-        self.can_grant = status.can_grant
-        self.my_request_status = status.my_request_status
-        self.my_request_reason = status.my_request_reason
-        self.pending_requests = [
-            RequestRow(id=r.id, requester=r.requester_name, email=r.requester_email, justification=r.justification,
-                       created=r.created_at.strftime("%b %d, %Y %H:%M UTC"))
-            for r in status.pending_requests
-        ]
-
-    async def _load_products(self, identity) -> None:
-        self.load_error = ""
-        try:
-            products = await licenses.list_products(identity)
-        except ConsentRequired as error:
-            self._refresh_consent(identity)
-            self.consent_notice_kind, self.consent_notice = "error", str(error)
-            self.products = []
-            return
-        except PortalError as error:  # shown above the table with Retry
-            self.load_error = error.message
-            return
-        self.products = [ProductRow(sku_id=p.sku_id, part_number=p.part_number, name=p.name, purchased=p.purchased,
-                                    assigned=p.assigned, available=p.available) for p in products]
-
-    @guarded(Capability.LICENSES)
-    async def retry_load(self, identity: Identity):
-        self.loading = True
-        yield
-        await self._load_products(identity)
-        self.loading = False
-
-    # ------------------------------------------------------------------ consent
-    @guarded(Capability.LICENSES)
-    def set_consent_dialog_open(self, identity: Identity, is_open: bool):
-        self.consent_dialog_open = bool(is_open) and not self.consent_granted
-
-    @guarded(Capability.LICENSES)
-    def set_justification(self, identity: Identity, value: str):
-        self.justification = value[:2000] if isinstance(value, str) else ""
-        self.justification_error = ""
-
-    @guarded(Capability.LICENSES)
-    def request_approval(self, identity: Identity, form_data: dict | None = None):
-        """A non-Global-Admin sends the justification to the Global Admins."""
-        text = self.justification
-        if isinstance(form_data, dict) and isinstance(form_data.get("justification"), str):
-            text = form_data["justification"]
-        try:
-            with session_scope() as db:
-                consent.request_approval(db, identity, text, portal_url=load_settings().public_url)
-        except consent.ConsentError as error:  # shown under the justification
-            self.justification_error = error.message
-            return None
-        self.justification = ""
-        self._refresh_consent(identity)
-        return None
-
-    @guarded(Capability.LICENSES)
-    async def grant_consent(self, identity: Identity):
-        """A Global Admin goes to Microsoft's admin-consent page (and comes back to the callback);
-        anyone else is refused by the service."""
-        with session_scope() as db:
-            url = consent.begin_admin_consent(db, identity, public_url=load_settings().public_url)
-        self.redirecting = True
-        # A full navigation (rx.redirect would route same-origin URLs inside the app).
-        return rx.call_script(f"window.location.assign({json.dumps(url)})")
-
-    @guarded(Capability.LICENSES)
-    def open_deny(self, identity: Identity, request_id: int):
-        match = next((r for r in self.pending_requests if r["id"] == request_id), None)
-        if match is None:
-            return rx.toast.error("That request could not be found.")
-        self.deny_request_id, self.deny_requester = match["id"], match["requester"]
-        self.deny_reason, self.deny_error = "", ""
-        return None
-
-    @guarded(Capability.LICENSES)
-    def set_deny_open(self, identity: Identity, is_open: bool):
-        if not is_open:
-            self.deny_request_id = 0
-
-    @guarded(Capability.LICENSES)
-    def set_deny_reason(self, identity: Identity, value: str):
-        self.deny_reason = value[:2000] if isinstance(value, str) else ""
-        self.deny_error = ""
-
-    @guarded(Capability.LICENSES)
-    def deny(self, identity: Identity, form_data: dict | None = None):
-        """A Global Admin denies a pending request with a reason (anyone else is refused by the service)."""
-        reason = self.deny_reason
-        if isinstance(form_data, dict) and isinstance(form_data.get("reason"), str):
-            reason = form_data["reason"]
-        try:
-            with session_scope() as db:
-                consent.deny_request(db, identity, self.deny_request_id, reason)
-        except consent.ConsentError as error:  # shown under the reason
-            self.deny_error = error.message
-            return None
-        requester = self.deny_requester
-        self.deny_request_id = 0
-        self._refresh_consent(identity)
-        return rx.toast.success(f"Request from {requester} denied. They have been told by email.")
-
-    # ------------------------------------------------------- the Manage License window
     @guarded(Capability.LICENSES)
     async def open_manager(self, identity: Identity, sku_id: str):
         """Open the window for one product: the tenant's users with a toggle each."""
@@ -526,6 +354,7 @@ class LicensesState(PortalState):
         self.available = product.available
         self._apply_filters(keep_page=True)
         self._publish_reclaim()
+
 
 
 async def _run_reclaim(identity, action: str, candidate, to_user: str, sku_id: str,
