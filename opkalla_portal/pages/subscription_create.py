@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import select_label, back_link, error_callout, field_error, field_label, link_button, loading_block
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.catalog import SubscriptionCreateState as S
+from opkalla_portal.state.subscription_create import SubscriptionCreateState as S
 
 
 def fact(label: str, value) -> rx.Component:

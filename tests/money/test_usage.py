@@ -72,7 +72,7 @@ def test_empty_period_is_empty():
 
 
 async def test_usage_state_handlers(identity_of, state_of, microsoft):
-    from opkalla_portal.state.usage import UsageState
+    from opkalla_portal.state.usage_data import UsageState
 
     state = state_of(UsageState, identity_of(FINANCE))
     async for _ in call(state, "load"):
