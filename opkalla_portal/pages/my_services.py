@@ -5,7 +5,8 @@ import reflex as rx
 from opkalla_portal.components.dashboard_ui import dashboard
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import select_label, error_callout, field_label, link_button, loading_block, services_links, visually_hidden
+from opkalla_portal.components.forms import field_label, select_label
+from opkalla_portal.components.services_ui import error_callout, link_button, loading_block, services_links, visually_hidden
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.dashboard import DashboardState
 from opkalla_portal.state.insight import InsightState
