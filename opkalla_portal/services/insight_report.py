@@ -92,7 +92,8 @@ async def _directory(identity: Identity, *, fresh: bool = False) -> tuple[tuple[
     license change through the portal drops it) unless `fresh`."""
     async def read() -> tuple[tuple[licenses.DirectoryUser, ...], str]:
         try:
-            return tuple(await licenses.list_directory(identity, with_sign_in=True)), ""
+            with microsoft_errors():
+                return tuple(await licenses.list_directory(identity, with_sign_in=True)), ""
         except MicrosoftFailure as failure:
             if not isinstance(failure.__cause__, AuthError):
                 raise
