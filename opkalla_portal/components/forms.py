@@ -1,14 +1,30 @@
-"""Form fields with a visible label and the server's message right beside the field."""
+"""Form pieces of every page: labels, fields, and the server's message right beside its field."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 
-def field_error(field_id: str, error) -> rx.Component:
-    """The message under a field (always present, empty when fine, announced when it appears)."""
-    return rx.text(error, id=f"{field_id}-error", color=rx.color("red", 11), size="1", aria_live="polite",
-                   min_height="1.1em")
+def field_error(message, field_id: str) -> rx.Component:
+    """The server's message beside its field, announced when it appears; the field points at it
+    with aria-describedby="<field_id>-error"."""
+    return rx.cond(
+        message != "",
+        rx.text(rx.icon("circle-alert", size=14, display="inline", vertical_align="middle",
+                        margin_right="0.25rem"), message, id=f"{field_id}-error", color_scheme="red", size="2",
+                role="alert"),
+    )
+
+
+def field_label(text: str, for_id: str) -> rx.Component:
+    """A real <label for=...> (rx.text(as_="label") drops html_for)."""
+    return rx.el.label(text, html_for=for_id, style={"font_size": "var(--font-size-2)", "font_weight": "600"})
+
+
+def select_label(text: str, for_id: str) -> rx.Component:
+    """The label of a drop-down; its trigger is named by this label plus its chosen value."""
+    return rx.el.label(text, id=f"{for_id}-label", html_for=for_id,
+                       style={"font_size": "var(--font-size-2)", "font_weight": "600"})
 
 
 def text_field(label: str, name: str, value, error, *, form: str, input_type: str = "text", required: bool = False,
@@ -39,7 +55,7 @@ def text_field(label: str, name: str, value, error, *, form: str, input_type: st
             width="100%",
         ),
         rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
-        field_error(field_id, error),
+        field_error(error, field_id),
         width="100%",
     )
 

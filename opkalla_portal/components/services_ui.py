@@ -1,4 +1,5 @@
-"""Pieces shared by the My Services screens: the section links, field errors, loading."""
+"""Pieces shared by the My Services screens: the section links, loading, failures, links, figures.
+(Form pieces, the field error included, are in components/forms.py.)"""
 
 from __future__ import annotations
 
@@ -19,16 +20,6 @@ def services_links(current: str) -> rx.Component:
         link("Add Service", "/my-services/catalog", "plus", solid=True),
         spacing="2",
         wrap="wrap",
-    )
-
-
-def field_error(message, field_id: str) -> rx.Component:
-    """A validation message beside its field (the field points at it with aria-describedby)."""
-    return rx.cond(
-        message != "",
-        rx.text(rx.icon("circle-alert", size=14, display="inline", vertical_align="middle",
-                        margin_right="0.25rem"), message, id=f"{field_id}-error", color_scheme="red", size="2",
-                role="alert"),
     )
 
 
@@ -62,21 +53,10 @@ def visually_hidden(text: str) -> rx.Component:
                                    "clip": "rect(0 0 0 0)", "white_space": "nowrap", "margin": "-1px"})
 
 
-def field_label(text: str, for_id: str) -> rx.Component:
-    """A real <label for=...> (rx.text(as_="label") drops html_for)."""
-    return rx.el.label(text, html_for=for_id, style={"font_size": "var(--font-size-2)", "font_weight": "600"})
-
-
 def link_button(label: str, href: str, icon: str | None = None, **props) -> rx.Component:
     """A link that looks like a button (one focusable element, not a button inside a link)."""
     return rx.button(rx.link(*([rx.icon(icon, size=16)] if icon else []), label, href=href, underline="none"),
                      as_child=True, **props)
-
-
-def select_label(text: str, for_id: str) -> rx.Component:
-    """The label of a drop-down; its trigger is named by this label plus its chosen value."""
-    return rx.el.label(text, id=f"{for_id}-label", html_for=for_id,
-                       style={"font_size": "var(--font-size-2)", "font_weight": "600"})
 
 
 def stat_card(label: str, value, test_id: str, size: str = "6") -> rx.Component:

@@ -2,9 +2,10 @@
 
 import reflex as rx
 
+from opkalla_portal.components.forms import field_error, field_label
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import field_error, field_label, loading_block
+from opkalla_portal.components.services_ui import loading_block
 from opkalla_portal.state.approvals import ApprovalsState as S
 from opkalla_portal.state.base import PortalState
 

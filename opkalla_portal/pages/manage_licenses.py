@@ -3,12 +3,15 @@
 import reflex as rx
 from reflex_components_radix.primitives.dialog import dialog as popup
 
+from opkalla_portal.components.forms import field_error
 from opkalla_portal.components.insight_ui import insight_panel
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.insight import InsightState
-from opkalla_portal.state.licenses import FailureRow, LicensesState, ProductRow, ReclaimRow, RequestRow, UserRow
+from opkalla_portal.state.manage_licenses import LicensesState, ProductRow
+from opkalla_portal.state.manage_licenses_consent import RequestRow
+from opkalla_portal.state.manage_licenses_window import FailureRow, ReclaimRow, UserRow
 
 NAME_NOTE = ("Note: The name on the Manage Licenses page may not be the same exact name as what is reflecting on "
              "the My Services page or in the Microsoft 365 admin center. For example, Microsoft 365 Business is "
@@ -64,8 +67,7 @@ def _request_form() -> rx.Component:
                          placeholder="Why do you need to manage licenses?",
                          aria_invalid=rx.cond(S.justification_error != "", "true", "false"),
                          aria_describedby="consent-justification-error"),
-            rx.text(S.justification_error, id="consent-justification-error", color_scheme="red", size="2",
-                    role="alert"),
+            field_error(S.justification_error, "consent-justification"),
             rx.hstack(
                 rx.button("Not now", type="button", variant="soft", color_scheme="gray",
                           on_click=S.set_consent_dialog_open(False)),
@@ -181,7 +183,7 @@ def deny_dialog() -> rx.Component:
                     rx.el.label("Reason", html_for="deny-reason", style={"fontWeight": "500"}),
                     rx.text_area(id="deny-reason", name="reason", value=S.deny_reason, on_change=S.set_deny_reason,
                                  rows="3", width="100%", max_length=2000, aria_describedby="deny-reason-error"),
-                    rx.text(S.deny_error, id="deny-reason-error", color_scheme="red", size="2", role="alert"),
+                    field_error(S.deny_error, "deny-reason"),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
                         rx.button("Deny request", type="submit", color_scheme="red"),

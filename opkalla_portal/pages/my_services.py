@@ -3,14 +3,13 @@
 import reflex as rx
 
 from opkalla_portal.components.dashboard_ui import dashboard
+from opkalla_portal.components.forms import field_label, select_label
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import (
     error_callout,
-    field_label,
     link_button,
     loading_block,
-    select_label,
     services_links,
     visually_hidden,
 )

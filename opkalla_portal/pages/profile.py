@@ -35,7 +35,7 @@ def contact_method() -> rx.Component:
             aria_labelledby=f"{FORM}-contact-label",
             aria_describedby=f"{FORM}-contact_method-error",
         ),
-        field_error(f"{FORM}-contact_method", ProfileState.errors["contact_method"]),
+        field_error(ProfileState.errors["contact_method"], f"{FORM}-contact_method"),
     )
 
 

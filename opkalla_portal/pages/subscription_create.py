@@ -2,19 +2,12 @@
 
 import reflex as rx
 
+from opkalla_portal.components.forms import field_error, field_label, select_label
 from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import (
-    back_link,
-    error_callout,
-    field_error,
-    field_label,
-    link_button,
-    loading_block,
-    select_label,
-)
+from opkalla_portal.components.services_ui import back_link, error_callout, link_button, loading_block
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.catalog import SubscriptionCreateState as S
+from opkalla_portal.state.subscription_create import SubscriptionCreateState as S
 
 
 def fact(label: str, value) -> rx.Component:

@@ -2,16 +2,10 @@
 
 import reflex as rx
 
+from opkalla_portal.components.forms import field_error, field_label
 from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.components.services_ui import (
-    back_link,
-    error_callout,
-    field_error,
-    field_label,
-    link_button,
-    loading_block,
-)
+from opkalla_portal.components.services_ui import back_link, error_callout, link_button, loading_block
 from opkalla_portal.models import ChangeMode
 from opkalla_portal.services.quantity_change import LICENSES_ASSIGNED, REDUCE_ON_RENEWAL
 from opkalla_portal.state.base import PortalState

@@ -8,7 +8,7 @@ from opkalla_portal.components.services_ui import stat_card as stat
 from opkalla_portal.pages.my_invoices import download_button
 from opkalla_portal.services.usage import PERIODS
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.usage import MonthRow, ResourceRow, Series, UsageState
+from opkalla_portal.state.usage_data import MonthRow, ResourceRow, Series, UsageState
 
 S = UsageState
 PHONE_HIDDEN = ["none", "table-cell"]  # columns a 390 px screen has no room for

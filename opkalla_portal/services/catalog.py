@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.errors import microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.pricing import BILLING_LABELS, format_money, to_money
 
@@ -180,6 +181,13 @@ def unit_price_for(catalog: dict[str, CatalogProduct], offer_id: str, term_durat
     term = product.term(term_duration, billing_cycle) or next(
         (t for t in product.terms if t.duration == term_duration), None)
     return term.price if term else None
+
+
+async def purchasable_offers(identity: Identity) -> dict[str, CatalogProduct]:
+    """The catalog for the Product Catalog page; Microsoft's failures leave as MicrosoftFailure."""
+    require(identity, Capability.SERVICES)
+    with microsoft_errors():
+        return await load_catalog()
 
 
 def search_catalog(identity: Identity, catalog: dict[str, CatalogProduct], text: str) -> list[CatalogProduct]:

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from opkalla_portal.models import AdminConsentAttempt, ConsentRequest, Organization, PortalUser, utcnow
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.mail import queue_mail
 
 CONSENT_CALLBACK_PATH = "/auth/admin-consent"
@@ -26,8 +27,10 @@ MAX_JUSTIFICATION = 2000
 MAX_REASON = 2000
 
 
-class ConsentError(ValueError):
+class ConsentError(PortalError):
     """Bad input or a request that cannot be decided; the message is safe to show."""
+
+    code_default = "consent.refused"
 
 
 @dataclass(frozen=True)

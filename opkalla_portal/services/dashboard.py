@@ -11,6 +11,7 @@ from decimal import Decimal
 from opkalla_portal.models import ChangeLogEntry, ScheduledChange
 from opkalla_portal.services import change_logs, invoices, quantity_change, subscriptions
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.errors import microsoft_errors
 from opkalla_portal.services.insight_report import active_seat_subscriptions
 from opkalla_portal.services.money import format_money
 
@@ -32,7 +33,8 @@ async def upcoming_renewals(identity: Identity, today: date) -> tuple[list[Renew
     """Commitment (annual, multi-year) subscriptions renewing in the next 60 days, and how many
     monthly-term subscriptions there are (they renew every month, so they are counted, not listed)."""
     require(identity, Capability.SERVICES)
-    raw, catalog = await active_seat_subscriptions(identity)
+    with microsoft_errors():
+        raw, catalog = await active_seat_subscriptions(identity)
     renewals, monthly = [], 0
     for sub in raw:
         line = subscriptions._line(sub, catalog)  # the My Services row: name, quantity, renewal date

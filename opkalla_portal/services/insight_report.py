@@ -24,6 +24,7 @@ from opkalla_portal.models import LicenseExclusion, RecommendationDismissal
 from opkalla_portal.services import consent, licenses, quantity_change, subscriptions, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import load_catalog, offer_key, unit_price_for
+from opkalla_portal.services.errors import MicrosoftFailure, PortalError, microsoft_errors
 from opkalla_portal.services.insight import (
     IDLE_THRESHOLDS,
     Recommendation,
@@ -39,8 +40,10 @@ SKU_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 FINGERPRINT = re.compile(r"^[0-9a-f]{32}$")
 
 
-class InsightError(Exception):
+class InsightError(PortalError):
     """A request refused before anything changed; the message is safe to show."""
+
+    code_default = "insight.refused"
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,12 @@ async def _directory(identity: Identity, *, fresh: bool = False) -> tuple[tuple[
     license change through the portal drops it) unless `fresh`."""
     async def read() -> tuple[tuple[licenses.DirectoryUser, ...], str]:
         try:
-            return tuple(await licenses.list_directory(identity, with_sign_in=True)), ""
-        except licenses.ConsentRequired:
-            raise
-        except AuthError as error:
-            reason = NO_PREMIUM if error.code == PREMIUM_REQUIRED_CODE else NO_PERMISSION
+            with microsoft_errors():
+                return tuple(await licenses.list_directory(identity, with_sign_in=True)), ""
+        except MicrosoftFailure as failure:
+            if not isinstance(failure.__cause__, AuthError):
+                raise
+            reason = NO_PREMIUM if failure.__cause__.code == PREMIUM_REQUIRED_CODE else NO_PERMISSION
             return tuple(await licenses.list_directory(identity)), reason
 
     if fresh:
@@ -178,9 +182,10 @@ async def load_report(identity: Identity, *, now: datetime | None = None, fresh:
     now = now or clock.now()
     if not _is_consented(identity):
         return InsightReport(consented=False)
-    products, (users, sign_in_missing), facts_list = await asyncio.gather(
-        licenses.list_products(identity, fresh=fresh), _directory(identity, fresh=fresh),
-        _subscription_facts(identity, fresh=fresh))
+    with microsoft_errors():
+        products, (users, sign_in_missing), facts_list = await asyncio.gather(
+            licenses.list_products(identity, fresh=fresh), _directory(identity, fresh=fresh),
+            _subscription_facts(identity, fresh=fresh))
     sign_in_known = not sign_in_missing
     facts = {f.id: f for f in facts_list}
     excluded = excluded_skus(identity)
@@ -246,7 +251,8 @@ async def accept(identity: Identity, subscription_id: object, fingerprint: objec
     rec = next((r for r in report.recommendations if r.subscription_id == str(subscription_id or "")), None)
     if rec is None or rec.fingerprint != str(fingerprint or "") or not rec.ready:
         raise InsightError("This recommendation has changed or was already applied. Review the updated figures.")
-    sub = await subscriptions.load_subscription(identity, rec.subscription_id)
-    return await quantity_change.submit_change(identity, rec.subscription_id, str(rec.target_quantity), "on_renewal",
-                                               "", sub.etag)
+    with microsoft_errors():
+        sub = await subscriptions.load_subscription(identity, rec.subscription_id)
+        return await quantity_change.submit_change(identity, rec.subscription_id, str(rec.target_quantity),
+                                                   "on_renewal", "", sub.etag)
 

@@ -23,6 +23,7 @@ from opkalla_portal.microsoft.product_names import friendly_name
 from opkalla_portal.models import LicenseChange
 from opkalla_portal.services import consent, intents, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.errors import PortalError, microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.read_back import read_back
 
@@ -35,12 +36,16 @@ SUBMIT_CHUNK = 160  # changes per progress step: 8 batches of 20
 STATUS_FILTERS = ("all", "licensed", "unlicensed")
 
 
-class ConsentRequired(Exception):
+class ConsentRequired(PortalError):
     """The organization has not (or no longer) granted the portal's Microsoft permissions."""
 
+    code_default = "consent.required"
 
-class LicenseError(ValueError):
+
+class LicenseError(PortalError):
     """A change the portal refuses before calling Microsoft; the message is safe to show."""
+
+    code_default = "license.refused"
 
 
 @dataclass(frozen=True)
@@ -124,14 +129,15 @@ async def list_products(identity: Identity, *, fresh: bool = False) -> list[Prod
     require(identity, Capability.LICENSES)
     _ensure_consented(identity)
     graph = _graph(identity)
-    try:
-        if fresh:
-            skus = await graph.subscribed_skus()
-        else:
-            skus = await tenant_cache.cached(microsoft(), identity.tenant_id, tenant_cache.LICENSES,
-                                             graph.subscribed_skus, variant="skus")
-    except AuthError as error:
-        raise _consent_lost(identity, error) from error
+    with microsoft_errors():
+        try:
+            if fresh:
+                skus = await graph.subscribed_skus()
+            else:
+                skus = await tenant_cache.cached(microsoft(), identity.tenant_id, tenant_cache.LICENSES,
+                                                 graph.subscribed_skus, variant="skus")
+        except AuthError as error:
+            raise _consent_lost(identity, error) from error
     products = [
         Product(sku_id=str(sku["skuId"]).lower(), part_number=sku.get("skuPartNumber") or "",
                 name=friendly_name(sku.get("skuPartNumber") or sku["skuId"]),
@@ -198,19 +204,22 @@ def _directory_user(u: dict, group_names: Mapping[str, str] | None = None) -> Di
 
 
 async def list_directory(identity: Identity, *, with_sign_in: bool = False) -> list[DirectoryUser]:
-    """Every user of the tenant (all Graph pages), sorted by name; with sign-in activity if asked."""
+    """Every user of the tenant (all Graph pages), sorted by name; with sign-in activity if asked.
+    Microsoft's failures leave as MicrosoftFailure (with_sign_in: a refusal of that field too,
+    code "microsoft.auth"; the caller asks again without it, which tells consent apart)."""
     require(identity, Capability.LICENSES)
     _ensure_consented(identity)
     fields = (*USER_FIELDS, SIGN_IN_FIELD) if with_sign_in else USER_FIELDS
     graph = _graph(identity)
-    try:
-        raw = await graph.list_users(select=fields, top=999)
-    except AuthError as error:
-        if with_sign_in:  # perhaps only signInActivity was refused (no AuditLog.Read.All or no
-            raise  # Entra ID P1/P2): the caller asks again without it, which tells consent apart
-        raise _consent_lost(identity, error) from error
-    group_ids = {g for u in raw for g in group_only_licenses(u).values()}
-    names = await _group_names(graph, group_ids)
+    with microsoft_errors():
+        try:
+            raw = await graph.list_users(select=fields, top=999)
+        except AuthError as error:
+            if with_sign_in:  # perhaps only signInActivity was refused (no AuditLog.Read.All or no
+                raise  # Entra ID P1/P2)
+            raise _consent_lost(identity, error) from error
+        group_ids = {g for u in raw for g in group_only_licenses(u).values()}
+        names = await _group_names(graph, group_ids)
     users = [_directory_user(u, names) for u in raw]
     return sorted(users, key=lambda u: (u.name.lower(), u.id))
 

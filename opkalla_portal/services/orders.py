@@ -21,6 +21,7 @@ from opkalla_portal.models import ChangeLogEntry, ContractSubscription, Intent, 
 from opkalla_portal.services import intents, tenant_cache
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.catalog import CatalogProduct, CatalogTerm, load_catalog
+from opkalla_portal.services.errors import microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.subscriptions import (
     ServiceError,
@@ -45,7 +46,8 @@ class OrderOutcome:
 async def offer(identity: Identity, offer_id: object, term_key: object) -> tuple[CatalogProduct, CatalogTerm]:
     """The catalog product and term a Buy button named, or ServiceError."""
     require(identity, Capability.SERVICES)
-    return await _offer(offer_id, term_key)
+    with microsoft_errors():
+        return await _offer(offer_id, term_key)
 
 
 async def _offer(offer_id: object, term_key: object) -> tuple[CatalogProduct, CatalogTerm]:
@@ -61,7 +63,8 @@ async def _offer(offer_id: object, term_key: object) -> tuple[CatalogProduct, Ca
 async def base_subscriptions(identity: Identity, contract_id: object) -> list[tuple[str, str]]:
     """(id, name) of the contract's active base subscriptions, for an add-on's parent."""
     require(identity, Capability.SERVICES)
-    return await _base_subscriptions(identity, contract_id)
+    with microsoft_errors():
+        return await _base_subscriptions(identity, contract_id)
 
 
 async def _base_subscriptions(identity: Identity, contract_id: object) -> list[tuple[str, str]]:
@@ -105,9 +108,10 @@ async def place_order(identity: Identity, *, contract_id: object, offer_id: obje
     require(identity, Capability.SERVICES)
     if not request_id:
         raise ServiceError("Open the Subscription Create page again from the Product Catalog.")
-    return await _place(identity, contract_id=contract_id, offer_id=offer_id, term_key=term_key,
-                        quantity_text=quantity_text, start_text=start_text, parent_id=parent_id,
-                        request_id=request_id, today=today or clock.today())
+    with microsoft_errors():
+        return await _place(identity, contract_id=contract_id, offer_id=offer_id, term_key=term_key,
+                            quantity_text=quantity_text, start_text=start_text, parent_id=parent_id,
+                            request_id=request_id, today=today or clock.today())
 
 
 async def place_approved_order(approver: Identity, order: dict, *, approved: Decimal, note: str,

@@ -133,8 +133,9 @@ async def contract_subscriptions(identity: Identity, contract_id: object) -> lis
         contract = contract_in_scope(db, identity, contract_id)
         owned = owned_subscription_ids(db, identity)
     in_contract = {sid for sid, cid in owned.items() if cid == contract.id}
-    subscriptions = await tenant_subscriptions(identity.tenant_id, fresh=True)
-    catalog = await load_catalog()
+    with microsoft_errors():
+        subscriptions = await tenant_subscriptions(identity.tenant_id, fresh=True)
+        catalog = await load_catalog()
     lines = {s["id"]: _line(s, catalog) for s in subscriptions
              if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)}
     bases = []

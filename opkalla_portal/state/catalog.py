@@ -1,22 +1,15 @@
-"""Product Catalog (choose a Billing Contract, search, Buy a term) and Subscription Create."""
+"""Product Catalog: choose a Billing Contract, search, Buy a term (on to Subscription Create)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import TypedDict
 from urllib.parse import quote
 
-import reflex as rx
-
-from opkalla_portal import clock
-from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.services import orders
 from opkalla_portal.services import subscriptions as subscription_service
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.services.catalog import load_catalog, search_catalog
-from opkalla_portal.services.pricing import format_money
-from opkalla_portal.state.base import PortalState, refused
-from opkalla_portal.state.services_access import denied
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.catalog import purchasable_offers, search_catalog
+from opkalla_portal.services.errors import PortalError
+from opkalla_portal.state.base import PortalState, guarded
 
 PAGE = 12  # products shown at first; "Show more products" adds as many again
 
@@ -58,13 +51,9 @@ class CatalogState(PortalState):
                                f"&term={quote(t.key)}"} for t in p.terms],
         }) for p in found[:self.limit]]
 
-    @rx.event(background=True)
-    async def load(self):
+    @guarded(Capability.SERVICES, background=True)
+    async def load(self, identity: Identity):
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects (sign-in or not allowed)
             self.contracts = [{"id": str(c.id), "label": c.label}
                               for c in subscription_service.billing_contracts(identity)]
             ids = [c["id"] for c in self.contracts]
@@ -73,176 +62,31 @@ class CatalogState(PortalState):
             self.loading, self.error = True, ""
         catalog, error = {}, ""
         try:
-            catalog = await load_catalog()
-        except MicrosoftError as failure:
+            catalog = await purchasable_offers(identity)
+        except PortalError as failure:  # shown in the page with Retry
             error = failure.message
         async with self:
             self._catalog, self.error, self.loading = catalog, error, False
             self._publish(identity)
         return None
 
-    @rx.event
-    def set_contract(self, value: str):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SERVICES)
+    def set_contract(self, identity: Identity, value: str):
         if str(value) in {c["id"] for c in self.contracts}:
             self.contract_id = str(value)
             self._publish(identity)
 
-    @rx.event
-    def set_search(self, value: str):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SERVICES)
+    def set_search(self, identity: Identity, value: str):
         self.search = str(value or "")[:100]
         self.limit = PAGE
         self._publish(identity)
 
-    @rx.event
-    def show_more(self):
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SERVICES)
+    def show_more(self, identity: Identity):
         self.limit = min(self.limit + PAGE, max(self.matches, PAGE))
         self._publish(identity)
 
-    @rx.event
-    def retry(self):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def retry(self, identity: Identity):
         return CatalogState.load
-
-
-class SubscriptionCreateState(PortalState):
-    loading: bool = True  # until the first answer, so no empty state flashes first
-    load_error: str = ""
-    product: dict[str, str] = {}
-    parents: list[dict[str, str]] = []
-    quantity: str = "1"
-    start_date: str = ""
-    parent_id: str = ""
-    errors: dict[str, str] = {"quantity": "", "start_date": "", "parent": ""}
-    submitting: bool = False
-    result: str = ""
-    _request_id: str = ""  # the idempotency key of this form (MS-RequestId)
-    _contract_id: str = ""
-    _offer_id: str = ""
-    _term_key: str = ""
-    _unit_price: str = "0"
-
-    @rx.event(background=True)
-    async def load(self):
-        """on_load: the product and term chosen with Buy; a fresh idempotency key for this form."""
-        async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects (sign-in or not allowed)
-            params = self.router.url.query_parameters
-            contract_id, offer_id, term_key = (str(params.get(k, ""))[:120] for k in ("contract", "offer", "term"))
-            self.loading, self.load_error, self.product, self.parents, self.result = True, "", {}, [], ""
-            self.errors = {"quantity": "", "start_date": "", "parent": ""}
-            self.submitting = False
-            self._request_id = str(uuid.uuid4())
-        product = term = contract = None
-        parents: list[tuple[str, str]] = []
-        error = ""
-        try:
-            contract = next((c for c in subscription_service.billing_contracts(identity) if str(c.id) == contract_id),
-                            None)
-            if contract is None:
-                raise subscription_service.ServiceError("Choose a Billing Contract in the Product Catalog first.")
-            product, term = await orders.offer(identity, offer_id, term_key)
-            if product.is_addon:
-                parents = await orders.base_subscriptions(identity, contract.id)
-        except subscription_service.ServiceError as failure:
-            error = str(failure)
-        except MicrosoftError as failure:
-            error = failure.message
-        async with self:
-            self.loading, self.load_error = False, error
-            if not error:
-                self._contract_id, self._offer_id, self._term_key = contract_id, offer_id, term_key
-                self._unit_price = str(term.price)
-                self.product = {"title": product.title, "category": product.category, "term": term.label,
-                                "price": term.price_text, "contract": contract.label,
-                                "addon": "1" if product.is_addon else "",
-                                "usage": "1" if product.is_usage_based else "",
-                                "range": f"{product.minimum_quantity}–{product.maximum_quantity}", "total": ""}
-                self.parents = [{"id": pid, "name": name} for pid, name in parents]
-                self.parent_id = parents[0][0] if len(parents) == 1 else ""
-                self.quantity = str(product.minimum_quantity)
-                self.start_date = f"{clock.today():%Y-%m-%d}"
-                self._recompute()
-        return None
-
-    def _recompute(self) -> None:
-        from decimal import Decimal
-
-        quantity = subscription_service.parse_quantity(self.quantity)
-        if quantity is None or not self.product:
-            self.product = {**self.product, "total": ""}
-            return
-        total = Decimal(self._unit_price) * quantity
-        self.product = {**self.product, "total": format_money(total)}
-
-    @rx.event
-    def set_quantity(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
-        self.quantity = str(value or "")[:12]
-        self.errors = {**self.errors, "quantity": ""}
-        self._recompute()
-
-    @rx.event
-    def set_start_date(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
-        self.start_date = str(value or "")[:10]
-        self.errors = {**self.errors, "start_date": ""}
-
-    @rx.event
-    def set_parent(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
-        if str(value) in {p["id"] for p in self.parents}:
-            self.parent_id = str(value)
-            self.errors = {**self.errors, "parent": ""}
-
-    @rx.event(background=True)
-    async def submit(self):
-        """Submit: place the order once; a repeated click or request reuses this form's key."""
-        async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied as error:
-                return refused(error)
-            if self.submitting or not self.product or self.result:
-                return None
-            self.submitting = True
-            kwargs = dict(contract_id=self._contract_id, offer_id=self._offer_id, term_key=self._term_key,
-                          quantity_text=self.quantity, start_text=self.start_date, parent_id=self.parent_id,
-                          request_id=self._request_id)
-        try:
-            outcome = await orders.place_order(identity, **kwargs)
-        except subscription_service.ServiceError as failure:
-            outcome = orders.OrderOutcome("failed", str(failure))
-        except MicrosoftError as failure:
-            outcome = orders.OrderOutcome("failed", failure.message)
-        async with self:
-            self.submitting = False
-            if outcome.status == "invalid":
-                self.errors = {"quantity": "", "start_date": "", "parent": "", **outcome.errors}
-                return rx.toast.error("Nothing was ordered. Correct the highlighted fields.")
-            if outcome.status == "failed":
-                return rx.toast.error(outcome.message)
-            self.result = outcome.message
-            if outcome.status == "held":  # nothing ordered until an approver approves it
-                return [rx.toast.info("Sent for approval."), rx.redirect("/my-services/approval-requests")]
-            target = ("/my-services/future-changes" if outcome.status == "scheduled"
-                      else f"/my-services?contract={quote(self._contract_id)}")
-            return [rx.toast.success(outcome.message), rx.redirect(target)]

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-import reflex as rx
-
 from opkalla_portal import clock
-from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import dashboard
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.change_logs import MODE_LABELS, RESULT_LABELS
-from opkalla_portal.state.base import PortalState
+from opkalla_portal.services.errors import MicrosoftFailure
+from opkalla_portal.state.base import PortalState, guarded
 from opkalla_portal.state.deltas import assign_changed
 
 
@@ -50,18 +48,14 @@ class DashboardState(PortalState):
     trend: list[TrendPoint] = []
     trend_total: str = ""
 
-    @rx.event(background=True)
-    async def load(self):
+    @guarded(Capability.SERVICES, background=True)
+    async def load(self, identity: Identity):
         """on_load of My Services: each part from its source; billing only for roles that see invoices.
 
         What the database knows (Future Changes, last changes, billing) is shown first; the
         renewals, from Partner Center (through the per-tenant cache), follow in their tile.
         """
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects
             if self.error:
                 self.error = ""
             self.renewals_loading = True
@@ -89,7 +83,7 @@ class DashboardState(PortalState):
                                    seats=f"{r.quantity} licenses" + (f", renews with {r.renews_with}"
                                                                      if r.renews_with != r.quantity else ""))
                         for r in found]
-        except MicrosoftError as failure:
+        except MicrosoftFailure as failure:  # the tile says so; the rest of the dashboard stands
             error = f"Renewals could not be loaded: {failure.message}"
         async with self:
             assign_changed(self, renewals=renewals, monthly_count=monthly, error=error, renewals_loading=False)

@@ -10,14 +10,13 @@ from typing import TypedDict
 
 import reflex as rx
 
-from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import insight_report
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.insight import IDLE_THRESHOLDS, RECOMMEND_IDLE_DAYS
 from opkalla_portal.services.licenses import ConsentRequired
 from opkalla_portal.services.pricing import format_money
-from opkalla_portal.services.subscriptions import ServiceError
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 from opkalla_portal.state.dashboard import DashboardState
 from opkalla_portal.state.deltas import assign_changed
 
@@ -66,6 +65,10 @@ def _recommendation_row(rec) -> RecommendationRow:
         extra=extra, renewal=f"{rec.renewal_date:%b %d, %Y}", ready=rec.ready)
 
 
+# Insight needs users and licenses, and subscriptions (Administrators, Subscription Managers).
+INSIGHT = (Capability.LICENSES, Capability.SERVICES)
+
+
 class InsightState(PortalState):
     loading: bool = True
     error: str = ""
@@ -80,13 +83,6 @@ class InsightState(PortalState):
     dismissed_count: int = 0
     busy_id: str = ""  # the recommendation being accepted (a second click does nothing)
     _report: insight_report.InsightReport | None = None
-
-    def _identity_for_insight(self):
-        """The identity, if it may see licenses and subscriptions (Administrators, Subscription Managers)."""
-        identity = self._require(Capability.LICENSES)
-        if not identity.can(Capability.SERVICES):  # one session lookup for both checks
-            raise PermissionDenied("Your role does not allow this. Ask your portal administrator for access.")
-        return identity
 
     def _publish(self) -> None:
         report = self._report
@@ -105,21 +101,17 @@ class InsightState(PortalState):
             recommendations=[_recommendation_row(r) for r in report.recommendations],
             dismissed_count=report.dismissed, sign_in_missing=report.sign_in_missing)
 
-    @rx.event(background=True)
-    async def load(self):
+    @guarded(*INSIGHT, background=True)
+    async def load(self, identity: Identity):
         """on_load (and after every change): the report from Microsoft, with a loading indicator."""
         async with self:
-            try:
-                identity = self._identity_for_insight()
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects
             assign_changed(self, loading=True, error="")
         report, error = None, ""
         try:
             report = await insight_report.load_report(identity)
         except ConsentRequired:
             report = insight_report.InsightReport(consented=False)
-        except MicrosoftError as failure:
+        except PortalError as failure:  # shown in the panel, not as a toast
             error = failure.message
         async with self:
             self._report = report
@@ -127,39 +119,24 @@ class InsightState(PortalState):
             self._publish()
         return None
 
-    @rx.event
-    def set_threshold(self, value: str):
+    @guarded(*INSIGHT)
+    def set_threshold(self, identity: Identity, value: str):
         """Idle for 30, 60 or 90 days: which count drives the cost of idle seats."""
-        try:
-            self._identity_for_insight()
-        except PermissionDenied as error:
-            return refused(error)
         if str(value) in {str(d) for d in IDLE_THRESHOLDS}:
             self.threshold = str(value)
             self._publish()
         return None
 
-    @rx.event
-    def set_excluded(self, sku_id: str, excluded: bool):
+    @guarded(*INSIGHT)
+    def set_excluded(self, identity: Identity, sku_id: str, excluded: bool):
         """The Exclude switch: a product meant to sit unassigned leaves idle totals and recommendations."""
-        try:
-            identity = self._identity_for_insight()
-        except PermissionDenied as error:
-            return refused(error)
         if self._report is None or str(sku_id) not in {p.sku_id for p in self._report.products}:
             return rx.toast.error("That product could not be found.")
-        try:
-            insight_report.set_exclusion(identity, sku_id, excluded)
-        except insight_report.InsightError as error:
-            return rx.toast.error(str(error))
+        insight_report.set_exclusion(identity, sku_id, excluded)
         return InsightState.load
 
-    @rx.event
-    def dismiss(self, subscription_id: str):
-        try:
-            identity = self._identity_for_insight()
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(*INSIGHT)
+    def dismiss(self, identity: Identity, subscription_id: str):
         rec = self._find(subscription_id)
         if rec is None:
             return rx.toast.error("That recommendation could not be found.")
@@ -171,14 +148,10 @@ class InsightState(PortalState):
         recs = self._report.recommendations if self._report else []
         return next((r for r in recs if r.subscription_id == str(subscription_id)), None)
 
-    @rx.event(background=True)
-    async def accept(self, subscription_id: str):
+    @guarded(*INSIGHT, background=True)
+    async def accept(self, identity: Identity, subscription_id: str):
         """One click: the recommended quantity as an On Renewal change through Subscription Edit's path."""
         async with self:
-            try:
-                identity = self._identity_for_insight()
-            except PermissionDenied as error:
-                return refused(error)
             rec = self._find(subscription_id)
             if self.busy_id or rec is None or not rec.ready:
                 return None
@@ -188,9 +161,7 @@ class InsightState(PortalState):
             message, ok = outcome.message, outcome.status == "scheduled"
             if outcome.errors:
                 message = next(iter(outcome.errors.values()))
-        except (insight_report.InsightError, ServiceError) as error:
-            message, ok = str(error), False
-        except MicrosoftError as error:
+        except PortalError as error:  # toasted below, with the reload that shows the current figures
             message, ok = error.message, False
         async with self:
             self.busy_id = ""

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import reflex as rx
-
-from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import subscriptions as service
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.pricing import format_money
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 from opkalla_portal.state.deltas import assign_changed
-from opkalla_portal.state.services_access import denied
 
 SORT_KEYS = {
     "name": lambda line: line.name.lower(),
@@ -71,13 +68,9 @@ class MyServicesState(PortalState):
                     rows.append({**_row(base, "usage", False), "name": "Usage Data"})
         assign_changed(self, rows=rows, shown=shown, total=len(self._lines))
 
-    @rx.event
-    def load(self):
+    @guarded(Capability.SERVICES)
+    def load(self, identity: Identity):
         """on_load: the contracts (?contract= picks one), then its subscriptions in the background."""
-        try:
-            identity = self._require(Capability.SERVICES)
-        except PermissionDenied:
-            return None  # on_load: the page guard already redirects (sign-in or not allowed)
         assign_changed(self, contracts=[{"id": str(c.id), "label": c.label}
                                         for c in service.billing_contracts(identity)])
         ids = [c["id"] for c in self.contracts]
@@ -85,14 +78,10 @@ class MyServicesState(PortalState):
         self.contract_id = wanted if wanted in ids else (ids[0] if ids else "")
         return MyServicesState.fetch
 
-    @rx.event(background=True)
-    async def fetch(self):
+    @guarded(Capability.SERVICES, background=True)
+    async def fetch(self, identity: Identity):
         """The chosen contract's subscriptions from Microsoft, with a loading indicator meanwhile."""
         async with self:
-            try:
-                identity = self._require(Capability.SERVICES)
-            except PermissionDenied:
-                return None  # on_load: the page guard already redirects (sign-in or not allowed)
             self.loading = bool(self.contract_id)
             self.error = ""
             self._lines = []
@@ -103,23 +92,17 @@ class MyServicesState(PortalState):
         lines, error = [], ""
         try:
             lines = await service.contract_subscriptions(identity, contract_id)
-        except MicrosoftError as failure:
+        except PortalError as failure:  # shown in the page with Retry, not as a toast
             error = failure.message
-        except service.ServiceError as failure:
-            error = str(failure)
         async with self:
             if self.contract_id == contract_id:  # the user may have switched meanwhile
                 self._lines, self.error, self.loading = lines, error, False
                 self._publish()
         return None
 
-    @rx.event
-    def set_contract(self, value: str):
+    @guarded(Capability.SERVICES)
+    def set_contract(self, identity: Identity, value: str):
         """The "Billing Contract" drop-down."""
-        try:
-            self._require(Capability.SERVICES)
-        except PermissionDenied as error:
-            return refused(error)
         value = str(value)
         if value not in {c["id"] for c in self.contracts} or value == self.contract_id:
             return None
@@ -127,35 +110,27 @@ class MyServicesState(PortalState):
         self._expanded = []
         return MyServicesState.fetch
 
-    @rx.event
-    def set_search(self, value: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def set_search(self, identity: Identity, value: str):
         self.search = str(value or "")[:100]
         self._publish()
 
-    @rx.event
-    def sort(self, column: str):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def sort(self, identity: Identity, column: str):
         if column not in SORT_KEYS:
             return
         self.sort_desc = not self.sort_desc if self.sort_by == column else False
         self.sort_by = column
         self._publish()
 
-    @rx.event
-    def toggle(self, subscription_id: str):
+    @guarded(Capability.SERVICES)
+    def toggle(self, identity: Identity, subscription_id: str):
         """The plus sign beside a base subscription (its add-ons, or the Azure plan's Usage Data)."""
-        if (refusal := denied(self)) is not None:
-            return refusal
         if subscription_id not in {line.id for line in self._lines}:
             return
         self._expanded = sorted(set(self._expanded) ^ {subscription_id})
         self._publish()
 
-    @rx.event
-    def retry(self):
-        if (refusal := denied(self)) is not None:
-            return refusal
+    @guarded(Capability.SERVICES)
+    def retry(self, identity: Identity):
         return MyServicesState.fetch

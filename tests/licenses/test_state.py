@@ -5,7 +5,8 @@ import inspect
 
 import pytest
 
-from opkalla_portal.state.licenses import PAGE_SIZE, LicensesState
+from opkalla_portal.state.manage_licenses import LicensesState
+from opkalla_portal.state.manage_licenses_window import PAGE_SIZE
 from tests.licenses.conftest import PRIYA, TOM, identity_for
 
 BUSINESS_PREMIUM = "f245ecc8-75af-4f8e-b61f-27d8114de5f3"

@@ -83,7 +83,7 @@ async def finish(result) -> None:
 
 
 async def test_usage_state_handlers(identity_of, state_of, microsoft):
-    from opkalla_portal.state.usage import UsageState
+    from opkalla_portal.state.usage_data import UsageState
 
     state = state_of(UsageState, identity_of(FINANCE))
     await finish(call(state, "load"))

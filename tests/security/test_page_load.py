@@ -37,7 +37,7 @@ async def test_the_page_loads_in_the_same_event_as_the_guard(cookies):
 
 
 async def test_a_refused_visitor_gets_the_redirect_and_the_page_loads_nothing(cookies):
-    from opkalla_portal.state.licenses import LicensesState
+    from opkalla_portal.state.manage_licenses import LicensesState
     from opkalla_portal.state.my_services import MyServicesState
     from opkalla_portal.state.page_load import PageLoadState
 

@@ -1,42 +1,26 @@
-"""Manage Licenses: consent, the products table, and the Manage License window.
+"""Manage Licenses, its window part: the Manage License window of one product (every user with
+a toggle, filters, pages, Submit with progress) and reclaiming seats on offboarding.
 
 The tenant's full user list and the pending toggles stay in backend vars; the browser gets
-one page of rows, the counts and the messages. Every handler re-checks the session.
+one page of rows, the counts and the messages.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TypedDict
 
 import reflex as rx
 
-from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.services import consent, licenses, reclaim
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
-from opkalla_portal.settings import load_settings
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services import licenses, reclaim
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import PortalError
+from opkalla_portal.services.licenses import DirectoryUser, LicenseError
+from opkalla_portal.state.base import guarded
 from opkalla_portal.state.deltas import assign_changed
 from opkalla_portal.state.insight import InsightState
 
 PAGE_SIZE = 50
-CONSENT_NOTICES = {
-    "granted": ("success", "Consent granted. You can now manage your organization's licenses."),
-    "declined": ("error", "Consent was not granted, so licenses cannot be managed yet."),
-    "invalid": ("error", "This consent link is no longer valid, or was started by someone else. Please try again."),
-}
-
-
-class ProductRow(TypedDict):
-    sku_id: str
-    part_number: str
-    name: str
-    purchased: int
-    assigned: int
-    available: int
 
 
 class UserRow(TypedDict):
@@ -50,14 +34,6 @@ class UserRow(TypedDict):
     licensed: bool
     no_location: bool
     via_group: str  # the group's name when only a group assigns this license ("" otherwise)
-
-
-class RequestRow(TypedDict):
-    id: int
-    requester: str
-    email: str
-    justification: str
-    created: str
 
 
 class FailureRow(TypedDict):
@@ -76,31 +52,8 @@ class OptionRow(TypedDict):
     name: str
 
 
-class LicensesState(PortalState):
-    """Public vars are what the page shows; the directory and the diff are backend-only."""
-
-    # Consent
-    consent_checked: bool = False
-    consent_granted: bool = False
-    consent_dialog_open: bool = False
-    can_grant: bool = False
-    my_request_status: str = ""
-    my_request_reason: str = ""
-    pending_requests: list[RequestRow] = []
-    justification: str = ""
-    justification_error: str = ""
-    consent_notice: str = ""
-    consent_notice_kind: str = ""
-    redirecting: bool = False
-    deny_request_id: int = 0
-    deny_requester: str = ""
-    deny_reason: str = ""
-    deny_error: str = ""
-
-    # Products
-    loading: bool = False
-    load_error: str = ""
-    products: list[ProductRow] = []
+class LicenseWindow(rx.State, mixin=True):
+    """The window part of Manage Licenses' state (state/manage_licenses.py)."""
 
     # The Manage License window
     window_open: bool = False
@@ -146,168 +99,9 @@ class LicensesState(PortalState):
     _filtered: list[str] = []
     _pending: dict[str, bool] = {}
 
-    # ------------------------------------------------------------------ loading
-    @rx.event
-    async def load(self):
-        """on_load: consent first; products only once consent exists."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
-        notice = CONSENT_NOTICES.get(self.router.url.query_parameters.get("consent", ""))
-        self.consent_notice_kind, self.consent_notice = notice if notice else ("", "")
-        self.window_open = False
-        self.redirecting = False
-        self._refresh_consent(identity)
-        if self.consent_granted:
-            self.loading = True
-            yield
-            await self._load_products(identity)
-            self.loading = False
-
-    def _refresh_consent(self, identity) -> None:
-        with session_scope() as db:
-            status = consent.consent_status(db, identity)
-        self.consent_checked = True
-        self.consent_granted = status.granted
-        self.consent_dialog_open = not status.granted
-        self.can_grant = status.can_grant
-        self.my_request_status = status.my_request_status
-        self.my_request_reason = status.my_request_reason
-        self.pending_requests = [
-            RequestRow(id=r.id, requester=r.requester_name, email=r.requester_email, justification=r.justification,
-                       created=r.created_at.strftime("%b %d, %Y %H:%M UTC"))
-            for r in status.pending_requests
-        ]
-
-    async def _load_products(self, identity) -> None:
-        self.load_error = ""
-        try:
-            products = await licenses.list_products(identity)
-        except ConsentRequired as error:
-            self._refresh_consent(identity)
-            self.consent_notice_kind, self.consent_notice = "error", str(error)
-            self.products = []
-            return
-        except MicrosoftError as error:
-            self.load_error = error.message
-            return
-        self.products = [ProductRow(sku_id=p.sku_id, part_number=p.part_number, name=p.name, purchased=p.purchased,
-                                    assigned=p.assigned, available=p.available) for p in products]
-
-    @rx.event
-    async def retry_load(self):
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
-        self.loading = True
-        yield
-        await self._load_products(identity)
-        self.loading = False
-
-    # ------------------------------------------------------------------ consent
-    @rx.event
-    def set_consent_dialog_open(self, is_open: bool):
-        self.consent_dialog_open = bool(is_open) and not self.consent_granted
-
-    @rx.event
-    def set_justification(self, value: str):
-        self.justification = value[:2000] if isinstance(value, str) else ""
-        self.justification_error = ""
-
-    @rx.event
-    def request_approval(self, form_data: dict | None = None):
-        """A non-Global-Admin sends the justification to the Global Admins."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
-        text = self.justification
-        if isinstance(form_data, dict) and isinstance(form_data.get("justification"), str):
-            text = form_data["justification"]
-        try:
-            with session_scope() as db:
-                consent.request_approval(db, identity, text, portal_url=load_settings().public_url)
-        except consent.ConsentError as error:
-            self.justification_error = str(error)
-            return None
-        self.justification = ""
-        self._refresh_consent(identity)
-        return None
-
-    @rx.event
-    async def grant_consent(self):
-        """A Global Admin goes to Microsoft's admin-consent page (and comes back to the callback)."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
-        if not identity.is_global_admin:
-            return rx.toast.error("Only a Global Admin can grant consent for your organization.")
-        with session_scope() as db:
-            url = consent.begin_admin_consent(db, identity, public_url=load_settings().public_url)
-        self.redirecting = True
-        # A full navigation (rx.redirect would route same-origin URLs inside the app).
-        return rx.call_script(f"window.location.assign({json.dumps(url)})")
-
-    @rx.event
-    def open_deny(self, request_id: int):
-        try:
-            self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
-        match = next((r for r in self.pending_requests if r["id"] == request_id), None)
-        if match is None:
-            return rx.toast.error("That request could not be found.")
-        self.deny_request_id, self.deny_requester = match["id"], match["requester"]
-        self.deny_reason, self.deny_error = "", ""
-        return None
-
-    @rx.event
-    def set_deny_open(self, is_open: bool):
-        if not is_open:
-            self.deny_request_id = 0
-
-    @rx.event
-    def set_deny_reason(self, value: str):
-        self.deny_reason = value[:2000] if isinstance(value, str) else ""
-        self.deny_error = ""
-
-    @rx.event
-    def deny(self, form_data: dict | None = None):
-        """A Global Admin denies a pending request with a reason."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            return refused(error)
-        reason = self.deny_reason
-        if isinstance(form_data, dict) and isinstance(form_data.get("reason"), str):
-            reason = form_data["reason"]
-        try:
-            with session_scope() as db:
-                consent.deny_request(db, identity, self.deny_request_id, reason)
-        except consent.ConsentError as error:
-            self.deny_error = str(error)
-            return None
-        except PermissionDenied as error:
-            return refused(error)
-        requester = self.deny_requester
-        self.deny_request_id = 0
-        self._refresh_consent(identity)
-        return rx.toast.success(f"Request from {requester} denied. They have been told by email.")
-
-    # ------------------------------------------------------- the Manage License window
-    @rx.event
-    async def open_manager(self, sku_id: str):
+    @guarded(Capability.LICENSES)
+    async def open_manager(self, identity: Identity, sku_id: str):
         """Open the window for one product: the tenant's users with a toggle each."""
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
         product = next((p for p in self.products if p["sku_id"] == sku_id), None)
         if product is None:
             yield rx.toast.error("That product could not be found.")
@@ -323,11 +117,7 @@ class LicensesState(PortalState):
         try:  # both from Microsoft now (the toggles must show what it holds), side by side
             current, users = await asyncio.gather(licenses.get_product(identity, sku_id),
                                                   licenses.list_directory(identity))
-        except (LicenseError, ConsentRequired) as error:
-            self.window_error = str(error)
-            self.window_loading = False
-            return
-        except MicrosoftError as error:
+        except PortalError as error:  # shown in the window
             self.window_error = error.message
             self.window_loading = False
             return
@@ -372,96 +162,73 @@ class LicensesState(PortalState):
                        licensed=user.holds(self.sku_id), no_location=not user.usage_location,
                        via_group=user.group_for(self.sku_id) or "")
 
-    def _window_guard(self):
-        """The identity when the window may act, else None (and the reason shown)."""
-        identity = self._require(Capability.LICENSES)
-        return identity if self.window_open and not self.window_loading else None
+    def _window_ready(self) -> bool:
+        """The window is open and loaded (its handlers do nothing otherwise)."""
+        return self.window_open and not self.window_loading
 
-    @rx.event
-    def set_search(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_search(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.search = value[:100] if isinstance(value, str) else ""
         self._apply_filters()
         return None
 
-    @rx.event
-    def set_status_filter(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_status_filter(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.status_filter = value if value in licenses.STATUS_FILTERS else "all"
         self._apply_filters()
         return None
 
-    @rx.event
-    def set_department_filter(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_department_filter(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.department_filter = value if value in self.department_options else "all"
         self._apply_filters()
         return None
 
-    @rx.event
-    def go_to_page(self, page: int):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def go_to_page(self, identity: Identity, page: int):
+        if not self._window_ready():
+            return None
         if isinstance(page, int) and not isinstance(page, bool) and 1 <= page <= self.page_count:
             self.page = page
             self._publish_page()
         return None
 
-    @rx.event
-    def toggle_user(self, user_id: str, on: bool):
+    @guarded(Capability.LICENSES)
+    def toggle_user(self, identity: Identity, user_id: str, on: bool):
         """Switch one user's license on or off (pending until Submit); the seat guard applies."""
-        try:
-            if self._window_guard() is None or self.submitting:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+        if not self._window_ready() or self.submitting:
+            return None
         user = self._users.get(user_id) if isinstance(user_id, str) else None
         if user is None or not isinstance(on, bool):
             return None
         try:
             self._pending = licenses.toggle(self._pending, user, self.sku_id, on, self.available)
-        except LicenseError as error:
-            self._assign(guard_message=str(error))
+        except LicenseError as error:  # shown above the table, not as a toast
+            self._assign(guard_message=error.message)
             return None
         self._assign(guard_message="", success_message="")
         self._publish_changes()
         return None
 
-    @rx.event
-    def discard_changes(self):
-        try:
-            if self._window_guard() is None or self.submitting:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def discard_changes(self, identity: Identity):
+        if not self._window_ready() or self.submitting:
+            return None
         self._pending, self.guard_message = {}, ""
         self._publish_changes()
         return None
 
-    @rx.event(background=True)
-    async def submit(self):
+    @guarded(Capability.LICENSES, background=True)
+    async def submit(self, identity: Identity):
         """Apply only the differences, in $batch calls, reporting progress and every failure."""
         async with self:
-            try:
-                identity = self._window_guard()
-            except PermissionDenied as error:
-                return refused(error)
-            if identity is None or self.submitting:
+            if not self._window_ready() or self.submitting:
                 return None
             if not self._pending:
                 self.guard_message = "There are no changes to submit. Turn a toggle on or off first."
@@ -478,11 +245,7 @@ class LicensesState(PortalState):
             outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending=pending, users=users,
                                                    on_progress=progress)
             product = await licenses.get_product(identity, sku_id)
-        except (LicenseError, ConsentRequired) as error:
-            async with self:
-                self.window_error, self.submitting = str(error), False
-            return None
-        except MicrosoftError as error:
+        except PortalError as error:  # shown in the window, which stays usable
             async with self:
                 self.window_error, self.submitting = error.message, False
             return None
@@ -504,8 +267,8 @@ class LicensesState(PortalState):
             self._publish_reclaim()
         return None
 
-    @rx.event
-    async def set_window_open(self, is_open: bool):
+    @guarded(Capability.LICENSES)
+    async def set_window_open(self, identity: Identity, is_open: bool):
         """Clicking the grey area (or Escape, or Close) closes the window; the counts reload."""
         if is_open or self.submitting or self.reclaim_busy:
             return
@@ -513,11 +276,6 @@ class LicensesState(PortalState):
         self.reclaim_rows, self.reclaim_id, self._freed = [], "", []
         self._users, self._order, self._filtered, self._pending = {}, [], [], {}
         self.rows, self.page_changes = [], {}
-        try:
-            identity = self._require(Capability.LICENSES)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
         yield
         await self._load_products(identity)
         yield InsightState.load  # the idle figures changed too
@@ -535,14 +293,11 @@ class LicensesState(PortalState):
         found = reclaim.candidates(self._users, self.sku_id, self._freed)
         return next((c for c in found if c.user_id == user_id), None)
 
-    @rx.event
-    def start_reclaim(self, user_id: str, action: str):
+    @guarded(Capability.LICENSES)
+    def start_reclaim(self, identity: Identity, user_id: str, action: str):
         """"Reassign the seat" or "Schedule a decrease" beside a user: opens the confirmation below."""
-        try:
-            if self._window_guard() is None or self.submitting or self.reclaim_busy:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+        if not self._window_ready() or self.submitting or self.reclaim_busy:
+            return None
         candidate = self._candidate(user_id)
         if candidate is None or action not in ("reassign", "decrease"):
             return None
@@ -552,32 +307,25 @@ class LicensesState(PortalState):
         self.reassign_options = [OptionRow(id=u.id, name=f"{u.name} ({u.email})") for u in options]
         return None
 
-    @rx.event
-    def set_reassign_to(self, value: str):
-        try:
-            if self._window_guard() is None:
-                return None
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.LICENSES)
+    def set_reassign_to(self, identity: Identity, value: str):
+        if not self._window_ready():
+            return None
         self.reassign_to = value if value in {o["id"] for o in self.reassign_options} else ""
         self.reclaim_error = ""
         return None
 
-    @rx.event
-    def cancel_reclaim(self):
+    @guarded(Capability.LICENSES)
+    def cancel_reclaim(self, identity: Identity):
         if not self.reclaim_busy:
             self.reclaim_id, self.reclaim_action, self.reclaim_error = "", "", ""
 
-    @rx.event(background=True)
-    async def confirm_reclaim(self):
+    @guarded(Capability.LICENSES, background=True)
+    async def confirm_reclaim(self, identity: Identity):
         """Apply the chosen reclaim: reassign through Graph, or a decrease On Renewal (Subscription Edit)."""
         async with self:
-            try:
-                identity = self._window_guard()
-            except PermissionDenied as error:
-                return refused(error)
             candidate = self._candidate(self.reclaim_id)
-            if identity is None or candidate is None or self.reclaim_busy or self.submitting:
+            if not self._window_ready() or candidate is None or self.reclaim_busy or self.submitting:
                 return None
             if self.reclaim_action == "reassign" and not self.reassign_to:
                 self.reclaim_error = "Choose who gets the seat."
@@ -606,6 +354,7 @@ class LicensesState(PortalState):
         self.available = product.available
         self._apply_filters(keep_page=True)
         self._publish_reclaim()
+
 
 
 async def _run_reclaim(identity, action: str, candidate, to_user: str, sku_id: str,
