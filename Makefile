@@ -44,8 +44,6 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$MISSING; \
 	fi
 
-# Unit and service tests first, then the browser tests in their own run (Playwright's
-# sync API keeps an event loop on the main thread, which clashes with asyncio tests).
 $(AXE): $(STAMP)
 	mkdir -p $(VENV)/axe && cd $(VENV)/axe && npm install --silent --no-audit --no-fund axe-core@4.10
 
@@ -53,13 +51,20 @@ $(AXE): $(STAMP)
 # PYTHONPATH: the contracts are checked on this checkout's code, whichever one the venv installed.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=. $(VENV)/bin/lint-imports
 
+# The rules first; then unit and service tests and, beside them, the other days' runs (one
+# pytest process is one core: together they keep both busy); their lines are shown once both
+# have ended. Then the browser tests in their own run (Playwright's sync API keeps an event
+# loop on the main thread, which clashes with asyncio tests).
 test: $(STAMP) chromium $(AXE)
-	$(VENV)/bin/ruff check .
-	PYTHONPATH=. $(VENV)/bin/lint-imports
-	$(PY) -m pytest tests --ignore=tests/e2e -q
-	$(MAKE) --no-print-directory test-dates
+	$(MAKE) --no-print-directory lint
+	@days_log=$$(mktemp); \
+	$(MAKE) --no-print-directory test-dates >"$$days_log" 2>&1 & days=$$!; \
+	$(PY) -m pytest tests --ignore=tests/e2e -q; main=$$?; \
+	wait $$days; other_days=$$?; cat "$$days_log"; rm -f "$$days_log"; \
+	[ $$main -eq 0 ] && [ $$other_days -eq 0 ]
 	$(PY) -m pytest tests/e2e -q
 
 # The suites whose expectations follow the calendar, run again as if today were another day

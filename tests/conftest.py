@@ -1,8 +1,13 @@
-"""Shared fixtures: a fresh, migrated, seeded SQLite database per test."""
+"""Shared fixtures: a fresh, migrated, seeded SQLite database per test (copied from one built
+once per run: migrating and seeding, with its twelve billing runs, cost seconds each time)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -28,25 +33,55 @@ def _clock_restored():
     clock.reset()
 
 
+def _sqlite_path(url: str) -> Path:
+    return Path(url[len("sqlite:///"):])
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory) -> Path:
+    """Migrated once per run (Alembic from nothing); each test gets a copy of the file."""
+    from opkalla_portal.db import engine_for, migrate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('templates') / 'migrated.db'}"
+    migrate(url)
+    engine_for(url).dispose()  # the last connection closed: the WAL is checkpointed into the file
+    return _sqlite_path(url)
+
+
+@pytest.fixture(scope="session")
+def _seeded_template(_migrated_template) -> Path:
+    """The demo data loaded once per run for TODAY; each test that asks for it gets a copy."""
+    from opkalla_portal.db import engine_for, session_scope
+    from opkalla_portal.demo import seed
+
+    path = _migrated_template.with_name("seeded.db")
+    shutil.copyfile(_migrated_template, path)
+    url = f"sqlite:///{path}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        with session_scope() as db:
+            seed.seed_demo(db, today=TODAY)
+    engine_for(url).dispose()
+    return path
+
+
 @pytest.fixture
-def database(tmp_path, monkeypatch):
+def database(tmp_path, monkeypatch, _migrated_template):
     """A migrated, empty database; returns its URL."""
-    from opkalla_portal.db import migrate
     from opkalla_portal.services import rate_limit
 
-    url = f"sqlite:///{tmp_path / 'portal.db'}"
+    path = tmp_path / "portal.db"
+    shutil.copyfile(_migrated_template, path)
+    url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
     rate_limit.reset_local()  # each test starts with no questions asked and no guesses counted
-    migrate(url)
     return url
 
 
 @pytest.fixture
-def seeded(database):
+def seeded(database, _seeded_template):
     """The demo data loaded for TODAY."""
-    from opkalla_portal.db import session_scope
-    from opkalla_portal.demo import seed
-
-    with session_scope() as db:
-        seed.seed_demo(db, today=TODAY)
+    # SQLite's backup API: safe even if this test's engine already has the file open.
+    with closing(sqlite3.connect(_seeded_template)) as source, closing(sqlite3.connect(_sqlite_path(database))) as target:
+        source.backup(target)
     return database
