@@ -13,10 +13,10 @@ import reflex as rx
 
 from opkalla_portal.services import mail as mail_service
 from opkalla_portal.services import users as user_service
-from opkalla_portal.services.access import WEB_ROLES, Capability, PermissionDenied
+from opkalla_portal.services.access import WEB_ROLES, Capability, Identity
 from opkalla_portal.services.validation import ValidationFailed, clean
 from opkalla_portal.settings import load_settings
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 
 INVITE_FIELDS = ("first_name", "last_name", "email")
 
@@ -68,41 +68,25 @@ class UsersState(PortalState):
         self.inactive_users = [UserRow(**row) for row in lists["inactive"]]
         self.loaded = True
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied:
-            return None  # refused: PortalState.guard, which runs first, has already redirected
+    @guarded(Capability.USERS)
+    def load(self, identity: Identity):
         self.demo_mode = load_settings().demo_mode
         self.outbox_link = self.demo_mode or mail_service.is_provider_admin(identity)
         self._refresh(identity)
 
-    @rx.event
-    def set_search(self, value: str):
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.USERS)
+    def set_search(self, identity: Identity, value: str):
         self.search = clean(value)[:100]
         self._refresh(identity)
 
-    @rx.event
-    def set_invite_open(self, is_open: bool):
-        try:
-            self._require(Capability.USERS)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.USERS)
+    def set_invite_open(self, identity: Identity, is_open: bool):
         self.invite_open = is_open is True
         self.invite_errors = {}
 
-    @rx.event
-    def submit_invite(self, form_data: dict):
+    @guarded(Capability.USERS)
+    def submit_invite(self, identity: Identity, form_data: dict):
         """Invite User → Submit: creates the inactive user; messages appear beside bad fields."""
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied as error:
-            return refused(error)
         data = form_data if isinstance(form_data, dict) else {}
         try:
             user_service.invite_user(identity, data.get("first_name"), data.get("last_name"), data.get("email"))
@@ -145,21 +129,13 @@ class UserEditState(PortalState):
         self.is_self = user["is_self"]
         self.selected_role = user["role"]
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied:
-            return None  # refused: PortalState.guard, which runs first, has already redirected
+    @guarded(Capability.USERS)
+    def load(self, identity: Identity):
         self.demo_mode = load_settings().demo_mode
         self._show(identity, self.router.url.query_parameters.get("id", ""))
 
-    @rx.event
-    def set_selected_role(self, role: str):
-        try:
-            self._require(Capability.USERS)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.USERS)
+    def set_selected_role(self, identity: Identity, role: str):
         if role in WEB_ROLES:
             self.selected_role = role
 
@@ -168,43 +144,29 @@ class UserEditState(PortalState):
         if not self.user_id:
             return rx.toast.error("Select a user on Manage Users first.")
         try:
-            result = action()
-        except (user_service.UserNotFound, user_service.NotAllowed) as error:
+            result = action()  # a refusal (UserNotFound, NotAllowed) reaches the guard as a toast
+        finally:
             self._show(identity, self.user_id)
-            return rx.toast.error(str(error))
-        self._show(identity, self.user_id)
         return rx.toast.success(success.format(name=self.name, result=result))
 
-    @rx.event
-    def associate(self):
+    @guarded(Capability.USERS)
+    def associate(self, identity: Identity):
         """Associate: assign the chosen web role."""
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied as error:
-            return refused(error)
         role = self.selected_role
         if role not in WEB_ROLES:
             return rx.toast.error("Choose one of the web roles first.")
         return self._apply(identity, lambda: user_service.associate_role(identity, self.user_id, role),
                            "{name} is now " + role + ".")
 
-    @rx.event
-    def enable_portal_access(self):
+    @guarded(Capability.USERS)
+    def enable_portal_access(self, identity: Identity):
         """Enable Portal Access: email the invitation link."""
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied as error:
-            return refused(error)
         return self._apply(identity, lambda: user_service.enable_portal_access(identity, self.user_id),
                            "Invitation sent to {result}.")
 
-    @rx.event
-    def deactivate(self):
+    @guarded(Capability.USERS)
+    def deactivate(self, identity: Identity):
         """Turn off portal access; the user's sessions end at once."""
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied as error:
-            return refused(error)
         return self._apply(identity, lambda: user_service.deactivate_user(identity, self.user_id),
                            "{name} can no longer sign in.")
 
@@ -220,31 +182,21 @@ class OutboxState(PortalState):
     demo_mode: bool = False
     loaded: bool = False
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.USERS)
-        except PermissionDenied:
-            return None  # refused: PortalState.guard, which runs first, has already redirected
+    @guarded(Capability.USERS)
+    def load(self, identity: Identity):
         self.demo_mode = load_settings().demo_mode
         self.mails = [OutboxRow(**row) for row in user_service.outbox(identity)]
         self._load_failed(identity)
         self.loaded = True
 
     def _load_failed(self, identity) -> None:
-        try:
-            self.failed = [FailedMailRow(**row) for row in mail_service.failed_deliveries(identity)]
-            self.sees_failed = True
-        except PermissionDenied:
-            self.failed, self.sees_failed = [], False
+        self.sees_failed = mail_service.is_provider_admin(identity)
+        self.failed = [FailedMailRow(**row) for row in mail_service.failed_deliveries(identity)] \
+            if self.sees_failed else []
 
-    @rx.event
-    def retry_delivery(self, mail_id: int):
-        try:
-            identity = self._require(Capability.USERS)
-            queued = mail_service.retry_delivery(identity, mail_id)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.USERS)
+    def retry_delivery(self, identity: Identity, mail_id: int):
+        queued = mail_service.retry_delivery(identity, mail_id)
         self._load_failed(identity)
         if not queued:
             return rx.toast.error("This email is no longer waiting for a retry.")
