@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.invoices import (
     OPEN,
     SORT_KEYS,
@@ -20,7 +20,7 @@ from opkalla_portal.services.invoices import (
     list_invoices,
 )
 from opkalla_portal.services.money import format_money
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 
 TAB_BY_LABEL = {label: key for key, label in TABS.items()}
 PAGE_SIZE = 12  # a year of monthly invoices per page
@@ -91,40 +91,24 @@ class InvoicesState(PortalState):
         ]
         self.loaded = True
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.INVOICES)
-        except PermissionDenied:
-            return None  # the page guard, first on_load, sends the visitor to sign-in or not-allowed
+    @guarded(Capability.INVOICES)
+    def load(self, identity: Identity):
         self._refresh(identity)
 
-    @rx.event
-    def set_tab(self, label: str):
-        try:
-            identity = self._require(Capability.INVOICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.INVOICES)
+    def set_tab(self, identity: Identity, label: str):
         if label in TAB_BY_LABEL:
             self.tab_label, self.page = label, 0
         self._refresh(identity)
 
-    @rx.event
-    def set_search(self, text: str):
-        try:
-            identity = self._require(Capability.INVOICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.INVOICES)
+    def set_search(self, identity: Identity, text: str):
         self.search, self.page = (text[:60] if isinstance(text, str) else ""), 0
         self._refresh(identity)
 
-    @rx.event
-    def sort_by(self, key: str):
+    @guarded(Capability.INVOICES)
+    def sort_by(self, identity: Identity, key: str):
         """Sort on a column; choosing the same column again reverses the order."""
-        try:
-            identity = self._require(Capability.INVOICES)
-        except PermissionDenied as error:
-            return refused(error)
         if key not in SORT_KEYS:
             return None
         if key == self.sort_key:
@@ -134,12 +118,8 @@ class InvoicesState(PortalState):
         self._refresh(identity)
 
 
-    @rx.event
-    def go_to_page(self, page: int):
-        try:
-            identity = self._require(Capability.INVOICES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.INVOICES)
+    def go_to_page(self, identity: Identity, page: int):
         if isinstance(page, int) and not isinstance(page, bool):
             self.page = page
         self._refresh(identity)
@@ -167,12 +147,8 @@ class InvoiceDetailState(PortalState):
     pdf_url: str = ""
     usage_url: str = ""
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.INVOICES)
-        except PermissionDenied:
-            return None  # the page guard, first on_load, sends the visitor to sign-in or not-allowed
+    @guarded(Capability.INVOICES)
+    def load(self, identity: Identity):
         requested = self.router.url.query_parameters.get("id", "")
         self.loaded, self.found, self.lines = True, False, []
         try:
