@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.pages.my_invoices import download_button, status_badge
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.invoices import InvoiceDetailState, LineRow
+from opkalla_portal.state.invoice_detail import InvoiceDetailState, LineRow
 
 S = InvoiceDetailState
 

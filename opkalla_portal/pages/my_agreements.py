@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.pages.my_invoices import tab_select
 from opkalla_portal.services.agreements import TABS
-from opkalla_portal.state.agreements import AgreementRow, AgreementsState
+from opkalla_portal.state.my_agreements import AgreementRow, AgreementsState
 from opkalla_portal.state.base import PortalState
 
 S = AgreementsState

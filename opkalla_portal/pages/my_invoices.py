@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.services.invoices import TABS
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.invoices import InvoiceRow, InvoicesState
+from opkalla_portal.state.my_invoices import InvoiceRow, InvoicesState
 
 # Read by screen readers, not shown (the usual "visually hidden" recipe).
 SR_ONLY = {"position": "absolute", "width": "1px", "height": "1px", "padding": "0", "margin": "-1px",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-import reflex as rx
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.services import blog

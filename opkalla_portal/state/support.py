@@ -11,7 +11,6 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.services import support
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError
-from opkalla_portal.services.knowledge import article_by_slug
 from opkalla_portal.state.base import PortalState, guarded
 
 STREAM_UPDATE_SECONDS = 0.05  # push the growing answer to the browser at most 20 times a second
@@ -200,22 +199,3 @@ class SupportState(PortalState):
                     self.messages = [*self.messages, ChatMessage(role="assistant", content=text,
                                                                  references=_references(references))]
         yield rx.scroll_to("question", align_to_top=False)  # keep the input (and the answer above it) in view
-
-
-class SupportArticleState(PortalState):
-    """/support/article?slug=…: one knowledge article (the references link here)."""
-
-    title: str = ""
-    body: str = ""
-    is_portal_help: bool = False
-    found: bool = True
-    loaded: bool = False
-
-    @guarded(Capability.SUPPORT)
-    def load(self, identity: Identity):
-        article = article_by_slug(self.router.url.query_parameters.get("slug", ""))
-        self.found = article is not None
-        self.title = article.title if article else ""
-        self.body = article.page_markdown if article else ""
-        self.is_portal_help = bool(article and article.kind == "help")
-        self.loaded = True

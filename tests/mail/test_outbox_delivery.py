@@ -99,7 +99,7 @@ async def test_after_max_attempts_it_is_failed_and_shown_to_the_provider_adminis
 
 def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administrators(seeded, smtp):
     from tests.users.test_handler_authorization import call, make_state, snapshot
-    from opkalla_portal.state.users import OutboxState
+    from opkalla_portal.state.outbox import OutboxState
 
     invite_marcus()
     with session_scope() as db:  # the sender gave up on it
@@ -122,7 +122,7 @@ def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administra
 
 def test_outside_demo_mode_only_the_provider_administrators_get_the_outbox_link(seeded, monkeypatch):
     from tests.users.test_handler_authorization import call, make_state
-    from opkalla_portal.state.users import UsersState
+    from opkalla_portal.state.manage_users import UsersState
 
     monkeypatch.setenv("OPKALLA_DEMO", "0")
     riley, dana = make_state(UsersState, riley_email()), make_state(UsersState, DANA)

@@ -1,4 +1,4 @@
-"""My Invoices: the list (tab, search, sort) and one invoice's breakdown.
+"""My Invoices: the list (tab, search, sort, pages).
 
 Public vars hold display strings only; every figure is computed by services.invoices.
 """
@@ -8,15 +8,12 @@ from __future__ import annotations
 from typing import TypedDict
 from urllib.parse import quote
 
-import reflex as rx
 
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.invoices import (
     OPEN,
     SORT_KEYS,
     TABS,
-    InvoiceNotFound,
-    get_invoice,
     list_invoices,
 )
 from opkalla_portal.services.money import format_money
@@ -39,18 +36,7 @@ class InvoiceRow(TypedDict):
     has_azure_usage: bool
 
 
-class LineRow(TypedDict):
-    product: str
-    quantity: str
-    unit_price: str
-    service_period: str
-    proration: str
-    amount: str
-    tax: str
-    total: str
-
-
-def _date(value) -> str:
+def date_label(value) -> str:
     return value.strftime("%b %d, %Y")
 
 
@@ -83,7 +69,7 @@ class InvoicesState(PortalState):
         self.page = min(max(self.page, 0), self.page_count - 1)
         summaries = summaries[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
         self.rows = [
-            InvoiceRow(invoice_id=s.invoice_id, invoice_date=_date(s.invoice_date), due_date=_date(s.due_date),
+            InvoiceRow(invoice_id=s.invoice_id, invoice_date=date_label(s.invoice_date), due_date=date_label(s.due_date),
                        total=format_money(s.total, s.currency_symbol),
                        balance=format_money(s.balance, s.currency_symbol), status=s.status,
                        detail_url=urls[0], pdf_url=urls[1], usage_url=urls[2], has_azure_usage=s.has_azure_usage)
@@ -123,56 +109,3 @@ class InvoicesState(PortalState):
         if isinstance(page, int) and not isinstance(page, bool):
             self.page = page
         self._refresh(identity)
-
-
-class InvoiceDetailState(PortalState):
-    """One invoice's breakdown (the page reached by selecting its Invoice ID)."""
-
-    invoice_id: str = ""
-    found: bool = False
-    loaded: bool = False
-    status: str = ""
-    invoice_date: str = ""
-    due_date: str = ""
-    service_period: str = ""
-    contract_name: str = ""
-    bill_to: list[str] = []
-    lines: list[LineRow] = []
-    subtotal: str = ""
-    tax: str = ""
-    total: str = ""
-    paid: str = ""
-    balance: str = ""
-    has_azure_usage: bool = False
-    pdf_url: str = ""
-    usage_url: str = ""
-
-    @guarded(Capability.INVOICES)
-    def load(self, identity: Identity):
-        requested = self.router.url.query_parameters.get("id", "")
-        self.loaded, self.found, self.lines = True, False, []
-        try:
-            detail = get_invoice(identity, requested if isinstance(requested, str) else "")
-        except InvoiceNotFound:
-            self.invoice_id = ""
-            return None
-        symbol = detail.summary.currency_symbol
-        money = lambda amount: format_money(amount, symbol)  # noqa: E731
-        summary = detail.summary
-        self.invoice_id, self.found, self.status = summary.invoice_id, True, summary.status
-        self.invoice_date, self.due_date = _date(summary.invoice_date), _date(summary.due_date)
-        self.service_period = f"{_date(detail.period_start)} – {_date(detail.period_end)}"
-        self.contract_name = detail.contract_name
-        self.bill_to = detail.bill_to
-        self.lines = [
-            LineRow(product=line.product_name, quantity=str(line.quantity), unit_price=money(line.unit_price),
-                    service_period=f"{line.period_start:%b %d} – {line.period_end:%b %d, %Y}",
-                    proration=f"{line.proration * 100:.1f}%", amount=money(line.amount),
-                    tax=money(line.tax_amount), total=money(line.line_total))
-            for line in detail.lines
-        ]
-        self.subtotal, self.tax, self.total = money(detail.subtotal), money(detail.tax), money(summary.total)
-        self.paid, self.balance = money(detail.paid_amount), money(summary.balance)
-        self.has_azure_usage = detail.has_azure_usage
-        _, self.pdf_url, self.usage_url = invoice_urls(summary.invoice_id)
-        return None

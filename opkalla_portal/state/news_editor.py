@@ -1,4 +1,4 @@
-"""A blog post page, and the blog editor for the provider's administrators."""
+"""The blog editor (/news/editor) for the provider's administrators."""
 
 from __future__ import annotations
 
@@ -12,33 +12,6 @@ from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.state.base import PortalState, guarded
 
 FIELDS = ("title", "slug", "summary", "cover_image", "body_markdown")
-
-
-class PostState(PortalState):
-    """/news/post?slug=…: one published post."""
-
-    title: str = ""
-    summary: str = ""
-    cover_image: str = ""
-    date_label: str = ""
-    author_name: str = ""
-    body_markdown: str = ""
-    found: bool = True
-    loaded: bool = False
-
-    @guarded(Capability.HOME)
-    def load(self, identity: Identity):
-        slug = self.router.url.query_parameters.get("slug", "")
-        with session_scope() as db:
-            post = blog.published_post(db, identity, slug)
-        self.found = post is not None
-        self.title = post.title if post else ""
-        self.summary = post.summary if post else ""
-        self.cover_image = post.cover_image if post else ""
-        self.date_label = post.date_label if post else ""
-        self.author_name = post.author_name if post else ""
-        self.body_markdown = post.body_markdown if post else ""
-        self.loaded = True
 
 
 class EditorRow(TypedDict):
