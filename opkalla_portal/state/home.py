@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-
 from opkalla_portal.db import session_scope
 from opkalla_portal.services import blog
 from opkalla_portal.services.access import Capability, Identity

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TypedDict
 from urllib.parse import quote
 
-
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.invoices import (
     OPEN,
