@@ -46,9 +46,8 @@ class BlogEditorState(PortalState):
 
     @guarded(Capability.HOME)
     def load(self, identity: Identity):
-        if not blog.can_edit(identity):
-            self.allowed, self.loaded, self.rows = False, True, []
-        blog.require_editor(identity)  # refused: the page shows it is for editors only
+        self.allowed, self.loaded, self.rows = False, True, []  # what a refused visitor is left with
+        blog.require_editor(identity)
         self.allowed = True
         self.covers = [{"value": c, "label": c.rsplit("/", 1)[-1].removesuffix(".svg").replace("-", " ").title()}
                        for c in blog.cover_choices()]
