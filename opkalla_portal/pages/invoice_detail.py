@@ -2,11 +2,12 @@
 
 import reflex as rx
 
+from opkalla_portal.components.downloads import download_button
+from opkalla_portal.components.invoices_ui import invoice_status_badge
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.pages.my_invoices import download_button, status_badge
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.invoices import InvoiceDetailState, LineRow
+from opkalla_portal.state.invoice_detail import InvoiceDetailState, LineRow
 
 S = InvoiceDetailState
 
@@ -92,7 +93,7 @@ def summary_card() -> rx.Component:
             fact("Date", S.invoice_date),
             fact("Due Date", S.due_date),
             fact("Service Period", S.service_period),
-            rx.vstack(rx.text("Status", size="1", color_scheme="gray", weight="medium"), status_badge(S.status),
+            rx.vstack(rx.text("Status", size="1", color_scheme="gray", weight="medium"), invoice_status_badge(S.status),
                       spacing="1"),
             fact("Balance", S.balance),
             columns=rx.breakpoints(initial="2", sm="3", lg="6"),

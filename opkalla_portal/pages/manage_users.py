@@ -6,7 +6,7 @@ from opkalla_portal.components.forms import text_field
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.users import UserRow, UsersState
+from opkalla_portal.state.manage_users import UserRow, UsersState
 
 FORM = "invite"
 VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden",

@@ -4,10 +4,10 @@ import reflex as rx
 
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
-from opkalla_portal.pages.my_invoices import tab_select
+from opkalla_portal.components.tabs import tab_select
 from opkalla_portal.services.agreements import TABS
-from opkalla_portal.state.agreements import AgreementRow, AgreementsState
 from opkalla_portal.state.base import PortalState
+from opkalla_portal.state.my_agreements import AgreementRow, AgreementsState
 
 S = AgreementsState
 AGREEMENT_URL = "https://www.microsoft.com/licensing/docs/customeragreement"

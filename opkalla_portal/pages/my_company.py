@@ -6,7 +6,7 @@ from opkalla_portal.components.forms import text_field
 from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.company import CompanyState
+from opkalla_portal.state.my_company import CompanyState
 
 FORM = "company"
 

@@ -2,43 +2,18 @@
 
 import reflex as rx
 
+from opkalla_portal.components.downloads import download_button
+from opkalla_portal.components.invoices_ui import invoice_status_badge
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
+from opkalla_portal.components.tabs import tab_select
 from opkalla_portal.services.invoices import TABS
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.invoices import InvoiceRow, InvoicesState
+from opkalla_portal.state.my_invoices import InvoiceRow, InvoicesState
 
 # Read by screen readers, not shown (the usual "visually hidden" recipe).
 SR_ONLY = {"position": "absolute", "width": "1px", "height": "1px", "padding": "0", "margin": "-1px",
            "overflow": "hidden", "clip": "rect(0, 0, 0, 0)", "whiteSpace": "nowrap", "border": "0"}
-
-
-def status_badge(status) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.match(status, ("Paid", "green"), ("Overdue", "red"), "blue"),
-                    variant="soft", size="2", high_contrast=True)
-
-
-def download_button(label: str, href, icon: str, aria_label=None, variant: str = "soft") -> rx.Component:
-    """A plain link (a full HTTP download, not client-side navigation) styled as a button."""
-    return rx.button(
-        # reload_document: the browser fetches the URL itself (React Router would route it in the page).
-        rx.link(rx.icon(icon, size=15, aria_hidden="true"), label, href=href, aria_label=aria_label,
-                reload_document=True, underline="none", _hover={}),
-        as_child=True, variant=variant, size="2",
-    )
-
-
-def tab_select(value, on_change, options: list[str], label: str) -> rx.Component:
-    return rx.hstack(
-        rx.text(label, size="2", weight="medium", id="tab-select-label"),
-        rx.select.root(
-            # Named "Show" plus its value, so the visible text is part of the accessible name.
-            rx.select.trigger(id="tab-select", aria_labelledby="tab-select-label tab-select", min_width="12rem"),
-            rx.select.content(*[rx.select.item(option, value=option) for option in options]),
-            value=value, on_change=on_change,
-        ),
-        align="center", spacing="2",
-    )
 
 
 def sort_header(title: str, key: str, align: str = "left") -> rx.Component:
@@ -67,7 +42,7 @@ def invoice_row(row: InvoiceRow) -> rx.Component:
         rx.table.cell(row["due_date"], white_space="nowrap"),
         rx.table.cell(row["total"], text_align="right", white_space="nowrap"),
         rx.table.cell(row["balance"], text_align="right", white_space="nowrap"),
-        rx.table.cell(status_badge(row["status"])),
+        rx.table.cell(invoice_status_badge(row["status"])),
         rx.table.cell(
             rx.hstack(
                 rx.cond(row["has_azure_usage"],
@@ -90,7 +65,7 @@ def invoice_card(row: InvoiceRow) -> rx.Component:
                 rx.link(row["invoice_id"], href=row["detail_url"], weight="bold",
                         aria_label="Invoice ID " + row["invoice_id"] + ": show the breakdown"),
                 rx.spacer(),
-                status_badge(row["status"]),
+                invoice_status_badge(row["status"]),
                 width="100%", align="center",
             ),
             rx.grid(

@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.markdown import safe_markdown
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.blog import BlogEditorState, EditorRow
+from opkalla_portal.state.news_editor import BlogEditorState, EditorRow
 
 
 def field_error(name: str) -> rx.Component:

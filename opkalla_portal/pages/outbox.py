@@ -6,7 +6,7 @@ from opkalla_portal.components.forms import server_link_button
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.users import FailedMailRow, OutboxRow, OutboxState
+from opkalla_portal.state.outbox import FailedMailRow, OutboxRow, OutboxState
 
 
 def mail_card(mail: OutboxRow) -> rx.Component:

@@ -6,7 +6,7 @@ import reflex as rx
 from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.partner_connection import PartnerConnectionState
+from opkalla_portal.state.partner_center import PartnerConnectionState
 
 S = PartnerConnectionState
 

@@ -5,7 +5,7 @@ import reflex as rx
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.payments import PaymentsState, ProfileRow
+from opkalla_portal.state.payment_profiles import PaymentsState, ProfileRow
 
 S = PaymentsState
 

@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.markdown import safe_markdown
 from opkalla_portal.components.page import Page
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.support import SupportArticleState
+from opkalla_portal.state.support_article import SupportArticleState
 
 
 def article_page() -> rx.Component:

@@ -2,10 +2,10 @@
 
 import reflex as rx
 
+from opkalla_portal.components.downloads import download_button
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import stat_card as stat
-from opkalla_portal.pages.my_invoices import download_button
 from opkalla_portal.services.usage import PERIODS
 from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.usage_data import MonthRow, ResourceRow, Series, UsageState

@@ -6,7 +6,7 @@ from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.services.access import ROLE_DESCRIPTIONS, WEB_ROLES
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.users import UserEditState
+from opkalla_portal.state.user_edit import UserEditState
 
 
 def back_link() -> rx.Component:

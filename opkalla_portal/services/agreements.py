@@ -21,17 +21,26 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.models import Agreement, AuditEvent
 from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
+from opkalla_portal.services.errors import PortalError, microsoft_errors
 
 ACCEPTED, PENDING = "accepted", "pending"
 TABS = {ACCEPTED: "Accepted Agreements", PENDING: "Pending Agreements"}
 
 
-class AgreementNotFound(LookupError):
-    message = "That agreement was not found."
+class AgreementNotFound(PortalError, LookupError):
+    code_default = "agreement.not_found"
+
+    def __init__(self, agreement_id: object = None) -> None:
+        super().__init__("That agreement was not found.")
+        self.agreement_id = agreement_id
 
 
-class AgreementAlreadyAccepted(Exception):
-    message = "This agreement has already been accepted."
+class AgreementAlreadyAccepted(PortalError):
+    code_default = "agreement.already_accepted"
+
+    def __init__(self, agreement_id: object = None) -> None:
+        super().__init__("This agreement has already been accepted.")
+        self.agreement_id = agreement_id
 
 
 @dataclass(frozen=True)
@@ -102,13 +111,15 @@ async def accept_agreement(identity: Identity, agreement_id: object) -> Agreemen
     if not claimed:
         raise AgreementAlreadyAccepted(agreement.id)
     # App+User only (Partner Center REST reference): sent through the provider's delegated
-    # connection, which raises NotConnected (a MicrosoftError with a message) when it is missing.
+    # connection, which raises NotConnected (a MicrosoftError with a message) when it is missing;
+    # any Microsoft failure leaves as a MicrosoftFailure (its cause chained).
     from opkalla_portal.services.partner_connection import partner_center_as_user
 
     try:
-        await partner_center_as_user().confirm_agreement(
-            identity.tenant_id, first_name=first, last_name=last or first, email=email,
-            template_id=agreement.template_id, date_agreed=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        with microsoft_errors():
+            await partner_center_as_user().confirm_agreement(
+                identity.tenant_id, first_name=first, last_name=last or first, email=email,
+                template_id=agreement.template_id, date_agreed=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     except BaseException:
         with session_scope() as db:
             db.exec(update(Agreement).where(Agreement.id == agreement.id, Agreement.status == ACCEPTED,

@@ -43,6 +43,7 @@ from opkalla_portal.models import (
     PriceListEntry,
 )
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.errors import PortalError
 
 CENT = Decimal("0.01")
 BATCH = 2000
@@ -54,8 +55,10 @@ UNKNOWN_CUSTOMER, UNPRICED_PRODUCT = "unknown_customer", "unpriced_product"
 USAGE_SUMMARY = "usage"
 
 
-class BillingRunError(ValueError):
+class BillingRunError(PortalError, ValueError):
     """A run cannot do what was asked (message for the provider's administrator)."""
+
+    code_default = "billing_run.refused"
 
 
 def worker_name() -> str:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from opkalla_portal.models import BlogPost, utcnow
 from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Capability, Identity, PermissionDenied, require
+from opkalla_portal.services.validation import ValidationFailed
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -55,12 +56,8 @@ class PostDraft:
     body_markdown: str
 
 
-class PostInvalid(Exception):
+class PostInvalid(ValidationFailed):
     """The draft has errors: `errors` maps field name to a message shown beside it."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 def date_label(moment: datetime | None) -> str:

@@ -18,6 +18,7 @@ from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import BillingContract, Invoice, InvoiceLine, Organization
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.money import to_cents
 from opkalla_portal.services.spreadsheet import safe_cell
 
@@ -27,10 +28,14 @@ SORT_KEYS = ("invoice_id", "invoice_date", "due_date", "total", "balance", "stat
 MAX_SEARCH = 60
 
 
-class InvoiceNotFound(LookupError):
+class InvoiceNotFound(PortalError, LookupError):
     """No such invoice for this customer (also the answer for another customer's id)."""
 
-    message = "That invoice was not found."
+    code_default = "invoice.not_found"
+
+    def __init__(self, invoice_id: object = None) -> None:
+        super().__init__("That invoice was not found.")
+        self.invoice_id = invoice_id
 
 
 @dataclass(frozen=True)

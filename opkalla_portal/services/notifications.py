@@ -14,6 +14,12 @@ from opkalla_portal.models import NotificationPreference, PortalUser, utcnow
 from opkalla_portal.roles import ROLE_ADMINISTRATOR, ROLE_FINANCE_MANAGER, ROLE_SUBSCRIPTION_MANAGER
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
+from opkalla_portal.services.errors import PortalError
+
+
+class UnknownNotification(PortalError, ValueError):
+    code_default = "notification.unknown"
+
 
 RENEWAL_REMINDERS = "renewal_reminders"
 APPROVAL_REQUESTS = "approval_requests"
@@ -54,7 +60,7 @@ def set_preference(identity: Identity, kind: object, enabled: object) -> dict[st
     require(identity, Capability.PROFILE)
     kind = str(kind or "")
     if kind not in relevant_kinds(identity):
-        raise ValueError("Unknown notification.")
+        raise UnknownNotification("Unknown notification.")
     enabled = enabled is True or str(enabled).lower() in ("true", "1", "on")
     with session_scope() as db:
         row = _row(db, identity.user_id) or NotificationPreference(user_id=identity.user_id)

@@ -35,6 +35,7 @@ from opkalla_portal.microsoft.partner_delegated import (
 from opkalla_portal.models import AuditEvent, PartnerCenterConnectAttempt, PartnerCenterConnection
 from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import Identity, NotSignedIn, PermissionDenied
+from opkalla_portal.services.errors import microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.settings import PROJECT_DIR, ConfigError, load_settings
 
@@ -175,7 +176,8 @@ async def begin_connect(identity: Identity) -> str:
     """Start the one-time connect; returns the Microsoft URL to send the administrator to."""
     require_provider_admin(identity)
     redirect_uri = load_settings().public_url + CALLBACK_PATH
-    flow = await microsoft().partner_delegated.begin_connect(redirect_uri)
+    with microsoft_errors():
+        flow = await microsoft().partner_delegated.begin_connect(redirect_uri)
     with session_scope() as db:
         db.add(PartnerCenterConnectAttempt(user_id=identity.user_id, state_hash=_hash(flow["state"]),
                                            flow_encrypted=encrypt(json.dumps(flow)),

@@ -19,6 +19,7 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.models import AuditEvent, PaymentProfile
 from opkalla_portal.services import payment_processor
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.errors import PortalError
 
 log = logging.getLogger(__name__)
 BRANDS = ("Visa", "Mastercard", "American Express", "Discover")
@@ -27,13 +28,13 @@ LAST4_PATTERN = re.compile(r"^[0-9]{4}$")
 MAX_PROFILES = 10
 
 
-class PaymentProfileError(ValueError):
+class PaymentProfileError(PortalError, ValueError):
     """Bad input; `field` names the form field the message belongs next to."""
 
+    code_default = "payment_profile.refused"
+
     def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from opkalla_portal.models import SupportConversation, SupportMessage, utcnow
 from opkalla_portal.services import account_answers, knowledge_vectors, rate_limit
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.account_answers import AccountAnswer
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.knowledge import Hit, knowledge_index, passages_for_answer
 from opkalla_portal.services.knowledge_vectors import VectorRanker
 from opkalla_portal.services.microsoft_clients import microsoft
@@ -36,20 +37,22 @@ DOC_MARK = re.compile(r"\s*\[doc(\d+)\]")
 PARTIAL_MARK = re.compile(r"\s*\[(d(o(c\d*)?)?)?$")
 
 
-class SupportError(Exception):
+class SupportError(PortalError):
     """A refused question; the message is safe to show next to the input."""
+
+    code_default = "support.refused"
 
 
 class QuestionRejected(SupportError):
-    pass
+    code_default = "support.question_rejected"
 
 
 class RateLimited(SupportError):
-    pass
+    code_default = "support.rate_limited"
 
 
 class ConversationNotFound(SupportError):
-    pass
+    code_default = "support.not_found"
 
 
 @dataclass(frozen=True)

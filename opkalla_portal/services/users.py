@@ -18,6 +18,7 @@ from opkalla_portal.models import Organization, OutboundMail, PortalUser, utcnow
 from opkalla_portal.roles import ROLE_ADMINISTRATOR
 from opkalla_portal.services.access import WEB_ROLES, Capability, Identity, require
 from opkalla_portal.services.audit import record_audit
+from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.invitations import (
     INVITATION_LIFETIME,
     create_invitation,
@@ -32,12 +33,16 @@ from opkalla_portal.settings import load_settings
 LIST_LIMIT = 200  # rows per list sent to the browser; search narrows beyond that
 
 
-class UserNotFound(LookupError):
+class UserNotFound(PortalError, LookupError):
     """No such user in the acting identity's organization."""
 
+    code_default = "user.not_found"
 
-class NotAllowed(ValueError):
+
+class NotAllowed(PortalError, ValueError):
     """A rule forbids this change (e.g. removing the last Administrator); the message is safe to show."""
+
+    code_default = "user.not_allowed"
 
 
 @dataclass(frozen=True)

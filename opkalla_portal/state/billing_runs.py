@@ -11,8 +11,8 @@ from typing import TypedDict
 import reflex as rx
 
 from opkalla_portal.services import billing_run as billing_service
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.state.base import PortalState, guarded
 
 
 class RunRow(TypedDict):
@@ -61,12 +61,8 @@ class BillingRunsState(PortalState):
     exceptions: list[ExceptionRow] = []
     loaded: bool = False
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.BILLING_RUNS)
-        except PermissionDenied:
-            return None  # refused: PortalState.guard, which runs first, has already redirected
+    @guarded(Capability.BILLING_RUNS)
+    def load(self, identity: Identity):
         self.runs = [RunRow(**row) for row in billing_service.runs_view(identity)]
         if self.runs:
             first_open = next((r for r in self.runs if r["state"] != "Issued"), self.runs[0])
@@ -81,38 +77,20 @@ class BillingRunsState(PortalState):
         self.customers = [CustomerRow(**row) for row in detail["customers"]]
         self.exceptions = [ExceptionRow(**row) for row in detail["exceptions"]]
 
-    @rx.event
-    def open_run(self, run_id: int):
-        try:
-            identity = self._require(Capability.BILLING_RUNS)
-            self._select(identity, run_id)
-        except PermissionDenied as error:
-            return refused(error)
-        except billing_service.BillingRunError as error:
-            return rx.toast.error(str(error))
+    @guarded(Capability.BILLING_RUNS)
+    def open_run(self, identity: Identity, run_id: int):
+        self._select(identity, run_id)
 
-    @rx.event
-    def set_excluded(self, exception_id: int, excluded: bool):
-        try:
-            identity = self._require(Capability.BILLING_RUNS)
-            billing_service.exclude_exception(identity, exception_id, excluded is True)
-        except PermissionDenied as error:
-            return refused(error)
-        except billing_service.BillingRunError as error:
-            return rx.toast.error(str(error))
+    @guarded(Capability.BILLING_RUNS)
+    def set_excluded(self, identity: Identity, exception_id: int, excluded: bool):
+        billing_service.exclude_exception(identity, exception_id, excluded is True)
         self.runs = [RunRow(**row) for row in billing_service.runs_view(identity)]
         self._select(identity, self.selected_id)
         return rx.toast.success("Excluded from the invoices." if excluded is True else "Included again.")
 
-    @rx.event
-    def issue_run(self):
-        try:
-            identity = self._require(Capability.BILLING_RUNS)
-            issued = billing_service.issue_run(identity, self.selected_id)
-        except PermissionDenied as error:
-            return refused(error)
-        except billing_service.BillingRunError as error:
-            return rx.toast.error(str(error))
+    @guarded(Capability.BILLING_RUNS)
+    def issue_run(self, identity: Identity):
+        issued = billing_service.issue_run(identity, self.selected_id)
         self.runs = [RunRow(**row) for row in billing_service.runs_view(identity)]
         self._select(identity, self.selected_id)
         count = "1 invoice" if len(issued) == 1 else f"{len(issued)} invoices"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-import reflex as rx
-
 from opkalla_portal.db import session_scope
 from opkalla_portal.services import blog
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.state.base import PortalState, guarded
 
 
 class PostCard(TypedDict):
@@ -26,13 +24,9 @@ class HomeState(PortalState):
     can_edit_blog: bool = False
     loaded: bool = False
 
-    @rx.event
-    def load(self):
+    @guarded(Capability.HOME)
+    def load(self, identity: Identity):
         """Load the latest published posts (unpublished ones never reach the browser)."""
-        try:
-            identity = self._require(Capability.HOME)
-        except PermissionDenied as error:
-            return refused(error)
         with session_scope() as db:
             posts = blog.published_posts(db, identity)
         self.posts = [PostCard(slug=p.slug, title=p.title, summary=p.summary, cover_image=p.cover_image,

@@ -7,8 +7,8 @@ from typing import TypedDict
 import reflex as rx
 
 from opkalla_portal.services import notifications as service
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.state.base import PortalState, guarded
 
 
 class NotificationKind(TypedDict):
@@ -26,24 +26,13 @@ class NotificationsState(PortalState):
         self.kinds = [NotificationKind(kind=kind, label=service.KINDS[kind][0], description=service.KINDS[kind][1])
                       for kind in preferences]
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.PROFILE)
-        except PermissionDenied:
-            return None  # on_load: the page guard already redirects
+    @guarded(Capability.PROFILE)
+    def load(self, identity: Identity):
         self._show(service.get_preferences(identity))
 
-    @rx.event
-    def toggle(self, kind: str, on: bool):
+    @guarded(Capability.PROFILE)
+    def toggle(self, identity: Identity, kind: str, on: bool):
         """One switch changed: save it for the signed-in user only."""
-        try:
-            identity = self._require(Capability.PROFILE)
-        except PermissionDenied as error:
-            return refused(error)
-        try:
-            self._show(service.set_preference(identity, kind, on is True))
-        except ValueError as error:
-            return rx.toast.error(str(error))
+        self._show(service.set_preference(identity, kind, on is True))
         label = service.KINDS[str(kind)][0]
         return rx.toast.success(f"{label}: {'on' if self.enabled.get(str(kind)) else 'off'}. Saved.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from opkalla_portal.services import profile as profile_service
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.validation import ValidationFailed
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 
 
 def _blank(fields) -> dict[str, str]:
@@ -21,23 +21,15 @@ class ProfileState(PortalState):
     # Bumped after each save so the form re-mounts with the saved (cleaned) values.
     revision: int = 0
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.PROFILE)
-        except PermissionDenied:
-            return None  # refused: PortalState.guard, which runs first, has already redirected
+    @guarded(Capability.PROFILE)
+    def load(self, identity: Identity):
         self.values = profile_service.get_profile(identity)
         self.errors = _blank(profile_service.PROFILE_FIELDS)
         self.loaded = True
 
-    @rx.event
-    def save(self, form_data: dict):
+    @guarded(Capability.PROFILE)
+    def save(self, identity: Identity, form_data: dict):
         """Update: validate everything, save all or nothing, confirm."""
-        try:
-            identity = self._require(Capability.PROFILE)
-        except PermissionDenied as error:
-            return refused(error)
         try:
             saved = profile_service.update_profile(identity, form_data)
         except ValidationFailed as failed:

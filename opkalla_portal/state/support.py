@@ -9,9 +9,9 @@ import reflex as rx
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.services import support
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.services.knowledge import article_by_slug
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import PortalError
+from opkalla_portal.state.base import PortalState, guarded
 
 STREAM_UPDATE_SECONDS = 0.05  # push the growing answer to the browser at most 20 times a second
 MAX_DRAFT_CHARS = 10_000
@@ -74,12 +74,8 @@ class SupportState(PortalState):
                          for m in views]
         self.current_id = conversation_id
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.SUPPORT)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SUPPORT)
+    def load(self, identity: Identity):
         self._reload_conversations(identity)
         if self.current_id and not self.streaming:
             try:
@@ -88,64 +84,42 @@ class SupportState(PortalState):
                 self.current_id, self.messages = 0, []
         self.loaded = True
 
-    @rx.event
-    def set_question(self, value: str):
+    @guarded(Capability.SUPPORT)
+    def set_question(self, identity: Identity, value: str):
         if not isinstance(value, str):
             return
         self.question = value[:MAX_DRAFT_CHARS]
         self.question_error = ""
 
-    @rx.event
-    def open_conversation(self, conversation_id: int):
-        try:
-            identity = self._require(Capability.SUPPORT)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SUPPORT)
+    def open_conversation(self, identity: Identity, conversation_id: int):
         if self.streaming:
             return rx.toast.info("Please wait until the answer is finished.")
-        try:
-            self._show(identity, conversation_id)
-        except support.ConversationNotFound as error:
-            return rx.toast.error(str(error))
+        self._show(identity, conversation_id)
         self.answer_error = ""
         self.question_error = ""
 
-    @rx.event
-    def new_conversation(self):
-        try:
-            self._require(Capability.SUPPORT)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.SUPPORT)
+    def new_conversation(self, identity: Identity):
         if self.streaming:
             return rx.toast.info("Please wait until the answer is finished.")
         self.current_id, self.messages = 0, []
         self.answer_error = self.question_error = ""
 
-    @rx.event
-    def clear_conversation(self):
+    @guarded(Capability.SUPPORT)
+    def clear_conversation(self, identity: Identity):
         """Delete the open conversation (the page asks for confirmation first)."""
-        try:
-            identity = self._require(Capability.SUPPORT)
-        except PermissionDenied as error:
-            return refused(error)
         if self.streaming or not self.current_id:
             return None
-        try:
-            with session_scope() as db:
-                support.clear_conversation(db, identity, self.current_id)
-        except support.ConversationNotFound as error:
-            return rx.toast.error(str(error))
+        with session_scope() as db:
+            support.clear_conversation(db, identity, self.current_id)
         self.current_id, self.messages = 0, []
         self._reload_conversations(identity)
         return rx.toast.success("The conversation was cleared.")
 
-    @rx.event
-    def submit(self, form_data: dict):
+    @guarded(Capability.SUPPORT)
+    def submit(self, identity: Identity, form_data: dict):
         """Send: check the question, record it, and start streaming the answer."""
-        try:
-            identity = self._require(Capability.SUPPORT)
-        except PermissionDenied as error:
-            return refused(error)
         if self.streaming:
             return None
         raw = form_data.get("question") if isinstance(form_data, dict) else None
@@ -166,13 +140,9 @@ class SupportState(PortalState):
         self._reload_conversations(identity)
         return SupportState.stream_answer
 
-    @rx.event
-    def retry(self):
+    @guarded(Capability.SUPPORT)
+    def retry(self, identity: Identity):
         """Try again: answer the open conversation's unanswered question."""
-        try:
-            identity = self._require(Capability.SUPPORT)
-        except PermissionDenied as error:
-            return refused(error)
         if self.streaming or not self.current_id:
             return None
         try:
@@ -186,16 +156,15 @@ class SupportState(PortalState):
         self._pending_conversation = self.current_id
         return SupportState.stream_answer
 
-    @rx.event(background=True)
-    async def stream_answer(self):
+    @guarded(Capability.SUPPORT, background=True)
+    async def stream_answer(self, identity: Identity):
         """Background: stream the pending answer into `stream_text`, then store it."""
         async with self:
             conversation_id, self._pending_conversation = self._pending_conversation, 0
             try:
-                identity = self._require(Capability.SUPPORT)
                 with session_scope() as db:
                     answer = support.pending_answer(db, identity, conversation_id) if conversation_id else None
-            except (PermissionDenied, support.SupportError):
+            except PortalError:  # the conversation is gone: nothing to stream
                 answer = None
             if answer is None:
                 self.streaming = False
@@ -213,7 +182,7 @@ class SupportState(PortalState):
             text, references = answer.display()
             with session_scope() as db:
                 support.save_answer(db, identity, conversation_id, answer)
-        except (PermissionDenied, support.SupportError):
+        except PortalError:
             answer.error = answer.error or "This conversation is no longer available."
         except Exception:  # never leave the page stuck in "Writing…"
             answer.error = answer.error or "The answer could not be completed."
@@ -230,26 +199,3 @@ class SupportState(PortalState):
                     self.messages = [*self.messages, ChatMessage(role="assistant", content=text,
                                                                  references=_references(references))]
         yield rx.scroll_to("question", align_to_top=False)  # keep the input (and the answer above it) in view
-
-
-class SupportArticleState(PortalState):
-    """/support/article?slug=…: one knowledge article (the references link here)."""
-
-    title: str = ""
-    body: str = ""
-    is_portal_help: bool = False
-    found: bool = True
-    loaded: bool = False
-
-    @rx.event
-    def load(self):
-        try:
-            self._require(Capability.SUPPORT)
-        except PermissionDenied as error:
-            return refused(error)
-        article = article_by_slug(self.router.url.query_parameters.get("slug", ""))
-        self.found = article is not None
-        self.title = article.title if article else ""
-        self.body = article.page_markdown if article else ""
-        self.is_portal_help = bool(article and article.kind == "help")
-        self.loaded = True

@@ -98,7 +98,7 @@ async def test_after_max_attempts_it_is_failed_and_shown_to_the_provider_adminis
 
 
 def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administrators(seeded, smtp):
-    from opkalla_portal.state.users import OutboxState
+    from opkalla_portal.state.outbox import OutboxState
     from tests.users.test_handler_authorization import call, make_state, snapshot
 
     invite_marcus()
@@ -121,7 +121,7 @@ def test_the_outbox_page_shows_failed_deliveries_only_to_the_provider_administra
 
 
 def test_outside_demo_mode_only_the_provider_administrators_get_the_outbox_link(seeded, monkeypatch):
-    from opkalla_portal.state.users import UsersState
+    from opkalla_portal.state.manage_users import UsersState
     from tests.users.test_handler_authorization import call, make_state
 
     monkeypatch.setenv("OPKALLA_DEMO", "0")

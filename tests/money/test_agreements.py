@@ -57,13 +57,13 @@ async def test_administrator_accepts_once_and_microsoft_records_it(identity_of, 
 
 async def test_microsoft_failure_leaves_it_pending(identity_of, partner_connected):
     microsoft = partner_connected
-    from opkalla_portal.microsoft.errors import MicrosoftError
+    from opkalla_portal.services.errors import MicrosoftFailure
 
     microsoft.set_faults(error_probability=1.0, error_status=503, services=["partner_center"], seed=1)
     identity = identity_of(ADMIN)
     [pending] = list_agreements(identity, "pending")
     try:
-        with pytest.raises(MicrosoftError):
+        with pytest.raises(MicrosoftFailure):
             await accept_agreement(identity, pending.id)
     finally:
         microsoft.clear_faults()
@@ -79,12 +79,14 @@ async def test_another_customers_agreement_is_not_found(identity_of, microsoft):
 
 async def test_without_a_partner_center_connection_it_stays_pending(identity_of, microsoft):
     """App+User only: with no delegated connection nothing is sent and the user is told why."""
+    from opkalla_portal.services.errors import MicrosoftFailure
     from opkalla_portal.services.partner_connection import NotConnected
 
     identity = identity_of(ADMIN)
     [pending] = list_agreements(identity, "pending")
-    with pytest.raises(NotConnected) as refused:
+    with pytest.raises(MicrosoftFailure) as refused:
         await accept_agreement(identity, pending.id)
+    assert isinstance(refused.value.__cause__, NotConnected)
     assert "Partner Center is not connected" in refused.value.message
     assert [a.id for a in list_agreements(identity, "pending")] == [pending.id]
 

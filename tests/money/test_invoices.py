@@ -86,7 +86,7 @@ def test_another_customers_invoice_is_not_found(identity_of):
 
 
 def test_invoice_state_handlers_refuse_a_subscription_manager(identity_of, state_of):
-    from opkalla_portal.state.invoices import InvoicesState
+    from opkalla_portal.state.my_invoices import InvoicesState
 
     state = state_of(InvoicesState, identity_of(SUBSCRIPTION_MANAGER))
     call(state, "load")
@@ -172,7 +172,7 @@ def test_status_rules():
 
 
 def test_list_is_paged_server_side(identity_of, state_of, monkeypatch):
-    from opkalla_portal.state import invoices as invoices_state
+    from opkalla_portal.state import my_invoices as invoices_state
 
     monkeypatch.setattr(invoices_state, "PAGE_SIZE", 4)
     state = state_of(invoices_state.InvoicesState, identity_of(FINANCE))

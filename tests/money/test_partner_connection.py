@@ -15,6 +15,7 @@ from opkalla_portal.models import PartnerCenterConnection
 from opkalla_portal.services import partner_connection as pcc
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.agreements import accept_agreement, list_agreements
+from opkalla_portal.services.errors import MicrosoftFailure
 from tests.money.conftest import ADMIN, FINANCE
 
 RILEY = "riley.morgan@opkalla.onmicrosoft.com"
@@ -64,8 +65,9 @@ async def test_a_revoked_connection_needs_reconnecting_and_the_admins_are_warned
     # the agreement stays pending, with a message
     dana = identity_of(ADMIN)
     [pending] = list_agreements(dana, "pending")
-    with pytest.raises(pcc.NotConnected):
+    with pytest.raises(MicrosoftFailure) as refused:  # the service's translation of NotConnected
         await accept_agreement(dana, pending.id)
+    assert isinstance(refused.value.__cause__, pcc.NotConnected)
     assert list_agreements(dana, "pending")
 
 

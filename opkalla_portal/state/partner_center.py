@@ -7,10 +7,10 @@ import json
 
 import reflex as rx
 
-from opkalla_portal.microsoft.errors import MicrosoftError
 from opkalla_portal.services import partner_connection as pcc
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.services.errors import MicrosoftFailure
+from opkalla_portal.state.base import PortalState, guarded
 
 RESULTS = {
     "connected": ("success", "Partner Center is connected."),
@@ -42,9 +42,6 @@ class PartnerConnectionState(PortalState):
     confirm_disconnect: bool = False
     working: bool = False
 
-    def _admin(self):
-        return pcc.require_provider_admin(self._require(Capability.USERS))
-
     def _show(self, identity) -> None:
         status = pcc.connection_status(identity)
         self.connected, self.healthy = status.connected, status.healthy
@@ -55,61 +52,44 @@ class PartnerConnectionState(PortalState):
         self.partner_center_warning = pcc.warning_for(identity)
         self.loaded = True
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._admin()
-        except PermissionDenied:
+    @guarded(Capability.USERS)
+    def load(self, identity: Identity):
+        if not pcc.is_provider_admin(identity):  # a customer's Administrator: not their page
             self.loaded = False
-            # The guard (first on_load) handles signed-out visitors; anyone else signed in who
-            # is not a provider administrator is sent to not-allowed.
-            if self._identity() is not None:
-                return rx.redirect("/not-allowed?page=/partner-center")
-            return None
+            return rx.redirect("/not-allowed?page=/partner-center")
         self.confirm_disconnect = False
         self.working = False
         self.result_kind, self.result_message = RESULTS.get(
             self.router.url.query_parameters.get("result", ""), ("", ""))
         self._show(identity)
 
-    @rx.event
-    async def connect(self):
+    @guarded(Capability.USERS)
+    async def connect(self, identity: Identity):
         """Off to Microsoft (sign-in with MFA); the callback route stores the connection."""
-        try:
-            identity = self._admin()
-        except PermissionDenied as error:
-            yield refused(error)
-            return
+        pcc.require_provider_admin(identity)
         self.working = True
         yield
         try:
             auth_uri = await pcc.begin_connect(identity)
-        except MicrosoftError as error:
+        except MicrosoftFailure as error:
             self.working = False
             self.result_kind, self.result_message = "error", error.message
             return
         # A full navigation (rx.redirect would route same-origin URLs, the demo's emulator, inside the app).
         yield rx.call_script(f"window.location.assign({json.dumps(auth_uri)})")
 
-    @rx.event
-    def ask_disconnect(self):
-        try:
-            self._admin()
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.USERS)
+    def ask_disconnect(self, identity: Identity):
+        pcc.require_provider_admin(identity)
         self.confirm_disconnect = True
 
-    @rx.event
-    def cancel_disconnect(self):
+    @guarded(Capability.USERS)
+    def cancel_disconnect(self, identity: Identity):
         self.confirm_disconnect = False
 
-    @rx.event
-    def disconnect(self):
-        try:
-            identity = self._admin()
-            pcc.disconnect(identity)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.USERS)
+    def disconnect(self, identity: Identity):
+        pcc.disconnect(identity)
         self.confirm_disconnect = False
         self.result_kind, self.result_message = "success", "Partner Center was disconnected."
         self._show(identity)

@@ -13,7 +13,7 @@ from typing import TypedDict
 
 import reflex as rx
 
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.payments import (
     PaymentProfileError,
     add_profile,
@@ -21,7 +21,7 @@ from opkalla_portal.services.payments import (
     remove_profile,
     set_default,
 )
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.state.base import PortalState, guarded
 
 # Where the browser sends the card: the demo processor on the portal's own origin, or the
 # real processor's tokenization endpoint in production.
@@ -58,46 +58,29 @@ class PaymentsState(PortalState):
         ]
         self.loaded = True
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.PAYMENT_PROFILES)
-        except PermissionDenied:
-            return None  # the page guard, first on_load, sends the visitor to sign-in or not-allowed
+    @guarded(Capability.PAYMENT_PROFILES)
+    def load(self, identity: Identity):
         self.adding = self.saving = False
         self.remove_id = 0
         self._refresh(identity)
 
-    @rx.event
-    def open_add(self, open_: bool = True):
-        try:
-            self._require(Capability.PAYMENT_PROFILES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.PAYMENT_PROFILES)
+    def open_add(self, identity: Identity, open_: bool = True):
         self.adding = bool(open_)
         self.errors = {}
         self.saving = False
 
-    @rx.event
-    def submit_card(self):
+    @guarded(Capability.PAYMENT_PROFILES)
+    def submit_card(self, identity: Identity):
         """Add: tokenize in the browser; only the processor's answer comes back."""
-        try:
-            self._require(Capability.PAYMENT_PROFILES)
-        except PermissionDenied as error:
-            return refused(error)
         self.saving = True
         self.errors = {}
         code = (f"import('/payment-tokenize.js').then((m) => m.tokenizeCard({json.dumps(PROCESSOR_TOKENS_URL)}))"
                 ".catch(() => ({ok: false, errors: {form: 'The card form could not load. Reload the page.'}}))")
         return rx.call_script(code, callback=PaymentsState.card_tokenized)
 
-    @rx.event
-    async def card_tokenized(self, result: dict):
-        try:
-            identity = self._require(Capability.PAYMENT_PROFILES)
-        except PermissionDenied as error:
-            self.saving = False
-            return refused(error)
+    @guarded(Capability.PAYMENT_PROFILES)
+    async def card_tokenized(self, identity: Identity, result: dict):
         self.saving, self.errors = False, {}
         if not isinstance(result, dict) or not result.get("ok"):
             raw = result.get("errors") if isinstance(result, dict) else None
@@ -114,47 +97,30 @@ class PaymentsState(PortalState):
         self._refresh(identity)
         return rx.toast.success(f"{added.brand} ending in {added.last4} was added.")
 
-    @rx.event
-    def make_default(self, profile_id: int):
-        try:
-            identity = self._require(Capability.PAYMENT_PROFILES)
-        except PermissionDenied as error:
-            return refused(error)
-        try:
-            set_default(identity, profile_id)
-        except PaymentProfileError as error:
-            return rx.toast.error(error.message)
+    @guarded(Capability.PAYMENT_PROFILES)
+    def make_default(self, identity: Identity, profile_id: int):
+        set_default(identity, profile_id)
         self._refresh(identity)
         chosen = next((p for p in self.profiles if p["id"] == profile_id), None)
         return rx.toast.success(f"{chosen['label'] if chosen else 'The card'} is now the default.")
 
-    @rx.event
-    def ask_remove(self, profile_id: int):
+    @guarded(Capability.PAYMENT_PROFILES)
+    def ask_remove(self, identity: Identity, profile_id: int):
         """Open the confirmation for removing one of the listed profiles."""
-        try:
-            self._require(Capability.PAYMENT_PROFILES)
-        except PermissionDenied as error:
-            return refused(error)
         chosen = next((p for p in self.profiles if p["id"] == profile_id), None)
         self.remove_id = chosen["id"] if chosen else 0
         self.remove_label = chosen["label"] if chosen else ""
 
-    @rx.event
-    def cancel_remove(self, _open: bool = False):
+    @guarded(Capability.PAYMENT_PROFILES)
+    def cancel_remove(self, identity: Identity, _open: bool = False):
         self.remove_id = 0
 
-    @rx.event
-    def confirm_remove(self):
-        try:
-            identity = self._require(Capability.PAYMENT_PROFILES)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.PAYMENT_PROFILES)
+    def confirm_remove(self, identity: Identity):
         profile_id, label = self.remove_id, self.remove_label
         self.remove_id = 0
         try:
-            remove_profile(identity, profile_id)
-        except PaymentProfileError as error:
+            remove_profile(identity, profile_id)  # a refusal reaches the guard as a toast
+        finally:
             self._refresh(identity)
-            return rx.toast.error(error.message)
-        self._refresh(identity)
         return rx.toast.success(f"{label} was removed.")

@@ -7,8 +7,7 @@ from typing import TypedDict
 import reflex as rx
 
 from opkalla_portal import clock
-from opkalla_portal.microsoft.errors import MicrosoftError
-from opkalla_portal.services.access import Capability, PermissionDenied
+from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.agreements import (
     ACCEPTED,
     TABS,
@@ -19,7 +18,8 @@ from opkalla_portal.services.agreements import (
     get_agreement,
     list_agreements,
 )
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services.errors import MicrosoftFailure
+from opkalla_portal.state.base import PortalState, guarded
 
 TAB_BY_LABEL = {label: key for key, label in TABS.items()}
 
@@ -63,38 +63,23 @@ class AgreementsState(PortalState):
         self.can_accept = can_accept(identity)
         self.loaded = True
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.AGREEMENTS)
-        except PermissionDenied:
-            return None  # the page guard, first on_load, sends the visitor to sign-in or not-allowed
+    @guarded(Capability.AGREEMENTS)
+    def load(self, identity: Identity):
         self.open_id = 0
         self._refresh(identity)
 
-    @rx.event
-    def set_tab(self, label: str):
-        try:
-            identity = self._require(Capability.AGREEMENTS)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.AGREEMENTS)
+    def set_tab(self, identity: Identity, label: str):
         if label in TAB_BY_LABEL:
             self.tab_label = label
         self._refresh(identity)
 
-    @rx.event
-    def open_agreement(self, agreement_id: int):
+    @guarded(Capability.AGREEMENTS)
+    def open_agreement(self, identity: Identity, agreement_id: int):
         """Open a pending agreement to read and accept it (Administrators only)."""
-        try:
-            identity = self._require(Capability.AGREEMENTS)
-        except PermissionDenied as error:
-            return refused(error)
         if not can_accept(identity):
             return rx.toast.error("Only a Work365 Administrator can accept an agreement.")
-        try:
-            view = get_agreement(identity, agreement_id)
-        except AgreementNotFound as error:
-            return rx.toast.error(error.message)
+        view = get_agreement(identity, agreement_id)
         if view.status != "pending":
             return rx.toast.info("This agreement has already been accepted.")
         self.open_id, self.open_name, self.open_version = view.id, view.name, view.version
@@ -103,22 +88,17 @@ class AgreementsState(PortalState):
         self.confirmed, self.error, self.accepting = False, "", False
         return None
 
-    @rx.event
-    def close_agreement(self, _open: bool = False):
+    @guarded(Capability.AGREEMENTS)
+    def close_agreement(self, identity: Identity, _open: bool = False):
         if not self.accepting:
             self.open_id = 0
 
-    @rx.event
-    def set_confirmed(self, checked: bool):
+    @guarded(Capability.AGREEMENTS)
+    def set_confirmed(self, identity: Identity, checked: bool):
         self.confirmed = checked is True
 
-    @rx.event
-    async def accept(self):
-        try:
-            identity = self._require(Capability.AGREEMENTS)
-        except PermissionDenied as error:
-            yield refused(error)
-            return
+    @guarded(Capability.AGREEMENTS)
+    async def accept(self, identity: Identity):
         if not self.confirmed:
             self.error = "Confirm that you have read the agreement and accept it on behalf of your company."
             return
@@ -126,20 +106,16 @@ class AgreementsState(PortalState):
         yield
         try:
             view = await accept_agreement(identity, self.open_id)
-        except PermissionDenied as error:
-            self.accepting = False
-            yield refused(error)
-            return
-        except (AgreementNotFound, AgreementAlreadyAccepted) as error:
-            self.accepting, self.open_id = False, 0
-            self._refresh(identity)
-            yield rx.toast.error(error.message)
-            return
-        except MicrosoftError as error:
-            self.accepting = False
+        except MicrosoftFailure as error:
             self.error = f"Microsoft did not record the acceptance: {error.message}"
             return
-        self.accepting, self.open_id = False, 0
+        except (AgreementNotFound, AgreementAlreadyAccepted):
+            self.open_id = 0
+            self._refresh(identity)
+            raise  # the guard shows its message
+        finally:
+            self.accepting = False
+        self.open_id = 0
         self.tab_label = TABS[ACCEPTED]
         self._refresh(identity)
         yield rx.toast.success(f"{view.name} (version {view.version}) accepted.")

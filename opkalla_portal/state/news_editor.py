@@ -1,4 +1,4 @@
-"""A blog post page, and the blog editor for the provider's administrators."""
+"""The blog editor (/news/editor) for the provider's administrators."""
 
 from __future__ import annotations
 
@@ -8,41 +8,10 @@ import reflex as rx
 
 from opkalla_portal.db import session_scope
 from opkalla_portal.services import blog
-from opkalla_portal.services.access import Capability, PermissionDenied
-from opkalla_portal.state.base import PortalState, refused
+from opkalla_portal.services.access import Capability, Identity
+from opkalla_portal.state.base import PortalState, guarded
 
 FIELDS = ("title", "slug", "summary", "cover_image", "body_markdown")
-
-
-class PostState(PortalState):
-    """/news/post?slug=…: one published post."""
-
-    title: str = ""
-    summary: str = ""
-    cover_image: str = ""
-    date_label: str = ""
-    author_name: str = ""
-    body_markdown: str = ""
-    found: bool = True
-    loaded: bool = False
-
-    @rx.event
-    def load(self):
-        try:
-            identity = self._require(Capability.HOME)
-        except PermissionDenied as error:
-            return refused(error)
-        slug = self.router.url.query_parameters.get("slug", "")
-        with session_scope() as db:
-            post = blog.published_post(db, identity, slug)
-        self.found = post is not None
-        self.title = post.title if post else ""
-        self.summary = post.summary if post else ""
-        self.cover_image = post.cover_image if post else ""
-        self.date_label = post.date_label if post else ""
-        self.author_name = post.author_name if post else ""
-        self.body_markdown = post.body_markdown if post else ""
-        self.loaded = True
 
 
 class EditorRow(TypedDict):
@@ -69,24 +38,16 @@ class BlogEditorState(PortalState):
     errors: dict[str, str] = _blank()
     covers: list[dict[str, str]] = []  # {value, label}
 
-    def _editor(self):
-        return blog.require_editor(self._require(Capability.HOME))
-
     def _reload_rows(self, identity) -> None:
         with session_scope() as db:
             posts = blog.all_posts(db, identity)
         self.rows = [EditorRow(id=p.id, title=p.title, date_label=p.date_label, published=p.published,
                                href=f"/news/post?slug={p.slug}") for p in posts]
 
-    @rx.event
-    def load(self):
-        try:
-            identity = self._editor()
-        except PermissionDenied as error:
-            self.allowed = False
-            self.loaded = True
-            self.rows = []
-            return refused(error)
+    @guarded(Capability.HOME)
+    def load(self, identity: Identity):
+        self.allowed, self.loaded, self.rows = False, True, []  # what a refused visitor is left with
+        blog.require_editor(identity)
         self.allowed = True
         self.covers = [{"value": c, "label": c.rsplit("/", 1)[-1].removesuffix(".svg").replace("-", " ").title()}
                        for c in blog.cover_choices()]
@@ -94,37 +55,27 @@ class BlogEditorState(PortalState):
         self._reload_rows(identity)
         self.loaded = True
 
-    @rx.event
-    def new_post(self):
-        try:
-            self._editor()
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.HOME)
+    def new_post(self, identity: Identity):
+        blog.require_editor(identity)
         self.draft = {**_blank(), "cover_image": self.covers[0]["value"] if self.covers else ""}
         self.errors = _blank()
         self.editing_id = 0
         self.editing = True
 
-    @rx.event
-    def edit_post(self, post_id: int):
-        try:
-            identity = self._editor()
-            with session_scope() as db:
-                draft = blog.post_draft(db, identity, post_id)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.HOME)
+    def edit_post(self, identity: Identity, post_id: int):
+        with session_scope() as db:
+            draft = blog.post_draft(db, blog.require_editor(identity), post_id)
         self.draft = {name: getattr(draft, name) for name in FIELDS}
         self.errors = _blank()
         self.editing_id = post_id
         self.editing = True
 
-    @rx.event
-    def set_field(self, name: str, value: str):
+    @guarded(Capability.HOME)
+    def set_field(self, identity: Identity, name: str, value: str):
         """Editor inputs; the preview renders from `draft` as the editor types."""
-        try:
-            self._editor()
-        except PermissionDenied as error:
-            return refused(error)
+        blog.require_editor(identity)
         if name not in FIELDS or not isinstance(value, str):
             return None
         value = value[: blog.LIMITS["body"] + 1]
@@ -135,18 +86,15 @@ class BlogEditorState(PortalState):
         if self.errors.get(name):
             self.errors = {**self.errors, name: ""}
 
-    @rx.event
-    def cancel(self):
+    @guarded(Capability.HOME)
+    def cancel(self, identity: Identity):
         self.editing = False
         self.errors = _blank()
 
-    @rx.event
-    def save(self, publish: bool):
+    @guarded(Capability.HOME)
+    def save(self, identity: Identity, publish: bool):
         """Save draft (publish False) or Publish (True); errors appear beside their fields."""
-        try:
-            identity = self._editor()
-        except PermissionDenied as error:
-            return refused(error)
+        blog.require_editor(identity)
         draft = blog.PostDraft(**{name: self.draft.get(name, "") for name in FIELDS})
         try:
             with session_scope() as db:
@@ -154,20 +102,14 @@ class BlogEditorState(PortalState):
         except blog.PostInvalid as invalid:
             self.errors = {name: invalid.errors.get(name, "") for name in FIELDS}
             return rx.toast.error("The post was not saved. Correct the highlighted fields.")
-        except PermissionDenied as error:
-            return refused(error)
         self.editing = False
         self._reload_rows(identity)
         return rx.toast.success("The post was published." if publish is True else "The post was saved.")
 
-    @rx.event
-    def set_published(self, post_id: int, published: bool):
-        try:
-            identity = self._editor()
-            with session_scope() as db:
-                blog.set_published(db, identity, post_id, published is True)
-        except PermissionDenied as error:
-            return refused(error)
+    @guarded(Capability.HOME)
+    def set_published(self, identity: Identity, post_id: int, published: bool):
+        with session_scope() as db:
+            blog.set_published(db, blog.require_editor(identity), post_id, published is True)
         self._reload_rows(identity)
         return rx.toast.success("The post is on the Homepage." if published is True
                                 else "The post was unpublished; readers no longer see it.")
