@@ -688,3 +688,28 @@ async def bill_microsoft_invoice(clients, invoice: dict, *, worker: str | None =
         await execute_async(run.id, microsoft_rows(clients, str(invoice["id"])), worker=worker)
     return run.id
 
+
+def last_closed_period(today: date) -> date:
+    """The first day of the newest billing period that has ended (Microsoft bills calendar months)."""
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+async def bill_closed_period(clients, *, worker: str | None = None, today: date | None = None) -> int | None:
+    """The scheduler's step: once Microsoft has invoiced the newest closed billing period and the
+    portal has no run for it, the run is created and executed into draft invoices for the
+    provider's administrators to review on Billing Runs (issuing stays their decision). An
+    interrupted run is resumed; a run another worker holds is left to it (its lease). Returns
+    the run's id when it worked on one, else None. Asks Microsoft nothing once the period has
+    a finished run."""
+    today = today or clock.today()
+    period_start = last_closed_period(today)
+    with session_scope() as db:
+        state = db.exec(select(BillingRun.state).where(BillingRun.period_start == period_start)).first()
+    if state is not None and state != RUNNING:
+        return None
+    invoice = next((i for i in await clients.partner_center.list_invoices()
+                    if _day(i["billingPeriodStartDate"]) == period_start and _day(i["billingPeriodEndDate"]) < today
+                    and str(i.get("documentType") or "Invoice") == "Invoice"), None)
+    if invoice is None:  # Microsoft has not invoiced the period yet: ask again on a later tick
+        return None
+    return await bill_microsoft_invoice(clients, invoice, worker=worker)

@@ -293,3 +293,42 @@ async def test_the_run_over_microsofts_exports_bills_what_the_demo_billed(seeded
 
     assert content(fresh.id) == content(demo_run.id) and content(fresh.id)
 
+
+async def test_the_scheduler_drafts_the_run_once_microsoft_closes_the_period(seeded, microsoft, identity_of):
+    """The scheduler's billing step: nothing while the last closed period has its run; when the
+    clock passes the end of this month and Microsoft invoices it, the run is made once (two
+    workers at a time) as a draft the provider reviews on Billing Runs; issuing stays theirs."""
+    import asyncio
+
+    from opkalla_portal import clock
+    from opkalla_portal.services.microsoft_clients import microsoft as clients
+
+    class NoMicrosoft:
+        @property
+        def partner_center(self):
+            raise AssertionError("asked Microsoft although the period has its run")
+
+    runs_before = len(billing_run.list_runs())
+    assert await billing_run.bill_closed_period(NoMicrosoft()) is None  # last month: the demo's issued run
+    assert len(billing_run.list_runs()) == runs_before
+
+    clock.shift_to(PERIOD_END + timedelta(days=1))  # Microsoft closes this month
+    invoice = next(i for i in await clients().partner_center.list_invoices()
+                   if i["billingPeriodStartDate"][:10] == str(PERIOD_START))
+    first, second = await asyncio.gather(billing_run.bill_closed_period(clients(), worker="w1"),
+                                         billing_run.bill_closed_period(clients(), worker="w2"))
+    assert first == second and first is not None
+    summary = billing_run.summarize(first)
+    assert (summary.period_start, summary.state, summary.microsoft_invoice_id) == (PERIOD_START, "draft", invoice["id"])
+    assert summary.ties_out and summary.microsoft_total == Decimal(str(invoice["totalCharges"]))
+    assert len(summary.customers) == 5 and summary.can_issue  # a draft per customer and contract
+    lines = [line for _, _, ls in _invoices_of(first).values() for line in ls]
+    assert len(lines) == len(set(lines))  # two workers, every line once
+    view = billing_run.runs_view(identity_of(RILEY))
+    assert (view[0]["period"], view[0]["state"], view[0]["tie_out"]) == (PERIOD_START.strftime("%B %Y"), "Draft",
+                                                                         "Ties out")
+    # Customers see nothing until the provider issues it.
+    assert all(s.invoice_date <= TODAY for s in list_invoices(identity_of(FINANCE), tab="open"))
+    # Later ticks leave it alone.
+    assert await billing_run.bill_closed_period(NoMicrosoft()) is None
+    assert billing_run.summarize(first).state == "draft" and len(billing_run.list_runs()) == runs_before + 1

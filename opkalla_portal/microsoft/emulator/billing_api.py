@@ -31,6 +31,7 @@ from opkalla_portal import demo_data
 
 from .context import Emulator, graph_error_body, utc_now_iso
 from .paths import ADMIN_PREFIX, PARTNER_TENANT_ID
+from .seed import provider_invoice
 
 BILLING_PREFIX = "reports/partners/billing"
 PERMISSION = "PartnerBilling.Read.All"
@@ -68,7 +69,7 @@ def start_export(emulator: Emulator, kind_path: str, body: Any, claims: dict,
     else:
         invoice_id = body.get("invoiceId")
         with emulator.store.read() as tx:
-            invoice = tx.get("invoice", str(invoice_id or ""))
+            invoice, _ = provider_invoice(tx, str(invoice_id or ""))
         if not invoice:
             return _error(400, "BadRequest", f"Invoice '{invoice_id}' was not found.", request)
         params["invoiceId"] = invoice["id"]
@@ -164,8 +165,7 @@ def export_rows(emulator: Emulator, op: dict, today: date) -> list[dict]:
         last_start = (first - timedelta(days=1)).replace(day=1)
         return _azure_plan_rows(last_start, first - timedelta(days=1), "")
     with emulator.store.read() as tx:
-        invoice = tx.get("invoice", params["invoiceId"])
-        lines = tx.list("invoice_line", params["invoiceId"]) if op["kind"] == "billedReconciliation" else []
+        invoice, lines = provider_invoice(tx, params["invoiceId"])
     if op["kind"] == "billedReconciliation":
         return [{k: v for k, v in line.items() if k != "attributes"} for line in lines]
     start = date.fromisoformat(invoice["billingPeriodStartDate"][:10])
