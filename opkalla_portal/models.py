@@ -269,6 +269,28 @@ class InvoiceLine(SQLModel, table=True):
     product_key: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
 
 
+class InvoiceUsageRow(SQLModel, table=True):
+    """One day of one meter of Azure usage billed on an invoice's Azure line (issue 17): the
+    billed usage export's row the run priced, kept so Download Usage shows exactly what was
+    billed. `amount` is the customer's price of the row (cost plus the price list's markup);
+    the Azure line's amount is their sum."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: str = Field(foreign_key="invoice.id", index=True, max_length=40)
+    subscription_id: str = Field(default="", max_length=64)
+    usage_date: date
+    resource: str = Field(default="", max_length=200)
+    resource_group: str = Field(default="", max_length=200)
+    category: str = Field(default="", max_length=120)
+    meter: str = Field(default="", max_length=200)
+    quantity: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(18, 6), nullable=False))
+    unit: str = Field(default="", max_length=60)
+    unit_price: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(18, 6), nullable=False))
+    cost_amount: Decimal = _money()
+    amount: Decimal = _money()
+    currency: str = Field(default="USD", max_length=3)
+
+
 class CustomerBillingProfile(SQLModel, table=True):
     """How the provider bills one customer: invoice number prefix, tax rate, billing contract."""
 

@@ -33,6 +33,44 @@ from .errors import MicrosoftError, UnavailableError
 from .graph import GraphClient
 from .http import parse_retry_after
 
+# The line item fields Microsoft documents for the v2 exports, PascalCase there (docs
+# "Billed and unbilled daily rated usage reconciliation API v2" field table; Microsoft's sample
+# microsoft/Partner-Center-Billing-Recon-Samples MSGraphSample/Models/BilledUsage.cs), read here
+# camelCase. Rows are matched to these names case-insensitively, as the sample's Newtonsoft
+# deserializer does: the blob's exact casing is not documented.
+USAGE_FIELDS = (
+    "partnerId", "partnerName", "customerId", "customerName", "customerDomainName", "customerCountry", "mpnId",
+    "tier2MpnId", "invoiceNumber", "productId", "skuId", "availabilityId", "skuName", "productName",
+    "publisherName", "publisherId", "subscriptionDescription", "subscriptionId", "chargeStartDate",
+    "chargeEndDate", "usageDate", "meterType", "meterCategory", "meterId", "meterSubCategory", "meterName",
+    "meterRegion", "unit", "resourceLocation", "consumedService", "resourceGroup", "resourceURI", "chargeType",
+    "unitPrice", "quantity", "unitType", "billingPreTaxTotal", "billingCurrency", "pricingPreTaxTotal",
+    "pricingCurrency", "serviceInfo1", "serviceInfo2", "tags", "additionalInfo", "effectiveUnitPrice",
+    "pCToBCExchangeRate", "pCToBCExchangeRateDate", "entitlementId", "entitlementDescription",
+    "partnerEarnedCreditPercentage", "creditPercentage", "creditType", "benefitOrderId", "benefitId",
+    "benefitType",
+)
+# Billed invoice reconciliation (license-based and one-time) line items: the fields of
+# Partner Center's OneTimeInvoiceLineItem (partner-center-sdk docs, invoice resources) and the
+# new-commerce reconciliation file (partner-center docs, recon file fields).
+INVOICE_LINE_FIELDS = (
+    "partnerId", "customerId", "customerName", "customerDomainName", "customerCountry", "invoiceNumber", "mpnId",
+    "resellerMpnId", "orderId", "orderDate", "productId", "skuId", "availabilityId", "productName", "skuName",
+    "chargeType", "unitPrice", "effectiveUnitPrice", "unitType", "quantity", "subtotal", "taxTotal",
+    "totalForCustomer", "currency", "publisherName", "publisherId", "subscriptionDescription", "subscriptionId",
+    "chargeStartDate", "chargeEndDate", "termAndBillingCycle", "alternateId", "priceAdjustmentDescription",
+    "creditReasonCode", "discountDetails", "pricingCurrency", "pCToBCExchangeRate", "pCToBCExchangeRateDate",
+    "billableQuantity", "meterDescription", "reservationOrderId", "billingFrequency", "invoiceLineItemType",
+    "billingProvider",
+)
+_CANONICAL = {name.lower(): name for name in USAGE_FIELDS + INVOICE_LINE_FIELDS}
+
+
+def canonical_row(row: dict) -> dict:
+    """A line item with its documented fields under the names the portal reads."""
+    return {_CANONICAL.get(key.lower(), key): value for key, value in row.items()}
+
+
 BILLING = "/reports/partners/billing"
 PERMISSION = "PartnerBilling.Read.All"
 MAX_POLLS = 120  # an export normally takes seconds to minutes; past this, report it
@@ -146,9 +184,9 @@ class BillingReconciliationClient:
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
                     if line.strip():
-                        yield json.loads(line)
+                        yield canonical_row(json.loads(line))
         if inflater:
             pending += inflater.flush()
         for line in pending.split(b"\n"):
             if line.strip():
-                yield json.loads(line)
+                yield canonical_row(json.loads(line))

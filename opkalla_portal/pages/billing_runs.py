@@ -29,7 +29,7 @@ def run_row(run: RunRow) -> rx.Component:
 
 def customer_row(row: CustomerRow) -> rx.Component:
     return rx.table.row(rx.table.row_header_cell(row["customer"]), rx.table.cell(row["invoice"]),
-                        rx.table.cell(row["cost"]), rx.table.cell(row["sell"]), rx.table.cell(row["margin"]))
+                        rx.table.cell(row["contract"]), rx.table.cell(row["cost"]), rx.table.cell(row["sell"]), rx.table.cell(row["margin"]))
 
 
 def exception_row(row: ExceptionRow) -> rx.Component:
@@ -70,7 +70,7 @@ def selected_run() -> rx.Component:
             rx.fragment(),
         ),
         rx.heading("Totals per Customer", size="3", as_="h3"),
-        rx.table.root(_header("Customer", "Invoice", "Microsoft Cost", "Sell Price", "Margin"),
+        rx.table.root(_header("Customer", "Invoice", "Billing Contract", "Microsoft Cost", "Sell Price", "Margin"),
                       rx.table.body(rx.foreach(BillingRunsState.customers, customer_row)),
                       variant="surface", width="100%"),
         rx.heading("Exceptions", size="3", as_="h3"),

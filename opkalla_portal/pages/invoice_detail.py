@@ -93,10 +93,11 @@ def summary_card() -> rx.Component:
             fact("Date", S.invoice_date),
             fact("Due Date", S.due_date),
             fact("Service Period", S.service_period),
+            fact("Billing Contract", S.contract_name),  # one invoice per contract (issue 17)
             rx.vstack(rx.text("Status", size="1", color_scheme="gray", weight="medium"), invoice_status_badge(S.status),
                       spacing="1"),
             fact("Balance", S.balance),
-            columns=rx.breakpoints(initial="2", sm="3", lg="6"),
+            columns=rx.breakpoints(initial="2", sm="4", lg="7"),
             gap="4", width="100%",
         ),
         width="100%",

@@ -83,11 +83,9 @@ async def invoice_usage_csv(request: Request) -> Response:
         return identity
     invoice_id = request.path_params["invoice_id"]
     try:
-        rows = await invoice_usage_rows(identity, invoice_id)
+        rows = invoice_usage_rows(identity, invoice_id)
     except InvoiceNotFound:
         return _not_found()
-    except MicrosoftError as error:
-        return _microsoft_failed(error, "/my-invoices")
     return _attachment(usage_csv(rows), f"{invoice_id}-azure-usage.csv", "text/csv; charset=utf-8")
 
 

@@ -24,7 +24,7 @@ def _month_start(day: date) -> date:
 
 def export_usage_row(row: dict) -> UsageRow:
     """One daily rated usage line item (DailyRatedUsageLineItem fields) as the portal reads it."""
-    uri = str(row.get("resourceUri") or "")
+    uri = str(row.get("resourceURI") or "")
     quantity = row.get("quantity", 0)
     return UsageRow(
         day=str(row.get("usageDate") or "")[:10], subscription_id=str(row.get("subscriptionId") or ""),
@@ -32,7 +32,7 @@ def export_usage_row(row: dict) -> UsageRow:
         resource_group=str(row.get("resourceGroup") or ""), category=str(row.get("meterCategory") or "Other"),
         meter=str(row.get("meterName") or row.get("meterSubCategory") or ""),
         quantity=Decimal(repr(quantity)) if isinstance(quantity, float) else Decimal(str(quantity)),
-        unit=str(row.get("unitOfMeasure") or ""), unit_price=Decimal(repr(row.get("unitPrice", 0))),
+        unit=str(row.get("unit") or ""), unit_price=Decimal(repr(row.get("unitPrice", 0))),
         cost=to_cents(row.get("billingPreTaxTotal", 0)), currency=str(row.get("billingCurrency") or "USD"),
     )
 

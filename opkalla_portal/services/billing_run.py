@@ -4,8 +4,11 @@ provider's invoices to its customers out.
 A run covers one closed billing period. It streams Microsoft's line items (never holding a
 whole export), maps each to the portal customer by tenant, prices it with the provider's price
 list (a monthly sell price, or a markup on Microsoft's cost; a customer's own price wins), in
-Decimal to the cent, and writes draft invoices: one per customer and billing period, billed
-under the customer's billing contract. Lines it cannot bill become exceptions (a tenant that
+Decimal to the cent, and writes draft invoices: one per customer, billing contract and
+period. A line's contract is the one its subscription is billed under in the portal
+(ContractSubscription, what Subscriptions and the Product Catalog group by); a subscription the
+portal never mapped (bought outside it) goes on the customer's default contract (its billing
+profile). The Azure usage rows behind an invoice's Azure line are kept with it (Download Usage). Lines it cannot bill become exceptions (a tenant that
 is no portal customer, a product missing from the price list) that block issuing until they
 are resolved (re-run after fixing) or consciously excluded.
 
@@ -33,16 +36,20 @@ from sqlmodel import Session, delete, select
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
 from opkalla_portal.models import (
+    BillingContract,
     BillingRun,
     BillingRunException,
+    ContractSubscription,
     CustomerBillingProfile,
     Invoice,
     InvoiceLine,
     InvoiceNumberSequence,
+    InvoiceUsageRow,
     Organization,
     PriceListEntry,
 )
 from opkalla_portal.services.access import Capability, Identity, require
+from opkalla_portal.services.azure_usage import export_usage_row
 from opkalla_portal.services.errors import PortalError
 
 CENT = Decimal("0.01")
@@ -111,8 +118,12 @@ def sell_unit_price(entry: PriceListEntry, cost_unit_price: Decimal, months: int
 
 def marked_up(entry: PriceListEntry, cost: Decimal) -> Decimal:
     """Usage is priced on Microsoft's rated cost (a monthly sell price makes no sense there)."""
-    markup = Decimal(entry.markup_percent or 0) / 100
-    return (cost * (1 + markup)).quantize(CENT, ROUND_HALF_UP)
+    return _marked_up_rate(entry, cost).quantize(CENT, ROUND_HALF_UP)
+
+
+def _marked_up_rate(entry: PriceListEntry, rate: Decimal) -> Decimal:
+    """A usage rate with the markup, unrounded (a meter's unit price has more than two decimals)."""
+    return rate * (1 + Decimal(entry.markup_percent or 0) / 100)
 
 
 # ---------------------------------------------------------------- the run
@@ -124,7 +135,18 @@ class _Context:
     customers: dict[str, Organization]
     profiles: dict[int, CustomerBillingProfile]
     prices: PriceList
-    invoice_ids: dict[int, str] = field(default_factory=dict)  # organization id -> draft invoice id
+    contract_of: dict[str, int]  # subscription id (lower case) -> billing contract id
+    contracts: dict[int, tuple[int, int]]  # contract id -> (organization id, its position there, from 1)
+    # (organization id, contract id) -> draft invoice id
+    invoice_ids: dict[tuple[int, int | None], str] = field(default_factory=dict)
+
+    def contract_for(self, organization_id: int, subscription_id: str) -> int | None:
+        """The contract a line is billed under: its subscription's, else the customer's default."""
+        contract_id = self.contract_of.get(subscription_id.lower())
+        if contract_id is not None and self.contracts[contract_id][0] == organization_id:
+            return contract_id
+        profile = self.profiles.get(organization_id)
+        return profile.billing_contract_id if profile else None
 
 
 def start_run(period_start: date, period_end: date, *, microsoft_invoice_id: str = "",
@@ -165,28 +187,43 @@ def _context(db: Session, run: BillingRun) -> _Context:
     customers = {o.tenant_id.lower(): o for o in db.exec(select(Organization).where(
         Organization.is_provider == False)).all()}  # noqa: E712 (SQL comparison)
     profiles = {p.organization_id: p for p in db.exec(select(CustomerBillingProfile)).all()}
-    context = _Context(run, customers, profiles, PriceList.load(db))
+    contract_of = {s.lower(): c for s, c in db.exec(select(ContractSubscription.subscription_id,
+                                                           ContractSubscription.billing_contract_id)).all()}
+    contracts: dict[int, tuple[int, int]] = {}
+    position: dict[int, int] = {}
+    for contract_id, organization_id in db.exec(select(BillingContract.id, BillingContract.organization_id)
+                                                .order_by(BillingContract.id)).all():
+        position[organization_id] = position.get(organization_id, 0) + 1
+        contracts[contract_id] = (organization_id, position[organization_id])
+    context = _Context(run, customers, profiles, PriceList.load(db), contract_of, contracts)
     for invoice in db.exec(select(Invoice).where(Invoice.billing_run_id == run.id)).all():
-        context.invoice_ids[invoice.organization_id] = invoice.id
+        context.invoice_ids[(invoice.organization_id, invoice.billing_contract_id)] = invoice.id
     return context
 
 
-def _draft_invoice(db: Session, context: _Context, organization: Organization) -> str:
-    invoice_id = context.invoice_ids.get(organization.id)
+def invoice_id_for(prefix: str, invoice_date: date, contract_position: int | None) -> str:
+    """The Invoice ID customers see: prefix, month, and which of the customer's contracts (its
+    position among them, stable from month to month)."""
+    text = f"{prefix}-INV-{invoice_date:%Y%m}"
+    return f"{text}-{contract_position}" if contract_position else text
+
+
+def _draft_invoice(db: Session, context: _Context, organization: Organization, contract_id: int | None) -> str:
+    key = (organization.id, contract_id)
+    invoice_id = context.invoice_ids.get(key)
     if invoice_id:
         return invoice_id
     run = context.run
     profile = context.profiles.get(organization.id)
     prefix = profile.invoice_prefix if profile else f"C{organization.id}"
     invoice_date = run.period_end + timedelta(days=1)
-    invoice_id = f"{prefix}-INV-{invoice_date:%Y%m}"
-    db.add(Invoice(id=invoice_id, organization_id=organization.id,
-                   billing_contract_id=profile.billing_contract_id if profile else None,
+    invoice_id = invoice_id_for(prefix, invoice_date, context.contracts[contract_id][1] if contract_id else None)
+    db.add(Invoice(id=invoice_id, organization_id=organization.id, billing_contract_id=contract_id,
                    invoice_date=invoice_date, due_date=invoice_due_date(invoice_date),
                    period_start=run.period_start, period_end=run.period_end, state=DRAFT,
                    billing_run_id=run.id))
     db.flush()
-    context.invoice_ids[organization.id] = invoice_id
+    context.invoice_ids[key] = invoice_id
     return invoice_id
 
 
@@ -209,13 +246,17 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
     """Map and price one batch of line items; returns Microsoft's cost of the batch."""
     run = context.run
     batch_cost = Decimal("0.00")
-    usage: dict[tuple[str, str], tuple[Decimal, str, str]] = {}  # (invoice, subscription) -> cost, name, key
+    # (invoice, subscription) -> cost, amount, name, price key
+    usage: dict[tuple[str, str], tuple[Decimal, Decimal, str, str]] = {}
+    usage_rows: list[dict] = []
     license_lines: list[dict] = []
     for row in rows:
         is_usage_detail = "usageDate" in row
         if not is_usage_detail and str(row.get("chargeType", "")).lower() == USAGE_SUMMARY:
             continue  # summarised usage: billed from its daily detail instead
-        cost = _money(row.get("billingPreTaxTotal") if is_usage_detail else row.get("subtotal"))
+        detail = export_usage_row(row) if is_usage_detail else None
+        # A usage row counts at the cent, as Usage Data and the usage CSV show it.
+        cost = detail.cost if detail else _money(row.get("subtotal"))
         batch_cost += cost
         tenant = str(row.get("customerId", "")).lower()
         organization = context.customers.get(tenant)
@@ -230,12 +271,20 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
             _exception(db, run.id, UNPRICED_PRODUCT, product_key,
                        f"{row.get('productName') or product_key} is not in the price list", cost)
             continue
-        invoice_id = _draft_invoice(db, context, organization)
         subscription_id = str(row.get("subscriptionId", ""))
-        if is_usage_detail:
+        invoice_id = _draft_invoice(db, context, organization, context.contract_for(organization.id, subscription_id))
+        if detail is not None:
+            amount = marked_up(entry, cost)
             key = (invoice_id, subscription_id)
-            before = usage[key][0] if key in usage else Decimal("0.00")
-            usage[key] = (before + cost, entry.friendly_name or str(row.get("productName", "")), entry.product_key)
+            cost_before, amount_before = usage[key][:2] if key in usage else (Decimal("0.00"), Decimal("0.00"))
+            usage[key] = (cost_before + cost, amount_before + amount,
+                          entry.friendly_name or str(row.get("productName", "")), entry.product_key)
+            usage_rows.append(dict(
+                invoice_id=invoice_id, subscription_id=subscription_id[:64], usage_date=_day(detail.day),
+                resource=detail.resource[:200], resource_group=detail.resource_group[:200],
+                category=detail.category[:120], meter=detail.meter[:200], quantity=detail.quantity,
+                unit=detail.unit[:60], unit_price=_marked_up_rate(entry, detail.unit_price), cost_amount=cost,
+                amount=amount, currency=detail.currency[:3]))
             continue
         profile = context.profiles.get(organization.id)
         rate = Decimal(profile.tax_rate) if profile else Decimal("0")
@@ -255,7 +304,9 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
             charge_type=str(row.get("chargeType", ""))[:40]))
     if license_lines:  # one multi-row INSERT: building ORM objects per line is the slow part
         db.execute(insert(InvoiceLine.__table__), license_lines)
-    for (invoice_id, subscription_id), (cost, product_name, price_key) in usage.items():
+    if usage_rows:
+        db.execute(insert(InvoiceUsageRow.__table__), usage_rows)
+    for (invoice_id, subscription_id), (cost, amount, product_name, price_key) in usage.items():
         line = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id,
                                                  InvoiceLine.subscription_id == subscription_id,
                                                  InvoiceLine.kind == "azure_usage")).first()
@@ -264,19 +315,19 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
                                product_name=product_name[:200], quantity=1, period_start=run.period_start,
                                period_end=run.period_end, charge_type="usage", product_key=price_key)
         line.cost_amount = Decimal(line.cost_amount or 0) + cost
+        line.amount = Decimal(line.amount or 0) + amount
         db.add(line)
     return batch_cost
 
 
 def _finish(db: Session, context: _Context) -> None:
-    """Price the usage lines on their whole month's cost, with tax; the run becomes a draft."""
+    """Tax the usage lines on their whole month (their amount is the sum of their priced usage
+    rows, so Download Usage adds up to the line); the run becomes a draft."""
     for line in db.exec(select(InvoiceLine).join(Invoice, Invoice.id == InvoiceLine.invoice_id).where(
             Invoice.billing_run_id == context.run.id, InvoiceLine.kind == "azure_usage")).all():
         organization_id = db.get(Invoice, line.invoice_id).organization_id
-        entry = context.prices.find(line.product_key, line.product_key.split(":")[0], organization_id)
         profile = context.profiles.get(organization_id)
         rate = Decimal(profile.tax_rate) if profile else Decimal("0")
-        line.amount = marked_up(entry, Decimal(line.cost_amount)) if entry else Decimal(line.cost_amount)
         line.unit_price = line.amount
         line.tax_rate = rate
         line.tax_amount = _tax(line.amount, rate)
@@ -395,6 +446,7 @@ def rerun(run_id: int) -> None:
         invoice_ids = db.exec(select(Invoice.id).where(Invoice.billing_run_id == run_id,
                                                        Invoice.state == DRAFT)).all()
         if invoice_ids:
+            db.exec(delete(InvoiceUsageRow).where(InvoiceUsageRow.invoice_id.in_(invoice_ids)))
             db.exec(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(invoice_ids)))
             db.exec(delete(Invoice).where(Invoice.id.in_(invoice_ids)))
         # Exclusions are decisions: they survive a re-run (counted again as the lines reappear).
@@ -412,6 +464,7 @@ def rerun(run_id: int) -> None:
 class CustomerTotal:
     organization_name: str
     invoice_id: str
+    contract_name: str
     cost: Decimal
     sell: Decimal
     tax: Decimal
@@ -461,20 +514,23 @@ def summarize(run_id: int) -> RunSummary:
         run = db.get(BillingRun, run_id)
         if run is None:
             raise BillingRunError("That billing run was not found.")
-        rows = db.exec(select(Organization.name, Invoice.id, func.coalesce(func.sum(InvoiceLine.cost_amount), 0),
+        rows = db.exec(select(Organization.name, Invoice.id, func.coalesce(BillingContract.name, ""),
+                              func.coalesce(func.sum(InvoiceLine.cost_amount), 0),
                               func.coalesce(func.sum(InvoiceLine.amount), 0),
                               func.coalesce(func.sum(InvoiceLine.tax_amount), 0))
                        .join(Invoice, Invoice.organization_id == Organization.id)
+                       .join(BillingContract, BillingContract.id == Invoice.billing_contract_id, isouter=True)
                        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id, isouter=True)
                        .where(Invoice.billing_run_id == run_id)
-                       .group_by(Organization.name, Invoice.id).order_by(Organization.name)).all()
+                       .group_by(Organization.name, Invoice.id, BillingContract.name)
+                       .order_by(Organization.name, Invoice.id)).all()
         exceptions = list(db.exec(select(BillingRunException).where(
             BillingRunException.billing_run_id == run_id).order_by(BillingRunException.kind,
                                                                    BillingRunException.key)).all())
         for e in exceptions:
             db.expunge(e)
-    customers = [CustomerTotal(name, iid, Decimal(c).quantize(CENT), Decimal(s).quantize(CENT),
-                               Decimal(t).quantize(CENT)) for name, iid, c, s, t in rows]
+    customers = [CustomerTotal(name, iid, contract, Decimal(c).quantize(CENT), Decimal(s).quantize(CENT),
+                               Decimal(t).quantize(CENT)) for name, iid, contract, c, s, t in rows]
     return RunSummary(
         id=run.id, period_start=run.period_start, period_end=run.period_end, state=run.state,
         microsoft_invoice_id=run.microsoft_invoice_id, rows_done=run.rows_done,
@@ -583,8 +639,9 @@ def run_detail(identity: Identity | None, run_id: object) -> dict:
     run = summarize(run_id)
     return {
         **_run_row(run),
-        "customers": [{"customer": c.organization_name, "invoice": c.invoice_id, "cost": _usd(c.cost),
-                       "sell": _usd(c.sell), "margin": _usd(c.margin)} for c in run.customers],
+        "customers": [{"customer": c.organization_name, "invoice": c.invoice_id, "contract": c.contract_name or "—",
+                       "cost": _usd(c.cost), "sell": _usd(c.sell), "margin": _usd(c.margin)}
+                      for c in run.customers],
         "exceptions": [{"id": e.id, "kind": "Not a portal customer" if e.kind == UNKNOWN_CUSTOMER
                         else "Not in the price list", "description": e.description, "lines": e.line_count,
                         "cost": _usd(Decimal(e.cost_amount)), "excluded": e.excluded} for e in run.exceptions],
@@ -634,3 +691,29 @@ async def bill_microsoft_invoice(clients, invoice: dict, *, worker: str | None =
     if run.state == RUNNING:
         await execute_async(run.id, microsoft_rows(clients, str(invoice["id"])), worker=worker)
     return run.id
+
+
+def last_closed_period(today: date) -> date:
+    """The first day of the newest billing period that has ended (Microsoft bills calendar months)."""
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+async def bill_closed_period(clients, *, worker: str | None = None, today: date | None = None) -> int | None:
+    """The scheduler's step: once Microsoft has invoiced the newest closed billing period and the
+    portal has no run for it, the run is created and executed into draft invoices for the
+    provider's administrators to review on Billing Runs (issuing stays their decision). An
+    interrupted run is resumed; a run another worker holds is left to it (its lease). Returns
+    the run's id when it worked on one, else None. Asks Microsoft nothing once the period has
+    a finished run."""
+    today = today or clock.today()
+    period_start = last_closed_period(today)
+    with session_scope() as db:
+        state = db.exec(select(BillingRun.state).where(BillingRun.period_start == period_start)).first()
+    if state is not None and state != RUNNING:
+        return None
+    invoice = next((i for i in await clients.partner_center.list_invoices()
+                    if _day(i["billingPeriodStartDate"]) == period_start and _day(i["billingPeriodEndDate"]) < today
+                    and str(i.get("documentType") or "Invoice") == "Invoice"), None)
+    if invoice is None:  # Microsoft has not invoiced the period yet: ask again on a later tick
+        return None
+    return await bill_microsoft_invoice(clients, invoice, worker=worker)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlmodel import select
 
 from opkalla_portal import clock
 from opkalla_portal.db import session_scope
-from opkalla_portal.models import BillingContract, Invoice, InvoiceLine, Organization
+from opkalla_portal.models import BillingContract, Invoice, InvoiceLine, InvoiceUsageRow, Organization
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.money import to_cents
@@ -208,21 +208,18 @@ class UsageRow:
     currency: str
 
 
-async def invoice_usage_rows(identity: Identity, invoice_id: object) -> list[UsageRow]:
-    """The Azure usage behind an invoice, from Microsoft's reconciliation exports, one row per
-    day, resource and meter."""
+def invoice_usage_rows(identity: Identity, invoice_id: object) -> list[UsageRow]:
+    """The Azure usage behind an invoice: the billed usage rows its billing run priced, one per
+    day, resource and meter, at the customer's price (so they add up to the Azure line)."""
     detail = get_invoice(identity, invoice_id)
-    from opkalla_portal.services.microsoft_clients import microsoft
-
-    rows: list[UsageRow] = []
-    subscriptions = sorted({line.subscription_id for line in detail.lines if line.kind == "azure_usage"})
-    from opkalla_portal.services.azure_usage import azure_plan_usage  # (it builds on this module)
-
-    today = clock.today()
-    for subscription_id in subscriptions:
-        rows += await azure_plan_usage(microsoft(), identity.tenant_id, subscription_id, detail.period_start,
-                                       min(detail.period_end, today - timedelta(days=1)), today)
-    return sorted(rows, key=lambda row: (row.day, row.resource, row.meter))
+    with session_scope() as db:
+        stored = db.exec(select(InvoiceUsageRow).where(InvoiceUsageRow.invoice_id == detail.summary.invoice_id)
+                         .order_by(InvoiceUsageRow.usage_date, InvoiceUsageRow.resource, InvoiceUsageRow.meter,
+                                   InvoiceUsageRow.id)).all()
+    return [UsageRow(day=row.usage_date.isoformat(), subscription_id=row.subscription_id, resource=row.resource,
+                     resource_group=row.resource_group, category=row.category, meter=row.meter,
+                     quantity=Decimal(row.quantity), unit=row.unit, unit_price=Decimal(row.unit_price),
+                     cost=to_cents(row.amount), currency=row.currency) for row in stored]
 
 
 def usage_csv(rows: list[UsageRow]) -> str:

@@ -37,6 +37,8 @@ MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(seconds=30)
 INTERVAL_SECONDS = float(os.environ.get("OPKALLA_SCHEDULER_INTERVAL", "30"))
 REMINDER_INTERVAL_SECONDS = float(os.environ.get("OPKALLA_REMINDER_INTERVAL", "3600"))
+# How often to look for a newly closed billing period (issue 17); Microsoft invoices monthly.
+BILLING_RUN_INTERVAL_SECONDS = float(os.environ.get("OPKALLA_BILLING_RUN_INTERVAL", "3600"))
 TRANSIENT = (UnavailableError, ThrottledError, ConflictError)
 
 
@@ -184,15 +186,17 @@ async def run_due_changes(worker: str | None = None, now: datetime | None = None
 
 async def scheduler_loop() -> None:
     """Lifespan task: apply due changes (finish interrupted approvals, reconcile unfinished intents,
-    send the outbox) every INTERVAL_SECONDS,
-    and send renewal reminders every REMINDER_INTERVAL_SECONDS, until the app stops."""
+    send the outbox) every INTERVAL_SECONDS, send renewal reminders every
+    REMINDER_INTERVAL_SECONDS and, every BILLING_RUN_INTERVAL_SECONDS, start the billing run of a
+    billing period Microsoft has closed (as drafts), until the app stops."""
+    from opkalla_portal.services.billing_run import bill_closed_period
     from opkalla_portal.services.intents import reconcile as reconcile_intents
     from opkalla_portal.services.mail import send_outbox
     from opkalla_portal.services.reminders import run_renewal_reminders
 
     worker = worker_name()
     await asyncio.sleep(min(INTERVAL_SECONDS, 10))  # let the server (and the demo emulator) come up
-    next_reminders = 0.0
+    next_reminders = next_billing = 0.0
     while True:
         try:
             await run_due_changes(worker)
@@ -217,4 +221,13 @@ async def scheduler_loop() -> None:
                 await run_renewal_reminders()
             except Exception:
                 log.exception("renewal reminders failed")
+        # Once across workers: the run's period is unique and its lease lets one worker run it.
+        if time.monotonic() >= next_billing:
+            next_billing = time.monotonic() + BILLING_RUN_INTERVAL_SECONDS
+            try:
+                run_id = await bill_closed_period(microsoft(), worker=worker)
+                if run_id is not None:
+                    log.info("billing run %s (the closed period) worked on; its drafts await review", run_id)
+            except Exception:
+                log.exception("the billing run of the closed period failed")
         await asyncio.sleep(INTERVAL_SECONDS)

@@ -34,6 +34,7 @@ class RunRow(TypedDict):
 class CustomerRow(TypedDict):
     customer: str
     invoice: str
+    contract: str
     cost: str
     sell: str
     margin: str

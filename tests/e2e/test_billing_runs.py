@@ -59,6 +59,7 @@ def test_provider_admin_reviews_excludes_and_issues_a_run(page, context, base_ur
     expect(issue).to_be_disabled()
     expect(page.get_by_role("row", name="Not a portal customer")).to_contain_text("Northwind Traders")
     expect(page.get_by_role("row", name="Bayview Logistics")).to_contain_text("$50.00")  # at cost
+    expect(page.get_by_role("row", name="Bayview Logistics")).to_contain_text("Microsoft 365")  # its contract
     page.screenshot(path="screenshots/billing-runs-1440.png", full_page=True)
     violations = axe_violations(page)
     assert violations == [], violations

@@ -15,11 +15,14 @@ from playwright.sync_api import expect
 
 from opkalla_portal import clock
 from opkalla_portal.demo.demo_data import _add_months
+from tests.demo_invoices import demo_invoice_ids
 from tests.e2e.conftest import axe_violations, sign_in_as
 
-# The demo dates each invoice on the first of a month, the newest this month.
+# The demo dates each invoice on the first of a month, the newest this month: one per billing
+# contract (Lakeside: 1 annual commitment, 2 monthly, 3 Azure consumption).
 _THIS_MONTH = clock.today().replace(day=1)
-NEWEST = f"LDP-INV-{_THIS_MONTH:%Y%m}"
+NEWEST = f"LDP-INV-{_THIS_MONTH:%Y%m}-1"
+NEWEST_AZURE = f"LDP-INV-{_THIS_MONTH:%Y%m}-3"
 EIGHT_MONTHS_AGO = f"{_add_months(_THIS_MONTH, -8):%Y%m}"
 LAST_MONTH = f"{_add_months(_THIS_MONTH, -1):%Y-%m}"
 
@@ -67,7 +70,7 @@ def test_finance_manager_reads_open_and_paid_invoices(page, context, base_url, c
     page.goto(base_url + "/my-invoices")
     expect(page.get_by_role("heading", level=1, name="My Invoices")).to_be_visible()
     table = page.get_by_role("table")
-    expect(table.get_by_role("row")).to_have_count(3)  # header + the 2 open invoices
+    expect(table.get_by_role("row")).to_have_count(7)  # header + the 6 open invoices (2 months x 3 contracts)
     expect(table).to_contain_text(NEWEST)
     expect(table).to_contain_text("Overdue")
     violations = axe_violations(page)
@@ -75,14 +78,14 @@ def test_finance_manager_reads_open_and_paid_invoices(page, context, base_url, c
     shoot(page, "invoices-open")
     # A phone gets one card per invoice with the same facts and downloads.
     page.set_viewport_size({"width": 390, "height": 844})
-    expect(page.get_by_role("link", name=f"Download Usage for {NEWEST}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Download Usage for {NEWEST_AZURE}")).to_be_visible()
     expect(page.get_by_role("table")).to_be_hidden()
     violations = axe_violations(page)
     assert violations == [], violations
     page.set_viewport_size({"width": 1440, "height": 900})
 
     choose(page, "Show", "Paid Invoices")
-    expect(table.get_by_role("row")).to_have_count(11)
+    expect(table.get_by_role("row")).to_have_count(13)  # header + a page of 12 of the 30 paid
     expect(table).not_to_contain_text(NEWEST)
     expect(table).to_contain_text("Paid")
 
@@ -99,8 +102,9 @@ def test_finance_manager_reads_open_and_paid_invoices(page, context, base_url, c
 
     # Search by Invoice ID; a search with no match says so.
     page.get_by_label("Search invoices").fill(EIGHT_MONTHS_AGO)
-    expect(table.get_by_role("row")).to_have_count(2)
-    expect(table).to_contain_text(f"LDP-INV-{EIGHT_MONTHS_AGO}")
+    that_month = [i for i in demo_invoice_ids(clock.today(), "lakeside") if i.startswith(f"LDP-INV-{EIGHT_MONTHS_AGO}")]
+    expect(table.get_by_role("row")).to_have_count(1 + len(that_month))  # that month's, one per contract billed
+    expect(table).to_contain_text(f"LDP-INV-{EIGHT_MONTHS_AGO}-3")
     page.get_by_label("Search invoices").fill("no-such-invoice")
     expect(page.get_by_text("No invoices match your search")).to_be_visible()
     assert console_errors == []
@@ -114,7 +118,7 @@ def test_invoice_breakdown_adds_up_and_downloads_match(page, context, base_url, 
     expect(page).to_have_url(re.compile(r"/my-invoices/invoice/?\?id=" + NEWEST))
     breakdown = page.get_by_role("table").filter(has_text="Unit Price")
     expect(breakdown).to_contain_text("Microsoft 365 Business Premium")
-    expect(breakdown).to_contain_text("Azure plan")
+    expect(page.get_by_text("Microsoft 365 Annual Commitment", exact=True)).to_be_visible()  # its Billing Contract
     violations = axe_violations(page)
     assert violations == [], violations
     shoot(page, "invoice-breakdown")
@@ -143,7 +147,10 @@ def test_invoice_breakdown_adds_up_and_downloads_match(page, context, base_url, 
     pdf_bytes = Path(pdf_path).read_bytes()
     assert pdf_bytes.startswith(b"%PDF")
 
-    # Download Usage: one row per day, resource and meter; the costs add up to the Azure line.
+    # Download Usage (on the Azure contract's invoice): one row per day, resource and meter; the
+    # costs add up to the Azure line.
+    page.goto(base_url + "/my-invoices/invoice?id=" + NEWEST_AZURE)
+    expect(breakdown).to_contain_text("Azure plan")
     azure_line = breakdown.locator("tbody tr", has_text="Azure plan").locator("td").all_inner_texts()
     with page.expect_download() as usage_download:
         page.get_by_role("link", name="Download Usage").click()
@@ -161,10 +168,10 @@ def test_another_customers_invoice_is_refused(page, context, base_url):
     expect(page.get_by_text("Invoice not found")).to_be_visible()
     expect(page.get_by_text("Lakeside Dental Partners")).to_have_count(0)
     cookies = session_cookies(context)
-    for path in (f"/downloads/invoices/{NEWEST}/invoice.pdf", f"/downloads/invoices/{NEWEST}/usage.csv"):
+    for path in (f"/downloads/invoices/{NEWEST}/invoice.pdf", f"/downloads/invoices/{NEWEST_AZURE}/usage.csv"):
         response = httpx.get(base_url + path, cookies=cookies, follow_redirects=False)
         assert response.status_code == 404, path
-    own = httpx.get(base_url + f"/downloads/invoices/BVL-INV-{_THIS_MONTH:%Y%m}/invoice.pdf", cookies=cookies)
+    own = httpx.get(base_url + f"/downloads/invoices/BVL-INV-{_THIS_MONTH:%Y%m}-1/invoice.pdf", cookies=cookies)
     assert own.status_code == 200 and own.content.startswith(b"%PDF")
     assert own.headers["content-disposition"].startswith("attachment")
 

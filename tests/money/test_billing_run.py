@@ -19,6 +19,7 @@ from opkalla_portal.demo.demo_data import _add_months
 from opkalla_portal.services import billing_run
 from opkalla_portal.services.invoices import InvoiceNotFound, get_invoice, list_invoices
 from tests.conftest import TODAY
+from tests.demo_invoices import demo_invoice_ids
 from tests.money.conftest import FINANCE
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"]
@@ -27,6 +28,8 @@ E3 = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" and
 # A period no demo run covers: this month (the demo bills the twelve closed months before it).
 PERIOD_START = TODAY.replace(day=1)
 PERIOD_END = _add_months(PERIOD_START, 1) - timedelta(days=1)
+# The demo's invoices: a month's invoice per customer and billing contract billed that month.
+DEMO_INVOICES = len(demo_invoice_ids(TODAY))
 
 
 def _line(tenant=LAKESIDE.tenant_id, product_id=E3.product_id, sku_id=E3.sku_id, quantity=10,
@@ -60,7 +63,58 @@ def test_the_demo_invoices_are_the_runs_output_and_tie_out(seeded):
         assert run.margin >= 0 and run.margin == run.sell_total - run.invoiced_cost  # Azure is billed at cost
         numbers += [n for _, n, _ in _invoices_of(run.id).values()]
     assert sum(run.margin for run in runs) > 0  # licenses sell above Microsoft's cost
-    assert sorted(numbers) == list(range(1, 25))  # sequential per provider, no gaps
+    assert sorted(numbers) == list(range(1, DEMO_INVOICES + 1))  # sequential per provider, no gaps
+
+
+def test_one_invoice_per_customer_and_billing_contract(seeded):
+    """Every line is on the invoice of the contract its subscription is billed under (what
+    Subscriptions and the Product Catalog group by); Invoice IDs name the contract's place."""
+    from opkalla_portal.db import session_scope
+    from opkalla_portal.models import BillingContract, ContractSubscription, Invoice, InvoiceLine
+
+    newest = billing_run.list_runs()[0]
+    invoice_month = f"{_add_months(newest.period_start, 1):%Y%m}"
+    with session_scope() as db:
+        contract_of = dict(db.exec(select(ContractSubscription.subscription_id,
+                                          ContractSubscription.billing_contract_id)).all())
+        names = dict(db.exec(select(BillingContract.id, BillingContract.name)).all())
+        invoices = db.exec(select(Invoice).where(Invoice.billing_run_id == newest.id)).all()
+        lines = {i.id: db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == i.id)).all() for i in invoices}
+    billed_contracts = {contract_of[line.subscription_id] for ls in lines.values() for line in ls}
+    assert sorted(i.billing_contract_id for i in invoices) == sorted(billed_contracts)  # one each
+    for invoice in invoices:
+        assert lines[invoice.id] and {contract_of[line.subscription_id] for line in lines[invoice.id]} == {
+            invoice.billing_contract_id}
+    by_id = {i.id: names[i.billing_contract_id] for i in invoices}
+    assert {k: v for k, v in by_id.items() if k.startswith("LDP")} == {
+        f"LDP-INV-{invoice_month}-1": "Microsoft 365 Annual Commitment",
+        f"LDP-INV-{invoice_month}-2": "Microsoft 365 Monthly",
+        f"LDP-INV-{invoice_month}-3": "Azure Consumption"}
+    assert {k: v for k, v in by_id.items() if k.startswith("BVL")} == {
+        f"BVL-INV-{invoice_month}-1": "Microsoft 365", f"BVL-INV-{invoice_month}-2": "Azure Consumption"}
+
+
+def test_a_subscription_the_portal_never_mapped_is_billed_on_the_default_contract(seeded, identity_of):
+    monthly = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside"
+                   and s.contract_key == "m365-monthly" and s.billing_cycle == "monthly")
+    rows = [_line(subscription="bought-in-partner-center"),  # no contract in the portal
+            _line(product_id=monthly.product_id, sku_id=monthly.sku_id, subscription=monthly.id, subtotal="100.00",
+                  unit_price="10.00")]
+    run = billing_run.start_run(PERIOD_START, PERIOD_END)
+    billing_run.execute(run.id, rows)
+    invoice_month = f"{_add_months(PERIOD_START, 1):%Y%m}"
+    drafts = _invoices_of(run.id)
+    assert sorted(drafts) == [f"LDP-INV-{invoice_month}-1", f"LDP-INV-{invoice_month}-2"]
+    assert [line[0] for line in drafts[f"LDP-INV-{invoice_month}-2"][2]] == [monthly.offer_name]
+    # Re-running the draft period gives the same invoices, line for line.
+    billing_run.rerun(run.id)
+    billing_run.execute(run.id, rows)
+    assert _invoices_of(run.id) == drafts
+    assert billing_run.issue(run.id, None) == sorted(drafts)
+    numbers = sorted(number for _, number, _ in _invoices_of(run.id).values())
+    assert numbers == [DEMO_INVOICES + 1, DEMO_INVOICES + 2]  # no gap after the demo's, none between
+    detail = get_invoice(identity_of(FINANCE), f"LDP-INV-{invoice_month}-1", today=TODAY)
+    assert detail.contract_name == "Microsoft 365 Annual Commitment"  # Lakeside's billing profile's
 
 
 def test_rerunning_an_issued_period_changes_nothing(seeded):
@@ -109,7 +163,7 @@ def test_exceptions_block_issuing_until_resolved_or_excluded(seeded, identity_of
     assert summary.can_issue and summary.invoiced_cost == Decimal("230.00")
     issued = billing_run.issue(run.id, None)
     assert issued == [draft_id]
-    assert _invoices_of(run.id)[draft_id][1] == 25  # the next number after the demo's 24
+    assert _invoices_of(run.id)[draft_id][1] == DEMO_INVOICES + 1  # the next number after the demo's
 
     detail = get_invoice(identity_of(FINANCE), draft_id, today=TODAY)
     by_name = {line.product_name: line for line in detail.lines}
@@ -238,3 +292,43 @@ async def test_the_run_over_microsofts_exports_bills_what_the_demo_billed(seeded
         return sorted(line for _, _, lines in _invoices_of(run_id).values() for line in lines)
 
     assert content(fresh.id) == content(demo_run.id) and content(fresh.id)
+
+
+async def test_the_scheduler_drafts_the_run_once_microsoft_closes_the_period(seeded, microsoft, identity_of):
+    """The scheduler's billing step: nothing while the last closed period has its run; when the
+    clock passes the end of this month and Microsoft invoices it, the run is made once (two
+    workers at a time) as a draft the provider reviews on Billing Runs; issuing stays theirs."""
+    import asyncio
+
+    from opkalla_portal import clock
+    from opkalla_portal.services.microsoft_clients import microsoft as clients
+
+    class NoMicrosoft:
+        @property
+        def partner_center(self):
+            raise AssertionError("asked Microsoft although the period has its run")
+
+    runs_before = len(billing_run.list_runs())
+    assert await billing_run.bill_closed_period(NoMicrosoft()) is None  # last month: the demo's issued run
+    assert len(billing_run.list_runs()) == runs_before
+
+    clock.shift_to(PERIOD_END + timedelta(days=1))  # Microsoft closes this month
+    invoice = next(i for i in await clients().partner_center.list_invoices()
+                   if i["billingPeriodStartDate"][:10] == str(PERIOD_START))
+    first, second = await asyncio.gather(billing_run.bill_closed_period(clients(), worker="w1"),
+                                         billing_run.bill_closed_period(clients(), worker="w2"))
+    assert first == second and first is not None
+    summary = billing_run.summarize(first)
+    assert (summary.period_start, summary.state, summary.microsoft_invoice_id) == (PERIOD_START, "draft", invoice["id"])
+    assert summary.ties_out and summary.microsoft_total == Decimal(str(invoice["totalCharges"]))
+    assert len(summary.customers) == 5 and summary.can_issue  # a draft per customer and contract
+    lines = [line for _, _, ls in _invoices_of(first).values() for line in ls]
+    assert len(lines) == len(set(lines))  # two workers, every line once
+    view = billing_run.runs_view(identity_of(RILEY))
+    assert (view[0]["period"], view[0]["state"], view[0]["tie_out"]) == (PERIOD_START.strftime("%B %Y"), "Draft",
+                                                                         "Ties out")
+    # Customers see nothing until the provider issues it.
+    assert all(s.invoice_date <= TODAY for s in list_invoices(identity_of(FINANCE), tab="open"))
+    # Later ticks leave it alone.
+    assert await billing_run.bill_closed_period(NoMicrosoft()) is None
+    assert billing_run.summarize(first).state == "draft" and len(billing_run.list_runs()) == runs_before + 1

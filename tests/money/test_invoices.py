@@ -18,12 +18,19 @@ from opkalla_portal.demo.demo_data import _add_months
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.invoices import InvoiceNotFound, get_invoice, invoice_usage_rows, list_invoices, usage_csv
 from tests.conftest import TODAY
-from tests.money.conftest import FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAGER, call
+from tests.demo_invoices import demo_invoice_ids
+from tests.money.conftest import ADMIN, FINANCE, OTHER_ADMIN, SUBSCRIPTION_MANAGER, call
 
-# The seed dates each invoice on the first of a month, the newest this month.
-NEWEST = f"LDP-INV-{TODAY:%Y%m}"
-PREVIOUS = f"LDP-INV-{_add_months(TODAY.replace(day=1), -1):%Y%m}"
+# The seed dates each invoice on the first of a month, the newest this month: one per billing
+# contract, numbered by the contract's place among Lakeside's (1 annual commitment, 2 monthly,
+# 3 Azure consumption).
+MONTH = f"{TODAY:%Y%m}"
+PREVIOUS_MONTH = f"{_add_months(TODAY.replace(day=1), -1):%Y%m}"
+NEWEST = f"LDP-INV-{MONTH}-1"
+NEWEST_AZURE = f"LDP-INV-{MONTH}-3"
 EIGHT_MONTHS_AGO = _add_months(TODAY.replace(day=1), -8)
+LAKESIDE_INVOICES = demo_invoice_ids(TODAY, "lakeside")
+PAID = len(LAKESIDE_INVOICES) - 6  # all but the two newest months' three
 
 
 def test_every_invoice_adds_up_to_the_cent(identity_of):
@@ -33,7 +40,8 @@ def test_every_invoice_adds_up_to_the_cent(identity_of):
     for email in (FINANCE, OTHER_ADMIN):
         identity = identity_of(email)
         summaries = list_invoices(identity, tab="open", today=TODAY) + list_invoices(identity, tab="paid", today=TODAY)
-        assert len(summaries) == 12
+        customer = "lakeside" if email == FINANCE else "bayview"
+        assert sorted(s.invoice_id for s in summaries) == sorted(demo_invoice_ids(TODAY, customer))
         for summary in summaries:
             detail = get_invoice(identity, summary.invoice_id, today=TODAY)
             assert all(isinstance(line.amount, Decimal) for line in detail.lines)
@@ -53,22 +61,23 @@ def test_every_invoice_adds_up_to_the_cent(identity_of):
 def test_open_and_paid_tabs_and_status(identity_of):
     identity = identity_of(FINANCE)
     open_ = list_invoices(identity, tab="open", today=TODAY)
-    assert [s.invoice_id for s in open_] == [NEWEST, PREVIOUS]
-    assert [s.status for s in open_] == ["Open", "Overdue"]  # due at the end of each invoice's month
+    assert [s.invoice_id for s in open_] == [f"LDP-INV-{month}-{n}" for month in (MONTH, PREVIOUS_MONTH)
+                                             for n in (3, 2, 1)]
+    assert [s.status for s in open_] == ["Open"] * 3 + ["Overdue"] * 3  # due at the end of each invoice's month
     assert all(s.balance == s.total for s in open_)
     paid = list_invoices(identity, tab="paid", today=TODAY)
-    assert len(paid) == 10 and all(s.status == "Paid" and s.balance == 0 for s in paid)
+    assert len(paid) == PAID and all(s.status == "Paid" and s.balance == 0 for s in paid)
 
 
 def test_search_and_sort(identity_of):
     identity = identity_of(FINANCE)
-    paid = list_invoices(identity, tab="paid", search=f"{EIGHT_MONTHS_AGO:%Y%m}", today=TODAY)
-    assert [s.invoice_id for s in paid] == [f"LDP-INV-{EIGHT_MONTHS_AGO:%Y%m}"]
+    assert [s.invoice_id for s in list_invoices(identity, tab="paid", search=f"{EIGHT_MONTHS_AGO:%Y%m}", today=TODAY)] == [
+        i for i in sorted(LAKESIDE_INVOICES, reverse=True) if LAKESIDE_INVOICES[i] == EIGHT_MONTHS_AGO]
     by_amount = list_invoices(identity, tab="paid", sort="total", descending=False, today=TODAY)
     assert [s.total for s in by_amount] == sorted(s.total for s in by_amount)
     assert list_invoices(identity, tab="paid", search="nothing like this", today=TODAY) == []
     # Unknown sort keys and tabs fall back instead of failing.
-    assert list_invoices(identity, tab="bogus", sort="__class__", today=TODAY)[0].invoice_id == NEWEST
+    assert list_invoices(identity, tab="bogus", sort="__class__", today=TODAY)[0].invoice_id == NEWEST_AZURE
 
 
 def test_subscription_manager_is_refused_invoices(identity_of):
@@ -94,7 +103,7 @@ def test_invoice_state_handlers_refuse_a_subscription_manager(identity_of, state
     assert state.rows == []
     state = state_of(InvoicesState, identity_of(FINANCE))
     call(state, "load")
-    assert [row["invoice_id"] for row in state.rows] == [NEWEST, PREVIOUS]
+    assert [row["invoice_id"] for row in state.rows][:3] == [NEWEST_AZURE, f"LDP-INV-{MONTH}-2", NEWEST]
     assert state.rows[0]["total"].startswith("$")
 
 
@@ -115,19 +124,43 @@ def test_invoice_pdf_renders_like_an_invoice(identity_of, tmp_path):
         assert expected in text, expected
 
 
-async def test_download_usage_matches_the_invoices_azure_line(identity_of, microsoft):
+async def test_download_usage_is_what_the_azure_line_billed_and_usage_data_shows(identity_of, microsoft,
+                                                                                   monkeypatch):
+    """The usage CSV is the billed usage rows the run priced for the invoice's Azure line: they
+    add up to the line to the cent, and to the month Usage Data shows for the subscription."""
+    from opkalla_portal.services import usage
+
     identity = identity_of(FINANCE)
-    detail = get_invoice(identity, NEWEST, today=TODAY)
-    azure = next(line for line in detail.lines if line.kind == "azure_usage")
-    rows = await invoice_usage_rows(identity, NEWEST)
+    detail = get_invoice(identity, NEWEST_AZURE, today=TODAY)
+    [azure] = [line for line in detail.lines if line.kind == "azure_usage"]
+    assert detail.contract_name == "Azure Consumption"
+    rows = invoice_usage_rows(identity, NEWEST_AZURE)
     parsed = list(csv.DictReader(io.StringIO(usage_csv(rows))))
     billed_month = _add_months(TODAY.replace(day=1), -1)
     days = (TODAY.replace(day=1) - billed_month).days
     assert len(parsed) == len(rows) == days * 8  # every day of last month, 8 Lakeside resources, one meter each
     assert {r["Date"][:7] for r in parsed} == {f"{billed_month:%Y-%m}"}
-    assert sum(Decimal(r["Cost"]) for r in parsed) == azure.amount
+    assert {r["Subscription ID"] for r in parsed} == {azure.subscription_id}
+    assert sum(Decimal(r["Cost"]) for r in parsed) == azure.amount > 0
+
+    # Usage Data (Microsoft's export, read live) shows the same month to the cent.
+    report = await usage.usage_report(identity_of(ADMIN),
+                                      azure.subscription_id, 3, today=TODAY)
+    assert report.month_total(f"{billed_month:%Y-%m}") == azure.amount
+    shown = sorted((r.day, r.resource, r.meter, r.cost) for r in report.rows if r.day[:7] == f"{billed_month:%Y-%m}")
+    assert shown == sorted((r.day, r.resource, r.meter, r.cost) for r in rows)  # row for row
+
+    # Read from what the run wrote, not from Microsoft: the CSV stands with Microsoft unreachable.
+    from opkalla_portal.services import microsoft_clients
+
+    def unreachable():
+        raise AssertionError("Download Usage asked Microsoft")
+
+    monkeypatch.setattr(microsoft_clients, "microsoft", unreachable)
+    assert invoice_usage_rows(identity, NEWEST_AZURE) == rows
+    assert invoice_usage_rows(identity, NEWEST) == []  # no Azure on the annual commitment's invoice
     with pytest.raises(InvoiceNotFound):
-        await invoice_usage_rows(identity_of(OTHER_ADMIN), NEWEST)
+        invoice_usage_rows(identity_of(OTHER_ADMIN), NEWEST_AZURE)
 
 
 def _client(email_or_none, identity_of) -> httpx.AsyncClient:
@@ -154,7 +187,9 @@ async def test_download_routes_check_session_role_and_customer(seeded, identity_
     assert (await _client(SUBSCRIPTION_MANAGER, identity_of).get(pdf)).status_code == 403
     assert (await _client(OTHER_ADMIN, identity_of).get(pdf)).status_code == 404
     assert (await _client(OTHER_ADMIN, identity_of).get(
-        f"/downloads/invoices/{NEWEST}/usage.csv")).status_code == 404
+        f"/downloads/invoices/{NEWEST_AZURE}/usage.csv")).status_code == 404
+    usage_csv_response = await _client(FINANCE, identity_of).get(f"/downloads/invoices/{NEWEST_AZURE}/usage.csv")
+    assert usage_csv_response.status_code == 200 and usage_csv_response.text.startswith("Date,")
     response = await _client(FINANCE, identity_of).get(pdf)
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert response.headers["content-disposition"] == f'attachment; filename="{NEWEST}.pdf"'
@@ -177,13 +212,14 @@ def test_list_is_paged_server_side(identity_of, state_of, monkeypatch):
     monkeypatch.setattr(invoices_state, "PAGE_SIZE", 4)
     state = state_of(invoices_state.InvoicesState, identity_of(FINANCE))
     call(state, "set_tab", "Paid Invoices")
-    assert (len(state.rows), state.page_count, state.match_count) == (4, 3, 10)
+    last = -(-PAID // 4) - 1
+    assert (len(state.rows), state.page_count, state.match_count) == (4, last + 1, PAID)
     first_page = [row["invoice_id"] for row in state.rows]
-    call(state, "go_to_page", 2)
-    assert len(state.rows) == 2 and state.rows[0]["invoice_id"] not in first_page
+    call(state, "go_to_page", last)
+    assert len(state.rows) == PAID - 4 * last and state.rows[0]["invoice_id"] not in first_page
     call(state, "go_to_page", 99)  # clamped, not an error
-    assert state.page == 2
+    assert state.page == last
     call(state, "go_to_page", "1; drop")  # a forged argument changes nothing
-    assert state.page == 2
+    assert state.page == last
     call(state, "set_search", str(TODAY.year))
     assert state.page == 0

@@ -8,9 +8,12 @@ read with its SAS token: gzip-compressed JSON lines, one line item per line
 (microsoft-graph-docs-contrib api-reference/v1.0/api/partners-billing-*-export.md,
 partners-billing-operation-get.md, resources/partners-billing-manifest.md).
 
-Only the partner's own tenant with PartnerBilling.Read.All may export. ASSUMPTIONS (not
-verifiable offline): an export is ready on the second poll; one blob per export; usage row
-fields are those of the Partner Center SDK's DailyRatedUsageLineItem (camelCase).
+Only the partner's own tenant with PartnerBilling.Read.All may export. Row fields are the v2
+names Microsoft documents (microsoft/billing_reconciliation.py USAGE_FIELDS and
+INVOICE_LINE_FIELDS: ``unit`` and ``resourceURI``, not v1's ``unitOfMeasure``/``resourceUri``).
+ASSUMPTIONS (not verifiable offline): an export is ready on the second poll; one blob per
+export; the blob's keys are camelCase (the client reads them case-insensitively, as Microsoft's
+own sample does).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from opkalla_portal.demo import demo_data
 
 from .context import Emulator, graph_error_body, utc_now_iso
 from .paths import ADMIN_PREFIX, PARTNER_TENANT_ID
+from .seed import provider_invoice
 
 BILLING_PREFIX = "reports/partners/billing"
 PERMISSION = "PartnerBilling.Read.All"
@@ -68,7 +72,7 @@ def start_export(emulator: Emulator, kind_path: str, body: Any, claims: dict,
     else:
         invoice_id = body.get("invoiceId")
         with emulator.store.read() as tx:
-            invoice = tx.get("invoice", str(invoice_id or ""))
+            invoice, _ = provider_invoice(tx, str(invoice_id or ""))
         if not invoice:
             return _error(400, "BadRequest", f"Invoice '{invoice_id}' was not found.", request)
         params["invoiceId"] = invoice["id"]
@@ -144,8 +148,8 @@ def _azure_plan_rows(period_start: date, period_end: date, invoice_number: str) 
                 "chargeEndDate": period_end.isoformat() + "T00:00:00Z",
                 "usageDate": rec.usage_date.isoformat() + "T00:00:00Z",
                 "meterCategory": r.category, "meterSubCategory": r.meter, "meterName": r.meter,
-                "meterRegion": "US West 2", "unitOfMeasure": r.unit, "resourceLocation": "westus2",
-                "resourceGroup": r.resource_group, "resourceUri": r.resource_id, "chargeType": "new",
+                "meterRegion": "US West 2", "unit": r.unit, "resourceLocation": "westus2",
+                "resourceGroup": r.resource_group, "resourceURI": r.resource_id, "chargeType": "new",
                 "unitPrice": float(r.unit_price), "effectiveUnitPrice": float(r.unit_price),
                 "quantity": float(rec.quantity), "unitType": "1 Hour" if r.unit == "Hours" else r.unit,
                 "billingPreTaxTotal": float(rec.cost), "billingCurrency": "USD",
@@ -164,8 +168,7 @@ def export_rows(emulator: Emulator, op: dict, today: date) -> list[dict]:
         last_start = (first - timedelta(days=1)).replace(day=1)
         return _azure_plan_rows(last_start, first - timedelta(days=1), "")
     with emulator.store.read() as tx:
-        invoice = tx.get("invoice", params["invoiceId"])
-        lines = tx.list("invoice_line", params["invoiceId"]) if op["kind"] == "billedReconciliation" else []
+        invoice, lines = provider_invoice(tx, params["invoiceId"])
     if op["kind"] == "billedReconciliation":
         return [{k: v for k, v in line.items() if k != "attributes"} for line in lines]
     start = date.fromisoformat(invoice["billingPeriodStartDate"][:10])
@@ -193,8 +196,8 @@ def blob_routes(emulator: Emulator) -> list[Route]:
 
 
 BASIC_FIELDS = {"customerId", "customerName", "invoiceNumber", "productId", "skuId", "subscriptionId",
-                "usageDate", "meterCategory", "meterName", "quantity", "unitOfMeasure", "billingPreTaxTotal",
-                "billingCurrency", "resourceUri", "resourceGroup", "chargeStartDate", "chargeEndDate",
+                "usageDate", "meterCategory", "meterName", "quantity", "unit", "billingPreTaxTotal",
+                "billingCurrency", "resourceURI", "resourceGroup", "chargeStartDate", "chargeEndDate",
                 "totalForCustomer", "subtotal", "currency", "chargeType", "unitPrice"}
 
 

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .context import Emulator, json_body, pc_error, service_endpoint
-from .seed import build_subscription, current_term, iso, new_etag, now_utc
+from .seed import build_subscription, current_term, iso, new_etag, now_utc, provider_invoice, provider_invoices
 
 # Partner Center error codes, in one place. 800004/800005/2091 are documented for orders.
 # ASSUMPTION: 800002 for every other invalid input is the emulator's choice: Partner Center
@@ -312,13 +312,13 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
     @endpoint
     async def list_invoices(request: Request) -> Response:
         with store.read() as tx:
-            invoices = sorted(tx.list("invoice"), key=lambda i: i["invoiceDate"], reverse=True)
+            invoices = sorted(provider_invoices(tx), key=lambda i: i["invoiceDate"], reverse=True)
         return JSONResponse(collection(invoices))
 
     @endpoint
     async def get_invoice(request: Request) -> Response:
         with store.read() as tx:
-            invoice = tx.get("invoice", request.path_params["iid"])
+            invoice, _ = provider_invoice(tx, request.path_params["iid"])
         if invoice is None:
             return pc_error(404, NOT_FOUND, "Invoice not found.")
         return JSONResponse(invoice)
@@ -327,9 +327,9 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
     async def invoice_lines(request: Request) -> Response:
         iid = request.path_params["iid"]
         with store.read() as tx:
-            if tx.get("invoice", iid) is None:
+            invoice, lines = provider_invoice(tx, iid)
+            if invoice is None:
                 return pc_error(404, NOT_FOUND, "Invoice not found.")
-            lines = tx.list("invoice_line", iid)
         return JSONResponse(collection(lines))
 
     c = "/customers/{cid}"

@@ -233,14 +233,14 @@ def microsoft_invoice_periods(today: date) -> list[tuple[str, date, date]]:
     """(invoice id, period start, period end) of Microsoft's invoices to the provider: the
     twelve closed calendar months before this one, oldest first."""
     first_of_month = today.replace(day=1)
-    periods = []
-    for back in range(12, 0, -1):
-        period_start = _add_months(first_of_month, -back)
-        period_end = _add_months(period_start, 1) - timedelta(days=1)
-        serial = abs(hash_text("invoice" + period_start.isoformat())) % 1000000
-        invoice_id = f"G{period_start.strftime('%y%m')}{serial:06d}"
-        periods.append((invoice_id, period_start, period_end))
-    return periods
+    return [_period(_add_months(first_of_month, -back)) for back in range(12, 0, -1)]
+
+
+def _period(period_start: date) -> tuple[str, date, date]:
+    """Microsoft's invoice for one calendar month: its (deterministic) id, start and end."""
+    period_end = _add_months(period_start, 1) - timedelta(days=1)
+    invoice_id = f"G{period_start.strftime('%y%m')}{abs(hash_text('invoice' + period_start.isoformat())) % 1000000:06d}"
+    return invoice_id, period_start, period_end
 
 
 def billed_reconciliation_lines(invoice_id: str, period_start: date, period_end: date, today: date) -> list[dict]:
@@ -299,24 +299,64 @@ def billed_reconciliation_lines(invoice_id: str, period_start: date, period_end:
     return lines
 
 
+def invoice_document(invoice_id: str, period_start: date, period_end: date, lines: list[dict],
+                     today: date) -> dict:
+    """Partner Center's Invoice resource for one of Microsoft's monthly invoices."""
+    total = float(sum(Decimal(str(line["totalForCustomer"])) for line in lines))
+    invoice_date = period_end + timedelta(days=8)
+    return {
+        "id": invoice_id, "invoiceDate": invoice_date.isoformat() + "T00:00:00Z",
+        "billingPeriodStartDate": period_start.isoformat() + "T00:00:00Z",
+        "billingPeriodEndDate": period_end.isoformat() + "T00:00:00Z",
+        "totalCharges": round(total, 2), "paidAmount": round(total, 2) if invoice_date < today else 0.0,
+        "currencyCode": "USD", "currencySymbol": "$", "invoiceType": "OneTime", "documentType": "Invoice",
+        "pdfDownloadLink": f"/invoices/{invoice_id}/documents/statement",
+        "attributes": {"objectType": "Invoice"},
+    }
+
+
 def seed_invoices(tx, now: datetime) -> None:
     """Twelve monthly provider invoices from Microsoft: seat charges plus Azure usage."""
     today = now.date()
     for invoice_id, period_start, period_end in microsoft_invoice_periods(today):
         lines = billed_reconciliation_lines(invoice_id, period_start, period_end, today)
-        total = float(sum(Decimal(str(line["totalForCustomer"])) for line in lines))
-        invoice_date = period_end + timedelta(days=8)
-        tx.put("invoice", invoice_id, {
-            "id": invoice_id, "invoiceDate": invoice_date.isoformat() + "T00:00:00Z",
-            "billingPeriodStartDate": period_start.isoformat() + "T00:00:00Z",
-            "billingPeriodEndDate": period_end.isoformat() + "T00:00:00Z",
-            "totalCharges": round(total, 2), "paidAmount": round(total, 2) if invoice_date < today else 0.0,
-            "currencyCode": "USD", "currencySymbol": "$", "invoiceType": "OneTime", "documentType": "Invoice",
-            "pdfDownloadLink": f"/invoices/{invoice_id}/documents/statement",
-            "attributes": {"objectType": "Invoice"},
-        })
+        tx.put("invoice", invoice_id, invoice_document(invoice_id, period_start, period_end, lines, today))
         for n, line in enumerate(lines):
             tx.put("invoice_line", f"{invoice_id}/{n:04d}", line, tenant=invoice_id)
+
+
+def invoices_closed_since_seed(stored: list[dict], today: date) -> dict[str, tuple[dict, list[dict]]]:
+    """Microsoft closes a billing period as time passes: when the clock has moved past the end
+    of a month after the newest seeded invoice, that month is invoiced too (computed, not
+    stored, so moving the clock back takes it away). invoice id -> (invoice, its lines).
+    ASSUMPTION: the invoice is there the day after the period ends (Microsoft's comes some days
+    later; the portal only looks for it, never for a date)."""
+    if not stored:
+        return {}
+    newest_end = max(date.fromisoformat(i["billingPeriodEndDate"][:10]) for i in stored)
+    closed: dict[str, tuple[dict, list[dict]]] = {}
+    period_start = newest_end + timedelta(days=1)
+    while True:
+        invoice_id, start, end = _period(period_start)
+        if end >= today:
+            return closed
+        lines = billed_reconciliation_lines(invoice_id, start, end, today)
+        closed[invoice_id] = (invoice_document(invoice_id, start, end, lines, today), lines)
+        period_start = end + timedelta(days=1)
+
+
+def provider_invoices(tx) -> list[dict]:
+    """Every invoice Microsoft has issued to the provider by today, seeded or closed since."""
+    stored = tx.list("invoice")
+    return stored + [doc for doc, _ in invoices_closed_since_seed(stored, clock.today()).values()]
+
+
+def provider_invoice(tx, invoice_id: str) -> tuple[dict | None, list[dict]]:
+    """One of Microsoft's invoices to the provider and its line items ((None, []) if unknown)."""
+    invoice = tx.get("invoice", invoice_id)
+    if invoice is not None:
+        return invoice, tx.list("invoice_line", invoice_id)
+    return invoices_closed_since_seed(tx.list("invoice"), clock.today()).get(invoice_id, (None, []))
 
 
 def hash_text(text: str) -> int:
