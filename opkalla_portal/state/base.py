@@ -229,12 +229,3 @@ def guarded(*capabilities: Capability, background: bool = False) -> Callable[[Ca
         return rx.event(handler, background=background) if background else rx.event(handler)
 
     return decorate
-
-
-def refused(error: PermissionDenied):
-    """The standard answer to a refused event: a toast, and sign-in when the session is gone."""
-    from opkalla_portal.services.access import NotSignedIn
-
-    if isinstance(error, NotSignedIn):
-        return [rx.toast.error(str(error)), rx.redirect("/sign-in")]
-    return rx.toast.error(str(error))

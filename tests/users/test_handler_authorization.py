@@ -119,14 +119,11 @@ def test_refused_without_the_capability(seeded, who, state_cls, name):
                        if state_cls is UserEditState else None)
     before_db, before_vars = snapshot(), public_vars(state)
     result = call(state, name, args)
-    # TRANSITION (issue 18): handlers under the one guard answer a refused load like any other.
-    if name == "load" and not hasattr(getattr(type(state), name).fn, "__guarded__"):
-        assert result is None  # PortalState.guard, the page's first on_load, redirects; load shows nothing
-    else:
-        expected = "Your session has ended" if email is None else "Your role does not allow this"
-        assert expected in str(result)
-        if email is None:
-            assert "/sign-in" in str(result)
+    # The one guard answers every handler alike, the page's load included.
+    expected = "Your session has ended" if email is None else "Your role does not allow this"
+    assert expected in str(result)
+    if email is None:
+        assert "/sign-in" in str(result)
     assert snapshot() == before_db
     assert public_vars(state) == before_vars  # nothing loaded, nothing shown
 
