@@ -10,6 +10,7 @@ Lines are generated one at a time (as the export client streams them), so the fi
 what the run itself holds: Python heap peak (tracemalloc) and the process's peak RSS. The
 database is a fresh SQLite file (or DATABASE_URL when --database-url is given).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,20 +41,42 @@ def rows(customers: int, period_start, period_end):
         for p in range(PRODUCTS):
             quantity = 1 + (c + p) % 40
             unit = Decimal(8 + p % 30) + Decimal("0.25")
-            yield {"customerId": tenant(c), "customerName": f"Customer {c}", "productId": f"CFQ7TTC0{p:04d}",
-                   "skuId": "0001", "productName": f"Product {p}", "subscriptionId": f"{c}-{p}",
-                   "chargeType": "cycleCharge", "chargeStartDate": f"{period_start}T00:00:00Z",
-                   "chargeEndDate": f"{period_end}T00:00:00Z", "quantity": quantity, "unitPrice": float(unit),
-                   "subtotal": float(unit * quantity), "billingFrequency": "Monthly", "currency": "USD"}
+            yield {
+                "customerId": tenant(c),
+                "customerName": f"Customer {c}",
+                "productId": f"CFQ7TTC0{p:04d}",
+                "skuId": "0001",
+                "productName": f"Product {p}",
+                "subscriptionId": f"{c}-{p}",
+                "chargeType": "cycleCharge",
+                "chargeStartDate": f"{period_start}T00:00:00Z",
+                "chargeEndDate": f"{period_end}T00:00:00Z",
+                "quantity": quantity,
+                "unitPrice": float(unit),
+                "subtotal": float(unit * quantity),
+                "billingFrequency": "Monthly",
+                "currency": "USD",
+            }
         for day in range(LINES_PER_CUSTOMER - PRODUCTS):  # billed usage rows (the usage export's fields)
             quantity = Decimal(10 + (c + day) % 7)
-            yield {"customerId": tenant(c), "customerName": f"Customer {c}", "productId": AZURE_PLAN.split(":")[0],
-                   "skuId": "0001", "productName": "Azure plan", "subscriptionId": f"{c}-azure",
-                   "usageDate": f"{period_start + timedelta(days=day)}T00:00:00Z", "meterCategory": "Compute",
-                   "meterName": "D2s v5", "unit": "1 Hour", "resourceGroup": "rg",
-                   "resourceURI": f"/subscriptions/{c}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
-                   "quantity": float(quantity), "unitPrice": 0.096, "billingPreTaxTotal": float(quantity * Decimal("0.096")),
-                   "billingCurrency": "USD"}
+            yield {
+                "customerId": tenant(c),
+                "customerName": f"Customer {c}",
+                "productId": AZURE_PLAN.split(":")[0],
+                "skuId": "0001",
+                "productName": "Azure plan",
+                "subscriptionId": f"{c}-azure",
+                "usageDate": f"{period_start + timedelta(days=day)}T00:00:00Z",
+                "meterCategory": "Compute",
+                "meterName": "D2s v5",
+                "unit": "1 Hour",
+                "resourceGroup": "rg",
+                "resourceURI": f"/subscriptions/{c}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
+                "quantity": float(quantity),
+                "unitPrice": 0.096,
+                "billingPreTaxTotal": float(quantity * Decimal("0.096")),
+                "billingCurrency": "USD",
+            }
 
 
 def main() -> None:
@@ -87,14 +110,27 @@ def main() -> None:
             azure = BillingContract(organization_id=org.id, name="Azure", number=f"C{c:04d}-2")
             db.add_all([licences, azure])
             db.flush()
-            db.add(CustomerBillingProfile(organization_id=org.id, invoice_prefix=f"C{c:04d}", tax_rate=Decimal("0.07"),
-                                          billing_contract_id=licences.id))
-            db.add_all([ContractSubscription(billing_contract_id=licences.id, subscription_id=f"{c}-{p}")
-                        for p in range(PRODUCTS)])
+            db.add(
+                CustomerBillingProfile(
+                    organization_id=org.id,
+                    invoice_prefix=f"C{c:04d}",
+                    tax_rate=Decimal("0.07"),
+                    billing_contract_id=licences.id,
+                )
+            )
+            db.add_all(
+                [
+                    ContractSubscription(billing_contract_id=licences.id, subscription_id=f"{c}-{p}")
+                    for p in range(PRODUCTS)
+                ]
+            )
             db.add(ContractSubscription(billing_contract_id=azure.id, subscription_id=f"{c}-azure"))
         for p in range(PRODUCTS):
-            db.add(PriceListEntry(product_key=f"CFQ7TTC0{p:04d}:0001", friendly_name=f"Product {p}",
-                                  markup_percent=Decimal("15")))
+            db.add(
+                PriceListEntry(
+                    product_key=f"CFQ7TTC0{p:04d}:0001", friendly_name=f"Product {p}", markup_percent=Decimal("15")
+                )
+            )
         db.add(PriceListEntry(product_key=AZURE_PLAN, friendly_name="Azure plan", markup_percent=Decimal("10")))
     start = clock.today().replace(day=1)
     end = _add_months(start, 1) - timedelta(days=1)
@@ -111,11 +147,13 @@ def main() -> None:
     summary = billing_run.summarize(run.id)
     rss_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = args.customers * LINES_PER_CUSTOMER
-    print(f"{lines:,} lines, {len(summary.customers):,} invoices in {elapsed:.1f} s "
-          f"({lines / elapsed:,.0f} lines/s); heap peak "
-          f"{f'{heap_peak / 2**20:.1f} MiB' if args.trace else '(not traced)'}, process RSS peak "
-          f"{rss_peak_mb:.0f} MiB (before the run {rss_before_mb:.0f} MiB); ties out: {summary.ties_out}, "
-          f"Microsoft {summary.microsoft_total}, sell {summary.sell_total}")
+    print(
+        f"{lines:,} lines, {len(summary.customers):,} invoices in {elapsed:.1f} s "
+        f"({lines / elapsed:,.0f} lines/s); heap peak "
+        f"{f'{heap_peak / 2**20:.1f} MiB' if args.trace else '(not traced)'}, process RSS peak "
+        f"{rss_peak_mb:.0f} MiB (before the run {rss_before_mb:.0f} MiB); ties out: {summary.ties_out}, "
+        f"Microsoft {summary.microsoft_total}, sell {summary.sell_total}"
+    )
 
 
 if __name__ == "__main__":

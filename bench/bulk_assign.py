@@ -7,6 +7,7 @@ versus batched (JSON $batch of 20, several batches in flight), against the emula
 The emulator runs in a separate process (as in production, the service is elsewhere) and
 shares its SQLite file with this script, which generates the large tenant and sets faults.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,8 +94,10 @@ def main() -> int:
         store = EmulatorStore(db)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "opkalla_portal.microsoft.emulator", "--port", str(port),
-                                   "--db", db], stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "opkalla_portal.microsoft.emulator", "--port", str(port), "--db", db],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             wait_until_up(base)
             asyncio.run(run(args, base, store))

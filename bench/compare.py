@@ -43,8 +43,18 @@ def _run_bench(checkout: Path, args: argparse.Namespace) -> list[dict]:
     """One `bench/load.py` run of `checkout`'s code; its JSON result lines."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(checkout)  # this side's opkalla_portal, before the venv's editable install
-    command = [sys.executable, str(checkout / "bench" / "load.py"), "--sessions", args.sessions,
-               "--modes", args.modes, "--events", str(args.events), "--think-ms", str(args.think_ms)]
+    command = [
+        sys.executable,
+        str(checkout / "bench" / "load.py"),
+        "--sessions",
+        args.sessions,
+        "--modes",
+        args.modes,
+        "--events",
+        str(args.events),
+        "--think-ms",
+        str(args.think_ms),
+    ]
     load_before = os.getloadavg()[0]
     done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -58,8 +68,14 @@ def _run_bench(checkout: Path, args: argparse.Namespace) -> list[dict]:
 def _check_imports(checkout: Path) -> None:
     """Each side must really run its own code (not the venv's editable install of this tree)."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    found = subprocess.run([sys.executable, "-c", "import opkalla_portal.db as m; print(m.__file__)"],
-                           cwd=checkout, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    found = subprocess.run(
+        [sys.executable, "-c", "import opkalla_portal.db as m; print(m.__file__)"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     if not Path(found).resolve().is_relative_to(checkout.resolve()):
         raise SystemExit(f"{checkout} imports opkalla_portal from {found}: cannot compare")
 
@@ -88,24 +104,29 @@ def main() -> None:
             sides = {"ref": ref_dir, "work": ROOT}
             for side in sides.values():
                 _check_imports(side)
-            print(f"REF  = {args.ref} ({ref_commit})\nwork = working tree ({work_label})\n"
-                  f"bench: load.py --sessions {args.sessions} --modes {args.modes} --events {args.events} "
-                  f"--think-ms {args.think_ms}; {args.rounds} runs each, interleaved", flush=True)
+            print(
+                f"REF  = {args.ref} ({ref_commit})\nwork = working tree ({work_label})\n"
+                f"bench: load.py --sessions {args.sessions} --modes {args.modes} --events {args.events} "
+                f"--think-ms {args.think_ms}; {args.rounds} runs each, interleaved",
+                flush=True,
+            )
             for round_ in range(args.rounds):
                 order = ["ref", "work"] if round_ % 2 == 0 else ["work", "ref"]  # A B B A A B ...
                 for side in order:
                     for result in _run_bench(sides[side], args):
                         runs.append((side, result))
-                        print(f"  {side:4} {result['mode']} {result['sessions']:>4} sessions: "
-                              f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms, "
-                              f"CPU/event {result['server_cpu_ms_per_event']} ms, errors {result['errors']}, "
-                              f"load {result['load_before']}→{result['load_average']}; slowest "
-                              f"{result['slowest_routes_p95_ms']}", flush=True)
+                        print(
+                            f"  {side:4} {result['mode']} {result['sessions']:>4} sessions: "
+                            f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms, "
+                            f"CPU/event {result['server_cpu_ms_per_event']} ms, errors {result['errors']}, "
+                            f"load {result['load_before']}→{result['load_average']}; slowest "
+                            f"{result['slowest_routes_p95_ms']}",
+                            flush=True,
+                        )
         finally:
             _git("worktree", "remove", "--force", str(ref_dir))
 
-    print("\n| side | commit | mode | sessions | runs | median ms | p95 ms | server CPU ms/event | errors "
-          "| load avg |")
+    print("\n| side | commit | mode | sessions | runs | median ms | p95 ms | server CPU ms/event | errors | load avg |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     summary: dict[tuple[str, str, int], dict] = {}
     for side, label in (("ref", ref_commit), ("work", work_label)):
@@ -120,14 +141,18 @@ def main() -> None:
                 "load": f"{min(r['load_average'] for r in mine)}–{max(r['load_average'] for r in mine)}",
             }
             summary[(side, mode, sessions)] = row
-            print(f"| {side} | {label} | {mode} | {sessions} | {len(mine)} | {row['median']} | {row['p95']} | "
-                  f"{row['cpu']} | {row['errors']} | {row['load']} |")
+            print(
+                f"| {side} | {label} | {mode} | {sessions} | {len(mine)} | {row['median']} | {row['p95']} | "
+                f"{row['cpu']} | {row['errors']} | {row['load']} |"
+            )
     print("\nRatio working tree / REF (medians over runs; below 1 = faster):")
     for (side, mode, sessions), work in summary.items():
         ref = summary.get(("ref", mode, sessions)) if side == "work" else None
         if ref:
-            print(f"  {mode} {sessions} sessions: p95 ×{work['p95'] / ref['p95']:.2f}, "
-                  f"median ×{work['median'] / ref['median']:.2f}, CPU/event ×{work['cpu'] / ref['cpu']:.2f}")
+            print(
+                f"  {mode} {sessions} sessions: p95 ×{work['p95'] / ref['p95']:.2f}, "
+                f"median ×{work['median'] / ref['median']:.2f}, CPU/event ×{work['cpu'] / ref['cpu']:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ The portal is built and started in production mode on a free port with its own t
 databases; a generated tenant (`generate_large_tenant`) gets a portal organization and a
 Global Admin. Takes 2-4 minutes, mostly the build.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -97,13 +98,21 @@ def percentile(values: list[float], share: float) -> float:
 
 def prepare(workdir: Path, users: int) -> tuple[dict[str, str], dict]:
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'portal.db'}",
-               OPKALLA_EMULATOR_DB=str(workdir / "emulator.db"), PORT=str(port), OPKALLA_DEMO="1",
-               REFLEX_USE_NPM="1", REFLEX_TELEMETRY_ENABLED="false", REFLEX_CHECK_LATEST_VERSION="false",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{workdir / 'portal.db'}",
+        OPKALLA_EMULATOR_DB=str(workdir / "emulator.db"),
+        PORT=str(port),
+        OPKALLA_DEMO="1",
+        REFLEX_USE_NPM="1",
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
     env.pop("OPKALLA_PUBLIC_URL", None)
-    os.environ.update(DATABASE_URL=env["DATABASE_URL"], OPKALLA_EMULATOR_DB=env["OPKALLA_EMULATOR_DB"],
-                      PORT=env["PORT"])
+    os.environ.update(
+        DATABASE_URL=env["DATABASE_URL"], OPKALLA_EMULATOR_DB=env["OPKALLA_EMULATOR_DB"], PORT=env["PORT"]
+    )
     subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=ROOT, env=env, check=True)
 
     from opkalla_portal.db import session_scope
@@ -113,12 +122,22 @@ def prepare(workdir: Path, users: int) -> tuple[dict[str, str], dict]:
 
     tenant = generate_large_tenant(emulator_store(), users=users, seats=users)
     with session_scope() as db:
-        organization = Organization(name=f"Large tenant ({users} users)", tenant_id=tenant["tenant_id"],
-                                    consent_granted_at=utcnow())
+        organization = Organization(
+            name=f"Large tenant ({users} users)", tenant_id=tenant["tenant_id"], consent_granted_at=utcnow()
+        )
         db.add(organization)
         db.flush()
-        db.add(PortalUser(organization_id=organization.id, first_name="Bench", last_name="Admin", email=ADMIN_EMAIL,
-                          web_role="Work365 Administrator", status="active", is_global_admin=True))
+        db.add(
+            PortalUser(
+                organization_id=organization.id,
+                first_name="Bench",
+                last_name="Admin",
+                email=ADMIN_EMAIL,
+                web_role="Work365 Administrator",
+                status="active",
+                is_global_admin=True,
+            )
+        )
     return env, tenant
 
 
@@ -135,9 +154,24 @@ def start_portal(env: dict[str, str], workdir: Path) -> subprocess.Popen:
 
     port = env["PORT"]
     log = open(workdir / "portal.log", "w")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--single-port",
-                                "--frontend-port", port, "--backend-port", port], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--frontend-port",
+            port,
+            "--backend-port",
+            port,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 400
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -239,14 +273,20 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     toggles = figures["toggle_ms"]
     print(f"users={args.users}  switches in the DOM={figures['switches_in_dom']}")
-    print(f"open the Manage License window: median {statistics.median(figures['open_ms']):.0f} ms, "
-          f"runs {', '.join(f'{v:.0f}' for v in figures['open_ms'])} ms (first includes the directory fetch "
-          "like every open)")
+    print(
+        f"open the Manage License window: median {statistics.median(figures['open_ms']):.0f} ms, "
+        f"runs {', '.join(f'{v:.0f}' for v in figures['open_ms'])} ms (first includes the directory fetch "
+        "like every open)"
+    )
     searches = figures["search_ms"]
-    print(f"search 5,000 users (type → list updated, debounce included, n={len(searches)}): "
-          f"median {statistics.median(searches):.0f} ms, runs {', '.join(f'{v:.0f}' for v in searches)} ms")
-    print(f"toggle round trip (n={len(toggles)}): median {statistics.median(toggles):.1f} ms, "
-          f"p95 {percentile(toggles, 0.95):.1f} ms; websocket bytes per toggle: {figures['toggle_bytes']:.0f}")
+    print(
+        f"search 5,000 users (type → list updated, debounce included, n={len(searches)}): "
+        f"median {statistics.median(searches):.0f} ms, runs {', '.join(f'{v:.0f}' for v in searches)} ms"
+    )
+    print(
+        f"toggle round trip (n={len(toggles)}): median {statistics.median(toggles):.1f} ms, "
+        f"p95 {percentile(toggles, 0.95):.1f} ms; websocket bytes per toggle: {figures['toggle_bytes']:.0f}"
+    )
     print(f"submit {args.changes} changes, {args.latency_ms} ms latency: {submit_s:.2f} s, failures={failures}")
 
 

@@ -88,8 +88,14 @@ def _sessions(count: int) -> list[tuple[str, list[str]]]:
         users = [db.exec(select(PortalUser).where(PortalUser.email == email)).one() for email in PERSONAS]
         for index in range(count):
             user = users[index % len(users)]
-            identity = Identity(user_id=user.id, organization_id=user.organization_id, role=user.web_role,
-                                display_name=user.display_name, email=user.email, tenant_id="")
+            identity = Identity(
+                user_id=user.id,
+                organization_id=user.organization_id,
+                role=user.web_role,
+                display_name=user.display_name,
+                email=user.email,
+                tenant_id="",
+            )
             result.append((create_session(db, user), [item.route for item in menu_for(identity)]))
     return result
 
@@ -100,8 +106,14 @@ def _redis_used_memory(url: str) -> int:
     return int(redis.Redis.from_url(url).info("memory")["used_memory"])
 
 
-async def _run_session(browser: SimulatedBrowser, routes: list[str], events: int, think: float,
-                       start_gate: asyncio.Event, by_route: dict[str, list[float]]) -> None:
+async def _run_session(
+    browser: SimulatedBrowser,
+    routes: list[str],
+    events: int,
+    think: float,
+    start_gate: asyncio.Event,
+    by_route: dict[str, list[float]],
+) -> None:
     await start_gate.wait()
     for _ in range(events):
         await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
@@ -125,8 +137,9 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
     sessions = _sessions(count)
     rss_before = sum(w.rss_bytes() for w in workers)
     redis_before = _redis_used_memory(redis_url) if redis_mode else 0
-    browsers = [SimulatedBrowser(workers[i % len(workers)].url, cookie, origin=origin)
-                for i, (cookie, _) in enumerate(sessions)]
+    browsers = [
+        SimulatedBrowser(workers[i % len(workers)].url, cookie, origin=origin) for i, (cookie, _) in enumerate(sessions)
+    ]
     connect_errors = 0
 
     async def connect(browser: SimulatedBrowser) -> None:
@@ -139,7 +152,7 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
 
     # Open the tabs in waves of 50, as a crowd arriving, not one instant.
     for start in range(0, count, 50):
-        await asyncio.gather(*(connect(b) for b in browsers[start:start + 50]))
+        await asyncio.gather(*(connect(b) for b in browsers[start : start + 50]))
     connected = [b for b in browsers if b._sio.connected]
     await asyncio.sleep(1)
     rss_after = sum(w.rss_bytes() for w in workers)
@@ -149,8 +162,10 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
         browser.completions.clear()
     gate = asyncio.Event()
     by_route: dict[str, list[float]] = {}
-    tasks = [asyncio.create_task(_run_session(b, routes, events, think, gate, by_route))
-             for b, (_, routes) in zip(connected, sessions, strict=False)]
+    tasks = [
+        asyncio.create_task(_run_session(b, routes, events, think, gate, by_route))
+        for b, (_, routes) in zip(connected, sessions, strict=False)
+    ]
     cpu_before = sum(w.cpu_seconds() for w in workers)
     started = time.perf_counter()
     gate.set()
@@ -173,18 +188,23 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
         "p95_ms": round(_p95(timings) * 1000, 1) if timings else None,
         "max_ms": round(timings[-1] * 1000, 1) if timings else None,
         "first_update_p95_ms": round(first_updates[int(0.95 * (len(first_updates) - 1))] * 1000, 1)
-        if first_updates else None,
+        if first_updates
+        else None,
         "errors": errors,
         # The pages with the slowest 95th percentile (ms), to see where a tail comes from.
-        "slowest_routes_p95_ms": dict(sorted(((route, round(_p95(values) * 1000, 1))
-                                              for route, values in by_route.items()),
-                                             key=lambda item: -item[1])[:4]),
+        "slowest_routes_p95_ms": dict(
+            sorted(
+                ((route, round(_p95(values) * 1000, 1)) for route, values in by_route.items()),
+                key=lambda item: -item[1],
+            )[:4]
+        ),
         # Server CPU per navigation: independent of how busy the machine is.
         "server_cpu_ms_per_event": round(server_cpu / max(len(timings), 1) * 1000, 1),
         "worker_rss_mb": round(rss_after / 2**20, 1),
         "rss_per_session_kb": round((rss_after - rss_before) / max(len(connected), 1) / 1024, 1),
         "redis_per_session_kb": round((redis_after - redis_before) / max(len(connected), 1) / 1024, 1)
-        if redis_mode else None,
+        if redis_mode
+        else None,
     }
 
 
@@ -208,8 +228,13 @@ def _run_mode(mode: str, counts: list[int], events: int, think: float, redis_url
     origin = f"http://127.0.0.1:{ports[0]}"
     env = worker_env(database_url=database_url, redis_url=redis_url, public_url=origin, workdir=workdir)
     env["OPKALLA_SESSION_IDLE_MINUTES"] = "600"
-    subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=Path(__file__).resolve().parents[1],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "opkalla_portal.cli", "prepare"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     os.environ["DATABASE_URL"] = database_url
     workers = []
     results = []
@@ -241,13 +266,17 @@ def main() -> None:
     all_results = []
     for mode in args.modes.split(","):
         all_results += run_mode(mode, counts, args.events, args.think_ms / 1000)
-    print("\n| mode | sessions | events/s | median ms | p95 ms | max ms | errors | RSS/session KB | Redis/session KB "
-          "| load avg | server CPU ms/event |")
+    print(
+        "\n| mode | sessions | events/s | median ms | p95 ms | max ms | errors | RSS/session KB | Redis/session KB "
+        "| load avg | server CPU ms/event |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in all_results:
-        print(f"| {r['mode']} | {r['sessions']} | {r['events_per_second']} | {r['median_ms']} | {r['p95_ms']} | "
-              f"{r['max_ms']} | {r['errors']} | {r['rss_per_session_kb']} | {r['redis_per_session_kb'] or '-'} | "
-              f"{r['load_average']} | {r['server_cpu_ms_per_event']} |")
+        print(
+            f"| {r['mode']} | {r['sessions']} | {r['events_per_second']} | {r['median_ms']} | {r['p95_ms']} | "
+            f"{r['max_ms']} | {r['errors']} | {r['rss_per_session_kb']} | {r['redis_per_session_kb'] or '-'} | "
+            f"{r['load_average']} | {r['server_cpu_ms_per_event']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -70,8 +70,7 @@ async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, li
     app = build_emulator_app(EmulatorStore(":memory:"))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
     results: dict[float, list[str]] = {}
-    async with MicrosoftClients(emulator_settings("http://emulator").without_embeddings(),
-                                http=http) as clients:
+    async with MicrosoftClients(emulator_settings("http://emulator").without_embeddings(), http=http) as clients:
         use_clients(clients)
         for threshold, share in grid:
             knowledge.MIN_COVERAGE_IN_DOMAIN, knowledge.UNKNOWN_SHARE_IN_DOMAIN = threshold, share
@@ -97,23 +96,39 @@ def _score(row: list[str], members: list[int]) -> tuple[int, int, int]:
 
 
 def main() -> int:
-    thresholds = [float(x) for x in (sys.argv[sys.argv.index("--grid") + 1].split(",") if "--grid" in sys.argv
-                                      else "0.3,0.35,0.4,0.45,0.5".split(","))]
-    shares = [float(x) for x in (sys.argv[sys.argv.index("--shares") + 1].split(",") if "--shares" in sys.argv
-                                  else "0.25,0.5,0.75,1.0".split(","))]
+    thresholds = [
+        float(x)
+        for x in (
+            sys.argv[sys.argv.index("--grid") + 1].split(",")
+            if "--grid" in sys.argv
+            else "0.3,0.35,0.4,0.45,0.5".split(",")
+        )
+    ]
+    shares = [
+        float(x)
+        for x in (
+            sys.argv[sys.argv.index("--shares") + 1].split(",")
+            if "--shares" in sys.argv
+            else "0.25,0.5,0.75,1.0".split(",")
+        )
+    ]
     grid = [(t, s) for t in thresholds for s in shares]
     folds = int(sys.argv[sys.argv.index("--folds") + 1]) if "--folds" in sys.argv else 5
     questions, results = asyncio.run(_outcomes(grid))
     on = [i for i, (_, e) in enumerate(questions) if e]
     off = [i for i, (_, e) in enumerate(questions) if not e]
-    print(f"tuning half: {len(on)} on-topic, {len(off) - len(NEAR_DOMAIN_OFF_TOPIC)} off-topic, "
-          f"+ {len(NEAR_DOMAIN_OFF_TOPIC)} near-domain off-topic probes; whole half per threshold:")
+    print(
+        f"tuning half: {len(on)} on-topic, {len(off) - len(NEAR_DOMAIN_OFF_TOPIC)} off-topic, "
+        f"+ {len(NEAR_DOMAIN_OFF_TOPIC)} near-domain off-topic probes; whole half per threshold:"
+    )
     for t in grid:
         row = results[t]
-        print(f"  MIN_COVERAGE_IN_DOMAIN={t[0]:.2f} UNKNOWN_SHARE_IN_DOMAIN={t[1]:.2f}: "
-              f"correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
-              f"wrong {sum(row[i] == 'wrong' for i in on)}, don't know {sum(row[i] == 'dontknow' for i in on)}, "
-              f"off-topic refused {sum(row[i] == 'refused' for i in off)}/{len(off)}")
+        print(
+            f"  MIN_COVERAGE_IN_DOMAIN={t[0]:.2f} UNKNOWN_SHARE_IN_DOMAIN={t[1]:.2f}: "
+            f"correct {sum(row[i] == 'correct' for i in on)}/{len(on)}, "
+            f"wrong {sum(row[i] == 'wrong' for i in on)}, don't know {sum(row[i] == 'dontknow' for i in on)}, "
+            f"off-topic refused {sum(row[i] == 'refused' for i in off)}/{len(off)}"
+        )
         leaked = [questions[i][0] for i in off if row[i] == "answered"]
         if leaked:
             print(f"    answered off-topic: {leaked}")
@@ -129,10 +144,14 @@ def main() -> int:
         inside.append(c_in / n_in)
         outside.append(c_out / n_out)
         leaks += leaked
-        print(f"  fold {f + 1}: chosen {chosen[0]:.2f}/{chosen[1]:.2f}; held-in {c_in}/{n_in} = {c_in / n_in:.1%}; "
-              f"held-out fold {c_out}/{n_out} = {c_out / n_out:.1%}, off-topic answered {leaked}")
-    print(f"{folds}-fold CV: mean held-in {sum(inside) / folds:.1%}, mean held-out fold {sum(outside) / folds:.1%}, "
-          f"off-topic answered in held-out folds {leaks}/{len(off)}")
+        print(
+            f"  fold {f + 1}: chosen {chosen[0]:.2f}/{chosen[1]:.2f}; held-in {c_in}/{n_in} = {c_in / n_in:.1%}; "
+            f"held-out fold {c_out}/{n_out} = {c_out / n_out:.1%}, off-topic answered {leaked}"
+        )
+    print(
+        f"{folds}-fold CV: mean held-in {sum(inside) / folds:.1%}, mean held-out fold {sum(outside) / folds:.1%}, "
+        f"off-topic answered in held-out folds {leaks}/{len(off)}"
+    )
     return 0
 
 

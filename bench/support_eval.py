@@ -86,8 +86,10 @@ def _load_set(name: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
     if name == "dev":
         return [(q, [slug]) for q, slug in QUESTIONS], list(UNANSWERABLE)
     rows = json.loads((Path(__file__).resolve().parent / "support_questions" / f"{name}.json").read_text())
-    return ([(r["question"], list(r["articles"])) for r in rows if r["articles"]],
-            [r["question"] for r in rows if not r["articles"]])
+    return (
+        [(r["question"], list(r["articles"])) for r in rows if r["articles"]],
+        [r["question"] for r in rows if not r["articles"]],
+    )
 
 
 def fold_of(groups: list[list[int]], folds: int = 5, seed: int = 20) -> dict[int, int]:
@@ -170,6 +172,7 @@ async def _main() -> int:
         vectors = None
         if hybrid:
             from opkalla_portal.services.knowledge_vectors import VectorRanker
+
             vectors = VectorRanker.in_memory(clients.embeddings)
             await vectors.ensure_indexed()
         await _answer("warm up: how do I reset a password?", vectors)
@@ -209,8 +212,10 @@ async def _main() -> int:
         server.should_exit = True
 
     n = len(on_topic)
-    print(f"set: {set_name}  retrieval: {'hybrid BM25 + vectors' if hybrid else 'BM25 + vocabulary'}  "
-          f"questions: {n} on-topic, {len(off_topic)} off-topic  index: {index.chunk_count} chunks")
+    print(
+        f"set: {set_name}  retrieval: {'hybrid BM25 + vectors' if hybrid else 'BM25 + vocabulary'}  "
+        f"questions: {n} on-topic, {len(off_topic)} off-topic  index: {index.chunk_count} chunks"
+    )
     print(f"hit rate @1: {hit1 / n:.1%} ({hit1}/{n})")
     print(f"hit rate @3: {hit3 / n:.1%} ({hit3}/{n})")
     print(f"answered correctly with citations: {correct / n:.1%} ({correct}/{n})")
@@ -218,12 +223,16 @@ async def _main() -> int:
     print(f"on-topic answered 'I don't know': {dont_know / n:.1%} ({dont_know}/{n})")
     print(f"off-topic questions answered 'I don't know': {refused}/{len(off_topic)}")
     if blind is not None:
-        print(f"  blind fold {blind + 1} (outcomes not shown): {blind_correct}/{blind_n} = "
-              f"{blind_correct / blind_n:.1%}; the other folds: {correct - blind_correct}/{n - blind_n} = "
-              f"{(correct - blind_correct) / (n - blind_n):.1%}")
+        print(
+            f"  blind fold {blind + 1} (outcomes not shown): {blind_correct}/{blind_n} = "
+            f"{blind_correct / blind_n:.1%}; the other folds: {correct - blind_correct}/{n - blind_n} = "
+            f"{(correct - blind_correct) / (n - blind_n):.1%}"
+        )
     print(f"chat endpoint: {'HTTP on localhost' if server else 'in-process ASGI'}")
-    print(f"median time to first token: {statistics.median(timings):.1f} ms (p95 "
-          f"{sorted(timings)[int(0.95 * (n - 1))]:.1f} ms)")
+    print(
+        f"median time to first token: {statistics.median(timings):.1f} ms (p95 "
+        f"{sorted(timings)[int(0.95 * (n - 1))]:.1f} ms)"
+    )
     print("\n".join(report))
     return 0 if correct / n >= 0.9 and statistics.median(timings) < 300 and refused == len(off_topic) else 1
 

@@ -69,8 +69,10 @@ def content_security_policy(html: bytes | None = None) -> str:
         digests = {base64.b64encode(hashlib.sha256(body).digest()).decode() for body in _INLINE_SCRIPT.findall(html)}
         hashes = "".join(f" 'sha256-{digest}'" for digest in sorted(digests))
     extra = _extra_sources()
-    return (f"{CSP_BASE}; script-src 'self' 'unsafe-eval'{hashes}; "
-            f"connect-src 'self' {_websocket_origins()}{extra}; img-src 'self' data: blob:{extra}")
+    return (
+        f"{CSP_BASE}; script-src 'self' 'unsafe-eval'{hashes}; "
+        f"connect-src 'self' {_websocket_origins()}{extra}; img-src 'self' data: blob:{extra}"
+    )
 
 
 def _decoded(start: Message, raw: bytes) -> bytes:

@@ -131,9 +131,11 @@ def billing_run() -> int:
             for invoice in await clients.partner_center.list_invoices():
                 run_id = await billing.bill_microsoft_invoice(clients, invoice)
                 summary = billing.summarize(run_id)
-                print(f"{summary.period_start:%B %Y} ({invoice['id']}): {summary.state}, "
-                      f"{len(summary.customers)} invoices, {len(summary.open_exceptions)} open exceptions, "
-                      f"{'ties out' if summary.ties_out else 'does not tie out'}")
+                print(
+                    f"{summary.period_start:%B %Y} ({invoice['id']}): {summary.state}, "
+                    f"{len(summary.customers)} invoices, {len(summary.open_exceptions)} open exceptions, "
+                    f"{'ties out' if summary.ties_out else 'does not tie out'}"
+                )
 
     if settings.demo_mode:
         from opkalla_portal.microsoft.emulator.serve import serve_in_thread

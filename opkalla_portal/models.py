@@ -34,8 +34,7 @@ class ChangeMode(StrEnum):
 
 
 # The one table of the modes' UI names (a StrEnum key matches its plain stored string).
-MODE_LABELS = {ChangeMode.IMMEDIATELY: "Immediately", ChangeMode.ON_RENEWAL: "On Renewal",
-               ChangeMode.CUSTOM: "Custom"}
+MODE_LABELS = {ChangeMode.IMMEDIATELY: "Immediately", ChangeMode.ON_RENEWAL: "On Renewal", ChangeMode.CUSTOM: "Custom"}
 
 
 def mode_label(value: str) -> str:
@@ -77,8 +76,9 @@ class ApprovalStatus(StrEnum):
 
 
 def _money(default: str | None = "0.00", nullable: bool = False):
-    return Field(default=Decimal(default) if default is not None else None,
-                 sa_column=Column(Numeric(12, 2), nullable=nullable))
+    return Field(
+        default=Decimal(default) if default is not None else None, sa_column=Column(Numeric(12, 2), nullable=nullable)
+    )
 
 
 class Organization(SQLModel, table=True):
@@ -263,8 +263,9 @@ class InvoiceLine(SQLModel, table=True):
     tax_rate: Decimal = Field(default=Decimal("0.0000"), sa_column=Column(Numeric(6, 4), nullable=False))
     tax_amount: Decimal = _money()
     # What Microsoft billed the provider for this line (issue 17: margin and tie-out).
-    cost_amount: Decimal = Field(default=Decimal("0.00"), sa_column=Column(Numeric(12, 2), nullable=False,
-                                                                          server_default="0"))
+    cost_amount: Decimal = Field(
+        default=Decimal("0.00"), sa_column=Column(Numeric(12, 2), nullable=False, server_default="0")
+    )
     charge_type: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     product_key: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
 

@@ -27,7 +27,8 @@ from opkalla_portal import vocabulary
 
 # Other vendors' products and services: accounting, payroll, CRM, cloud, collaboration, office
 # suites, security, telephony, web, shipping, consumer services.
-OTHER_VENDORS = frozenset("""
+OTHER_VENDORS = frozenset(
+    """
 quickbooks xero sage freshbooks netsuite myob expensify intuit turbotax
 gusto adp paychex workday bamboohr rippling deel paylocity
 crm erp salesforce hubspot zoho pipedrive zendesk freshdesk servicenow intercom mailchimp constantcontact
@@ -47,10 +48,12 @@ facebook instagram tiktok twitter snapchat pinterest youtube netflix spotify ube
 notion miro loom calendly teamviewer anydesk logmein splashtop vimeo verizon comcast vodafone quicken
 fedex usps dhl
 libreoffice openoffice
-""".split())
+""".split()
+)
 
 # Topics that are not IT administration at all.
-NON_IT_TOPICS = frozenset("""
+NON_IT_TOPICS = frozenset(
+    """
 taxes irs hmrc
 lawyer attorney lawsuit legal litigation
 payroll salary salaries wage wages paycheck pension 401k maternity paternity recruit recruiting
@@ -63,24 +66,37 @@ electricity utilities rent landlord parking
 mall malls grocery groceries supermarket gym hotel hotels flight flights airline airport horoscope lottery
 casino dating diet plumber plumbing electrician carpet furniture
 shipping shipment courier
-""".split())
+""".split()
+)
 
 # IT that is not Microsoft 365 / Azure administration and that no article covers: networks, office
 # equipment, hardware, and using the Office apps themselves (the articles are about administering them).
-UNCOVERED_IT = frozenset("""
+UNCOVERED_IT = frozenset(
+    """
 vpn firewall router routers wifi wi ethernet internet broadband isp bandwidth modem
 fax faxes scanner scanners copier toner ink
 keyboard shortcut shortcuts screenshot screensaver wallpaper font fonts
 bios motherboard cpu ram gpu
 pivot vlookup xlookup formula formulas macro macros spreadsheet spreadsheets chart charts slide slides
 animation animations spellcheck hyperlink
-""".split())
+""".split()
+)
 
 # Multi-word names (matched on the lower-cased text, whole words).
 OTHER_VENDOR_PHRASES = (
-    "google workspace", "g suite", "google drive", "google docs", "google sheets", "google meet",
-    "amazon web services", "palo alto", "constant contact", "monday.com",
-    "office depot", "apple id", "icloud mail",
+    "google workspace",
+    "g suite",
+    "google drive",
+    "google docs",
+    "google sheets",
+    "google meet",
+    "amazon web services",
+    "palo alto",
+    "constant contact",
+    "monday.com",
+    "office depot",
+    "apple id",
+    "icloud mail",
 )
 
 # Microsoft's own products: a question naming one and another vendor ("copy data from Outlook into
@@ -100,8 +116,15 @@ opkalla portal subscription license invoice agreement catalog admin administrato
 signin password mfa email mailbox domain guest role approval
 """.split()
 
-ANCHOR_PHRASES = ("microsoft 365", "office 365", "microsoft teams", "exchange online", "business premium",
-                  "business standard", "business basic")
+ANCHOR_PHRASES = (
+    "microsoft 365",
+    "office 365",
+    "microsoft teams",
+    "exchange online",
+    "business premium",
+    "business standard",
+    "business basic",
+)
 _ANCHOR_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ANCHOR_PHRASES) + r")\b")
 _PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in OTHER_VENDOR_PHRASES) + r")\b")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -125,8 +148,10 @@ def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = fr
 # Asking for advice on what to buy or whom to hire ("which printer should I buy", "recommend a good
 # accountant", "which laptop is best") is shopping advice, not administration — unless it is about the
 # domain itself ("which plan should we buy", "is Business Premium best for us").
-ADVICE = re.compile(r"\b(?:recommend\w*|suggest\w*|(?:should|shall) (?:i|we) (?:buy|purchase|hire)"
-                    r"|which \w+(?: \w+)? (?:is|are) (?:the )?best|what(?:'s| is| are) the best (?!ways?\b|practices?\b)\w+)\b")
+ADVICE = re.compile(
+    r"\b(?:recommend\w*|suggest\w*|(?:should|shall) (?:i|we) (?:buy|purchase|hire)"
+    r"|which \w+(?: \w+)? (?:is|are) (?:the )?best|what(?:'s| is| are) the best (?!ways?\b|practices?\b)\w+)\b"
+)
 # Places and everyday errands: a question about them is not about Microsoft 365 whatever else it says.
 NON_IT_PHRASES = ("near me", "nearby", "opening hours", "open on sunday")
 
@@ -155,12 +180,21 @@ def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
     """The question's concepts (and product names in its text) that place it in Microsoft 365 /
     Azure / portal administration. "Microsoft" alone does not: the Microsoft Store, a Microsoft
     certification exam are not what the articles are about."""
-    return ([m.group(0) for m in _ANCHOR_PHRASE_RE.finditer(text.lower())]
-            + [c for c in question_concepts if c in _ANCHOR_CONCEPTS])
+    return [m.group(0) for m in _ANCHOR_PHRASE_RE.finditer(text.lower())] + [
+        c for c in question_concepts if c in _ANCHOR_CONCEPTS
+    ]
 
 
 _PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
 _ANCHOR_CONCEPTS = frozenset(vocabulary.concept(w) for w in DOMAIN_ANCHORS)
 
-__all__ = ["DOMAIN_ANCHORS", "MICROSOFT_PRODUCTS", "refuse_outright", "NON_IT_TOPICS", "OTHER_VENDORS", "UNCOVERED_IT",
-           "domain_anchors", "out_of_scope_words"]
+__all__ = [
+    "DOMAIN_ANCHORS",
+    "MICROSOFT_PRODUCTS",
+    "refuse_outright",
+    "NON_IT_TOPICS",
+    "OTHER_VENDORS",
+    "UNCOVERED_IT",
+    "domain_anchors",
+    "out_of_scope_words",
+]

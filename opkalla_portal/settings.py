@@ -37,13 +37,11 @@ def _database_url() -> str:
     if not url:
         return f"sqlite:///{DEFAULT_SQLITE_PATH}"
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if not url.startswith(("sqlite:///", "postgresql+psycopg://")):
-        raise ConfigError(
-            "DATABASE_URL is not valid: expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
-        )
+        raise ConfigError("DATABASE_URL is not valid: expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
     return url
 
 

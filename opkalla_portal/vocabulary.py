@@ -21,7 +21,8 @@ import snowballstemmer
 WORD = re.compile(r"[a-z0-9]+")
 _stemmer = snowballstemmer.stemmer("english")
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about after all am an and any are as at be been before being but by can could did do does doing don't for
 from get got has have having he her here hers him his how i i'm if in into is it it's its just me more most my
 no nor not now of off on once only or other our out over own please same she should so some such than that
@@ -39,50 +40,118 @@ done monday tuesday wednesday thursday friday saturday sunday weekend morning af
 rather never ever one ones nobody nothing none instead
 uses helps helped helping needed needs needing tells telling others knows knowing knew happened happening
 think thinks thought guess wonder wondering wondered
-""".split())
+""".split()
+)
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
 PHRASES: tuple[tuple[str, str], ...] = (
-    ("take back", "unassign"), ("taking back", "unassign"), ("took back", "unassign"),
-    ("take away", "unassign"), ("taking away", "unassign"),
-    ("free up", "unassign"), ("freeing up", "unassign"),
-    ("sign in", "signin"), ("signing in", "signin"), ("sign on", "signin"), ("log in", "signin"),
-    ("logging in", "signin"), ("log on", "signin"), ("logon", "signin"), ("login", "signin"), ("logins", "signin"),
+    ("take back", "unassign"),
+    ("taking back", "unassign"),
+    ("took back", "unassign"),
+    ("take away", "unassign"),
+    ("taking away", "unassign"),
+    ("free up", "unassign"),
+    ("freeing up", "unassign"),
+    ("sign in", "signin"),
+    ("signing in", "signin"),
+    ("sign on", "signin"),
+    ("log in", "signin"),
+    ("logging in", "signin"),
+    ("log on", "signin"),
+    ("logon", "signin"),
+    ("login", "signin"),
+    ("logins", "signin"),
     ("signins", "signin"),
-    ("sign up", "register"), ("signing up", "register"),
-    ("set up", "setup"), ("setting up", "setup"),
-    ("two factor", "mfa"), ("two step", "mfa"), ("2 step", "mfa"), ("2 factor", "mfa"), ("multi factor", "mfa"),
-    ("multi-factor", "mfa"), ("two-factor", "mfa"), ("two-step", "mfa"),
-    ("left the company", "leaver"), ("leaves the company", "leaver"), ("leaving the company", "leaver"),
-    ("no longer works", "leaver"), ("no longer with", "leaver"), ("ex employee", "leaver"),
-    ("former employee", "leaver"), ("former staff", "leaver"),
-    ("azure ad", "entra"), ("azure active directory", "entra"),
-    ("phone number", "phonenumber"), ("mailing address", "address"), ("postal address", "address"),
-    ("pay as you go", "consumption"), ("pay-as-you-go", "consumption"),
-    ("out of office", "autoreply"), ("auto reply", "autoreply"), ("how long", "howlong"),
-    ("admin center", "admincenter"), ("admin centre", "admincenter"), ("admin microsoft com", "admincenter"),
-    ("go up", "increase"), ("goes up", "increase"), ("went up", "increase"), ("going up", "increase"),
-    ("7 days", "week"), ("seven days", "week"), ("7 day", "week"), ("7-day", "week"),
-    ("web address", "url"), ("website address", "url"), ("link to", "url"),
-    ("drop down", "dropdown"), ("drop-down", "dropdown"),  # a menu, not "drop" (reduce) + "down" (outage)
-    ("reserved instances", "reservation"), ("reserved instance", "reservation"),
-    ("the us", "country"), ("the usa", "country"), ("the uk", "country"), ("the eu", "country"),  # not "us"
-    ("power bi", "powerbi"), ("power apps", "powerapps"), ("power automate", "powerautomate"),
+    ("sign up", "register"),
+    ("signing up", "register"),
+    ("set up", "setup"),
+    ("setting up", "setup"),
+    ("two factor", "mfa"),
+    ("two step", "mfa"),
+    ("2 step", "mfa"),
+    ("2 factor", "mfa"),
+    ("multi factor", "mfa"),
+    ("multi-factor", "mfa"),
+    ("two-factor", "mfa"),
+    ("two-step", "mfa"),
+    ("left the company", "leaver"),
+    ("leaves the company", "leaver"),
+    ("leaving the company", "leaver"),
+    ("no longer works", "leaver"),
+    ("no longer with", "leaver"),
+    ("ex employee", "leaver"),
+    ("former employee", "leaver"),
+    ("former staff", "leaver"),
+    ("azure ad", "entra"),
+    ("azure active directory", "entra"),
+    ("phone number", "phonenumber"),
+    ("mailing address", "address"),
+    ("postal address", "address"),
+    ("pay as you go", "consumption"),
+    ("pay-as-you-go", "consumption"),
+    ("out of office", "autoreply"),
+    ("auto reply", "autoreply"),
+    ("how long", "howlong"),
+    ("admin center", "admincenter"),
+    ("admin centre", "admincenter"),
+    ("admin microsoft com", "admincenter"),
+    ("go up", "increase"),
+    ("goes up", "increase"),
+    ("went up", "increase"),
+    ("going up", "increase"),
+    ("7 days", "week"),
+    ("seven days", "week"),
+    ("7 day", "week"),
+    ("7-day", "week"),
+    ("web address", "url"),
+    ("website address", "url"),
+    ("link to", "url"),
+    ("drop down", "dropdown"),
+    ("drop-down", "dropdown"),  # a menu, not "drop" (reduce) + "down" (outage)
+    ("reserved instances", "reservation"),
+    ("reserved instance", "reservation"),
+    ("the us", "country"),
+    ("the usa", "country"),
+    ("the uk", "country"),
+    ("the eu", "country"),  # not "us"
+    ("power bi", "powerbi"),
+    ("power apps", "powerapps"),
+    ("power automate", "powerautomate"),
     # Microsoft's own portals are not "the portal" a customer means (Opkalla's)
-    ("azure portal", "azureportal"), ("defender portal", "defenderportal"), ("purview portal", "purviewportal"),
-    ("company portal", "companyportal"), ("admin portals", "admincenter"),
+    ("azure portal", "azureportal"),
+    ("defender portal", "defenderportal"),
+    ("purview portal", "purviewportal"),
+    ("company portal", "companyportal"),
+    ("admin portals", "admincenter"),
     # In a support chat "you" is Opkalla, the provider: "our account with you", "can you contact me by
     # phone" (the pronoun alone stays filler: "can you tell me…")
-    ("with you", "with opkalla"), ("from you", "from opkalla"), ("by you", "by opkalla"),
-    ("you contact", "opkalla contact"), ("you call", "opkalla call"), ("you email", "opkalla email"),
-    ("your portal", "opkalla portal"), ("your site", "opkalla portal"), ("your website", "opkalla portal"),
+    ("with you", "with opkalla"),
+    ("from you", "from opkalla"),
+    ("by you", "by opkalla"),
+    ("you contact", "opkalla contact"),
+    ("you call", "opkalla call"),
+    ("you email", "opkalla email"),
+    ("your portal", "opkalla portal"),
+    ("your site", "opkalla portal"),
+    ("your website", "opkalla portal"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
 GROUPS: tuple[tuple[str, ...], ...] = (
     # licenses and seats
-    ("license", "licence", "licenses", "licences", "licensing", "licensed", "seat", "seats", "quantity",
-     "quantities", "count"),
+    (
+        "license",
+        "licence",
+        "licenses",
+        "licences",
+        "licensing",
+        "licensed",
+        "seat",
+        "seats",
+        "quantity",
+        "quantities",
+        "count",
+    ),
     ("assign", "give", "allocate", "grant", "provide"),
     ("unassign", "revoke", "reclaim", "deallocate", "withdraw"),
     ("remove", "delete", "deleted", "deleting", "removal", "rid"),
@@ -100,24 +169,89 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("unpaid", "open", "outstanding", "overdue", "due", "owe", "owed", "pending", "balance"),
     ("paid", "settled"),
     ("pay", "payment", "payments", "paying"),
-    ("cost", "price", "prices", "spend", "spent", "spending", "charge", "charges", "charged", "fee", "fees",
-     "expensive", "cheap", "cheaper", "pricing", "consumption", "money"),
+    (
+        "cost",
+        "price",
+        "prices",
+        "spend",
+        "spent",
+        "spending",
+        "charge",
+        "charges",
+        "charged",
+        "fee",
+        "fees",
+        "expensive",
+        "cheap",
+        "cheaper",
+        "pricing",
+        "consumption",
+        "money",
+    ),
     ("usage", "consume", "consumed", "utilization", "utilisation"),
     ("prorate", "prorated", "proration", "partial"),
     ("mid", "middle", "midway", "partway"),
     ("compare", "compared", "comparison", "difference", "differences", "different", "versus", "vs", "between"),
     ("download", "export", "csv"),
     # people and access
-    ("user", "users", "employee", "employees", "staff", "colleague", "colleagues", "person", "people",
-     "member", "members", "worker", "teammate", "coworker", "someone", "somebody", "anyone", "anybody",
-     "everyone", "everybody",
-     # job titles are people too
-     "developer", "developers", "auditor", "auditors", "intern", "interns", "receptionist", "ceo", "cto",
-     "coo", "executive", "executives", "boss", "director", "directors", "engineer", "engineers"),
+    (
+        "user",
+        "users",
+        "employee",
+        "employees",
+        "staff",
+        "colleague",
+        "colleagues",
+        "person",
+        "people",
+        "member",
+        "members",
+        "worker",
+        "teammate",
+        "coworker",
+        "someone",
+        "somebody",
+        "anyone",
+        "anybody",
+        "everyone",
+        "everybody",
+        # job titles are people too
+        "developer",
+        "developers",
+        "auditor",
+        "auditors",
+        "intern",
+        "interns",
+        "receptionist",
+        "ceo",
+        "cto",
+        "coo",
+        "executive",
+        "executives",
+        "boss",
+        "director",
+        "directors",
+        "engineer",
+        "engineers",
+    ),
     ("invite", "invitation", "invited", "inviting"),
     ("enroll", "enrol", "enrollment", "enrolment"),
-    ("leaver", "leave", "leaves", "leaving", "left", "depart", "departing", "quit", "fired", "offboard",
-     "offboarding", "terminated", "resign", "resigned"),
+    (
+        "leaver",
+        "leave",
+        "leaves",
+        "leaving",
+        "left",
+        "depart",
+        "departing",
+        "quit",
+        "fired",
+        "offboard",
+        "offboarding",
+        "terminated",
+        "resign",
+        "resigned",
+    ),
     ("onboarding", "onboard", "hire", "hired", "starter", "joiner", "joining", "newcomer"),
     ("role", "permission", "permissions", "privilege", "privileges", "rights", "access"),
     ("administrator", "admin", "admins", "administrators"),
@@ -129,8 +263,21 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("password", "passcode", "passphrase"),
     ("reset", "forgot", "forgotten", "forget", "unlock", "locked", "lockout"),
     ("mfa", "2fa", "authenticator", "otp", "verification", "multifactor"),
-    ("guest", "guests", "external", "outsider", "outside", "partner", "vendor", "vendors", "supplier",
-     "suppliers", "contractor", "contractors", "freelancer"),
+    (
+        "guest",
+        "guests",
+        "external",
+        "outsider",
+        "outside",
+        "partner",
+        "vendor",
+        "vendors",
+        "supplier",
+        "suppliers",
+        "contractor",
+        "contractors",
+        "freelancer",
+    ),
     # company and profile
     ("company", "organization", "organisation", "business", "firm", "tenant"),
     ("address", "location", "street"),
@@ -145,13 +292,39 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("forward", "forwarding", "redirect"),
     ("storage", "space", "quota", "capacity", "full"),
     ("restore", "recover", "recovery", "undelete", "rollback", "retrieve"),
-    ("device", "devices", "laptop", "laptops", "computer", "computers", "pc", "pcs", "phone", "phones",
-     "mobile", "tablet", "mac"),
+    (
+        "device",
+        "devices",
+        "laptop",
+        "laptops",
+        "computer",
+        "computers",
+        "pc",
+        "pcs",
+        "phone",
+        "phones",
+        "mobile",
+        "tablet",
+        "mac",
+    ),
     ("install", "installation", "installs"),
     ("byod", "personal", "private"),
     ("malware", "virus", "viruses", "antivirus", "ransomware"),
-    ("phishing", "phish", "scam", "spoof", "spam", "junk", "impersonation", "impersonate", "impersonating",
-     "pretend", "pretending", "fake", "suspicious"),
+    (
+        "phishing",
+        "phish",
+        "scam",
+        "spoof",
+        "spam",
+        "junk",
+        "impersonation",
+        "impersonate",
+        "impersonating",
+        "pretend",
+        "pretending",
+        "fake",
+        "suspicious",
+    ),
     ("recording", "recordings", "record", "recorded"),
     ("meeting", "meetings", "call", "calls", "calling"),
     ("budget", "budgets", "limit", "cap"),
@@ -207,7 +380,8 @@ def _members() -> dict[str, tuple[str, ...]]:
 
 # Separable phrasal verbs: "take a license back" → unassign, "get my files back" → restore.
 SEPARABLE: tuple[tuple[str, str, str], ...] = (
-    (r"take|took|taking|takes", "back", "unassign"), (r"take|took|taking|takes", "away", "unassign"),
+    (r"take|took|taking|takes", "back", "unassign"),
+    (r"take|took|taking|takes", "away", "unassign"),
     (r"get|got|getting|bring|brought", "back", "restore"),
     (r"free|freeing|frees", "up", "unassign"),
     (r"turn|turning|switch|switching|shut", "off", "deactivate"),
@@ -217,7 +391,8 @@ SEPARABLE: tuple[tuple[str, str, str], ...] = (
 )
 _PHRASE_RE = [(re.compile(rf"\b{re.escape(p)}\b"), r) for p, r in PHRASES] + [
     (re.compile(rf"\b(?:{verbs})\b((?:\s+[\w']+){{0,3}}?)\s+{particle}\b"), rf"{replacement}\1")
-    for verbs, particle, replacement in SEPARABLE]
+    for verbs, particle, replacement in SEPARABLE
+]
 
 
 def words(text: str) -> list[str]:
@@ -244,9 +419,13 @@ UNITS = frozenset("gb tb mb kb".split())
 def meaningful_words(text: str) -> list[str]:
     """The words of a text that carry meaning: no stop words, no single letters, no bare counts."""
     found = words(text)
-    return [word for i, word in enumerate(found)
-            if word not in STOPWORDS and (len(word) > 1 or word.isdigit())
-            and not (word.isdigit() and (i + 1 == len(found) or found[i + 1] not in UNITS))]
+    return [
+        word
+        for i, word in enumerate(found)
+        if word not in STOPWORDS
+        and (len(word) > 1 or word.isdigit())
+        and not (word.isdigit() and (i + 1 == len(found) or found[i + 1] not in UNITS))
+    ]
 
 
 def concepts(text: str) -> list[str]:
@@ -257,8 +436,7 @@ def concepts(text: str) -> list[str]:
 def surface_words(concept_name: str, original: str = "") -> tuple[str, ...]:
     """Words to search for a concept: the question's own word first, then its synonyms."""
     found = _members().get(concept_name, ())
-    return tuple(dict.fromkeys(([original] if original else []) + list(found) + ([concept_name] if not found
-                                                                                   else [])))
+    return tuple(dict.fromkeys(([original] if original else []) + list(found) + ([concept_name] if not found else [])))
 
 
 def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -269,4 +447,15 @@ def query_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
     return [(c, tuple(dict.fromkeys(ws + list(surface_words(c))))) for c, ws in result.items()]
 
 
-__all__ = ["GROUPS", "PHRASES", "STOPWORDS", "concept", "concepts", "meaningful_words", "query_words", "stem", "surface_words", "words"]
+__all__ = [
+    "GROUPS",
+    "PHRASES",
+    "STOPWORDS",
+    "concept",
+    "concepts",
+    "meaningful_words",
+    "query_words",
+    "stem",
+    "surface_words",
+    "words",
+]

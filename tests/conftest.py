@@ -34,7 +34,7 @@ def _clock_restored():
 
 
 def _sqlite_path(url: str) -> Path:
-    return Path(url[len("sqlite:///"):])
+    return Path(url[len("sqlite:///") :])
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +82,9 @@ def database(tmp_path, monkeypatch, _migrated_template):
 def seeded(database, _seeded_template):
     """The demo data loaded for TODAY."""
     # SQLite's backup API: safe even if this test's engine already has the file open.
-    with closing(sqlite3.connect(_seeded_template)) as source, closing(sqlite3.connect(_sqlite_path(database))) as target:
+    with (
+        closing(sqlite3.connect(_seeded_template)) as source,
+        closing(sqlite3.connect(_sqlite_path(database))) as target,
+    ):
         source.backup(target)
     return database

@@ -2,6 +2,7 @@
 and month in which the emulator's reconciliation bills something under that contract. Which
 contracts a month has depends on the demo's purchase dates (relative to today), so tests count
 from here rather than assume three a month."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,8 +12,11 @@ from opkalla_portal.demo.demo_data import _add_months
 from opkalla_portal.microsoft.emulator.seed import billed_reconciliation_lines, microsoft_invoice_periods
 
 # A contract's place among its customer's contracts: the -n of its Invoice IDs.
-CONTRACT_NUMBER = {(c.customer_key, c.key): n for customer in demo_data.CUSTOMERS
-                   for n, c in enumerate((c for c in demo_data.CONTRACTS if c.customer_key == customer), 1)}
+CONTRACT_NUMBER = {
+    (c.customer_key, c.key): n
+    for customer in demo_data.CUSTOMERS
+    for n, c in enumerate((c for c in demo_data.CONTRACTS if c.customer_key == customer), 1)
+}
 PREFIX = {"lakeside": "LDP", "bayview": "BVL"}
 
 

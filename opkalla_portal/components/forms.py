@@ -10,9 +10,14 @@ def field_error(message, field_id: str) -> rx.Component:
     with aria-describedby="<field_id>-error"."""
     return rx.cond(
         message != "",
-        rx.text(rx.icon("circle-alert", size=14, display="inline", vertical_align="middle",
-                        margin_right="0.25rem"), message, id=f"{field_id}-error", color_scheme="red", size="2",
-                role="alert"),
+        rx.text(
+            rx.icon("circle-alert", size=14, display="inline", vertical_align="middle", margin_right="0.25rem"),
+            message,
+            id=f"{field_id}-error",
+            color_scheme="red",
+            size="2",
+            role="alert",
+        ),
     )
 
 
@@ -23,12 +28,24 @@ def field_label(text: str, for_id: str) -> rx.Component:
 
 def select_label(text: str, for_id: str) -> rx.Component:
     """The label of a drop-down; its trigger is named by this label plus its chosen value."""
-    return rx.el.label(text, id=f"{for_id}-label", html_for=for_id,
-                       style={"font_size": "var(--font-size-2)", "font_weight": "600"})
+    return rx.el.label(
+        text, id=f"{for_id}-label", html_for=for_id, style={"font_size": "var(--font-size-2)", "font_weight": "600"}
+    )
 
 
-def text_field(label: str, name: str, value, error, *, form: str, input_type: str = "text", required: bool = False,
-               hint: str = "", max_length: int | None = None, autocomplete: str = "off") -> rx.Component:
+def text_field(
+    label: str,
+    name: str,
+    value,
+    error,
+    *,
+    form: str,
+    input_type: str = "text",
+    required: bool = False,
+    hint: str = "",
+    max_length: int | None = None,
+    autocomplete: str = "off",
+) -> rx.Component:
     """One labelled input; `value` is the initial value (the form re-mounts after each load)."""
     field_id = f"{form}-{name}"
     return rx.box(
@@ -36,8 +53,12 @@ def text_field(label: str, name: str, value, error, *, form: str, input_type: st
             label,
             rx.cond(required, rx.text(" *", as_="span", color=rx.color("red", 11), aria_hidden="true"), rx.fragment()),
             html_for=field_id,
-            style={"fontSize": "var(--font-size-2)", "fontWeight": "500", "display": "block",
-                   "marginBottom": "0.25rem"},
+            style={
+                "fontSize": "var(--font-size-2)",
+                "fontWeight": "500",
+                "display": "block",
+                "marginBottom": "0.25rem",
+            },
         ),
         rx.input(
             id=field_id,
@@ -63,5 +84,6 @@ def text_field(label: str, name: str, value, error, *, form: str, input_type: st
 def server_link_button(label: str, href, icon: str, **button_props) -> rx.Component:
     """A button-styled link that loads the whole page: for server routes (/auth/..., /register)
     that the in-page router must not handle."""
-    return rx.button(rx.el.a(rx.icon(icon, size=18), label, href=href, reload_document=True), as_child=True,
-                     **button_props)
+    return rx.button(
+        rx.el.a(rx.icon(icon, size=18), label, href=href, reload_document=True), as_child=True, **button_props
+    )

@@ -32,19 +32,26 @@ def user_menu() -> rx.Component:
                     rx.text(PortalState.user_name, display=["none", "block"]),
                     rx.icon("chevron-down", size=16, aria_hidden="true"),
                     # The user's name is in it at every width (phones hide the visible name).
-                    aria_label=rx.cond(PortalState.user_name != "", PortalState.user_name + ", Account menu",
-                                       "Account menu"),
+                    aria_label=rx.cond(
+                        PortalState.user_name != "", PortalState.user_name + ", Account menu", "Account menu"
+                    ),
                     variant="ghost",
                     color_scheme="gray",
                 ),
             ),
             rx.menu.content(
-                rx.box(rx.text(PortalState.organization_name, size="1", color_scheme="gray"),
-                       padding_x="0.5rem", padding_y="0.25rem"),
+                rx.box(
+                    rx.text(PortalState.organization_name, size="1", color_scheme="gray"),
+                    padding_x="0.5rem",
+                    padding_y="0.25rem",
+                ),
                 rx.menu.item(rx.icon("user", size=14), "Profile", on_click=rx.redirect("/profile")),
-                rx.cond(PortalState.is_provider_admin,
-                        rx.menu.item(rx.icon("plug", size=14), "Partner Center connection",
-                                     on_click=rx.redirect("/partner-center"))),
+                rx.cond(
+                    PortalState.is_provider_admin,
+                    rx.menu.item(
+                        rx.icon("plug", size=14), "Partner Center connection", on_click=rx.redirect("/partner-center")
+                    ),
+                ),
                 rx.menu.separator(),
                 # A form POST (a full navigation): the server route checks it comes from our own
                 # pages (Origin), revokes the session and clears the cookie.
@@ -57,8 +64,10 @@ def user_menu() -> rx.Component:
     )
 
 
-SIGN_OUT_SCRIPT = ("const form = document.createElement('form'); form.method = 'post'; "
-                   "form.action = '/auth/sign-out'; document.body.appendChild(form); form.submit();")
+SIGN_OUT_SCRIPT = (
+    "const form = document.createElement('form'); form.method = 'post'; "
+    "form.action = '/auth/sign-out'; document.body.appendChild(form); form.submit();"
+)
 
 
 def nav_item(entry: MenuEntry) -> rx.Component:
@@ -87,8 +96,15 @@ def nav_item(entry: MenuEntry) -> rx.Component:
 def navigation() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
-            rx.text("Manage My Services", size="1", weight="bold", color_scheme="gray",
-                    text_transform="uppercase", padding_x="0.75rem", padding_top="0.5rem"),
+            rx.text(
+                "Manage My Services",
+                size="1",
+                weight="bold",
+                color_scheme="gray",
+                text_transform="uppercase",
+                padding_x="0.75rem",
+                padding_top="0.5rem",
+            ),
             rx.foreach(PortalState.menu, nav_item),
             spacing="1",
             width="100%",
@@ -110,8 +126,9 @@ def mobile_menu() -> rx.Component:
                     rx.hstack(
                         logo(),
                         rx.spacer(),
-                        rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost", color_scheme="gray",
-                                                       aria_label="Close menu")),
+                        rx.drawer.close(
+                            rx.icon_button(rx.icon("x"), variant="ghost", color_scheme="gray", aria_label="Close menu")
+                        ),
                         width="100%",
                     ),
                     navigation(),
@@ -165,8 +182,9 @@ def page_heading(title: str, description: str = "", actions: rx.Component | None
     )
 
 
-def portal_page(title: str, *children: rx.Component, description: str = "",
-                actions: rx.Component | None = None) -> rx.Component:
+def portal_page(
+    title: str, *children: rx.Component, description: str = "", actions: rx.Component | None = None
+) -> rx.Component:
     """A signed-in page: header, navigation and the page's heading above its content."""
     return rx.box(
         rx.el.a("Skip to content", href="#main", class_name="skip-link"),
@@ -210,9 +228,16 @@ def partner_center_banner() -> rx.Component:
     return rx.cond(
         PortalState.partner_center_warning != "",
         rx.callout(
-            rx.hstack(rx.text(PortalState.partner_center_warning),
-                      rx.link("Open Partner Center connection", href="/partner-center"), spacing="2", wrap="wrap"),
-            icon="triangle-alert", color_scheme="amber", role="alert", width="100%",
+            rx.hstack(
+                rx.text(PortalState.partner_center_warning),
+                rx.link("Open Partner Center connection", href="/partner-center"),
+                spacing="2",
+                wrap="wrap",
+            ),
+            icon="triangle-alert",
+            color_scheme="amber",
+            role="alert",
+            width="100%",
         ),
     )
 
@@ -221,8 +246,12 @@ def bare_page(*children: rx.Component) -> rx.Component:
     """A page without navigation (sign-in, errors), centred."""
     return rx.el.main(
         rx.center(
-            rx.card(rx.vstack(logo(), *children, spacing="4", align="start", width="100%"),
-                    size="4", max_width="32rem", width="100%"),
+            rx.card(
+                rx.vstack(logo(), *children, spacing="4", align="start", width="100%"),
+                size="4",
+                max_width="32rem",
+                width="100%",
+            ),
             min_height="100vh",
             padding="1rem",
             background=rx.color("gray", 2),
@@ -233,8 +262,13 @@ def bare_page(*children: rx.Component) -> rx.Component:
 def empty_state(icon: str, title: str, description: str, action: rx.Component | None = None) -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.center(rx.icon(icon, size=28, color=rx.color("accent", 11)), width="56px", height="56px",
-                      border_radius="full", background=rx.color("accent", 3)),
+            rx.center(
+                rx.icon(icon, size=28, color=rx.color("accent", 11)),
+                width="56px",
+                height="56px",
+                border_radius="full",
+                background=rx.color("accent", 3),
+            ),
             rx.heading(title, size="4", as_="h2"),
             rx.text(description, color_scheme="gray", size="2", text_align="center", max_width="28rem"),
             action or rx.fragment(),

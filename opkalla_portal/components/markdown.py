@@ -14,14 +14,32 @@ def _link(text, **props) -> rx.Component:
 
 
 PROSE_STYLE = {
-    "& table": {"borderCollapse": "collapse", "width": "100%", "margin": "0.75rem 0", "display": "block",
-                "overflowX": "auto"},
-    "& th, & td": {"border": f"1px solid {rx.color('gray', 6)}", "padding": "0.4rem 0.6rem", "textAlign": "left",
-                   "verticalAlign": "top"},
+    "& table": {
+        "borderCollapse": "collapse",
+        "width": "100%",
+        "margin": "0.75rem 0",
+        "display": "block",
+        "overflowX": "auto",
+    },
+    "& th, & td": {
+        "border": f"1px solid {rx.color('gray', 6)}",
+        "padding": "0.4rem 0.6rem",
+        "textAlign": "left",
+        "verticalAlign": "top",
+    },
     "& th": {"background": rx.color("gray", 3)},
 }
 
 
 def safe_markdown(content, **props) -> rx.Component:
-    return rx.markdown(content, use_raw=False, use_math=False, use_katex=False, class_name="portal-prose",
-                       component_map={"a": _link}, style=PROSE_STYLE, width="100%", **props)
+    return rx.markdown(
+        content,
+        use_raw=False,
+        use_math=False,
+        use_katex=False,
+        class_name="portal-prose",
+        component_map={"a": _link},
+        style=PROSE_STYLE,
+        width="100%",
+        **props,
+    )

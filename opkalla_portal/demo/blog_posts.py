@@ -26,7 +26,7 @@ Copilot respects the permissions you already have: it only sees what the user ca
         "slug": "new-commerce-seat-changes-explained",
         "title": "New Commerce: when you can lower seat counts (the 7-day window)",
         "summary": "Increases apply any time; decreases only within 7 days of purchase or renewal. "
-                   "Here is how to plan.",
+        "Here is how to plan.",
         "cover": "/blog/new-commerce.svg",
         "body": """Microsoft's New Commerce Experience changed how subscription quantities work.
 

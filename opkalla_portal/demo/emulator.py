@@ -127,8 +127,10 @@ class PasscodeGate:
             query = f"?{request.url.query}" if request.url.query else ""
             response: Response = _passcode_form(request.url.path + query, status=401)
         else:
-            response = JSONResponse({"error": "This demo asks other machines for its passcode: send it in the "
-                                              "X-Demo-Passcode header."}, status_code=401)
+            response = JSONResponse(
+                {"error": "This demo asks other machines for its passcode: send it in the X-Demo-Passcode header."},
+                status_code=401,
+            )
         await response(scope, receive, send)
 
     @staticmethod
@@ -146,13 +148,14 @@ def _safe_next(value: object) -> str:
 def _passcode_form(next_path: str, *, status: int = 200, error: str = "") -> HTMLResponse:
     message = f'<p role="alert">{html.escape(error)}</p>' if error else ""
     body = (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Demo passcode</title></head><body>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo passcode</title></head><body>'
         "<main><h1>Demo passcode</h1><p>This demo is open to this machine only. From another machine, enter the "
         "passcode printed when the demo started.</p>"
         f'{message}<form method="post" action="{PASSCODE_PATH}">'
         f'<input type="hidden" name="next" value="{html.escape(next_path)}">'
         '<label for="passcode">Passcode</label> <input id="passcode" name="passcode" autocomplete="off" required> '
-        '<button type="submit">Continue</button></form></main></body></html>')
+        '<button type="submit">Continue</button></form></main></body></html>'
+    )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -172,16 +175,24 @@ async def passcode_page(request: Request) -> Response:
     if not isinstance(sent, str) or not hmac.compare_digest(sent.strip().encode(), passcode.encode()):
         return _passcode_form(next_path, status=403, error="That passcode is not right.")
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(PASSCODE_COOKIE, _cookie_value(passcode), httponly=True, samesite="lax", path="/",
-                        secure=load_settings().secure_cookies)
+    response.set_cookie(
+        PASSCODE_COOKIE,
+        _cookie_value(passcode),
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=load_settings().secure_cookies,
+    )
     return response
 
 
 def passcode_notice() -> str:
     """The line `make demo` prints: where the demo listens and the passcode for other machines."""
-    return (f"Demo passcode for other machines: {demo_passcode()} "
-            f"(this machine needs none; the demo listens on {os.environ.get('OPKALLA_HOST') or '127.0.0.1'} "
-            "unless OPKALLA_HOST says otherwise)")
+    return (
+        f"Demo passcode for other machines: {demo_passcode()} "
+        f"(this machine needs none; the demo listens on {os.environ.get('OPKALLA_HOST') or '127.0.0.1'} "
+        "unless OPKALLA_HOST says otherwise)"
+    )
 
 
 def _forgetting_on_reset(route: BaseRoute) -> BaseRoute:

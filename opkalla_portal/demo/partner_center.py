@@ -20,8 +20,14 @@ async def connect_demo_provider() -> bool:
     Returns False when there is nothing to do (already connected, or no provider admin)."""
     with session_scope() as db:
         provider = db.exec(select(Organization).where(Organization.is_provider == True)).first()  # noqa: E712
-        admin = provider and db.exec(select(PortalUser).where(
-            PortalUser.organization_id == provider.id, PortalUser.web_role == ROLE_ADMINISTRATOR)).first()
+        admin = (
+            provider
+            and db.exec(
+                select(PortalUser).where(
+                    PortalUser.organization_id == provider.id, PortalUser.web_role == ROLE_ADMINISTRATOR
+                )
+            ).first()
+        )
         if not admin:
             return False
         persona = next(p for p in demo_data.PERSONAS if p.email == admin.email)

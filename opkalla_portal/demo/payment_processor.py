@@ -98,5 +98,7 @@ def processor_routes() -> list[BaseRoute]:
 
     if not load_settings().demo_mode:
         return []
-    return [Route(TOKENS_PATH, create_token, methods=["POST"]),
-            Route(TOKENS_PATH + "/{token}", retrieve_token, methods=["GET"])]
+    return [
+        Route(TOKENS_PATH, create_token, methods=["POST"]),
+        Route(TOKENS_PATH + "/{token}", retrieve_token, methods=["GET"]),
+    ]

@@ -47,12 +47,21 @@ def seed_demo(db: Session, today: date | None = None) -> None:
     organizations: dict[str, Organization] = {}
     for customer in demo_data.CUSTOMERS.values():
         organization = Organization(
-            name=customer.name, tenant_id=customer.tenant_id, domain=customer.domain, phone=customer.phone,
-            website=customer.website, email=customer.email, address_line1=customer.address_line1,
-            city=customer.city, state=customer.state, postal_code=customer.postal_code, country=customer.country,
+            name=customer.name,
+            tenant_id=customer.tenant_id,
+            domain=customer.domain,
+            phone=customer.phone,
+            website=customer.website,
+            email=customer.email,
+            address_line1=customer.address_line1,
+            city=customer.city,
+            state=customer.state,
+            postal_code=customer.postal_code,
+            country=customer.country,
             is_provider=customer.is_provider,
-            consent_granted_at=(datetime.combine(today - timedelta(days=90), time(9, tzinfo=UTC))
-                                if customer.consented else None),
+            consent_granted_at=(
+                datetime.combine(today - timedelta(days=90), time(9, tzinfo=UTC)) if customer.consented else None
+            ),
         )
         db.add(organization)
         organizations[customer.key] = organization
@@ -61,19 +70,28 @@ def seed_demo(db: Session, today: date | None = None) -> None:
     for persona in demo_data.PERSONAS:
         organization = organizations[persona.customer_key]
         active = persona.status == "active"
-        db.add(PortalUser(
-            organization_id=organization.id, first_name=persona.first_name, last_name=persona.last_name,
-            email=persona.email, business_phone=persona.business_phone, organization_name=organization.name,
-            title=persona.title, web_role=persona.role, status=persona.status,
-            entra_object_id=persona.object_id if active else None,
-            entra_tenant_id=organization.tenant_id if active else None,
-            is_global_admin=persona.global_admin,
-        ))
+        db.add(
+            PortalUser(
+                organization_id=organization.id,
+                first_name=persona.first_name,
+                last_name=persona.last_name,
+                email=persona.email,
+                business_phone=persona.business_phone,
+                organization_name=organization.name,
+                title=persona.title,
+                web_role=persona.role,
+                status=persona.status,
+                entra_object_id=persona.object_id if active else None,
+                entra_tenant_id=organization.tenant_id if active else None,
+                is_global_admin=persona.global_admin,
+            )
+        )
 
     contracts: dict[tuple[str, str], BillingContract] = {}
     for contract in demo_data.CONTRACTS:
-        record = BillingContract(organization_id=organizations[contract.customer_key].id, name=contract.name,
-                                 number=contract.number)
+        record = BillingContract(
+            organization_id=organizations[contract.customer_key].id, name=contract.name, number=contract.number
+        )
         db.add(record)
         contracts[(contract.customer_key, contract.key)] = record
     db.flush()
@@ -86,16 +104,35 @@ def seed_demo(db: Session, today: date | None = None) -> None:
         if demo_data.CUSTOMERS[key].is_provider:
             continue
         _seed_agreements(db, key, organization, today)
-        db.add(PaymentProfile(organization_id=organization.id, brand="Visa", last4="4242", exp_month=8,
-                              exp_year=today.year + 2, holder_name=f"{organization.name} Accounts Payable",
-                              processor_token=f"pm_demo_{key}_visa", is_default=True))
+        db.add(
+            PaymentProfile(
+                organization_id=organization.id,
+                brand="Visa",
+                last4="4242",
+                exp_month=8,
+                exp_year=today.year + 2,
+                holder_name=f"{organization.name} Accounts Payable",
+                processor_token=f"pm_demo_{key}_visa",
+                is_default=True,
+            )
+        )
 
     for index, post in enumerate(DEMO_POSTS):
         published = datetime.combine(post_published_on(index, today), time(14, tzinfo=UTC))
-        db.add(BlogPost(slug=post["slug"], title=post["title"], summary=post["summary"],
-                        body_markdown=post["body"], cover_image=post["cover"], published=True,
-                        published_at=published, author_name="Opkalla Modern Work Team",
-                        created_at=published, updated_at=published))
+        db.add(
+            BlogPost(
+                slug=post["slug"],
+                title=post["title"],
+                summary=post["summary"],
+                body_markdown=post["body"],
+                cover_image=post["cover"],
+                published=True,
+                published_at=published,
+                author_name="Opkalla Modern Work Team",
+                created_at=published,
+                updated_at=published,
+            )
+        )
     db.flush()
     _run_demo_billing(db, today)
 
@@ -106,16 +143,23 @@ def invoice_due_date(invoice_date: date) -> date:
     return billing_run.invoice_due_date(invoice_date)
 
 
-def _seed_billing_setup(db: Session, organizations: dict[str, Organization],
-                        contracts: dict[tuple[str, str], BillingContract]) -> None:
+def _seed_billing_setup(
+    db: Session, organizations: dict[str, Organization], contracts: dict[tuple[str, str], BillingContract]
+) -> None:
     """The provider's price list (the demo's list prices; Azure at Microsoft's cost) and each
     customer's billing profile (invoice prefix, tax rate, the contract it is billed under)."""
     for key, organization in organizations.items():
         if demo_data.CUSTOMERS[key].is_provider:
             continue
         contract_key = demo_data.CONTRACTS[0].key if key == "lakeside" else "m365"
-        db.add(CustomerBillingProfile(organization_id=organization.id, invoice_prefix=INVOICE_PREFIX[key],
-                                      tax_rate=TAX_RATES[key], billing_contract_id=contracts[(key, contract_key)].id))
+        db.add(
+            CustomerBillingProfile(
+                organization_id=organization.id,
+                invoice_prefix=INVOICE_PREFIX[key],
+                tax_rate=TAX_RATES[key],
+                billing_contract_id=contracts[(key, contract_key)].id,
+            )
+        )
     prices: dict[str, set] = {}
     for sub in demo_data.SUBSCRIPTIONS:
         prices.setdefault(f"{sub.product_id}:{sub.sku_id}", set()).add(sub.unit_price)
@@ -128,9 +172,15 @@ def _seed_billing_setup(db: Session, organizations: dict[str, Organization],
             continue
         seen.add((product_key, owner))
         usage = sub.unit_type == "Usage-based"
-        db.add(PriceListEntry(product_key=product_key, organization_id=owner, friendly_name=sub.offer_name,
-                              monthly_sell_price=None if usage else sub.unit_price,
-                              markup_percent=Decimal("0") if usage else None))
+        db.add(
+            PriceListEntry(
+                product_key=product_key,
+                organization_id=owner,
+                friendly_name=sub.offer_name,
+                monthly_sell_price=None if usage else sub.unit_price,
+                markup_percent=Decimal("0") if usage else None,
+            )
+        )
 
 
 def _run_demo_billing(db: Session, today: date) -> None:
@@ -144,8 +194,9 @@ def _run_demo_billing(db: Session, today: date) -> None:
     for invoice_id, period_start, period_end in microsoft_invoice_periods(today):
         recon = billed_reconciliation_lines(invoice_id, period_start, period_end, today)
         microsoft_total = sum((Decimal(str(line["totalForCustomer"])) for line in recon), Decimal("0.00"))
-        run = billing_run.start_run(period_start, period_end, microsoft_invoice_id=invoice_id,
-                                    microsoft_invoice_total=microsoft_total)
+        run = billing_run.start_run(
+            period_start, period_end, microsoft_invoice_id=invoice_id, microsoft_invoice_total=microsoft_total
+        )
         rows = itertools.chain(recon, billed_usage_rows(period_start, period_end, invoice_id, today))
         billing_run.execute(run.id, rows, worker="demo-seed")
         billing_run.issue(run.id, None)
@@ -160,11 +211,18 @@ def _run_demo_billing(db: Session, today: date) -> None:
 
 def _seed_agreements(db: Session, key: str, organization: Organization, today: date) -> None:
     admin = next(p for p in demo_data.personas(key) if p.role == demo_data.ROLE_ADMINISTRATOR)
-    db.add(Agreement(organization_id=organization.id, template_id=MCA_TEMPLATE_ID, version="2024-04",
-                     status="accepted", accepted_by_name=admin.display_name, accepted_by_email=admin.email,
-                     accepted_at=datetime.combine(today - timedelta(days=400), time(15, 30, tzinfo=UTC))))
-    db.add(Agreement(organization_id=organization.id, template_id=MCA_TEMPLATE_ID, version="2026-10",
-                     status="pending"))
+    db.add(
+        Agreement(
+            organization_id=organization.id,
+            template_id=MCA_TEMPLATE_ID,
+            version="2024-04",
+            status="accepted",
+            accepted_by_name=admin.display_name,
+            accepted_by_email=admin.email,
+            accepted_at=datetime.combine(today - timedelta(days=400), time(15, 30, tzinfo=UTC)),
+        )
+    )
+    db.add(Agreement(organization_id=organization.id, template_id=MCA_TEMPLATE_ID, version="2026-10", status="pending"))
 
 
 def clear_all(db: Session) -> None:

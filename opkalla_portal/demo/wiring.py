@@ -35,8 +35,13 @@ DEMO = deployment.Deployment(
     extra_routes=_routes,
     # The emulator's stand-ins for Microsoft's own sites (its sign-in page auto-submits with an
     # inline handler): the portal's page policy is not theirs.
-    foreign_page_prefixes=(paths.LOGIN_PREFIX + "/", paths.ADMIN_PREFIX, paths.GRAPH_PREFIX,
-                           paths.PARTNER_CENTER_PREFIX, paths.OPENAI_PREFIX + "/"),
+    foreign_page_prefixes=(
+        paths.LOGIN_PREFIX + "/",
+        paths.ADMIN_PREFIX,
+        paths.GRAPH_PREFIX,
+        paths.PARTNER_CENTER_PREFIX,
+        paths.OPENAI_PREFIX + "/",
+    ),
     held_mail_viewer=True,
     generated_secret_key=True,
 )

@@ -19,6 +19,7 @@ loaded whole. Usage::
     async for row in exports.unbilled_usage("current", currency="USD"):
         ...
 """
+
 from __future__ import annotations
 
 import json
@@ -39,28 +40,109 @@ from .http import parse_retry_after
 # camelCase. Rows are matched to these names case-insensitively, as the sample's Newtonsoft
 # deserializer does: the blob's exact casing is not documented.
 USAGE_FIELDS = (
-    "partnerId", "partnerName", "customerId", "customerName", "customerDomainName", "customerCountry", "mpnId",
-    "tier2MpnId", "invoiceNumber", "productId", "skuId", "availabilityId", "skuName", "productName",
-    "publisherName", "publisherId", "subscriptionDescription", "subscriptionId", "chargeStartDate",
-    "chargeEndDate", "usageDate", "meterType", "meterCategory", "meterId", "meterSubCategory", "meterName",
-    "meterRegion", "unit", "resourceLocation", "consumedService", "resourceGroup", "resourceURI", "chargeType",
-    "unitPrice", "quantity", "unitType", "billingPreTaxTotal", "billingCurrency", "pricingPreTaxTotal",
-    "pricingCurrency", "serviceInfo1", "serviceInfo2", "tags", "additionalInfo", "effectiveUnitPrice",
-    "pCToBCExchangeRate", "pCToBCExchangeRateDate", "entitlementId", "entitlementDescription",
-    "partnerEarnedCreditPercentage", "creditPercentage", "creditType", "benefitOrderId", "benefitId",
+    "partnerId",
+    "partnerName",
+    "customerId",
+    "customerName",
+    "customerDomainName",
+    "customerCountry",
+    "mpnId",
+    "tier2MpnId",
+    "invoiceNumber",
+    "productId",
+    "skuId",
+    "availabilityId",
+    "skuName",
+    "productName",
+    "publisherName",
+    "publisherId",
+    "subscriptionDescription",
+    "subscriptionId",
+    "chargeStartDate",
+    "chargeEndDate",
+    "usageDate",
+    "meterType",
+    "meterCategory",
+    "meterId",
+    "meterSubCategory",
+    "meterName",
+    "meterRegion",
+    "unit",
+    "resourceLocation",
+    "consumedService",
+    "resourceGroup",
+    "resourceURI",
+    "chargeType",
+    "unitPrice",
+    "quantity",
+    "unitType",
+    "billingPreTaxTotal",
+    "billingCurrency",
+    "pricingPreTaxTotal",
+    "pricingCurrency",
+    "serviceInfo1",
+    "serviceInfo2",
+    "tags",
+    "additionalInfo",
+    "effectiveUnitPrice",
+    "pCToBCExchangeRate",
+    "pCToBCExchangeRateDate",
+    "entitlementId",
+    "entitlementDescription",
+    "partnerEarnedCreditPercentage",
+    "creditPercentage",
+    "creditType",
+    "benefitOrderId",
+    "benefitId",
     "benefitType",
 )
 # Billed invoice reconciliation (license-based and one-time) line items: the fields of
 # Partner Center's OneTimeInvoiceLineItem (partner-center-sdk docs, invoice resources) and the
 # new-commerce reconciliation file (partner-center docs, recon file fields).
 INVOICE_LINE_FIELDS = (
-    "partnerId", "customerId", "customerName", "customerDomainName", "customerCountry", "invoiceNumber", "mpnId",
-    "resellerMpnId", "orderId", "orderDate", "productId", "skuId", "availabilityId", "productName", "skuName",
-    "chargeType", "unitPrice", "effectiveUnitPrice", "unitType", "quantity", "subtotal", "taxTotal",
-    "totalForCustomer", "currency", "publisherName", "publisherId", "subscriptionDescription", "subscriptionId",
-    "chargeStartDate", "chargeEndDate", "termAndBillingCycle", "alternateId", "priceAdjustmentDescription",
-    "creditReasonCode", "discountDetails", "pricingCurrency", "pCToBCExchangeRate", "pCToBCExchangeRateDate",
-    "billableQuantity", "meterDescription", "reservationOrderId", "billingFrequency", "invoiceLineItemType",
+    "partnerId",
+    "customerId",
+    "customerName",
+    "customerDomainName",
+    "customerCountry",
+    "invoiceNumber",
+    "mpnId",
+    "resellerMpnId",
+    "orderId",
+    "orderDate",
+    "productId",
+    "skuId",
+    "availabilityId",
+    "productName",
+    "skuName",
+    "chargeType",
+    "unitPrice",
+    "effectiveUnitPrice",
+    "unitType",
+    "quantity",
+    "subtotal",
+    "taxTotal",
+    "totalForCustomer",
+    "currency",
+    "publisherName",
+    "publisherId",
+    "subscriptionDescription",
+    "subscriptionId",
+    "chargeStartDate",
+    "chargeEndDate",
+    "termAndBillingCycle",
+    "alternateId",
+    "priceAdjustmentDescription",
+    "creditReasonCode",
+    "discountDetails",
+    "pricingCurrency",
+    "pCToBCExchangeRate",
+    "pCToBCExchangeRateDate",
+    "billableQuantity",
+    "meterDescription",
+    "reservationOrderId",
+    "billingFrequency",
+    "invoiceLineItemType",
     "billingProvider",
 )
 _CANONICAL = {name.lower(): name for name in USAGE_FIELDS + INVOICE_LINE_FIELDS}
@@ -100,8 +182,12 @@ class Manifest:
         root = str(doc["rootDirectory"]).rstrip("/")
         sas = str(doc.get("sasToken") or "").lstrip("?")
         blobs = tuple(Blob(b["name"], f"{root}/{b['name']}" + (f"?{sas}" if sas else "")) for b in doc.get("blobs", []))
-        return cls(id=str(doc.get("id", "")), data_format=str(doc.get("dataFormat", "")),
-                   schema_version=str(doc.get("schemaVersion", "")), blobs=blobs)
+        return cls(
+            id=str(doc.get("id", "")),
+            data_format=str(doc.get("dataFormat", "")),
+            schema_version=str(doc.get("schemaVersion", "")),
+            blobs=blobs,
+        )
 
 
 class BillingReconciliationClient:
@@ -123,8 +209,9 @@ class BillingReconciliationClient:
         async for row in self.export("usage/billed", {"invoiceId": invoice_id, "attributeSet": attribute_set}):
             yield row
 
-    async def unbilled_usage(self, billing_period: str = "current", *, currency: str = "USD",
-                             attribute_set: str = "full") -> AsyncIterator[dict]:
+    async def unbilled_usage(
+        self, billing_period: str = "current", *, currency: str = "USD", attribute_set: str = "full"
+    ) -> AsyncIterator[dict]:
         """Daily rated usage not yet invoiced: ``billing_period`` "current" or "last"."""
         body = {"currencyCode": currency, "billingPeriod": billing_period, "attributeSet": attribute_set}
         async for row in self.export("usage/unbilled", body):
@@ -139,8 +226,9 @@ class BillingReconciliationClient:
     # ---------------------------------------------------------------- steps
     async def start(self, kind: str, body: dict) -> str:
         """POST the export; the operation's URL from the 202's Location header."""
-        response = await self.graph.request("POST", f"{BILLING}/{kind}/export", json=body,
-                                            headers={"Content-Type": "application/json"})
+        response = await self.graph.request(
+            "POST", f"{BILLING}/{kind}/export", json=body, headers={"Content-Type": "application/json"}
+        )
         location = response.headers.get("Location")
         if response.status_code != 202 or not location:
             raise UnavailableError(detail=f"export answered {response.status_code} without an operation")
@@ -177,8 +265,9 @@ class BillingReconciliationClient:
         async with self._blob_http.stream("GET", blob.url, timeout=self.graph.timeout) as response:
             if response.status_code >= 400:
                 await response.aread()
-                raise UnavailableError(detail=f"blob {blob.name}: HTTP {response.status_code}",
-                                       status=response.status_code)
+                raise UnavailableError(
+                    detail=f"blob {blob.name}: HTTP {response.status_code}", status=response.status_code
+                )
             async for chunk in response.aiter_raw():
                 pending += inflater.decompress(chunk) if inflater else chunk
                 *lines, pending = pending.split(b"\n")

@@ -4,6 +4,7 @@ Only base URLs and credentials differ between production and the emulator: switc
 ``OPKALLA_MS_*_URL`` is all it takes to point the portal at Microsoft or at the emulator
 (whose settings, with the demo app registration, come from ``microsoft/emulator/settings.py``).
 """
+
 from __future__ import annotations
 
 import os
@@ -59,8 +60,9 @@ class MicrosoftSettings:
             openai_url=env.get("OPKALLA_MS_OPENAI_URL", d.openai_url),
             openai_deployment=env.get("OPKALLA_MS_OPENAI_DEPLOYMENT", d.openai_deployment),
             openai_key=env.get("OPKALLA_MS_OPENAI_KEY", d.openai_key),
-            openai_embeddings_deployment=env.get("OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT",
-                                                 d.openai_embeddings_deployment),
+            openai_embeddings_deployment=env.get(
+                "OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT", d.openai_embeddings_deployment
+            ),
             client_id=env.get("OPKALLA_MS_CLIENT_ID", d.client_id),
             client_secret=env.get("OPKALLA_MS_CLIENT_SECRET", d.client_secret),
             timeout_seconds=float(env.get("OPKALLA_MS_TIMEOUT_SECONDS", d.timeout_seconds)),

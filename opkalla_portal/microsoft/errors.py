@@ -4,6 +4,7 @@ Every client call raises one of these instead of an httpx error, so callers can 
 failure kinds to UI messages without knowing HTTP. ``.message`` is always safe to show a
 customer; technical detail (status, Microsoft's code, request id) is kept alongside.
 """
+
 from __future__ import annotations
 
 
@@ -31,8 +32,7 @@ class MicrosoftError(Exception):
         super().__init__(self.message)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return (f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
-                f"message={self.message!r})")
+        return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
 
 
 class NotFoundError(MicrosoftError):

@@ -1,4 +1,5 @@
 """Microsoft Graph v1.0 client: users, subscribed SKUs, license assignment, JSON batching."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,17 @@ from .http import RETRY_STATUSES, ServiceClient, error_for_status, parse_retry_a
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 MAX_BATCH = 20  # Graph's hard limit of requests per $batch
 DEFAULT_USER_FIELDS = (
-    "id", "displayName", "givenName", "surname", "userPrincipalName", "mail", "jobTitle",
-    "department", "usageLocation", "accountEnabled", "assignedLicenses",
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "userPrincipalName",
+    "mail",
+    "jobTitle",
+    "department",
+    "usageLocation",
+    "accountEnabled",
+    "assignedLicenses",
 )
 
 
@@ -64,8 +74,9 @@ class GraphClient(ServiceClient):
     flavor = "graph"
 
     # ------------------------------------------------------------------ users
-    async def iter_user_pages(self, select: Iterable[str] = DEFAULT_USER_FIELDS, top: int = 100,
-                              filter: str | None = None) -> AsyncIterator[list[dict]]:
+    async def iter_user_pages(
+        self, select: Iterable[str] = DEFAULT_USER_FIELDS, top: int = 100, filter: str | None = None
+    ) -> AsyncIterator[list[dict]]:
         """Yield each page of users, following ``@odata.nextLink`` verbatim to the end."""
         params: dict[str, Any] | None = {"$select": ",".join(select), "$top": top}
         if filter:
@@ -77,8 +88,9 @@ class GraphClient(ServiceClient):
             url = page.get("@odata.nextLink")
             params = None  # the nextLink already carries every query parameter
 
-    async def list_users(self, select: Iterable[str] = DEFAULT_USER_FIELDS, top: int = 100,
-                         filter: str | None = None) -> list[dict]:
+    async def list_users(
+        self, select: Iterable[str] = DEFAULT_USER_FIELDS, top: int = 100, filter: str | None = None
+    ) -> list[dict]:
         """Every user of the directory (all pages)."""
         users: list[dict] = []
         async for page in self.iter_user_pages(select, top, filter):
@@ -96,21 +108,32 @@ class GraphClient(ServiceClient):
     async def license_details(self, user_id: str) -> list[dict]:
         return (await self.get_json(_user_path(user_id) + "/licenseDetails")).get("value", [])
 
-    async def assign_license(self, user_id: str, add_sku_ids: Sequence[str] = (),
-                             remove_sku_ids: Sequence[str] = ()) -> dict:
+    async def assign_license(
+        self, user_id: str, add_sku_ids: Sequence[str] = (), remove_sku_ids: Sequence[str] = ()
+    ) -> dict:
         """Add and/or remove licenses for one user; returns the updated user."""
         change = LicenseChange(user_id, tuple(add_sku_ids), tuple(remove_sku_ids))
-        response = await self.request("POST", _user_path(user_id) + "/assignLicense", json=change.body(),
-                                      # Re-adding an assigned license is a no-op in Graph, so safe to retry.
-                                      idempotent=not remove_sku_ids)
+        response = await self.request(
+            "POST",
+            _user_path(user_id) + "/assignLicense",
+            json=change.body(),
+            # Re-adding an assigned license is a no-op in Graph, so safe to retry.
+            idempotent=not remove_sku_ids,
+        )
         return response.json()
 
     async def remove_license(self, user_id: str, sku_id: str) -> dict:
         return await self.assign_license(user_id, remove_sku_ids=[sku_id])
 
     # ------------------------------------------------------------- batching
-    async def bulk_assign(self, changes: Sequence[LicenseChange], *, batch_size: int = MAX_BATCH,
-                          concurrency: int = 4, max_rounds: int = 10) -> list[BulkResult]:
+    async def bulk_assign(
+        self,
+        changes: Sequence[LicenseChange],
+        *,
+        batch_size: int = MAX_BATCH,
+        concurrency: int = 4,
+        max_rounds: int = 10,
+    ) -> list[BulkResult]:
         """Apply many license changes through JSON ``$batch``.
 
         Batches of ``batch_size`` (<= 20) run ``concurrency`` at a time. Each inner response
@@ -132,24 +155,33 @@ class GraphClient(ServiceClient):
         await asyncio.gather(*(run(c) for c in chunks))
         return [r for r in results if r is not None]
 
-    async def _run_batch(self, changes: Sequence[LicenseChange], indexes: list[int],
-                         results: list[BulkResult | None], max_rounds: int) -> None:
+    async def _run_batch(
+        self, changes: Sequence[LicenseChange], indexes: list[int], results: list[BulkResult | None], max_rounds: int
+    ) -> None:
         pending = list(indexes)
         attempt = 0
         while pending:
             attempt += 1
-            body = {"requests": [
-                {"id": str(i), "method": "POST", "url": _user_path(changes[i].user_id) + "/assignLicense",
-                 "headers": {"Content-Type": "application/json"}, "body": changes[i].body()}
-                for i in pending
-            ]}
+            body = {
+                "requests": [
+                    {
+                        "id": str(i),
+                        "method": "POST",
+                        "url": _user_path(changes[i].user_id) + "/assignLicense",
+                        "headers": {"Content-Type": "application/json"},
+                        "body": changes[i].body(),
+                    }
+                    for i in pending
+                ]
+            }
             try:
                 response = await self.request("POST", "/$batch", json=body)
             except MicrosoftError as exc:
                 if exc.status in RETRY_STATUSES and attempt < max_rounds:
                     # The whole batch was throttled/refused before running: send it again.
-                    await self.retry.sleep(min(exc.retry_after or self.retry.backoff(attempt),
-                                               self.retry.max_retry_after))
+                    await self.retry.sleep(
+                        min(exc.retry_after or self.retry.backoff(attempt), self.retry.max_retry_after)
+                    )
                     continue
                 # The whole batch failed: every change in it failed.
                 for i in pending:
@@ -169,8 +201,9 @@ class GraphClient(ServiceClient):
                     results[i] = BulkResult(changes[i], status, user=inner_body)
                 else:
                     err = (inner_body or {}).get("error", {}) if isinstance(inner_body, dict) else {}
-                    results[i] = BulkResult(changes[i], status, error=error_for_status(
-                        status, err.get("code"), err.get("message")))
+                    results[i] = BulkResult(
+                        changes[i], status, error=error_for_status(status, err.get("code"), err.get("message"))
+                    )
             answered = {int(item["id"]) for item in response.json().get("responses", [])}
             for i in pending:  # a request the service never answered is a failure, not a silent gap
                 if i not in answered and results[i] is None:

@@ -9,6 +9,7 @@ One place implements what Microsoft asks of callers:
 - a timeout on every call;
 - failures turned into the typed exceptions of :mod:`errors`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -152,8 +153,12 @@ class ServiceClient:
             all_headers.update(headers or {})
             try:
                 response = await self._http.request(
-                    method, self.url(path_or_url), params=params, json=json,
-                    headers=all_headers, timeout=self.timeout,
+                    method,
+                    self.url(path_or_url),
+                    params=params,
+                    json=json,
+                    headers=all_headers,
+                    timeout=self.timeout,
                 )
             except httpx.TimeoutException as exc:
                 if idempotent and attempt < self.retry.max_attempts:
@@ -161,7 +166,9 @@ class ServiceClient:
                     continue
                 raise UnavailableError(
                     "Microsoft did not answer in time. Please try again.",
-                    detail=str(exc) or "timeout", request_id=request_id) from exc
+                    detail=str(exc) or "timeout",
+                    request_id=request_id,
+                ) from exc
             except httpx.TransportError as exc:
                 if idempotent and attempt < self.retry.max_attempts:
                     await self.retry.sleep(self.retry.backoff(attempt))
@@ -201,8 +208,14 @@ def _error_fields(body: Any, flavor: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def error_for_status(status: int, code: str | None, message: str | None, *,
-                     request_id: str | None = None, retry_after: float | None = None) -> MicrosoftError:
+def error_for_status(
+    status: int,
+    code: str | None,
+    message: str | None,
+    *,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> MicrosoftError:
     """The typed exception for an HTTP status and Microsoft's (code, message)."""
     kwargs = dict(status=status, code=code, detail=message, request_id=request_id, retry_after=retry_after)
     if status in (401, 403):
@@ -226,5 +239,9 @@ def error_from_response(response: httpx.Response, flavor: str, request_id: str |
         body = None
     code, message = _error_fields(body, flavor)
     return error_for_status(
-        response.status_code, code, message, request_id=request_id,
-        retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        response.status_code,
+        code,
+        message,
+        request_id=request_id,
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+    )

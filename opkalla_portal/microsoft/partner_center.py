@@ -1,4 +1,5 @@
 """Partner Center REST v1 client: subscriptions, catalog, orders, agreements, invoices, usage."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,8 +27,11 @@ def _link_headers(link: Any) -> dict[str, str]:
     """Partner Center link headers: a list of ``{"key", "value"}`` pairs."""
     if not isinstance(link, dict):
         return {}
-    return {str(h["key"]): str(h["value"]) for h in link.get("headers") or []
-            if isinstance(h, dict) and h.get("key") and h.get("value") is not None}
+    return {
+        str(h["key"]): str(h["value"])
+        for h in link.get("headers") or []
+        if isinstance(h, dict) and h.get("key") and h.get("value") is not None
+    }
 
 
 def _items(collection: Any) -> list[dict]:
@@ -64,8 +68,7 @@ class PartnerCenterClient(ServiceClient):
             if attempt < self.retry.max_attempts:
                 wait = parse_retry_after(response.headers.get("Retry-After")) or self.retry.backoff(attempt)
                 await self.retry.sleep(min(wait, self.retry.max_retry_after))
-        raise UnavailableError("Microsoft is still preparing this data. Please try again in a few minutes.",
-                               status=204)
+        raise UnavailableError("Microsoft is still preparing this data. Please try again in a few minutes.", status=204)
 
     # ---------------------------------------------------------- subscriptions
     async def list_subscriptions(self, customer_id: str) -> list[dict]:
@@ -78,8 +81,9 @@ class PartnerCenterClient(ServiceClient):
     async def list_addons(self, customer_id: str, subscription_id: str) -> list[dict]:
         return await self._collect(f"/customers/{customer_id}/subscriptions/{subscription_id}/addons")
 
-    async def update_subscription(self, customer_id: str, subscription: dict, *, request_id: str | None = None,
-                                  **changes: Any) -> dict:
+    async def update_subscription(
+        self, customer_id: str, subscription: dict, *, request_id: str | None = None, **changes: Any
+    ) -> dict:
         """PATCH the subscription with ``changes`` (the whole resource, as the SDK sends it).
 
         ``request_id`` (MS-RequestId; a new one if None): a caller that may retry after a crash
@@ -88,12 +92,14 @@ class PartnerCenterClient(ServiceClient):
         .NET SDK never sets one; the portal compares etags itself before it sends a change.
         """
         body = {**subscription, **changes}
-        response = await self.request("PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}",
-                                      json=body, request_id=request_id)
+        response = await self.request(
+            "PATCH", f"/customers/{customer_id}/subscriptions/{subscription['id']}", json=body, request_id=request_id
+        )
         return response.json()
 
-    async def change_quantity(self, customer_id: str, subscription: dict, quantity: int, *,
-                              request_id: str | None = None) -> dict:
+    async def change_quantity(
+        self, customer_id: str, subscription: dict, quantity: int, *, request_id: str | None = None
+    ) -> dict:
         """Change seats now (increase any time; decrease only inside the 168-hour window)."""
         return await self.update_subscription(customer_id, subscription, request_id=request_id, quantity=quantity)
 
@@ -103,8 +109,9 @@ class PartnerCenterClient(ServiceClient):
     async def set_auto_renew(self, customer_id: str, subscription: dict, enabled: bool) -> dict:
         return await self.update_subscription(customer_id, subscription, autoRenewEnabled=enabled)
 
-    async def set_renewal_instructions(self, customer_id: str, subscription: dict, *, quantity: int,
-                                       product: dict | None = None) -> dict:
+    async def set_renewal_instructions(
+        self, customer_id: str, subscription: dict, *, quantity: int, product: dict | None = None
+    ) -> dict:
         """Schedule a change for the next term (``scheduledNextTermInstructions``).
 
         ``product`` defaults to the current offer (productId, skuId, availabilityId, billing
@@ -112,12 +119,16 @@ class PartnerCenterClient(ServiceClient):
         """
         if product is None:
             product_id, sku_id, availability_id = subscription["offerId"].split(":")[:3]
-            product = {"productId": product_id, "skuId": sku_id, "availabilityId": availability_id,
-                       "billingCycle": subscription.get("billingCycle"),
-                       "termDuration": subscription.get("termDuration")}
+            product = {
+                "productId": product_id,
+                "skuId": sku_id,
+                "availabilityId": availability_id,
+                "billingCycle": subscription.get("billingCycle"),
+                "termDuration": subscription.get("termDuration"),
+            }
         return await self.update_subscription(
-            customer_id, subscription,
-            scheduledNextTermInstructions={"product": product, "quantity": quantity})
+            customer_id, subscription, scheduledNextTermInstructions={"product": product, "quantity": quantity}
+        )
 
     async def clear_renewal_instructions(self, customer_id: str, subscription: dict) -> dict:
         return await self.update_subscription(customer_id, subscription, scheduledNextTermInstructions=None)
@@ -142,8 +153,14 @@ class PartnerCenterClient(ServiceClient):
         return products
 
     # ----------------------------------------------------------------- orders
-    async def create_order(self, customer_id: str, line_items: Sequence[dict], *,
-                           billing_cycle: str = "monthly", request_id: str | None = None) -> dict:
+    async def create_order(
+        self,
+        customer_id: str,
+        line_items: Sequence[dict],
+        *,
+        billing_cycle: str = "monthly",
+        request_id: str | None = None,
+    ) -> dict:
         """Place an order. ``request_id`` (MS-RequestId) is the idempotency key: replaying the
         same id returns the same order instead of buying twice. Keep it with the pending order.
         """
@@ -152,8 +169,9 @@ class PartnerCenterClient(ServiceClient):
             "billingCycle": billing_cycle,
             "lineItems": [{"lineItemNumber": n, **item} for n, item in enumerate(line_items)],
         }
-        response = await self.request("POST", f"/customers/{customer_id}/orders", json=body,
-                                      request_id=request_id or str(uuid.uuid4()))
+        response = await self.request(
+            "POST", f"/customers/{customer_id}/orders", json=body, request_id=request_id or str(uuid.uuid4())
+        )
         return response.json()
 
     async def get_order(self, customer_id: str, order_id: str) -> dict:
@@ -164,17 +182,28 @@ class PartnerCenterClient(ServiceClient):
 
     # ------------------------------------------------------------- agreements
     # App+User only (REST reference): call these on ``clients.partner_center_as_user(...)``.
-    async def list_agreements(self, customer_id: str,
-                              agreement_type: str = "MicrosoftCustomerAgreement") -> list[dict]:
+    async def list_agreements(self, customer_id: str, agreement_type: str = "MicrosoftCustomerAgreement") -> list[dict]:
         return await self._collect(f"/customers/{customer_id}/agreements", {"agreementType": agreement_type})
 
-    async def confirm_agreement(self, customer_id: str, *, first_name: str, last_name: str, email: str,
-                                phone_number: str = "", template_id: str | None = None,
-                                date_agreed: str | None = None) -> dict:
+    async def confirm_agreement(
+        self,
+        customer_id: str,
+        *,
+        first_name: str,
+        last_name: str,
+        email: str,
+        phone_number: str = "",
+        template_id: str | None = None,
+        date_agreed: str | None = None,
+    ) -> dict:
         """Record that the customer accepted the Microsoft Customer Agreement."""
         body = {
-            "primaryContact": {"firstName": first_name, "lastName": last_name, "email": email,
-                               "phoneNumber": phone_number},
+            "primaryContact": {
+                "firstName": first_name,
+                "lastName": last_name,
+                "email": email,
+                "phoneNumber": phone_number,
+            },
             "templateId": template_id or MCA_TEMPLATE_ID,
             "dateAgreed": date_agreed or clock.today().isoformat() + "T00:00:00Z",
             "type": "MicrosoftCustomerAgreement",
@@ -195,13 +224,20 @@ class PartnerCenterClient(ServiceClient):
         return [i for i in items if customer_id is None or i.get("customerId") == customer_id]
 
     # ------------------------------------------------------------ Azure usage
-    async def azure_utilization(self, customer_id: str, subscription_id: str, start: date, end: date,
-                                granularity: str = "daily") -> list[dict]:
+    async def azure_utilization(
+        self, customer_id: str, subscription_id: str, start: date, end: date, granularity: str = "daily"
+    ) -> list[dict]:
         """Daily rated usage records of an Azure subscription between ``start`` and ``end``."""
-        params = {"start_time": start.isoformat() + "T00:00:00Z", "end_time": end.isoformat() + "T00:00:00Z",
-                  "granularity": granularity, "show_details": "true", "size": 1000}
+        params = {
+            "start_time": start.isoformat() + "T00:00:00Z",
+            "end_time": end.isoformat() + "T00:00:00Z",
+            "granularity": granularity,
+            "show_details": "true",
+            "size": 1000,
+        }
         return await self._collect(
-            f"/customers/{customer_id}/subscriptions/{subscription_id}/utilizations/azure", params)
+            f"/customers/{customer_id}/subscriptions/{subscription_id}/utilizations/azure", params
+        )
 
 
 # The Microsoft Customer Agreement template id Microsoft publishes for MCA acceptance.

@@ -15,6 +15,7 @@ This module only talks to Entra through MSAL for Python (``initiate_auth_code_fl
 ``acquire_token_by_auth_code_flow`` with PKCE, ``acquire_token_by_refresh_token``); keeping
 the refresh token safe is the caller's job (services/partner_connection.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -72,14 +73,16 @@ def _grant(result: dict, previous_refresh_token: str | None = None) -> Delegated
     claims = token_claims(result.get("access_token", ""))
     refresh = result.get("refresh_token") or previous_refresh_token
     if not refresh:
-        raise AuthError("Microsoft returned no refresh token: offline access was not granted.",
-                        code="no_refresh_token")
+        raise AuthError("Microsoft returned no refresh token: offline access was not granted.", code="no_refresh_token")
     return DelegatedGrant(
-        access_token=result["access_token"], refresh_token=refresh,
+        access_token=result["access_token"],
+        refresh_token=refresh,
         user_name=claims.get("name") or "",
         user_principal_name=claims.get("upn") or claims.get("preferred_username") or "",
-        user_object_id=claims.get("oid") or "", mfa="mfa" in (claims.get("amr") or []),
-        access_token_expires_at=clock.now() + timedelta(seconds=int(result.get("expires_in") or 3600)))
+        user_object_id=claims.get("oid") or "",
+        mfa="mfa" in (claims.get("amr") or []),
+        access_token_expires_at=clock.now() + timedelta(seconds=int(result.get("expires_in") or 3600)),
+    )
 
 
 class PartnerDelegatedAuth:
@@ -98,11 +101,13 @@ class PartnerDelegatedAuth:
         # PKCE and the single-use attempt bind the answer to the attempt.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
-            return await self.identity.begin_sign_in(redirect_uri, scopes=[PARTNER_CENTER_USER_SCOPE],
-                                                     tenant=self.tenant, prompt="login")
+            return await self.identity.begin_sign_in(
+                redirect_uri, scopes=[PARTNER_CENTER_USER_SCOPE], tenant=self.tenant, prompt="login"
+            )
 
     async def complete_connect(self, flow: dict, query_params: dict[str, str]) -> DelegatedGrant:
         """Redeem the code from the redirect; the grant's refresh token is what to store."""
+
         def redeem() -> dict:
             app = self.identity._build_app(self.tenant, load_cache(None))
             msal_flow = {k: v for k, v in flow.items() if not k.startswith("_opkalla")}
@@ -111,16 +116,21 @@ class PartnerDelegatedAuth:
         try:
             result = await asyncio.to_thread(redeem)
         except ValueError as exc:  # state mismatch or a replayed flow
-            raise AuthError("The connection attempt could not be verified. Please try again.",
-                            code="state_mismatch", detail=str(exc)) from exc
+            raise AuthError(
+                "The connection attempt could not be verified. Please try again.",
+                code="state_mismatch",
+                detail=str(exc),
+            ) from exc
         if "error" in result:
-            raise AuthError(_connect_error(result.get("error")), code=result.get("error"),
-                            detail=result.get("error_description"))
+            raise AuthError(
+                _connect_error(result.get("error")), code=result.get("error"), detail=result.get("error_description")
+            )
         return _grant(result)
 
     async def refresh(self, refresh_token: str) -> DelegatedGrant:
         """A fresh App+User access token and the rotated refresh token. Raises
         :class:`ConnectionBroken` when Entra refuses the refresh token for good."""
+
         def redeem() -> dict:
             app = self.identity._build_app(self.tenant, load_cache(None))
             return app.acquire_token_by_refresh_token(refresh_token, scopes=[PARTNER_CENTER_USER_SCOPE])
@@ -129,9 +139,12 @@ class PartnerDelegatedAuth:
         if "error" in result:
             error = result.get("error")
             if error in BROKEN_GRANT_ERRORS:
-                raise ConnectionBroken("The Partner Center connection was revoked or has expired. "
-                                       "A provider administrator must reconnect it.",
-                                       code=error, detail=result.get("error_description"))
+                raise ConnectionBroken(
+                    "The Partner Center connection was revoked or has expired. "
+                    "A provider administrator must reconnect it.",
+                    code=error,
+                    detail=result.get("error_description"),
+                )
             raise AuthError(code=error, detail=result.get("error_description"))
         return _grant(result, previous_refresh_token=refresh_token)
 
@@ -143,5 +156,11 @@ def _connect_error(error: str | None) -> str:
     }.get(error or "", "Partner Center could not be connected. Please try again.")
 
 
-__all__ = ["PartnerDelegatedAuth", "DelegatedGrant", "ConnectionBroken", "PARTNER_CENTER_USER_SCOPE",
-           "REFRESH_TOKEN_LIFETIME", "token_claims"]
+__all__ = [
+    "PartnerDelegatedAuth",
+    "DelegatedGrant",
+    "ConnectionBroken",
+    "PARTNER_CENTER_USER_SCOPE",
+    "REFRESH_TOKEN_LIFETIME",
+    "token_claims",
+]

@@ -4,6 +4,7 @@
 service plan); ``data/product_aliases.csv`` adds the other names customers use for a
 product (old names, shorthands) so searches find it under any of them.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,9 +38,13 @@ def _products() -> dict[str, Product]:
             if product is None:
                 product = Product(row["Product_Display_Name"], row["String_Id"], row["GUID"].lower())
                 by_key[product.string_id.lower()] = by_key[product.guid] = product
-            product.service_plans.append({
-                "servicePlanName": row["Service_Plan_Name"], "servicePlanId": row["Service_Plan_Id"],
-                "friendlyName": row["Service_Plans_Included_Friendly_Names"]})
+            product.service_plans.append(
+                {
+                    "servicePlanName": row["Service_Plan_Name"],
+                    "servicePlanId": row["Service_Plan_Id"],
+                    "friendlyName": row["Service_Plans_Included_Friendly_Names"],
+                }
+            )
     with open(DATA_DIR / "product_aliases.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             product = by_key.get(row["String_Id"].lower())

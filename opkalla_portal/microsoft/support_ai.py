@@ -4,6 +4,7 @@ Passage convention (the emulator and the portal agree on it): one system message
 content contains blocks ``[doc1] <title>\\n<passage text>\\n\\n[doc2] ...``; the last user
 message is the question. Replies cite passages as ``[docN]`` (``citations[N-1]``).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ CITATION_RE = re.compile(r"\[doc(\d+)\]")
 # stops ends with finish_reason "content_filter" (inference 2024-02-01: finish_reason enum and
 # the "content_filter" error code of the Azure OpenAI content filtering documentation).
 CONTENT_FILTER = "content_filter"
-CONTENT_FILTER_MESSAGE = ("I can't help with that request. Please rephrase your question about Microsoft 365, "
-                          "Azure or the portal, or contact support@opkalla.com.")
+CONTENT_FILTER_MESSAGE = (
+    "I can't help with that request. Please rephrase your question about Microsoft 365, "
+    "Azure or the portal, or contact support@opkalla.com."
+)
 
 
 class ContentFiltered(MicrosoftError):
@@ -44,12 +47,16 @@ class Passage:
     url: str = ""
 
 
-def build_messages(question: str, passages: Sequence[Passage],
-                   history: Sequence[dict[str, str]] = ()) -> list[dict[str, str]]:
+def build_messages(
+    question: str, passages: Sequence[Passage], history: Sequence[dict[str, str]] = ()
+) -> list[dict[str, str]]:
     """Messages in the passage convention above (history is earlier user/assistant turns)."""
     blocks = "\n\n".join(f"[doc{n}] {p.title}\n{p.content}" for n, p in enumerate(passages, start=1))
-    return [{"role": "system", "content": f"{SYSTEM_PREAMBLE}\n\n{blocks}"}, *history,
-            {"role": "user", "content": question}]
+    return [
+        {"role": "system", "content": f"{SYSTEM_PREAMBLE}\n\n{blocks}"},
+        *history,
+        {"role": "user", "content": question},
+    ]
 
 
 class ChatStream:
@@ -111,8 +118,7 @@ class AzureOpenAIDeployment(ServiceClient):
 class SupportAIClient(AzureOpenAIDeployment):
     """Chat completions for one Azure OpenAI deployment."""
 
-    def answer(self, question: str, passages: Sequence[Passage],
-               history: Sequence[dict[str, str]] = ()) -> ChatStream:
+    def answer(self, question: str, passages: Sequence[Passage], history: Sequence[dict[str, str]] = ()) -> ChatStream:
         """Stream an answer grounded on ``passages``: ``async for delta in stream``."""
         return ChatStream(self, build_messages(question, passages, history), passages)
 
@@ -127,15 +133,22 @@ class SupportAIClient(AzureOpenAIDeployment):
         while True:
             attempt += 1
             headers = {"Accept": "text/event-stream", **(await self._auth_headers())}
-            async with self._http.stream("POST", self.url(path), params={"api-version": self.api_version},
-                                         json=body, headers=headers, timeout=self.timeout) as response:
+            async with self._http.stream(
+                "POST",
+                self.url(path),
+                params={"api-version": self.api_version},
+                json=body,
+                headers=headers,
+                timeout=self.timeout,
+            ) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     # 429/503 arrive before any token: nothing was shown, so asking again is safe.
                     if response.status_code in RETRY_STATUSES and attempt < self.retry.max_attempts:
                         wait = parse_retry_after(response.headers.get("Retry-After"))
-                        await self.retry.sleep(min(self.retry.backoff(attempt) if wait is None else wait,
-                                                   self.retry.max_retry_after))
+                        await self.retry.sleep(
+                            min(self.retry.backoff(attempt) if wait is None else wait, self.retry.max_retry_after)
+                        )
                         continue
                     error = error_from_response(response, self.flavor)
                     if isinstance(error, ValidationError) and error.code == CONTENT_FILTER:
@@ -166,10 +179,14 @@ class EmbeddingsClient(AzureOpenAIDeployment):
         """One vector per text, in order."""
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self.BATCH):
-            batch = list(texts[start:start + self.BATCH])
+            batch = list(texts[start : start + self.BATCH])
             response = await self.request(
-                "POST", f"/openai/deployments/{self.deployment}/embeddings",
-                params={"api-version": self.api_version}, json={"input": batch}, idempotent=True)
+                "POST",
+                f"/openai/deployments/{self.deployment}/embeddings",
+                params={"api-version": self.api_version},
+                json={"input": batch},
+                idempotent=True,
+            )
             data = sorted(response.json().get("data") or [], key=lambda d: d.get("index", 0))
             if len(data) != len(batch):
                 raise MicrosoftError("The embeddings service returned an unexpected answer.")

@@ -32,10 +32,34 @@ from opkalla_portal.pages import (  # noqa: F401
 
 ALL_PAGES = [
     page
-    for module in (home, my_services, my_agreements, my_invoices, invoice_detail, payment_profiles, usage_data,
-                   my_company, manage_users, user_edit, outbox, manage_licenses, support, support_article,
-                   profile, sign_in, news_post, news_editor,
-                   subscription_edit, change_logs, future_changes, catalog, subscription_create, approvals,
-                   approval_requests, billing_runs, partner_center)
+    for module in (
+        home,
+        my_services,
+        my_agreements,
+        my_invoices,
+        invoice_detail,
+        payment_profiles,
+        usage_data,
+        my_company,
+        manage_users,
+        user_edit,
+        outbox,
+        manage_licenses,
+        support,
+        support_article,
+        profile,
+        sign_in,
+        news_post,
+        news_editor,
+        subscription_edit,
+        change_logs,
+        future_changes,
+        catalog,
+        subscription_create,
+        approvals,
+        approval_requests,
+        billing_runs,
+        partner_center,
+    )
     for page in module.PAGES
 ]

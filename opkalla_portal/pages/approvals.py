@@ -11,9 +11,20 @@ from opkalla_portal.state.base import PortalState
 
 
 def status_badge(row) -> rx.Component:
-    return rx.badge(row["status"], variant="soft", high_contrast=True, color_scheme=rx.match(
-        row["status_key"], ("pending", "amber"), ("approving", "blue"), ("applied", "green"), ("failed", "red"),
-        ("denied", "red"), "gray"))
+    return rx.badge(
+        row["status"],
+        variant="soft",
+        high_contrast=True,
+        color_scheme=rx.match(
+            row["status_key"],
+            ("pending", "amber"),
+            ("approving", "blue"),
+            ("applied", "green"),
+            ("failed", "red"),
+            ("denied", "red"),
+            "gray",
+        ),
+    )
 
 
 def requests_table(headers: tuple[str, ...], rows, render) -> rx.Component:
@@ -22,18 +33,24 @@ def requests_table(headers: tuple[str, ...], rows, render) -> rx.Component:
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, white_space="nowrap") for h in headers])),
             rx.table.body(rx.foreach(rows, render)),
-            variant="surface", size="2", width="100%",
+            variant="surface",
+            size="2",
+            width="100%",
         ),
-        overflow_x="auto", width="100%",
+        overflow_x="auto",
+        width="100%",
     )
 
 
 def subscription_cell(row) -> rx.Component:
     # Focusable, so keyboard users can scroll a table wider than a phone (tables without buttons).
-    return rx.table.row_header_cell(rx.vstack(
-        rx.text(row["subscription"], weight="medium", tab_index=0),
-        rx.text("Request #", row["id"], " · ", row["created"], " UTC", size="1", color_scheme="gray"),
-        spacing="0"))
+    return rx.table.row_header_cell(
+        rx.vstack(
+            rx.text(row["subscription"], weight="medium", tab_index=0),
+            rx.text("Request #", row["id"], " · ", row["created"], " UTC", size="1", color_scheme="gray"),
+            spacing="0",
+        )
+    )
 
 
 def policy_card() -> rx.Component:
@@ -41,29 +58,57 @@ def policy_card() -> rx.Component:
         rx.vstack(
             rx.heading("Approval settings", size="4", as_="h2"),
             rx.text(S.policy_summary, size="2", color_scheme="gray"),
-            rx.cond(S.can_set_policy, rx.vstack(
-                rx.el.label(
-                    rx.hstack(rx.switch(checked=S.approvals_on, on_change=S.set_approvals_on, id="approvals-on"),
-                              rx.text("Require approval for quantity increases", size="2"),
-                              align="center", spacing="2"),
-                    html_for="approvals-on"),
-                rx.cond(S.approvals_on, rx.vstack(
-                    field_label("Monthly cost threshold (USD)", "threshold"),
-                    rx.input(id="threshold", value=S.threshold, on_change=S.set_threshold, input_mode="decimal",
-                             placeholder="100.00", width="12rem", auto_complete="off",
-                             aria_invalid=rx.cond(S.threshold_error != "", "true", "false"),
-                             aria_describedby="threshold-hint threshold-error"),
-                    rx.text("A Subscription Manager's increase that adds more than this per month (added seats × "
-                            "unit price) waits for an Administrator or Finance Manager.", id="threshold-hint",
-                            size="1", color_scheme="gray"),
-                    field_error(S.threshold_error, "threshold"),
-                    spacing="1", align="start")),
-                rx.button(rx.icon("save", size=16), "Save settings", on_click=S.save_policy,
-                          loading=S.saving_policy),
-                spacing="3", align="start")),
-            spacing="2", width="100%",
+            rx.cond(
+                S.can_set_policy,
+                rx.vstack(
+                    rx.el.label(
+                        rx.hstack(
+                            rx.switch(checked=S.approvals_on, on_change=S.set_approvals_on, id="approvals-on"),
+                            rx.text("Require approval for quantity increases", size="2"),
+                            align="center",
+                            spacing="2",
+                        ),
+                        html_for="approvals-on",
+                    ),
+                    rx.cond(
+                        S.approvals_on,
+                        rx.vstack(
+                            field_label("Monthly cost threshold (USD)", "threshold"),
+                            rx.input(
+                                id="threshold",
+                                value=S.threshold,
+                                on_change=S.set_threshold,
+                                input_mode="decimal",
+                                placeholder="100.00",
+                                width="12rem",
+                                auto_complete="off",
+                                aria_invalid=rx.cond(S.threshold_error != "", "true", "false"),
+                                aria_describedby="threshold-hint threshold-error",
+                            ),
+                            rx.text(
+                                "A Subscription Manager's increase that adds more than this per month (added seats × "
+                                "unit price) waits for an Administrator or Finance Manager.",
+                                id="threshold-hint",
+                                size="1",
+                                color_scheme="gray",
+                            ),
+                            field_error(S.threshold_error, "threshold"),
+                            spacing="1",
+                            align="start",
+                        ),
+                    ),
+                    rx.button(
+                        rx.icon("save", size=16), "Save settings", on_click=S.save_policy, loading=S.saving_policy
+                    ),
+                    spacing="3",
+                    align="start",
+                ),
+            ),
+            spacing="2",
+            width="100%",
         ),
-        width="100%", max_width="48rem",
+        width="100%",
+        max_width="48rem",
     )
 
 
@@ -73,18 +118,36 @@ def pending_row(row) -> rx.Component:
         rx.table.cell(row["requester"]),
         rx.table.cell(row["quantity"], white_space="nowrap"),
         rx.table.cell(row["when"]),
-        rx.table.cell(rx.vstack(rx.text(row["added"], weight="medium"),
-                                rx.text("threshold ", row["threshold"], size="1", color_scheme="gray"),
-                                spacing="0")),
-        rx.table.cell(rx.cond(
-            row["status_key"] == "pending",
-            rx.hstack(
-                rx.button("Approve", on_click=S.open_decision(row["id"], "approve"), size="1",
-                          aria_label="Approve request #" + row["id"] + " for " + row["subscription"]),
-                rx.button("Deny", on_click=S.open_decision(row["id"], "deny"), size="1", variant="soft",
-                          color_scheme="red", aria_label="Deny request #" + row["id"] + " for " + row["subscription"]),
-                spacing="2"),
-            status_badge(row))),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["added"], weight="medium"),
+                rx.text("threshold ", row["threshold"], size="1", color_scheme="gray"),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(
+            rx.cond(
+                row["status_key"] == "pending",
+                rx.hstack(
+                    rx.button(
+                        "Approve",
+                        on_click=S.open_decision(row["id"], "approve"),
+                        size="1",
+                        aria_label="Approve request #" + row["id"] + " for " + row["subscription"],
+                    ),
+                    rx.button(
+                        "Deny",
+                        on_click=S.open_decision(row["id"], "deny"),
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label="Deny request #" + row["id"] + " for " + row["subscription"],
+                    ),
+                    spacing="2",
+                ),
+                status_badge(row),
+            )
+        ),
     )
 
 
@@ -94,10 +157,15 @@ def decided_row(row) -> rx.Component:
         rx.table.cell(row["requester"]),
         rx.table.cell(row["quantity"], white_space="nowrap"),
         rx.table.cell(row["added"]),
-        rx.table.cell(rx.vstack(status_badge(row),
-                                rx.text(row["decided_by"], " · ", row["decided"], size="1", color_scheme="gray"),
-                                rx.cond(row["detail"] != "", rx.text(row["detail"], size="1")),
-                                spacing="1", max_width="24rem")),
+        rx.table.cell(
+            rx.vstack(
+                status_badge(row),
+                rx.text(row["decided_by"], " · ", row["decided"], size="1", color_scheme="gray"),
+                rx.cond(row["detail"] != "", rx.text(row["detail"], size="1")),
+                spacing="1",
+                max_width="24rem",
+            )
+        ),
     )
 
 
@@ -107,25 +175,57 @@ def decision_dialog() -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title(rx.cond(approving, "Approve this request?", "Deny this request?")),
             rx.alert_dialog.description(
-                S.decision_request["requester"], " asked to change ", S.decision_request["subscription"], " from ",
-                S.decision_request["quantity"], " licenses (", S.decision_request["when"], "), adding ",
-                S.decision_request["added"], " per month. ",
-                rx.cond(approving, "It is checked again and sent to Microsoft now.",
-                        "Nothing changes at Microsoft; the requester is told your reason."),
-                size="2"),
-            rx.cond(~approving, rx.vstack(
-                field_label("Reason", "deny-reason"),
-                rx.text_area(id="deny-reason", value=S.reason, on_change=S.set_reason, rows="3", width="100%",
-                             max_length=500, aria_describedby="deny-reason-error",
-                             aria_invalid=rx.cond(S.reason_error != "", "true", "false")),
-                field_error(S.reason_error, "deny-reason"),
-                spacing="1", margin_top="1rem", width="100%")),
+                S.decision_request["requester"],
+                " asked to change ",
+                S.decision_request["subscription"],
+                " from ",
+                S.decision_request["quantity"],
+                " licenses (",
+                S.decision_request["when"],
+                "), adding ",
+                S.decision_request["added"],
+                " per month. ",
+                rx.cond(
+                    approving,
+                    "It is checked again and sent to Microsoft now.",
+                    "Nothing changes at Microsoft; the requester is told your reason.",
+                ),
+                size="2",
+            ),
+            rx.cond(
+                ~approving,
+                rx.vstack(
+                    field_label("Reason", "deny-reason"),
+                    rx.text_area(
+                        id="deny-reason",
+                        value=S.reason,
+                        on_change=S.set_reason,
+                        rows="3",
+                        width="100%",
+                        max_length=500,
+                        aria_describedby="deny-reason-error",
+                        aria_invalid=rx.cond(S.reason_error != "", "true", "false"),
+                    ),
+                    field_error(S.reason_error, "deny-reason"),
+                    spacing="1",
+                    margin_top="1rem",
+                    width="100%",
+                ),
+            ),
             rx.flex(
-                rx.alert_dialog.cancel(rx.button("Keep waiting", variant="soft", color_scheme="gray",
-                                                 disabled=S.deciding)),
-                rx.button(rx.cond(approving, "Approve and apply", "Deny request"), on_click=S.confirm_decision,
-                          loading=S.deciding, disabled=S.deciding, color_scheme=rx.cond(approving, "indigo", "red")),
-                spacing="3", justify="end", margin_top="1rem",
+                rx.alert_dialog.cancel(
+                    rx.button("Keep waiting", variant="soft", color_scheme="gray", disabled=S.deciding)
+                ),
+                rx.button(
+                    rx.cond(approving, "Approve and apply", "Deny request"),
+                    on_click=S.confirm_decision,
+                    loading=S.deciding,
+                    disabled=S.deciding,
+                    color_scheme=rx.cond(approving, "indigo", "red"),
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
             ),
         ),
         open=S.decision_action != "",
@@ -137,18 +237,29 @@ def approvals_body() -> rx.Component:
     return rx.vstack(
         policy_card(),
         rx.heading("Waiting for approval", size="4", as_="h2", margin_top="0.5rem"),
-        rx.cond(S.pending.length() == 0,
-                empty_state("stamp", "No requests are waiting",
-                            "Quantity increases above your approval threshold appear here for you to approve or "
-                            "deny."),
-                requests_table(("Subscription", "Requested by", "Quantity", "Change Effective",
-                                "Added monthly cost", "Decision"), S.pending, pending_row)),
+        rx.cond(
+            S.pending.length() == 0,
+            empty_state(
+                "stamp",
+                "No requests are waiting",
+                "Quantity increases above your approval threshold appear here for you to approve or deny.",
+            ),
+            requests_table(
+                ("Subscription", "Requested by", "Quantity", "Change Effective", "Added monthly cost", "Decision"),
+                S.pending,
+                pending_row,
+            ),
+        ),
         rx.heading("Recent decisions", size="4", as_="h2", margin_top="0.5rem"),
-        rx.cond(S.decided.length() == 0,
-                rx.text("No decisions yet.", size="2", color_scheme="gray"),
-                requests_table(("Subscription", "Requested by", "Quantity", "Added monthly cost", "Outcome"),
-                               S.decided, decided_row)),
-        spacing="3", width="100%",
+        rx.cond(
+            S.decided.length() == 0,
+            rx.text("No decisions yet.", size="2", color_scheme="gray"),
+            requests_table(
+                ("Subscription", "Requested by", "Quantity", "Added monthly cost", "Outcome"), S.decided, decided_row
+            ),
+        ),
+        spacing="3",
+        width="100%",
     )
 
 

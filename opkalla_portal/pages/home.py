@@ -12,8 +12,15 @@ def post_card(post: PostCard) -> rx.Component:
     return rx.card(
         rx.link(
             rx.vstack(
-                rx.image(src=post["cover_image"], alt="", width="100%", height="160px", object_fit="cover",
-                         border_radius="var(--radius-3)", loading="lazy"),
+                rx.image(
+                    src=post["cover_image"],
+                    alt="",
+                    width="100%",
+                    height="160px",
+                    object_fit="cover",
+                    border_radius="var(--radius-3)",
+                    loading="lazy",
+                ),
                 rx.text(post["date_label"], size="1", color_scheme="gray"),
                 rx.heading(post["title"], size="4", as_="h3"),
                 rx.text(post["summary"], size="2", color_scheme="gray"),
@@ -33,13 +40,21 @@ def post_card(post: PostCard) -> rx.Component:
 def partner_badge() -> rx.Component:
     return rx.card(
         rx.flex(
-            rx.image(src="/partner-badge.svg", alt="Opkalla: Microsoft Solutions Partner for Modern Work",
-                     width="200px", height="auto"),
+            rx.image(
+                src="/partner-badge.svg",
+                alt="Opkalla: Microsoft Solutions Partner for Modern Work",
+                width="200px",
+                height="auto",
+            ),
             rx.vstack(
                 rx.heading("Microsoft Solutions Partner for Modern Work", size="4", as_="h2"),
-                rx.text("Opkalla's Microsoft Solutions Partner for Modern Work badge demonstrates our best-in-class "
-                        "expertise in Microsoft 365: Teams, security and device management for the way your "
-                        "people work.", size="2", color_scheme="gray"),
+                rx.text(
+                    "Opkalla's Microsoft Solutions Partner for Modern Work badge demonstrates our best-in-class "
+                    "expertise in Microsoft 365: Teams, security and device management for the way your "
+                    "people work.",
+                    size="2",
+                    color_scheme="gray",
+                ),
                 spacing="2",
                 align="start",
             ),
@@ -57,9 +72,10 @@ def blog_section() -> rx.Component:
             rx.hstack(
                 rx.heading("Blogs", size="5", as_="h2"),
                 rx.spacer(),
-                rx.cond(HomeState.can_edit_blog,
-                        rx.link(rx.button(rx.icon("pencil", size=16), "Manage posts", variant="soft"),
-                                href="/news/editor")),
+                rx.cond(
+                    HomeState.can_edit_blog,
+                    rx.link(rx.button(rx.icon("pencil", size=16), "Manage posts", variant="soft"), href="/news/editor"),
+                ),
                 width="100%",
                 align="center",
             ),
@@ -68,13 +84,24 @@ def blog_section() -> rx.Component:
                 HomeState.loaded,
                 rx.cond(
                     HomeState.posts.length() > 0,
-                    rx.grid(rx.foreach(HomeState.posts, post_card),
-                            columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4", width="100%"),
-                    empty_state("newspaper", "No news yet",
-                                "Blog posts about the newest Microsoft products and features will appear here."),
+                    rx.grid(
+                        rx.foreach(HomeState.posts, post_card),
+                        columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    empty_state(
+                        "newspaper",
+                        "No news yet",
+                        "Blog posts about the newest Microsoft products and features will appear here.",
+                    ),
                 ),
-                rx.grid(*[rx.skeleton(height="300px", width="100%") for _ in range(3)],
-                        columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4", width="100%"),
+                rx.grid(
+                    *[rx.skeleton(height="300px", width="100%") for _ in range(3)],
+                    columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                    spacing="4",
+                    width="100%",
+                ),
             ),
             spacing="3",
             width="100%",

@@ -39,8 +39,13 @@ def total_row(label: str, value, strong: bool = False) -> rx.Component:
     return rx.hstack(
         rx.text(label, size="2", weight=weight),
         rx.spacer(),
-        rx.text(value, size="3" if strong else "2", weight=weight, white_space="nowrap",
-                data_testid=f"invoice-{label.lower().replace(' ', '-')}"),
+        rx.text(
+            value,
+            size="3" if strong else "2",
+            weight=weight,
+            white_space="nowrap",
+            data_testid=f"invoice-{label.lower().replace(' ', '-')}",
+        ),
         width="100%",
     )
 
@@ -55,10 +60,14 @@ def totals() -> rx.Component:
             total_row("Total", S.total, strong=True),
             total_row("Paid", S.paid),
             total_row("Balance Due", S.balance, strong=True),
-            spacing="2", width="100%",
+            spacing="2",
+            width="100%",
         ),
-        width="100%", max_width=["100%", "22rem"], margin_left="auto",
-        aria_label="Invoice totals", role="group",
+        width="100%",
+        max_width=["100%", "22rem"],
+        margin_left="auto",
+        aria_label="Invoice totals",
+        role="group",
     )
 
 
@@ -79,10 +88,13 @@ def breakdown() -> rx.Component:
                 ),
             ),
             rx.table.body(rx.foreach(S.lines, line_row)),
-            variant="surface", size="2", width="100%",
+            variant="surface",
+            size="2",
+            width="100%",
             aria_label="Invoice breakdown",
         ),
-        overflow_x="auto", width="100%",
+        overflow_x="auto",
+        width="100%",
     )
 
 
@@ -94,11 +106,15 @@ def summary_card() -> rx.Component:
             fact("Due Date", S.due_date),
             fact("Service Period", S.service_period),
             fact("Billing Contract", S.contract_name),  # one invoice per contract (issue 17)
-            rx.vstack(rx.text("Status", size="1", color_scheme="gray", weight="medium"), invoice_status_badge(S.status),
-                      spacing="1"),
+            rx.vstack(
+                rx.text("Status", size="1", color_scheme="gray", weight="medium"),
+                invoice_status_badge(S.status),
+                spacing="1",
+            ),
             fact("Balance", S.balance),
             columns=rx.breakpoints(initial="2", sm="4", lg="7"),
-            gap="4", width="100%",
+            gap="4",
+            width="100%",
         ),
         width="100%",
     )
@@ -108,15 +124,19 @@ def actions() -> rx.Component:
     return rx.hstack(
         rx.cond(S.has_azure_usage, download_button("Download Usage", S.usage_url, "file-spreadsheet"), rx.fragment()),
         download_button("Download PDF", S.pdf_url, "file-down", variant="surface"),
-        spacing="2", wrap="wrap",
+        spacing="2",
+        wrap="wrap",
     )
 
 
 def invoice_page() -> rx.Component:
     return portal_page(
         "Invoice breakdown",
-        rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("My Invoices"), align="center", spacing="1"),
-                href="/my-invoices", size="2"),
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=16), rx.text("My Invoices"), align="center", spacing="1"),
+            href="/my-invoices",
+            size="2",
+        ),
         rx.cond(
             ~S.loaded,
             rx.center(rx.spinner(size="3"), padding="3rem", width="100%", role="status", aria_label="Loading"),
@@ -128,19 +148,28 @@ def invoice_page() -> rx.Component:
                         rx.heading("Microsoft 365 subscription costs", size="4", as_="h2"),
                         rx.spacer(),
                         actions(),
-                        direction=rx.breakpoints(initial="column", sm="row"), gap="3", width="100%",
+                        direction=rx.breakpoints(initial="column", sm="row"),
+                        gap="3",
+                        width="100%",
                         align=rx.breakpoints(initial="start", sm="center"),
                     ),
                     breakdown(),
                     totals(),
-                    rx.text("Amounts are before tax; each line's tax is at the rate for your billing address. "
-                            "Proration is the share of the service period billed.", size="1", color_scheme="gray"),
-                    spacing="4", width="100%",
+                    rx.text(
+                        "Amounts are before tax; each line's tax is at the rate for your billing address. "
+                        "Proration is the share of the service period billed.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    spacing="4",
+                    width="100%",
                 ),
-                empty_state("file-question", "Invoice not found",
-                            "This invoice does not exist or belongs to another account.",
-                            rx.button(rx.link("Back to My Invoices", href="/my-invoices", underline="none"),
-                                      as_child=True)),
+                empty_state(
+                    "file-question",
+                    "Invoice not found",
+                    "This invoice does not exist or belongs to another account.",
+                    rx.button(rx.link("Back to My Invoices", href="/my-invoices", underline="none"), as_child=True),
+                ),
             ),
         ),
         description="Each line of the invoice with its quantity, unit price, service period, proration and tax.",

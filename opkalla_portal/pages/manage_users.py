@@ -9,13 +9,23 @@ from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.manage_users import UserRow, UsersState
 
 FORM = "invite"
-VISUALLY_HIDDEN = {"position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden",
-                   "clip": "rect(0 0 0 0)", "whiteSpace": "nowrap"}
+VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "overflow": "hidden",
+    "clip": "rect(0 0 0 0)",
+    "whiteSpace": "nowrap",
+}
 
 
 def status_badge(status) -> rx.Component:
-    return rx.badge(status, color_scheme=rx.match(status, ("Active", "green"), ("Invitation sent", "amber"), "gray"),
-                    variant="soft", high_contrast=True)
+    return rx.badge(
+        status,
+        color_scheme=rx.match(status, ("Active", "green"), ("Invitation sent", "amber"), "gray"),
+        variant="soft",
+        high_contrast=True,
+    )
 
 
 def user_row(user: UserRow) -> rx.Component:
@@ -44,12 +54,14 @@ def users_table(title: str, rows, empty_title: str, empty_text: str, icon: str) 
                     rx.table.root(
                         # A caption names the table for screen readers (the heading above shows it).
                         rx.el.caption(title, style=VISUALLY_HIDDEN),
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell("Display Name"),
-                            rx.table.column_header_cell("Office 365 Email ID"),
-                            rx.table.column_header_cell("Web Role"),
-                            rx.table.column_header_cell("Status"),
-                        )),
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Display Name"),
+                                rx.table.column_header_cell("Office 365 Email ID"),
+                                rx.table.column_header_cell("Web Role"),
+                                rx.table.column_header_cell("Status"),
+                            )
+                        ),
                         rx.table.body(rx.foreach(rows, user_row)),
                         variant="surface",
                         width="100%",
@@ -74,16 +86,42 @@ def invite_dialog() -> rx.Component:
             rx.dialog.title("Invite User"),
             rx.dialog.description(
                 "Create the user account. It appears under Inactive Portal Users; select the name there to assign "
-                "a web role and send the invitation.", size="2", color_scheme="gray", margin_bottom="1rem"),
+                "a web role and send the invitation.",
+                size="2",
+                color_scheme="gray",
+                margin_bottom="1rem",
+            ),
             rx.form(
                 rx.vstack(
-                    text_field("First Name", "first_name", "", UsersState.invite_errors["first_name"], form=FORM,
-                               required=True, max_length=100),
-                    text_field("Last Name", "last_name", "", UsersState.invite_errors["last_name"], form=FORM,
-                               required=True, max_length=100),
-                    text_field("Office 365 Email ID", "email", "", UsersState.invite_errors["email"], form=FORM,
-                               input_type="email", required=True, max_length=255,
-                               hint="The person's Microsoft 365 sign-in address"),
+                    text_field(
+                        "First Name",
+                        "first_name",
+                        "",
+                        UsersState.invite_errors["first_name"],
+                        form=FORM,
+                        required=True,
+                        max_length=100,
+                    ),
+                    text_field(
+                        "Last Name",
+                        "last_name",
+                        "",
+                        UsersState.invite_errors["last_name"],
+                        form=FORM,
+                        required=True,
+                        max_length=100,
+                    ),
+                    text_field(
+                        "Office 365 Email ID",
+                        "email",
+                        "",
+                        UsersState.invite_errors["email"],
+                        form=FORM,
+                        input_type="email",
+                        required=True,
+                        max_length=255,
+                        hint="The person's Microsoft 365 sign-in address",
+                    ),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                         rx.button("Submit", type="submit"),
@@ -122,10 +160,18 @@ def manage_users_page() -> rx.Component:
                 flex="1",
                 max_width="28rem",
             ),
-            rx.cond(UsersState.outbox_link,
-                    rx.link(rx.icon("mail", size=16), rx.cond(UsersState.held_mail_viewer, "Outbox (demo)", "Outbox"),
-                            href="/manage-users/outbox", display="flex", align_items="center", gap="0.4rem"),
-                    rx.fragment()),
+            rx.cond(
+                UsersState.outbox_link,
+                rx.link(
+                    rx.icon("mail", size=16),
+                    rx.cond(UsersState.held_mail_viewer, "Outbox (demo)", "Outbox"),
+                    href="/manage-users/outbox",
+                    display="flex",
+                    align_items="center",
+                    gap="0.4rem",
+                ),
+                rx.fragment(),
+            ),
             spacing="4",
             align="center",
             justify="between",
@@ -135,15 +181,30 @@ def manage_users_page() -> rx.Component:
         rx.cond(
             UsersState.loaded,
             rx.vstack(
-                users_table("Active Portal Users", UsersState.active_users, "No active portal users",
-                            "People appear here once they register with their Invitation Link.", "user-check"),
-                users_table("Inactive Portal Users", UsersState.inactive_users, "No inactive portal users",
-                            "Select Invite User to create an account for someone new.", "user-x"),
+                users_table(
+                    "Active Portal Users",
+                    UsersState.active_users,
+                    "No active portal users",
+                    "People appear here once they register with their Invitation Link.",
+                    "user-check",
+                ),
+                users_table(
+                    "Inactive Portal Users",
+                    UsersState.inactive_users,
+                    "No inactive portal users",
+                    "Select Invite User to create an account for someone new.",
+                    "user-x",
+                ),
                 spacing="6",
                 width="100%",
             ),
-            rx.center(rx.spinner(size="3"), rx.text("Loading users…", color_scheme="gray"), spacing="3", padding="2rem",
-                      width="100%"),
+            rx.center(
+                rx.spinner(size="3"),
+                rx.text("Loading users…", color_scheme="gray"),
+                spacing="3",
+                padding="2rem",
+                width="100%",
+            ),
         ),
         description="Invite users to the portal and manage Active and Inactive Portal Users.",
         actions=invite_dialog(),

@@ -12,8 +12,17 @@ from opkalla_portal.state.base import PortalState
 from opkalla_portal.state.my_invoices import InvoiceRow, InvoicesState
 
 # Read by screen readers, not shown (the usual "visually hidden" recipe).
-SR_ONLY = {"position": "absolute", "width": "1px", "height": "1px", "padding": "0", "margin": "-1px",
-           "overflow": "hidden", "clip": "rect(0, 0, 0, 0)", "whiteSpace": "nowrap", "border": "0"}
+SR_ONLY = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "padding": "0",
+    "margin": "-1px",
+    "overflow": "hidden",
+    "clip": "rect(0, 0, 0, 0)",
+    "whiteSpace": "nowrap",
+    "border": "0",
+}
 
 
 def sort_header(title: str, key: str, align: str = "left") -> rx.Component:
@@ -21,10 +30,15 @@ def sort_header(title: str, key: str, align: str = "left") -> rx.Component:
     return rx.table.column_header_cell(
         rx.button(
             title,
-            rx.cond(active, rx.cond(InvoicesState.descending, rx.icon("arrow-down", size=14),
-                                    rx.icon("arrow-up", size=14)),
-                    rx.icon("arrow-up-down", size=14, opacity="0.45")),
-            variant="ghost", color_scheme="gray", size="1", on_click=InvoicesState.sort_by(key),
+            rx.cond(
+                active,
+                rx.cond(InvoicesState.descending, rx.icon("arrow-down", size=14), rx.icon("arrow-up", size=14)),
+                rx.icon("arrow-up-down", size=14, opacity="0.45"),
+            ),
+            variant="ghost",
+            color_scheme="gray",
+            size="1",
+            on_click=InvoicesState.sort_by(key),
             aria_label=f"Sort by {title}",
         ),
         aria_sort=rx.cond(active, rx.cond(InvoicesState.descending, "descending", "ascending"), "none"),
@@ -35,8 +49,13 @@ def sort_header(title: str, key: str, align: str = "left") -> rx.Component:
 def invoice_row(row: InvoiceRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
-            rx.link(row["invoice_id"], href=row["detail_url"], weight="medium", white_space="nowrap",
-                    aria_label="Invoice ID " + row["invoice_id"] + ": show the breakdown"),
+            rx.link(
+                row["invoice_id"],
+                href=row["detail_url"],
+                weight="medium",
+                white_space="nowrap",
+                aria_label="Invoice ID " + row["invoice_id"] + ": show the breakdown",
+            ),
         ),
         rx.table.cell(row["invoice_date"], white_space="nowrap"),
         rx.table.cell(row["due_date"], white_space="nowrap"),
@@ -45,12 +64,21 @@ def invoice_row(row: InvoiceRow) -> rx.Component:
         rx.table.cell(invoice_status_badge(row["status"])),
         rx.table.cell(
             rx.hstack(
-                rx.cond(row["has_azure_usage"],
-                        download_button("Download Usage", row["usage_url"], "file-spreadsheet",
-                                        "Download Usage for " + row["invoice_id"], variant="ghost"),
-                        rx.fragment()),
+                rx.cond(
+                    row["has_azure_usage"],
+                    download_button(
+                        "Download Usage",
+                        row["usage_url"],
+                        "file-spreadsheet",
+                        "Download Usage for " + row["invoice_id"],
+                        variant="ghost",
+                    ),
+                    rx.fragment(),
+                ),
                 download_button("PDF", row["pdf_url"], "file-down", "PDF of " + row["invoice_id"], variant="ghost"),
-                spacing="3", justify="end", wrap="wrap",
+                spacing="3",
+                justify="end",
+                wrap="wrap",
             ),
         ),
         align="center",
@@ -62,28 +90,48 @@ def invoice_card(row: InvoiceRow) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.link(row["invoice_id"], href=row["detail_url"], weight="bold",
-                        aria_label="Invoice ID " + row["invoice_id"] + ": show the breakdown"),
+                rx.link(
+                    row["invoice_id"],
+                    href=row["detail_url"],
+                    weight="bold",
+                    aria_label="Invoice ID " + row["invoice_id"] + ": show the breakdown",
+                ),
                 rx.spacer(),
                 invoice_status_badge(row["status"]),
-                width="100%", align="center",
+                width="100%",
+                align="center",
             ),
             rx.grid(
-                rx.text("Date", size="1", color_scheme="gray"), rx.text(row["invoice_date"], size="2"),
-                rx.text("Due Date", size="1", color_scheme="gray"), rx.text(row["due_date"], size="2"),
-                rx.text("Amount", size="1", color_scheme="gray"), rx.text(row["total"], size="2"),
-                rx.text("Balance", size="1", color_scheme="gray"), rx.text(row["balance"], size="2", weight="bold"),
-                columns="2", gap_x="4", gap_y="1", align_items="center",
+                rx.text("Date", size="1", color_scheme="gray"),
+                rx.text(row["invoice_date"], size="2"),
+                rx.text("Due Date", size="1", color_scheme="gray"),
+                rx.text(row["due_date"], size="2"),
+                rx.text("Amount", size="1", color_scheme="gray"),
+                rx.text(row["total"], size="2"),
+                rx.text("Balance", size="1", color_scheme="gray"),
+                rx.text(row["balance"], size="2", weight="bold"),
+                columns="2",
+                gap_x="4",
+                gap_y="1",
+                align_items="center",
             ),
             rx.hstack(
-                rx.cond(row["has_azure_usage"],
-                        download_button("Download Usage", row["usage_url"], "file-spreadsheet",
-                                        "Download Usage for " + row["invoice_id"]),
-                        rx.fragment()),
+                rx.cond(
+                    row["has_azure_usage"],
+                    download_button(
+                        "Download Usage",
+                        row["usage_url"],
+                        "file-spreadsheet",
+                        "Download Usage for " + row["invoice_id"],
+                    ),
+                    rx.fragment(),
+                ),
                 download_button("PDF", row["pdf_url"], "file-down", "PDF of " + row["invoice_id"]),
-                spacing="2", wrap="wrap",
+                spacing="2",
+                wrap="wrap",
             ),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
         width="100%",
     )
@@ -104,15 +152,18 @@ def invoices_table() -> rx.Component:
                 ),
             ),
             rx.table.body(rx.foreach(InvoicesState.rows, invoice_row)),
-            variant="surface", size="2", width="100%",
+            variant="surface",
+            size="2",
+            width="100%",
         ),
-        overflow_x="auto", width="100%", display=["none", "block"],
+        overflow_x="auto",
+        width="100%",
+        display=["none", "block"],
     )
 
 
 def invoice_cards() -> rx.Component:
-    return rx.vstack(rx.foreach(InvoicesState.rows, invoice_card), spacing="3", width="100%",
-                     display=["flex", "none"])
+    return rx.vstack(rx.foreach(InvoicesState.rows, invoice_card), spacing="3", width="100%", display=["flex", "none"])
 
 
 def pager() -> rx.Component:
@@ -120,14 +171,25 @@ def pager() -> rx.Component:
     return rx.cond(
         S.page_count > 1,
         rx.hstack(
-            rx.text("Page ", S.page + 1, " of ", S.page_count, " · ", S.match_count, " invoices", size="2",
-                    color_scheme="gray"),
+            rx.text(
+                "Page ",
+                S.page + 1,
+                " of ",
+                S.page_count,
+                " · ",
+                S.match_count,
+                " invoices",
+                size="2",
+                color_scheme="gray",
+            ),
             rx.spacer(),
-            rx.button("Previous", variant="soft", size="2", disabled=S.page == 0,
-                      on_click=S.go_to_page(S.page - 1)),
-            rx.button("Next", variant="soft", size="2", disabled=S.page + 1 >= S.page_count,
-                      on_click=S.go_to_page(S.page + 1)),
-            width="100%", align="center", spacing="2",
+            rx.button("Previous", variant="soft", size="2", disabled=S.page == 0, on_click=S.go_to_page(S.page - 1)),
+            rx.button(
+                "Next", variant="soft", size="2", disabled=S.page + 1 >= S.page_count, on_click=S.go_to_page(S.page + 1)
+            ),
+            width="100%",
+            align="center",
+            spacing="2",
         ),
         rx.fragment(),
     )
@@ -148,7 +210,9 @@ def toolbar() -> rx.Component:
             type="search",
         ),
         direction=rx.breakpoints(initial="column", sm="row"),
-        gap="3", width="100%", align=rx.breakpoints(initial="stretch", sm="center"),
+        gap="3",
+        width="100%",
+        align=rx.breakpoints(initial="stretch", sm="center"),
     )
 
 
@@ -158,32 +222,55 @@ def my_invoices_page() -> rx.Component:
         toolbar(),
         rx.cond(
             ~InvoicesState.loaded,
-            rx.center(rx.spinner(size="3"), rx.text("Loading invoices…", size="2", color_scheme="gray"),
-                      padding="3rem", gap="2", width="100%", role="status"),
+            rx.center(
+                rx.spinner(size="3"),
+                rx.text("Loading invoices…", size="2", color_scheme="gray"),
+                padding="3rem",
+                gap="2",
+                width="100%",
+                role="status",
+            ),
             rx.cond(
                 InvoicesState.rows.length() > 0,
                 rx.vstack(
                     invoices_table(),
                     invoice_cards(),
                     pager(),
-                    rx.text("Select an Invoice ID to see the breakdown of its Microsoft 365 subscription costs; "
-                            "select Download Usage for its Azure usage.", size="1", color_scheme="gray"),
-                    width="100%", spacing="2",
+                    rx.text(
+                        "Select an Invoice ID to see the breakdown of its Microsoft 365 subscription costs; "
+                        "select Download Usage for its Azure usage.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    width="100%",
+                    spacing="2",
                 ),
                 rx.cond(
                     InvoicesState.search != "",
-                    empty_state("search-x", "No invoices match your search",
-                                "Try another Invoice ID, date or amount, or clear the search."),
-                    empty_state("receipt", rx.cond(InvoicesState.tab_label == TABS["open"], "No open invoices",
-                                                   "No paid invoices"),
-                                "Invoices will appear here when they are issued."),
+                    empty_state(
+                        "search-x",
+                        "No invoices match your search",
+                        "Try another Invoice ID, date or amount, or clear the search.",
+                    ),
+                    empty_state(
+                        "receipt",
+                        rx.cond(InvoicesState.tab_label == TABS["open"], "No open invoices", "No paid invoices"),
+                        "Invoices will appear here when they are issued.",
+                    ),
                 ),
             ),
         ),
         description="Open and paid invoices, with their breakdown and usage downloads.",
-        actions=rx.button(rx.link(rx.icon("credit-card", size=16), "Payment Profiles",
-                                  href="/my-invoices/payment-profiles", underline="none"),
-                          as_child=True, variant="outline"),
+        actions=rx.button(
+            rx.link(
+                rx.icon("credit-card", size=16),
+                "Payment Profiles",
+                href="/my-invoices/payment-profiles",
+                underline="none",
+            ),
+            as_child=True,
+            variant="outline",
+        ),
     )
 
 

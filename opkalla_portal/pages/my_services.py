@@ -18,16 +18,27 @@ from opkalla_portal.state.dashboard import DashboardState
 from opkalla_portal.state.insight import InsightState
 from opkalla_portal.state.my_services import MyServicesState as S
 
-COLUMNS = [("Subscription Name", "name"), ("Quantity", "quantity"), ("Term", ""), ("Billing Frequency", ""),
-           ("Renewal Date", "renewal"), ("Status", "status"), ("Unit Price", "price")]
+COLUMNS = [
+    ("Subscription Name", "name"),
+    ("Quantity", "quantity"),
+    ("Term", ""),
+    ("Billing Frequency", ""),
+    ("Renewal Date", "renewal"),
+    ("Status", "status"),
+    ("Unit Price", "price"),
+]
 
 
 def contract_picker() -> rx.Component:
     return rx.vstack(
         select_label("Billing Contract", "billing-contract"),
         rx.select.root(
-            rx.select.trigger(id="billing-contract", aria_labelledby="billing-contract-label billing-contract",
-                              placeholder="Choose a Billing Contract", width="100%"),
+            rx.select.trigger(
+                id="billing-contract",
+                aria_labelledby="billing-contract-label billing-contract",
+                placeholder="Choose a Billing Contract",
+                width="100%",
+            ),
             rx.select.content(rx.foreach(S.contracts, lambda c: rx.select.item(c["label"], value=c["id"]))),
             value=S.contract_id,
             on_change=S.set_contract,
@@ -40,9 +51,15 @@ def contract_picker() -> rx.Component:
 def search_box() -> rx.Component:
     return rx.vstack(
         field_label("Search", "subscription-search"),
-        rx.input(rx.input.slot(rx.icon("search", size=16)), id="subscription-search", value=S.search,
-                 on_change=S.set_search, placeholder="Subscription name", type="search",
-                 width="100%"),
+        rx.input(
+            rx.input.slot(rx.icon("search", size=16)),
+            id="subscription-search",
+            value=S.search,
+            on_change=S.set_search,
+            placeholder="Subscription name",
+            type="search",
+            width="100%",
+        ),
         spacing="1",
         width=rx.breakpoints(initial="100%", sm="18rem"),
     )
@@ -53,11 +70,23 @@ def header_cell(label: str, key: str) -> rx.Component:
         return rx.table.column_header_cell(rx.text(label, size="2", weight="medium"), white_space="nowrap")
     active = S.sort_by == key
     return rx.table.column_header_cell(
-        rx.button(label, rx.cond(active, rx.cond(S.sort_desc, rx.icon("arrow-down", size=14),
-                                                 rx.icon("arrow-up", size=14)),
-                                 rx.icon("arrow-up-down", size=14, opacity="0.4")),
-                  on_click=S.sort(key), variant="ghost", color_scheme="gray", high_contrast=True, size="2",
-                  weight="bold", white_space="nowrap", aria_label=f"Sort by {label}", margin_x="-0.5rem"),
+        rx.button(
+            label,
+            rx.cond(
+                active,
+                rx.cond(S.sort_desc, rx.icon("arrow-down", size=14), rx.icon("arrow-up", size=14)),
+                rx.icon("arrow-up-down", size=14, opacity="0.4"),
+            ),
+            on_click=S.sort(key),
+            variant="ghost",
+            color_scheme="gray",
+            high_contrast=True,
+            size="2",
+            weight="bold",
+            white_space="nowrap",
+            aria_label=f"Sort by {label}",
+            margin_x="-0.5rem",
+        ),
         aria_sort=rx.cond(active, rx.cond(S.sort_desc, "descending", "ascending"), "none"),
     )
 
@@ -67,9 +96,12 @@ def expand_button(row) -> rx.Component:
         row["expandable"] == "1",
         rx.icon_button(
             rx.cond(row["expanded"] == "1", rx.icon("minus", size=14), rx.icon("plus", size=14)),
-            on_click=S.toggle(row["id"]), size="1", variant="soft",
-            aria_label=rx.cond(row["azure"] == "1", "Show Usage Data of " + row["name"],
-                               "Show add-ons of " + row["name"]),
+            on_click=S.toggle(row["id"]),
+            size="1",
+            variant="soft",
+            aria_label=rx.cond(
+                row["azure"] == "1", "Show Usage Data of " + row["name"], "Show add-ons of " + row["name"]
+            ),
             aria_expanded=rx.cond(row["expanded"] == "1", "true", "false"),
         ),
     )
@@ -79,22 +111,40 @@ def name_cell(row) -> rx.Component:
     edit = rx.link(row["name"], href="/my-services/edit?id=" + row["id"], weight="medium")
     return rx.match(
         row["kind"],
-        ("usage", rx.hstack(rx.icon("corner-down-right", size=14, color=rx.color("gray", 9)),
-                            rx.link(rx.icon("chart-column", size=14, display="inline"), " Usage Data",
-                                    href="/usage-data?subscription=" + row["id"]), align="center",
-                            padding_left="1.25rem")),
-        ("addon", rx.hstack(rx.icon("corner-down-right", size=14, color=rx.color("gray", 9)), edit,
-                            rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="gray", size="1"),
-                            align="center",
-                            padding_left="1.25rem")),
+        (
+            "usage",
+            rx.hstack(
+                rx.icon("corner-down-right", size=14, color=rx.color("gray", 9)),
+                rx.link(
+                    rx.icon("chart-column", size=14, display="inline"),
+                    " Usage Data",
+                    href="/usage-data?subscription=" + row["id"],
+                ),
+                align="center",
+                padding_left="1.25rem",
+            ),
+        ),
+        (
+            "addon",
+            rx.hstack(
+                rx.icon("corner-down-right", size=14, color=rx.color("gray", 9)),
+                edit,
+                rx.badge("Add-on", variant="soft", high_contrast=True, color_scheme="gray", size="1"),
+                align="center",
+                padding_left="1.25rem",
+            ),
+        ),
         rx.cond(row["azure"] == "1", rx.text(row["name"], weight="medium"), edit),
     )
 
 
 def status_badge(status) -> rx.Component:
-    return rx.cond(status != "",
-                   rx.badge(status, color_scheme=rx.cond(status == "Active", "green", "amber"), variant="soft",
-                            high_contrast=True))
+    return rx.cond(
+        status != "",
+        rx.badge(
+            status, color_scheme=rx.cond(status == "Active", "green", "amber"), variant="soft", high_contrast=True
+        ),
+    )
 
 
 def subscription_row(row) -> rx.Component:
@@ -115,14 +165,19 @@ def subscription_row(row) -> rx.Component:
 def subscriptions_table() -> rx.Component:
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(
-                rx.table.column_header_cell(visually_hidden("Expand")),
-                *[header_cell(label, key) for label, key in COLUMNS],
-            )),
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell(visually_hidden("Expand")),
+                    *[header_cell(label, key) for label, key in COLUMNS],
+                )
+            ),
             rx.table.body(rx.foreach(S.rows, subscription_row)),
-            variant="surface", size="2", width="100%",
+            variant="surface",
+            size="2",
+            width="100%",
         ),
-        overflow_x="auto", width="100%",
+        overflow_x="auto",
+        width="100%",
     )
 
 
@@ -135,18 +190,29 @@ def results() -> rx.Component:
             error_callout(S.error, S.retry),
             rx.cond(
                 S.total == 0,
-                empty_state("layers", "No subscriptions under this Billing Contract",
-                            "Buy a product from the Product Catalog and it will appear here.",
-                            link_button("Add Service", "/my-services/catalog", "plus")),
+                empty_state(
+                    "layers",
+                    "No subscriptions under this Billing Contract",
+                    "Buy a product from the Product Catalog and it will appear here.",
+                    link_button("Add Service", "/my-services/catalog", "plus"),
+                ),
                 rx.cond(
                     S.shown == 0,
-                    empty_state("search-x", "No subscriptions match your search",
-                                "Check the spelling or clear the search box to see every subscription."),
+                    empty_state(
+                        "search-x",
+                        "No subscriptions match your search",
+                        "Check the spelling or clear the search box to see every subscription.",
+                    ),
                     rx.vstack(
                         subscriptions_table(),
-                        rx.text("Select a Subscription Name to change its quantity. Select the plus sign to "
-                                "see add-ons, or Usage Data for an Azure plan.", size="1", color_scheme="gray"),
-                        width="100%", spacing="2",
+                        rx.text(
+                            "Select a Subscription Name to change its quantity. Select the plus sign to "
+                            "see add-ons, or Usage Data for an Azure plan.",
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                        width="100%",
+                        spacing="2",
                     ),
                 ),
             ),
@@ -162,12 +228,16 @@ def my_services_page() -> rx.Component:
         rx.flex(contract_picker(), search_box(), spacing="4", wrap="wrap", align="end", width="100%"),
         results(),
         description="Manage the quantity for your Microsoft subscriptions and add new services from our "
-                    "Product Catalog.",
+        "Product Catalog.",
         actions=services_links("/my-services"),
     )
 
 
 PAGES = [
-    Page("/my-services", "My Services", my_services_page,
-         on_load=[PortalState.guard, S.load, DashboardState.load, InsightState.load]),
+    Page(
+        "/my-services",
+        "My Services",
+        my_services_page,
+        on_load=[PortalState.guard, S.load, DashboardState.load, InsightState.load],
+    ),
 ]

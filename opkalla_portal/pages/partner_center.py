@@ -20,13 +20,21 @@ def status_card() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading("Status", size="4", as_="h2"),
-                rx.cond(S.healthy, rx.badge("Connected", color_scheme="green", high_contrast=True),
-                        rx.cond(S.needs_reconnecting,
-                                rx.badge("Needs reconnecting", color_scheme="red", high_contrast=True),
-                                rx.cond(S.connected, rx.badge("Not MFA-backed", color_scheme="amber",
-                                                              high_contrast=True),
-                                        rx.badge("Not connected", color_scheme="gray", high_contrast=True)))),
-                align="center", spacing="3",
+                rx.cond(
+                    S.healthy,
+                    rx.badge("Connected", color_scheme="green", high_contrast=True),
+                    rx.cond(
+                        S.needs_reconnecting,
+                        rx.badge("Needs reconnecting", color_scheme="red", high_contrast=True),
+                        rx.cond(
+                            S.connected,
+                            rx.badge("Not MFA-backed", color_scheme="amber", high_contrast=True),
+                            rx.badge("Not connected", color_scheme="gray", high_contrast=True),
+                        ),
+                    ),
+                ),
+                align="center",
+                spacing="3",
             ),
             rx.cond(
                 S.connected,
@@ -37,14 +45,18 @@ def status_card() -> rx.Component:
                     fact("Expires on", S.expires_on),
                     orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                 ),
-                rx.text("Partner Center is not connected. Until a provider administrator connects it, customers "
-                        "cannot accept the Microsoft Customer Agreement in My Agreements.", size="2"),
+                rx.text(
+                    "Partner Center is not connected. Until a provider administrator connects it, customers "
+                    "cannot accept the Microsoft Customer Agreement in My Agreements.",
+                    size="2",
+                ),
             ),
             rx.cond(S.problem != "", rx.text(S.problem, size="2", color_scheme="red")),
             rx.hstack(
                 rx.button(rx.cond(S.connected, "Reconnect", "Connect"), on_click=S.connect, loading=S.working),
-                rx.cond(S.connected, rx.button("Disconnect", variant="soft", color_scheme="red",
-                                               on_click=S.ask_disconnect)),
+                rx.cond(
+                    S.connected, rx.button("Disconnect", variant="soft", color_scheme="red", on_click=S.ask_disconnect)
+                ),
                 spacing="3",
             ),
             spacing="4",
@@ -62,7 +74,9 @@ def explanation() -> rx.Component:
         "signing in with your Partner Center account and MFA: the portal keeps the resulting refresh token "
         "encrypted and renews it each time it is used. It lapses after 90 days without use, or when the "
         "account's sessions are revoked; you will be warned here and on every page.",
-        size="2", color_scheme="gray", max_width="48rem",
+        size="2",
+        color_scheme="gray",
+        max_width="48rem",
     )
 
 
@@ -72,12 +86,16 @@ def disconnect_dialog() -> rx.Component:
             rx.alert_dialog.title("Disconnect Partner Center?"),
             rx.alert_dialog.description(
                 "The stored connection is deleted. Customers cannot accept the Microsoft Customer Agreement "
-                "until a provider administrator connects Partner Center again."),
+                "until a provider administrator connects Partner Center again."
+            ),
             rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                                 on_click=S.cancel_disconnect)),
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.cancel_disconnect)
+                ),
                 rx.alert_dialog.action(rx.button("Disconnect", color_scheme="red", on_click=S.disconnect)),
-                spacing="3", justify="end", margin_top="1rem",
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
             ),
         ),
         open=S.confirm_disconnect,
@@ -87,15 +105,23 @@ def disconnect_dialog() -> rx.Component:
 def partner_center_page() -> rx.Component:
     return portal_page(
         "Partner Center connection",
-        rx.cond(S.result_message != "",
-                rx.callout(S.result_message, icon=rx.cond(S.result_kind == "success", "circle-check", "triangle-alert"),
-                           color_scheme=rx.cond(S.result_kind == "success", "green", "red"), role="status")),
-        rx.cond(S.loaded, rx.vstack(status_card(), explanation(), spacing="4", width="100%"),
-                rx.cond(PortalState.is_provider_admin, rx.spinner(), rx.fragment())),
+        rx.cond(
+            S.result_message != "",
+            rx.callout(
+                S.result_message,
+                icon=rx.cond(S.result_kind == "success", "circle-check", "triangle-alert"),
+                color_scheme=rx.cond(S.result_kind == "success", "green", "red"),
+                role="status",
+            ),
+        ),
+        rx.cond(
+            S.loaded,
+            rx.vstack(status_card(), explanation(), spacing="4", width="100%"),
+            rx.cond(PortalState.is_provider_admin, rx.spinner(), rx.fragment()),
+        ),
         disconnect_dialog(),
         description="The provider's delegated connection to Microsoft Partner Center (App+User, MFA).",
     )
 
 
-PAGES = [Page("/partner-center", "Partner Center connection", partner_center_page,
-              on_load=[PortalState.guard, S.load])]
+PAGES = [Page("/partner-center", "Partner Center connection", partner_center_page, on_load=[PortalState.guard, S.load])]

@@ -19,14 +19,29 @@ def _field(label: str, name: str, **kwargs) -> rx.Component:
 
 def contact_method() -> rx.Component:
     return rx.box(
-        rx.text("Preferred contact method", id=f"{FORM}-contact-label", size="2", weight="medium", as_="div",
-                margin_bottom="0.5rem"),
+        rx.text(
+            "Preferred contact method",
+            id=f"{FORM}-contact-label",
+            size="2",
+            weight="medium",
+            as_="div",
+            margin_bottom="0.5rem",
+        ),
         rx.radio_group.root(
             rx.flex(
-                *[rx.flex(rx.radio_group.item(value=value, id=f"{FORM}-contact-{value}"),
-                          rx.el.label(label, html_for=f"{FORM}-contact-{value}",
-                                      style={"fontSize": "var(--font-size-2)", "cursor": "pointer"}),
-                          spacing="2", align="center") for value, label in CONTACT_METHODS.items()],
+                *[
+                    rx.flex(
+                        rx.radio_group.item(value=value, id=f"{FORM}-contact-{value}"),
+                        rx.el.label(
+                            label,
+                            html_for=f"{FORM}-contact-{value}",
+                            style={"fontSize": "var(--font-size-2)", "cursor": "pointer"},
+                        ),
+                        spacing="2",
+                        align="center",
+                    )
+                    for value, label in CONTACT_METHODS.items()
+                ],
                 spacing="4",
                 wrap="wrap",
             ),
@@ -46,8 +61,14 @@ def profile_form() -> rx.Component:
                 _field("First Name", "first_name", required=True, max_length=100, autocomplete="given-name"),
                 _field("Last Name", "last_name", required=True, max_length=100, autocomplete="family-name"),
                 _field("Email", "email", input_type="email", required=True, max_length=255, autocomplete="email"),
-                _field("Business Phone", "business_phone", input_type="tel", max_length=40, autocomplete="tel",
-                       hint="For example +1 (612) 555-0100"),
+                _field(
+                    "Business Phone",
+                    "business_phone",
+                    input_type="tel",
+                    max_length=40,
+                    autocomplete="tel",
+                    hint="For example +1 (612) 555-0100",
+                ),
                 _field("Organization Name", "organization_name", max_length=200, autocomplete="organization"),
                 _field("Title", "title", max_length=100, autocomplete="organization-title"),
                 columns=rx.breakpoints(initial="1", md="2"),
@@ -70,15 +91,23 @@ def profile_form() -> rx.Component:
 def notification_switch(item) -> rx.Component:
     switch_id = "notify-" + item["kind"]
     return rx.hstack(
-        rx.switch(id=switch_id, checked=NotificationsState.enabled[item["kind"]],
-                  on_change=lambda on: NotificationsState.toggle(item["kind"], on),
-                  aria_describedby=switch_id + "-description"),
+        rx.switch(
+            id=switch_id,
+            checked=NotificationsState.enabled[item["kind"]],
+            on_change=lambda on: NotificationsState.toggle(item["kind"], on),
+            aria_describedby=switch_id + "-description",
+        ),
         rx.vstack(
-            rx.el.label(item["label"], html_for=switch_id,
-                        style={"fontSize": "var(--font-size-2)", "fontWeight": "500", "cursor": "pointer"}),
+            rx.el.label(
+                item["label"],
+                html_for=switch_id,
+                style={"fontSize": "var(--font-size-2)", "fontWeight": "500", "cursor": "pointer"},
+            ),
             rx.text(item["description"], id=switch_id + "-description", size="1", color_scheme="gray"),
-            spacing="0"),
-        align="start", spacing="3",
+            spacing="0",
+        ),
+        align="start",
+        spacing="3",
     )
 
 
@@ -87,12 +116,16 @@ def notifications_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Email notifications", size="4", as_="h2"),
-            rx.text("Choose which emails the portal sends you. Changes are saved right away.", size="2",
-                    color_scheme="gray"),
+            rx.text(
+                "Choose which emails the portal sends you. Changes are saved right away.", size="2", color_scheme="gray"
+            ),
             rx.foreach(NotificationsState.kinds, notification_switch),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
-        width="100%", max_width="48rem", size="3",
+        width="100%",
+        max_width="48rem",
+        size="3",
     )
 
 
@@ -100,9 +133,16 @@ def profile_page() -> rx.Component:
     return portal_page(
         "Profile",
         rx.card(
-            rx.cond(ProfileState.loaded, profile_form(),
-                    rx.center(rx.spinner(size="3"), rx.text("Loading your profile…", color_scheme="gray"),
-                              spacing="3", padding="2rem")),
+            rx.cond(
+                ProfileState.loaded,
+                profile_form(),
+                rx.center(
+                    rx.spinner(size="3"),
+                    rx.text("Loading your profile…", color_scheme="gray"),
+                    spacing="3",
+                    padding="2rem",
+                ),
+            ),
             width="100%",
             max_width="48rem",
             size="3",

@@ -12,8 +12,11 @@ from opkalla_portal.state.sign_in import SignInState
 
 def support_line() -> rx.Component:
     return rx.text(
-        "Need help? Email ", rx.link("support@opkalla.com", href="mailto:support@opkalla.com"), ".",
-        size="2", color_scheme="gray",
+        "Need help? Email ",
+        rx.link("support@opkalla.com", href="mailto:support@opkalla.com"),
+        ".",
+        size="2",
+        color_scheme="gray",
     )
 
 
@@ -28,8 +31,7 @@ def sign_in_page() -> rx.Component:
         rx.text("Select Sign In and use your Microsoft 365 work account (Single Sign-On).", color_scheme="gray"),
         sign_in_button(SignInState.sign_in_href),
         rx.text(
-            "New to the portal? Register with the Invitation Link you received. To request an invitation, "
-            "email ",
+            "New to the portal? Register with the Invitation Link you received. To request an invitation, email ",
             rx.link("support@opkalla.com", href="mailto:support@opkalla.com"),
             ".",
             size="2",
@@ -55,8 +57,12 @@ def no_access_page() -> rx.Component:
 def not_allowed_page() -> rx.Component:
     return bare_page(
         rx.heading("You don't have access to this page", size="6", as_="h1"),
-        rx.text("Your web role does not include this page. Ask your portal administrator, or email ",
-                rx.link("support@opkalla.com", href="mailto:support@opkalla.com"), ".", color_scheme="gray"),
+        rx.text(
+            "Your web role does not include this page. Ask your portal administrator, or email ",
+            rx.link("support@opkalla.com", href="mailto:support@opkalla.com"),
+            ".",
+            color_scheme="gray",
+        ),
         rx.link(rx.button("Go to Home", variant="soft"), href="/"),
     )
 

@@ -21,8 +21,10 @@ def references(refs) -> rx.Component:
         refs.length() > 0,
         rx.box(
             rx.text("References", size="2", weight="bold"),
-            rx.el.ol(rx.foreach(refs, reference_item),
-                     style={"paddingLeft": "1.5rem", "margin": "0.25rem 0 0", "listStyleType": "decimal"}),
+            rx.el.ol(
+                rx.foreach(refs, reference_item),
+                style={"paddingLeft": "1.5rem", "margin": "0.25rem 0 0", "listStyleType": "decimal"},
+            ),
             border_top=f"1px solid {rx.color('gray', 5)}",
             padding_top="0.5rem",
             margin_top="0.5rem",
@@ -50,8 +52,11 @@ def message(item: ChatMessage) -> rx.Component:
     mine = item["role"] == "user"
     return bubble(
         rx.text(rx.cond(mine, "You", "Spark AI"), size="1", weight="bold", color_scheme="gray"),
-        rx.cond(mine, rx.text(item["content"], white_space="pre-wrap", size="2"),
-                rx.box(safe_markdown(item["content"]), class_name="support-answer")),
+        rx.cond(
+            mine,
+            rx.text(item["content"], white_space="pre-wrap", size="2"),
+            rx.box(safe_markdown(item["content"]), class_name="support-answer"),
+        ),
         rx.cond(mine, rx.fragment(), references(item["references"])),
         mine=mine,
     )
@@ -61,8 +66,13 @@ def streaming_answer() -> rx.Component:
     return rx.cond(
         SupportState.streaming,
         bubble(
-            rx.hstack(rx.text("Spark AI", size="1", weight="bold", color_scheme="gray"), rx.spinner(size="1"),
-                      rx.text("Writing…", size="1", color_scheme="gray"), align="center", spacing="2"),
+            rx.hstack(
+                rx.text("Spark AI", size="1", weight="bold", color_scheme="gray"),
+                rx.spinner(size="1"),
+                rx.text("Writing…", size="1", color_scheme="gray"),
+                align="center",
+                spacing="2",
+            ),
             rx.box(safe_markdown(SupportState.stream_text), class_name="support-answer"),
             references(SupportState.stream_references),
             mine=False,
@@ -73,8 +83,12 @@ def streaming_answer() -> rx.Component:
 def conversation_item(row: ConversationRow) -> rx.Component:
     current = SupportState.current_id == row["id"]
     return rx.button(
-        rx.vstack(rx.text(row["title"], size="2", trim="both", text_align="left", class_name="line-clamp-2"),
-                  rx.text(row["date_label"], size="1", color_scheme="gray"), spacing="1", align="start"),
+        rx.vstack(
+            rx.text(row["title"], size="2", trim="both", text_align="left", class_name="line-clamp-2"),
+            rx.text(row["date_label"], size="1", color_scheme="gray"),
+            spacing="1",
+            align="start",
+        ),
         variant=rx.cond(current, "soft", "ghost"),
         color_scheme="gray",
         on_click=SupportState.open_conversation(row["id"]),
@@ -90,12 +104,19 @@ def conversation_item(row: ConversationRow) -> rx.Component:
 def conversation_list() -> rx.Component:
     return rx.el.nav(
         rx.vstack(
-            rx.button(rx.icon("plus", size=16), "New conversation", on_click=SupportState.new_conversation,
-                      variant="outline", width="100%"),
+            rx.button(
+                rx.icon("plus", size=16),
+                "New conversation",
+                on_click=SupportState.new_conversation,
+                variant="outline",
+                width="100%",
+            ),
             rx.heading("Your conversations", size="2", as_="h2", color_scheme="gray"),
-            rx.cond(SupportState.conversations.length() > 0,
-                    rx.vstack(rx.foreach(SupportState.conversations, conversation_item), spacing="1", width="100%"),
-                    rx.text("No conversations yet.", size="2", color_scheme="gray")),
+            rx.cond(
+                SupportState.conversations.length() > 0,
+                rx.vstack(rx.foreach(SupportState.conversations, conversation_item), spacing="1", width="100%"),
+                rx.text("No conversations yet.", size="2", color_scheme="gray"),
+            ),
             spacing="3",
             width="100%",
         ),
@@ -107,17 +128,26 @@ def conversation_list() -> rx.Component:
 def clear_button() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
-            rx.button(rx.icon("trash-2", size=14), "Clear conversation", variant="outline", color_scheme="red",
-                      size="1", disabled=SupportState.streaming),
+            rx.button(
+                rx.icon("trash-2", size=14),
+                "Clear conversation",
+                variant="outline",
+                color_scheme="red",
+                size="1",
+                disabled=SupportState.streaming,
+            ),
         ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Clear this conversation?"),
             rx.alert_dialog.description("Its questions and answers will be deleted. This cannot be undone."),
             rx.flex(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Clear", color_scheme="red",
-                                                 on_click=SupportState.clear_conversation)),
-                spacing="3", justify="end", margin_top="1rem",
+                rx.alert_dialog.action(
+                    rx.button("Clear", color_scheme="red", on_click=SupportState.clear_conversation)
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
             ),
         ),
     )
@@ -126,23 +156,39 @@ def clear_button() -> rx.Component:
 def ask_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.el.label("Type your message", html_for="question",
-                        style={"fontWeight": "500", "fontSize": "var(--font-size-2)"}),
-            rx.text_area(id="question", name="question", value=SupportState.question,
-                         on_change=SupportState.set_question, enter_key_submit=True, rows="3", width="100%",
-                         placeholder="e.g. How do I reduce the number of licenses on my subscription?",
-                         aria_invalid=rx.cond(SupportState.question_error != "", "true", "false"),
-                         aria_describedby="question-help question-error"),
-            rx.cond(SupportState.question_error != "",
-                    rx.text(SupportState.question_error, id="question-error", color_scheme="red", size="2",
-                            role="alert")),
+            rx.el.label(
+                "Type your message", html_for="question", style={"fontWeight": "500", "fontSize": "var(--font-size-2)"}
+            ),
+            rx.text_area(
+                id="question",
+                name="question",
+                value=SupportState.question,
+                on_change=SupportState.set_question,
+                enter_key_submit=True,
+                rows="3",
+                width="100%",
+                placeholder="e.g. How do I reduce the number of licenses on my subscription?",
+                aria_invalid=rx.cond(SupportState.question_error != "", "true", "false"),
+                aria_describedby="question-help question-error",
+            ),
+            rx.cond(
+                SupportState.question_error != "",
+                rx.text(SupportState.question_error, id="question-error", color_scheme="red", size="2", role="alert"),
+            ),
             rx.flex(
-                rx.text(SupportState.question_count_label, " · Enter to send, Shift+Enter for a new line",
-                        id="question-help", size="1",
-                        color=rx.cond(SupportState.question_too_long, rx.color("red", 11), rx.color("gray", 11))),
+                rx.text(
+                    SupportState.question_count_label,
+                    " · Enter to send, Shift+Enter for a new line",
+                    id="question-help",
+                    size="1",
+                    color=rx.cond(SupportState.question_too_long, rx.color("red", 11), rx.color("gray", 11)),
+                ),
                 rx.spacer(),
                 rx.button(rx.icon("send", size=16), "Send", type="submit", loading=SupportState.streaming),
-                align="center", width="100%", spacing="3", wrap="wrap",
+                align="center",
+                width="100%",
+                spacing="3",
+                wrap="wrap",
             ),
             spacing="2",
             width="100%",
@@ -156,16 +202,25 @@ def ask_form() -> rx.Component:
 def chat() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.hstack(rx.icon("sparkles", size=18, color=rx.color("accent", 11)),
-                      rx.text("Spark AI (by Opkalla)", weight="bold", size="3"), align="center", spacing="2"),
+            rx.hstack(
+                rx.icon("sparkles", size=18, color=rx.color("accent", 11)),
+                rx.text("Spark AI (by Opkalla)", weight="bold", size="3"),
+                align="center",
+                spacing="2",
+            ),
             rx.spacer(),
             rx.cond(SupportState.current_id != 0, clear_button()),
-            width="100%", align="center",
+            width="100%",
+            align="center",
         ),
         rx.cond(
             (SupportState.messages.length() == 0) & ~SupportState.streaming,
-            rx.callout("Ask about Microsoft 365, Azure, licensing, billing or this portal. Answers come from "
-                       "Opkalla's help articles and list their sources.", icon="info", width="100%"),
+            rx.callout(
+                "Ask about Microsoft 365, Azure, licensing, billing or this portal. Answers come from "
+                "Opkalla's help articles and list their sources.",
+                icon="info",
+                width="100%",
+            ),
         ),
         rx.box(
             rx.vstack(rx.foreach(SupportState.messages, message), streaming_answer(), spacing="3", width="100%"),
@@ -174,13 +229,22 @@ def chat() -> rx.Component:
             aria_label="Conversation",
             width="100%",
         ),
-        rx.cond(SupportState.answer_error != "",
-                rx.callout(
-                    rx.flex(rx.text(SupportState.answer_error), rx.button("Try again", size="1", variant="soft",
-                                                                           color_scheme="red",
-                                                                           on_click=SupportState.retry),
-                            spacing="3", align="center", wrap="wrap"),
-                    icon="triangle-alert", color_scheme="red", width="100%", role="alert")),
+        rx.cond(
+            SupportState.answer_error != "",
+            rx.callout(
+                rx.flex(
+                    rx.text(SupportState.answer_error),
+                    rx.button("Try again", size="1", variant="soft", color_scheme="red", on_click=SupportState.retry),
+                    spacing="3",
+                    align="center",
+                    wrap="wrap",
+                ),
+                icon="triangle-alert",
+                color_scheme="red",
+                width="100%",
+                role="alert",
+            ),
+        ),
         ask_form(),
         spacing="4",
         width="100%",

@@ -10,8 +10,14 @@ from opkalla_portal.state.user_edit import UserEditState
 
 
 def back_link() -> rx.Component:
-    return rx.link(rx.icon("arrow-left", size=16), "Back to Manage Users", href="/manage-users",
-                   display="flex", align_items="center", gap="0.4rem")
+    return rx.link(
+        rx.icon("arrow-left", size=16),
+        "Back to Manage Users",
+        href="/manage-users",
+        display="flex",
+        align_items="center",
+        gap="0.4rem",
+    )
 
 
 def detail(label: str, value) -> rx.Component:
@@ -25,8 +31,17 @@ def details_card() -> rx.Component:
             detail("Office 365 Email ID", rx.text(UserEditState.email, style={"wordBreak": "break-all"})),
             detail("Title", rx.cond(UserEditState.title != "", UserEditState.title, "—")),
             detail("Web Role", rx.cond(UserEditState.role != "", UserEditState.role, "No role")),
-            detail("Status", rx.badge(UserEditState.status, variant="soft", high_contrast=True, color_scheme=rx.match(
-                UserEditState.status, ("Active", "green"), ("Invitation sent", "amber"), "gray"))),
+            detail(
+                "Status",
+                rx.badge(
+                    UserEditState.status,
+                    variant="soft",
+                    high_contrast=True,
+                    color_scheme=rx.match(
+                        UserEditState.status, ("Active", "green"), ("Invitation sent", "amber"), "gray"
+                    ),
+                ),
+            ),
             detail("Last sign-in", rx.cond(UserEditState.last_sign_in != "", UserEditState.last_sign_in, "Never")),
             orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
         ),
@@ -42,26 +57,32 @@ def roles_section() -> rx.Component:
                 rx.text("Choose one role, then select Associate.", size="2", color_scheme="gray"),
                 rx.radio_group.root(
                     rx.vstack(
-                        *[rx.flex(
-                            rx.radio_group.item(value=role, id=f"role-{index}", margin_top="0.15rem"),
-                            rx.el.label(
-                                rx.text(role, weight="medium", size="2", as_="div"),
-                                rx.text(ROLE_DESCRIPTIONS[role], size="2", color_scheme="gray", as_="div"),
-                                html_for=f"role-{index}",
-                                style={"cursor": "pointer"},
-                            ),
-                            spacing="3",
-                            align="start",
-                        ) for index, role in enumerate(WEB_ROLES)],
+                        *[
+                            rx.flex(
+                                rx.radio_group.item(value=role, id=f"role-{index}", margin_top="0.15rem"),
+                                rx.el.label(
+                                    rx.text(role, weight="medium", size="2", as_="div"),
+                                    rx.text(ROLE_DESCRIPTIONS[role], size="2", color_scheme="gray", as_="div"),
+                                    html_for=f"role-{index}",
+                                    style={"cursor": "pointer"},
+                                ),
+                                spacing="3",
+                                align="start",
+                            )
+                            for index, role in enumerate(WEB_ROLES)
+                        ],
                         spacing="3",
                     ),
                     value=UserEditState.selected_role,
                     on_change=UserEditState.set_selected_role,
                     aria_labelledby="web-roles-heading",
                 ),
-                rx.button(rx.icon("link", size=16), "Associate", on_click=UserEditState.associate,
-                          disabled=(UserEditState.selected_role == "")
-                          | (UserEditState.selected_role == UserEditState.role)),
+                rx.button(
+                    rx.icon("link", size=16),
+                    "Associate",
+                    on_click=UserEditState.associate,
+                    disabled=(UserEditState.selected_role == "") | (UserEditState.selected_role == UserEditState.role),
+                ),
                 spacing="3",
             ),
             aria_labelledby="web-roles-heading",
@@ -72,18 +93,26 @@ def roles_section() -> rx.Component:
 
 def deactivate_button() -> rx.Component:
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button(rx.icon("user-x", size=16), "Disable Portal Access", color_scheme="red",
-                                          variant="soft")),
+        rx.alert_dialog.trigger(
+            rx.button(rx.icon("user-x", size=16), "Disable Portal Access", color_scheme="red", variant="soft")
+        ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Disable portal access?"),
             rx.alert_dialog.description(
-                rx.text(UserEditState.name, " will be signed out everywhere at once and can't sign in until you "
-                        "enable portal access again. Unused invitation links stop working.")),
+                rx.text(
+                    UserEditState.name,
+                    " will be signed out everywhere at once and can't sign in until you "
+                    "enable portal access again. Unused invitation links stop working.",
+                )
+            ),
             rx.flex(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Disable Portal Access", color_scheme="red",
-                                                 on_click=UserEditState.deactivate)),
-                spacing="3", justify="end", margin_top="1rem",
+                rx.alert_dialog.action(
+                    rx.button("Disable Portal Access", color_scheme="red", on_click=UserEditState.deactivate)
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
             ),
         ),
     )
@@ -97,24 +126,47 @@ def access_section() -> rx.Component:
                 rx.match(
                     UserEditState.status,
                     ("Active", rx.text("This user has registered and can sign in.", size="2")),
-                    ("Invitation sent", rx.text("An invitation was emailed. The link works once, for 7 days. "
-                                                "Enable Portal Access again to send a new link (the old one stops "
-                                                "working).", size="2")),
-                    rx.text("Associate a web role, then select Enable Portal Access to email the Invitation Link.",
-                            size="2"),
+                    (
+                        "Invitation sent",
+                        rx.text(
+                            "An invitation was emailed. The link works once, for 7 days. "
+                            "Enable Portal Access again to send a new link (the old one stops "
+                            "working).",
+                            size="2",
+                        ),
+                    ),
+                    rx.text(
+                        "Associate a web role, then select Enable Portal Access to email the Invitation Link.", size="2"
+                    ),
                 ),
                 rx.flex(
-                    rx.cond(UserEditState.status != "Active",
-                            rx.button(rx.icon("mail", size=16), "Enable Portal Access",
-                                      on_click=UserEditState.enable_portal_access,
-                                      disabled=UserEditState.role == ""),
-                            rx.fragment()),
-                    rx.cond((UserEditState.status != "Inactive") & ~UserEditState.is_self, deactivate_button(),
-                            rx.fragment()),
-                    rx.cond(UserEditState.held_mail_viewer,
-                            rx.link(rx.icon("inbox", size=16), "Open the outbox (demo)", href="/manage-users/outbox",
-                                    display="flex", align_items="center", gap="0.4rem"),
-                            rx.fragment()),
+                    rx.cond(
+                        UserEditState.status != "Active",
+                        rx.button(
+                            rx.icon("mail", size=16),
+                            "Enable Portal Access",
+                            on_click=UserEditState.enable_portal_access,
+                            disabled=UserEditState.role == "",
+                        ),
+                        rx.fragment(),
+                    ),
+                    rx.cond(
+                        (UserEditState.status != "Inactive") & ~UserEditState.is_self,
+                        deactivate_button(),
+                        rx.fragment(),
+                    ),
+                    rx.cond(
+                        UserEditState.held_mail_viewer,
+                        rx.link(
+                            rx.icon("inbox", size=16),
+                            "Open the outbox (demo)",
+                            href="/manage-users/outbox",
+                            display="flex",
+                            align_items="center",
+                            gap="0.4rem",
+                        ),
+                        rx.fragment(),
+                    ),
                     spacing="3",
                     wrap="wrap",
                     align="center",
@@ -133,12 +185,16 @@ def user_edit_page() -> rx.Component:
         back_link(),
         rx.cond(
             UserEditState.not_found,
-            empty_state("user-x", "User not found", "This user doesn't exist in your organization. Go back to "
-                        "Manage Users and select a display name."),
+            empty_state(
+                "user-x",
+                "User not found",
+                "This user doesn't exist in your organization. Go back to Manage Users and select a display name.",
+            ),
             rx.cond(
                 UserEditState.user_id > 0,
-                rx.vstack(details_card(), roles_section(), access_section(), spacing="4", width="100%",
-                          max_width="48rem"),
+                rx.vstack(
+                    details_card(), roles_section(), access_section(), spacing="4", width="100%", max_width="48rem"
+                ),
                 rx.center(rx.spinner(size="3"), padding="2rem", width="100%"),
             ),
         ),

@@ -32,8 +32,15 @@ def _to_microsoft(started: sign_in.Started) -> RedirectResponse:
     secure = load_settings().secure_cookies
     # Microsoft returns with a cross-site POST (form_post), which carries only SameSite=None
     # cookies; on plain-http localhost (the emulator on the same site) Lax is enough.
-    response.set_cookie(ATTEMPT_COOKIE, started.browser_key, max_age=int(sign_in.ATTEMPT_LIFETIME.total_seconds()),
-                        path="/auth/callback", httponly=True, secure=secure, samesite="none" if secure else "lax")
+    response.set_cookie(
+        ATTEMPT_COOKIE,
+        started.browser_key,
+        max_age=int(sign_in.ATTEMPT_LIFETIME.total_seconds()),
+        path="/auth/callback",
+        httponly=True,
+        secure=secure,
+        samesite="none" if secure else "lax",
+    )
     return response
 
 
@@ -58,13 +65,20 @@ async def callback(request: Request) -> Response:
     if request.method == "POST":
         params.update({key: value for key, value in (await request.form()).items() if isinstance(value, str)})
     # A session this browser already holds ends when someone signs in here (another user, or again).
-    outcome = await sign_in.complete(params, request.cookies.get(ATTEMPT_COOKIE),
-                                     previous_session=request.cookies.get(SESSION_COOKIE))
+    outcome = await sign_in.complete(
+        params, request.cookies.get(ATTEMPT_COOKIE), previous_session=request.cookies.get(SESSION_COOKIE)
+    )
     response = _redirect(outcome.redirect_to)
     response.delete_cookie(ATTEMPT_COOKIE, path="/auth/callback")
     if outcome.session_token:
-        response.set_cookie(SESSION_COOKIE, outcome.session_token, path="/", httponly=True, samesite="lax",
-                            secure=load_settings().secure_cookies)
+        response.set_cookie(
+            SESSION_COOKIE,
+            outcome.session_token,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=load_settings().secure_cookies,
+        )
     return response
 
 
@@ -109,8 +123,9 @@ async def sign_out(request: Request) -> Response:
         return PlainTextResponse("Sign-out must come from the portal's own pages.", status_code=403)
     end_session = await sign_in.sign_out(request.cookies.get(SESSION_COOKIE))
     response = _redirect(end_session)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=load_settings().secure_cookies)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=load_settings().secure_cookies
+    )
     return response
 
 

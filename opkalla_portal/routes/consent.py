@@ -18,8 +18,9 @@ async def admin_consent_callback(request: Request) -> RedirectResponse:
     params = {key: value[:500] for key, value in request.query_params.items()}
     with session_scope() as db:
         identity = resolve_session(db, request.cookies.get(SESSION_COOKIE))
-        outcome = complete_admin_consent(db, state=params.get("state"), params=params,
-                                         signed_in_user_id=identity.user_id if identity else None)
+        outcome = complete_admin_consent(
+            db, state=params.get("state"), params=params, signed_in_user_id=identity.user_id if identity else None
+        )
     return RedirectResponse("/manage-licenses?" + urlencode({"consent": outcome.result}), status_code=303)
 
 

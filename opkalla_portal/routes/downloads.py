@@ -53,11 +53,13 @@ def _not_found() -> Response:
 def _microsoft_failed(error: MicrosoftError | MicrosoftFailure, back: str) -> Response:
     """A readable page (the download was a full navigation) with Microsoft's message and a way back."""
     message = escape(f"Microsoft could not provide the usage: {error.message}")
-    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Download failed</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-            f'<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem">'
-            f'<h1>The download could not be prepared</h1><p role="alert">{message}</p>'
-            f'<p>Please try again in a few minutes.</p><p><a href="{escape(back)}">Go back</a></p></body></html>')
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Download failed</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        f'<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem">'
+        f'<h1>The download could not be prepared</h1><p role="alert">{message}</p>'
+        f'<p>Please try again in a few minutes.</p><p><a href="{escape(back)}">Go back</a></p></body></html>'
+    )
     return HTMLResponse(body, status_code=502, headers=PRIVATE)
 
 
@@ -100,8 +102,9 @@ async def usage_data_csv(request: Request) -> Response:
         months = int(request.query_params.get("months", "3"))
         report = await usage_report(identity, subscription_id, months)
     except ValueError:
-        return PlainTextResponse("Choose last 3 months, 6 months, 9 months or 12 months.", status_code=400,
-                                 headers=PRIVATE)
+        return PlainTextResponse(
+            "Choose last 3 months, 6 months, 9 months or 12 months.", status_code=400, headers=PRIVATE
+        )
     except MicrosoftFailure as error:
         return _microsoft_failed(error, "/usage-data")
     except UsageError as error:

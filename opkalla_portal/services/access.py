@@ -40,9 +40,7 @@ WEB_ROLES = (ROLE_ADMINISTRATOR, ROLE_SUBSCRIPTION_MANAGER, ROLE_FINANCE_MANAGER
 _EVERYONE = {Capability.HOME, Capability.PROFILE, Capability.SUPPORT}
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ROLE_ADMINISTRATOR: frozenset(Capability),
-    ROLE_SUBSCRIPTION_MANAGER: frozenset(
-        _EVERYONE | {Capability.SERVICES, Capability.LICENSES, Capability.USAGE}
-    ),
+    ROLE_SUBSCRIPTION_MANAGER: frozenset(_EVERYONE | {Capability.SERVICES, Capability.LICENSES, Capability.USAGE}),
     ROLE_FINANCE_MANAGER: frozenset(
         _EVERYONE | {Capability.INVOICES, Capability.PAYMENT_PROFILES, Capability.AGREEMENTS, Capability.APPROVALS}
     ),

@@ -36,9 +36,11 @@ from opkalla_portal.services.insight_report import active_seat_subscriptions
 from opkalla_portal.services.money import format_money
 from opkalla_portal.services.subscriptions import _line as subscription_line
 
-HOW_TO = re.compile(r"\bhow (?:do|can|could|should|would|to)\b|\bhow does\b|\bwhere (?:do|can|is|are|would)\b|"
-                    r"\bwhat (?:does|do) .* mean\b|\bwhy\b|\bcan i\b|\bis it possible\b|\bsteps?\b|\bexplain\b",
-                    re.IGNORECASE)
+HOW_TO = re.compile(
+    r"\bhow (?:do|can|could|should|would|to)\b|\bhow does\b|\bwhere (?:do|can|is|are|would)\b|"
+    r"\bwhat (?:does|do) .* mean\b|\bwhy\b|\bcan i\b|\bis it possible\b|\bsteps?\b|\bexplain\b",
+    re.IGNORECASE,
+)
 OURS = re.compile(r"\b(?:our|ours|we|my|me|us|i)\b", re.IGNORECASE)
 MAX_LISTED = 5
 
@@ -77,10 +79,13 @@ def not_allowed(identity: Identity, capability: Capability, what: str) -> Accoun
         f"I can't show {what}: your role, {_role_label(role)}, {mine}, and {page.title} is not part of it. "
         f"{' and '.join(f'{r}s' for r in allowed)} can see it — ask one of them, or ask your portal "
         f"administrator for that role.",
-        [], topic="refused")
+        [],
+        topic="refused",
+    )
 
 
 # --- the topics ---------------------------------------------------------------------------
+
 
 async def _renewals(identity: Identity, question: str) -> AccountAnswer:
     raw, catalog = await active_seat_subscriptions(identity)
@@ -91,8 +96,7 @@ async def _renewals(identity: Identity, question: str) -> AccountAnswer:
     named = [line for line in lines if wanted and wanted <= set(vocabulary.concepts(line.name)) | generic]
     lead = ""
     if wanted and not named:  # "our Business Premium" and there is none: say so, then list them all
-        asked = " ".join(w for w in re.findall(r"[\w']+", question)
-                         if vocabulary.concept(w.lower()) in wanted).strip()
+        asked = " ".join(w for w in re.findall(r"[\w']+", question) if vocabulary.concept(w.lower()) in wanted).strip()
         lead = f"None of your subscriptions is called {asked}. " if asked else ""
     chosen = named or lines
     renewing = sorted((line for line in chosen if line.renewal_date), key=lambda r: (r.renewal_date, r.name))
@@ -100,11 +104,13 @@ async def _renewals(identity: Identity, question: str) -> AccountAnswer:
     if not chosen:
         return AccountAnswer("You have no active subscriptions.", [page], "renewals")
     if not renewing:
-        what = (f"{chosen[0].name} does not renew" if len(chosen) == 1
-                else "None of your subscriptions renews")
+        what = f"{chosen[0].name} does not renew" if len(chosen) == 1 else "None of your subscriptions renews"
         return AccountAnswer(f"{lead}{what} automatically (auto-renew is off).", [page], "renewals")
-    parts = [f"{r.name} ({r.quantity} {'license' if r.quantity == 1 else 'licenses'}, {r.term or 'term'}) "
-             f"renews on {r.renewal_date:%B} {r.renewal_date.day}, {r.renewal_date:%Y}" for r in renewing[:MAX_LISTED]]
+    parts = [
+        f"{r.name} ({r.quantity} {'license' if r.quantity == 1 else 'licenses'}, {r.term or 'term'}) "
+        f"renews on {r.renewal_date:%B} {r.renewal_date.day}, {r.renewal_date:%Y}"
+        for r in renewing[:MAX_LISTED]
+    ]
     more = f" …and {len(renewing) - MAX_LISTED} more." if len(renewing) > MAX_LISTED else ""
     return AccountAnswer(lead + "; ".join(parts) + "." + more, [page], "renewals")
 
@@ -114,29 +120,43 @@ async def _unassigned_licenses(identity: Identity, question: str) -> AccountAnsw
     try:
         products = await licenses.list_products(identity)
     except licenses.ConsentRequired:
-        return AccountAnswer("I can't read your licenses yet: your organization has not granted the portal "
-                             "consent to read them. Open Manage Licenses to grant or request it.", [page], "licenses")
+        return AccountAnswer(
+            "I can't read your licenses yet: your organization has not granted the portal "
+            "consent to read them. Open Manage Licenses to grant or request it.",
+            [page],
+            "licenses",
+        )
     q = set(vocabulary.concepts(question))
     generic = set(vocabulary.concepts("how many unassigned unused spare available free licenses seats do we have left"))
     wanted = q - generic
-    named = [p for p in products if wanted and wanted & set(vocabulary.concepts(f"{p.name} {p.part_number}"))
-             and not wanted - set(vocabulary.concepts(f"{p.name} {p.part_number} microsoft 365"))]
+    named = [
+        p
+        for p in products
+        if wanted
+        and wanted & set(vocabulary.concepts(f"{p.name} {p.part_number}"))
+        and not wanted - set(vocabulary.concepts(f"{p.name} {p.part_number} microsoft 365"))
+    ]
     chosen = named or products
     if not chosen:
         return AccountAnswer("Your tenant has no user licenses.", [page], "licenses")
-    parts = [f"{p.name}: {p.available} unassigned of {p.purchased} ({p.assigned} assigned)"
-             for p in chosen[:MAX_LISTED]]
+    parts = [
+        f"{p.name}: {p.available} unassigned of {p.purchased} ({p.assigned} assigned)" for p in chosen[:MAX_LISTED]
+    ]
     total = sum(p.available for p in chosen)
-    lead = (f"You have {total} unassigned {'license' if total == 1 else 'licenses'}" +
-            (f" across {len(chosen)} products" if len(chosen) > 1 else "") + ". ")
+    lead = (
+        f"You have {total} unassigned {'license' if total == 1 else 'licenses'}"
+        + (f" across {len(chosen)} products" if len(chosen) > 1 else "")
+        + ". "
+    )
     return AccountAnswer(lead + "; ".join(parts) + ".", [page], "licenses")
 
 
 async def _last_invoice(identity: Identity, question: str) -> AccountAnswer:
     page = _page(Capability.INVOICES)
     today = clock.today()
-    rows = (invoices.list_invoices(identity, tab=invoices.OPEN, today=today)
-            + invoices.list_invoices(identity, tab=invoices.PAID, today=today))
+    rows = invoices.list_invoices(identity, tab=invoices.OPEN, today=today) + invoices.list_invoices(
+        identity, tab=invoices.PAID, today=today
+    )
     if not rows:
         return AccountAnswer("You have no invoices yet.", [page], "last_invoice")
     last = max(rows, key=lambda r: (r.invoice_date, r.invoice_id))
@@ -144,7 +164,10 @@ async def _last_invoice(identity: Identity, question: str) -> AccountAnswer:
         f"Your last invoice, {last.invoice_id} of {last.invoice_date:%B} {last.invoice_date.day}, "
         f"{last.invoice_date:%Y}, totals {format_money(last.total)} ({last.status}"
         + (f", {format_money(last.balance)} due {last.due_date:%B} {last.due_date.day}" if last.balance > 0 else "")
-        + ").", [page], "last_invoice")
+        + ").",
+        [page],
+        "last_invoice",
+    )
 
 
 async def _unpaid_invoices(identity: Identity, question: str) -> AccountAnswer:
@@ -154,12 +177,17 @@ async def _unpaid_invoices(identity: Identity, question: str) -> AccountAnswer:
         return AccountAnswer("All your invoices are paid: nothing is open.", [page], "unpaid_invoices")
     balance = sum((r.balance for r in rows), Decimal("0.00"))
     overdue = [r for r in rows if r.status == "Overdue"]
-    parts = [f"{r.invoice_id} ({format_money(r.balance)}, due {r.due_date:%B} {r.due_date.day}"
-             f"{', overdue' if r.status == 'Overdue' else ''})" for r in rows[:MAX_LISTED]]
+    parts = [
+        f"{r.invoice_id} ({format_money(r.balance)}, due {r.due_date:%B} {r.due_date.day}"
+        f"{', overdue' if r.status == 'Overdue' else ''})"
+        for r in rows[:MAX_LISTED]
+    ]
     return AccountAnswer(
         f"You have {len(rows)} open {'invoice' if len(rows) == 1 else 'invoices'} with {format_money(balance)} "
         f"to pay" + (f", {len(overdue)} overdue" if overdue else "") + ": " + "; ".join(parts) + ".",
-        [page], "unpaid_invoices")
+        [page],
+        "unpaid_invoices",
+    )
 
 
 ROLE_WORDS = {  # a role, and the concept that names it in a question
@@ -178,7 +206,7 @@ async def _people_in_role(identity: Identity, question: str) -> AccountAnswer:
     label = _role_label(role or "")
     if not people:
         return AccountAnswer(f"No active portal user has the {label} role.", [page], "roles")
-    names = ", ".join(f"{u['name']} ({u['email']})" for u in people[:MAX_LISTED * 2])
+    names = ", ".join(f"{u['name']} ({u['email']})" for u in people[: MAX_LISTED * 2])
     return AccountAnswer(f"Your {label}{'s are' if len(people) > 1 else ' is'}: {names}.", [page], "roles")
 
 
@@ -187,10 +215,16 @@ async def _waiting_approvals(identity: Identity, question: str) -> AccountAnswer
     waiting = [r for r in approvals.open_requests(identity) if r.status == "pending"]
     if not waiting:
         return AccountAnswer("Nothing is waiting for approval.", [page], "approvals")
-    parts = [f"{r.requested_by_name or 'A Subscription Manager'} asks for {approvals.describe_change(r)}"
-             for r in waiting[:MAX_LISTED]]
-    return AccountAnswer(f"{len(waiting)} {'request is' if len(waiting) == 1 else 'requests are'} waiting for "
-                         f"approval: " + "; ".join(parts) + ".", [page], "approvals")
+    parts = [
+        f"{r.requested_by_name or 'A Subscription Manager'} asks for {approvals.describe_change(r)}"
+        for r in waiting[:MAX_LISTED]
+    ]
+    return AccountAnswer(
+        f"{len(waiting)} {'request is' if len(waiting) == 1 else 'requests are'} waiting for "
+        f"approval: " + "; ".join(parts) + ".",
+        [page],
+        "approvals",
+    )
 
 
 @dataclass(frozen=True)
@@ -207,22 +241,54 @@ def _has(q: set[str], *words: str) -> bool:
 
 
 TOPICS: tuple[Topic, ...] = (
-    Topic("approvals", Capability.APPROVALS, "approval requests",
-          lambda q, t: _has(q, "approval") and _has(q, "waiting", "pending", "anything", "any", "open"),
-          _waiting_approvals),
-    Topic("roles", Capability.USERS, "who holds a portal role",
-          lambda q, t: bool(re.search(r"\bwho\b", t, re.I)) and _has(q, "manager", "administrator")
-          and any(q & set(words) for words in ROLE_WORDS.values()), _people_in_role),
-    Topic("last_invoice", Capability.INVOICES, "your invoices",
-          lambda q, t: _has(q, "invoice") and bool(re.search(r"\b(last|latest|most recent|previous)\b", t, re.I)),
-          _last_invoice),
-    Topic("unpaid_invoices", Capability.INVOICES, "your invoices",
-          lambda q, t: _has(q, "invoice", "owe") and _has(q, "unpaid"), _unpaid_invoices),
-    Topic("licenses", Capability.LICENSES, "your licenses",
-          lambda q, t: _has(q, "license") and bool(re.search(r"\b(how many|unassigned|unused|spare|available|left)\b",
-                                                             t, re.I)), _unassigned_licenses),
-    Topic("renewals", Capability.SERVICES, "your subscriptions",
-          lambda q, t: _has(q, "renew") and bool(re.search(r"\b(when|which|what|next)\b", t, re.I)), _renewals),
+    Topic(
+        "approvals",
+        Capability.APPROVALS,
+        "approval requests",
+        lambda q, t: _has(q, "approval") and _has(q, "waiting", "pending", "anything", "any", "open"),
+        _waiting_approvals,
+    ),
+    Topic(
+        "roles",
+        Capability.USERS,
+        "who holds a portal role",
+        lambda q, t: (
+            bool(re.search(r"\bwho\b", t, re.I))
+            and _has(q, "manager", "administrator")
+            and any(q & set(words) for words in ROLE_WORDS.values())
+        ),
+        _people_in_role,
+    ),
+    Topic(
+        "last_invoice",
+        Capability.INVOICES,
+        "your invoices",
+        lambda q, t: _has(q, "invoice") and bool(re.search(r"\b(last|latest|most recent|previous)\b", t, re.I)),
+        _last_invoice,
+    ),
+    Topic(
+        "unpaid_invoices",
+        Capability.INVOICES,
+        "your invoices",
+        lambda q, t: _has(q, "invoice", "owe") and _has(q, "unpaid"),
+        _unpaid_invoices,
+    ),
+    Topic(
+        "licenses",
+        Capability.LICENSES,
+        "your licenses",
+        lambda q, t: (
+            _has(q, "license") and bool(re.search(r"\b(how many|unassigned|unused|spare|available|left)\b", t, re.I))
+        ),
+        _unassigned_licenses,
+    ),
+    Topic(
+        "renewals",
+        Capability.SERVICES,
+        "your subscriptions",
+        lambda q, t: _has(q, "renew") and bool(re.search(r"\b(when|which|what|next)\b", t, re.I)),
+        _renewals,
+    ),
 )
 
 
@@ -249,8 +315,9 @@ async def answer_for(identity: Identity | None, question: str) -> AccountAnswer 
     try:
         return await topic.answer(identity, question)
     except MicrosoftError as error:
-        return AccountAnswer(f"I couldn't read that from Microsoft just now: {error.message}",
-                             [_page(topic.capability)], topic.name)
+        return AccountAnswer(
+            f"I couldn't read that from Microsoft just now: {error.message}", [_page(topic.capability)], topic.name
+        )
 
 
 __all__ = ["AccountAnswer", "Link", "TOPICS", "answer_for", "not_allowed", "topic_for"]

@@ -62,9 +62,17 @@ def can_accept(identity: Identity | None) -> bool:
 
 
 def _view(agreement: Agreement) -> AgreementView:
-    return AgreementView(agreement.id or 0, agreement.name, agreement.version, agreement.status,
-                         agreement.template_id, agreement.accepted_by_name, agreement.accepted_by_email,
-                         agreement.accepted_at, agreement.created_at)
+    return AgreementView(
+        agreement.id or 0,
+        agreement.name,
+        agreement.version,
+        agreement.status,
+        agreement.template_id,
+        agreement.accepted_by_name,
+        agreement.accepted_by_email,
+        agreement.accepted_at,
+        agreement.created_at,
+    )
 
 
 def list_agreements(identity: Identity, status: str = ACCEPTED) -> list[AgreementView]:
@@ -73,8 +81,9 @@ def list_agreements(identity: Identity, status: str = ACCEPTED) -> list[Agreemen
     if status not in TABS:
         status = ACCEPTED
     with session_scope() as db:
-        rows = db.exec(select(Agreement).where(Agreement.organization_id == identity.organization_id,
-                                               Agreement.status == status)).all()
+        rows = db.exec(
+            select(Agreement).where(Agreement.organization_id == identity.organization_id, Agreement.status == status)
+        ).all()
         return sorted((_view(row) for row in rows), key=lambda a: (a.version, a.id), reverse=True)
 
 
@@ -83,8 +92,9 @@ def get_agreement(identity: Identity, agreement_id: object) -> AgreementView:
     if not isinstance(agreement_id, int) or isinstance(agreement_id, bool):
         raise AgreementNotFound(agreement_id)
     with session_scope() as db:
-        row = db.exec(select(Agreement).where(Agreement.id == agreement_id,
-                                              Agreement.organization_id == identity.organization_id)).first()
+        row = db.exec(
+            select(Agreement).where(Agreement.id == agreement_id, Agreement.organization_id == identity.organization_id)
+        ).first()
         if row is None:
             raise AgreementNotFound(agreement_id)
         return _view(row)
@@ -103,10 +113,18 @@ async def accept_agreement(identity: Identity, agreement_id: object) -> Agreemen
     with session_scope() as db:
         claimed = db.exec(
             update(Agreement)
-            .where(Agreement.id == agreement.id, Agreement.organization_id == identity.organization_id,
-                   Agreement.status == PENDING)
-            .values(status=ACCEPTED, accepted_by_name=f"{first} {last}".strip(), accepted_by_email=email,
-                    accepted_by_user_id=identity.user_id, accepted_at=now)
+            .where(
+                Agreement.id == agreement.id,
+                Agreement.organization_id == identity.organization_id,
+                Agreement.status == PENDING,
+            )
+            .values(
+                status=ACCEPTED,
+                accepted_by_name=f"{first} {last}".strip(),
+                accepted_by_email=email,
+                accepted_by_user_id=identity.user_id,
+                accepted_at=now,
+            )
         ).rowcount
     if not claimed:
         raise AgreementAlreadyAccepted(agreement.id)
@@ -118,18 +136,40 @@ async def accept_agreement(identity: Identity, agreement_id: object) -> Agreemen
     try:
         with microsoft_errors():
             await partner_center_as_user().confirm_agreement(
-                identity.tenant_id, first_name=first, last_name=last or first, email=email,
-                template_id=agreement.template_id, date_agreed=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                identity.tenant_id,
+                first_name=first,
+                last_name=last or first,
+                email=email,
+                template_id=agreement.template_id,
+                date_agreed=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
     except BaseException:
         with session_scope() as db:
-            db.exec(update(Agreement).where(Agreement.id == agreement.id, Agreement.status == ACCEPTED,
-                                            Agreement.accepted_by_user_id == identity.user_id)
-                    .values(status=PENDING, accepted_by_name="", accepted_by_email="", accepted_by_user_id=None,
-                            accepted_at=None))
+            db.exec(
+                update(Agreement)
+                .where(
+                    Agreement.id == agreement.id,
+                    Agreement.status == ACCEPTED,
+                    Agreement.accepted_by_user_id == identity.user_id,
+                )
+                .values(
+                    status=PENDING,
+                    accepted_by_name="",
+                    accepted_by_email="",
+                    accepted_by_user_id=None,
+                    accepted_at=None,
+                )
+            )
         raise
     with session_scope() as db:
-        db.add(AuditEvent(organization_id=identity.organization_id, actor_user_id=identity.user_id,
-                          actor_name=identity.display_name, action="agreement.accepted",
-                          target=f"{agreement.name} {agreement.version}",
-                          after_json=json.dumps({"accepted_by_email": email, "accepted_at": now.isoformat()})))
+        db.add(
+            AuditEvent(
+                organization_id=identity.organization_id,
+                actor_user_id=identity.user_id,
+                actor_name=identity.display_name,
+                action="agreement.accepted",
+                target=f"{agreement.name} {agreement.version}",
+                after_json=json.dumps({"accepted_by_email": email, "accepted_at": now.isoformat()}),
+            )
+        )
     return get_agreement(identity, agreement.id)

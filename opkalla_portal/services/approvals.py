@@ -58,9 +58,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ApprovalStatus.PENDING: frozenset({ApprovalStatus.APPROVING, ApprovalStatus.DENIED, ApprovalStatus.WITHDRAWN}),
     ApprovalStatus.APPROVING: frozenset({ApprovalStatus.APPLIED, ApprovalStatus.FAILED}),
 }
-STATUS_LABELS = {ApprovalStatus.PENDING: "Awaiting approval", ApprovalStatus.APPROVING: "Being applied",
-                 ApprovalStatus.APPLIED: "Approved and applied", ApprovalStatus.FAILED: "Approved, but failed",
-                 ApprovalStatus.DENIED: "Denied", ApprovalStatus.WITHDRAWN: "Withdrawn"}
+STATUS_LABELS = {
+    ApprovalStatus.PENDING: "Awaiting approval",
+    ApprovalStatus.APPROVING: "Being applied",
+    ApprovalStatus.APPLIED: "Approved and applied",
+    ApprovalStatus.FAILED: "Approved, but failed",
+    ApprovalStatus.DENIED: "Denied",
+    ApprovalStatus.WITHDRAWN: "Withdrawn",
+}
 OPEN = (ApprovalStatus.PENDING, ApprovalStatus.APPROVING)
 
 
@@ -113,16 +118,22 @@ def set_threshold(identity: Identity, enabled: object, amount_text: object) -> D
         except ValueError as error:
             raise ValidationFailed({"threshold": str(error)}) from None
     with session_scope() as db:
-        policy = db.exec(select(ApprovalPolicy).where(
-            ApprovalPolicy.organization_id == identity.organization_id)).first()
+        policy = db.exec(
+            select(ApprovalPolicy).where(ApprovalPolicy.organization_id == identity.organization_id)
+        ).first()
         policy = policy or ApprovalPolicy(organization_id=identity.organization_id)
         before = policy.monthly_threshold
         if before != amount or policy.id is None:
             policy.monthly_threshold, policy.updated_by_id, policy.updated_at = amount, identity.user_id, utcnow()
             db.add(policy)
-            record_audit(db, identity, "approvals.threshold_changed", f"organization:{identity.organization_id}",
-                         {"monthly_threshold": str(before) if before is not None else "off"},
-                         {"monthly_threshold": str(amount) if amount is not None else "off"})
+            record_audit(
+                db,
+                identity,
+                "approvals.threshold_changed",
+                f"organization:{identity.organization_id}",
+                {"monthly_threshold": str(before) if before is not None else "off"},
+                {"monthly_threshold": str(amount) if amount is not None else "off"},
+            )
     return amount
 
 
@@ -134,9 +145,15 @@ def transition(db: Session, request_id: int, organization_id: int, current: str,
     """
     if new not in TRANSITIONS.get(current, frozenset()):
         raise ApprovalError(f"A request cannot go from {current} to {new}.", code="approval.transition")
-    moved = db.exec(update(ApprovalRequest).where(
-        ApprovalRequest.id == request_id, ApprovalRequest.organization_id == organization_id,
-        ApprovalRequest.status == current).values(status=new, **values)).rowcount
+    moved = db.exec(
+        update(ApprovalRequest)
+        .where(
+            ApprovalRequest.id == request_id,
+            ApprovalRequest.organization_id == organization_id,
+            ApprovalRequest.status == current,
+        )
+        .values(status=new, **values)
+    ).rowcount
     return moved == 1
 
 
@@ -149,32 +166,52 @@ def _own_request(db: Session, identity: Identity, request_id: object) -> Approva
 
 def _already_decided(db: Session, request_id: int) -> ApprovalError:
     status = db.exec(select(ApprovalRequest.status).where(ApprovalRequest.id == request_id)).one()
-    return ApprovalError(f"This request is no longer awaiting approval ({STATUS_LABELS.get(status, status)}).",
-                         code="approval.decided")
+    return ApprovalError(
+        f"This request is no longer awaiting approval ({STATUS_LABELS.get(status, status)}).", code="approval.decided"
+    )
 
 
 def log(db: Session, identity: Identity, request: ApprovalRequest, result: str, message: str) -> None:
-    log_change(db, identity, request.organization_id, request.subscription_id, request.subscription_name,
-               result=result, old_quantity=request.old_quantity, new_quantity=request.new_quantity,
-               effective_mode=request.effective_mode, effective_date=request.effective_date,
-               message=message, request_id=f"approval-{request.id}", approval_request_id=request.id)
+    log_change(
+        db,
+        identity,
+        request.organization_id,
+        request.subscription_id,
+        request.subscription_name,
+        result=result,
+        old_quantity=request.old_quantity,
+        new_quantity=request.new_quantity,
+        effective_mode=request.effective_mode,
+        effective_date=request.effective_date,
+        message=message,
+        request_id=f"approval-{request.id}",
+        approval_request_id=request.id,
+    )
 
 
-def _mail(db: Session, request: ApprovalRequest, kind: str, subject: str, body: str,
-          user_ids: list[int] | None = None) -> None:
+def _mail(
+    db: Session, request: ApprovalRequest, kind: str, subject: str, body: str, user_ids: list[int] | None = None
+) -> None:
     for user in notifications.recipients(db, request.organization_id, kind, user_ids=user_ids):
-        queue_mail(db, organization_id=request.organization_id, to=user.email, subject=subject,
-                   body=f"Hello {user.first_name},\n\n{body}\n\nYou can turn these emails off in Profile.\n",
-                   kind=kind)
+        queue_mail(
+            db,
+            organization_id=request.organization_id,
+            to=user.email,
+            subject=subject,
+            body=f"Hello {user.first_name},\n\n{body}\n\nYou can turn these emails off in Profile.\n",
+            kind=kind,
+        )
 
 
 def describe_change(request: ApprovalRequest) -> str:
-    """"Visio Plan 2 from 4 to 10 licenses immediately, adding $108.00 per month"."""
+    """ "Visio Plan 2 from 4 to 10 licenses immediately, adding $108.00 per month"."""
     when = mode_label(request.effective_mode).lower() if request.effective_mode != ChangeMode.CUSTOM else ""
     if request.effective_mode == ChangeMode.CUSTOM and request.effective_date:
         when = f"on {request.effective_date:%Y-%m-%d}"
-    return (f"{request.subscription_name} from {request.old_quantity} to {request.new_quantity} licenses {when}, "
-            f"adding {format_money(request.added_monthly_cost)} per month")
+    return (
+        f"{request.subscription_name} from {request.old_quantity} to {request.new_quantity} licenses {when}, "
+        f"adding {format_money(request.added_monthly_cost)} per month"
+    )
 
 
 # ------------------------------------------------------------------------ hold
@@ -210,17 +247,27 @@ class Increase:
 def _window_total(db: Session, identity: Identity, source: str, since: datetime) -> tuple[Decimal, Decimal]:
     """(recent, waiting): what the user's other unapproved increases of the window and their
     requests still awaiting approval add per month."""
-    recent = db.exec(select(func.coalesce(func.sum(CostIncrease.added_monthly_cost), 0)).where(
-        CostIncrease.organization_id == identity.organization_id, CostIncrease.user_id == identity.user_id,
-        CostIncrease.counted_at >= since, CostIncrease.source != source)).one()
-    waiting = db.exec(select(func.coalesce(func.sum(ApprovalRequest.added_monthly_cost), 0)).where(
-        ApprovalRequest.organization_id == identity.organization_id,
-        ApprovalRequest.requested_by_id == identity.user_id, ApprovalRequest.status == ApprovalStatus.PENDING)).one()
+    recent = db.exec(
+        select(func.coalesce(func.sum(CostIncrease.added_monthly_cost), 0)).where(
+            CostIncrease.organization_id == identity.organization_id,
+            CostIncrease.user_id == identity.user_id,
+            CostIncrease.counted_at >= since,
+            CostIncrease.source != source,
+        )
+    ).one()
+    waiting = db.exec(
+        select(func.coalesce(func.sum(ApprovalRequest.added_monthly_cost), 0)).where(
+            ApprovalRequest.organization_id == identity.organization_id,
+            ApprovalRequest.requested_by_id == identity.user_id,
+            ApprovalRequest.status == ApprovalStatus.PENDING,
+        )
+    ).one()
     return Decimal(recent), Decimal(waiting)
 
 
-def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal | None = None,
-                  now: datetime | None = None) -> ChangeOutcome | None:
+def gate_increase(
+    identity: Identity, increase: Increase, *, approved: Decimal | None = None, now: datetime | None = None
+) -> ChangeOutcome | None:
     """THE hold rule, called by every path that can raise the monthly cost. None: go ahead.
 
     - `approved` (an approver applying a request): goes ahead only if, against Microsoft's state
@@ -236,24 +283,37 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
     added = increase.added
     if approved is not None:
         if added > approved:
-            return ChangeOutcome(Outcome.FAILED, f"It now adds {format_money(added)} per month, more than the "
-                                           f"{format_money(approved)} that was approved: the subscription or "
-                                           f"its price changed since it was asked for. Ask again.")
+            return ChangeOutcome(
+                Outcome.FAILED,
+                f"It now adds {format_money(added)} per month, more than the "
+                f"{format_money(approved)} that was approved: the subscription or "
+                f"its price changed since it was asked for. Ask again.",
+            )
         return None
     if identity.can(Capability.APPROVALS):
         return None
     now = now or clock.now()
     with session_scope() as db:
         if added <= increase.already_planned:  # an edit that does not raise the cost
-            db.exec(update(CostIncrease).where(
-                CostIncrease.organization_id == identity.organization_id, CostIncrease.source == increase.source,
-                CostIncrease.added_monthly_cost > added).values(added_monthly_cost=added))
+            db.exec(
+                update(CostIncrease)
+                .where(
+                    CostIncrease.organization_id == identity.organization_id,
+                    CostIncrease.source == increase.source,
+                    CostIncrease.added_monthly_cost > added,
+                )
+                .values(added_monthly_cost=added)
+            )
             return None
-        policy = db.exec(select(ApprovalPolicy).where(ApprovalPolicy.organization_id == identity.organization_id)
-                         .with_for_update()).first()
+        policy = db.exec(
+            select(ApprovalPolicy).where(ApprovalPolicy.organization_id == identity.organization_id).with_for_update()
+        ).first()
         threshold = policy.monthly_threshold if policy else None
-        counted = db.exec(select(CostIncrease).where(CostIncrease.organization_id == identity.organization_id,
-                                                     CostIncrease.source == increase.source)).first()
+        counted = db.exec(
+            select(CostIncrease).where(
+                CostIncrease.organization_id == identity.organization_id, CostIncrease.source == increase.source
+            )
+        ).first()
         if added <= 0 or threshold is None:
             _count(db, identity, increase, counted, added, now)
             return None
@@ -263,48 +323,78 @@ def gate_increase(identity: Identity, increase: Increase, *, approved: Decimal |
             _count(db, identity, increase, counted, added, now)
             return None
         if increase.subscription_id:
-            other = db.exec(select(ApprovalRequest).where(
-                ApprovalRequest.organization_id == identity.organization_id,
-                ApprovalRequest.subscription_id == increase.subscription_id,
-                ApprovalRequest.status.in_(OPEN))).first()
+            other = db.exec(
+                select(ApprovalRequest).where(
+                    ApprovalRequest.organization_id == identity.organization_id,
+                    ApprovalRequest.subscription_id == increase.subscription_id,
+                    ApprovalRequest.status.in_(OPEN),
+                )
+            ).first()
             if other is not None:
-                message = (f"A request for this subscription ({other.old_quantity} → {other.new_quantity}) is "
-                           f"already awaiting approval. Withdraw it in My Approval Requests before asking again.")
+                message = (
+                    f"A request for this subscription ({other.old_quantity} → {other.new_quantity}) is "
+                    f"already awaiting approval. Withdraw it in My Approval Requests before asking again."
+                )
                 return ChangeOutcome(Outcome.INVALID, message, {"form": message})
         request = ApprovalRequest(
-            organization_id=identity.organization_id, subscription_id=increase.subscription_id,
-            subscription_name=increase.name[:200], requested_by_id=identity.user_id,
-            requested_by_name=identity.display_name[:200], old_quantity=increase.old_quantity,
-            new_quantity=increase.new_quantity, effective_mode=increase.mode,
+            organization_id=identity.organization_id,
+            subscription_id=increase.subscription_id,
+            subscription_name=increase.name[:200],
+            requested_by_id=identity.user_id,
+            requested_by_name=identity.display_name[:200],
+            old_quantity=increase.old_quantity,
+            new_quantity=increase.new_quantity,
+            effective_mode=increase.mode,
             effective_date=increase.effective_date if increase.mode == ChangeMode.CUSTOM else None,
-            unit_price=increase.unit_price, added_monthly_cost=added, threshold=threshold,
-            action=increase.action, order_json=json.dumps(increase.order) if increase.order else "",
-            replaces_change_id=increase.replaces_change_id)
+            unit_price=increase.unit_price,
+            added_monthly_cost=added,
+            threshold=threshold,
+            action=increase.action,
+            order_json=json.dumps(increase.order) if increase.order else "",
+            replaces_change_id=increase.replaces_change_id,
+        )
         db.add(request)
         db.flush()
         why = f"adds {format_money(added)} per month"
         if total != added:
-            why += (f"; with your other increases of the last {APPROVAL_WINDOW.days} days and requests "
-                    f"awaiting approval that is {format_money(total)}")
+            why += (
+                f"; with your other increases of the last {APPROVAL_WINDOW.days} days and requests "
+                f"awaiting approval that is {format_money(total)}"
+            )
         why += f", above your organization's approval threshold of {format_money(threshold)}"
         log(db, identity, request, ChangeResult.AWAITING_APPROVAL, f"Approval request #{request.id}: {why}.")
         verb = "buy" if increase.action == "purchase" else "change"
-        _mail(db, request, notifications.APPROVAL_REQUESTS,
-              f"Approval needed: {increase.name} {increase.old_quantity} → {increase.new_quantity} licenses",
-              f"{identity.display_name} asked to {verb} {describe_change(request)}.\n"
-              f"It needs approval because it {why}.\n\n"
-              f"Approve or deny it: {load_settings().public_url}/approvals")
-    return ChangeOutcome(Outcome.HELD, f"Your change was sent for approval: it {why}. An Administrator or Finance "
-                                 f"Manager will approve or deny it; nothing changes at Microsoft until then.")
+        _mail(
+            db,
+            request,
+            notifications.APPROVAL_REQUESTS,
+            f"Approval needed: {increase.name} {increase.old_quantity} → {increase.new_quantity} licenses",
+            f"{identity.display_name} asked to {verb} {describe_change(request)}.\n"
+            f"It needs approval because it {why}.\n\n"
+            f"Approve or deny it: {load_settings().public_url}/approvals",
+        )
+    return ChangeOutcome(
+        Outcome.HELD,
+        f"Your change was sent for approval: it {why}. An Administrator or Finance "
+        f"Manager will approve or deny it; nothing changes at Microsoft until then.",
+    )
 
 
-def _count(db: Session, identity: Identity, increase: Increase, counted: CostIncrease | None, added: Decimal,
-           now: datetime) -> None:
+def _count(
+    db: Session, identity: Identity, increase: Increase, counted: CostIncrease | None, added: Decimal, now: datetime
+) -> None:
     """Record (or, for an edited change, replace) the increase in the user's window."""
     if counted is None:
         if added > 0:
-            db.add(CostIncrease(organization_id=identity.organization_id, user_id=identity.user_id,
-                                source=increase.source[:80], added_monthly_cost=added, counted_at=now))
+            db.add(
+                CostIncrease(
+                    organization_id=identity.organization_id,
+                    user_id=identity.user_id,
+                    source=increase.source[:80],
+                    added_monthly_cost=added,
+                    counted_at=now,
+                )
+            )
     else:
         counted.added_monthly_cost, counted.counted_at = added, now
         db.add(counted)
@@ -313,8 +403,9 @@ def _count(db: Session, identity: Identity, increase: Increase, counted: CostInc
 def release_increase(organization_id: int, source: str) -> None:
     """A counted increase that Microsoft refused: it no longer counts in the window."""
     with session_scope() as db:
-        db.exec(delete(CostIncrease).where(CostIncrease.organization_id == organization_id,
-                                           CostIncrease.source == source))
+        db.exec(
+            delete(CostIncrease).where(CostIncrease.organization_id == organization_id, CostIncrease.source == source)
+        )
 
 
 # ------------------------------------------------------------------- decisions
@@ -330,9 +421,16 @@ def claim(identity: Identity, request_id: object, now: datetime) -> ApprovalRequ
         request = _own_request(db, identity, request_id)
         if request.requested_by_id == identity.user_id:
             raise ApprovalError("You cannot approve your own request.", code="approval.own_request")
-        if not transition(db, request.id, identity.organization_id, ApprovalStatus.PENDING,
-                          ApprovalStatus.APPROVING, decided_by_id=identity.user_id,
-                          decided_by_name=identity.display_name[:200], decided_at=now):
+        if not transition(
+            db,
+            request.id,
+            identity.organization_id,
+            ApprovalStatus.PENDING,
+            ApprovalStatus.APPROVING,
+            decided_by_id=identity.user_id,
+            decided_by_name=identity.display_name[:200],
+            decided_at=now,
+        ):
             raise _already_decided(db, request.id)
         return request
 
@@ -347,14 +445,23 @@ def finish(identity: Identity, request: ApprovalRequest, outcome: ChangeOutcome,
     the requester told."""
     applied = outcome.status in DONE
     with session_scope() as db:
-        transition(db, request.id, request.organization_id, ApprovalStatus.APPROVING,
-                   ApprovalStatus.APPLIED if applied else ApprovalStatus.FAILED, outcome=outcome.message[:1000])
+        transition(
+            db,
+            request.id,
+            request.organization_id,
+            ApprovalStatus.APPROVING,
+            ApprovalStatus.APPLIED if applied else ApprovalStatus.FAILED,
+            outcome=outcome.message[:1000],
+        )
         if not logged:
             log(db, identity, request, ChangeResult.FAILED, note(request, identity.display_name) + outcome.message)
         verdict = "approved and applied" if applied else "approved, but it could not be applied"
-        _tell_requester(db, request, f"Your request was {verdict}: {request.subscription_name}",
-                        f"{identity.display_name} approved your request to change {describe_change(request)}.\n"
-                        f"{outcome.message}")
+        _tell_requester(
+            db,
+            request,
+            f"Your request was {verdict}: {request.subscription_name}",
+            f"{identity.display_name} approved your request to change {describe_change(request)}.\n{outcome.message}",
+        )
         return db.get(ApprovalRequest, request.id)
 
 
@@ -369,17 +476,27 @@ def approver(db: Session, request: ApprovalRequest) -> Identity | None:
     organization = db.get(Organization, request.organization_id)
     if user is None or organization is None:
         return None
-    return Identity(user_id=user.id, organization_id=organization.id, role=user.web_role,
-                    display_name=request.decided_by_name or user.display_name, email=user.email,
-                    tenant_id=organization.tenant_id, organization_name=organization.name)
+    return Identity(
+        user_id=user.id,
+        organization_id=organization.id,
+        role=user.web_role,
+        display_name=request.decided_by_name or user.display_name,
+        email=user.email,
+        tenant_id=organization.tenant_id,
+        organization_name=organization.name,
+    )
 
 
 def recorded_outcome(db: Session, request: ApprovalRequest) -> ChangeLogEntry | None:
     """The Change Logs entry of applying this request, if one was written."""
-    return db.exec(select(ChangeLogEntry).where(
-        ChangeLogEntry.organization_id == request.organization_id, ChangeLogEntry.approval_request_id == request.id,
-        ChangeLogEntry.result.not_in((ChangeResult.AWAITING_APPROVAL, ChangeResult.DENIED,
-                                      ChangeResult.WITHDRAWN)))).first()
+    return db.exec(
+        select(ChangeLogEntry).where(
+            ChangeLogEntry.organization_id == request.organization_id,
+            ChangeLogEntry.approval_request_id == request.id,
+            ChangeLogEntry.result.not_in((ChangeResult.AWAITING_APPROVAL, ChangeResult.DENIED, ChangeResult.WITHDRAWN)),
+        )
+    ).first()
+
 
 def clean_reason(text: object) -> str:
     """The denial reason, required and at most REASON_MAX characters; ValueError with the message otherwise."""
@@ -402,15 +519,31 @@ def deny(identity: Identity, request_id: object, reason_text: object) -> Approva
         request = _own_request(db, identity, request_id)
         if request.requested_by_id == identity.user_id:
             raise ApprovalError("You cannot decide your own request.", code="approval.own_request")
-        if not transition(db, request.id, identity.organization_id, ApprovalStatus.PENDING, ApprovalStatus.DENIED,
-                          decided_by_id=identity.user_id, decided_by_name=identity.display_name[:200],
-                          decided_at=utcnow(), reason=reason):
+        if not transition(
+            db,
+            request.id,
+            identity.organization_id,
+            ApprovalStatus.PENDING,
+            ApprovalStatus.DENIED,
+            decided_by_id=identity.user_id,
+            decided_by_name=identity.display_name[:200],
+            decided_at=utcnow(),
+            reason=reason,
+        ):
             raise _already_decided(db, request.id)
-        log(db, identity, request, ChangeResult.DENIED,
-             f"Approval request #{request.id} from {request.requested_by_name} denied: {reason}")
-        _tell_requester(db, request, f"Your request was denied: {request.subscription_name}",
-                        f"{identity.display_name} denied your request to change {describe_change(request)}.\n"
-                        f"Reason: {reason}")
+        log(
+            db,
+            identity,
+            request,
+            ChangeResult.DENIED,
+            f"Approval request #{request.id} from {request.requested_by_name} denied: {reason}",
+        )
+        _tell_requester(
+            db,
+            request,
+            f"Your request was denied: {request.subscription_name}",
+            f"{identity.display_name} denied your request to change {describe_change(request)}.\nReason: {reason}",
+        )
         return db.get(ApprovalRequest, request.id)
 
 
@@ -421,11 +554,18 @@ def withdraw(identity: Identity, request_id: object) -> ApprovalRequest:
         request = _own_request(db, identity, request_id)
         if request.requested_by_id != identity.user_id:
             raise ApprovalError("This request was not found.", code="approval.not_found")
-        if not transition(db, request.id, identity.organization_id, ApprovalStatus.PENDING, ApprovalStatus.WITHDRAWN,
-                          decided_at=utcnow()):
+        if not transition(
+            db,
+            request.id,
+            identity.organization_id,
+            ApprovalStatus.PENDING,
+            ApprovalStatus.WITHDRAWN,
+            decided_at=utcnow(),
+        ):
             raise _already_decided(db, request.id)
-        log(db, identity, request, ChangeResult.WITHDRAWN,
-             f"Approval request #{request.id} withdrawn by the requester.")
+        log(
+            db, identity, request, ChangeResult.WITHDRAWN, f"Approval request #{request.id} withdrawn by the requester."
+        )
         return db.get(ApprovalRequest, request.id)
 
 
@@ -434,26 +574,41 @@ def open_requests(identity: Identity) -> list[ApprovalRequest]:
     """Requests waiting for a decision (or being applied), oldest first."""
     require(identity, Capability.APPROVALS)
     with session_scope() as db:
-        return list(db.exec(select(ApprovalRequest).where(
-            ApprovalRequest.organization_id == identity.organization_id, ApprovalRequest.status.in_(OPEN))
-            .order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all())
+        return list(
+            db.exec(
+                select(ApprovalRequest)
+                .where(ApprovalRequest.organization_id == identity.organization_id, ApprovalRequest.status.in_(OPEN))
+                .order_by(ApprovalRequest.created_at, ApprovalRequest.id)
+            ).all()
+        )
 
 
 def decided_requests(identity: Identity, limit: int = 20) -> list[ApprovalRequest]:
     """The latest decisions, newest first."""
     require(identity, Capability.APPROVALS)
     with session_scope() as db:
-        return list(db.exec(select(ApprovalRequest).where(
-            ApprovalRequest.organization_id == identity.organization_id, ApprovalRequest.status.not_in(OPEN))
-            .order_by(ApprovalRequest.decided_at.desc(), ApprovalRequest.id.desc()).limit(limit)).all())
+        return list(
+            db.exec(
+                select(ApprovalRequest)
+                .where(ApprovalRequest.organization_id == identity.organization_id, ApprovalRequest.status.not_in(OPEN))
+                .order_by(ApprovalRequest.decided_at.desc(), ApprovalRequest.id.desc())
+                .limit(limit)
+            ).all()
+        )
 
 
 def my_requests(identity: Identity, limit: int = 50) -> list[ApprovalRequest]:
     """The identity's own requests, newest first."""
     require(identity, Capability.SERVICES)
     with session_scope() as db:
-        return list(db.exec(select(ApprovalRequest).where(
-            ApprovalRequest.organization_id == identity.organization_id,
-            ApprovalRequest.requested_by_id == identity.user_id)
-            .order_by(ApprovalRequest.created_at.desc(), ApprovalRequest.id.desc()).limit(limit)).all())
-
+        return list(
+            db.exec(
+                select(ApprovalRequest)
+                .where(
+                    ApprovalRequest.organization_id == identity.organization_id,
+                    ApprovalRequest.requested_by_id == identity.user_id,
+                )
+                .order_by(ApprovalRequest.created_at.desc(), ApprovalRequest.id.desc())
+                .limit(limit)
+            ).all()
+        )

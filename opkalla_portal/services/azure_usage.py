@@ -7,6 +7,7 @@ billing periods, unbilled usage ("current", and "last" until its invoice exists)
 rest. Exports cover all of the partner's customers: rows are streamed and only the
 customer's subscription's rows kept.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,18 +28,23 @@ def export_usage_row(row: dict) -> UsageRow:
     uri = str(row.get("resourceURI") or "")
     quantity = row.get("quantity", 0)
     return UsageRow(
-        day=str(row.get("usageDate") or "")[:10], subscription_id=str(row.get("subscriptionId") or ""),
+        day=str(row.get("usageDate") or "")[:10],
+        subscription_id=str(row.get("subscriptionId") or ""),
         resource=uri.rstrip("/").rsplit("/", 1)[-1] if uri else str(row.get("meterName") or ""),
-        resource_group=str(row.get("resourceGroup") or ""), category=str(row.get("meterCategory") or "Other"),
+        resource_group=str(row.get("resourceGroup") or ""),
+        category=str(row.get("meterCategory") or "Other"),
         meter=str(row.get("meterName") or row.get("meterSubCategory") or ""),
         quantity=Decimal(repr(quantity)) if isinstance(quantity, float) else Decimal(str(quantity)),
-        unit=str(row.get("unit") or ""), unit_price=Decimal(repr(row.get("unitPrice", 0))),
-        cost=to_cents(row.get("billingPreTaxTotal", 0)), currency=str(row.get("billingCurrency") or "USD"),
+        unit=str(row.get("unit") or ""),
+        unit_price=Decimal(repr(row.get("unitPrice", 0))),
+        cost=to_cents(row.get("billingPreTaxTotal", 0)),
+        currency=str(row.get("billingCurrency") or "USD"),
     )
 
 
-async def azure_plan_usage(clients, tenant_id: str, subscription_id: str, start: date, end: date,
-                           today: date) -> list[UsageRow]:
+async def azure_plan_usage(
+    clients, tenant_id: str, subscription_id: str, start: date, end: date, today: date
+) -> list[UsageRow]:
     """The subscription's daily rated usage for [start, end] (inclusive), from the exports
     that cover that range, run concurrently (each one is an asynchronous job at Microsoft)."""
     exports = clients.billing_reconciliation
@@ -64,9 +70,11 @@ async def azure_plan_usage(clients, tenant_id: str, subscription_id: str, start:
         rows = []
         async for row in source:
             day = str(row.get("usageDate") or "")[:10]
-            if (str(row.get("customerId", "")).lower() == tenant
-                    and str(row.get("subscriptionId", "")).lower() == wanted
-                    and first <= day <= last):
+            if (
+                str(row.get("customerId", "")).lower() == tenant
+                and str(row.get("subscriptionId", "")).lower() == wanted
+                and first <= day <= last
+            ):
                 rows.append(export_usage_row(row))
         return rows
 

@@ -8,9 +8,9 @@ Decimal to the cent, and writes draft invoices: one per customer, billing contra
 period. A line's contract is the one its subscription is billed under in the portal
 (ContractSubscription, what Subscriptions and the Product Catalog group by); a subscription the
 portal never mapped (bought outside it) goes on the customer's default contract (its billing
-profile). The Azure usage rows behind an invoice's Azure line are kept with it (Download Usage). Lines it cannot bill become exceptions (a tenant that
-is no portal customer, a product missing from the price list) that block issuing until they
-are resolved (re-run after fixing) or consciously excluded.
+profile). The Azure usage rows behind an invoice's Azure line are kept with it (Download
+Usage). Lines it cannot bill become exceptions (a tenant that is no portal customer, a product
+missing from the price list) that block issuing until they are resolved (re-run after fixing) or consciously excluded.
 
 Rules that keep money safe:
 - Issued invoices never change: re-running an issued period does nothing, and a later
@@ -21,6 +21,7 @@ Rules that keep money safe:
   after its last committed batch, and a lease lets one worker run a period at a time.
 - Tie-out: Microsoft's cost of every line read = cost on the invoices + cost in exceptions.
 """
+
 from __future__ import annotations
 
 import os
@@ -97,8 +98,10 @@ class PriceList:
     @classmethod
     def load(cls, db: Session) -> PriceList:
         entries = db.exec(select(PriceListEntry)).all()
-        return cls({(e.product_key, e.organization_id): e for e in entries if e.organization_id is not None},
-                   {e.product_key: e for e in entries if e.organization_id is None})
+        return cls(
+            {(e.product_key, e.organization_id): e for e in entries if e.organization_id is not None},
+            {e.product_key: e for e in entries if e.organization_id is None},
+        )
 
     def find(self, product_key: str, product_id: str, organization_id: int) -> PriceListEntry | None:
         for key in (product_key, product_id):
@@ -149,15 +152,23 @@ class _Context:
         return profile.billing_contract_id if profile else None
 
 
-def start_run(period_start: date, period_end: date, *, microsoft_invoice_id: str = "",
-              microsoft_invoice_total: Decimal | None = None) -> BillingRun:
+def start_run(
+    period_start: date,
+    period_end: date,
+    *,
+    microsoft_invoice_id: str = "",
+    microsoft_invoice_total: Decimal | None = None,
+) -> BillingRun:
     """The period's run: created if new, else the existing one (whatever its state)."""
     with session_scope() as db:
         run = db.exec(select(BillingRun).where(BillingRun.period_start == period_start)).first()
         if run is None:
-            run = BillingRun(period_start=period_start, period_end=period_end,
-                             microsoft_invoice_id=microsoft_invoice_id,
-                             microsoft_invoice_total=microsoft_invoice_total)
+            run = BillingRun(
+                period_start=period_start,
+                period_end=period_end,
+                microsoft_invoice_id=microsoft_invoice_id,
+                microsoft_invoice_total=microsoft_invoice_total,
+            )
             db.add(run)
             try:
                 db.flush()
@@ -173,26 +184,40 @@ def claim(run_id: int, worker: str, now: datetime | None = None) -> int | None:
     """Take the run's lease if it is running and nobody holds a live lease; the cursor, or None."""
     now = now or clock.now()
     with session_scope() as db:
-        taken = db.exec(update(BillingRun).where(
-            BillingRun.id == run_id, BillingRun.state == RUNNING,
-            or_(BillingRun.lease_owner.is_(None), BillingRun.lease_owner == worker,
-                BillingRun.lease_expires_at < now),
-        ).values(lease_owner=worker, lease_expires_at=now + LEASE)).rowcount
+        taken = db.exec(
+            update(BillingRun)
+            .where(
+                BillingRun.id == run_id,
+                BillingRun.state == RUNNING,
+                or_(
+                    BillingRun.lease_owner.is_(None),
+                    BillingRun.lease_owner == worker,
+                    BillingRun.lease_expires_at < now,
+                ),
+            )
+            .values(lease_owner=worker, lease_expires_at=now + LEASE)
+        ).rowcount
         if not taken:
             return None
         return db.get(BillingRun, run_id).rows_done
 
 
 def _context(db: Session, run: BillingRun) -> _Context:
-    customers = {o.tenant_id.lower(): o for o in db.exec(select(Organization).where(
-        Organization.is_provider == False)).all()}  # noqa: E712 (SQL comparison)
+    customers = {
+        o.tenant_id.lower(): o for o in db.exec(select(Organization).where(Organization.is_provider.is_(False))).all()
+    }
     profiles = {p.organization_id: p for p in db.exec(select(CustomerBillingProfile)).all()}
-    contract_of = {s.lower(): c for s, c in db.exec(select(ContractSubscription.subscription_id,
-                                                           ContractSubscription.billing_contract_id)).all()}
+    contract_of = {
+        s.lower(): c
+        for s, c in db.exec(
+            select(ContractSubscription.subscription_id, ContractSubscription.billing_contract_id)
+        ).all()
+    }
     contracts: dict[int, tuple[int, int]] = {}
     position: dict[int, int] = {}
-    for contract_id, organization_id in db.exec(select(BillingContract.id, BillingContract.organization_id)
-                                                .order_by(BillingContract.id)).all():
+    for contract_id, organization_id in db.exec(
+        select(BillingContract.id, BillingContract.organization_id).order_by(BillingContract.id)
+    ).all():
         position[organization_id] = position.get(organization_id, 0) + 1
         contracts[contract_id] = (organization_id, position[organization_id])
     context = _Context(run, customers, profiles, PriceList.load(db), contract_of, contracts)
@@ -218,19 +243,32 @@ def _draft_invoice(db: Session, context: _Context, organization: Organization, c
     prefix = profile.invoice_prefix if profile else f"C{organization.id}"
     invoice_date = run.period_end + timedelta(days=1)
     invoice_id = invoice_id_for(prefix, invoice_date, context.contracts[contract_id][1] if contract_id else None)
-    db.add(Invoice(id=invoice_id, organization_id=organization.id, billing_contract_id=contract_id,
-                   invoice_date=invoice_date, due_date=invoice_due_date(invoice_date),
-                   period_start=run.period_start, period_end=run.period_end, state=DRAFT,
-                   billing_run_id=run.id))
+    db.add(
+        Invoice(
+            id=invoice_id,
+            organization_id=organization.id,
+            billing_contract_id=contract_id,
+            invoice_date=invoice_date,
+            due_date=invoice_due_date(invoice_date),
+            period_start=run.period_start,
+            period_end=run.period_end,
+            state=DRAFT,
+            billing_run_id=run.id,
+        )
+    )
     db.flush()
     context.invoice_ids[key] = invoice_id
     return invoice_id
 
 
 def _exception(db: Session, run_id: int, kind: str, key: str, description: str, cost: Decimal) -> None:
-    row = db.exec(select(BillingRunException).where(BillingRunException.billing_run_id == run_id,
-                                                    BillingRunException.kind == kind,
-                                                    BillingRunException.key == key)).first()
+    row = db.exec(
+        select(BillingRunException).where(
+            BillingRunException.billing_run_id == run_id,
+            BillingRunException.kind == kind,
+            BillingRunException.key == key,
+        )
+    ).first()
     if row is None:
         row = BillingRunException(billing_run_id=run_id, kind=kind, key=key[:160], description=description[:300])
     row.line_count += 1
@@ -261,15 +299,27 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
         tenant = str(row.get("customerId", "")).lower()
         organization = context.customers.get(tenant)
         if organization is None:
-            _exception(db, run.id, UNKNOWN_CUSTOMER, tenant,
-                       f"{row.get('customerName') or 'Unknown customer'} (tenant {tenant}) is no portal customer", cost)
+            _exception(
+                db,
+                run.id,
+                UNKNOWN_CUSTOMER,
+                tenant,
+                f"{row.get('customerName') or 'Unknown customer'} (tenant {tenant}) is no portal customer",
+                cost,
+            )
             continue
         product_id = str(row.get("productId", ""))
         product_key = f"{product_id}:{row.get('skuId', '')}"
         entry = context.prices.find(product_key, product_id, organization.id)
         if entry is None:
-            _exception(db, run.id, UNPRICED_PRODUCT, product_key,
-                       f"{row.get('productName') or product_key} is not in the price list", cost)
+            _exception(
+                db,
+                run.id,
+                UNPRICED_PRODUCT,
+                product_key,
+                f"{row.get('productName') or product_key} is not in the price list",
+                cost,
+            )
             continue
         subscription_id = str(row.get("subscriptionId", ""))
         invoice_id = _draft_invoice(db, context, organization, context.contract_for(organization.id, subscription_id))
@@ -277,14 +327,29 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
             amount = marked_up(entry, cost)
             key = (invoice_id, subscription_id)
             cost_before, amount_before = usage[key][:2] if key in usage else (Decimal("0.00"), Decimal("0.00"))
-            usage[key] = (cost_before + cost, amount_before + amount,
-                          entry.friendly_name or str(row.get("productName", "")), entry.product_key)
-            usage_rows.append(dict(
-                invoice_id=invoice_id, subscription_id=subscription_id[:64], usage_date=_day(detail.day),
-                resource=detail.resource[:200], resource_group=detail.resource_group[:200],
-                category=detail.category[:120], meter=detail.meter[:200], quantity=detail.quantity,
-                unit=detail.unit[:60], unit_price=_marked_up_rate(entry, detail.unit_price), cost_amount=cost,
-                amount=amount, currency=detail.currency[:3]))
+            usage[key] = (
+                cost_before + cost,
+                amount_before + amount,
+                entry.friendly_name or str(row.get("productName", "")),
+                entry.product_key,
+            )
+            usage_rows.append(
+                dict(
+                    invoice_id=invoice_id,
+                    subscription_id=subscription_id[:64],
+                    usage_date=_day(detail.day),
+                    resource=detail.resource[:200],
+                    resource_group=detail.resource_group[:200],
+                    category=detail.category[:120],
+                    meter=detail.meter[:200],
+                    quantity=detail.quantity,
+                    unit=detail.unit[:60],
+                    unit_price=_marked_up_rate(entry, detail.unit_price),
+                    cost_amount=cost,
+                    amount=amount,
+                    currency=detail.currency[:3],
+                )
+            )
             continue
         profile = context.profiles.get(organization.id)
         rate = Decimal(profile.tax_rate) if profile else Decimal("0")
@@ -295,25 +360,49 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
         full = cost_unit * quantity
         proration = (cost / full).quantize(Decimal("0.0001"), ROUND_HALF_UP) if full else Decimal(1)
         amount = (unit_price * quantity * proration).quantize(CENT, ROUND_HALF_UP)
-        license_lines.append(dict(
-            invoice_id=invoice_id, kind="license", subscription_id=subscription_id,
-            product_name=(entry.friendly_name or str(row.get("productName", "")))[:200], quantity=quantity,
-            unit_price=unit_price, period_start=_day(row.get("chargeStartDate") or run.period_start),
-            period_end=_day(row.get("chargeEndDate") or run.period_end), proration=proration, amount=amount,
-            tax_rate=rate, tax_amount=_tax(amount, rate), cost_amount=cost, product_key=entry.product_key,
-            charge_type=str(row.get("chargeType", ""))[:40]))
+        license_lines.append(
+            dict(
+                invoice_id=invoice_id,
+                kind="license",
+                subscription_id=subscription_id,
+                product_name=(entry.friendly_name or str(row.get("productName", "")))[:200],
+                quantity=quantity,
+                unit_price=unit_price,
+                period_start=_day(row.get("chargeStartDate") or run.period_start),
+                period_end=_day(row.get("chargeEndDate") or run.period_end),
+                proration=proration,
+                amount=amount,
+                tax_rate=rate,
+                tax_amount=_tax(amount, rate),
+                cost_amount=cost,
+                product_key=entry.product_key,
+                charge_type=str(row.get("chargeType", ""))[:40],
+            )
+        )
     if license_lines:  # one multi-row INSERT: building ORM objects per line is the slow part
         db.execute(insert(InvoiceLine.__table__), license_lines)
     if usage_rows:
         db.execute(insert(InvoiceUsageRow.__table__), usage_rows)
     for (invoice_id, subscription_id), (cost, amount, product_name, price_key) in usage.items():
-        line = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id,
-                                                 InvoiceLine.subscription_id == subscription_id,
-                                                 InvoiceLine.kind == "azure_usage")).first()
+        line = db.exec(
+            select(InvoiceLine).where(
+                InvoiceLine.invoice_id == invoice_id,
+                InvoiceLine.subscription_id == subscription_id,
+                InvoiceLine.kind == "azure_usage",
+            )
+        ).first()
         if line is None:
-            line = InvoiceLine(invoice_id=invoice_id, kind="azure_usage", subscription_id=subscription_id,
-                               product_name=product_name[:200], quantity=1, period_start=run.period_start,
-                               period_end=run.period_end, charge_type="usage", product_key=price_key)
+            line = InvoiceLine(
+                invoice_id=invoice_id,
+                kind="azure_usage",
+                subscription_id=subscription_id,
+                product_name=product_name[:200],
+                quantity=1,
+                period_start=run.period_start,
+                period_end=run.period_end,
+                charge_type="usage",
+                product_key=price_key,
+            )
         line.cost_amount = Decimal(line.cost_amount or 0) + cost
         line.amount = Decimal(line.amount or 0) + amount
         db.add(line)
@@ -323,8 +412,11 @@ def _write_batch(db: Session, context: _Context, rows: list[dict]) -> Decimal:
 def _finish(db: Session, context: _Context) -> None:
     """Tax the usage lines on their whole month (their amount is the sum of their priced usage
     rows, so Download Usage adds up to the line); the run becomes a draft."""
-    for line in db.exec(select(InvoiceLine).join(Invoice, Invoice.id == InvoiceLine.invoice_id).where(
-            Invoice.billing_run_id == context.run.id, InvoiceLine.kind == "azure_usage")).all():
+    for line in db.exec(
+        select(InvoiceLine)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.billing_run_id == context.run.id, InvoiceLine.kind == "azure_usage")
+    ).all():
         organization_id = db.get(Invoice, line.invoice_id).organization_id
         profile = context.profiles.get(organization_id)
         rate = Decimal(profile.tax_rate) if profile else Decimal("0")
@@ -333,8 +425,11 @@ def _finish(db: Session, context: _Context) -> None:
         line.tax_amount = _tax(line.amount, rate)
         db.add(line)
     # Exceptions a re-run no longer meets (their price or customer was added) are resolved.
-    db.exec(delete(BillingRunException).where(BillingRunException.billing_run_id == context.run.id,
-                                              BillingRunException.line_count == 0))
+    db.exec(
+        delete(BillingRunException).where(
+            BillingRunException.billing_run_id == context.run.id, BillingRunException.line_count == 0
+        )
+    )
 
 
 def _commit_batch(run_id: int, worker: str, rows: list[dict], context: _Context | None) -> _Context:
@@ -383,8 +478,9 @@ def execute(run_id: int, rows: Iterable[dict], *, worker: str | None = None, bat
     return True
 
 
-async def execute_async(run_id: int, rows: AsyncIterator[dict], *, worker: str | None = None,
-                        batch: int = BATCH) -> bool:
+async def execute_async(
+    run_id: int, rows: AsyncIterator[dict], *, worker: str | None = None, batch: int = BATCH
+) -> bool:
     """`execute` over an asynchronous stream (Microsoft's exports). The stream is read between
     transactions: no network call happens inside one."""
     worker = worker or worker_name()
@@ -443,17 +539,22 @@ def rerun(run_id: int) -> None:
             raise BillingRunError("That billing run was not found.")
         if run.state == ISSUED:
             raise BillingRunError("An issued billing run never changes; corrections go on the next invoice.")
-        invoice_ids = db.exec(select(Invoice.id).where(Invoice.billing_run_id == run_id,
-                                                       Invoice.state == DRAFT)).all()
+        invoice_ids = db.exec(select(Invoice.id).where(Invoice.billing_run_id == run_id, Invoice.state == DRAFT)).all()
         if invoice_ids:
             db.exec(delete(InvoiceUsageRow).where(InvoiceUsageRow.invoice_id.in_(invoice_ids)))
             db.exec(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(invoice_ids)))
             db.exec(delete(Invoice).where(Invoice.id.in_(invoice_ids)))
         # Exclusions are decisions: they survive a re-run (counted again as the lines reappear).
-        db.exec(delete(BillingRunException).where(BillingRunException.billing_run_id == run_id,
-                                                  BillingRunException.excluded == False))  # noqa: E712
-        db.exec(update(BillingRunException).where(BillingRunException.billing_run_id == run_id)
-                .values(line_count=0, cost_amount=0))
+        db.exec(
+            delete(BillingRunException).where(
+                BillingRunException.billing_run_id == run_id, BillingRunException.excluded.is_(False)
+            )
+        )
+        db.exec(
+            update(BillingRunException)
+            .where(BillingRunException.billing_run_id == run_id)
+            .values(line_count=0, cost_amount=0)
+        )
         run.state, run.rows_done, run.microsoft_total = RUNNING, 0, Decimal("0.00")
         run.lease_owner = run.lease_expires_at = run.completed_at = None
         db.add(run)
@@ -497,8 +598,9 @@ class RunSummary:
     @property
     def ties_out(self) -> bool:
         read_ok = self.invoiced_cost + self.exception_cost == self.microsoft_total
-        return read_ok and (self.microsoft_invoice_total is None
-                            or self.microsoft_total == self.microsoft_invoice_total)
+        return read_ok and (
+            self.microsoft_invoice_total is None or self.microsoft_total == self.microsoft_invoice_total
+        )
 
     @property
     def open_exceptions(self) -> list[BillingRunException]:
@@ -514,32 +616,54 @@ def summarize(run_id: int) -> RunSummary:
         run = db.get(BillingRun, run_id)
         if run is None:
             raise BillingRunError("That billing run was not found.")
-        rows = db.exec(select(Organization.name, Invoice.id, func.coalesce(BillingContract.name, ""),
-                              func.coalesce(func.sum(InvoiceLine.cost_amount), 0),
-                              func.coalesce(func.sum(InvoiceLine.amount), 0),
-                              func.coalesce(func.sum(InvoiceLine.tax_amount), 0))
-                       .join(Invoice, Invoice.organization_id == Organization.id)
-                       .join(BillingContract, BillingContract.id == Invoice.billing_contract_id, isouter=True)
-                       .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id, isouter=True)
-                       .where(Invoice.billing_run_id == run_id)
-                       .group_by(Organization.name, Invoice.id, BillingContract.name)
-                       .order_by(Organization.name, Invoice.id)).all()
-        exceptions = list(db.exec(select(BillingRunException).where(
-            BillingRunException.billing_run_id == run_id).order_by(BillingRunException.kind,
-                                                                   BillingRunException.key)).all())
+        rows = db.exec(
+            select(
+                Organization.name,
+                Invoice.id,
+                func.coalesce(BillingContract.name, ""),
+                func.coalesce(func.sum(InvoiceLine.cost_amount), 0),
+                func.coalesce(func.sum(InvoiceLine.amount), 0),
+                func.coalesce(func.sum(InvoiceLine.tax_amount), 0),
+            )
+            .join(Invoice, Invoice.organization_id == Organization.id)
+            .join(BillingContract, BillingContract.id == Invoice.billing_contract_id, isouter=True)
+            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id, isouter=True)
+            .where(Invoice.billing_run_id == run_id)
+            .group_by(Organization.name, Invoice.id, BillingContract.name)
+            .order_by(Organization.name, Invoice.id)
+        ).all()
+        exceptions = list(
+            db.exec(
+                select(BillingRunException)
+                .where(BillingRunException.billing_run_id == run_id)
+                .order_by(BillingRunException.kind, BillingRunException.key)
+            ).all()
+        )
         for e in exceptions:
             db.expunge(e)
-    customers = [CustomerTotal(name, iid, contract, Decimal(c).quantize(CENT), Decimal(s).quantize(CENT),
-                               Decimal(t).quantize(CENT)) for name, iid, contract, c, s, t in rows]
+    customers = [
+        CustomerTotal(
+            name, iid, contract, Decimal(c).quantize(CENT), Decimal(s).quantize(CENT), Decimal(t).quantize(CENT)
+        )
+        for name, iid, contract, c, s, t in rows
+    ]
     return RunSummary(
-        id=run.id, period_start=run.period_start, period_end=run.period_end, state=run.state,
-        microsoft_invoice_id=run.microsoft_invoice_id, rows_done=run.rows_done,
+        id=run.id,
+        period_start=run.period_start,
+        period_end=run.period_end,
+        state=run.state,
+        microsoft_invoice_id=run.microsoft_invoice_id,
+        rows_done=run.rows_done,
         microsoft_total=Decimal(run.microsoft_total).quantize(CENT),
-        microsoft_invoice_total=(Decimal(run.microsoft_invoice_total).quantize(CENT)
-                                 if run.microsoft_invoice_total is not None else None),
+        microsoft_invoice_total=(
+            Decimal(run.microsoft_invoice_total).quantize(CENT) if run.microsoft_invoice_total is not None else None
+        ),
         invoiced_cost=sum((c.cost for c in customers), Decimal("0.00")),
         exception_cost=sum((Decimal(e.cost_amount) for e in exceptions), Decimal("0.00")).quantize(CENT),
-        sell_total=sum((c.sell for c in customers), Decimal("0.00")), customers=customers, exceptions=exceptions)
+        sell_total=sum((c.sell for c in customers), Decimal("0.00")),
+        customers=customers,
+        exceptions=exceptions,
+    )
 
 
 def list_runs() -> list[RunSummary]:
@@ -574,16 +698,22 @@ def issue(run_id: int, user_id: int | None, *, notify=None) -> list[str]:
     if not summary.ties_out:
         raise BillingRunError("The run does not tie out to Microsoft's billed total.")
     with session_scope() as db:
-        claimed = db.exec(update(BillingRun).where(BillingRun.id == run_id, BillingRun.state == DRAFT).values(
-            state=ISSUED, issued_at=clock.now(), issued_by_id=user_id)).rowcount
+        claimed = db.exec(
+            update(BillingRun)
+            .where(BillingRun.id == run_id, BillingRun.state == DRAFT)
+            .values(state=ISSUED, issued_at=clock.now(), issued_by_id=user_id)
+        ).rowcount
         if not claimed:
             return []
-        sequence = db.exec(select(InvoiceNumberSequence).where(InvoiceNumberSequence.id == 1)
-                           .with_for_update()).first()
+        sequence = db.exec(select(InvoiceNumberSequence).where(InvoiceNumberSequence.id == 1).with_for_update()).first()
         if sequence is None:
             sequence = InvoiceNumberSequence(id=1, last_number=0)
-        invoices = db.exec(select(Invoice).join(Organization, Organization.id == Invoice.organization_id).where(
-            Invoice.billing_run_id == run_id).order_by(Organization.name, Invoice.id)).all()
+        invoices = db.exec(
+            select(Invoice)
+            .join(Organization, Organization.id == Invoice.organization_id)
+            .where(Invoice.billing_run_id == run_id)
+            .order_by(Organization.name, Invoice.id)
+        ).all()
         for invoice in invoices:
             sequence.last_number += 1
             invoice.number, invoice.state = sequence.last_number, ISSUED
@@ -620,14 +750,21 @@ def _run_row(run: RunSummary) -> dict:
     if run.microsoft_invoice_total is not None:
         difference = run.microsoft_invoice_total - run.invoiced_cost - run.exception_cost
     return {
-        "id": run.id, "period": _period_label(run), "state": run.state.capitalize(),
+        "id": run.id,
+        "period": _period_label(run),
+        "state": run.state.capitalize(),
         "microsoft_invoice": run.microsoft_invoice_id or "—",
-        "microsoft_total": _usd(run.microsoft_invoice_total if run.microsoft_invoice_total is not None
-                                else run.microsoft_total),
-        "cost": _usd(run.invoiced_cost), "exception_cost": _usd(run.exception_cost), "sell": _usd(run.sell_total),
-        "margin": _usd(run.margin), "ties_out": run.ties_out,
+        "microsoft_total": _usd(
+            run.microsoft_invoice_total if run.microsoft_invoice_total is not None else run.microsoft_total
+        ),
+        "cost": _usd(run.invoiced_cost),
+        "exception_cost": _usd(run.exception_cost),
+        "sell": _usd(run.sell_total),
+        "margin": _usd(run.margin),
+        "ties_out": run.ties_out,
         "tie_out": "Ties out" if run.ties_out else f"Off by {_usd(difference)}",
-        "open_exceptions": len(run.open_exceptions), "can_issue": run.can_issue,
+        "open_exceptions": len(run.open_exceptions),
+        "can_issue": run.can_issue,
     }
 
 
@@ -639,12 +776,28 @@ def run_detail(identity: Identity | None, run_id: object) -> dict:
     run = summarize(run_id)
     return {
         **_run_row(run),
-        "customers": [{"customer": c.organization_name, "invoice": c.invoice_id, "contract": c.contract_name or "—",
-                       "cost": _usd(c.cost), "sell": _usd(c.sell), "margin": _usd(c.margin)}
-                      for c in run.customers],
-        "exceptions": [{"id": e.id, "kind": "Not a portal customer" if e.kind == UNKNOWN_CUSTOMER
-                        else "Not in the price list", "description": e.description, "lines": e.line_count,
-                        "cost": _usd(Decimal(e.cost_amount)), "excluded": e.excluded} for e in run.exceptions],
+        "customers": [
+            {
+                "customer": c.organization_name,
+                "invoice": c.invoice_id,
+                "contract": c.contract_name or "—",
+                "cost": _usd(c.cost),
+                "sell": _usd(c.sell),
+                "margin": _usd(c.margin),
+            }
+            for c in run.customers
+        ],
+        "exceptions": [
+            {
+                "id": e.id,
+                "kind": "Not a portal customer" if e.kind == UNKNOWN_CUSTOMER else "Not in the price list",
+                "description": e.description,
+                "lines": e.line_count,
+                "cost": _usd(Decimal(e.cost_amount)),
+                "excluded": e.excluded,
+            }
+            for e in run.exceptions
+        ],
     }
 
 
@@ -672,11 +825,18 @@ def notify_customers(db: Session, invoices: list[Invoice]) -> None:
         lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
         total = sum((Decimal(line.amount) + Decimal(line.tax_amount) for line in lines), Decimal("0.00"))
         for user in recipients(db, invoice.organization_id, NEW_INVOICES):
-            queue_mail(db, organization_id=invoice.organization_id, to=user.email,
-                       subject=f"Invoice {invoice.id} is ready", kind="new_invoice",
-                       body=(f"Hello {user.first_name},\n\nYour invoice {invoice.id} for "
-                             f"{invoice.period_start:%B %Y} is ready in My Invoices: {_usd(total)}, due "
-                             f"{invoice.due_date:%b %d, %Y}.\n\nThe PDF in My Invoices is the invoice itself."))
+            queue_mail(
+                db,
+                organization_id=invoice.organization_id,
+                to=user.email,
+                subject=f"Invoice {invoice.id} is ready",
+                kind="new_invoice",
+                body=(
+                    f"Hello {user.first_name},\n\nYour invoice {invoice.id} for "
+                    f"{invoice.period_start:%B %Y} is ready in My Invoices: {_usd(total)}, due "
+                    f"{invoice.due_date:%b %d, %Y}.\n\nThe PDF in My Invoices is the invoice itself."
+                ),
+            )
 
 
 async def bill_microsoft_invoice(clients, invoice: dict, *, worker: str | None = None) -> int:
@@ -686,8 +846,12 @@ async def bill_microsoft_invoice(clients, invoice: dict, *, worker: str | None =
     period_start = _day(invoice["billingPeriodStartDate"])
     period_end = _day(invoice["billingPeriodEndDate"])
     total = invoice.get("totalCharges")
-    run = start_run(period_start, period_end, microsoft_invoice_id=str(invoice["id"]),
-                    microsoft_invoice_total=_money(total).quantize(CENT) if total is not None else None)
+    run = start_run(
+        period_start,
+        period_end,
+        microsoft_invoice_id=str(invoice["id"]),
+        microsoft_invoice_total=_money(total).quantize(CENT) if total is not None else None,
+    )
     if run.state == RUNNING:
         await execute_async(run.id, microsoft_rows(clients, str(invoice["id"])), worker=worker)
     return run.id
@@ -711,9 +875,16 @@ async def bill_closed_period(clients, *, worker: str | None = None, today: date 
         state = db.exec(select(BillingRun.state).where(BillingRun.period_start == period_start)).first()
     if state is not None and state != RUNNING:
         return None
-    invoice = next((i for i in await clients.partner_center.list_invoices()
-                    if _day(i["billingPeriodStartDate"]) == period_start and _day(i["billingPeriodEndDate"]) < today
-                    and str(i.get("documentType") or "Invoice") == "Invoice"), None)
+    invoice = next(
+        (
+            i
+            for i in await clients.partner_center.list_invoices()
+            if _day(i["billingPeriodStartDate"]) == period_start
+            and _day(i["billingPeriodEndDate"]) < today
+            and str(i.get("documentType") or "Invoice") == "Invoice"
+        ),
+        None,
+    )
     if invoice is None:  # Microsoft has not invoiced the period yet: ask again on a later tick
         return None
     return await bill_microsoft_invoice(clients, invoice, worker=worker)

@@ -82,15 +82,26 @@ def require_editor(identity: Identity | None) -> Identity:
 
 
 def _summary(post: BlogPost) -> PostSummary:
-    return PostSummary(post.id, post.slug, post.title, post.summary, post.cover_image,
-                       date_label(post.published_at or post.updated_at), post.published)
+    return PostSummary(
+        post.id,
+        post.slug,
+        post.title,
+        post.summary,
+        post.cover_image,
+        date_label(post.published_at or post.updated_at),
+        post.published,
+    )
 
 
 def published_posts(db: Session, identity: Identity, limit: int = 12) -> list[PostSummary]:
     """The latest published posts, newest first."""
     require(identity, Capability.HOME)
-    rows = db.exec(select(BlogPost).where(BlogPost.published == True)  # noqa: E712
-                   .order_by(col(BlogPost.published_at).desc(), col(BlogPost.id).desc()).limit(limit)).all()
+    rows = db.exec(
+        select(BlogPost)
+        .where(BlogPost.published == True)  # noqa: E712
+        .order_by(col(BlogPost.published_at).desc(), col(BlogPost.id).desc())
+        .limit(limit)
+    ).all()
     return [_summary(p) for p in rows]
 
 
@@ -102,8 +113,15 @@ def published_post(db: Session, identity: Identity, slug: object) -> PostView | 
     post = db.exec(select(BlogPost).where(BlogPost.slug == slug, BlogPost.published == True)).first()  # noqa: E712
     if post is None:
         return None
-    return PostView(post.slug, post.title, post.summary, post.cover_image, date_label(post.published_at),
-                    post.author_name, post.body_markdown)
+    return PostView(
+        post.slug,
+        post.title,
+        post.summary,
+        post.cover_image,
+        date_label(post.published_at),
+        post.author_name,
+        post.body_markdown,
+    )
 
 
 def all_posts(db: Session, identity: Identity) -> list[PostSummary]:
@@ -123,7 +141,7 @@ def post_draft(db: Session, identity: Identity, post_id: object) -> PostDraft:
 def slug_for(title: str) -> str:
     """A URL slug from a title: "Teams Premium: what's new" → "teams-premium-whats-new"."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower().replace("'", "").replace("’", "")).strip("-")
-    return slug[:LIMITS["slug"]].strip("-")
+    return slug[: LIMITS["slug"]].strip("-")
 
 
 def validate_draft(db: Session, draft: PostDraft, post_id: int | None) -> PostDraft:

@@ -70,18 +70,25 @@ log = logging.getLogger(__name__)
 
 def _parse(product: dict, sku: dict, availability: dict) -> CatalogProduct:
     terms = tuple(
-        CatalogTerm(duration=t["duration"], billing_cycle=t["billingCycle"], description=t.get("description", ""),
-                    price=to_money((t.get("price") or {}).get("listPrice", 0)),
-                    per=(t.get("price") or {}).get("per", "month"))
+        CatalogTerm(
+            duration=t["duration"],
+            billing_cycle=t["billingCycle"],
+            description=t.get("description", ""),
+            price=to_money((t.get("price") or {}).get("listPrice", 0)),
+            per=(t.get("price") or {}).get("per", "month"),
+        )
         for t in availability.get("terms", [])
     )
     attributes = sku.get("dynamicAttributes") or {}
     return CatalogProduct(
         offer_id=f"{product['id']}:{sku['id']}:{availability['id']}",
-        title=product.get("title", ""), category=product.get("category", ""),
-        description=product.get("description", ""), is_addon=bool(attributes.get("isAddon")),
+        title=product.get("title", ""),
+        category=product.get("category", ""),
+        description=product.get("description", ""),
+        is_addon=bool(attributes.get("isAddon")),
         is_usage_based=(product.get("productType") or {}).get("id") == "Azure",
-        minimum_quantity=int(sku.get("minimumQuantity", 1)), maximum_quantity=int(sku.get("maximumQuantity", 10000)),
+        minimum_quantity=int(sku.get("minimumQuantity", 1)),
+        maximum_quantity=int(sku.get("maximumQuantity", 10000)),
         terms=terms,
     )
 
@@ -172,14 +179,16 @@ def offer_key(offer_id: str) -> str:
     return ":".join(offer_id.split(":")[:3])
 
 
-def unit_price_for(catalog: dict[str, CatalogProduct], offer_id: str, term_duration: str,
-                   billing_cycle: str) -> Decimal | None:
+def unit_price_for(
+    catalog: dict[str, CatalogProduct], offer_id: str, term_duration: str, billing_cycle: str
+) -> Decimal | None:
     """The per-unit monthly price of an offer on a term, or None when the catalog lacks it."""
     product = catalog.get(offer_key(offer_id))
     if product is None:
         return None
     term = product.term(term_duration, billing_cycle) or next(
-        (t for t in product.terms if t.duration == term_duration), None)
+        (t for t in product.terms if t.duration == term_duration), None
+    )
     return term.price if term else None
 
 
@@ -194,6 +203,5 @@ def search_catalog(identity: Identity, catalog: dict[str, CatalogProduct], text:
     """Products whose name or category contains every word of `text`, by name."""
     require(identity, Capability.SERVICES)
     words = [w for w in str(text or "").lower().split() if w][:8]
-    found = [p for p in catalog.values()
-             if all(w in f"{p.title} {p.category}".lower() for w in words)]
+    found = [p for p in catalog.values() if all(w in f"{p.title} {p.category}".lower() for w in words)]
     return sorted(found, key=lambda p: p.title.lower())

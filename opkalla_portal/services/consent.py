@@ -80,8 +80,10 @@ def consent_status(db: Session, identity: Identity) -> ConsentStatus:
     organization = _organization(db, identity)
     mine = db.exec(
         select(ConsentRequest)
-        .where(ConsentRequest.organization_id == identity.organization_id,
-               ConsentRequest.requested_by_id == identity.user_id)
+        .where(
+            ConsentRequest.organization_id == identity.organization_id,
+            ConsentRequest.requested_by_id == identity.user_id,
+        )
         .order_by(ConsentRequest.id.desc())
     ).first()
     pending: tuple[PendingRequest, ...] = ()
@@ -89,12 +91,12 @@ def consent_status(db: Session, identity: Identity) -> ConsentStatus:
         rows = db.exec(
             select(ConsentRequest, PortalUser)
             .join(PortalUser, PortalUser.id == ConsentRequest.requested_by_id)
-            .where(ConsentRequest.organization_id == identity.organization_id,
-                   ConsentRequest.status == "pending")
+            .where(ConsentRequest.organization_id == identity.organization_id, ConsentRequest.status == "pending")
             .order_by(ConsentRequest.created_at)
         ).all()
-        pending = tuple(PendingRequest(r.id, u.display_name, u.email, r.justification, _aware(r.created_at))
-                        for r, u in rows)
+        pending = tuple(
+            PendingRequest(r.id, u.display_name, u.email, r.justification, _aware(r.created_at)) for r, u in rows
+        )
     return ConsentStatus(
         granted=organization.consent_granted_at is not None,
         granted_at=_aware(organization.consent_granted_at),
@@ -106,9 +108,15 @@ def consent_status(db: Session, identity: Identity) -> ConsentStatus:
 
 
 def _global_admins(db: Session, organization_id: int) -> list[PortalUser]:
-    return list(db.exec(select(PortalUser).where(
-        PortalUser.organization_id == organization_id, PortalUser.is_global_admin == True,  # noqa: E712
-        PortalUser.status == "active")).all())
+    return list(
+        db.exec(
+            select(PortalUser).where(
+                PortalUser.organization_id == organization_id,
+                PortalUser.is_global_admin == True,  # noqa: E712
+                PortalUser.status == "active",
+            )
+        ).all()
+    )
 
 
 def _mail(db: Session, organization_id: int, to: str, subject: str, body: str, kind: str) -> None:
@@ -126,26 +134,35 @@ def request_approval(db: Session, identity: Identity, justification: str, *, por
     organization = _organization(db, identity)
     if organization.consent_granted_at is not None:
         raise ConsentError("Consent has already been granted for your organization.")
-    already = db.exec(select(ConsentRequest).where(
-        ConsentRequest.organization_id == identity.organization_id,
-        ConsentRequest.requested_by_id == identity.user_id, ConsentRequest.status == "pending")).first()
+    already = db.exec(
+        select(ConsentRequest).where(
+            ConsentRequest.organization_id == identity.organization_id,
+            ConsentRequest.requested_by_id == identity.user_id,
+            ConsentRequest.status == "pending",
+        )
+    ).first()
     if already is not None:
         raise ConsentError("Your request is already waiting for your Global Admin.")
     admins = _global_admins(db, identity.organization_id)
     if not admins:
         raise ConsentError("Your organization has no Global Admin in the portal. Contact Opkalla support.")
-    record = ConsentRequest(organization_id=identity.organization_id, requested_by_id=identity.user_id,
-                            justification=text)
+    record = ConsentRequest(
+        organization_id=identity.organization_id, requested_by_id=identity.user_id, justification=text
+    )
     db.add(record)
     db.flush()
     for admin in admins:
-        _mail(db, identity.organization_id, admin.email,
-              f"{identity.display_name} asks you to approve Manage Licenses",
-              f"Hello {admin.first_name},\n\n{identity.display_name} ({identity.email}) asks you to grant the "
-              f"Opkalla Customer Portal permission to manage licenses for {organization.name}.\n\n"
-              f"Justification:\n{text}\n\nApprove or deny the request on the Manage Licenses page:\n"
-              f"{portal_url}/manage-licenses\n",
-              "consent_request")
+        _mail(
+            db,
+            identity.organization_id,
+            admin.email,
+            f"{identity.display_name} asks you to approve Manage Licenses",
+            f"Hello {admin.first_name},\n\n{identity.display_name} ({identity.email}) asks you to grant the "
+            f"Opkalla Customer Portal permission to manage licenses for {organization.name}.\n\n"
+            f"Justification:\n{text}\n\nApprove or deny the request on the Manage Licenses page:\n"
+            f"{portal_url}/manage-licenses\n",
+            "consent_request",
+        )
     return record
 
 
@@ -177,9 +194,15 @@ def deny_request(db: Session, identity: Identity, request_id: object, reason: st
     db.add(record)
     requester = db.get(PortalUser, record.requested_by_id)
     if requester is not None:
-        _mail(db, identity.organization_id, requester.email, "Your Manage Licenses request was denied",
-              f"Hello {requester.first_name},\n\n{identity.display_name} denied your request to grant the "
-              f"Opkalla Customer Portal access to manage licenses.\n\nReason:\n{text}\n", "consent_decision")
+        _mail(
+            db,
+            identity.organization_id,
+            requester.email,
+            "Your Manage Licenses request was denied",
+            f"Hello {requester.first_name},\n\n{identity.display_name} denied your request to grant the "
+            f"Opkalla Customer Portal access to manage licenses.\n\nReason:\n{text}\n",
+            "consent_decision",
+        )
 
 
 def _hash(state: str) -> str:
@@ -195,8 +218,14 @@ def begin_admin_consent(db: Session, identity: Identity, *, public_url: str) -> 
     if not identity.is_global_admin:
         raise PermissionDenied("Only a Global Admin can grant consent for your organization.")
     state = secrets.token_urlsafe(32)
-    db.add(AdminConsentAttempt(organization_id=identity.organization_id, user_id=identity.user_id,
-                               state_hash=_hash(state), expires_at=utcnow() + ATTEMPT_LIFETIME))
+    db.add(
+        AdminConsentAttempt(
+            organization_id=identity.organization_id,
+            user_id=identity.user_id,
+            state_hash=_hash(state),
+            expires_at=utcnow() + ATTEMPT_LIFETIME,
+        )
+    )
     return microsoft().identity.admin_consent_url(identity.tenant_id, public_url + CONSENT_CALLBACK_PATH, state)
 
 
@@ -206,8 +235,9 @@ class ConsentOutcome:
     message: str
 
 
-def complete_admin_consent(db: Session, *, state: str | None, params: dict[str, str],
-                           signed_in_user_id: int | None) -> ConsentOutcome:
+def complete_admin_consent(
+    db: Session, *, state: str | None, params: dict[str, str], signed_in_user_id: int | None
+) -> ConsentOutcome:
     """Microsoft sent the admin back: check the single-use state, then record consent.
 
     Authorization comes from the stored attempt (organization and user), never from the
@@ -234,23 +264,35 @@ def complete_admin_consent(db: Session, *, state: str | None, params: dict[str, 
         return ConsentOutcome("declined", "Consent was not granted, so licenses cannot be managed yet.")
     if organization is None or (params.get("tenant") or "").lower() != organization.tenant_id.lower():
         attempt.outcome = "mismatch"
-        return ConsentOutcome("invalid", "Consent was granted for a different organization. "
-                                         "Sign in to Microsoft with your organization's Global Admin account.")
+        return ConsentOutcome(
+            "invalid",
+            "Consent was granted for a different organization. "
+            "Sign in to Microsoft with your organization's Global Admin account.",
+        )
     attempt.outcome = "granted"
     organization.consent_granted_at, organization.consent_granted_by_id = now, attempt.user_id
     db.add(organization)
     admin = db.get(PortalUser, attempt.user_id)
     admin_name = admin.display_name if admin else "Your Global Admin"
-    pending = db.exec(select(ConsentRequest).where(ConsentRequest.organization_id == organization.id,
-                                                   ConsentRequest.status == "pending")).all()
+    pending = db.exec(
+        select(ConsentRequest).where(
+            ConsentRequest.organization_id == organization.id, ConsentRequest.status == "pending"
+        )
+    ).all()
     for record in pending:  # consent covers the whole organization: every waiting request is answered
         record.status, record.decided_by_id, record.decided_at = "approved", attempt.user_id, now
         db.add(record)
         requester = db.get(PortalUser, record.requested_by_id)
         if requester is not None:
-            _mail(db, organization.id, requester.email, "Your Manage Licenses request was approved",
-                  f"Hello {requester.first_name},\n\n{admin_name} granted consent. You can now assign and "
-                  "unassign licenses on the Manage Licenses page.\n", "consent_decision")
+            _mail(
+                db,
+                organization.id,
+                requester.email,
+                "Your Manage Licenses request was approved",
+                f"Hello {requester.first_name},\n\n{admin_name} granted consent. You can now assign and "
+                "unassign licenses on the Manage Licenses page.\n",
+                "consent_decision",
+            )
     return ConsentOutcome("granted", "Consent granted. You can now manage your organization's licenses.")
 
 

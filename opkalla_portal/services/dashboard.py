@@ -42,8 +42,9 @@ async def upcoming_renewals(identity: Identity, today: date) -> tuple[list[Renew
             monthly += 1
         elif line.renewal_date and today < line.renewal_date <= today + timedelta(days=RENEWAL_DAYS):
             scheduled = (sub.get("scheduledNextTermInstructions") or {}).get("quantity")
-            renewals.append(Renewal(line.id, line.name, line.quantity, scheduled or line.quantity,
-                                    line.renewal_date, line.term))
+            renewals.append(
+                Renewal(line.id, line.name, line.quantity, scheduled or line.quantity, line.renewal_date, line.term)
+            )
     return sorted(renewals, key=lambda r: (r.renewal_date, r.name.lower())), monthly
 
 

@@ -75,45 +75,75 @@ async def run_checks(clients: MicrosoftClients, customer_tenant: str | None) -> 
         partner_graph_token = await clients.identity.app_token(partner, GRAPH_SCOPE)
         return f"client {settings.client_id} signs in to tenant {partner}"
 
-    checks.append(await _attempt(
-        "App registration reachable",
-        "Set OPKALLA_MS_CLIENT_ID, OPKALLA_MS_CLIENT_SECRET (a current secret of the app registration) and "
-        "OPKALLA_MS_PARTNER_TENANT_ID (your own tenant's id); see docs/deploying.md step 1.",
-        app_registration))
+    checks.append(
+        await _attempt(
+            "App registration reachable",
+            "Set OPKALLA_MS_CLIENT_ID, OPKALLA_MS_CLIENT_SECRET (a current secret of the app registration) and "
+            "OPKALLA_MS_PARTNER_TENANT_ID (your own tenant's id); see docs/deploying.md step 1.",
+            app_registration,
+        )
+    )
 
     customer_roles: set[str] | None = None
     if customer_tenant:
         try:
             customer_roles = token_roles(await clients.identity.app_token(customer_tenant, GRAPH_SCOPE))
         except MicrosoftError as error:
-            checks.append(Check("Customer tenant token", False, f"{error.message} ({error.code or error.status})",
-                                "A Global Admin of that customer must grant admin consent (Manage Licenses > "
-                                "Grant consent) to the multi-tenant app registration."))
+            checks.append(
+                Check(
+                    "Customer tenant token",
+                    False,
+                    f"{error.message} ({error.code or error.status})",
+                    "A Global Admin of that customer must grant admin consent (Manage Licenses > "
+                    "Grant consent) to the multi-tenant app registration.",
+                )
+            )
     for permission, why in CUSTOMER_PERMISSIONS.items():
         name = f"Permission {permission} granted"
         if customer_roles is None:
-            checks.append(Check(name, False, "no customer tenant to check it in",
-                                "Run doctor with --customer <a customer's tenant id> that has granted consent."))
+            checks.append(
+                Check(
+                    name,
+                    False,
+                    "no customer tenant to check it in",
+                    "Run doctor with --customer <a customer's tenant id> that has granted consent.",
+                )
+            )
         else:
-            checks.append(Check(name, permission in customer_roles, why,
-                                f"Add the Microsoft Graph application permission {permission} ({ENTRA_PORTAL}), "
-                                "then have the customer's Global Admin grant consent again."))
+            checks.append(
+                Check(
+                    name,
+                    permission in customer_roles,
+                    why,
+                    f"Add the Microsoft Graph application permission {permission} ({ENTRA_PORTAL}), "
+                    "then have the customer's Global Admin grant consent again.",
+                )
+            )
     partner_roles = token_roles(partner_graph_token) if partner_graph_token else set()
     for permission, why in PARTNER_PERMISSIONS.items():
-        checks.append(Check(f"Permission {permission} granted", permission in partner_roles, why,
-                            f"Add the Microsoft Graph application permission {permission} ({ENTRA_PORTAL}) and "
-                            "grant admin consent in your own (partner) tenant."))
+        checks.append(
+            Check(
+                f"Permission {permission} granted",
+                permission in partner_roles,
+                why,
+                f"Add the Microsoft Graph application permission {permission} ({ENTRA_PORTAL}) and "
+                "grant admin consent in your own (partner) tenant.",
+            )
+        )
 
     async def partner_center() -> str:
         await clients.identity.app_token(partner, PARTNER_CENTER_SCOPE)
         invoices = await clients.partner_center.list_invoices()
         return f"app-only access answers ({len(invoices)} invoices)"
 
-    checks.append(await _attempt(
-        "Partner Center reachable (app-only)",
-        "In Partner Center > Account settings > App management, register the app's client id as a web app, "
-        "and make sure the app registration lives in your partner tenant.",
-        partner_center))
+    checks.append(
+        await _attempt(
+            "Partner Center reachable (app-only)",
+            "In Partner Center > Account settings > App management, register the app's client id as a web app, "
+            "and make sure the app registration lives in your partner tenant.",
+            partner_center,
+        )
+    )
 
     async def partner_center_app_user() -> str:
         # App+User-only calls (the Microsoft Customer Agreement) go through the provider's
@@ -129,32 +159,43 @@ async def run_checks(clients: MicrosoftClients, customer_tenant: str | None) -> 
                 raise
             raise MicrosoftError(str(error), code=type(error).__name__) from error
 
-    checks.append(await _attempt(
-        "Partner Center connection valid and MFA-backed (App+User)",
-        "Sign in to the portal as a provider administrator, open Partner Center connection and press "
-        "Connect (or Reconnect), signing in with MFA; set OPKALLA_SECRET_KEY to the key it was stored with.",
-        partner_center_app_user))
+    checks.append(
+        await _attempt(
+            "Partner Center connection valid and MFA-backed (App+User)",
+            "Sign in to the portal as a provider administrator, open Partner Center connection and press "
+            "Connect (or Reconnect), signing in with MFA; set OPKALLA_SECRET_KEY to the key it was stored with.",
+            partner_center_app_user,
+        )
+    )
 
     if customer_tenant:
+
         async def customer_graph() -> str:
             skus = await clients.graph(customer_tenant).subscribed_skus()
             return f"{len(skus)} subscribed SKUs in tenant {customer_tenant}"
 
-        checks.append(await _attempt(
-            "Graph reachable for a sample customer",
-            "The customer's Global Admin must grant admin consent; check that the tenant id is right.",
-            customer_graph))
+        checks.append(
+            await _attempt(
+                "Graph reachable for a sample customer",
+                "The customer's Global Admin must grant admin consent; check that the tenant id is right.",
+                customer_graph,
+            )
+        )
 
     async def reconciliation() -> str:
         location = await clients.billing_reconciliation.start(
-            "usage/unbilled", {"currencyCode": "USD", "billingPeriod": "current", "attributeSet": "basic"})
+            "usage/unbilled", {"currencyCode": "USD", "billingPeriod": "current", "attributeSet": "basic"}
+        )
         return "unbilled usage export accepted (202, operation " + location.rsplit("/", 1)[-1] + ")"
 
-    checks.append(await _attempt(
-        "Reconciliation export permitted",
-        "Grant PartnerBilling.Read.All (application) in your partner tenant; the app must be one your Partner "
-        "Center account knows (App management).",
-        reconciliation))
+    checks.append(
+        await _attempt(
+            "Reconciliation export permitted",
+            "Grant PartnerBilling.Read.All (application) in your partner tenant; the app must be one your Partner "
+            "Center account knows (App management).",
+            reconciliation,
+        )
+    )
 
     async def chat() -> str:
         if not clients.support_ai.configured:
@@ -165,9 +206,12 @@ async def run_checks(clients: MicrosoftClients, customer_tenant: str | None) -> 
             raise MicrosoftError("The deployment answered with no text.", code="empty")
         return f"deployment {settings.openai_deployment} answered"
 
-    checks.append(await _attempt(
-        "Chat deployment answering",
-        "Set OPKALLA_MS_OPENAI_URL (https://<resource>.openai.azure.com), OPKALLA_MS_OPENAI_DEPLOYMENT and "
-        "OPKALLA_MS_OPENAI_KEY; the deployment must exist in that resource.",
-        chat))
+    checks.append(
+        await _attempt(
+            "Chat deployment answering",
+            "Set OPKALLA_MS_OPENAI_URL (https://<resource>.openai.azure.com), OPKALLA_MS_OPENAI_DEPLOYMENT and "
+            "OPKALLA_MS_OPENAI_KEY; the deployment must exist in that resource.",
+            chat,
+        )
+    )
     return checks

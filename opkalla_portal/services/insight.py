@@ -53,7 +53,8 @@ def is_idle(user: DirectoryUser, days: int, now: datetime) -> bool:
 def seat_usage(sku_id: str, users: Iterable[DirectoryUser], now: datetime) -> SeatUsage:
     holders = [u for u in users if u.holds(sku_id)]
     return SeatUsage(
-        sku_id=sku_id, assigned=len(holders),
+        sku_id=sku_id,
+        assigned=len(holders),
         idle={days: sum(1 for u in holders if is_idle(u, days, now)) for days in IDLE_THRESHOLDS},
         disabled=sum(1 for u in holders if not u.enabled),
     )
@@ -134,12 +135,22 @@ def fingerprint(*parts: object) -> str:
 
 
 def in_renewal_window(sub: SubscriptionFacts, today: date) -> bool:
-    return (sub.term_duration in COMMITMENT_TERMS and sub.renewal_date is not None
-            and today < sub.renewal_date <= today + timedelta(days=RENEWAL_WINDOW_DAYS))
+    return (
+        sub.term_duration in COMMITMENT_TERMS
+        and sub.renewal_date is not None
+        and today < sub.renewal_date <= today + timedelta(days=RENEWAL_WINDOW_DAYS)
+    )
 
 
-def recommend(sub: SubscriptionFacts, *, assigned: int, reclaimable: int, addon_floor: int = 0,
-              excluded: bool = False, today: date) -> Recommendation | None:
+def recommend(
+    sub: SubscriptionFacts,
+    *,
+    assigned: int,
+    reclaimable: int,
+    addon_floor: int = 0,
+    excluded: bool = False,
+    today: date,
+) -> Recommendation | None:
     """The right-size recommendation for one subscription, or None.
 
     ideal  = max(assigned − reclaimable, minimum, add-on floor, 1): never below the seats held by
@@ -158,16 +169,24 @@ def recommend(sub: SubscriptionFacts, *, assigned: int, reclaimable: int, addon_
         return None
     assert sub.renewal_date is not None
     return Recommendation(
-        subscription_id=sub.id, name=sub.name, renewal_date=sub.renewal_date, current_quantity=current,
-        target_quantity=target, unassigned=max(current - assigned, 0), reclaimable=reclaimable,
-        ideal_quantity=ideal, unit_price=sub.unit_price,
-        fingerprint=fingerprint(sub.id, current, target, ideal, assigned, reclaimable, sub.unit_price,
-                                sub.renewal_date),
+        subscription_id=sub.id,
+        name=sub.name,
+        renewal_date=sub.renewal_date,
+        current_quantity=current,
+        target_quantity=target,
+        unassigned=max(current - assigned, 0),
+        reclaimable=reclaimable,
+        ideal_quantity=ideal,
+        unit_price=sub.unit_price,
+        fingerprint=fingerprint(
+            sub.id, current, target, ideal, assigned, reclaimable, sub.unit_price, sub.renewal_date
+        ),
     )
 
 
-def recommend_all(subs: list[SubscriptionFacts], usage_by_sub: dict[str, tuple[int, int]],
-                  excluded_subs: set[str], today: date) -> list[Recommendation]:
+def recommend_all(
+    subs: list[SubscriptionFacts], usage_by_sub: dict[str, tuple[int, int]], excluded_subs: set[str], today: date
+) -> list[Recommendation]:
     """Recommendations for every subscription; add-ons first, so a base keeps the seats they need.
 
     `usage_by_sub`: subscription id -> (assigned, reclaimable) seats of its product.
@@ -177,8 +196,14 @@ def recommend_all(subs: list[SubscriptionFacts], usage_by_sub: dict[str, tuple[i
     for sub in sorted(subs, key=lambda s: s.parent_id is None):  # add-ons before bases
         floor = max((kept[a.id] for a in subs if a.parent_id == sub.id and a.id in kept), default=0)
         assigned, reclaimable = usage_by_sub.get(sub.id, (sub.renews_at, 0))
-        rec = recommend(sub, assigned=assigned, reclaimable=reclaimable, addon_floor=floor,
-                        excluded=sub.id in excluded_subs, today=today)
+        rec = recommend(
+            sub,
+            assigned=assigned,
+            reclaimable=reclaimable,
+            addon_floor=floor,
+            excluded=sub.id in excluded_subs,
+            today=today,
+        )
         kept[sub.id] = rec.target_quantity if rec else sub.renews_at
         if rec:
             found[sub.id] = rec

@@ -97,6 +97,7 @@ async def _directory(identity: Identity, *, fresh: bool = False) -> tuple[tuple[
 
     The whole directory is the costliest read of a visit: kept in the per-tenant cache (every
     license change through the portal drops it) unless `fresh`."""
+
     async def read() -> tuple[tuple[licenses.DirectoryUser, ...], str]:
         try:
             with microsoft_errors():
@@ -109,8 +110,9 @@ async def _directory(identity: Identity, *, fresh: bool = False) -> tuple[tuple[
 
     if fresh:
         return await read()
-    return await tenant_cache.cached(microsoft(), identity.tenant_id, tenant_cache.LICENSES, read,
-                                     variant="insight-directory", immutable=True)
+    return await tenant_cache.cached(
+        microsoft(), identity.tenant_id, tenant_cache.LICENSES, read, variant="insight-directory", immutable=True
+    )
 
 
 async def active_seat_subscriptions(identity: Identity, *, fresh: bool = False) -> tuple[list[dict], dict]:
@@ -118,10 +120,18 @@ async def active_seat_subscriptions(identity: Identity, *, fresh: bool = False) 
     and the catalog (prices). Callers check the capability. From the per-tenant cache unless `fresh`."""
     with session_scope() as db:
         owned = subscriptions.owned_subscription_ids(db, identity)
-    raw = (await microsoft().partner_center.list_subscriptions(identity.tenant_id) if fresh
-           else await subscriptions.tenant_subscriptions(identity.tenant_id))
-    mine = [sub for sub in raw if (sub["id"] in owned or sub.get("parentSubscriptionId") in owned)
-            and sub.get("unitType") != "Usage-based" and str(sub.get("status")) == "active"]
+    raw = (
+        await microsoft().partner_center.list_subscriptions(identity.tenant_id)
+        if fresh
+        else await subscriptions.tenant_subscriptions(identity.tenant_id)
+    )
+    mine = [
+        sub
+        for sub in raw
+        if (sub["id"] in owned or sub.get("parentSubscriptionId") in owned)
+        and sub.get("unitType") != "Usage-based"
+        and str(sub.get("status")) == "active"
+    ]
     return mine, await load_catalog()
 
 
@@ -132,32 +142,45 @@ async def _subscription_facts(identity: Identity, *, fresh: bool = False) -> lis
     for sub in raw:
         line = subscriptions._line(sub, catalog)  # the My Services row: name, quantity, renewal date
         product = catalog.get(offer_key(sub.get("offerId", "")))
-        price = unit_price_for(catalog, sub.get("offerId", ""), sub.get("termDuration", ""),
-                               sub.get("billingCycle", ""))
-        facts.append(SubscriptionFacts(
-            id=sub["id"], name=line.name, quantity=line.quantity,
-            renewal_quantity=(sub.get("scheduledNextTermInstructions") or {}).get("quantity"),
-            term_duration=sub.get("termDuration", ""), renewal_date=line.renewal_date,
-            unit_price=price if price is not None else Decimal("0.00"),
-            minimum_quantity=product.minimum_quantity if product else 1, parent_id=sub.get("parentSubscriptionId")))
+        price = unit_price_for(
+            catalog, sub.get("offerId", ""), sub.get("termDuration", ""), sub.get("billingCycle", "")
+        )
+        facts.append(
+            SubscriptionFacts(
+                id=sub["id"],
+                name=line.name,
+                quantity=line.quantity,
+                renewal_quantity=(sub.get("scheduledNextTermInstructions") or {}).get("quantity"),
+                term_duration=sub.get("termDuration", ""),
+                renewal_date=line.renewal_date,
+                unit_price=price if price is not None else Decimal("0.00"),
+                minimum_quantity=product.minimum_quantity if product else 1,
+                parent_id=sub.get("parentSubscriptionId"),
+            )
+        )
     return facts
 
 
 def excluded_skus(identity: Identity) -> set[str]:
     with session_scope() as db:
-        return set(db.exec(select(LicenseExclusion.sku_id).where(
-            LicenseExclusion.organization_id == identity.organization_id)).all())
+        return set(
+            db.exec(
+                select(LicenseExclusion.sku_id).where(LicenseExclusion.organization_id == identity.organization_id)
+            ).all()
+        )
 
 
 def _dismissed(identity: Identity) -> dict[str, str]:
     with session_scope() as db:
-        rows = db.exec(select(RecommendationDismissal).where(
-            RecommendationDismissal.organization_id == identity.organization_id)).all()
+        rows = db.exec(
+            select(RecommendationDismissal).where(RecommendationDismissal.organization_id == identity.organization_id)
+        ).all()
         return {row.subscription_id: row.fingerprint for row in rows}
 
 
-def _seats_per_subscription(product: licenses.Product, usage: SeatUsage,
-                            facts: dict[str, SubscriptionFacts]) -> dict[str, tuple[int, int]]:
+def _seats_per_subscription(
+    product: licenses.Product, usage: SeatUsage, facts: dict[str, SubscriptionFacts]
+) -> dict[str, tuple[int, int]]:
     """(assigned, reclaimable) per subscription of a product: seats bought on its other
     subscriptions also cover users (as Subscription Edit counts them)."""
     result = {}
@@ -184,8 +207,10 @@ async def load_report(identity: Identity, *, now: datetime | None = None, fresh:
         return InsightReport(consented=False)
     with microsoft_errors():
         products, (users, sign_in_missing), facts_list = await asyncio.gather(
-            licenses.list_products(identity, fresh=fresh), _directory(identity, fresh=fresh),
-            _subscription_facts(identity, fresh=fresh))
+            licenses.list_products(identity, fresh=fresh),
+            _directory(identity, fresh=fresh),
+            _subscription_facts(identity, fresh=fresh),
+        )
     sign_in_known = not sign_in_missing
     facts = {f.id: f for f in facts_list}
     excluded = excluded_skus(identity)
@@ -195,8 +220,16 @@ async def load_report(identity: Identity, *, now: datetime | None = None, fresh:
         if not sign_in_known:  # unknown is not idle: only disabled accounts count
             usage = SeatUsage(usage.sku_id, usage.assigned, {d: 0 for d in IDLE_THRESHOLDS}, usage.disabled)
         prices = [facts[s].unit_price for s in product.subscription_ids if s in facts and facts[s].unit_price > 0]
-        insights.append(ProductInsight(product.sku_id, product.name, product.purchased, usage,
-                                       min(prices) if prices else None, product.sku_id in excluded))
+        insights.append(
+            ProductInsight(
+                product.sku_id,
+                product.name,
+                product.purchased,
+                usage,
+                min(prices) if prices else None,
+                product.sku_id in excluded,
+            )
+        )
         usage_by_sub.update(_seats_per_subscription(product, usage, facts))
         if product.sku_id in excluded:
             excluded_subs.update(product.subscription_ids)
@@ -214,11 +247,15 @@ def set_exclusion(identity: Identity, sku_id: object, excluded: object) -> bool:
     if not SKU_ID.match(sku) or not isinstance(excluded, bool):
         raise InsightError("That product could not be found.")
     with session_scope() as db:
-        row = db.exec(select(LicenseExclusion).where(LicenseExclusion.organization_id == identity.organization_id,
-                                                     LicenseExclusion.sku_id == sku)).first()
+        row = db.exec(
+            select(LicenseExclusion).where(
+                LicenseExclusion.organization_id == identity.organization_id, LicenseExclusion.sku_id == sku
+            )
+        ).first()
         if excluded and row is None:
-            db.add(LicenseExclusion(organization_id=identity.organization_id, sku_id=sku,
-                                    created_by_id=identity.user_id))
+            db.add(
+                LicenseExclusion(organization_id=identity.organization_id, sku_id=sku, created_by_id=identity.user_id)
+            )
         elif not excluded and row is not None:
             db.delete(row)
     return excluded
@@ -231,11 +268,15 @@ def dismiss(identity: Identity, subscription_id: object, fingerprint: object) ->
     if not sid or not FINGERPRINT.match(print_):
         raise InsightError("That recommendation could not be found.")
     with session_scope() as db:
-        row = db.exec(select(RecommendationDismissal).where(
-            RecommendationDismissal.organization_id == identity.organization_id,
-            RecommendationDismissal.subscription_id == sid)).first()
-        row = row or RecommendationDismissal(organization_id=identity.organization_id, subscription_id=sid,
-                                             fingerprint=print_)
+        row = db.exec(
+            select(RecommendationDismissal).where(
+                RecommendationDismissal.organization_id == identity.organization_id,
+                RecommendationDismissal.subscription_id == sid,
+            )
+        ).first()
+        row = row or RecommendationDismissal(
+            organization_id=identity.organization_id, subscription_id=sid, fingerprint=print_
+        )
         row.fingerprint, row.dismissed_by_id = print_, identity.user_id
         row.dismissed_at = clock.now()
         db.add(row)
@@ -253,6 +294,6 @@ async def accept(identity: Identity, subscription_id: object, fingerprint: objec
         raise InsightError("This recommendation has changed or was already applied. Review the updated figures.")
     with microsoft_errors():
         sub = await subscriptions.load_subscription(identity, rec.subscription_id)
-        return await quantity_change.submit_change(identity, rec.subscription_id, str(rec.target_quantity),
-                                                   "on_renewal", "", sub.etag)
-
+        return await quantity_change.submit_change(
+            identity, rec.subscription_id, str(rec.target_quantity), "on_renewal", "", sub.etag
+        )

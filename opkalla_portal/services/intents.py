@@ -57,9 +57,14 @@ def begin(identity: Identity, kind: str, key: str, payload: dict) -> Intent:
             return found
     try:
         with session_scope() as db:
-            intent = Intent(kind=kind, organization_id=identity.organization_id, actor_user_id=identity.user_id,
-                            actor_name=identity.display_name[:200], payload_json=json.dumps(payload),
-                            idempotency_key=key[:80])
+            intent = Intent(
+                kind=kind,
+                organization_id=identity.organization_id,
+                actor_user_id=identity.user_id,
+                actor_name=identity.display_name[:200],
+                payload_json=json.dumps(payload),
+                idempotency_key=key[:80],
+            )
             db.add(intent)
             db.flush()
             db.refresh(intent)
@@ -74,8 +79,14 @@ def finish(db, key: str, state: str = "done", note: str = "") -> bool:
 
     False when it was no longer pending (a reconciler finished it first): the caller must then
     not write its records again."""
-    return db.exec(update(Intent).where(Intent.idempotency_key == key, Intent.state == "pending")
-                   .values(state=state, note=note[:1000], updated_at=clock.now())).rowcount == 1
+    return (
+        db.exec(
+            update(Intent)
+            .where(Intent.idempotency_key == key, Intent.state == "pending")
+            .values(state=state, note=note[:1000], updated_at=clock.now())
+        ).rowcount
+        == 1
+    )
 
 
 def fail(key: str, note: str) -> None:
@@ -106,9 +117,17 @@ def repeated_order_key(identity: Identity, fingerprint: str, now: datetime | Non
     Microsoft refused it (then a new key, as Partner Center asks after a business failure)."""
     since = (now or clock.now()) - REPEAT_WINDOW
     with session_scope() as db:
-        rows = db.exec(select(Intent).where(Intent.kind == PURCHASE, Intent.organization_id == identity.organization_id,
-                                            Intent.actor_user_id == identity.user_id, Intent.created_at >= since,
-                                            Intent.state.in_(("pending", "done"))).order_by(Intent.id.desc())).all()
+        rows = db.exec(
+            select(Intent)
+            .where(
+                Intent.kind == PURCHASE,
+                Intent.organization_id == identity.organization_id,
+                Intent.actor_user_id == identity.user_id,
+                Intent.created_at >= since,
+                Intent.state.in_(("pending", "done")),
+            )
+            .order_by(Intent.id.desc())
+        ).all()
     for row in rows:
         if json.loads(row.payload_json or "{}").get("fingerprint") == fingerprint:
             return row.idempotency_key
@@ -120,12 +139,16 @@ async def reconcile(now: datetime | None = None, grace: timedelta = GRACE) -> in
     """Finish intents a stopped process left pending, from what Microsoft holds; returns how many."""
     cutoff = (now or clock.now()) - grace
     with session_scope() as db:
-        stale = db.exec(select(Intent).where(Intent.state == "pending", Intent.created_at <= cutoff)
-                        .order_by(Intent.id)).all()
+        stale = db.exec(
+            select(Intent).where(Intent.state == "pending", Intent.created_at <= cutoff).order_by(Intent.id)
+        ).all()
     finished = 0
     for intent in stale:
-        handler = {QUANTITY_CHANGE: _reconcile_quantity, LICENSE_ASSIGNMENT: _reconcile_licenses,
-                   PURCHASE: _reconcile_purchase}.get(intent.kind)
+        handler = {
+            QUANTITY_CHANGE: _reconcile_quantity,
+            LICENSE_ASSIGNMENT: _reconcile_licenses,
+            PURCHASE: _reconcile_purchase,
+        }.get(intent.kind)
         if handler is None:
             continue
         try:
@@ -159,26 +182,41 @@ def _write_once(intent: Intent, state: str, note: str, write) -> bool:
 
 
 async def _reconcile_quantity(intent: Intent, payload: dict) -> bool:
-    sub = await read_back(lambda: microsoft().partner_center.get_subscription(_tenant(intent),
-                                                                              payload["subscription_id"]))
+    sub = await read_back(
+        lambda: microsoft().partner_center.get_subscription(_tenant(intent), payload["subscription_id"])
+    )
     if sub is None:
         return False  # Microsoft did not answer: try again on the next tick
     done = int(sub.get("quantity") or 0) == payload["new_quantity"]
 
     def write(db) -> None:
-        seen = db.exec(select(ChangeLogEntry.id).where(ChangeLogEntry.organization_id == intent.organization_id,
-                                                       ChangeLogEntry.request_id == intent.idempotency_key)).first()
+        seen = db.exec(
+            select(ChangeLogEntry.id).where(
+                ChangeLogEntry.organization_id == intent.organization_id,
+                ChangeLogEntry.request_id == intent.idempotency_key,
+            )
+        ).first()
         if seen is None:
-            db.add(ChangeLogEntry(
-                organization_id=intent.organization_id, subscription_id=payload["subscription_id"],
-                subscription_name=payload["name"][:200], actor_user_id=intent.actor_user_id,
-                actor_name=intent.actor_name, old_quantity=payload["old_quantity"],
-                new_quantity=payload["new_quantity"], effective_mode="immediately",
-                effective_date=datetime.fromisoformat(payload["effective_date"]).date(),
-                result="succeeded" if done else "failed", request_id=intent.idempotency_key,
-                approval_request_id=payload.get("approval_request_id"),
-                message=((payload.get("note") or "") + ("Recorded after the portal was interrupted."
-                                                        if done else NOT_CARRIED_OUT)).strip()[:1000]))
+            db.add(
+                ChangeLogEntry(
+                    organization_id=intent.organization_id,
+                    subscription_id=payload["subscription_id"],
+                    subscription_name=payload["name"][:200],
+                    actor_user_id=intent.actor_user_id,
+                    actor_name=intent.actor_name,
+                    old_quantity=payload["old_quantity"],
+                    new_quantity=payload["new_quantity"],
+                    effective_mode="immediately",
+                    effective_date=datetime.fromisoformat(payload["effective_date"]).date(),
+                    result="succeeded" if done else "failed",
+                    request_id=intent.idempotency_key,
+                    approval_request_id=payload.get("approval_request_id"),
+                    message=(
+                        (payload.get("note") or "")
+                        + ("Recorded after the portal was interrupted." if done else NOT_CARRIED_OUT)
+                    ).strip()[:1000],
+                )
+            )
 
     return _write_once(intent, "done" if done else "failed", "" if done else NOT_CARRIED_OUT, write)
 
@@ -200,12 +238,21 @@ async def _reconcile_licenses(intent: Intent, payload: dict) -> bool:
             if uid in recorded:
                 continue
             carried = holds[uid] == on
-            db.add(LicenseChange(
-                organization_id=intent.organization_id, actor_user_id=intent.actor_user_id,
-                actor_name=intent.actor_name, target_user_id=uid, target_user_name=name[:200], sku_id=sku_id,
-                product_name=payload["product_name"][:200], action="assign" if on else "unassign",
-                result="succeeded" if carried else "failed", message="" if carried else NOT_CARRIED_OUT,
-                batch_id=batch))
+            db.add(
+                LicenseChange(
+                    organization_id=intent.organization_id,
+                    actor_user_id=intent.actor_user_id,
+                    actor_name=intent.actor_name,
+                    target_user_id=uid,
+                    target_user_name=name[:200],
+                    sku_id=sku_id,
+                    product_name=payload["product_name"][:200],
+                    action="assign" if on else "unassign",
+                    result="succeeded" if carried else "failed",
+                    message="" if carried else NOT_CARRIED_OUT,
+                    batch_id=batch,
+                )
+            )
 
     return _write_once(intent, "done", "", write)
 
@@ -229,9 +276,15 @@ async def _reconcile_purchase(intent: Intent, payload: dict) -> bool:
             created = created.replace(tzinfo=UTC)
         ids = order_service.order_subscription_ids(order)
         lines = order.get("lineItems") or []
-        if created >= since and ids and not set(ids) & mapped and any(
+        if (
+            created >= since
+            and ids
+            and not set(ids) & mapped
+            and any(
                 line.get("offerId") == payload["offer_id"] and int(line.get("quantity") or 0) == payload["quantity"]
-                for line in lines):
+                for line in lines
+            )
+        ):
             found = order
             break
 
@@ -239,19 +292,39 @@ async def _reconcile_purchase(intent: Intent, payload: dict) -> bool:
         new_ids = order_service.order_subscription_ids(found) if found else []
         if found:
             order_service.map_to_contract(db, payload["contract_id"], new_ids)
-        seen = db.exec(select(ChangeLogEntry.id).where(ChangeLogEntry.organization_id == intent.organization_id,
-                                                       ChangeLogEntry.request_id == intent.idempotency_key,
-                                                       ChangeLogEntry.result == "succeeded")).first()
+        seen = db.exec(
+            select(ChangeLogEntry.id).where(
+                ChangeLogEntry.organization_id == intent.organization_id,
+                ChangeLogEntry.request_id == intent.idempotency_key,
+                ChangeLogEntry.result == "succeeded",
+            )
+        ).first()
         if seen is None:
-            db.add(ChangeLogEntry(
-                organization_id=intent.organization_id, subscription_id=new_ids[0] if new_ids else "",
-                subscription_name=payload["title"][:200], actor_user_id=intent.actor_user_id,
-                actor_name=intent.actor_name, action="purchase", old_quantity=0, new_quantity=payload["quantity"],
-                effective_mode="immediately", effective_date=datetime.fromisoformat(payload["effective_date"]).date(),
-                result="succeeded" if found else "failed", request_id=intent.idempotency_key,
-                approval_request_id=payload.get("approval_request_id"),
-                message=((payload.get("note") or "") + (
-                    f"Order {found.get('id', '')}: {payload.get('term_label', '')}. Recorded after the portal was "
-                    f"interrupted." if found else NOT_CARRIED_OUT)).strip()[:1000]))
+            db.add(
+                ChangeLogEntry(
+                    organization_id=intent.organization_id,
+                    subscription_id=new_ids[0] if new_ids else "",
+                    subscription_name=payload["title"][:200],
+                    actor_user_id=intent.actor_user_id,
+                    actor_name=intent.actor_name,
+                    action="purchase",
+                    old_quantity=0,
+                    new_quantity=payload["quantity"],
+                    effective_mode="immediately",
+                    effective_date=datetime.fromisoformat(payload["effective_date"]).date(),
+                    result="succeeded" if found else "failed",
+                    request_id=intent.idempotency_key,
+                    approval_request_id=payload.get("approval_request_id"),
+                    message=(
+                        (payload.get("note") or "")
+                        + (
+                            f"Order {found.get('id', '')}: {payload.get('term_label', '')}. "
+                            "Recorded after the portal was interrupted."
+                            if found
+                            else NOT_CARRIED_OUT
+                        )
+                    ).strip()[:1000],
+                )
+            )
 
     return _write_once(intent, "done" if found else "failed", "" if found else NOT_CARRIED_OUT, write)

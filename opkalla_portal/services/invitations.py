@@ -42,21 +42,39 @@ def invitation_link(code: str) -> str:
 def create_invitation(db: Session, *, user: PortalUser, created_by: Identity) -> str:
     """A new invitation for `user` (earlier unused ones are revoked); returns the code, shown only once."""
     now = utcnow()
-    for earlier in db.exec(select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at == None,  # noqa: E711
-                                                    Invitation.revoked_at == None)).all():  # noqa: E711
+    for earlier in db.exec(
+        select(Invitation).where(
+            Invitation.user_id == user.id,
+            Invitation.used_at == None,  # noqa: E711
+            Invitation.revoked_at.is_(None),
+        )
+    ).all():
         earlier.revoked_at = now
         db.add(earlier)
     code = secrets.token_urlsafe(32)
-    db.add(Invitation(organization_id=user.organization_id, user_id=user.id, code_hash=hash_code(code),
-                      created_by_id=created_by.user_id, created_at=now, expires_at=now + INVITATION_LIFETIME))
+    db.add(
+        Invitation(
+            organization_id=user.organization_id,
+            user_id=user.id,
+            code_hash=hash_code(code),
+            created_by_id=created_by.user_id,
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+    )
     db.flush()
     return code
 
 
 def revoke_open_invitations(db: Session, user_id: int) -> None:
     """Unused invitations of a user stop working (on deactivation)."""
-    for invitation in db.exec(select(Invitation).where(Invitation.user_id == user_id, Invitation.used_at == None,  # noqa: E711
-                                                       Invitation.revoked_at == None)).all():  # noqa: E711
+    for invitation in db.exec(
+        select(Invitation).where(
+            Invitation.user_id == user_id,
+            Invitation.used_at == None,  # noqa: E711
+            Invitation.revoked_at.is_(None),
+        )
+    ).all():
         invitation.revoked_at = utcnow()
         db.add(invitation)
 
@@ -95,8 +113,9 @@ def _problem(db: Session, invitation: Invitation | None) -> str | None:
     return None
 
 
-def redeem_invitation(db: Session, invitation_id: int, *, object_id: str, tenant_id: str, email: str,
-                      is_global_admin: bool) -> tuple[PortalUser | None, str | None]:
+def redeem_invitation(
+    db: Session, invitation_id: int, *, object_id: str, tenant_id: str, email: str, is_global_admin: bool
+) -> tuple[PortalUser | None, str | None]:
     """Link the invited user to this Microsoft account and activate them; (user, None) or (None, problem)."""
     invitation = db.get(Invitation, invitation_id)
     problem = _problem(db, invitation)
@@ -108,9 +127,11 @@ def redeem_invitation(db: Session, invitation_id: int, *, object_id: str, tenant
         return None, "invitation_foreign_tenant"
     if email.strip().lower() != user.email.strip().lower():
         return None, "invitation_email_mismatch"
-    already = db.exec(select(PortalUser).where(PortalUser.entra_object_id == object_id,
-                                               PortalUser.entra_tenant_id == tenant_id,
-                                               PortalUser.id != user.id)).first()
+    already = db.exec(
+        select(PortalUser).where(
+            PortalUser.entra_object_id == object_id, PortalUser.entra_tenant_id == tenant_id, PortalUser.id != user.id
+        )
+    ).first()
     if already is not None:
         return None, "invitation_already_linked"
     before = {"status": user.status, "entra_object_id": user.entra_object_id}
@@ -121,9 +142,16 @@ def redeem_invitation(db: Session, invitation_id: int, *, object_id: str, tenant
     invitation.used_at = utcnow()
     db.add(user)
     db.add(invitation)
-    record_audit(db, None, "invitation.redeemed", f"user:{user.id} {user.email}", before,
-                 {"status": "active", "entra_object_id": object_id, "entra_tenant_id": tenant_id},
-                 organization_id=user.organization_id, actor_name=user.display_name)
+    record_audit(
+        db,
+        None,
+        "invitation.redeemed",
+        f"user:{user.id} {user.email}",
+        before,
+        {"status": "active", "entra_object_id": object_id, "entra_tenant_id": tenant_id},
+        organization_id=user.organization_id,
+        actor_name=user.display_name,
+    )
     return user, None
 
 

@@ -17,8 +17,15 @@ RULE = (220, 223, 228)
 ZEBRA = (246, 247, 249)
 
 # Column widths (mm) of the lines table on an A4/Letter page with 15 mm margins.
-COLUMNS = (("Product", 62, "L"), ("Service period", 36, "L"), ("Qty", 12, "R"), ("Unit price", 22, "R"),
-           ("Proration", 16, "R"), ("Amount", 20, "R"), ("Tax", 18, "R"))
+COLUMNS = (
+    ("Product", 62, "L"),
+    ("Service period", 36, "L"),
+    ("Qty", 12, "R"),
+    ("Unit price", 22, "R"),
+    ("Proration", 16, "R"),
+    ("Amount", 20, "R"),
+    ("Tax", 18, "R"),
+)
 
 
 def _date(value) -> str:
@@ -75,10 +82,13 @@ def render_invoice_pdf(detail: InvoiceDetail) -> bytes:
         pdf.cell(width / 2, 4.5, _text(line), new_x="LMARGIN", new_y="NEXT")
 
     # Invoice facts, right column.
-    facts = [("Invoice ID", summary.invoice_id), ("Invoice date", _date(summary.invoice_date)),
-             ("Due date", _date(summary.due_date)),
-             ("Service period", f"{_date(detail.period_start)} - {_date(detail.period_end)}"),
-             ("Status", summary.status)]
+    facts = [
+        ("Invoice ID", summary.invoice_id),
+        ("Invoice date", _date(summary.invoice_date)),
+        ("Due date", _date(summary.due_date)),
+        ("Service period", f"{_date(detail.period_start)} - {_date(detail.period_end)}"),
+        ("Status", summary.status),
+    ]
     if detail.contract_name:
         facts.append(("Contract", detail.contract_name))
     y = 27
@@ -109,9 +119,14 @@ def render_invoice_pdf(detail: InvoiceDetail) -> bytes:
     pdf.ln(10)
     pdf.set_font("Helvetica", size=8)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(width, 4, "Azure usage is billed in arrears; the daily detail is available from My Invoices "
-                   "> Download Usage. Questions about this invoice: support@opkalla.com. Thank you for doing "
-                   "business with Opkalla!", align="L")
+    pdf.multi_cell(
+        width,
+        4,
+        "Azure usage is billed in arrears; the daily detail is available from My Invoices "
+        "> Download Usage. Questions about this invoice: support@opkalla.com. Thank you for doing "
+        "business with Opkalla!",
+        align="L",
+    )
     return bytes(pdf.output())
 
 
@@ -154,9 +169,13 @@ def _lines_table(pdf: FPDF, detail: InvoiceDetail, money) -> None:
 def _totals(pdf: FPDF, detail: InvoiceDetail, money, width: float) -> None:
     summary = detail.summary
     paid = money(-detail.paid_amount) if detail.paid_amount else money(Decimal(0))
-    rows = [("Subtotal", money(detail.subtotal), False), ("Tax", money(detail.tax), False),
-            ("Total", money(summary.total), True), ("Paid", paid, False),
-            ("Balance due", money(summary.balance), True)]
+    rows = [
+        ("Subtotal", money(detail.subtotal), False),
+        ("Tax", money(detail.tax), False),
+        ("Total", money(summary.total), True),
+        ("Paid", paid, False),
+        ("Balance due", money(summary.balance), True),
+    ]
     for label, value, strong in rows:
         if pdf.will_page_break(8):
             pdf.add_page()

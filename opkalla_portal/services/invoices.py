@@ -98,10 +98,17 @@ def invoice_status(balance: Decimal, due_date: date, today: date) -> str:
 def _lines_view(lines: list[InvoiceLine]) -> list[InvoiceLineView]:
     return [
         InvoiceLineView(
-            product_name=line.product_name, kind=line.kind, subscription_id=line.subscription_id,
-            quantity=line.quantity, unit_price=to_cents(line.unit_price), period_start=line.period_start,
-            period_end=line.period_end, proration=Decimal(line.proration), amount=to_cents(line.amount),
-            tax_rate=Decimal(line.tax_rate), tax_amount=to_cents(line.tax_amount),
+            product_name=line.product_name,
+            kind=line.kind,
+            subscription_id=line.subscription_id,
+            quantity=line.quantity,
+            unit_price=to_cents(line.unit_price),
+            period_start=line.period_start,
+            period_end=line.period_end,
+            proration=Decimal(line.proration),
+            amount=to_cents(line.amount),
+            tax_rate=Decimal(line.tax_rate),
+            tax_amount=to_cents(line.tax_amount),
         )
         for line in sorted(lines, key=lambda item: (item.kind != "license", item.product_name, item.id or 0))
     ]
@@ -110,13 +117,27 @@ def _lines_view(lines: list[InvoiceLine]) -> list[InvoiceLineView]:
 def _summary(invoice: Invoice, lines: list[InvoiceLineView], today: date) -> InvoiceSummary:
     total = sum((line.line_total for line in lines), Decimal("0.00"))
     balance = total - to_cents(invoice.paid_amount)
-    return InvoiceSummary(invoice.id, invoice.invoice_date, invoice.due_date, invoice.currency_symbol, total,
-                          balance, invoice_status(balance, invoice.due_date, today),
-                          any(line.kind == "azure_usage" for line in lines))
+    return InvoiceSummary(
+        invoice.id,
+        invoice.invoice_date,
+        invoice.due_date,
+        invoice.currency_symbol,
+        total,
+        balance,
+        invoice_status(balance, invoice.due_date, today),
+        any(line.kind == "azure_usage" for line in lines),
+    )
 
 
-def list_invoices(identity: Identity, *, tab: str = OPEN, search: str = "", sort: str = "invoice_date",
-                  descending: bool = True, today: date | None = None) -> list[InvoiceSummary]:
+def list_invoices(
+    identity: Identity,
+    *,
+    tab: str = OPEN,
+    search: str = "",
+    sort: str = "invoice_date",
+    descending: bool = True,
+    today: date | None = None,
+) -> list[InvoiceSummary]:
     """The customer's invoices on one tab (Open includes Overdue), filtered and sorted."""
     require(identity, Capability.INVOICES)
     today = today or clock.today()
@@ -135,8 +156,9 @@ def invoice_summaries(identity: Identity, today: date) -> list[InvoiceSummary]:
     """Every invoice of the customer (both tabs), unsorted: two queries."""
     require(identity, Capability.INVOICES)
     with session_scope() as db:
-        invoices = db.exec(select(Invoice).where(Invoice.organization_id == identity.organization_id,
-                                                 Invoice.state == "issued")).all()  # drafts are the provider's
+        invoices = db.exec(
+            select(Invoice).where(Invoice.organization_id == identity.organization_id, Invoice.state == "issued")
+        ).all()  # drafts are the provider's
         ids = [invoice.id for invoice in invoices]
         all_lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))).all() if ids else []
     by_invoice: dict[str, list[InvoiceLine]] = {}
@@ -146,11 +168,19 @@ def invoice_summaries(identity: Identity, today: date) -> list[InvoiceSummary]:
 
 
 def _searchable(summary: InvoiceSummary) -> str:
-    return " ".join([
-        summary.invoice_id, summary.status, summary.invoice_date.isoformat(), summary.due_date.isoformat(),
-        summary.invoice_date.strftime("%b %d, %Y"), summary.due_date.strftime("%b %d, %Y"),
-        f"{summary.total:,.2f}", f"{summary.total:.2f}", f"{summary.balance:,.2f}",
-    ]).lower()
+    return " ".join(
+        [
+            summary.invoice_id,
+            summary.status,
+            summary.invoice_date.isoformat(),
+            summary.due_date.isoformat(),
+            summary.invoice_date.strftime("%b %d, %Y"),
+            summary.due_date.strftime("%b %d, %Y"),
+            f"{summary.total:,.2f}",
+            f"{summary.total:.2f}",
+            f"{summary.balance:,.2f}",
+        ]
+    ).lower()
 
 
 def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = None) -> InvoiceDetail:
@@ -160,8 +190,11 @@ def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = 
     if not isinstance(invoice_id, str) or not invoice_id or len(invoice_id) > 40:
         raise InvoiceNotFound(invoice_id)
     with session_scope() as db:
-        invoice = db.exec(select(Invoice).where(Invoice.id == invoice_id, Invoice.state == "issued",
-                                                Invoice.organization_id == identity.organization_id)).first()
+        invoice = db.exec(
+            select(Invoice).where(
+                Invoice.id == invoice_id, Invoice.state == "issued", Invoice.organization_id == identity.organization_id
+            )
+        ).first()
         if invoice is None:
             raise InvoiceNotFound(invoice_id)
         lines = _lines_view(list(db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()))
@@ -170,11 +203,16 @@ def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = 
         provider = db.exec(select(Organization).where(Organization.is_provider == True)).first()  # noqa: E712
     summary = _summary(invoice, lines, today)
     return InvoiceDetail(
-        summary=summary, period_start=invoice.period_start, period_end=invoice.period_end,
-        currency_code=invoice.currency_code, paid_amount=to_cents(invoice.paid_amount),
+        summary=summary,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        currency_code=invoice.currency_code,
+        paid_amount=to_cents(invoice.paid_amount),
         subtotal=sum((line.amount for line in lines), Decimal("0.00")),
         tax=sum((line.tax_amount for line in lines), Decimal("0.00")),
-        lines=lines, bill_to=_bill_to(organization), bill_from=_bill_to(provider),
+        lines=lines,
+        bill_to=_bill_to(organization),
+        bill_from=_bill_to(provider),
         contract_name=contract.name if contract else "",
     )
 
@@ -182,15 +220,38 @@ def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = 
 def _bill_to(organization: Organization | None) -> list[str]:
     if organization is None:
         return []
-    city_line = " ".join(part for part in (f"{organization.city}," if organization.city else "",
-                                           organization.state, organization.postal_code) if part)
-    return [line for line in (organization.name, organization.address_line1, organization.address_line2,
-                              city_line, organization.email) if line]
+    city_line = " ".join(
+        part
+        for part in (f"{organization.city}," if organization.city else "", organization.state, organization.postal_code)
+        if part
+    )
+    return [
+        line
+        for line in (
+            organization.name,
+            organization.address_line1,
+            organization.address_line2,
+            city_line,
+            organization.email,
+        )
+        if line
+    ]
 
 
 # ------------------------------------------------------------------ Azure usage (CSV)
-USAGE_CSV_COLUMNS = ["Date", "Subscription ID", "Resource", "Resource Group", "Service Category", "Meter",
-                     "Quantity", "Unit", "Unit Price", "Cost", "Currency"]
+USAGE_CSV_COLUMNS = [
+    "Date",
+    "Subscription ID",
+    "Resource",
+    "Resource Group",
+    "Service Category",
+    "Meter",
+    "Quantity",
+    "Unit",
+    "Unit Price",
+    "Cost",
+    "Currency",
+]
 
 
 @dataclass(frozen=True)
@@ -213,13 +274,27 @@ def invoice_usage_rows(identity: Identity, invoice_id: object) -> list[UsageRow]
     day, resource and meter, at the customer's price (so they add up to the Azure line)."""
     detail = get_invoice(identity, invoice_id)
     with session_scope() as db:
-        stored = db.exec(select(InvoiceUsageRow).where(InvoiceUsageRow.invoice_id == detail.summary.invoice_id)
-                         .order_by(InvoiceUsageRow.usage_date, InvoiceUsageRow.resource, InvoiceUsageRow.meter,
-                                   InvoiceUsageRow.id)).all()
-    return [UsageRow(day=row.usage_date.isoformat(), subscription_id=row.subscription_id, resource=row.resource,
-                     resource_group=row.resource_group, category=row.category, meter=row.meter,
-                     quantity=Decimal(row.quantity), unit=row.unit, unit_price=Decimal(row.unit_price),
-                     cost=to_cents(row.amount), currency=row.currency) for row in stored]
+        stored = db.exec(
+            select(InvoiceUsageRow)
+            .where(InvoiceUsageRow.invoice_id == detail.summary.invoice_id)
+            .order_by(InvoiceUsageRow.usage_date, InvoiceUsageRow.resource, InvoiceUsageRow.meter, InvoiceUsageRow.id)
+        ).all()
+    return [
+        UsageRow(
+            day=row.usage_date.isoformat(),
+            subscription_id=row.subscription_id,
+            resource=row.resource,
+            resource_group=row.resource_group,
+            category=row.category,
+            meter=row.meter,
+            quantity=Decimal(row.quantity),
+            unit=row.unit,
+            unit_price=Decimal(row.unit_price),
+            cost=to_cents(row.amount),
+            currency=row.currency,
+        )
+        for row in stored
+    ]
 
 
 def usage_csv(rows: list[UsageRow]) -> str:
@@ -228,8 +303,15 @@ def usage_csv(rows: list[UsageRow]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(USAGE_CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row.day, *map(safe_cell, (row.subscription_id, row.resource, row.resource_group,
-                                                   row.category, row.meter)),
-                         f"{row.quantity.normalize():f}", safe_cell(row.unit), f"{row.unit_price.normalize():f}",
-                         f"{row.cost:.2f}", safe_cell(row.currency)])
+        writer.writerow(
+            [
+                row.day,
+                *map(safe_cell, (row.subscription_id, row.resource, row.resource_group, row.category, row.meter)),
+                f"{row.quantity.normalize():f}",
+                safe_cell(row.unit),
+                f"{row.unit_price.normalize():f}",
+                f"{row.cost:.2f}",
+                safe_cell(row.currency),
+            ]
+        )
     return buffer.getvalue()

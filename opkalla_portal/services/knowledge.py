@@ -201,8 +201,10 @@ class KnowledgeIndex:
         self._min_score = min_score
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute("CREATE VIRTUAL TABLE chunks USING fts5(title, heading, body, asks, slug UNINDEXED,"
-                         " tokenize='porter unicode61')")
+        self._db.execute(
+            "CREATE VIRTUAL TABLE chunks USING fts5(title, heading, body, asks, slug UNINDEXED,"
+            " tokenize='porter unicode61')"
+        )
         self._chunks: list[Chunk] = []
         self._ask_rows: dict[int, str] = {}  # rowid of an article's "also ask" row → slug (found, never quoted)
         self._first_chunk: dict[str, int] = {}
@@ -223,16 +225,18 @@ class KnowledgeIndex:
             for chunk in chunk_article(article):
                 self._chunks.append(chunk)
                 self._first_chunk.setdefault(article.slug, len(self._chunks))
-                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) "
-                                 "VALUES (?, ?, ?, ?, '', ?)",
-                                 (len(self._chunks), chunk.title, chunk.heading, chunk.text, chunk.slug))
+                self._db.execute(
+                    "INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, ?, ?, '', ?)",
+                    (len(self._chunks), chunk.title, chunk.heading, chunk.text, chunk.slug),
+                )
         for article in articles:
             if article.also_ask and article.slug in self._first_chunk:
                 rowid = len(self._chunks) + len(self._ask_rows) + 1
                 self._ask_rows[rowid] = article.slug
-                self._db.execute("INSERT INTO chunks(rowid, title, heading, body, asks, slug) "
-                                 "VALUES (?, ?, '', '', ?, ?)",
-                                 (rowid, article.title, "\n".join(article.also_ask), article.slug))
+                self._db.execute(
+                    "INSERT INTO chunks(rowid, title, heading, body, asks, slug) VALUES (?, ?, '', '', ?, ?)",
+                    (rowid, article.title, "\n".join(article.also_ask), article.slug),
+                )
         self._db.commit()
         # How rare each concept is across articles: rare concepts decide what a question is about.
         n = max(1, len(self._concepts))
@@ -260,13 +264,19 @@ class KnowledgeIndex:
     def coverage(self, question_concepts: list[str], slug: str, unknown_share: float = 1.0) -> float:
         """Share of the question's concepts (IDF-weighted) that the article contains; a concept no
         article has weighs `unknown_share` of its (highest) weight."""
+
         def weight(c: str) -> float:
             return self.weight(c) * (unknown_share if c not in self._known else 1.0)
+
         total = sum(weight(c) for c in question_concepts)
         found = self._concepts.get(slug, frozenset())
         asked = self._ask_only.get(slug, frozenset())
-        return sum(weight(c) * (1.0 if c in found else ASK_ONLY_SHARE if c in asked else 0.0)
-                   for c in question_concepts) / total if total else 0.0
+        return (
+            sum(weight(c) * (1.0 if c in found else ASK_ONLY_SHARE if c in asked else 0.0) for c in question_concepts)
+            / total
+            if total
+            else 0.0
+        )
 
     def _title_coverage(self, question_concepts: list[str], slug: str) -> float:
         total = sum(self.weight(c) for c in question_concepts)
@@ -284,29 +294,43 @@ class KnowledgeIndex:
             shared = sum(self.weight(c) for c in question_concepts if c in line)
             if total and line_total:
                 best = max(best, (shared / total) * (shared / line_total))
-        return best ** 0.5
+        return best**0.5
 
     def correct_typos(self, question: str) -> str:
         """The question with each unknown word of TYPO_MIN_LENGTH+ letters replaced by the articles'
         word one edit away (a letter missing, extra, wrong or two swapped), when exactly one such word
         exists. Words named out of scope ("payroll") are left alone: they are not typos."""
+
         def fix(match: re.Match) -> str:
             word = match.group(0)
             lowered = word.lower()
-            if (len(lowered) < TYPO_MIN_LENGTH or lowered.isdigit() or vocabulary.concept(lowered) in self._known
-                    or lowered in STOPWORDS or scope.out_of_scope_words(lowered)):
+            if (
+                len(lowered) < TYPO_MIN_LENGTH
+                or lowered.isdigit()
+                or vocabulary.concept(lowered) in self._known
+                or lowered in STOPWORDS
+                or scope.out_of_scope_words(lowered)
+            ):
                 return word
-            near = {w for n in (len(lowered) - 1, len(lowered), len(lowered) + 1)
-                    for w in self._words_by_length.get(n, ()) if _one_edit(lowered, w)}
+            near = {
+                w
+                for n in (len(lowered) - 1, len(lowered), len(lowered) + 1)
+                for w in self._words_by_length.get(n, ())
+                if _one_edit(lowered, w)
+            }
             return near.pop() if len(near) == 1 else word
+
         return re.sub(r"[A-Za-z]+", fix, question)
 
     def in_domain(self, question: str, question_concepts: list[str]) -> bool:
         """Explicitly about the domain: names Microsoft 365 / Azure / the portal or what a customer
         administers there, nothing out of scope, and at most MAX_UNKNOWN_IN_DOMAIN words no article has."""
         unknown = [c for c in question_concepts if c not in self._known]
-        return (not scope.out_of_scope_words(question, self._known) and len(unknown) <= MAX_UNKNOWN_IN_DOMAIN
-                and bool(scope.domain_anchors(question_concepts, question)))
+        return (
+            not scope.out_of_scope_words(question, self._known)
+            and len(unknown) <= MAX_UNKNOWN_IN_DOMAIN
+            and bool(scope.domain_anchors(question_concepts, question))
+        )
 
     def min_coverage(self, question: str, question_concepts: list[str]) -> float:
         """The coverage some retrieved article needs for the question to be answerable: higher when the
@@ -316,8 +340,7 @@ class KnowledgeIndex:
             return MIN_COVERAGE_OUT_OF_SCOPE
         return MIN_COVERAGE_IN_DOMAIN if self.in_domain(question, question_concepts) else MIN_COVERAGE
 
-    def search(self, question: str, limit: int = 5,
-               vector_scores: dict[str, float] | None = None) -> list[Hit]:
+    def search(self, question: str, limit: int = 5, vector_scores: dict[str, float] | None = None) -> list[Hit]:
         """The best chunk of each of the best articles, best first; empty when the question is not
         answerable from the articles (no article in the retrieved set covers enough of it).
 
@@ -335,7 +358,9 @@ class KnowledgeIndex:
             rows = self._db.execute(
                 f"SELECT rowid, -bm25(chunks, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}, {WEIGHTS[3]}) AS score"
                 " FROM chunks"
-                " WHERE chunks MATCH ? ORDER BY score DESC LIMIT 200", (match,)).fetchall()
+                " WHERE chunks MATCH ? ORDER BY score DESC LIMIT 200",
+                (match,),
+            ).fetchall()
         if not rows or rows[0][1] < self._min_score:
             return []
         # Per article: its best BM25 score (any row, "also ask" too) and its best passage (body rows only).
@@ -346,8 +371,9 @@ class KnowledgeIndex:
             best_score.setdefault(slug, score)
             if rowid not in self._ask_rows:
                 best_passage.setdefault(slug, rowid)
-        best_chunk = {slug: (best_passage.get(slug, self._first_chunk[slug]), score)
-                      for slug, score in best_score.items()}
+        best_chunk = {
+            slug: (best_passage.get(slug, self._first_chunk[slug]), score) for slug, score in best_score.items()
+        }
         candidates = list(best_chunk)[:RERANK_DEPTH]
         if vector_scores:
             for slug in sorted(vector_scores, key=vector_scores.get, reverse=True)[:RERANK_DEPTH]:
@@ -357,9 +383,12 @@ class KnowledgeIndex:
         ranked = []
         for slug in candidates:
             coverage = self.coverage(question_concepts, slug)
-            score = (COVERAGE_WEIGHT * coverage + BM25_WEIGHT * best_chunk[slug][1] / top_bm25
-                     + TITLE_WEIGHT * self._title_coverage(question_concepts, slug)
-                     + ASK_WEIGHT * self._ask_coverage(question_concepts, slug))
+            score = (
+                COVERAGE_WEIGHT * coverage
+                + BM25_WEIGHT * best_chunk[slug][1] / top_bm25
+                + TITLE_WEIGHT * self._title_coverage(question_concepts, slug)
+                + ASK_WEIGHT * self._ask_coverage(question_concepts, slug)
+            )
             if vector_scores:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))
@@ -368,8 +397,9 @@ class KnowledgeIndex:
             return []
         # In the domain, an everyday word no article has ("bakery") is not the subject: it weighs less.
         unknown_share = UNKNOWN_SHARE_IN_DOMAIN if self.in_domain(question, question_concepts) else 1.0
-        if max(self.coverage(question_concepts, slug, unknown_share)
-               for _, _, slug in ranked) < self.min_coverage(question, question_concepts):
+        if max(self.coverage(question_concepts, slug, unknown_share) for _, _, slug in ranked) < self.min_coverage(
+            question, question_concepts
+        ):
             return []
         hits = []
         for score, _, slug in ranked[:limit]:
@@ -384,11 +414,12 @@ def _one_edit(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
-    return short[i:] == long_[i + 1:]
+    return short[i:] == long_[i + 1 :]
 
 
 _index: KnowledgeIndex | None = None
@@ -410,8 +441,9 @@ def ranked_articles(hits: list[Hit]) -> list[str]:
     return list(dict.fromkeys(hit.slug for hit in hits))
 
 
-def passages_for_answer(hits: list[Hit], count: int = 3, relative_floor: float = 0.6,
-                        max_chars: int = 2000) -> list[Hit]:
+def passages_for_answer(
+    hits: list[Hit], count: int = 3, relative_floor: float = 0.6, max_chars: int = 2000
+) -> list[Hit]:
     """What grounds an answer: the best articles (one passage each, best first), each passage
     the whole article when it is short (a chunk alone can miss the sentence that answers),
     dropping articles that score under `relative_floor` of the best."""
@@ -442,5 +474,16 @@ def _plain(markdown: str) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Article", "Chunk", "Hit", "KnowledgeIndex", "article_by_slug", "chunk_article", "knowledge_index",
-           "load_articles", "passages_for_answer", "query_terms", "ranked_articles"]
+__all__ = [
+    "Article",
+    "Chunk",
+    "Hit",
+    "KnowledgeIndex",
+    "article_by_slug",
+    "chunk_article",
+    "knowledge_index",
+    "load_articles",
+    "passages_for_answer",
+    "query_terms",
+    "ranked_articles",
+]

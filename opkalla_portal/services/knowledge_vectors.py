@@ -87,10 +87,12 @@ class VectorRanker:
         from opkalla_portal.models import KnowledgeVector
 
         with session_scope() as db:
-            rows = db.exec(select(KnowledgeVector).where(
-                KnowledgeVector.deployment == self.embedder.deployment)).all()
-            return {r.slug: json.loads(r.vector_json) for r in rows
-                    if r.slug in texts and r.content_hash == _hash(texts[r.slug])}
+            rows = db.exec(select(KnowledgeVector).where(KnowledgeVector.deployment == self.embedder.deployment)).all()
+            return {
+                r.slug: json.loads(r.vector_json)
+                for r in rows
+                if r.slug in texts and r.content_hash == _hash(texts[r.slug])
+            }
 
     def _store(self, vectors: dict[str, list[float]], texts: dict[str, str]) -> None:
         from opkalla_portal.db import session_scope
@@ -98,10 +100,14 @@ class VectorRanker:
 
         with session_scope() as db:
             for slug, vector in vectors.items():
-                row = db.exec(select(KnowledgeVector).where(KnowledgeVector.deployment == self.embedder.deployment,
-                                                            KnowledgeVector.slug == slug)).first()
-                row = row or KnowledgeVector(deployment=self.embedder.deployment, slug=slug, content_hash="",
-                                             vector_json="[]")
+                row = db.exec(
+                    select(KnowledgeVector).where(
+                        KnowledgeVector.deployment == self.embedder.deployment, KnowledgeVector.slug == slug
+                    )
+                ).first()
+                row = row or KnowledgeVector(
+                    deployment=self.embedder.deployment, slug=slug, content_hash="", vector_json="[]"
+                )
                 row.content_hash, row.vector_json = _hash(texts[slug]), json.dumps(vector)
                 db.add(row)
 

@@ -27,8 +27,17 @@ from opkalla_portal.services.errors import PortalError, microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
 from opkalla_portal.services.read_back import read_back
 
-USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "department", "usageLocation",
-               "accountEnabled", "assignedLicenses", "licenseAssignmentStates")
+USER_FIELDS = (
+    "id",
+    "displayName",
+    "userPrincipalName",
+    "mail",
+    "department",
+    "usageLocation",
+    "accountEnabled",
+    "assignedLicenses",
+    "licenseAssignmentStates",
+)
 # Needs AuditLog.Read.All (and Entra ID P1 at Microsoft): asked for only by license insight,
 # so a tenant without it can still manage licenses.
 SIGN_IN_FIELD = "signInActivity"
@@ -134,16 +143,20 @@ async def list_products(identity: Identity, *, fresh: bool = False) -> list[Prod
             if fresh:
                 skus = await graph.subscribed_skus()
             else:
-                skus = await tenant_cache.cached(microsoft(), identity.tenant_id, tenant_cache.LICENSES,
-                                                 graph.subscribed_skus, variant="skus")
+                skus = await tenant_cache.cached(
+                    microsoft(), identity.tenant_id, tenant_cache.LICENSES, graph.subscribed_skus, variant="skus"
+                )
         except AuthError as error:
             raise _consent_lost(identity, error) from error
     products = [
-        Product(sku_id=str(sku["skuId"]).lower(), part_number=sku.get("skuPartNumber") or "",
-                name=friendly_name(sku.get("skuPartNumber") or sku["skuId"]),
-                purchased=int((sku.get("prepaidUnits") or {}).get("enabled") or 0),
-                assigned=int(sku.get("consumedUnits") or 0),
-                subscription_ids=tuple(str(i) for i in sku.get("subscriptionIds") or []))
+        Product(
+            sku_id=str(sku["skuId"]).lower(),
+            part_number=sku.get("skuPartNumber") or "",
+            name=friendly_name(sku.get("skuPartNumber") or sku["skuId"]),
+            purchased=int((sku.get("prepaidUnits") or {}).get("enabled") or 0),
+            assigned=int(sku.get("consumedUnits") or 0),
+            subscription_ids=tuple(str(i) for i in sku.get("subscriptionIds") or []),
+        )
         for sku in skus
         if sku.get("appliesTo", "User") == "User" and sku.get("capabilityStatus", "Enabled") != "Deleted"
     ]
@@ -171,8 +184,14 @@ def last_sign_in(activity: object) -> datetime | None:
     """The later of Graph's lastSignInDateTime and lastNonInteractiveSignInDateTime."""
     if not isinstance(activity, dict):
         return None
-    times = [t for t in (_parse_time(activity.get("lastSignInDateTime")),
-                         _parse_time(activity.get("lastNonInteractiveSignInDateTime"))) if t]
+    times = [
+        t
+        for t in (
+            _parse_time(activity.get("lastSignInDateTime")),
+            _parse_time(activity.get("lastNonInteractiveSignInDateTime")),
+        )
+        if t
+    ]
     return max(times) if times else None
 
 
@@ -193,13 +212,17 @@ def group_only_licenses(u: dict) -> dict[str, str]:
 def _directory_user(u: dict, group_names: Mapping[str, str] | None = None) -> DirectoryUser:
     group_names = group_names or {}
     return DirectoryUser(
-        id=str(u["id"]), name=u.get("displayName") or u.get("userPrincipalName") or "(no name)",
-        email=u.get("mail") or u.get("userPrincipalName") or "", department=u.get("department") or "",
+        id=str(u["id"]),
+        name=u.get("displayName") or u.get("userPrincipalName") or "(no name)",
+        email=u.get("mail") or u.get("userPrincipalName") or "",
+        department=u.get("department") or "",
         usage_location=u.get("usageLocation") or "",
         sku_ids=frozenset(str(lic.get("skuId", "")).lower() for lic in u.get("assignedLicenses") or []),
-        enabled=u.get("accountEnabled") is not False, last_sign_in=last_sign_in(u.get(SIGN_IN_FIELD)),
-        via_group=tuple(sorted((sku, group_names.get(group) or "a group")
-                               for sku, group in group_only_licenses(u).items())),
+        enabled=u.get("accountEnabled") is not False,
+        last_sign_in=last_sign_in(u.get(SIGN_IN_FIELD)),
+        via_group=tuple(
+            sorted((sku, group_names.get(group) or "a group") for sku, group in group_only_licenses(u).items())
+        ),
     )
 
 
@@ -242,8 +265,9 @@ def departments(users: Iterable[DirectoryUser]) -> list[str]:
     return sorted({u.department for u in users if u.department}, key=str.lower)
 
 
-def filter_users(users: Iterable[DirectoryUser], *, sku_id: str, search: str = "", status: str = "all",
-                 department: str = "") -> list[DirectoryUser]:
+def filter_users(
+    users: Iterable[DirectoryUser], *, sku_id: str, search: str = "", status: str = "all", department: str = ""
+) -> list[DirectoryUser]:
     """Users matching the search (name or email), Microsoft's license state and the department."""
     needle = search.strip().lower()
     result = []
@@ -287,9 +311,14 @@ def toggle(pending: dict[str, bool], user: DirectoryUser, sku_id: str, on: bool,
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 
 
-async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[str, bool],
-                        users: Mapping[str, DirectoryUser],
-                        on_progress: ProgressCallback | None = None) -> SubmitOutcome:
+async def apply_changes(
+    identity: Identity,
+    *,
+    sku_id: object,
+    pending: Mapping[str, bool],
+    users: Mapping[str, DirectoryUser],
+    on_progress: ProgressCallback | None = None,
+) -> SubmitOutcome:
     """Send the pending differences to Microsoft and record each result.
 
     `users` is the server-side directory the diff was built on; ids not in it are ignored.
@@ -297,37 +326,53 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
     """
     require(identity, Capability.LICENSES)
     product = await get_product(identity, sku_id)  # current counts, and the id checked under this tenant
-    changes = {uid: on for uid, on in pending.items()
-               if uid in users and isinstance(on, bool) and on != users[uid].holds(product.sku_id)
-               and users[uid].group_for(product.sku_id) is None}  # a group's license changes in the group
+    changes = {
+        uid: on
+        for uid, on in pending.items()
+        if uid in users
+        and isinstance(on, bool)
+        and on != users[uid].holds(product.sku_id)
+        and users[uid].group_for(product.sku_id) is None
+    }  # a group's license changes in the group
     if not changes:
         raise LicenseError("There are no changes to submit.")
     if seats_left(product.available, changes) < 0:
         count = "1 license is" if product.available == 1 else f"{product.available} licenses are"
-        raise LicenseError(f"Only {count} available for {product.name}. "
-                           "Turn some users off or buy more licenses.")
+        raise LicenseError(f"Only {count} available for {product.name}. Turn some users off or buy more licenses.")
     # Removals first, so seats they free can be used by additions in the same submit. Graph
     # runs the requests of a $batch (and concurrent batches) in no guaranteed order, so the
     # additions are only sent once every removal has been answered: a chunk never mixes them.
     removals = [(uid, on) for uid, on in changes.items() if not on]
     additions = [(uid, on) for uid, on in changes.items() if on]
     ordered = removals + additions
-    chunks = [removals[i:i + SUBMIT_CHUNK] for i in range(0, len(removals), SUBMIT_CHUNK)]
-    chunks += [additions[i:i + SUBMIT_CHUNK] for i in range(0, len(additions), SUBMIT_CHUNK)]
+    chunks = [removals[i : i + SUBMIT_CHUNK] for i in range(0, len(removals), SUBMIT_CHUNK)]
+    chunks += [additions[i : i + SUBMIT_CHUNK] for i in range(0, len(additions), SUBMIT_CHUNK)]
     outcome = SubmitOutcome(batch_id=uuid.uuid4().hex)
     graph = _graph(identity)
     done = 0
     if on_progress:
         await on_progress(0, len(ordered))
     for number, chunk in enumerate(chunks):
-        requests = [GraphLicenseChange(uid, add_sku_ids=(product.sku_id,) if on else (),
-                                       remove_sku_ids=() if on else (product.sku_id,)) for uid, on in chunk]
+        requests = [
+            GraphLicenseChange(
+                uid, add_sku_ids=(product.sku_id,) if on else (), remove_sku_ids=() if on else (product.sku_id,)
+            )
+            for uid, on in chunk
+        ]
         # Committed before the batch: if the process dies after Graph acted, the reconciler
         # (services/intents.py) writes this chunk's audit rows from the users' licenses.
         key = f"{outcome.batch_id}-{number}"
-        intents.begin(identity, intents.LICENSE_ASSIGNMENT, key, {
-            "sku_id": product.sku_id, "product_name": product.name, "batch_id": outcome.batch_id,
-            "changes": [[uid, on, users[uid].name] for uid, on in chunk]})
+        intents.begin(
+            identity,
+            intents.LICENSE_ASSIGNMENT,
+            key,
+            {
+                "sku_id": product.sku_id,
+                "product_name": product.name,
+                "batch_id": outcome.batch_id,
+                "changes": [[uid, on, users[uid].name] for uid, on in chunk],
+            },
+        )
         try:
             results = await graph.bulk_assign(requests, concurrency=8)
             errors = {r.user_id: r.error for r in results}
@@ -344,8 +389,9 @@ async def apply_changes(identity: Identity, *, sku_id: object, pending: Mapping[
     return outcome
 
 
-async def _confirm_unanswered(graph, sku_id: str, chunk: list[tuple[str, bool]],
-                              errors: Mapping[str, MicrosoftError | None]) -> dict[str, MicrosoftError | None]:
+async def _confirm_unanswered(
+    graph, sku_id: str, chunk: list[tuple[str, bool]], errors: Mapping[str, MicrosoftError | None]
+) -> dict[str, MicrosoftError | None]:
     """A change Microsoft did not answer (timeout, 5xx) may still have been carried out: read
     those users back, so the audit records what Microsoft actually holds. Stops at the first
     user Microsoft cannot tell us about (an outage): the rest stay failed, not waited on."""
@@ -370,9 +416,15 @@ async def _confirm_unanswered(graph, sku_id: str, chunk: list[tuple[str, bool]],
     return confirmed
 
 
-def _record(identity: Identity, product: Product, chunk: list[tuple[str, bool]],
-            users: Mapping[str, DirectoryUser], errors: Mapping[str, MicrosoftError | None],
-            outcome: SubmitOutcome, intent_key: str) -> None:
+def _record(
+    identity: Identity,
+    product: Product,
+    chunk: list[tuple[str, bool]],
+    users: Mapping[str, DirectoryUser],
+    errors: Mapping[str, MicrosoftError | None],
+    outcome: SubmitOutcome,
+    intent_key: str,
+) -> None:
     with session_scope() as db:
         recorded = intents.finish(db, intent_key)  # False: a reconciler wrote these rows already
         for uid, on in chunk:
@@ -387,12 +439,21 @@ def _record(identity: Identity, product: Product, chunk: list[tuple[str, bool]],
                 outcome.failures.append(Failure(uid, user.name, error.message))
             if not recorded:
                 continue
-            db.add(LicenseChange(
-                organization_id=identity.organization_id, actor_user_id=identity.user_id,
-                actor_name=identity.display_name, target_user_id=uid, target_user_name=user.name[:200],
-                sku_id=product.sku_id, product_name=product.name[:200], action="assign" if on else "unassign",
-                result="succeeded" if error is None else "failed",
-                message="" if error is None else (error.message or "")[:1000], batch_id=outcome.batch_id))
+            db.add(
+                LicenseChange(
+                    organization_id=identity.organization_id,
+                    actor_user_id=identity.user_id,
+                    actor_name=identity.display_name,
+                    target_user_id=uid,
+                    target_user_name=user.name[:200],
+                    sku_id=product.sku_id,
+                    product_name=product.name[:200],
+                    action="assign" if on else "unassign",
+                    result="succeeded" if error is None else "failed",
+                    message="" if error is None else (error.message or "")[:1000],
+                    batch_id=outcome.batch_id,
+                )
+            )
 
 
 def with_applied(user: DirectoryUser, sku_id: str, on: bool) -> DirectoryUser:

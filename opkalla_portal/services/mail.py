@@ -55,11 +55,18 @@ def smtp_configured() -> bool:
     return bool(os.environ.get("OPKALLA_SMTP_HOST", "").strip())
 
 
-def queue_mail(db: Session, *, organization_id: int | None, to: str, subject: str, body: str,
-               kind: str) -> OutboundMail:
+def queue_mail(
+    db: Session, *, organization_id: int | None, to: str, subject: str, body: str, kind: str
+) -> OutboundMail:
     """Record an email in the outbox, in the caller's transaction; the sender sends it after commit."""
-    mail = OutboundMail(organization_id=organization_id, to_address=to[:255], subject=subject[:300],
-                        body_text=body, kind=kind[:40], status="queued" if smtp_configured() else "held")
+    mail = OutboundMail(
+        organization_id=organization_id,
+        to_address=to[:255],
+        subject=subject[:300],
+        body_text=body,
+        kind=kind[:40],
+        status="queued" if smtp_configured() else "held",
+    )
     db.add(mail)
     db.flush()
     return mail
@@ -90,8 +97,10 @@ def worker_name() -> str:
 
 def _claimable(now: datetime):
     return or_(
-        and_(OutboundMail.status == "queued",
-             or_(OutboundMail.next_attempt_at.is_(None), OutboundMail.next_attempt_at <= now)),
+        and_(
+            OutboundMail.status == "queued",
+            or_(OutboundMail.next_attempt_at.is_(None), OutboundMail.next_attempt_at <= now),
+        ),
         and_(OutboundMail.status == "sending", OutboundMail.lease_expires_at < now),
     )
 
@@ -99,14 +108,22 @@ def _claimable(now: datetime):
 def claim_due(worker: str, now: datetime, limit: int = BATCH) -> list[OutboundMail]:
     """Claim due messages for `worker`, one conditional UPDATE each: only one worker wins a row."""
     with session_scope() as db:
-        candidates = db.exec(select(OutboundMail.id).where(_claimable(now)).order_by(OutboundMail.id)
-                             .limit(limit)).all()
+        candidates = db.exec(
+            select(OutboundMail.id).where(_claimable(now)).order_by(OutboundMail.id).limit(limit)
+        ).all()
     claimed = []
     for mail_id in candidates:
         with session_scope() as db:
-            won = db.exec(update(OutboundMail).where(OutboundMail.id == mail_id, _claimable(now)).values(
-                status="sending", lease_owner=worker, lease_expires_at=now + LEASE,
-                attempts=OutboundMail.attempts + 1)).rowcount
+            won = db.exec(
+                update(OutboundMail)
+                .where(OutboundMail.id == mail_id, _claimable(now))
+                .values(
+                    status="sending",
+                    lease_owner=worker,
+                    lease_expires_at=now + LEASE,
+                    attempts=OutboundMail.attempts + 1,
+                )
+            ).rowcount
             if won == 1:
                 claimed.append(db.get(OutboundMail, mail_id))
     return claimed
@@ -122,9 +139,11 @@ class SendReport:
 def _settle(mail: OutboundMail, worker: str, **values) -> None:
     """Record the outcome if this worker still holds the lease."""
     with session_scope() as db:
-        db.exec(update(OutboundMail).where(OutboundMail.id == mail.id, OutboundMail.status == "sending",
-                                           OutboundMail.lease_owner == worker)
-                .values(lease_owner=None, lease_expires_at=None, **values))
+        db.exec(
+            update(OutboundMail)
+            .where(OutboundMail.id == mail.id, OutboundMail.status == "sending", OutboundMail.lease_owner == worker)
+            .values(lease_owner=None, lease_expires_at=None, **values)
+        )
 
 
 async def send_outbox(worker: str | None = None, now: datetime | None = None) -> SendReport:
@@ -145,8 +164,13 @@ async def send_outbox(worker: str | None = None, now: datetime | None = None) ->
                 _settle(mail, worker, status="failed", error=reason)
                 report.failed += 1
             else:
-                _settle(mail, worker, status="queued", error=reason,
-                        next_attempt_at=now + BACKOFF_BASE * (2 ** (mail.attempts - 1)))
+                _settle(
+                    mail,
+                    worker,
+                    status="queued",
+                    error=reason,
+                    next_attempt_at=now + BACKOFF_BASE * (2 ** (mail.attempts - 1)),
+                )
                 report.retrying += 1
         else:
             redact = _SECRET_AFTER_SEND.get(mail.kind)
@@ -172,12 +196,25 @@ def failed_deliveries(identity: Identity, limit: int = 50) -> list[dict]:
     """The newest messages that could not be delivered, of every organization."""
     require_provider_admin(identity)
     with session_scope() as db:
-        rows = db.exec(select(OutboundMail, Organization.name).join(
-            Organization, Organization.id == OutboundMail.organization_id, isouter=True)
-            .where(OutboundMail.status == "failed").order_by(OutboundMail.id.desc()).limit(limit)).all()
-    return [{"id": mail.id, "to": mail.to_address, "subject": mail.subject, "organization": name or "—",
-             "attempts": mail.attempts, "error": mail.error, "created": mail.created_at.strftime("%b %d, %Y %H:%M UTC")}
-            for mail, name in rows]
+        rows = db.exec(
+            select(OutboundMail, Organization.name)
+            .join(Organization, Organization.id == OutboundMail.organization_id, isouter=True)
+            .where(OutboundMail.status == "failed")
+            .order_by(OutboundMail.id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        {
+            "id": mail.id,
+            "to": mail.to_address,
+            "subject": mail.subject,
+            "organization": name or "—",
+            "attempts": mail.attempts,
+            "error": mail.error,
+            "created": mail.created_at.strftime("%b %d, %Y %H:%M UTC"),
+        }
+        for mail, name in rows
+    ]
 
 
 def retry_delivery(identity: Identity, mail_id: object) -> bool:
@@ -188,5 +225,11 @@ def retry_delivery(identity: Identity, mail_id: object) -> bool:
     except ValueError:
         return False
     with session_scope() as db:
-        return db.exec(update(OutboundMail).where(OutboundMail.id == mail_id, OutboundMail.status == "failed")
-                       .values(status="queued", attempts=0, next_attempt_at=None)).rowcount == 1
+        return (
+            db.exec(
+                update(OutboundMail)
+                .where(OutboundMail.id == mail_id, OutboundMail.status == "failed")
+                .values(status="queued", attempts=0, next_attempt_at=None)
+            ).rowcount
+            == 1
+        )

@@ -18,7 +18,7 @@ def to_cents(value: object) -> Decimal:
 
 
 def format_money(amount: Decimal, symbol: str = "$") -> str:
-    """"$1,234.50"; negatives as "-$12.00"."""
+    """ "$1,234.50"; negatives as "-$12.00"."""
     amount = amount.quantize(CENT, ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
     return f"{sign}{symbol}{abs(amount):,.2f}"

@@ -28,12 +28,17 @@ NEW_INVOICES = "new_invoices"
 
 # kind -> (label, explanation, the capability that makes the kind relevant to a user)
 KINDS: dict[str, tuple[str, str, Capability | None]] = {
-    RENEWAL_REMINDERS: ("Renewal reminders",
-                        "Emails 60, 30 and 7 days before a subscription renews at a cost.", None),
-    APPROVAL_REQUESTS: ("Approval requests",
-                        "An email when a quantity increase is waiting for your approval.", Capability.APPROVALS),
-    APPROVAL_OUTCOMES: ("Approval outcomes",
-                        "An email when your request is approved, applied or denied.", Capability.SERVICES),
+    RENEWAL_REMINDERS: ("Renewal reminders", "Emails 60, 30 and 7 days before a subscription renews at a cost.", None),
+    APPROVAL_REQUESTS: (
+        "Approval requests",
+        "An email when a quantity increase is waiting for your approval.",
+        Capability.APPROVALS,
+    ),
+    APPROVAL_OUTCOMES: (
+        "Approval outcomes",
+        "An email when your request is approved, applied or denied.",
+        Capability.SERVICES,
+    ),
     NEW_INVOICES: ("New invoices", "An email when a new invoice is ready in My Invoices.", Capability.INVOICES),
 }
 
@@ -69,8 +74,9 @@ def set_preference(identity: Identity, kind: object, enabled: object) -> dict[st
             setattr(row, kind, enabled)
             row.updated_at = utcnow()
             db.add(row)
-            record_audit(db, identity, "notifications.updated", f"user:{identity.user_id}",
-                         {kind: before}, {kind: enabled})
+            record_audit(
+                db, identity, "notifications.updated", f"user:{identity.user_id}", {kind: before}, {kind: enabled}
+            )
     return get_preferences(identity)
 
 
@@ -89,7 +95,12 @@ def recipients(db: Session, organization_id: int, kind: str, *, user_ids: list[i
     else:
         query = query.where(PortalUser.web_role.in_(ROLES_FOR[kind]))
     users = db.exec(query.order_by(PortalUser.id)).all()
-    off = set(db.exec(select(NotificationPreference.user_id).where(
-        NotificationPreference.user_id.in_([u.id for u in users]),
-        getattr(NotificationPreference, kind) == False)).all())  # noqa: E712 (SQL comparison)
+    off = set(
+        db.exec(
+            select(NotificationPreference.user_id).where(
+                NotificationPreference.user_id.in_([u.id for u in users]),
+                getattr(NotificationPreference, kind).is_(False),
+            )
+        ).all()
+    )  # noqa: E712 (SQL comparison)
     return [user for user in users if user.id not in off]

@@ -60,7 +60,7 @@ class NotConnected(MicrosoftError):
 def _generated_key_path() -> Path:
     """Where a deployment that allows it (the demo) keeps a generated key, next to the database."""
     url = load_settings().database_url
-    folder = Path(url[len("sqlite:///"):]).parent if url.startswith("sqlite:///") else PROJECT_DIR / "data"
+    folder = Path(url[len("sqlite:///") :]).parent if url.startswith("sqlite:///") else PROJECT_DIR / "data"
     return folder / GENERATED_KEY_FILE
 
 
@@ -68,8 +68,10 @@ def _fernet() -> Fernet:
     key = os.environ.get(SECRET_KEY_ENV, "").strip()
     if not key:
         if not deployment.current().generated_secret_key:
-            raise ConfigError(f"{SECRET_KEY_ENV} is not set: generate one with python -c "
-                              "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
+            raise ConfigError(
+                f"{SECRET_KEY_ENV} is not set: generate one with python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
         path = _generated_key_path()
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,9 +93,11 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise NotConnected("The stored Partner Center connection cannot be read with the current "
-                           f"{SECRET_KEY_ENV}. A provider administrator must reconnect it.",
-                           code="undecryptable") from None
+        raise NotConnected(
+            "The stored Partner Center connection cannot be read with the current "
+            f"{SECRET_KEY_ENV}. A provider administrator must reconnect it.",
+            code="undecryptable",
+        ) from None
 
 
 # ---------------------------------------------------------------------- access
@@ -134,9 +138,17 @@ def _status(row: PartnerCenterConnection | None) -> ConnectionStatus:
     expired = expires <= clock.now()
     broken = row.status == BROKEN or expired
     problem = row.problem or ("The connection has expired." if expired else "")
-    return ConnectionStatus(connected=True, healthy=not broken and row.mfa, connected_by=row.connected_by_name,
-                            connected_as=row.connected_as, connected_at=_aware(row.connected_at), mfa=row.mfa,
-                            expires_at=expires, needs_reconnecting=broken, problem=problem)
+    return ConnectionStatus(
+        connected=True,
+        healthy=not broken and row.mfa,
+        connected_by=row.connected_by_name,
+        connected_as=row.connected_as,
+        connected_at=_aware(row.connected_at),
+        mfa=row.mfa,
+        expires_at=expires,
+        needs_reconnecting=broken,
+        problem=problem,
+    )
 
 
 def _current(db) -> PartnerCenterConnection | None:
@@ -179,9 +191,14 @@ async def begin_connect(identity: Identity) -> str:
     with microsoft_errors():
         flow = await microsoft().partner_delegated.begin_connect(redirect_uri)
     with session_scope() as db:
-        db.add(PartnerCenterConnectAttempt(user_id=identity.user_id, state_hash=_hash(flow["state"]),
-                                           flow_encrypted=encrypt(json.dumps(flow)),
-                                           expires_at=clock.now() + ATTEMPT_LIFETIME))
+        db.add(
+            PartnerCenterConnectAttempt(
+                user_id=identity.user_id,
+                state_hash=_hash(flow["state"]),
+                flow_encrypted=encrypt(json.dumps(flow)),
+                expires_at=clock.now() + ATTEMPT_LIFETIME,
+            )
+        )
     return flow["auth_uri"]
 
 
@@ -190,10 +207,17 @@ async def complete_connect(identity: Identity | None, params: dict[str, str]) ->
     for the page: connected | no_mfa | cancelled | expired | failed."""
     require_provider_admin(identity)
     with session_scope() as db:
-        attempt = db.exec(select(PartnerCenterConnectAttempt).where(
-            PartnerCenterConnectAttempt.state_hash == _hash(params.get("state") or secrets.token_hex(8)))).first()
-        if (attempt is None or attempt.used_at is not None or attempt.user_id != identity.user_id
-                or _aware(attempt.expires_at) < clock.now()):
+        attempt = db.exec(
+            select(PartnerCenterConnectAttempt).where(
+                PartnerCenterConnectAttempt.state_hash == _hash(params.get("state") or secrets.token_hex(8))
+            )
+        ).first()
+        if (
+            attempt is None
+            or attempt.used_at is not None
+            or attempt.user_id != identity.user_id
+            or _aware(attempt.expires_at) < clock.now()
+        ):
             return "expired"
         attempt.used_at = clock.now()  # single use, whatever the outcome
         db.add(attempt)
@@ -215,15 +239,29 @@ def record_connection(identity: Identity, grant: DelegatedGrant) -> None:
     with session_scope() as db:
         for old in db.exec(select(PartnerCenterConnection)).all():
             db.delete(old)
-        db.add(PartnerCenterConnection(
-            connected_by_user_id=identity.user_id, connected_by_name=identity.display_name,
-            connected_as=grant.user_principal_name, connected_at=now,
-            refresh_token_encrypted=encrypt(grant.refresh_token), mfa=grant.mfa, refreshed_at=now,
-            expires_at=now + REFRESH_TOKEN_LIFETIME, status=CONNECTED))
-        db.add(AuditEvent(organization_id=identity.organization_id, actor_user_id=identity.user_id,
-                          actor_name=identity.display_name, action="partner_center.connected",
-                          target=grant.user_principal_name,
-                          after_json=json.dumps({"mfa": grant.mfa})))
+        db.add(
+            PartnerCenterConnection(
+                connected_by_user_id=identity.user_id,
+                connected_by_name=identity.display_name,
+                connected_as=grant.user_principal_name,
+                connected_at=now,
+                refresh_token_encrypted=encrypt(grant.refresh_token),
+                mfa=grant.mfa,
+                refreshed_at=now,
+                expires_at=now + REFRESH_TOKEN_LIFETIME,
+                status=CONNECTED,
+            )
+        )
+        db.add(
+            AuditEvent(
+                organization_id=identity.organization_id,
+                actor_user_id=identity.user_id,
+                actor_name=identity.display_name,
+                action="partner_center.connected",
+                target=grant.user_principal_name,
+                after_json=json.dumps({"mfa": grant.mfa}),
+            )
+        )
 
 
 def disconnect(identity: Identity) -> None:
@@ -234,9 +272,15 @@ def disconnect(identity: Identity) -> None:
         for row in rows:
             db.delete(row)
         if rows:
-            db.add(AuditEvent(organization_id=identity.organization_id, actor_user_id=identity.user_id,
-                              actor_name=identity.display_name, action="partner_center.disconnected",
-                              target="Partner Center"))
+            db.add(
+                AuditEvent(
+                    organization_id=identity.organization_id,
+                    actor_user_id=identity.user_id,
+                    actor_name=identity.display_name,
+                    action="partner_center.disconnected",
+                    target="Partner Center",
+                )
+            )
 
 
 # ------------------------------------------------------------------------- use
@@ -251,18 +295,24 @@ async def app_user_token() -> str:
     with session_scope() as db:
         row = _current(db)
         if row is None:
-            raise NotConnected("Partner Center is not connected yet. Please try again later; "
-                               "your provider has been notified.", code="not_connected")
+            raise NotConnected(
+                "Partner Center is not connected yet. Please try again later; your provider has been notified.",
+                code="not_connected",
+            )
         row_id, encrypted, status = row.id, row.refresh_token_encrypted, _status(row)
     if status.needs_reconnecting:
-        raise NotConnected("The provider's Partner Center connection needs reconnecting. Please try again later.",
-                           code="needs_reconnecting")
+        raise NotConnected(
+            "The provider's Partner Center connection needs reconnecting. Please try again later.",
+            code="needs_reconnecting",
+        )
     try:
         grant = await microsoft().partner_delegated.refresh(decrypt(encrypted))
     except ConnectionBroken as error:
         _mark_broken(row_id, error.detail or error.code or "refresh refused")
-        raise NotConnected("The provider's Partner Center connection needs reconnecting. Please try again later.",
-                           code="needs_reconnecting") from error
+        raise NotConnected(
+            "The provider's Partner Center connection needs reconnecting. Please try again later.",
+            code="needs_reconnecting",
+        ) from error
     now = clock.now()
     with session_scope() as db:
         row = db.get(PartnerCenterConnection, row_id)
@@ -292,12 +342,12 @@ async def check_connection() -> str:
     with session_scope() as db:
         status = _status(_current(db))
     if not status.connected:
-        raise AuthError("No Partner Center connection: a provider administrator must connect it.",
-                        code="not_connected")
+        raise AuthError("No Partner Center connection: a provider administrator must connect it.", code="not_connected")
     await app_user_token()  # refreshes (and records a refused refresh)
     with session_scope() as db:
         status = _status(_current(db))
     if not status.mfa:
         raise AuthError("The Partner Center connection is not MFA-backed.", code="no_mfa")
-    return (f"connected by {status.connected_by} ({status.connected_as}), MFA-backed, "
-            f"expires {status.expires_at:%Y-%m-%d}")
+    return (
+        f"connected by {status.connected_by} ({status.connected_as}), MFA-backed, expires {status.expires_at:%Y-%m-%d}"
+    )

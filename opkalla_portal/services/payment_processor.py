@@ -64,8 +64,13 @@ async def confirm_token(token: str) -> ConfirmedCard:
     try:
         body = response.json()
         card = body["card"]
-        confirmed = ConfirmedCard(token=str(body["id"]), brand=str(card["brand"]), last4=str(card["last4"]),
-                                  exp_month=int(card["exp_month"]), exp_year=int(card["exp_year"]))
+        confirmed = ConfirmedCard(
+            token=str(body["id"]),
+            brand=str(card["brand"]),
+            last4=str(card["last4"]),
+            exp_month=int(card["exp_month"]),
+            exp_year=int(card["exp_year"]),
+        )
     except (ValueError, KeyError, TypeError):
         raise TokenNotConfirmed("The payment processor's answer was not understood.") from None
     if confirmed.token != token:

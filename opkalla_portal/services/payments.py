@@ -68,9 +68,16 @@ def expiry_in_future(month: int, year: int, today: date) -> bool:
 
 
 def _view(profile: PaymentProfile, today: date) -> PaymentProfileView:
-    return PaymentProfileView(profile.id or 0, profile.brand, profile.last4, profile.exp_month, profile.exp_year,
-                              profile.holder_name, profile.is_default,
-                              not expiry_in_future(profile.exp_month, profile.exp_year, today))
+    return PaymentProfileView(
+        profile.id or 0,
+        profile.brand,
+        profile.last4,
+        profile.exp_month,
+        profile.exp_year,
+        profile.holder_name,
+        profile.is_default,
+        not expiry_in_future(profile.exp_month, profile.exp_year, today),
+    )
 
 
 def list_profiles(identity: Identity, *, today: date | None = None) -> list[PaymentProfileView]:
@@ -113,15 +120,24 @@ async def add_profile(identity: Identity, tokenized: object, *, today: date | No
     if not expiry_in_future(card.exp_month, card.exp_year, today):
         raise PaymentProfileError("This card has expired.", "expiry")
     with session_scope() as db:
-        existing = db.exec(select(PaymentProfile).where(
-            PaymentProfile.organization_id == identity.organization_id)).all()
+        existing = db.exec(
+            select(PaymentProfile).where(PaymentProfile.organization_id == identity.organization_id)
+        ).all()
         if len(existing) >= MAX_PROFILES:
             raise PaymentProfileError(f"You can save up to {MAX_PROFILES} payment methods. Remove one first.")
         if any(p.processor_token == token for p in existing):
             raise PaymentProfileError("This card has already been added.")
-        profile = PaymentProfile(organization_id=identity.organization_id, brand=card.brand, last4=card.last4,
-                                 exp_month=card.exp_month, exp_year=card.exp_year, holder_name=holder.strip(),
-                                 processor_token=token, is_default=not existing, created_by_id=identity.user_id)
+        profile = PaymentProfile(
+            organization_id=identity.organization_id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            holder_name=holder.strip(),
+            processor_token=token,
+            is_default=not existing,
+            created_by_id=identity.user_id,
+        )
         db.add(profile)
         db.flush()
         _audit(db, identity, "payment_profile.added", profile)
@@ -131,8 +147,11 @@ async def add_profile(identity: Identity, tokenized: object, *, today: date | No
 def _owned(db, identity: Identity, profile_id: object) -> PaymentProfile:
     if not isinstance(profile_id, int) or isinstance(profile_id, bool):
         raise PaymentProfileError("That payment method was not found.")
-    profile = db.exec(select(PaymentProfile).where(PaymentProfile.id == profile_id,
-                                                   PaymentProfile.organization_id == identity.organization_id)).first()
+    profile = db.exec(
+        select(PaymentProfile).where(
+            PaymentProfile.id == profile_id, PaymentProfile.organization_id == identity.organization_id
+        )
+    ).first()
     if profile is None:
         raise PaymentProfileError("That payment method was not found.")
     return profile
@@ -145,8 +164,9 @@ def set_default(identity: Identity, profile_id: object) -> None:
         chosen = _owned(db, identity, profile_id)
         if not expiry_in_future(chosen.exp_month, chosen.exp_year, clock.today()):
             raise PaymentProfileError("An expired card cannot be the default.")
-        for profile in db.exec(select(PaymentProfile).where(
-                PaymentProfile.organization_id == identity.organization_id)).all():
+        for profile in db.exec(
+            select(PaymentProfile).where(PaymentProfile.organization_id == identity.organization_id)
+        ).all():
             profile.is_default = profile.id == chosen.id
             db.add(profile)
         _audit(db, identity, "payment_profile.default", chosen)
@@ -162,15 +182,23 @@ def remove_profile(identity: Identity, profile_id: object) -> None:
         db.delete(profile)
         db.flush()
         if was_default:
-            remaining = db.exec(select(PaymentProfile).where(
-                PaymentProfile.organization_id == identity.organization_id)
-                .order_by(PaymentProfile.id.desc())).first()
+            remaining = db.exec(
+                select(PaymentProfile)
+                .where(PaymentProfile.organization_id == identity.organization_id)
+                .order_by(PaymentProfile.id.desc())
+            ).first()
             if remaining is not None:
                 remaining.is_default = True
                 db.add(remaining)
 
 
 def _audit(db, identity: Identity, action: str, profile: PaymentProfile) -> None:
-    db.add(AuditEvent(organization_id=identity.organization_id, actor_user_id=identity.user_id,
-                      actor_name=identity.display_name, action=action,
-                      target=f"{profile.brand} ending {profile.last4}"))
+    db.add(
+        AuditEvent(
+            organization_id=identity.organization_id,
+            actor_user_id=identity.user_id,
+            actor_name=identity.display_name,
+            action=action,
+            target=f"{profile.brand} ending {profile.last4}",
+        )
+    )

@@ -33,8 +33,9 @@ def remaining_days(today: date, term_start: date, term_end: date) -> tuple[int, 
     return left, term_days
 
 
-def prorated_amount(unit_price: Decimal, seat_delta: int, term_duration: str, today: date,
-                    term_start: date, term_end: date) -> Decimal:
+def prorated_amount(
+    unit_price: Decimal, seat_delta: int, term_duration: str, today: date, term_start: date, term_end: date
+) -> Decimal:
     """What `seat_delta` seats cost (or refund, if negative) from `today` to the term's end."""
     left, term_days = remaining_days(today, term_start, term_end)
     months = TERM_MONTHS.get(term_duration, 1)
@@ -51,8 +52,17 @@ class PriceEffect:
     days_left: int
 
 
-def price_effect(unit_price: Decimal, old_quantity: int, new_quantity: int, term_duration: str, *,
-                 today: date, effective: date, term_start: date, term_end: date) -> PriceEffect:
+def price_effect(
+    unit_price: Decimal,
+    old_quantity: int,
+    new_quantity: int,
+    term_duration: str,
+    *,
+    today: date,
+    effective: date,
+    term_start: date,
+    term_end: date,
+) -> PriceEffect:
     """The effect of changing seats from `old_quantity` to `new_quantity` on `effective`.
 
     A change at renewal starts a new term, so nothing is prorated; otherwise the difference

@@ -32,16 +32,19 @@ def validate_profile(data: object) -> dict[str, str]:
     data = data if isinstance(data, dict) else {}
     values = {field: clean(data.get(field, "")) for field in PROFILE_FIELDS}
     values["email"] = values["email"].lower()
-    raise_if_any({
-        "first_name": check_text(values["first_name"], "First Name", max_length=100, required=True),
-        "last_name": check_text(values["last_name"], "Last Name", max_length=100, required=True),
-        "email": check_email(values["email"]),
-        "business_phone": check_phone(values["business_phone"], "Business Phone"),
-        "organization_name": check_text(values["organization_name"], "Organization Name", max_length=200),
-        "title": check_text(values["title"], "Title", max_length=100),
-        "contact_method": ("" if values["contact_method"] in CONTACT_METHODS
-                           else "Choose how you would like to be contacted."),
-    })
+    raise_if_any(
+        {
+            "first_name": check_text(values["first_name"], "First Name", max_length=100, required=True),
+            "last_name": check_text(values["last_name"], "Last Name", max_length=100, required=True),
+            "email": check_email(values["email"]),
+            "business_phone": check_phone(values["business_phone"], "Business Phone"),
+            "organization_name": check_text(values["organization_name"], "Organization Name", max_length=200),
+            "title": check_text(values["title"], "Title", max_length=100),
+            "contact_method": (
+                "" if values["contact_method"] in CONTACT_METHODS else "Choose how you would like to be contacted."
+            ),
+        }
+    )
     return values
 
 
@@ -50,9 +53,13 @@ def update_profile(identity: Identity, data: object) -> dict[str, str]:
     require(identity, Capability.PROFILE)
     values = validate_profile(data)
     with session_scope() as db:
-        taken = db.exec(select(PortalUser.id).where(PortalUser.organization_id == identity.organization_id,
-                                                    func.lower(PortalUser.email) == values["email"],
-                                                    PortalUser.id != identity.user_id)).first()
+        taken = db.exec(
+            select(PortalUser.id).where(
+                PortalUser.organization_id == identity.organization_id,
+                func.lower(PortalUser.email) == values["email"],
+                PortalUser.id != identity.user_id,
+            )
+        ).first()
         raise_if_any({"email": "Another portal user already has this email." if taken else ""})
         user = db.get(PortalUser, identity.user_id)
         before = _values(user)
@@ -62,6 +69,7 @@ def update_profile(identity: Identity, data: object) -> dict[str, str]:
                 setattr(user, field, value)
             user.updated_at = utcnow()
             db.add(user)
-            record_audit(db, identity, "profile.updated", f"user:{user.id}",
-                         {field: before[field] for field in changed}, changed)
+            record_audit(
+                db, identity, "profile.updated", f"user:{user.id}", {field: before[field] for field in changed}, changed
+            )
         return _values(user)

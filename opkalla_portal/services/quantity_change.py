@@ -56,8 +56,9 @@ from opkalla_portal.services.subscriptions import (
     parse_quantity,
 )
 
-CONFLICT_MESSAGE = ("This subscription was changed by someone else since you opened it. "
-                    "Review the current values and submit again.")
+CONFLICT_MESSAGE = (
+    "This subscription was changed by someone else since you opened it. Review the current values and submit again."
+)
 
 
 class FieldMessage(str):
@@ -103,16 +104,25 @@ def effective_day(sub: EditableSubscription, mode: ChangeMode, date_text: object
     return today
 
 
-def preview(sub: EditableSubscription, quantity_text: object, mode: object, date_text: object, *,
-            today: date) -> Preview | None:
+def preview(
+    sub: EditableSubscription, quantity_text: object, mode: object, date_text: object, *, today: date
+) -> Preview | None:
     """The price effect of what the form says now; None while the quantity is not a number."""
     quantity = parse_quantity(quantity_text)
     if quantity is None or sub.is_usage_based:
         return None
     chosen = ChangeMode(mode) if mode in ChangeMode._value2member_map_ else ChangeMode.IMMEDIATELY
     effective = effective_day(sub, chosen, date_text, today)
-    effect = price_effect(sub.unit_price, sub.quantity, quantity, sub.term_duration, today=today,
-                          effective=effective, term_start=sub.term_start, term_end=sub.term_end)
+    effect = price_effect(
+        sub.unit_price,
+        sub.quantity,
+        quantity,
+        sub.term_duration,
+        today=today,
+        effective=effective,
+        term_start=sub.term_start,
+        term_end=sub.term_end,
+    )
     return Preview(chosen, effective, effect)
 
 
@@ -124,8 +134,9 @@ class ChangeRequest:
     effective_date: date  # when it takes effect (today, the renewal day, or the custom date)
 
 
-def validate_change(sub: EditableSubscription, quantity_text: object, mode: object, date_text: object, *,
-                    now: datetime) -> tuple[dict[str, str], ChangeRequest | None]:
+def validate_change(
+    sub: EditableSubscription, quantity_text: object, mode: object, date_text: object, *, now: datetime
+) -> tuple[dict[str, str], ChangeRequest | None]:
     """Field errors (by "quantity", "mode", "effective_date", "form") or the parsed request."""
     today = now.date()
     errors: dict[str, str] = {}
@@ -142,20 +153,27 @@ def validate_change(sub: EditableSubscription, quantity_text: object, mode: obje
     elif quantity < max(1, sub.minimum_quantity):
         errors["quantity"] = f"The quantity must be at least {max(1, sub.minimum_quantity)}."
     elif sub.assigned is not None and quantity < sub.assigned:
-        errors["quantity"] = FieldMessage(f"{sub.assigned} licenses are assigned to users. Unassign licenses in "
-                                          f"Manage Licenses before reducing below {sub.assigned}.", LICENSES_ASSIGNED)
+        errors["quantity"] = FieldMessage(
+            f"{sub.assigned} licenses are assigned to users. Unassign licenses in "
+            f"Manage Licenses before reducing below {sub.assigned}.",
+            LICENSES_ASSIGNED,
+        )
     elif quantity > sub.maximum_quantity:
         errors["quantity"] = f"The maximum quantity for this offer is {sub.maximum_quantity}."
-    elif quantity == sub.quantity and not (mode == ChangeMode.ON_RENEWAL
-                                           and sub.renewal_quantity not in (None, quantity)):
+    elif quantity == sub.quantity and not (
+        mode == ChangeMode.ON_RENEWAL and sub.renewal_quantity not in (None, quantity)
+    ):
         errors["quantity"] = f"The quantity is already {sub.quantity}. Enter a different quantity."
     renewal_day = sub.renewal_day
     effective = today
     decrease = quantity is not None and quantity < sub.quantity
     if mode == ChangeMode.IMMEDIATELY and decrease and "quantity" not in errors and not sub.in_window(now):
-        errors["mode"] = FieldMessage(f"Seats can only be reduced within 7 days of purchase or renewal; that window "
-                                      f"ended on {sub.window_ends_at:%Y-%m-%d}. Choose On Renewal to reduce seats on "
-                                      f"{renewal_day:%Y-%m-%d}.", REDUCE_ON_RENEWAL)
+        errors["mode"] = FieldMessage(
+            f"Seats can only be reduced within 7 days of purchase or renewal; that window "
+            f"ended on {sub.window_ends_at:%Y-%m-%d}. Choose On Renewal to reduce seats on "
+            f"{renewal_day:%Y-%m-%d}.",
+            REDUCE_ON_RENEWAL,
+        )
     if mode == ChangeMode.ON_RENEWAL:
         effective = renewal_day
         if not sub.auto_renew:
@@ -167,19 +185,25 @@ def validate_change(sub: EditableSubscription, quantity_text: object, mode: obje
         elif chosen < today:
             errors["effective_date"] = "The Effective Date cannot be in the past."
         elif chosen > sub.term_end:
-            errors["effective_date"] = (f"The Effective Date must be on or before the end of the current term, "
-                                        f"{sub.term_end:%Y-%m-%d}. Choose On Renewal for a change at renewal.")
+            errors["effective_date"] = (
+                f"The Effective Date must be on or before the end of the current term, "
+                f"{sub.term_end:%Y-%m-%d}. Choose On Renewal for a change at renewal."
+            )
         elif decrease and datetime.combine(chosen, datetime.min.time(), UTC) > sub.window_ends_at:
             errors["effective_date"] = FieldMessage(
                 f"Seats can only be reduced within 7 days of purchase or renewal (until "
                 f"{sub.window_ends_at:%Y-%m-%d}). Choose On Renewal to reduce seats on {renewal_day:%Y-%m-%d}.",
-                REDUCE_ON_RENEWAL)
+                REDUCE_ON_RENEWAL,
+            )
         else:
             effective = chosen
     if errors:
         return errors, None
-    return {}, ChangeRequest(quantity=quantity, mode=ChangeMode(mode),  # type: ignore[arg-type]
-                             effective_date=effective)
+    return {}, ChangeRequest(
+        quantity=quantity,
+        mode=ChangeMode(mode),  # type: ignore[arg-type]
+        effective_date=effective,
+    )
 
 
 # ----------------------------------------------------------------- submit and apply
@@ -187,14 +211,23 @@ async def patch_quantity(customer_id: str, subscription: dict, quantity: int, re
     """Set the seat count (absolute, so a repeat is harmless) with the change's own `request_id`
     (MS-RequestId), so a retry after a crash is recognisably the same request."""
     try:
-        return await microsoft().partner_center.change_quantity(customer_id, subscription, quantity,
-                                                                request_id=request_id)
+        return await microsoft().partner_center.change_quantity(
+            customer_id, subscription, quantity, request_id=request_id
+        )
     finally:  # even unanswered: it may have happened
         tenant_cache.invalidate(customer_id, tenant_cache.SUBSCRIPTIONS)
 
 
-async def submit_change(identity: Identity, subscription_id: object, quantity_text: object, mode: object,
-                        date_text: object, expected_etag: object, *, now: datetime | None = None) -> ChangeOutcome:
+async def submit_change(
+    identity: Identity,
+    subscription_id: object,
+    quantity_text: object,
+    mode: object,
+    date_text: object,
+    expected_etag: object,
+    *,
+    now: datetime | None = None,
+) -> ChangeOutcome:
     """Apply, or schedule, a quantity change the user submitted from Subscription Edit."""
     require(identity, Capability.SERVICES)
     now = now or clock.now()
@@ -215,31 +248,56 @@ async def submit_change(identity: Identity, subscription_id: object, quantity_te
     return outcome
 
 
-def increase_of(sub: EditableSubscription, change: ChangeRequest, source: str, *,
-                replaces_change_id: int | None = None) -> approvals.Increase:
+def increase_of(
+    sub: EditableSubscription, change: ChangeRequest, source: str, *, replaces_change_id: int | None = None
+) -> approvals.Increase:
     """The change as the hold rule sees it: seats added to what Microsoft has now, at its price."""
-    return approvals.Increase(action="quantity_change", subscription_id=sub.id, name=sub.name,
-                              old_quantity=sub.quantity, new_quantity=change.quantity, unit_price=sub.unit_price,
-                              mode=change.mode, effective_date=change.effective_date, source=source,
-                              replaces_change_id=replaces_change_id)
+    return approvals.Increase(
+        action="quantity_change",
+        subscription_id=sub.id,
+        name=sub.name,
+        old_quantity=sub.quantity,
+        new_quantity=change.quantity,
+        unit_price=sub.unit_price,
+        mode=change.mode,
+        effective_date=change.effective_date,
+        source=source,
+        replaces_change_id=replaces_change_id,
+    )
 
 
-async def apply_change(identity: Identity, sub: EditableSubscription, change: ChangeRequest, *,
-                       note: str = "", request_id: str = "") -> ChangeOutcome:
+async def apply_change(
+    identity: Identity, sub: EditableSubscription, change: ChangeRequest, *, note: str = "", request_id: str = ""
+) -> ChangeOutcome:
     """Make a validated change at Microsoft (or schedule it), logged as acted by `identity`.
 
     Callers check permission, and the hold rule, first: the Subscription Edit submit, or an
     approver's Approve.
     """
     request_id = request_id or str(uuid.uuid4())
-    common = dict(old_quantity=sub.quantity, new_quantity=change.quantity, effective_mode=change.mode,
-                  effective_date=change.effective_date, request_id=request_id)
+    common = dict(
+        old_quantity=sub.quantity,
+        new_quantity=change.quantity,
+        effective_mode=change.mode,
+        effective_date=change.effective_date,
+        request_id=request_id,
+    )
     if change.mode == ChangeMode.IMMEDIATELY:
         # Committed before the PATCH: a process that dies after Microsoft acted leaves it pending,
         # and services/intents.reconcile writes the Change Logs entry from Microsoft's state.
-        intents.begin(identity, intents.QUANTITY_CHANGE, request_id, {
-            "subscription_id": sub.id, "name": sub.name, "old_quantity": sub.quantity,
-            "new_quantity": change.quantity, "effective_date": change.effective_date.isoformat(), "note": note})
+        intents.begin(
+            identity,
+            intents.QUANTITY_CHANGE,
+            request_id,
+            {
+                "subscription_id": sub.id,
+                "name": sub.name,
+                "old_quantity": sub.quantity,
+                "new_quantity": change.quantity,
+                "effective_date": change.effective_date.isoformat(),
+                "note": note,
+            },
+        )
         try:
             await patch_quantity(identity.tenant_id, sub.raw, change.quantity, request_id)
         except MicrosoftError as error:
@@ -249,14 +307,23 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
         await intents.pause_for_kill_test(intents.QUANTITY_CHANGE)
         with session_scope() as db:
             if intents.finish(db, request_id):  # else a reconciler recorded it already
-                log_change(db, identity, identity.organization_id, sub.id, sub.name, result=ChangeResult.SUCCEEDED,
-                           message=note.strip(), **common)
+                log_change(
+                    db,
+                    identity,
+                    identity.organization_id,
+                    sub.id,
+                    sub.name,
+                    result=ChangeResult.SUCCEEDED,
+                    message=note.strip(),
+                    **common,
+                )
         return ChangeOutcome(Outcome.SUCCEEDED, f"{sub.name} now has {change.quantity} licenses.")
 
     if change.mode == ChangeMode.ON_RENEWAL:
         try:
-            await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
-                                                                      quantity=change.quantity)
+            await microsoft().partner_center.set_renewal_instructions(
+                identity.tenant_id, sub.raw, quantity=change.quantity
+            )
         except MicrosoftError as error:
             if not await _carried_out(identity.tenant_id, sub.raw, renewal_quantity=change.quantity):
                 return await _not_done(identity, sub, error, "accept the renewal change")
@@ -266,17 +333,35 @@ async def apply_change(identity: Identity, sub: EditableSubscription, change: Ch
         renewal = change.mode == ChangeMode.ON_RENEWAL
         replaced = _supersede_pending(db, identity, sub.id, change.mode) if renewal else 0
         scheduled = ScheduledChange(
-            organization_id=identity.organization_id, subscription_id=sub.id, subscription_name=sub.name[:200],
-            created_by_id=identity.user_id, old_quantity=sub.quantity, new_quantity=change.quantity,
-            effective_mode=change.mode, due_date=change.effective_date, request_id=request_id)
+            organization_id=identity.organization_id,
+            subscription_id=sub.id,
+            subscription_name=sub.name[:200],
+            created_by_id=identity.user_id,
+            old_quantity=sub.quantity,
+            new_quantity=change.quantity,
+            effective_mode=change.mode,
+            due_date=change.effective_date,
+            request_id=request_id,
+        )
         db.add(scheduled)
         db.flush()
-        log_change(db, identity, identity.organization_id, sub.id, sub.name, result=ChangeResult.SCHEDULED,
-                   scheduled_change_id=scheduled.id,
-                   message=(note + ("Replaces the earlier renewal change." if replaced else "")).strip(), **common)
+        log_change(
+            db,
+            identity,
+            identity.organization_id,
+            sub.id,
+            sub.name,
+            result=ChangeResult.SCHEDULED,
+            scheduled_change_id=scheduled.id,
+            message=(note + ("Replaces the earlier renewal change." if replaced else "")).strip(),
+            **common,
+        )
     when = "at renewal on" if change.mode == ChangeMode.ON_RENEWAL else "on"
-    return ChangeOutcome(Outcome.SCHEDULED, f"{sub.name} will change to {change.quantity} licenses {when} "
-                                      f"{change.effective_date:%Y-%m-%d}. See Future Changes.")
+    return ChangeOutcome(
+        Outcome.SCHEDULED,
+        f"{sub.name} will change to {change.quantity} licenses {when} "
+        f"{change.effective_date:%Y-%m-%d}. See Future Changes.",
+    )
 
 
 async def _carried_out(customer_id: str, sent: dict, **expected: int) -> bool:
@@ -287,43 +372,75 @@ async def _carried_out(customer_id: str, sent: dict, **expected: int) -> bool:
     now = await read_back(lambda: microsoft().partner_center.get_subscription(customer_id, sent["id"]))
     if now is None:
         return False
-    held = {"quantity": now.get("quantity"),
-            "renewal_quantity": (now.get("scheduledNextTermInstructions") or {}).get("quantity")}
+    held = {
+        "quantity": now.get("quantity"),
+        "renewal_quantity": (now.get("scheduledNextTermInstructions") or {}).get("quantity"),
+    }
     etag_changed = (now.get("attributes") or {}).get("etag") != (sent.get("attributes") or {}).get("etag")
     return etag_changed and all(held[name] == value for name, value in expected.items())
 
 
-async def _not_done(identity: Identity, sub: EditableSubscription, error: MicrosoftError, what: str, *,
-                    log: dict | None = None, note: str = "") -> ChangeOutcome:
+async def _not_done(
+    identity: Identity,
+    sub: EditableSubscription,
+    error: MicrosoftError,
+    what: str,
+    *,
+    log: dict | None = None,
+    note: str = "",
+) -> ChangeOutcome:
     """Microsoft refused the change, or met a newer version (conflict); `log`: record the refusal.
 
     `note` prefixes the Change Logs message (an approved request says who approved it)."""
     if isinstance(error, ConflictError):
-        return ChangeOutcome(Outcome.CONFLICT, CONFLICT_MESSAGE,
-                             subscription=await load_subscription_in_scope(identity, sub.id))
+        return ChangeOutcome(
+            Outcome.CONFLICT, CONFLICT_MESSAGE, subscription=await load_subscription_in_scope(identity, sub.id)
+        )
     message = (error.detail if error.code else error.message) or error.message
     if log is not None:
         with session_scope() as db:
-            log_change(db, identity, identity.organization_id, sub.id, sub.name, result=ChangeResult.FAILED,
-                       message=f"{note}{message}", **log)
+            log_change(
+                db,
+                identity,
+                identity.organization_id,
+                sub.id,
+                sub.name,
+                result=ChangeResult.FAILED,
+                message=f"{note}{message}",
+                **log,
+            )
     return ChangeOutcome(Outcome.FAILED, f"Microsoft did not {what}: {message}", subscription=sub)
 
 
 def _supersede_pending(db, identity: Identity, subscription_id: str, mode: str) -> int:
     """A new renewal instruction replaces Microsoft's previous one: cancel ours too."""
-    old = db.exec(select(ScheduledChange).where(ScheduledChange.organization_id == identity.organization_id,
-                                                ScheduledChange.subscription_id == subscription_id,
-                                                ScheduledChange.effective_mode == mode,
-                                                ScheduledChange.status == ScheduledStatus.PENDING)).all()
+    old = db.exec(
+        select(ScheduledChange).where(
+            ScheduledChange.organization_id == identity.organization_id,
+            ScheduledChange.subscription_id == subscription_id,
+            ScheduledChange.effective_mode == mode,
+            ScheduledChange.status == ScheduledStatus.PENDING,
+        )
+    ).all()
     for change in old:
         change.status = ScheduledStatus.CANCELLED
         change.last_error = "Replaced by a newer renewal change."
         db.add(change)
-        log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
-                   result=ChangeResult.CANCELLED, old_quantity=change.old_quantity, new_quantity=change.new_quantity,
-                   effective_mode=change.effective_mode, effective_date=change.due_date,
-                   scheduled_change_id=change.id, message="Replaced by a newer renewal change.",
-                   request_id=change.request_id)
+        log_change(
+            db,
+            identity,
+            identity.organization_id,
+            change.subscription_id,
+            change.subscription_name,
+            result=ChangeResult.CANCELLED,
+            old_quantity=change.old_quantity,
+            new_quantity=change.new_quantity,
+            effective_mode=change.effective_mode,
+            effective_date=change.due_date,
+            scheduled_change_id=change.id,
+            message="Replaced by a newer renewal change.",
+            request_id=change.request_id,
+        )
     return len(old)
 
 
@@ -335,9 +452,16 @@ def future_changes(identity: Identity) -> list[ScheduledChange]:
     """Scheduled changes still to happen, and those that finally failed, by due date."""
     require(identity, Capability.SERVICES)
     with session_scope() as db:
-        return list(db.exec(select(ScheduledChange).where(
-            ScheduledChange.organization_id == identity.organization_id,
-            ScheduledChange.status.in_(OPEN_STATUSES)).order_by(ScheduledChange.due_date, ScheduledChange.id)).all())
+        return list(
+            db.exec(
+                select(ScheduledChange)
+                .where(
+                    ScheduledChange.organization_id == identity.organization_id,
+                    ScheduledChange.status.in_(OPEN_STATUSES),
+                )
+                .order_by(ScheduledChange.due_date, ScheduledChange.id)
+            ).all()
+        )
 
 
 def _own_change(db, identity: Identity, change_id: object) -> ScheduledChange:
@@ -354,10 +478,14 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
         change = _own_change(db, identity, change_id)
         was_pending = change.status == ScheduledStatus.PENDING
         # Claim it first, so the scheduler cannot start applying it meanwhile.
-        claimed = db.exec(update(ScheduledChange).where(
-            ScheduledChange.id == change.id,
-            ScheduledChange.status.in_((ScheduledStatus.PENDING, ScheduledStatus.FAILED)))
-            .values(status=ScheduledStatus.CANCELLED)).rowcount
+        claimed = db.exec(
+            update(ScheduledChange)
+            .where(
+                ScheduledChange.id == change.id,
+                ScheduledChange.status.in_((ScheduledStatus.PENDING, ScheduledStatus.FAILED)),
+            )
+            .values(status=ScheduledStatus.CANCELLED)
+        ).rowcount
     if claimed != 1:
         raise ServiceError("This change is being applied now and can no longer be cancelled.", code="change.applying")
     if change.effective_mode == ChangeMode.ON_RENEWAL and was_pending:
@@ -372,15 +500,29 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
         except MicrosoftError as error:
             if await _renewal_still_held(identity.tenant_id, change):  # the answer may only have been lost
                 with session_scope() as db:  # keep it: Microsoft still has the instruction
-                    db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id)
-                            .values(status=ScheduledStatus.PENDING))
-                raise ServiceError(f"Microsoft did not withdraw the renewal change: {error.message}",
-                                   code="change.microsoft_refused") from error
+                    db.exec(
+                        update(ScheduledChange)
+                        .where(ScheduledChange.id == change.id)
+                        .values(status=ScheduledStatus.PENDING)
+                    )
+                raise ServiceError(
+                    f"Microsoft did not withdraw the renewal change: {error.message}", code="change.microsoft_refused"
+                ) from error
     with session_scope() as db:
-        log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
-                   result=ChangeResult.CANCELLED, old_quantity=change.old_quantity, new_quantity=change.new_quantity,
-                   effective_mode=change.effective_mode, effective_date=change.due_date,
-                   scheduled_change_id=change.id, request_id=change.request_id)
+        log_change(
+            db,
+            identity,
+            identity.organization_id,
+            change.subscription_id,
+            change.subscription_name,
+            result=ChangeResult.CANCELLED,
+            old_quantity=change.old_quantity,
+            new_quantity=change.new_quantity,
+            effective_mode=change.effective_mode,
+            effective_date=change.due_date,
+            scheduled_change_id=change.id,
+            request_id=change.request_id,
+        )
     if change.request_id:
         approvals.release_increase(identity.organization_id, change.request_id)  # a cancelled change adds nothing
     return change
@@ -394,16 +536,24 @@ async def _renewal_still_held(customer_id: str, change: ScheduledChange) -> bool
     return (sub.get("scheduledNextTermInstructions") or {}).get("quantity") == change.new_quantity
 
 
-async def edit_future_change(identity: Identity, change_id: object, quantity_text: object, date_text: object, *,
-                             now: datetime | None = None) -> tuple[dict[str, str], ScheduledChange | None]:
+async def edit_future_change(
+    identity: Identity, change_id: object, quantity_text: object, date_text: object, *, now: datetime | None = None
+) -> tuple[dict[str, str], ScheduledChange | None]:
     """Change the quantity (and, for Custom, the date) of a pending change; field errors if invalid."""
     require(identity, Capability.SERVICES)
     return await apply_future_change_edit(identity, change_id, quantity_text, date_text, now=now or clock.now())
 
 
-async def apply_future_change_edit(identity: Identity, change_id: object, quantity_text: object,
-                                   date_text: object, *, now: datetime, approved=None,
-                                   note: str = "") -> tuple[dict[str, str], ScheduledChange | None]:
+async def apply_future_change_edit(
+    identity: Identity,
+    change_id: object,
+    quantity_text: object,
+    date_text: object,
+    *,
+    now: datetime,
+    approved=None,
+    note: str = "",
+) -> tuple[dict[str, str], ScheduledChange | None]:
     """Edit a pending Future Change through the hold rule; `approved`: an approver applies a held
     edit (the rule then re-checks its price against Microsoft now). Callers check permission.
 
@@ -413,8 +563,9 @@ async def apply_future_change_edit(identity: Identity, change_id: object, quanti
     if change.status != ScheduledStatus.PENDING:
         raise ServiceError("Only pending changes can be edited.", code="change.not_pending")
     if not change.subscription_id:  # a scheduled purchase: no subscription exists yet
-        return await _edit_scheduled_purchase(identity, change, quantity_text, date_text, now=now,
-                                              approved=approved, note=note)
+        return await _edit_scheduled_purchase(
+            identity, change, quantity_text, date_text, now=now, approved=approved, note=note
+        )
     sub = await load_subscription_in_scope(identity, change.subscription_id)
     # Validate against the live subscription, as if submitted anew (a pending renewal
     # quantity may be re-set to the current quantity).
@@ -424,39 +575,58 @@ async def apply_future_change_edit(identity: Identity, change_id: object, quanti
         return errors, None
     # The edit counts as the whole increase over what Microsoft has now, replacing the change's
     # earlier count: 12 -> 13 edited to 300 is +288 seats, not +1 then an unchecked edit.
-    increase = replace(increase_of(sub, request, change.request_id or f"change-{change.id}",
-                                   replaces_change_id=change.id),
-                       already_planned=monthly_cost(sub.unit_price, max(change.new_quantity - sub.quantity, 0)))
+    increase = replace(
+        increase_of(sub, request, change.request_id or f"change-{change.id}", replaces_change_id=change.id),
+        already_planned=monthly_cost(sub.unit_price, max(change.new_quantity - sub.quantity, 0)),
+    )
     held = approvals.gate_increase(identity, increase, approved=approved, now=now)
     if held is not None:
         return ({"held": held.message} if held.status == Outcome.HELD else {"form": held.message}), None
     if change.effective_mode == ChangeMode.ON_RENEWAL:
         try:
-            await microsoft().partner_center.set_renewal_instructions(identity.tenant_id, sub.raw,
-                                                                      quantity=request.quantity)
+            await microsoft().partner_center.set_renewal_instructions(
+                identity.tenant_id, sub.raw, quantity=request.quantity
+            )
         except MicrosoftError as error:
             return {"form": f"Microsoft did not accept the renewal change: {error.message}"}, None
         finally:
             tenant_cache.invalidate(identity.tenant_id, tenant_cache.SUBSCRIPTIONS)
     with session_scope() as db:
-        updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
-                                                        ScheduledChange.status == ScheduledStatus.PENDING)
-                          .values(new_quantity=request.quantity, due_date=request.effective_date,
-                                  old_quantity=sub.quantity)).rowcount
+        updated = db.exec(
+            update(ScheduledChange)
+            .where(ScheduledChange.id == change.id, ScheduledChange.status == ScheduledStatus.PENDING)
+            .values(new_quantity=request.quantity, due_date=request.effective_date, old_quantity=sub.quantity)
+        ).rowcount
         if updated != 1:
-            raise ServiceError("This change is being applied now and can no longer be edited.",
-                               code="change.applying")
-        log_change(db, identity, identity.organization_id, change.subscription_id, change.subscription_name,
-                   result=ChangeResult.SCHEDULED, old_quantity=sub.quantity, new_quantity=request.quantity,
-                   effective_mode=change.effective_mode, effective_date=request.effective_date,
-                   scheduled_change_id=change.id, request_id=change.request_id,
-                   message=f"{note}Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
+            raise ServiceError("This change is being applied now and can no longer be edited.", code="change.applying")
+        log_change(
+            db,
+            identity,
+            identity.organization_id,
+            change.subscription_id,
+            change.subscription_name,
+            result=ChangeResult.SCHEDULED,
+            old_quantity=sub.quantity,
+            new_quantity=request.quantity,
+            effective_mode=change.effective_mode,
+            effective_date=request.effective_date,
+            scheduled_change_id=change.id,
+            request_id=change.request_id,
+            message=f"{note}Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.",
+        )
         return {}, db.get(ScheduledChange, change.id)
 
 
-async def _edit_scheduled_purchase(identity: Identity, change: ScheduledChange, quantity_text: object,
-                                   date_text: object, *, now: datetime, approved=None,
-                                   note: str = "") -> tuple[dict[str, str], ScheduledChange | None]:
+async def _edit_scheduled_purchase(
+    identity: Identity,
+    change: ScheduledChange,
+    quantity_text: object,
+    date_text: object,
+    *,
+    now: datetime,
+    approved=None,
+    note: str = "",
+) -> tuple[dict[str, str], ScheduledChange | None]:
     with session_scope() as db:
         purchase = db.exec(select(ScheduledPurchase).where(ScheduledPurchase.scheduled_change_id == change.id)).one()
     with microsoft_errors():
@@ -481,25 +651,46 @@ async def _edit_scheduled_purchase(identity: Identity, change: ScheduledChange, 
         return errors, None
     price = unit_price_for(catalog, purchase.offer_id, purchase.term_duration, purchase.billing_cycle)
     increase = approvals.Increase(
-        action="purchase", subscription_id="", name=change.subscription_name, old_quantity=0,
-        new_quantity=quantity, unit_price=price if price is not None else Decimal("0.00"), mode=ChangeMode.CUSTOM,
-        effective_date=start, source=change.request_id or f"change-{change.id}",
+        action="purchase",
+        subscription_id="",
+        name=change.subscription_name,
+        old_quantity=0,
+        new_quantity=quantity,
+        unit_price=price if price is not None else Decimal("0.00"),
+        mode=ChangeMode.CUSTOM,
+        effective_date=start,
+        source=change.request_id or f"change-{change.id}",
         order={"scheduled_change_id": change.id, "quantity": quantity, "start": start.isoformat()},
-        replaces_change_id=change.id, already_planned=monthly_cost(price or Decimal("0.00"), change.new_quantity))
+        replaces_change_id=change.id,
+        already_planned=monthly_cost(price or Decimal("0.00"), change.new_quantity),
+    )
     held = approvals.gate_increase(identity, increase, approved=approved, now=now)
     if held is not None:
         return ({"held": held.message} if held.status == Outcome.HELD else {"form": held.message}), None
     with session_scope() as db:
-        updated = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
-                                                        ScheduledChange.status == ScheduledStatus.PENDING)
-                          .values(new_quantity=quantity, due_date=start)).rowcount
+        updated = db.exec(
+            update(ScheduledChange)
+            .where(ScheduledChange.id == change.id, ScheduledChange.status == ScheduledStatus.PENDING)
+            .values(new_quantity=quantity, due_date=start)
+        ).rowcount
         if updated != 1:
             raise ServiceError("This order is being placed now and can no longer be edited.", code="change.applying")
-        log_change(db, identity, identity.organization_id, "", change.subscription_name, action="purchase",
-                   result=ChangeResult.SCHEDULED, old_quantity=0, new_quantity=quantity,
-                   effective_mode=ChangeMode.CUSTOM, effective_date=start, scheduled_change_id=change.id,
-                   request_id=change.request_id,
-                   message=f"{note}Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.")
+        log_change(
+            db,
+            identity,
+            identity.organization_id,
+            "",
+            change.subscription_name,
+            action="purchase",
+            result=ChangeResult.SCHEDULED,
+            old_quantity=0,
+            new_quantity=quantity,
+            effective_mode=ChangeMode.CUSTOM,
+            effective_date=start,
+            scheduled_change_id=change.id,
+            request_id=change.request_id,
+            message=f"{note}Edited: was {change.new_quantity} on {change.due_date:%Y-%m-%d}.",
+        )
         return {}, db.get(ScheduledChange, change.id)
 
 
@@ -511,8 +702,9 @@ async def approve(identity: Identity, request_id: object, *, now: datetime | Non
     return await _apply_approved(identity, request, now)
 
 
-async def _apply_approved(identity: Identity, request: ApprovalRequest, now: datetime, *,
-                          resumed: bool = False) -> ApprovalRequest:
+async def _apply_approved(
+    identity: Identity, request: ApprovalRequest, now: datetime, *, resumed: bool = False
+) -> ApprovalRequest:
     """Re-validate the approved change against Microsoft now (the hold rule re-checks its price),
     apply it through its own path and record the outcome. Every Change Logs entry written
     meanwhile is linked to the request."""
@@ -527,66 +719,98 @@ async def _apply_approved(identity: Identity, request: ApprovalRequest, now: dat
             else:
                 outcome, logged = await _apply_approved_change(identity, request, note, now, resumed=resumed)
         except (PortalError, MicrosoftError) as error:
-            outcome = ChangeOutcome(Outcome.FAILED,
-                                    f"It could not be applied: {getattr(error, 'message', str(error))}")
+            outcome = ChangeOutcome(Outcome.FAILED, f"It could not be applied: {getattr(error, 'message', str(error))}")
         return approvals.finish(identity, request, outcome, logged=logged)
 
 
-async def _apply_approved_change(identity: Identity, request: ApprovalRequest, note: str, now: datetime, *,
-                                 resumed: bool) -> tuple[ChangeOutcome, bool]:
+async def _apply_approved_change(
+    identity: Identity, request: ApprovalRequest, note: str, now: datetime, *, resumed: bool
+) -> tuple[ChangeOutcome, bool]:
     sub = await load_subscription_in_scope(identity, request.subscription_id)
     date_text = request.effective_date.isoformat() if request.effective_date else ""
     errors, change = validate_change(sub, str(request.new_quantity), request.effective_mode, date_text, now=now)
-    if resumed and change is None and request.effective_mode == ChangeMode.IMMEDIATELY \
-            and sub.quantity == request.new_quantity:
+    if (
+        resumed
+        and change is None
+        and request.effective_mode == ChangeMode.IMMEDIATELY
+        and sub.quantity == request.new_quantity
+    ):
         # The interrupted attempt reached Microsoft before the portal could record it.
         with session_scope() as db:
-            approvals.log(db, identity, request, ChangeResult.SUCCEEDED,
-                          note + "Completed at Microsoft before the portal was interrupted.")
+            approvals.log(
+                db,
+                identity,
+                request,
+                ChangeResult.SUCCEEDED,
+                note + "Completed at Microsoft before the portal was interrupted.",
+            )
         return ChangeOutcome(Outcome.SUCCEEDED, f"{sub.name} now has {sub.quantity} licenses."), True
     if change is None:
         reason = " ".join(message for message in errors.values() if message)
         return ChangeOutcome(Outcome.FAILED, f"It is no longer valid: {reason}"), False
-    stale = approvals.gate_increase(identity, increase_of(sub, change, f"approval-{request.id}"),
-                                    approved=request.added_monthly_cost, now=now)
+    stale = approvals.gate_increase(
+        identity, increase_of(sub, change, f"approval-{request.id}"), approved=request.added_monthly_cost, now=now
+    )
     if stale is not None:
         return stale, False
     outcome = await apply_change(identity, sub, change, note=note)
     return outcome, outcome.status != Outcome.FAILED or change.mode == ChangeMode.IMMEDIATELY
 
 
-async def _apply_approved_purchase(identity: Identity, request: ApprovalRequest, note: str,
-                                   now: datetime) -> ChangeOutcome:
-    placed = await orders.place_approved_order(identity, json.loads(request.order_json or "{}"),
-                                               approved=request.added_monthly_cost, note=note, today=now.date())
+async def _apply_approved_purchase(
+    identity: Identity, request: ApprovalRequest, note: str, now: datetime
+) -> ChangeOutcome:
+    placed = await orders.place_approved_order(
+        identity,
+        json.loads(request.order_json or "{}"),
+        approved=request.added_monthly_cost,
+        note=note,
+        today=now.date(),
+    )
     if placed.status in (Outcome.FAILED, Outcome.INVALID):
         with session_scope() as db:  # orders logs what Microsoft refused; log the refusals before it
-            if not db.exec(select(ChangeLogEntry.id).where(
+            if not db.exec(
+                select(ChangeLogEntry.id).where(
                     ChangeLogEntry.organization_id == request.organization_id,
                     ChangeLogEntry.approval_request_id == request.id,
-                    ChangeLogEntry.result == ChangeResult.FAILED)).first():
+                    ChangeLogEntry.result == ChangeResult.FAILED,
+                )
+            ).first():
                 approvals.log(db, identity, request, ChangeResult.FAILED, note + placed.message)
         return ChangeOutcome(Outcome.FAILED, placed.message)
     return ChangeOutcome(placed.status, placed.message)
 
 
-async def _apply_approved_edit(identity: Identity, request: ApprovalRequest, note: str,
-                               now: datetime) -> tuple[ChangeOutcome, bool]:
+async def _apply_approved_edit(
+    identity: Identity, request: ApprovalRequest, note: str, now: datetime
+) -> tuple[ChangeOutcome, bool]:
     """A held Future Change edit: edit that change, as the requester asked, if it is still pending."""
-    date_text = (request.effective_date.isoformat() if request.effective_date else
-                 json.loads(request.order_json or "{}").get("start", ""))
+    date_text = (
+        request.effective_date.isoformat()
+        if request.effective_date
+        else json.loads(request.order_json or "{}").get("start", "")
+    )
     with session_scope() as db:
         change = db.get(ScheduledChange, request.replaces_change_id)
         if change is not None and not date_text:
             date_text = change.due_date.isoformat()
-    errors, edited = await apply_future_change_edit(identity, request.replaces_change_id, str(request.new_quantity),
-                                                    date_text, now=now, approved=request.added_monthly_cost,
-                                                    note=note)
+    errors, edited = await apply_future_change_edit(
+        identity,
+        request.replaces_change_id,
+        str(request.new_quantity),
+        date_text,
+        now=now,
+        approved=request.added_monthly_cost,
+        note=note,
+    )
     if edited is None:
         reason = " ".join(message for message in errors.values() if message)
         return ChangeOutcome(Outcome.FAILED, f"It is no longer valid: {reason}"), False
-    return ChangeOutcome(Outcome.SCHEDULED, f"{edited.subscription_name} will change to {edited.new_quantity} "
-                                            f"licenses on {edited.due_date:%Y-%m-%d}. See Future Changes."), True
+    return ChangeOutcome(
+        Outcome.SCHEDULED,
+        f"{edited.subscription_name} will change to {edited.new_quantity} "
+        f"licenses on {edited.due_date:%Y-%m-%d}. See Future Changes.",
+    ), True
 
 
 async def resume_interrupted(now: datetime | None = None) -> int:
@@ -599,23 +823,39 @@ async def resume_interrupted(now: datetime | None = None) -> int:
     """
     now = now or clock.now()
     with session_scope() as db:
-        stale = db.exec(select(ApprovalRequest).where(
-            ApprovalRequest.status == ApprovalStatus.APPROVING,
-            ApprovalRequest.decided_at < now - approvals.APPLY_TIMEOUT)).all()
+        stale = db.exec(
+            select(ApprovalRequest).where(
+                ApprovalRequest.status == ApprovalStatus.APPROVING,
+                ApprovalRequest.decided_at < now - approvals.APPLY_TIMEOUT,
+            )
+        ).all()
     finished = 0
     for request in stale:
         with session_scope() as db:
-            claimed = db.exec(update(ApprovalRequest).where(
-                ApprovalRequest.id == request.id, ApprovalRequest.status == ApprovalStatus.APPROVING,
-                ApprovalRequest.decided_at == request.decided_at).values(decided_at=now)).rowcount == 1
+            claimed = (
+                db.exec(
+                    update(ApprovalRequest)
+                    .where(
+                        ApprovalRequest.id == request.id,
+                        ApprovalRequest.status == ApprovalStatus.APPROVING,
+                        ApprovalRequest.decided_at == request.decided_at,
+                    )
+                    .values(decided_at=now)
+                ).rowcount
+                == 1
+            )
             approver = approvals.approver(db, request) if claimed else None
             recorded = approvals.recorded_outcome(db, request)
             if claimed and (approver is None or recorded is not None):
                 applied = recorded is not None and recorded.result in (ChangeResult.SUCCEEDED, ChangeResult.SCHEDULED)
                 approvals.transition(
-                    db, request.id, request.organization_id, ApprovalStatus.APPROVING,
+                    db,
+                    request.id,
+                    request.organization_id,
+                    ApprovalStatus.APPROVING,
                     ApprovalStatus.APPLIED if applied else ApprovalStatus.FAILED,
-                    outcome=(recorded.message if recorded else "The approver's account no longer exists.")[:1000])
+                    outcome=(recorded.message if recorded else "The approver's account no longer exists.")[:1000],
+                )
                 finished += 1
                 continue
         if claimed:

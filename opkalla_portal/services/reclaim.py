@@ -34,10 +34,16 @@ class Candidate:
 
 def candidates(users: Mapping[str, DirectoryUser], sku_id: str, freed: Iterable[str]) -> list[Candidate]:
     """Users who just lost their last license (any product), then disabled accounts holding this one."""
-    found = [Candidate(uid, users[uid].name, FREED) for uid in freed
-             if uid in users and not users[uid].sku_ids and users[uid].enabled]
-    found += [Candidate(u.id, u.name, DISABLED) for u in sorted(users.values(), key=lambda u: u.name.lower())
-              if not u.enabled and u.holds(sku_id)]
+    found = [
+        Candidate(uid, users[uid].name, FREED)
+        for uid in freed
+        if uid in users and not users[uid].sku_ids and users[uid].enabled
+    ]
+    found += [
+        Candidate(u.id, u.name, DISABLED)
+        for u in sorted(users.values(), key=lambda u: u.name.lower())
+        if not u.enabled and u.holds(sku_id)
+    ]
     return found
 
 
@@ -51,8 +57,9 @@ def reassign_options(users: Iterable[DirectoryUser], sku_id: str) -> list[Direct
     return sorted(fit, key=lambda u: u.name.lower())[:MAX_OPTIONS]
 
 
-async def reassign(identity: Identity, *, sku_id: str, candidate: Candidate, to_user: str,
-                   users: Mapping[str, DirectoryUser]) -> licenses.SubmitOutcome:
+async def reassign(
+    identity: Identity, *, sku_id: str, candidate: Candidate, to_user: str, users: Mapping[str, DirectoryUser]
+) -> licenses.SubmitOutcome:
     """Move the seat: off the disabled account (if it holds one) and onto `to_user`, in one submit."""
     target = users.get(to_user)
     if target is None or not can_take(target, sku_id):
@@ -76,12 +83,12 @@ async def schedule_decrease(identity: Identity, *, sku_id: str, seats: int = 1) 
         if sub.status == "active" and sub.auto_renew and not sub.is_usage_based:
             renewing.append(sub)
     if not renewing:
-        raise LicenseError(f"No subscription of {product.name} renews automatically, so there is no renewal "
-                           "to reduce.")
+        raise LicenseError(f"No subscription of {product.name} renews automatically, so there is no renewal to reduce.")
     sub = min(renewing, key=lambda s: s.term_end)
     current = sub.renewal_quantity if sub.renewal_quantity is not None else sub.quantity
-    return await quantity_change.submit_change(identity, sub.id, str(current - seats), ChangeMode.ON_RENEWAL, "",
-                                               sub.etag)
+    return await quantity_change.submit_change(
+        identity, sub.id, str(current - seats), ChangeMode.ON_RENEWAL, "", sub.etag
+    )
 
 
 # What reclaim may meet that the user should read (licenses' own refusals are PortalErrors
@@ -96,8 +103,15 @@ class ReclaimOutcome:
     removed: bool  # the disabled account's license is gone, whatever happened next
 
 
-async def run(identity: Identity, action: str, *, candidate: Candidate, to_user: str, sku_id: str,
-              users: Mapping[str, DirectoryUser]) -> ReclaimOutcome:
+async def run(
+    identity: Identity,
+    action: str,
+    *,
+    candidate: Candidate,
+    to_user: str,
+    sku_id: str,
+    users: Mapping[str, DirectoryUser],
+) -> ReclaimOutcome:
     """Apply the chosen reclaim: "reassign" the seat to `to_user` (through Graph), or free it
     and decrease the subscription by one seat On Renewal (Subscription Edit's path)."""
     removed = False
@@ -107,13 +121,18 @@ async def run(identity: Identity, action: str, *, candidate: Candidate, to_user:
                 outcome = await reassign(identity, sku_id=sku_id, candidate=candidate, to_user=to_user, users=users)
                 if outcome.failures:  # removals go first: the old holder may have lost it anyway
                     failed = {f.user_id for f in outcome.failures}
-                    return ReclaimOutcome("", "; ".join(f"{f.name}: {f.reason}" for f in outcome.failures),
-                                          candidate.holds_seat and candidate.user_id not in failed)
-                return ReclaimOutcome(f"The seat of {candidate.name} now belongs to {users[to_user].name}.", "",
-                                      candidate.holds_seat)
+                    return ReclaimOutcome(
+                        "",
+                        "; ".join(f"{f.name}: {f.reason}" for f in outcome.failures),
+                        candidate.holds_seat and candidate.user_id not in failed,
+                    )
+                return ReclaimOutcome(
+                    f"The seat of {candidate.name} now belongs to {users[to_user].name}.", "", candidate.holds_seat
+                )
             if candidate.holds_seat:
-                outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending={candidate.user_id: False},
-                                                       users=users)
+                outcome = await licenses.apply_changes(
+                    identity, sku_id=sku_id, pending={candidate.user_id: False}, users=users
+                )
                 if outcome.failures:
                     return ReclaimOutcome("", outcome.failures[0].reason, False)
                 removed = True

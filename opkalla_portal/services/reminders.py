@@ -76,10 +76,15 @@ def renewal_of(subscription: dict, catalog: dict) -> Renewal | None:
     if not price or quantity <= 0:
         return None
     end = datetime.fromisoformat(str(subscription["commitmentEndDate"]).replace("Z", "+00:00")).date()
-    return Renewal(subscription_id=subscription["id"],
-                   name=subscription.get("friendlyName") or subscription.get("offerName") or "Subscription",
-                   renewal_date=renewal_day(end), quantity=quantity, unit_price=price,
-                   term=TERM_LABELS.get(term, term), yearly_cost=monthly_cost(price, quantity) * 12)
+    return Renewal(
+        subscription_id=subscription["id"],
+        name=subscription.get("friendlyName") or subscription.get("offerName") or "Subscription",
+        renewal_date=renewal_day(end),
+        quantity=quantity,
+        unit_price=price,
+        term=TERM_LABELS.get(term, term),
+        yearly_cost=monthly_cost(price, quantity) * 12,
+    )
 
 
 def due_reminders(subscriptions: list[dict], catalog: dict, today: date) -> list[tuple[Renewal, int]]:
@@ -96,9 +101,13 @@ def due_reminders(subscriptions: list[dict], catalog: dict, today: date) -> list
 def _owned(organization_id: int, subscriptions: list[dict]) -> list[dict]:
     """The organization's subscriptions: mapped to its contracts, or add-ons of one that is."""
     with session_scope() as db:
-        mapped = set(db.exec(select(ContractSubscription.subscription_id)
-                             .join(BillingContract, BillingContract.id == ContractSubscription.billing_contract_id)
-                             .where(BillingContract.organization_id == organization_id)).all())
+        mapped = set(
+            db.exec(
+                select(ContractSubscription.subscription_id)
+                .join(BillingContract, BillingContract.id == ContractSubscription.billing_contract_id)
+                .where(BillingContract.organization_id == organization_id)
+            ).all()
+        )
     return [s for s in subscriptions if s["id"] in mapped or s.get("parentSubscriptionId") in mapped]
 
 
@@ -106,31 +115,44 @@ def _body(user: PortalUser, organization: Organization, renewal: Renewal, today:
     days = (renewal.renewal_date - today).days
     link = ""
     if Capability.SERVICES in ROLE_CAPABILITIES.get(user.web_role or "", frozenset()):
-        link = (f"\nTo change the seats at renewal, open the subscription and choose On Renewal:\n"
-                f"{load_settings().public_url}/my-services/edit?id={renewal.subscription_id}\n")
-    return (f"Hello {user.first_name},\n\n"
-            f"{renewal.name} ({organization.name}) renews in {days} day{'s' if days != 1 else ''}, "
-            f"on {renewal.renewal_date:%B %d, %Y}.\n\n"
-            f"Quantity at renewal: {renewal.quantity}\n"
-            f"Term: {renewal.term}\n"
-            f"Unit price: {format_money(renewal.unit_price)} per license per month\n"
-            f"Yearly cost: {format_money(renewal.yearly_cost)}\n{link}\n"
-            f"You can turn renewal reminders off in Profile.\n")
+        link = (
+            f"\nTo change the seats at renewal, open the subscription and choose On Renewal:\n"
+            f"{load_settings().public_url}/my-services/edit?id={renewal.subscription_id}\n"
+        )
+    return (
+        f"Hello {user.first_name},\n\n"
+        f"{renewal.name} ({organization.name}) renews in {days} day{'s' if days != 1 else ''}, "
+        f"on {renewal.renewal_date:%B %d, %Y}.\n\n"
+        f"Quantity at renewal: {renewal.quantity}\n"
+        f"Term: {renewal.term}\n"
+        f"Unit price: {format_money(renewal.unit_price)} per license per month\n"
+        f"Yearly cost: {format_money(renewal.yearly_cost)}\n{link}\n"
+        f"You can turn renewal reminders off in Profile.\n"
+    )
 
 
 def send_reminder(organization: Organization, renewal: Renewal, threshold: int, today: date) -> bool:
     """Record the reminder and queue its emails in one transaction; False if it was already sent."""
     try:
         with session_scope() as db:
-            reminder = RenewalReminder(organization_id=organization.id, subscription_id=renewal.subscription_id,
-                                       renewal_date=renewal.renewal_date, days_before=threshold)
+            reminder = RenewalReminder(
+                organization_id=organization.id,
+                subscription_id=renewal.subscription_id,
+                renewal_date=renewal.renewal_date,
+                days_before=threshold,
+            )
             db.add(reminder)
             db.flush()  # the unique key decides here, before any email is queued
             users = notifications.recipients(db, organization.id, notifications.RENEWAL_REMINDERS)
             for user in users:
-                queue_mail(db, organization_id=organization.id, to=user.email,
-                           subject=f"Renewal on {renewal.renewal_date:%b %d, %Y}: {renewal.name}",
-                           body=_body(user, organization, renewal, today), kind="renewal_reminder")
+                queue_mail(
+                    db,
+                    organization_id=organization.id,
+                    to=user.email,
+                    subject=f"Renewal on {renewal.renewal_date:%b %d, %Y}: {renewal.name}",
+                    body=_body(user, organization, renewal, today),
+                    kind="renewal_reminder",
+                )
             reminder.recipients = len(users)
             db.add(reminder)
     except IntegrityError:
@@ -142,8 +164,11 @@ async def run_renewal_reminders(today: date | None = None) -> int:
     """One pass over every customer organization; returns how many reminders were sent."""
     today = today or clock.today()
     with session_scope() as db:
-        organizations = db.exec(select(Organization).where(Organization.is_provider == False)  # noqa: E712
-                                .order_by(Organization.id)).all()
+        organizations = db.exec(
+            select(Organization)
+            .where(Organization.is_provider == False)  # noqa: E712
+            .order_by(Organization.id)
+        ).all()
     sent = 0
     for organization in organizations:
         try:

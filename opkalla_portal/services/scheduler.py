@@ -64,13 +64,21 @@ def claim_due(worker: str, now: datetime, limit: int = 20) -> list[ScheduledChan
     )
     claimed: list[ScheduledChange] = []
     with session_scope() as db:
-        candidates = db.exec(select(ScheduledChange.id).where(claimable).order_by(ScheduledChange.due_date)
-                             .limit(limit)).all()
+        candidates = db.exec(
+            select(ScheduledChange.id).where(claimable).order_by(ScheduledChange.due_date).limit(limit)
+        ).all()
     for change_id in candidates:
         with session_scope() as db:
-            won = db.exec(update(ScheduledChange).where(ScheduledChange.id == change_id, claimable).values(
-                status="applying", lease_owner=worker, lease_expires_at=_utc(now + LEASE),
-                attempts=ScheduledChange.attempts + 1)).rowcount
+            won = db.exec(
+                update(ScheduledChange)
+                .where(ScheduledChange.id == change_id, claimable)
+                .values(
+                    status="applying",
+                    lease_owner=worker,
+                    lease_expires_at=_utc(now + LEASE),
+                    attempts=ScheduledChange.attempts + 1,
+                )
+            ).rowcount
             if won == 1:
                 claimed.append(db.get(ScheduledChange, change_id))
     return claimed
@@ -92,29 +100,58 @@ class Applied:
     message: str = ""
 
 
-def _finish(change: ScheduledChange, worker: str, now: datetime, *, status: str, result: str | None,
-            message: str = "", lease_until: datetime | None = None, applied: Applied | None = None) -> bool:
+def _finish(
+    change: ScheduledChange,
+    worker: str,
+    now: datetime,
+    *,
+    status: str,
+    result: str | None,
+    message: str = "",
+    lease_until: datetime | None = None,
+    applied: Applied | None = None,
+) -> bool:
     """Record the outcome if this worker still holds the lease; log it in the same transaction."""
     with session_scope() as db:
-        values = dict(status=status, last_error=message[:1000], lease_owner=None,
-                      lease_expires_at=_utc(lease_until) if lease_until else None)
+        values = dict(
+            status=status,
+            last_error=message[:1000],
+            lease_owner=None,
+            lease_expires_at=_utc(lease_until) if lease_until else None,
+        )
         if status == "applied":
             values["applied_at"] = _utc(now)
-        done = db.exec(update(ScheduledChange).where(ScheduledChange.id == change.id,
-                                                     ScheduledChange.status == "applying",
-                                                     ScheduledChange.lease_owner == worker).values(**values)).rowcount
+        done = db.exec(
+            update(ScheduledChange)
+            .where(
+                ScheduledChange.id == change.id,
+                ScheduledChange.status == "applying",
+                ScheduledChange.lease_owner == worker,
+            )
+            .values(**values)
+        ).rowcount
         if done == 1 and result:
-            purchase = db.exec(select(ScheduledPurchase.id).where(
-                ScheduledPurchase.scheduled_change_id == change.id)).first() is not None
-            db.add(ChangeLogEntry(
-                organization_id=change.organization_id,
-                subscription_id=applied.subscription_id if applied else change.subscription_id,
-                subscription_name=change.subscription_name, actor_name="Scheduler",
-                action="purchase" if purchase else "quantity_change",
-                old_quantity=change.old_quantity if applied is None else applied.before,
-                new_quantity=change.new_quantity, effective_mode=change.effective_mode,
-                effective_date=change.due_date, result=result, message=message[:1000],
-                scheduled_change_id=change.id, request_id=change.request_id))
+            purchase = (
+                db.exec(select(ScheduledPurchase.id).where(ScheduledPurchase.scheduled_change_id == change.id)).first()
+                is not None
+            )
+            db.add(
+                ChangeLogEntry(
+                    organization_id=change.organization_id,
+                    subscription_id=applied.subscription_id if applied else change.subscription_id,
+                    subscription_name=change.subscription_name,
+                    actor_name="Scheduler",
+                    action="purchase" if purchase else "quantity_change",
+                    old_quantity=change.old_quantity if applied is None else applied.before,
+                    new_quantity=change.new_quantity,
+                    effective_mode=change.effective_mode,
+                    effective_date=change.due_date,
+                    result=result,
+                    message=message[:1000],
+                    scheduled_change_id=change.id,
+                    request_id=change.request_id,
+                )
+            )
         return done == 1
 
 
@@ -126,10 +163,16 @@ async def _apply(change: ScheduledChange, now: datetime) -> Applied:
     tenant = organization.tenant_id
     if purchase is not None:
         # The change's request id is the order's MS-RequestId: re-ordering returns the same order.
-        order = await orders.order_at_microsoft(tenant, purchase.offer_id, change.subscription_name,
-                                                purchase.term_duration, purchase.billing_cycle,
-                                                change.new_quantity, purchase.parent_subscription_id,
-                                                change.request_id)
+        order = await orders.order_at_microsoft(
+            tenant,
+            purchase.offer_id,
+            change.subscription_name,
+            purchase.term_duration,
+            purchase.billing_cycle,
+            change.new_quantity,
+            purchase.parent_subscription_id,
+            change.request_id,
+        )
         new_ids = orders.order_subscription_ids(order)
         with session_scope() as db:
             orders.map_to_contract(db, purchase.billing_contract_id, new_ids)
@@ -155,18 +198,31 @@ async def run_due_changes(worker: str | None = None, now: datetime | None = None
         try:
             applied = await _apply(change, now)
         except NotYet:
-            _finish(change, worker, now, status="pending", result=None,
-                    message="Waiting for Microsoft to renew the subscription.")
+            _finish(
+                change,
+                worker,
+                now,
+                status="pending",
+                result=None,
+                message="Waiting for Microsoft to renew the subscription.",
+            )
             report.waiting += 1
         except TRANSIENT as error:
             if change.attempts >= MAX_ATTEMPTS:
-                _finish(change, worker, now, status="failed", result="failed",
-                        message=f"{error.message} (gave up after {change.attempts} attempts)")
+                _finish(
+                    change,
+                    worker,
+                    now,
+                    status="failed",
+                    result="failed",
+                    message=f"{error.message} (gave up after {change.attempts} attempts)",
+                )
                 report.failed += 1
             else:  # back off: the lease expiry doubles as the earliest next attempt
                 wait = BACKOFF_BASE * (2 ** (change.attempts - 1))
-                _finish(change, worker, now, status="applying", result=None, message=error.message,
-                        lease_until=now + wait)
+                _finish(
+                    change, worker, now, status="applying", result=None, message=error.message, lease_until=now + wait
+                )
                 report.retrying += 1
         except MicrosoftError as error:
             message = error.detail if error.code and error.detail else error.message
@@ -174,12 +230,17 @@ async def run_due_changes(worker: str | None = None, now: datetime | None = None
             report.failed += 1
         except Exception as error:  # a bug must not kill the loop nor drop the change
             log.exception("scheduled change %s failed", change.id)
-            _finish(change, worker, now, status="failed", result="failed",
-                    message=f"The portal could not apply this change ({error.__class__.__name__}).")
+            _finish(
+                change,
+                worker,
+                now,
+                status="failed",
+                result="failed",
+                message=f"The portal could not apply this change ({error.__class__.__name__}).",
+            )
             report.failed += 1
         else:
-            _finish(change, worker, now, status="applied", result="succeeded", applied=applied,
-                    message=applied.message)
+            _finish(change, worker, now, status="applied", result="succeeded", applied=applied, message=applied.message)
             report.applied += 1
     return report
 

@@ -24,17 +24,25 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(db: Session, user: PortalUser, *, token_cache: str = "", id_token_hint: str = "",
-                   name: str = "", email: str = "") -> str:
+def create_session(
+    db: Session, user: PortalUser, *, token_cache: str = "", id_token_hint: str = "", name: str = "", email: str = ""
+) -> str:
     """Start a session for an active user; returns the random token for the cookie.
 
     `name` and `email` are the ID token's (sign-in passes them); the session keeps them, so
     the acting identity cannot be changed afterwards by editing the Profile.
     """
     token = secrets.token_urlsafe(32)
-    db.add(PortalSession(token_hash=hash_token(token), user_id=user.id, token_cache=token_cache,
-                         id_token_hint=id_token_hint, signed_in_name=(name or user.display_name)[:200],
-                         signed_in_email=(email or user.email)[:254]))
+    db.add(
+        PortalSession(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            token_cache=token_cache,
+            id_token_hint=id_token_hint,
+            signed_in_name=(name or user.display_name)[:200],
+            signed_in_email=(email or user.email)[:254],
+        )
+    )
     user.last_sign_in_at = utcnow()
     db.add(user)
     db.flush()
@@ -57,11 +65,24 @@ def token_from_cookie_header(cookie_header: str) -> str | None:
 # every page load and event (a session row also holds the MSAL token cache, not read here).
 # Built once: composing the statement cost more than running it.
 _IDENTITY_QUERY = (
-    select(PortalSession.id, PortalSession.revoked_at, PortalSession.last_seen_at, PortalSession.signed_in_name,
-           PortalSession.signed_in_email, PortalUser.id,
-           PortalUser.organization_id, PortalUser.web_role, PortalUser.first_name, PortalUser.last_name,
-           PortalUser.email, PortalUser.status, PortalUser.is_global_admin, Organization.tenant_id,
-           Organization.is_provider, Organization.name)
+    select(
+        PortalSession.id,
+        PortalSession.revoked_at,
+        PortalSession.last_seen_at,
+        PortalSession.signed_in_name,
+        PortalSession.signed_in_email,
+        PortalUser.id,
+        PortalUser.organization_id,
+        PortalUser.web_role,
+        PortalUser.first_name,
+        PortalUser.last_name,
+        PortalUser.email,
+        PortalUser.status,
+        PortalUser.is_global_admin,
+        Organization.tenant_id,
+        Organization.is_provider,
+        Organization.name,
+    )
     .join(PortalUser, PortalUser.id == PortalSession.user_id)
     .join(Organization, Organization.id == PortalUser.organization_id, isouter=True)
     .where(PortalSession.token_hash == bindparam("token_hash"))
@@ -102,8 +123,24 @@ def _identity_from_row(row) -> tuple[Identity | None, object | None]:
     """The identity (None: no valid session), and the session update to write, if any."""
     if row is None:
         return None, None
-    (session_id, revoked_at, last_seen_at, signed_in_name, signed_in_email, user_id, organization_id, role,
-     first_name, last_name, email, status, is_global_admin, tenant_id, is_provider, organization_name) = row
+    (
+        session_id,
+        revoked_at,
+        last_seen_at,
+        signed_in_name,
+        signed_in_email,
+        user_id,
+        organization_id,
+        role,
+        first_name,
+        last_name,
+        email,
+        status,
+        is_global_admin,
+        tenant_id,
+        is_provider,
+        organization_name,
+    ) = row
     if revoked_at is not None:
         return None, None
     now = utcnow()

@@ -35,43 +35,69 @@ SUPPORT = "support@opkalla.com"
 
 # reason key -> (heading, explanation). The no-access page shows these; keys travel in its URL.
 PROBLEMS: dict[str, tuple[str, str]] = {
-    "no_account": ("You don't have access to the portal",
-                   "Your Microsoft account is not set up for the Opkalla Customer Portal, or your access was "
-                   f"turned off. Ask your administrator for an invitation, or email {SUPPORT}."),
-    "no_role": ("You don't have access to the portal",
-                f"Your account has no web role yet. Ask your administrator to assign one, or email {SUPPORT}."),
+    "no_account": (
+        "You don't have access to the portal",
+        "Your Microsoft account is not set up for the Opkalla Customer Portal, or your access was "
+        f"turned off. Ask your administrator for an invitation, or email {SUPPORT}.",
+    ),
+    "no_role": (
+        "You don't have access to the portal",
+        f"Your account has no web role yet. Ask your administrator to assign one, or email {SUPPORT}.",
+    ),
     "cancelled": ("Sign-in was cancelled", "You cancelled signing in with Microsoft. Select Sign In to try again."),
-    "sign_in_failed": ("Sign-in didn't complete",
-                       "Microsoft could not confirm your sign-in. Select Sign In to try again."),
-    "attempt_invalid": ("This sign-in link is not valid",
-                        "The sign-in could not be matched to one started in this browser, or it was already "
-                        "used. Select Sign In to start again."),
-    "attempt_expired": ("This sign-in took too long",
-                        "Sign-in must finish within 10 minutes. Select Sign In to start again."),
-    "unavailable": ("Microsoft sign-in is unavailable",
-                    f"The sign-in service could not be reached. Try again in a few minutes, or email {SUPPORT}."),
-    "invitation_invalid": ("This invitation link is not valid",
-                           "The link is incomplete or was changed. Open the link exactly as it appears in your "
-                           f"invitation email, or ask your administrator for a new one ({SUPPORT})."),
-    "invitation_used": ("This invitation link has already been used",
-                        "Each invitation link works once. If you registered already, select Sign In."),
-    "invitation_revoked": ("This invitation link was replaced or withdrawn",
-                           "Your administrator sent a newer invitation or turned off your access. Use the newest "
-                           "invitation email, or ask your administrator."),
-    "invitation_expired": ("This invitation link has expired",
-                           "Invitation links work for 7 days. Ask your administrator to send a new invitation."),
-    "invitation_foreign_tenant": ("This Microsoft account belongs to another organization",
-                                  "Sign in with the work account of the company that invited you. Nothing was "
-                                  "changed; the invitation link still works."),
-    "invitation_email_mismatch": ("This Microsoft account doesn't match the invitation",
-                                  "The invitation was sent to a different email address. Sign in with the "
-                                  "invited Office 365 account. Nothing was changed; the link still works."),
-    "invitation_already_linked": ("This Microsoft account is already registered",
-                                  "Another portal user is linked to this account. Select Sign In, or ask your "
-                                  "administrator."),
-    "too_many_attempts": ("Too many invalid links",
-                          "Too many invalid invitation links were opened from your network. Wait 15 minutes "
-                          "and try again."),
+    "sign_in_failed": (
+        "Sign-in didn't complete",
+        "Microsoft could not confirm your sign-in. Select Sign In to try again.",
+    ),
+    "attempt_invalid": (
+        "This sign-in link is not valid",
+        "The sign-in could not be matched to one started in this browser, or it was already "
+        "used. Select Sign In to start again.",
+    ),
+    "attempt_expired": (
+        "This sign-in took too long",
+        "Sign-in must finish within 10 minutes. Select Sign In to start again.",
+    ),
+    "unavailable": (
+        "Microsoft sign-in is unavailable",
+        f"The sign-in service could not be reached. Try again in a few minutes, or email {SUPPORT}.",
+    ),
+    "invitation_invalid": (
+        "This invitation link is not valid",
+        "The link is incomplete or was changed. Open the link exactly as it appears in your "
+        f"invitation email, or ask your administrator for a new one ({SUPPORT}).",
+    ),
+    "invitation_used": (
+        "This invitation link has already been used",
+        "Each invitation link works once. If you registered already, select Sign In.",
+    ),
+    "invitation_revoked": (
+        "This invitation link was replaced or withdrawn",
+        "Your administrator sent a newer invitation or turned off your access. Use the newest "
+        "invitation email, or ask your administrator.",
+    ),
+    "invitation_expired": (
+        "This invitation link has expired",
+        "Invitation links work for 7 days. Ask your administrator to send a new invitation.",
+    ),
+    "invitation_foreign_tenant": (
+        "This Microsoft account belongs to another organization",
+        "Sign in with the work account of the company that invited you. Nothing was "
+        "changed; the invitation link still works.",
+    ),
+    "invitation_email_mismatch": (
+        "This Microsoft account doesn't match the invitation",
+        "The invitation was sent to a different email address. Sign in with the "
+        "invited Office 365 account. Nothing was changed; the link still works.",
+    ),
+    "invitation_already_linked": (
+        "This Microsoft account is already registered",
+        "Another portal user is linked to this account. Select Sign In, or ask your administrator.",
+    ),
+    "too_many_attempts": (
+        "Too many invalid links",
+        "Too many invalid invitation links were opened from your network. Wait 15 minutes and try again.",
+    ),
 }
 
 
@@ -108,16 +134,25 @@ async def begin(*, next_path: str = "/", invitation_id: int | None = None, login
     someone else's sign-in cannot sign this browser in as them (login CSRF).
     """
     # form_post (MSAL's recommendation): the code travels in a POST body, not in URLs and logs.
-    flow = await microsoft().identity.begin_sign_in(callback_url(), login_hint=login_hint,
-                                                    prompt="select_account", response_mode="form_post")
+    flow = await microsoft().identity.begin_sign_in(
+        callback_url(), login_hint=login_hint, prompt="select_account", response_mode="form_post"
+    )
     browser_key = secrets.token_urlsafe(32)
     now = utcnow()
     with session_scope() as db:
         # Finished or abandoned attempts are of no further use; keep the table small.
         db.exec(delete(SignInAttempt).where(SignInAttempt.expires_at < now - timedelta(days=1)))
-        db.add(SignInAttempt(state_hash=hash_token(flow["state"]), browser_hash=hash_token(browser_key),
-                             flow_json=json.dumps(flow), next_path=safe_next(next_path), invitation_id=invitation_id,
-                             created_at=now, expires_at=now + ATTEMPT_LIFETIME))
+        db.add(
+            SignInAttempt(
+                state_hash=hash_token(flow["state"]),
+                browser_hash=hash_token(browser_key),
+                flow_json=json.dumps(flow),
+                next_path=safe_next(next_path),
+                invitation_id=invitation_id,
+                created_at=now,
+                expires_at=now + ATTEMPT_LIFETIME,
+            )
+        )
     return Started(flow["auth_uri"], browser_key)
 
 
@@ -143,8 +178,7 @@ def _claim_attempt(state: object, browser_key: object) -> tuple[SignInAttempt | 
             return None, "attempt_invalid"
         attempt.used_at = utcnow()
         db.add(attempt)
-        if not isinstance(browser_key, str) or not hmac.compare_digest(attempt.browser_hash,
-                                                                       hash_token(browser_key)):
+        if not isinstance(browser_key, str) or not hmac.compare_digest(attempt.browser_hash, hash_token(browser_key)):
             return None, "attempt_invalid"  # finished in another browser than it started in
         expires = attempt.expires_at if attempt.expires_at.tzinfo else attempt.expires_at.replace(tzinfo=UTC)
         if expires <= utcnow():
@@ -173,12 +207,23 @@ async def complete(params: dict[str, str], browser_key: str | None, *, previous_
         return _problem("unavailable")
     with session_scope() as db:
         if attempt.invitation_id is not None:
-            user, problem = redeem_invitation(db, attempt.invitation_id, object_id=result.object_id,
-                                              tenant_id=result.tenant_id, email=result.email,
-                                              is_global_admin=result.is_global_admin)
+            user, problem = redeem_invitation(
+                db,
+                attempt.invitation_id,
+                object_id=result.object_id,
+                tenant_id=result.tenant_id,
+                email=result.email,
+                is_global_admin=result.is_global_admin,
+            )
             if problem:
-                record_audit(db, None, "invitation.refused", result.email,
-                             after={"reason": problem, "tenant_id": result.tenant_id}, actor_name=result.email)
+                record_audit(
+                    db,
+                    None,
+                    "invitation.refused",
+                    result.email,
+                    after={"reason": problem, "tenant_id": result.tenant_id},
+                    actor_name=result.email,
+                )
                 return _problem(problem)
         outcome = _start_session(db, result, attempt.next_path)
         if outcome.session_token and previous_session:
@@ -194,28 +239,59 @@ def _end_previous_session(db: Session, token: str) -> None:
     db.add(record)
     user = db.get(PortalUser, record.user_id)
     if user:
-        record_audit(db, None, "sign_out", f"user:{user.id} {user.email}", after={"reason": "another sign-in"},
-                     organization_id=user.organization_id, actor_name=user.display_name)
+        record_audit(
+            db,
+            None,
+            "sign_out",
+            f"user:{user.id} {user.email}",
+            after={"reason": "another sign-in"},
+            organization_id=user.organization_id,
+            actor_name=user.display_name,
+        )
 
 
 def _start_session(db: Session, result, next_path: str) -> Outcome:
-    user = db.exec(select(PortalUser).where(PortalUser.entra_object_id == result.object_id,
-                                            PortalUser.entra_tenant_id == result.tenant_id)).first()
+    user = db.exec(
+        select(PortalUser).where(
+            PortalUser.entra_object_id == result.object_id, PortalUser.entra_tenant_id == result.tenant_id
+        )
+    ).first()
     if user is None or user.status != "active":
-        record_audit(db, None, "sign_in.refused", result.email,
-                     after={"reason": "no_account", "tenant_id": result.tenant_id},
-                     organization_id=user.organization_id if user else None, actor_name=result.email)
+        record_audit(
+            db,
+            None,
+            "sign_in.refused",
+            result.email,
+            after={"reason": "no_account", "tenant_id": result.tenant_id},
+            organization_id=user.organization_id if user else None,
+            actor_name=result.email,
+        )
         return _problem("no_account")
     if user.web_role not in ROLE_CAPABILITIES:
-        record_audit(db, None, "sign_in.refused", f"user:{user.id} {user.email}", after={"reason": "no_role"},
-                     organization_id=user.organization_id, actor_name=user.display_name)
+        record_audit(
+            db,
+            None,
+            "sign_in.refused",
+            f"user:{user.id} {user.email}",
+            after={"reason": "no_role"},
+            organization_id=user.organization_id,
+            actor_name=user.display_name,
+        )
         return _problem("no_role")
     if user.is_global_admin != result.is_global_admin:
         user.is_global_admin = result.is_global_admin  # Entra's directory role, from the id token's wids
-    token = create_session(db, user, token_cache=result.token_cache, id_token_hint=result.id_token,
-                           name=result.name, email=result.email)
-    record_audit(db, None, "sign_in", f"user:{user.id} {user.email}", after={"is_global_admin": user.is_global_admin},
-                 organization_id=user.organization_id, actor_name=result.name or user.display_name)
+    token = create_session(
+        db, user, token_cache=result.token_cache, id_token_hint=result.id_token, name=result.name, email=result.email
+    )
+    record_audit(
+        db,
+        None,
+        "sign_in",
+        f"user:{user.id} {user.email}",
+        after={"is_global_admin": user.is_global_admin},
+        organization_id=user.organization_id,
+        actor_name=result.name or user.display_name,
+    )
     return Outcome(safe_next(next_path), token)
 
 
@@ -230,10 +306,15 @@ async def sign_out(token: str | None) -> str:
                 db.add(record)
                 user = db.get(PortalUser, record.user_id)
                 if user:
-                    record_audit(db, None, "sign_out", f"user:{user.id} {user.email}",
-                                 organization_id=user.organization_id, actor_name=user.display_name)
+                    record_audit(
+                        db,
+                        None,
+                        "sign_out",
+                        f"user:{user.id} {user.email}",
+                        organization_id=user.organization_id,
+                        actor_name=user.display_name,
+                    )
     try:
         return await microsoft().identity.sign_out_url(sign_in_page)
     except MicrosoftError:
         return "/sign-in"
-

@@ -61,8 +61,11 @@ def billing_contracts(identity: Identity) -> list[ContractOption]:
     """The organization's billing contracts, for the "Billing Contract" drop-down."""
     require(identity, Capability.SERVICES)
     with session_scope() as db:
-        rows = db.exec(select(BillingContract).where(BillingContract.organization_id == identity.organization_id)
-                       .order_by(BillingContract.number)).all()
+        rows = db.exec(
+            select(BillingContract)
+            .where(BillingContract.organization_id == identity.organization_id)
+            .order_by(BillingContract.number)
+        ).all()
         return [ContractOption(row.id, f"{row.name} ({row.number})") for row in rows]
 
 
@@ -76,9 +79,11 @@ def contract_in_scope(db, identity: Identity, contract_id: object) -> BillingCon
 
 def owned_subscription_ids(db, identity: Identity) -> dict[str, int]:
     """subscription id -> billing contract id, for the organization's contracts only."""
-    rows = db.exec(select(ContractSubscription.subscription_id, ContractSubscription.billing_contract_id)
-                   .join(BillingContract, BillingContract.id == ContractSubscription.billing_contract_id)
-                   .where(BillingContract.organization_id == identity.organization_id)).all()
+    rows = db.exec(
+        select(ContractSubscription.subscription_id, ContractSubscription.billing_contract_id)
+        .join(BillingContract, BillingContract.id == ContractSubscription.billing_contract_id)
+        .where(BillingContract.organization_id == identity.organization_id)
+    ).all()
     return {sid: cid for sid, cid in rows}
 
 
@@ -104,14 +109,18 @@ def _line(sub: dict, catalog: dict) -> SubscriptionLine:
     end = _parse_time(sub.get("commitmentEndDate"))
     usage = sub.get("unitType") == "Usage-based"
     return SubscriptionLine(
-        id=sub["id"], name=sub.get("friendlyName") or sub.get("offerName") or "Subscription",
-        quantity=int(sub.get("quantity") or 0), term=TERM_LABELS.get(sub.get("termDuration", ""), ""),
+        id=sub["id"],
+        name=sub.get("friendlyName") or sub.get("offerName") or "Subscription",
+        quantity=int(sub.get("quantity") or 0),
+        term=TERM_LABELS.get(sub.get("termDuration", ""), ""),
         billing=BILLING_LABELS.get(sub.get("billingCycle", ""), ""),
         renewal_date=renewal_day(end.date()) if end and sub.get("autoRenewEnabled") else None,
         status=str(sub.get("status", "")).capitalize(),
-        unit_price=None if usage else unit_price_for(catalog, sub.get("offerId", ""), sub.get("termDuration", ""),
-                                                     sub.get("billingCycle", "")),
-        is_usage_based=usage, parent_id=sub.get("parentSubscriptionId"),
+        unit_price=None
+        if usage
+        else unit_price_for(catalog, sub.get("offerId", ""), sub.get("termDuration", ""), sub.get("billingCycle", "")),
+        is_usage_based=usage,
+        parent_id=sub.get("parentSubscriptionId"),
     )
 
 
@@ -122,8 +131,13 @@ async def tenant_subscriptions(tenant_id: str, *, fresh: bool = False) -> list[d
     `fresh`: from Microsoft now (My Services' own list: what it shows, or that Microsoft is
     unavailable), kept for the dashboard, insight and Usage Data that follow."""
     clients = microsoft()
-    return await tenant_cache.cached(clients, tenant_id, tenant_cache.SUBSCRIPTIONS,
-                                     lambda: clients.partner_center.list_subscriptions(tenant_id), fresh=fresh)
+    return await tenant_cache.cached(
+        clients,
+        tenant_id,
+        tenant_cache.SUBSCRIPTIONS,
+        lambda: clients.partner_center.list_subscriptions(tenant_id),
+        fresh=fresh,
+    )
 
 
 async def contract_subscriptions(identity: Identity, contract_id: object) -> list[SubscriptionLine]:
@@ -136,8 +150,11 @@ async def contract_subscriptions(identity: Identity, contract_id: object) -> lis
     with microsoft_errors():
         subscriptions = await tenant_subscriptions(identity.tenant_id, fresh=True)
         catalog = await load_catalog()
-    lines = {s["id"]: _line(s, catalog) for s in subscriptions
-             if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)}
+    lines = {
+        s["id"]: _line(s, catalog)
+        for s in subscriptions
+        if s["id"] in in_contract or (s.get("parentSubscriptionId") in in_contract and s["id"] not in owned)
+    }
     bases = []
     for line in lines.values():
         parent = lines.get(line.parent_id or "")
@@ -192,8 +209,10 @@ async def _assigned_licenses(tenant_id: str, subscription: dict) -> tuple[int | 
     try:
         skus = await microsoft().graph(tenant_id).subscribed_skus()
     except AuthError:
-        return None, ("The check against licenses assigned to users was skipped: your organization has not "
-                      "granted the portal access to Microsoft 365 yet (Manage Licenses).")
+        return None, (
+            "The check against licenses assigned to users was skipped: your organization has not "
+            "granted the portal access to Microsoft 365 yet (Manage Licenses)."
+        )
     except MicrosoftError:
         return None, "The check against licenses assigned to users was skipped: Microsoft 365 did not answer."
     sku = next((s for s in skus if subscription["id"] in (s.get("subscriptionIds") or [])), None)
@@ -221,8 +240,12 @@ async def load_subscription_in_scope(identity: Identity, subscription_id: object
     subscription_id = str(subscription_id or "")[:64]
     with session_scope() as db:
         owned = owned_subscription_ids(db, identity)
-        contracts = {c.id: c.name for c in db.exec(select(BillingContract).where(
-            BillingContract.organization_id == identity.organization_id)).all()}
+        contracts = {
+            c.id: c.name
+            for c in db.exec(
+                select(BillingContract).where(BillingContract.organization_id == identity.organization_id)
+            ).all()
+        }
     pc = microsoft().partner_center
     if not subscription_id:
         raise _not_found()
@@ -246,16 +269,26 @@ async def load_subscription_in_scope(identity: Identity, subscription_id: object
     assigned, note = (None, "") if usage else await _assigned_licenses(identity.tenant_id, sub)
     instructions = sub.get("scheduledNextTermInstructions") or {}
     return EditableSubscription(
-        id=sub["id"], name=sub.get("friendlyName") or sub.get("offerName") or "Subscription",
-        contract_name=contracts.get(contract_id, ""), quantity=int(sub.get("quantity") or 0),
-        status=str(sub.get("status", "")), is_usage_based=usage, term_duration=sub.get("termDuration", ""),
-        billing_cycle=sub.get("billingCycle", ""), term_start=start.date(), term_end=end.date(),
-        window_ends_at=start + NEW_COMMERCE_WINDOW, etag=(sub.get("attributes") or {}).get("etag", ""),
+        id=sub["id"],
+        name=sub.get("friendlyName") or sub.get("offerName") or "Subscription",
+        contract_name=contracts.get(contract_id, ""),
+        quantity=int(sub.get("quantity") or 0),
+        status=str(sub.get("status", "")),
+        is_usage_based=usage,
+        term_duration=sub.get("termDuration", ""),
+        billing_cycle=sub.get("billingCycle", ""),
+        term_start=start.date(),
+        term_end=end.date(),
+        window_ends_at=start + NEW_COMMERCE_WINDOW,
+        etag=(sub.get("attributes") or {}).get("etag", ""),
         unit_price=price if price is not None else Decimal("0.00"),
         minimum_quantity=product.minimum_quantity if product else 1,
         maximum_quantity=product.maximum_quantity if product else 10000,
-        auto_renew=bool(sub.get("autoRenewEnabled")), renewal_quantity=instructions.get("quantity"),
-        assigned=assigned, assigned_note=note, raw=sub,
+        auto_renew=bool(sub.get("autoRenewEnabled")),
+        renewal_quantity=instructions.get("quantity"),
+        assigned=assigned,
+        assigned_note=note,
+        raw=sub,
     )
 
 
@@ -295,5 +328,3 @@ class ChangeOutcome:
     message: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     subscription: EditableSubscription | None = None
-
-

@@ -31,8 +31,10 @@ MAX_QUESTION_CHARS = 2000
 RATE_LIMIT_QUESTIONS = 10
 RATE_LIMIT_SECONDS = 60
 HISTORY_TURNS = 3
-NO_ANSWER = ("I don't know — I couldn't find this in Opkalla's help articles. "
-             "Please contact support@opkalla.com and our team will help.")
+NO_ANSWER = (
+    "I don't know — I couldn't find this in Opkalla's help articles. "
+    "Please contact support@opkalla.com and our team will help."
+)
 DOC_MARK = re.compile(r"\s*\[doc(\d+)\]")
 PARTIAL_MARK = re.compile(r"\s*\[(d(o(c\d*)?)?)?$")
 
@@ -84,8 +86,10 @@ def clean_question(raw: object) -> str:
     if not question:
         raise QuestionRejected("Type your question first.")
     if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionRejected(f"Your question is {len(question):,} characters long; the limit is "
-                               f"{MAX_QUESTION_CHARS:,}. Please shorten it.")
+        raise QuestionRejected(
+            f"Your question is {len(question):,} characters long; the limit is "
+            f"{MAX_QUESTION_CHARS:,}. Please shorten it."
+        )
     return question
 
 
@@ -96,16 +100,19 @@ class RateLimiter:
     is set, in this process otherwise; clearing conversations does not reset it.
     """
 
-    def __init__(self, limit: int = RATE_LIMIT_QUESTIONS, seconds: int = RATE_LIMIT_SECONDS,
-                 key_prefix: str = "support-question") -> None:
+    def __init__(
+        self, limit: int = RATE_LIMIT_QUESTIONS, seconds: int = RATE_LIMIT_SECONDS, key_prefix: str = "support-question"
+    ) -> None:
         self.limit, self.seconds, self.key_prefix = limit, seconds, key_prefix
 
     def check(self, user_id: int) -> None:
         """Record one question, or raise RateLimited saying when to try again."""
         key = f"{self.key_prefix}:{user_id}"
         if not rate_limit.hit(key, self.limit, self.seconds):
-            raise RateLimited(f"You've asked {self.limit} questions in the last minute. "
-                              f"Please wait {rate_limit.retry_after(key)} seconds before asking another.")
+            raise RateLimited(
+                f"You've asked {self.limit} questions in the last minute. "
+                f"Please wait {rate_limit.retry_after(key)} seconds before asking another."
+            )
 
 
 rate_limiter = RateLimiter()
@@ -154,8 +161,14 @@ class Answer:
     is configured, vector similarity.
     """
 
-    def __init__(self, question: str, history: Sequence[dict[str, str]] = (), context: str = "",
-                 identity: Identity | None = None, vectors: VectorRanker | None | bool = True) -> None:
+    def __init__(
+        self,
+        question: str,
+        history: Sequence[dict[str, str]] = (),
+        context: str = "",
+        identity: Identity | None = None,
+        vectors: VectorRanker | None | bool = True,
+    ) -> None:
         self.question = question
         self.history = list(history)
         self.context = context
@@ -245,13 +258,18 @@ async def stream_answer_text(question: str, vectors=True) -> AsyncIterator[str]:
 
 # --- conversations (database) ---
 
+
 def _owned_conversation(db: Session, identity: Identity, conversation_id: object) -> SupportConversation:
     """The conversation if it belongs to the acting user; never anyone else's."""
     if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
         raise ConversationNotFound("That conversation was not found.")
-    conversation = db.exec(select(SupportConversation).where(
-        SupportConversation.id == conversation_id, SupportConversation.user_id == identity.user_id,
-        SupportConversation.organization_id == identity.organization_id)).first()
+    conversation = db.exec(
+        select(SupportConversation).where(
+            SupportConversation.id == conversation_id,
+            SupportConversation.user_id == identity.user_id,
+            SupportConversation.organization_id == identity.organization_id,
+        )
+    ).first()
     if conversation is None:
         raise ConversationNotFound("That conversation was not found.")
     return conversation
@@ -260,10 +278,15 @@ def _owned_conversation(db: Session, identity: Identity, conversation_id: object
 def list_conversations(db: Session, identity: Identity, limit: int = 30) -> list[ConversationSummary]:
     """The acting user's conversations, most recent first."""
     require(identity, Capability.SUPPORT)
-    rows = db.exec(select(SupportConversation).where(
-        SupportConversation.user_id == identity.user_id,
-        SupportConversation.organization_id == identity.organization_id,
-    ).order_by(col(SupportConversation.updated_at).desc(), col(SupportConversation.id).desc()).limit(limit)).all()
+    rows = db.exec(
+        select(SupportConversation)
+        .where(
+            SupportConversation.user_id == identity.user_id,
+            SupportConversation.organization_id == identity.organization_id,
+        )
+        .order_by(col(SupportConversation.updated_at).desc(), col(SupportConversation.id).desc())
+        .limit(limit)
+    ).all()
     return [ConversationSummary(r.id, r.title, r.updated_at) for r in rows]
 
 
@@ -271,10 +294,12 @@ def conversation_messages(db: Session, identity: Identity, conversation_id: obje
     """The messages of one of the acting user's conversations, oldest first."""
     require(identity, Capability.SUPPORT)
     conversation = _owned_conversation(db, identity, conversation_id)
-    rows = db.exec(select(SupportMessage).where(SupportMessage.conversation_id == conversation.id)
-                   .order_by(col(SupportMessage.id))).all()
-    return [MessageView(r.role, r.content, [Reference(**ref) for ref in json.loads(r.citations_json or "[]")])
-            for r in rows]
+    rows = db.exec(
+        select(SupportMessage).where(SupportMessage.conversation_id == conversation.id).order_by(col(SupportMessage.id))
+    ).all()
+    return [
+        MessageView(r.role, r.content, [Reference(**ref) for ref in json.loads(r.citations_json or "[]")]) for r in rows
+    ]
 
 
 def ask(db: Session, identity: Identity, conversation_id: object, raw_question: object) -> int:
@@ -283,8 +308,9 @@ def ask(db: Session, identity: Identity, conversation_id: object, raw_question: 
     require(identity, Capability.SUPPORT)
     question = clean_question(raw_question)
     if conversation_id is None:
-        conversation = SupportConversation(user_id=identity.user_id, organization_id=identity.organization_id,
-                                           title=_title_for(question))
+        conversation = SupportConversation(
+            user_id=identity.user_id, organization_id=identity.organization_id, title=_title_for(question)
+        )
         rate_limiter.check(identity.user_id)
         db.add(conversation)
         db.flush()
@@ -313,15 +339,17 @@ def pending_answer(db: Session, identity: Identity, conversation_id: object) -> 
     """The Answer to the conversation's last question if it has none yet."""
     require(identity, Capability.SUPPORT)
     conversation = _owned_conversation(db, identity, conversation_id)
-    rows = db.exec(select(SupportMessage).where(SupportMessage.conversation_id == conversation.id)
-                   .order_by(col(SupportMessage.id))).all()
+    rows = db.exec(
+        select(SupportMessage).where(SupportMessage.conversation_id == conversation.id).order_by(col(SupportMessage.id))
+    ).all()
     if not rows or rows[-1].role != "user":
         return None
-    earlier = rows[:-1][-HISTORY_TURNS * 2:]
+    earlier = rows[:-1][-HISTORY_TURNS * 2 :]
     history = [{"role": r.role, "content": _without_links(r.content)} for r in earlier]
     previous_questions = [r.content for r in earlier if r.role == "user"]
-    return Answer(rows[-1].content, history, context=previous_questions[-1] if previous_questions else "",
-                  identity=identity)
+    return Answer(
+        rows[-1].content, history, context=previous_questions[-1] if previous_questions else "", identity=identity
+    )
 
 
 def save_answer(db: Session, identity: Identity, conversation_id: object, answer: Answer) -> None:
@@ -331,8 +359,14 @@ def save_answer(db: Session, identity: Identity, conversation_id: object, answer
     if answer.error:
         return
     text, references = answer.display()
-    db.add(SupportMessage(conversation_id=conversation.id, role="assistant", content=text,
-                          citations_json=json.dumps([r.__dict__ for r in references])))
+    db.add(
+        SupportMessage(
+            conversation_id=conversation.id,
+            role="assistant",
+            content=text,
+            citations_json=json.dumps([r.__dict__ for r in references]),
+        )
+    )
     conversation.updated_at = utcnow()
     db.add(conversation)
 

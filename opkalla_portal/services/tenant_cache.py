@@ -100,8 +100,17 @@ def invalidate(tenant_id: str, *kinds: str) -> None:
                 log.warning("tenant cache: could not record a change in Redis: %s", error)
 
 
-async def cached(clients: object, tenant_id: str, kind: str, load: Callable[[], Awaitable[T]], *,
-                 variant: str = "", ttl: float = TTL_SECONDS, immutable: bool = False, fresh: bool = False) -> T:
+async def cached(
+    clients: object,
+    tenant_id: str,
+    kind: str,
+    load: Callable[[], Awaitable[T]],
+    *,
+    variant: str = "",
+    ttl: float = TTL_SECONDS,
+    immutable: bool = False,
+    fresh: bool = False,
+) -> T:
     """`load()`'s value for this tenant, from the cache while fresh. Concurrent callers for the
     same entry share one load (a burst of visits makes one Microsoft call, not one each).
     Returns a deep copy, so no caller can change what the next one gets (`immutable`: the value

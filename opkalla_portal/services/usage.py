@@ -35,8 +35,17 @@ _usage_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _report_cache: OrderedDict = OrderedDict()
 # The exports running now, per client set: (tenant, subscription, start, today) -> task.
 _in_flight: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-USAGE_CSV_COLUMNS = ["Month", "Service Category", "Resource", "Resource Group", "Meter", "Quantity", "Unit",
-                     "Cost", "Currency"]
+USAGE_CSV_COLUMNS = [
+    "Month",
+    "Service Category",
+    "Resource",
+    "Resource Group",
+    "Meter",
+    "Quantity",
+    "Unit",
+    "Cost",
+    "Currency",
+]
 
 
 class UsageError(PortalError):
@@ -99,12 +108,19 @@ async def azure_subscriptions(identity: Identity) -> list[AzureSubscription]:
 
     with microsoft_errors():
         subscriptions = await tenant_subscriptions(identity.tenant_id)
-    return sorted((AzureSubscription(s["id"], s.get("friendlyName") or s.get("offerName") or s["id"])
-                   for s in subscriptions if s.get("unitType") == "Usage-based"), key=lambda s: s.name)
+    return sorted(
+        (
+            AzureSubscription(s["id"], s.get("friendlyName") or s.get("offerName") or s["id"])
+            for s in subscriptions
+            if s.get("unitType") == "Usage-based"
+        ),
+        key=lambda s: s.name,
+    )
 
 
-async def usage_report(identity: Identity, subscription_id: object, months: object, *,
-                       today: date | None = None) -> UsageReport:
+async def usage_report(
+    identity: Identity, subscription_id: object, months: object, *, today: date | None = None
+) -> UsageReport:
     """The figures Usage Data shows for one of the customer's Azure subscriptions."""
     require(identity, Capability.USAGE)
     today = today or clock.today()
@@ -150,7 +166,8 @@ async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date
     task = in_flight.get(key)
     if task is None:
         task = asyncio.ensure_future(
-            azure_plan_usage(clients, tenant_id, subscription_id, start, today - timedelta(days=1), today))
+            azure_plan_usage(clients, tenant_id, subscription_id, start, today - timedelta(days=1), today)
+        )
         in_flight[key] = task
         try:
             rows = await asyncio.shield(task)
@@ -164,8 +181,9 @@ async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date
     return await asyncio.shield(task)
 
 
-def build_report(subscription: AzureSubscription, months: int, start: date, today: date,
-                 rows: list[UsageRow]) -> UsageReport:
+def build_report(
+    subscription: AzureSubscription, months: int, start: date, today: date, rows: list[UsageRow]
+) -> UsageReport:
     """Sum the rows by month and category, by category, and by resource (Decimal throughout)."""
     month_keys: list[str] = []
     cursor = start
@@ -182,12 +200,15 @@ def build_report(subscription: AzureSubscription, months: int, start: date, toda
         key = (row.resource, row.resource_group, row.category)
         by_resource[key] = by_resource.get(key, Decimal(0)) + row.cost
     categories = sorted(by_category, key=lambda c: (-by_category[c], c))
-    resources = sorted((ResourceCost(r, g, c, cost) for (r, g, c), cost in by_resource.items()),
-                       key=lambda item: (-item.cost, item.resource))
+    resources = sorted(
+        (ResourceCost(r, g, c, cost) for (r, g, c), cost in by_resource.items()),
+        key=lambda item: (-item.cost, item.resource),
+    )
     total = sum((row.cost for row in rows), Decimal("0.00"))
     end = min(today, date.fromordinal(today.toordinal() - 1)) if rows else today
-    return UsageReport(subscription, months, start, end, month_keys, categories, by_month_category, by_category,
-                       resources, rows, total)
+    return UsageReport(
+        subscription, months, start, end, month_keys, categories, by_month_category, by_category, resources, rows, total
+    )
 
 
 def report_csv(report: UsageReport) -> str:
@@ -201,7 +222,14 @@ def report_csv(report: UsageReport) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(USAGE_CSV_COLUMNS)
     for (month, category, resource, group, meter, unit), (quantity, cost) in sorted(grouped.items()):
-        writer.writerow([month, *map(safe_cell, (category, resource, group, meter)), f"{quantity.normalize():f}",
-                         safe_cell(unit),
-                         f"{cost:.2f}", "USD"])
+        writer.writerow(
+            [
+                month,
+                *map(safe_cell, (category, resource, group, meter)),
+                f"{quantity.normalize():f}",
+                safe_cell(unit),
+                f"{cost:.2f}",
+                "USD",
+            ]
+        )
     return buffer.getvalue()

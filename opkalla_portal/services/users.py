@@ -83,8 +83,13 @@ def list_users(identity: Identity, search: object = "") -> dict[str, list[dict]]
         if text:
             like = f"%{text.replace('%', '').replace('_', '')}%"
             full_name = func.lower(PortalUser.first_name + " " + PortalUser.last_name)
-            query = query.where(or_(full_name.like(like), func.lower(PortalUser.email).like(like),
-                                    func.lower(func.coalesce(PortalUser.web_role, "")).like(like)))
+            query = query.where(
+                or_(
+                    full_name.like(like),
+                    func.lower(PortalUser.email).like(like),
+                    func.lower(func.coalesce(PortalUser.web_role, "")).like(like),
+                )
+            )
         users = db.exec(query.order_by(PortalUser.first_name, PortalUser.last_name)).all()
     active = [_summary(u) for u in users if u.status == "active"]
     inactive = [_summary(u) for u in users if u.status != "active"]
@@ -101,18 +106,36 @@ def invite_user(identity: Identity, first_name: object, last_name: object, email
         "email": check_email(address, "Office 365 Email ID"),
     }
     with session_scope() as db:
-        if not errors["email"] and db.exec(select(PortalUser.id).where(
-                PortalUser.organization_id == identity.organization_id,
-                func.lower(PortalUser.email) == address)).first() is not None:
+        if (
+            not errors["email"]
+            and db.exec(
+                select(PortalUser.id).where(
+                    PortalUser.organization_id == identity.organization_id, func.lower(PortalUser.email) == address
+                )
+            ).first()
+            is not None
+        ):
             errors["email"] = "A portal user with this email already exists."
         raise_if_any(errors)
         organization = db.get(Organization, identity.organization_id)
-        user = PortalUser(organization_id=identity.organization_id, first_name=first, last_name=last, email=address,
-                          organization_name=organization.name if organization else "", status="inactive")
+        user = PortalUser(
+            organization_id=identity.organization_id,
+            first_name=first,
+            last_name=last,
+            email=address,
+            organization_name=organization.name if organization else "",
+            status="inactive",
+        )
         db.add(user)
         db.flush()
-        record_audit(db, identity, "user.invited", f"user:{user.id} {address}", None,
-                     {"first_name": first, "last_name": last, "email": address, "status": "inactive"})
+        record_audit(
+            db,
+            identity,
+            "user.invited",
+            f"user:{user.id} {address}",
+            None,
+            {"first_name": first, "last_name": last, "email": address, "status": "inactive"},
+        )
         return user.id
 
 
@@ -121,21 +144,35 @@ def get_user(identity: Identity, user_id: object) -> dict:
     require(identity, Capability.USERS)
     with session_scope() as db:
         user = _load(db, identity, user_id)
-        return {**_summary(user), "first_name": user.first_name, "last_name": user.last_name,
-                "title": user.title, "business_phone": user.business_phone,
-                "is_self": user.id == identity.user_id,
-                "last_sign_in": user.last_sign_in_at.strftime("%b %d, %Y %H:%M UTC") if user.last_sign_in_at else ""}
+        return {
+            **_summary(user),
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "title": user.title,
+            "business_phone": user.business_phone,
+            "is_self": user.id == identity.user_id,
+            "last_sign_in": user.last_sign_in_at.strftime("%b %d, %Y %H:%M UTC") if user.last_sign_in_at else "",
+        }
 
 
 def _active_admins(db: Session, organization_id: int) -> int:
-    return len(db.exec(select(PortalUser.id).where(PortalUser.organization_id == organization_id,
-                                                   PortalUser.status == "active",
-                                                   PortalUser.web_role == ROLE_ADMINISTRATOR)).all())
+    return len(
+        db.exec(
+            select(PortalUser.id).where(
+                PortalUser.organization_id == organization_id,
+                PortalUser.status == "active",
+                PortalUser.web_role == ROLE_ADMINISTRATOR,
+            )
+        ).all()
+    )
 
 
 def _is_last_admin(db: Session, user: PortalUser) -> bool:
-    return (user.status == "active" and user.web_role == ROLE_ADMINISTRATOR
-            and _active_admins(db, user.organization_id) <= 1)
+    return (
+        user.status == "active"
+        and user.web_role == ROLE_ADMINISTRATOR
+        and _active_admins(db, user.organization_id) <= 1
+    )
 
 
 def associate_role(identity: Identity, user_id: object, role: object) -> None:
@@ -169,21 +206,35 @@ def enable_portal_access(identity: Identity, user_id: object) -> str:
         organization = db.get(Organization, identity.organization_id)
         link = invitation_link(code)
         days = INVITATION_LIFETIME.days
-        body = (f"Hello {user.first_name},\n\n{identity.display_name} invited you to the Opkalla Customer Portal "
-                f"for {organization.name if organization else 'your company'} as {user.web_role}.\n\n"
-                f"Register with this Invitation Link (it works once, for {days} days):\n{link}\n\n"
-                "Sign in with your Office 365 account "
-                f"{user.email}. After registering, go to {load_settings().public_url} and select Sign In.\n\n"
-                "Questions? Email support@opkalla.com.\n")
+        body = (
+            f"Hello {user.first_name},\n\n{identity.display_name} invited you to the Opkalla Customer Portal "
+            f"for {organization.name if organization else 'your company'} as {user.web_role}.\n\n"
+            f"Register with this Invitation Link (it works once, for {days} days):\n{link}\n\n"
+            "Sign in with your Office 365 account "
+            f"{user.email}. After registering, go to {load_settings().public_url} and select Sign In.\n\n"
+            "Questions? Email support@opkalla.com.\n"
+        )
         # Once delivered, the sender replaces the live code in the stored copy (services/mail.py).
-        queue_mail(db, organization_id=user.organization_id, to=user.email,
-                   subject="Your invitation to the Opkalla Customer Portal", body=body, kind="invitation")
+        queue_mail(
+            db,
+            organization_id=user.organization_id,
+            to=user.email,
+            subject="Your invitation to the Opkalla Customer Portal",
+            body=body,
+            kind="invitation",
+        )
         before = {"status": user.status}
         user.status = "invited"
         user.updated_at = utcnow()
         db.add(user)
-        record_audit(db, identity, "user.access_enabled", f"user:{user.id} {user.email}", before,
-                     {"status": "invited", "invitation_sent_to": user.email})
+        record_audit(
+            db,
+            identity,
+            "user.access_enabled",
+            f"user:{user.id} {user.email}",
+            before,
+            {"status": "invited", "invitation_sent_to": user.email},
+        )
         return user.email
 
 
@@ -204,16 +255,27 @@ def deactivate_user(identity: Identity, user_id: object) -> int:
         db.add(user)
         revoked = revoke_user_sessions(db, user.id)
         revoke_open_invitations(db, user.id)
-        record_audit(db, identity, "user.access_disabled", f"user:{user.id} {user.email}", before,
-                     {"status": "inactive", "sessions_revoked": revoked})
+        record_audit(
+            db,
+            identity,
+            "user.access_disabled",
+            f"user:{user.id} {user.email}",
+            before,
+            {"status": "inactive", "sessions_revoked": revoked},
+        )
         return revoked
 
 
 _LINK = re.compile(r"https?://\S+/register\?code=[A-Za-z0-9_-]+")
 
 
-_STATUS = {"sent": "Sent", "queued": "Waiting to be sent", "sending": "Sending", "failed": "Not delivered",
-           "held": "In outbox"}
+_STATUS = {
+    "sent": "Sent",
+    "queued": "Waiting to be sent",
+    "sending": "Sending",
+    "failed": "Not delivered",
+    "held": "In outbox",
+}
 
 
 def outbox(identity: Identity) -> list[dict]:
@@ -223,16 +285,27 @@ def outbox(identity: Identity) -> list[dict]:
     if not deployment.current().held_mail_viewer:
         return []
     with session_scope() as db:
-        mails = db.exec(select(OutboundMail).where(OutboundMail.organization_id == identity.organization_id)
-                        .order_by(OutboundMail.id.desc()).limit(50)).all()
+        mails = db.exec(
+            select(OutboundMail)
+            .where(OutboundMail.organization_id == identity.organization_id)
+            .order_by(OutboundMail.id.desc())
+            .limit(50)
+        ).all()
     rows = []
     for mail in mails:
         found = _LINK.search(mail.body_text)
         link = found.group(0) if found else ""
         # The link as a local path, so it works whatever host name the demo is opened with.
-        rows.append({"id": mail.id, "to": mail.to_address, "subject": mail.subject, "body": mail.body_text,
-                     "link": link[link.index("/register"):] if link else "",
-                     "created": mail.created_at.strftime("%b %d, %Y %H:%M UTC"),
-                     "status": _STATUS.get(mail.status, mail.status) + (f": {mail.error}" if mail.status in
-                                                                        ("failed", "queued") and mail.error else "")})
+        rows.append(
+            {
+                "id": mail.id,
+                "to": mail.to_address,
+                "subject": mail.subject,
+                "body": mail.body_text,
+                "link": link[link.index("/register") :] if link else "",
+                "created": mail.created_at.strftime("%b %d, %Y %H:%M UTC"),
+                "status": _STATUS.get(mail.status, mail.status)
+                + (f": {mail.error}" if mail.status in ("failed", "queued") and mail.error else ""),
+            }
+        )
     return rows

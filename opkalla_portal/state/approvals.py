@@ -21,12 +21,17 @@ def request_row(request) -> dict[str, str]:
     if request.effective_mode == ChangeMode.CUSTOM and request.effective_date:
         when = f"Custom, {request.effective_date:%Y-%m-%d}"
     return {
-        "id": str(request.id), "created": f"{request.created_at:%Y-%m-%d %H:%M}",
-        "requester": request.requested_by_name, "subscription": request.subscription_name,
+        "id": str(request.id),
+        "created": f"{request.created_at:%Y-%m-%d %H:%M}",
+        "requester": request.requested_by_name,
+        "subscription": request.subscription_name,
         "subscription_id": request.subscription_id,
-        "quantity": f"{request.old_quantity} → {request.new_quantity}", "when": when,
-        "added": format_money(request.added_monthly_cost), "threshold": format_money(request.threshold),
-        "status": service.STATUS_LABELS.get(request.status, request.status), "status_key": request.status,
+        "quantity": f"{request.old_quantity} → {request.new_quantity}",
+        "when": when,
+        "added": format_money(request.added_monthly_cost),
+        "threshold": format_money(request.threshold),
+        "status": service.STATUS_LABELS.get(request.status, request.status),
+        "status_key": request.status,
         "decided_by": request.decided_by_name,
         "decided": f"{request.decided_at:%Y-%m-%d %H:%M}" if request.decided_at else "",
         "detail": request.reason if request.status == ApprovalStatus.DENIED else request.outcome,
@@ -56,9 +61,11 @@ class ApprovalsState(PortalState):
     def _show_policy(self, threshold) -> None:
         self.approvals_on = threshold is not None
         self.threshold = f"{threshold:.2f}" if threshold is not None else ""
-        self.policy_summary = (f"Quantity increases adding more than {format_money(threshold)} per month need "
-                               f"approval." if threshold is not None else "Approvals are off: changes apply "
-                                                                           "without approval.")
+        self.policy_summary = (
+            f"Quantity increases adding more than {format_money(threshold)} per month need approval."
+            if threshold is not None
+            else "Approvals are off: changes apply without approval."
+        )
 
     @guarded(Capability.APPROVALS)
     def load(self, identity: Identity):
@@ -97,8 +104,9 @@ class ApprovalsState(PortalState):
     @guarded(Capability.APPROVALS)
     def open_decision(self, identity: Identity, request_id: str, action: str):
         """Approve… / Deny…: the confirmation dialog for one pending request."""
-        row = next((r for r in self.pending
-                    if r["id"] == str(request_id) and r["status_key"] == ApprovalStatus.PENDING), None)
+        row = next(
+            (r for r in self.pending if r["id"] == str(request_id) and r["status_key"] == ApprovalStatus.PENDING), None
+        )
         if row is None or action not in ("approve", "deny"):
             return None
         self.decision_action, self.decision_request = action, row
@@ -111,7 +119,7 @@ class ApprovalsState(PortalState):
 
     @guarded(Capability.APPROVALS)
     def set_reason(self, identity: Identity, value: str):
-        self.reason = str(value or "")[:service.REASON_MAX + 50]
+        self.reason = str(value or "")[: service.REASON_MAX + 50]
         self.reason_error = ""
 
     @guarded(Capability.APPROVALS, background=True)

@@ -85,7 +85,8 @@ class PortalState(rx.State):
         fields = getattr(self, "errors", None)
         if isinstance(error, ValidationFailed) and isinstance(fields, dict):
             self.errors = {name: error.errors.get(name, "") for name in fields} | {
-                name: message for name, message in error.errors.items() if name not in fields}
+                name: message for name, message in error.errors.items() if name not in fields
+            }
         elif error.field and isinstance(fields, dict) and error.field in fields:
             self.errors = {**fields, error.field: error.message}
         return rx.toast.error(error.message)
@@ -187,10 +188,14 @@ def guarded(*capabilities: Capability, background: bool = False) -> Callable[[Ca
 
     def decorate(fn: Callable) -> Any:
         def refusal(state, error: PortalError) -> Any:
-            return rx.toast.error(error.message) if background and not isinstance(error, NotSignedIn) \
+            return (
+                rx.toast.error(error.message)
+                if background and not isinstance(error, NotSignedIn)
                 else PortalState._feedback(state, error)
+            )
 
         if inspect.isasyncgenfunction(fn):
+
             async def handler(self, *args, **kwargs):
                 try:
                     identity = self._require(*capabilities)
@@ -199,6 +204,7 @@ def guarded(*capabilities: Capability, background: bool = False) -> Callable[[Ca
                 except PortalError as error:
                     yield refusal(self, error)
         elif inspect.iscoroutinefunction(fn):
+
             async def handler(self, *args, **kwargs):
                 try:
                     identity = self._require(*capabilities)
@@ -206,6 +212,7 @@ def guarded(*capabilities: Capability, background: bool = False) -> Callable[[Ca
                 except PortalError as error:
                     return refusal(self, error)
         elif inspect.isgeneratorfunction(fn):
+
             def handler(self, *args, **kwargs):
                 try:
                     identity = self._require(*capabilities)
@@ -213,6 +220,7 @@ def guarded(*capabilities: Capability, background: bool = False) -> Callable[[Ca
                 except PortalError as error:
                     yield refusal(self, error)
         else:
+
             def handler(self, *args, **kwargs):
                 try:
                     identity = self._require(*capabilities)

@@ -43,19 +43,34 @@ class CatalogState(PortalState):
     def _publish(self, identity) -> None:
         found = search_catalog(identity, self._catalog, self.search)
         self.matches = len(found)
-        self.products = [ProductCard(**{
-            "offer": p.offer_id, "title": p.title, "category": p.category,
-            "addon": "1" if p.is_addon else "",
-            "terms": [{"key": t.key, "label": t.label, "price": t.price_text,
-                       "href": f"/my-services/create?contract={quote(self.contract_id)}&offer={quote(p.offer_id)}"
-                               f"&term={quote(t.key)}"} for t in p.terms],
-        }) for p in found[:self.limit]]
+        self.products = [
+            ProductCard(
+                **{
+                    "offer": p.offer_id,
+                    "title": p.title,
+                    "category": p.category,
+                    "addon": "1" if p.is_addon else "",
+                    "terms": [
+                        {
+                            "key": t.key,
+                            "label": t.label,
+                            "price": t.price_text,
+                            "href": f"/my-services/create?contract={quote(self.contract_id)}&offer={quote(p.offer_id)}"
+                            f"&term={quote(t.key)}",
+                        }
+                        for t in p.terms
+                    ],
+                }
+            )
+            for p in found[: self.limit]
+        ]
 
     @guarded(Capability.SERVICES, background=True)
     async def load(self, identity: Identity):
         async with self:
-            self.contracts = [{"id": str(c.id), "label": c.label}
-                              for c in subscription_service.billing_contracts(identity)]
+            self.contracts = [
+                {"id": str(c.id), "label": c.label} for c in subscription_service.billing_contracts(identity)
+            ]
             ids = [c["id"] for c in self.contracts]
             wanted = str(self.router.url.query_parameters.get("contract", "") or self.contract_id)
             self.contract_id = wanted if wanted in ids else (ids[0] if ids else "")

@@ -16,14 +16,17 @@ ALL = "all"
 
 def _row(entry) -> dict[str, str]:
     return {
-        "id": str(entry.id), "when": f"{entry.created_at:%Y-%m-%d %H:%M}", "who": entry.actor_name,
+        "id": str(entry.id),
+        "when": f"{entry.created_at:%Y-%m-%d %H:%M}",
+        "who": entry.actor_name,
         "subscription": entry.subscription_name,
         "action": service.ACTION_LABELS.get(entry.action, entry.action),
         "old": "" if entry.old_quantity is None else str(entry.old_quantity),
         "new": "" if entry.new_quantity is None else str(entry.new_quantity),
         "mode": mode_label(entry.effective_mode),
         "effective": entry.effective_date.isoformat() if entry.effective_date else "",
-        "result": service.RESULT_LABELS.get(entry.result, entry.result), "message": entry.message,
+        "result": service.RESULT_LABELS.get(entry.result, entry.result),
+        "message": entry.message,
     }
 
 
@@ -38,8 +41,11 @@ class ChangeLogsState(PortalState):
     page: int = 0
 
     def _filter(self) -> service.LogFilter:
-        return service.LogFilter(subscription_id="" if self.subscription_id == ALL else self.subscription_id,
-                                 date_from=parse_date(self.date_from), date_to=parse_date(self.date_to))
+        return service.LogFilter(
+            subscription_id="" if self.subscription_id == ALL else self.subscription_id,
+            date_from=parse_date(self.date_from),
+            date_to=parse_date(self.date_to),
+        )
 
     def _refresh(self, identity) -> None:
         self.subscriptions = [{"id": sid, "name": name} for sid, name in service.logged_subscriptions(identity)]

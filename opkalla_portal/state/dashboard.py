@@ -60,29 +60,47 @@ class DashboardState(PortalState):
                 self.error = ""
             self.renewals_loading = True
         today = clock.today()
-        future = [ChangeRow(name=c.subscription_name, change=_quantity_change(c.old_quantity, c.new_quantity),
-                            when=f"{MODE_LABELS.get(c.effective_mode, '')} · {c.due_date:%b %d, %Y}")
-                  for c in dashboard.pending_changes(identity)]
-        changes = [ChangeRow(name=e.subscription_name, change=_quantity_change(e.old_quantity, e.new_quantity),
-                             when=f"{RESULT_LABELS.get(e.result, e.result)} · {e.created_at:%b %d, %Y} · "
-                                  f"{e.actor_name}")
-                   for e in dashboard.last_changes(identity)]
+        future = [
+            ChangeRow(
+                name=c.subscription_name,
+                change=_quantity_change(c.old_quantity, c.new_quantity),
+                when=f"{MODE_LABELS.get(c.effective_mode, '')} · {c.due_date:%b %d, %Y}",
+            )
+            for c in dashboard.pending_changes(identity)
+        ]
+        changes = [
+            ChangeRow(
+                name=e.subscription_name,
+                change=_quantity_change(e.old_quantity, e.new_quantity),
+                when=f"{RESULT_LABELS.get(e.result, e.result)} · {e.created_at:%b %d, %Y} · {e.actor_name}",
+            )
+            for e in dashboard.last_changes(identity)
+        ]
         can_see_billing = identity.can(Capability.INVOICES)
         points = dashboard.billing_trend(identity, today) if can_see_billing else []
         async with self:
             assign_changed(
-                self, future=future, changes=changes, can_see_billing=can_see_billing,
+                self,
+                future=future,
+                changes=changes,
+                can_see_billing=can_see_billing,
                 trend=[TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points],
                 trend_total=dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00"))),
-                loading=False)
+                loading=False,
+            )
         renewals, monthly, error = [], 0, ""
         try:
             found, monthly = await dashboard.upcoming_renewals(identity, today)
-            renewals = [RenewalRow(id=r.id, name=r.name, when=f"{r.renewal_date:%b %d, %Y} "
-                                                                f"({(r.renewal_date - today).days} days)",
-                                   seats=f"{r.quantity} licenses" + (f", renews with {r.renews_with}"
-                                                                     if r.renews_with != r.quantity else ""))
-                        for r in found]
+            renewals = [
+                RenewalRow(
+                    id=r.id,
+                    name=r.name,
+                    when=f"{r.renewal_date:%b %d, %Y} ({(r.renewal_date - today).days} days)",
+                    seats=f"{r.quantity} licenses"
+                    + (f", renews with {r.renews_with}" if r.renews_with != r.quantity else ""),
+                )
+                for r in found
+            ]
         except MicrosoftFailure as failure:  # the tile says so; the rest of the dashboard stands
             error = f"Renewals could not be loaded: {failure.message}"
         async with self:

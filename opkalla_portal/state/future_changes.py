@@ -10,8 +10,11 @@ from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.state.base import PortalState, guarded
 
-STATUS_LABELS = {ScheduledStatus.PENDING: "Pending", ScheduledStatus.APPLYING: "Applying",
-                 ScheduledStatus.FAILED: "Failed"}
+STATUS_LABELS = {
+    ScheduledStatus.PENDING: "Pending",
+    ScheduledStatus.APPLYING: "Applying",
+    ScheduledStatus.FAILED: "Failed",
+}
 NO_EDIT_ERRORS = {"quantity": "", "effective_date": "", "form": ""}
 
 
@@ -20,12 +23,17 @@ def _row(change) -> dict[str, str]:
     if change.status == ScheduledStatus.APPLYING and change.last_error and change.lease_owner is None:
         status = "Retrying"
     return {
-        "id": str(change.id), "subscription": change.subscription_name, "subscription_id": change.subscription_id,
-        "old": str(change.old_quantity), "new": str(change.new_quantity),
+        "id": str(change.id),
+        "subscription": change.subscription_name,
+        "subscription_id": change.subscription_id,
+        "old": str(change.old_quantity),
+        "new": str(change.new_quantity),
         "mode": mode_label(change.effective_mode),
         "custom": "1" if change.effective_mode == ChangeMode.CUSTOM else "",
         "kind": "New subscription" if not change.subscription_id else "Quantity change",
-        "due": f"{change.due_date:%Y-%m-%d}", "status": status, "message": change.last_error,
+        "due": f"{change.due_date:%Y-%m-%d}",
+        "status": status,
+        "message": change.last_error,
         "can_cancel": "1" if change.status in (ScheduledStatus.PENDING, ScheduledStatus.FAILED) else "",
         "can_edit": "1" if change.status == ScheduledStatus.PENDING else "",
     }
@@ -62,8 +70,10 @@ class FutureChangesState(PortalState):
         if row is None:
             return
         self.confirm_id = row["id"]
-        self.confirm_text = (f"Cancel the change of {row['subscription']} from {row['old']} to {row['new']} "
-                             f"licenses due {row['due']}? Nothing will change at Microsoft on that date.")
+        self.confirm_text = (
+            f"Cancel the change of {row['subscription']} from {row['old']} to {row['new']} "
+            f"licenses due {row['due']}? Nothing will change at Microsoft on that date."
+        )
 
     @guarded(Capability.SERVICES)
     def close_confirm(self, identity: Identity, open_: bool = False):

@@ -29,7 +29,16 @@ class HomeState(PortalState):
         """Load the latest published posts (unpublished ones never reach the browser)."""
         with session_scope() as db:
             posts = blog.published_posts(db, identity)
-        self.posts = [PostCard(slug=p.slug, title=p.title, summary=p.summary, cover_image=p.cover_image,
-                               date_label=p.date_label, href=f"/news/post?slug={p.slug}") for p in posts]
+        self.posts = [
+            PostCard(
+                slug=p.slug,
+                title=p.title,
+                summary=p.summary,
+                cover_image=p.cover_image,
+                date_label=p.date_label,
+                href=f"/news/post?slug={p.slug}",
+            )
+            for p in posts
+        ]
         self.can_edit_blog = blog.can_edit(identity)
         self.loaded = True

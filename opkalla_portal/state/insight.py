@@ -49,20 +49,31 @@ class RecommendationRow(TypedDict):
 def _recommendation_row(rec) -> RecommendationRow:
     extra = ""
     if rec.extra_seats > 0:
-        extra = (f"{rec.reclaimable} seats are held by users idle {RECOMMEND_IDLE_DAYS}+ days or disabled: "
-                 f"reclaim them in Manage Licenses to go down to {rec.ideal_quantity} and save "
-                 f"{format_money(rec.extra_annual_saving)} more a year.")
+        extra = (
+            f"{rec.reclaimable} seats are held by users idle {RECOMMEND_IDLE_DAYS}+ days or disabled: "
+            f"reclaim them in Manage Licenses to go down to {rec.ideal_quantity} and save "
+            f"{format_money(rec.extra_annual_saving)} more a year."
+        )
     if rec.ready:
-        headline = (f"Reduce {rec.name} from {rec.current_quantity} to {rec.target_quantity} on renewal, saving "
-                    f"{format_money(rec.annual_saving)} a year")
+        headline = (
+            f"Reduce {rec.name} from {rec.current_quantity} to {rec.target_quantity} on renewal, saving "
+            f"{format_money(rec.annual_saving)} a year"
+        )
     else:
         headline = f"Reclaim idle seats of {rec.name} before it renews"
     return RecommendationRow(
-        id=rec.subscription_id, name=rec.name, headline=headline,
+        id=rec.subscription_id,
+        name=rec.name,
+        headline=headline,
         saving=format_money(rec.annual_saving) if rec.ready else "",
-        detail=(f"Renews {rec.renewal_date:%b %d, %Y}. {rec.unassigned} of {rec.current_quantity} seats are "
-                f"unassigned; {format_money(rec.unit_price)} per seat per month."),
-        extra=extra, renewal=f"{rec.renewal_date:%b %d, %Y}", ready=rec.ready)
+        detail=(
+            f"Renews {rec.renewal_date:%b %d, %Y}. {rec.unassigned} of {rec.current_quantity} seats are "
+            f"unassigned; {format_money(rec.unit_price)} per seat per month."
+        ),
+        extra=extra,
+        renewal=f"{rec.renewal_date:%b %d, %Y}",
+        ready=rec.ready,
+    )
 
 
 # Insight needs users and licenses, and subscriptions (Administrators, Subscription Managers).
@@ -91,15 +102,31 @@ class InsightState(PortalState):
             assign_changed(self, products=[], recommendations=[], idle_seats=0, idle_cost="$0.00")
             return
         assign_changed(
-            self, consent_needed=not report.consented, sign_in_known=report.sign_in_known,
-            products=[InsightRow(
-                sku_id=p.sku_id, name=p.name, purchased=p.purchased, assigned=p.usage.assigned,
-                unassigned=p.unassigned, idle30=p.usage.idle[30], idle60=p.usage.idle[60], idle90=p.usage.idle[90],
-                disabled=p.usage.disabled, cost=format_money(p.idle_cost(days)), excluded=p.excluded)
-                for p in report.products],
-            idle_seats=report.idle_seats(days), idle_cost=format_money(report.idle_cost(days)),
+            self,
+            consent_needed=not report.consented,
+            sign_in_known=report.sign_in_known,
+            products=[
+                InsightRow(
+                    sku_id=p.sku_id,
+                    name=p.name,
+                    purchased=p.purchased,
+                    assigned=p.usage.assigned,
+                    unassigned=p.unassigned,
+                    idle30=p.usage.idle[30],
+                    idle60=p.usage.idle[60],
+                    idle90=p.usage.idle[90],
+                    disabled=p.usage.disabled,
+                    cost=format_money(p.idle_cost(days)),
+                    excluded=p.excluded,
+                )
+                for p in report.products
+            ],
+            idle_seats=report.idle_seats(days),
+            idle_cost=format_money(report.idle_cost(days)),
             recommendations=[_recommendation_row(r) for r in report.recommendations],
-            dismissed_count=report.dismissed, sign_in_missing=report.sign_in_missing)
+            dismissed_count=report.dismissed,
+            sign_in_missing=report.sign_in_missing,
+        )
 
     @guarded(*INSIGHT, background=True)
     async def load(self, identity: Identity):
@@ -141,8 +168,10 @@ class InsightState(PortalState):
         if rec is None:
             return rx.toast.error("That recommendation could not be found.")
         insight_report.dismiss(identity, rec.subscription_id, rec.fingerprint)
-        return [rx.toast.info(f"Recommendation for {rec.name} dismissed. It returns if the numbers change."),
-                InsightState.load]
+        return [
+            rx.toast.info(f"Recommendation for {rec.name} dismissed. It returns if the numbers change."),
+            InsightState.load,
+        ]
 
     def _find(self, subscription_id: object):
         recs = self._report.recommendations if self._report else []

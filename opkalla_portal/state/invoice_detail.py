@@ -65,10 +65,16 @@ class InvoiceDetailState(PortalState):
         self.contract_name = detail.contract_name
         self.bill_to = detail.bill_to
         self.lines = [
-            LineRow(product=line.product_name, quantity=str(line.quantity), unit_price=money(line.unit_price),
-                    service_period=f"{line.period_start:%b %d} – {line.period_end:%b %d, %Y}",
-                    proration=f"{line.proration * 100:.1f}%", amount=money(line.amount),
-                    tax=money(line.tax_amount), total=money(line.line_total))
+            LineRow(
+                product=line.product_name,
+                quantity=str(line.quantity),
+                unit_price=money(line.unit_price),
+                service_period=f"{line.period_start:%b %d} – {line.period_end:%b %d, %Y}",
+                proration=f"{line.proration * 100:.1f}%",
+                amount=money(line.amount),
+                tax=money(line.tax_amount),
+                total=money(line.line_total),
+            )
             for line in detail.lines
         ]
         self.subtotal, self.tax, self.total = money(detail.subtotal), money(detail.tax), money(summary.total)

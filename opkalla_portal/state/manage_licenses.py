@@ -61,8 +61,17 @@ class LicensesState(LicenseConsent, LicenseWindow, PortalState):
         except PortalError as error:  # shown above the table with Retry
             self.load_error = error.message
             return
-        self.products = [ProductRow(sku_id=p.sku_id, part_number=p.part_number, name=p.name, purchased=p.purchased,
-                                    assigned=p.assigned, available=p.available) for p in products]
+        self.products = [
+            ProductRow(
+                sku_id=p.sku_id,
+                part_number=p.part_number,
+                name=p.name,
+                purchased=p.purchased,
+                assigned=p.assigned,
+                available=p.available,
+            )
+            for p in products
+        ]
 
     @guarded(Capability.LICENSES)
     async def retry_load(self, identity: Identity):

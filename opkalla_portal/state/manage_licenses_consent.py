@@ -60,8 +60,13 @@ class LicenseConsent(rx.State, mixin=True):
         self.my_request_status = status.my_request_status
         self.my_request_reason = status.my_request_reason
         self.pending_requests = [
-            RequestRow(id=r.id, requester=r.requester_name, email=r.requester_email, justification=r.justification,
-                       created=r.created_at.strftime("%b %d, %Y %H:%M UTC"))
+            RequestRow(
+                id=r.id,
+                requester=r.requester_name,
+                email=r.requester_email,
+                justification=r.justification,
+                created=r.created_at.strftime("%b %d, %Y %H:%M UTC"),
+            )
             for r in status.pending_requests
         ]
 

@@ -115,8 +115,9 @@ class LicenseWindow(rx.State, mixin=True):
         self.reclaim_rows, self.reclaim_more, self.reclaim_id = [], 0, ""
         yield
         try:  # both from Microsoft now (the toggles must show what it holds), side by side
-            current, users = await asyncio.gather(licenses.get_product(identity, sku_id),
-                                                  licenses.list_directory(identity))
+            current, users = await asyncio.gather(
+                licenses.get_product(identity, sku_id), licenses.list_directory(identity)
+            )
         except PortalError as error:  # shown in the window
             self.window_error = error.message
             self.window_loading = False
@@ -134,8 +135,13 @@ class LicenseWindow(rx.State, mixin=True):
     def _apply_filters(self, keep_page: bool = False) -> None:
         status = self.status_filter if self.status_filter in licenses.STATUS_FILTERS else "all"
         department = "" if self.department_filter == "all" else self.department_filter
-        matches = licenses.filter_users((self._users[i] for i in self._order), sku_id=self.sku_id,
-                                        search=self.search, status=status, department=department)
+        matches = licenses.filter_users(
+            (self._users[i] for i in self._order),
+            sku_id=self.sku_id,
+            search=self.search,
+            status=status,
+            department=department,
+        )
         self._filtered = [u.id for u in matches]
         self.filtered_count = len(self._filtered)
         self.page_count = max(1, -(-self.filtered_count // PAGE_SIZE))
@@ -144,13 +150,15 @@ class LicenseWindow(rx.State, mixin=True):
 
     def _publish_page(self) -> None:
         start = (self.page - 1) * PAGE_SIZE
-        self.rows = [self._row(self._users[i]) for i in self._filtered[start:start + PAGE_SIZE]]
+        self.rows = [self._row(self._users[i]) for i in self._filtered[start : start + PAGE_SIZE]]
         self._publish_changes()
 
     def _publish_changes(self) -> None:
-        self._assign(page_changes={row["id"]: self._pending[row["id"]] for row in self.rows
-                                   if row["id"] in self._pending},
-                     seats_left=licenses.seats_left(self.available, self._pending), pending_count=len(self._pending))
+        self._assign(
+            page_changes={row["id"]: self._pending[row["id"]] for row in self.rows if row["id"] in self._pending},
+            seats_left=licenses.seats_left(self.available, self._pending),
+            pending_count=len(self._pending),
+        )
 
     def _assign(self, **values) -> None:
         """Only what changes goes to the browser (a toggle sends a few bytes, not the messages
@@ -158,9 +166,15 @@ class LicenseWindow(rx.State, mixin=True):
         assign_changed(self, **values)
 
     def _row(self, user: DirectoryUser) -> UserRow:
-        return UserRow(id=user.id, name=user.name, email=user.email, department=user.department,
-                       licensed=user.holds(self.sku_id), no_location=not user.usage_location,
-                       via_group=user.group_for(self.sku_id) or "")
+        return UserRow(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            department=user.department,
+            licensed=user.holds(self.sku_id),
+            no_location=not user.usage_location,
+            via_group=user.group_for(self.sku_id) or "",
+        )
 
     def _window_ready(self) -> bool:
         """The window is open and loaded (its handlers do nothing otherwise)."""
@@ -242,8 +256,9 @@ class LicenseWindow(rx.State, mixin=True):
                 self.progress_done, self.progress_total = done, total
 
         try:
-            outcome = await licenses.apply_changes(identity, sku_id=sku_id, pending=pending, users=users,
-                                                   on_progress=progress)
+            outcome = await licenses.apply_changes(
+                identity, sku_id=sku_id, pending=pending, users=users, on_progress=progress
+            )
             product = await licenses.get_product(identity, sku_id)
         except PortalError as error:  # shown in the window, which stays usable
             async with self:
@@ -283,8 +298,7 @@ class LicenseWindow(rx.State, mixin=True):
     # ------------------------------------------------------------- reclaim on offboarding
     def _publish_reclaim(self) -> None:
         found = reclaim.candidates(self._users, self.sku_id, self._freed)
-        self.reclaim_rows = [ReclaimRow(id=c.user_id, name=c.name, reason=c.reason)
-                             for c in found[:reclaim.MAX_SHOWN]]
+        self.reclaim_rows = [ReclaimRow(id=c.user_id, name=c.name, reason=c.reason) for c in found[: reclaim.MAX_SHOWN]]
         self.reclaim_more = max(len(found) - reclaim.MAX_SHOWN, 0)
         if self.reclaim_id not in {c.user_id for c in found}:
             self.reclaim_id, self.reclaim_action = "", ""
@@ -295,7 +309,7 @@ class LicenseWindow(rx.State, mixin=True):
 
     @guarded(Capability.LICENSES)
     def start_reclaim(self, identity: Identity, user_id: str, action: str):
-        """"Reassign the seat" or "Schedule a decrease" beside a user: opens the confirmation below."""
+        """ "Reassign the seat" or "Schedule a decrease" beside a user: opens the confirmation below."""
         if not self._window_ready() or self.submitting or self.reclaim_busy:
             return None
         candidate = self._candidate(user_id)
@@ -356,9 +370,9 @@ class LicenseWindow(rx.State, mixin=True):
         self._publish_reclaim()
 
 
-
-async def _run_reclaim(identity, action: str, candidate, to_user: str, sku_id: str,
-                       users: dict) -> tuple[str, str, bool]:
+async def _run_reclaim(
+    identity, action: str, candidate, to_user: str, sku_id: str, users: dict
+) -> tuple[str, str, bool]:
     """(success message, error, whether the disabled account's license was removed)."""
     outcome = await reclaim.run(identity, action, candidate=candidate, to_user=to_user, sku_id=sku_id, users=users)
     return outcome.message, outcome.error, outcome.removed

@@ -36,8 +36,12 @@ class AgreementRow(TypedDict):
 
 def _row(view) -> AgreementRow:
     return AgreementRow(
-        id=view.id, name=view.name, version=view.version, status=view.status.capitalize(),
-        accepted_by=view.accepted_by_name or "—", accepted_by_email=view.accepted_by_email,
+        id=view.id,
+        name=view.name,
+        version=view.version,
+        status=view.status.capitalize(),
+        accepted_by=view.accepted_by_name or "—",
+        accepted_by_email=view.accepted_by_email,
         accepted_on=view.accepted_at.strftime("%b %d, %Y") if view.accepted_at else "—",
     )
 

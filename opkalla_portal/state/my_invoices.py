@@ -42,8 +42,11 @@ def date_label(value) -> str:
 def invoice_urls(invoice_id: str) -> tuple[str, str, str]:
     """Detail page, PDF and usage CSV URLs (the download routes check the session themselves)."""
     safe = quote(invoice_id, safe="")
-    return (f"/my-invoices/invoice?id={safe}", f"/downloads/invoices/{safe}/invoice.pdf",
-            f"/downloads/invoices/{safe}/usage.csv")
+    return (
+        f"/my-invoices/invoice?id={safe}",
+        f"/downloads/invoices/{safe}/invoice.pdf",
+        f"/downloads/invoices/{safe}/usage.csv",
+    )
 
 
 class InvoicesState(PortalState):
@@ -61,17 +64,24 @@ class InvoicesState(PortalState):
 
     def _refresh(self, identity) -> None:
         tab = TAB_BY_LABEL.get(self.tab_label, OPEN)
-        summaries = list_invoices(identity, tab=tab, search=self.search, sort=self.sort_key,
-                                  descending=self.descending)
+        summaries = list_invoices(identity, tab=tab, search=self.search, sort=self.sort_key, descending=self.descending)
         self.match_count = len(summaries)
         self.page_count = max(1, -(-len(summaries) // PAGE_SIZE))
         self.page = min(max(self.page, 0), self.page_count - 1)
-        summaries = summaries[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
+        summaries = summaries[self.page * PAGE_SIZE : (self.page + 1) * PAGE_SIZE]
         self.rows = [
-            InvoiceRow(invoice_id=s.invoice_id, invoice_date=date_label(s.invoice_date), due_date=date_label(s.due_date),
-                       total=format_money(s.total, s.currency_symbol),
-                       balance=format_money(s.balance, s.currency_symbol), status=s.status,
-                       detail_url=urls[0], pdf_url=urls[1], usage_url=urls[2], has_azure_usage=s.has_azure_usage)
+            InvoiceRow(
+                invoice_id=s.invoice_id,
+                invoice_date=date_label(s.invoice_date),
+                due_date=date_label(s.due_date),
+                total=format_money(s.total, s.currency_symbol),
+                balance=format_money(s.balance, s.currency_symbol),
+                status=s.status,
+                detail_url=urls[0],
+                pdf_url=urls[1],
+                usage_url=urls[2],
+                has_azure_usage=s.has_azure_usage,
+            )
             for s, urls in ((s, invoice_urls(s.invoice_id)) for s in summaries)
         ]
         self.loaded = True
@@ -101,7 +111,6 @@ class InvoicesState(PortalState):
         else:
             self.sort_key, self.descending = key, key in ("invoice_date", "due_date", "total", "balance")
         self._refresh(identity)
-
 
     @guarded(Capability.INVOICES)
     def go_to_page(self, identity: Identity, page: int):

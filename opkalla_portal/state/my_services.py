@@ -20,13 +20,20 @@ SORT_KEYS = {
 
 def _row(line: service.SubscriptionLine, kind: str, expanded: bool) -> dict[str, str]:
     return {
-        "id": line.id, "name": line.name, "kind": kind, "quantity": "" if line.is_usage_based else str(line.quantity),
-        "term": line.term, "billing": line.billing, "status": line.status,
+        "id": line.id,
+        "name": line.name,
+        "kind": kind,
+        "quantity": "" if line.is_usage_based else str(line.quantity),
+        "term": line.term,
+        "billing": line.billing,
+        "status": line.status,
         "renewal": f"{line.renewal_date:%b %d, %Y}" if line.renewal_date else "",
-        "price": "Usage-based" if line.is_usage_based else (
-            format_money(line.unit_price) if line.unit_price is not None else "—"),
+        "price": "Usage-based"
+        if line.is_usage_based
+        else (format_money(line.unit_price) if line.unit_price is not None else "—"),
         "expandable": "1" if (line.addons or line.is_usage_based) and kind == "base" else "",
-        "expanded": "1" if expanded else "", "addons": str(len(line.addons)),
+        "expanded": "1" if expanded else "",
+        "addons": str(len(line.addons)),
         "azure": "1" if line.is_usage_based else "",
     }
 
@@ -71,8 +78,9 @@ class MyServicesState(PortalState):
     @guarded(Capability.SERVICES)
     def load(self, identity: Identity):
         """on_load: the contracts (?contract= picks one), then its subscriptions in the background."""
-        assign_changed(self, contracts=[{"id": str(c.id), "label": c.label}
-                                        for c in service.billing_contracts(identity)])
+        assign_changed(
+            self, contracts=[{"id": str(c.id), "label": c.label} for c in service.billing_contracts(identity)]
+        )
         ids = [c["id"] for c in self.contracts]
         wanted = str(self.router.url.query_parameters.get("contract", "") or self.contract_id)
         self.contract_id = wanted if wanted in ids else (ids[0] if ids else "")

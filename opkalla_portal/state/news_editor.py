@@ -41,16 +41,22 @@ class BlogEditorState(PortalState):
     def _reload_rows(self, identity) -> None:
         with session_scope() as db:
             posts = blog.all_posts(db, identity)
-        self.rows = [EditorRow(id=p.id, title=p.title, date_label=p.date_label, published=p.published,
-                               href=f"/news/post?slug={p.slug}") for p in posts]
+        self.rows = [
+            EditorRow(
+                id=p.id, title=p.title, date_label=p.date_label, published=p.published, href=f"/news/post?slug={p.slug}"
+            )
+            for p in posts
+        ]
 
     @guarded(Capability.HOME)
     def load(self, identity: Identity):
         self.allowed, self.loaded, self.rows = False, True, []  # what a refused visitor is left with
         blog.require_editor(identity)
         self.allowed = True
-        self.covers = [{"value": c, "label": c.rsplit("/", 1)[-1].removesuffix(".svg").replace("-", " ").title()}
-                       for c in blog.cover_choices()]
+        self.covers = [
+            {"value": c, "label": c.rsplit("/", 1)[-1].removesuffix(".svg").replace("-", " ").title()}
+            for c in blog.cover_choices()
+        ]
         self.editing = False
         self._reload_rows(identity)
         self.loaded = True
@@ -111,5 +117,8 @@ class BlogEditorState(PortalState):
         with session_scope() as db:
             blog.set_published(db, blog.require_editor(identity), post_id, published is True)
         self._reload_rows(identity)
-        return rx.toast.success("The post is on the Homepage." if published is True
-                                else "The post was unpublished; readers no longer see it.")
+        return rx.toast.success(
+            "The post is on the Homepage."
+            if published is True
+            else "The post was unpublished; readers no longer see it."
+        )

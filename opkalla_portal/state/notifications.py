@@ -23,8 +23,10 @@ class NotificationsState(PortalState):
 
     def _show(self, preferences: dict[str, bool]) -> None:
         self.enabled = preferences
-        self.kinds = [NotificationKind(kind=kind, label=service.KINDS[kind][0], description=service.KINDS[kind][1])
-                      for kind in preferences]
+        self.kinds = [
+            NotificationKind(kind=kind, label=service.KINDS[kind][0], description=service.KINDS[kind][1])
+            for kind in preferences
+        ]
 
     @guarded(Capability.PROFILE)
     def load(self, identity: Identity):

@@ -55,8 +55,9 @@ class OutboxState(PortalState):
 
     def _load_failed(self, identity) -> None:
         self.sees_failed = mail_service.is_provider_admin(identity)
-        self.failed = [FailedMailRow(**row) for row in mail_service.failed_deliveries(identity)] \
-            if self.sees_failed else []
+        self.failed = (
+            [FailedMailRow(**row) for row in mail_service.failed_deliveries(identity)] if self.sees_failed else []
+        )
 
     @guarded(Capability.USERS)
     def retry_delivery(self, identity: Identity, mail_id: int):

@@ -14,8 +14,11 @@ from opkalla_portal.state.base import PortalState, guarded
 
 RESULTS = {
     "connected": ("success", "Partner Center is connected."),
-    "no_mfa": ("error", "Partner Center was connected without MFA: Partner Center will refuse it. "
-                        "Reconnect, completing multifactor authentication."),
+    "no_mfa": (
+        "error",
+        "Partner Center was connected without MFA: Partner Center will refuse it. "
+        "Reconnect, completing multifactor authentication.",
+    ),
     "cancelled": ("error", "Connecting Partner Center was cancelled."),
     "expired": ("error", "That connection attempt has expired or was already used. Please try again."),
     "failed": ("error", "Microsoft could not connect Partner Center. Please try again."),
@@ -60,7 +63,8 @@ class PartnerConnectionState(PortalState):
         self.confirm_disconnect = False
         self.working = False
         self.result_kind, self.result_message = RESULTS.get(
-            self.router.url.query_parameters.get("result", ""), ("", ""))
+            self.router.url.query_parameters.get("result", ""), ("", "")
+        )
         self._show(identity)
 
     @guarded(Capability.USERS)

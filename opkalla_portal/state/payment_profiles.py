@@ -51,9 +51,16 @@ class PaymentsState(PortalState):
 
     def _refresh(self, identity) -> None:
         self.profiles = [
-            ProfileRow(id=p.id, label=f"{p.brand} ending in {p.last4}", brand=p.brand, last4=p.last4,
-                       expiry=f"{p.exp_month:02d}/{p.exp_year}", holder_name=p.holder_name,
-                       is_default=p.is_default, expired=p.expired)
+            ProfileRow(
+                id=p.id,
+                label=f"{p.brand} ending in {p.last4}",
+                brand=p.brand,
+                last4=p.last4,
+                expiry=f"{p.exp_month:02d}/{p.exp_year}",
+                holder_name=p.holder_name,
+                is_default=p.is_default,
+                expired=p.expired,
+            )
             for p in list_profiles(identity)
         ]
         self.loaded = True
@@ -75,8 +82,10 @@ class PaymentsState(PortalState):
         """Add: tokenize in the browser; only the processor's answer comes back."""
         self.saving = True
         self.errors = {}
-        code = (f"import('/payment-tokenize.js').then((m) => m.tokenizeCard({json.dumps(PROCESSOR_TOKENS_URL)}))"
-                ".catch(() => ({ok: false, errors: {form: 'The card form could not load. Reload the page.'}}))")
+        code = (
+            f"import('/payment-tokenize.js').then((m) => m.tokenizeCard({json.dumps(PROCESSOR_TOKENS_URL)}))"
+            ".catch(() => ({ok: false, errors: {form: 'The card form could not load. Reload the page.'}}))"
+        )
         return rx.call_script(code, callback=PaymentsState.card_tokenized)
 
     @guarded(Capability.PAYMENT_PROFILES)
@@ -86,7 +95,8 @@ class PaymentsState(PortalState):
             raw = result.get("errors") if isinstance(result, dict) else None
             errors = raw if isinstance(raw, dict) else {}
             self.errors = {key: str(value)[:200] for key, value in errors.items() if key in FIELDS} or {
-                "form": "The card could not be added. Please try again."}
+                "form": "The card could not be added. Please try again."
+            }
             return None
         try:
             added = await add_profile(identity, {key: result.get(key) for key in ("token", "holder_name")})

@@ -49,8 +49,9 @@ class SubscriptionCreateState(PortalState):
         parents: list[tuple[str, str]] = []
         error = ""
         try:
-            contract = next((c for c in subscription_service.billing_contracts(identity) if str(c.id) == contract_id),
-                            None)
+            contract = next(
+                (c for c in subscription_service.billing_contracts(identity) if str(c.id) == contract_id), None
+            )
             if contract is None:
                 raise subscription_service.ServiceError("Choose a Billing Contract in the Product Catalog first.")
             product, term = await orders.offer(identity, offer_id, term_key)
@@ -63,11 +64,17 @@ class SubscriptionCreateState(PortalState):
             if not error:
                 self._contract_id, self._offer_id, self._term_key = contract_id, offer_id, term_key
                 self._unit_price = str(term.price)
-                self.product = {"title": product.title, "category": product.category, "term": term.label,
-                                "price": term.price_text, "contract": contract.label,
-                                "addon": "1" if product.is_addon else "",
-                                "usage": "1" if product.is_usage_based else "",
-                                "range": f"{product.minimum_quantity}–{product.maximum_quantity}", "total": ""}
+                self.product = {
+                    "title": product.title,
+                    "category": product.category,
+                    "term": term.label,
+                    "price": term.price_text,
+                    "contract": contract.label,
+                    "addon": "1" if product.is_addon else "",
+                    "usage": "1" if product.is_usage_based else "",
+                    "range": f"{product.minimum_quantity}–{product.maximum_quantity}",
+                    "total": "",
+                }
                 self.parents = [{"id": pid, "name": name} for pid, name in parents]
                 self.parent_id = parents[0][0] if len(parents) == 1 else ""
                 self.quantity = str(product.minimum_quantity)
@@ -107,9 +114,15 @@ class SubscriptionCreateState(PortalState):
             if self.submitting or not self.product or self.result:
                 return None
             self.submitting = True
-            kwargs = dict(contract_id=self._contract_id, offer_id=self._offer_id, term_key=self._term_key,
-                          quantity_text=self.quantity, start_text=self.start_date, parent_id=self.parent_id,
-                          request_id=self._request_id)
+            kwargs = dict(
+                contract_id=self._contract_id,
+                offer_id=self._offer_id,
+                term_key=self._term_key,
+                quantity_text=self.quantity,
+                start_text=self.start_date,
+                parent_id=self.parent_id,
+                request_id=self._request_id,
+            )
         try:
             outcome = await orders.place_order(identity, **kwargs)
         except PortalError as failure:  # the form stays usable: Submit is enabled again below
@@ -124,6 +137,9 @@ class SubscriptionCreateState(PortalState):
             self.result = outcome.message
             if outcome.status == "held":  # nothing ordered until an approver approves it
                 return [rx.toast.info("Sent for approval."), rx.redirect("/my-services/approval-requests")]
-            target = ("/my-services/future-changes" if outcome.status == "scheduled"
-                      else f"/my-services?contract={quote(self._contract_id)}")
+            target = (
+                "/my-services/future-changes"
+                if outcome.status == "scheduled"
+                else f"/my-services?contract={quote(self._contract_id)}"
+            )
             return [rx.toast.success(outcome.message), rx.redirect(target)]

@@ -30,19 +30,27 @@ def _describe(sub: EditableSubscription) -> dict[str, str]:
     else:
         assigned = "Not available"
     return {
-        "id": sub.id, "name": sub.name, "contract": sub.contract_name, "quantity": str(sub.quantity),
+        "id": sub.id,
+        "name": sub.name,
+        "contract": sub.contract_name,
+        "quantity": str(sub.quantity),
         "term": f"{TERM_LABELS.get(sub.term_duration, sub.term_duration)} term, billed "
-                f"{BILLING_LABELS.get(sub.billing_cycle, sub.billing_cycle).lower()}",
+        f"{BILLING_LABELS.get(sub.billing_cycle, sub.billing_cycle).lower()}",
         "term_dates": f"{sub.term_start:%b %d, %Y} – {sub.term_end:%b %d, %Y}",
         "renewal": f"{renewal_day:%b %d, %Y}" if sub.auto_renew else "Auto-renew is off",
         "unit_price": f"{format_money(sub.unit_price)} per license per month",
-        "assigned": assigned, "assigned_note": sub.assigned_note,
-        "window": (f"Seats can be reduced until {sub.window_ends_at:%b %d, %Y %H:%M} UTC."
-                   if sub.in_window(now) else
-                   f"Seats can be added now; reductions take effect On Renewal ({renewal_day:%b %d, %Y})."),
+        "assigned": assigned,
+        "assigned_note": sub.assigned_note,
+        "window": (
+            f"Seats can be reduced until {sub.window_ends_at:%b %d, %Y %H:%M} UTC."
+            if sub.in_window(now)
+            else f"Seats can be added now; reductions take effect On Renewal ({renewal_day:%b %d, %Y})."
+        ),
         "renewal_quantity": str(sub.renewal_quantity) if sub.renewal_quantity is not None else "",
-        "status": sub.status.capitalize(), "editable": "1" if sub.status == "active" and not sub.is_usage_based else "",
-        "min_date": f"{now.date():%Y-%m-%d}", "max_date": f"{sub.term_end:%Y-%m-%d}",
+        "status": sub.status.capitalize(),
+        "editable": "1" if sub.status == "active" and not sub.is_usage_based else "",
+        "min_date": f"{now.date():%Y-%m-%d}",
+        "max_date": f"{sub.term_end:%Y-%m-%d}",
     }
 
 
@@ -69,8 +77,13 @@ class SubscriptionEditState(PortalState):
 
     def _recompute(self) -> None:
         """The price effect of what the form says now (blank while the quantity is not a number)."""
-        shown = None if self._sub is None else service.preview(
-            self._sub, self.quantity, MODE_BY_LABEL.get(self.mode_label), self.effective_date, today=clock.today())
+        shown = (
+            None
+            if self._sub is None
+            else service.preview(
+                self._sub, self.quantity, MODE_BY_LABEL.get(self.mode_label), self.effective_date, today=clock.today()
+            )
+        )
         if shown is None:
             self.effect = NO_EFFECT
             return
@@ -81,10 +94,13 @@ class SubscriptionEditState(PortalState):
             note = f"Charged for the {effect.days_left} days left in the current term."
         else:
             note = f"Credited for the {effect.days_left} days left in the current term."
-        self.effect = {"current": format_money(effect.current_monthly), "new": format_money(effect.new_monthly),
-                       "difference": ("+" if effect.monthly_difference > 0 else "")
-                       + format_money(effect.monthly_difference),
-                       "prorated": format_money(effect.prorated), "note": note}
+        self.effect = {
+            "current": format_money(effect.current_monthly),
+            "new": format_money(effect.new_monthly),
+            "difference": ("+" if effect.monthly_difference > 0 else "") + format_money(effect.monthly_difference),
+            "prorated": format_money(effect.prorated),
+            "note": note,
+        }
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.errors = {**NO_ERRORS, **{name: str(message) for name, message in errors.items()}}
@@ -159,9 +175,12 @@ class SubscriptionEditState(PortalState):
             outcome = service.ChangeOutcome(Outcome.FAILED, failure.message)
         except Exception:  # never leave the form stuck in "submitting"
             log.exception("Subscription change %s failed unexpectedly", args[0])
-            outcome = service.ChangeOutcome(Outcome.FAILED, "The change could not be completed. Reload the page to "
-                                                            "see the subscription's current quantity before trying "
-                                                            "again.")
+            outcome = service.ChangeOutcome(
+                Outcome.FAILED,
+                "The change could not be completed. Reload the page to "
+                "see the subscription's current quantity before trying "
+                "again.",
+            )
         fresh = None
         if outcome.status in DONE:
             try:

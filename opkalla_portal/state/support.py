@@ -63,15 +63,21 @@ class SupportState(PortalState):
     def _reload_conversations(self, identity) -> None:
         with session_scope() as db:
             rows = support.list_conversations(db, identity)
-        self.conversations = [ConversationRow(id=r.id, title=r.title or "Conversation",
-                                              date_label=f"{r.updated_at:%b} {r.updated_at.day}, {r.updated_at:%H:%M}")
-                              for r in rows]
+        self.conversations = [
+            ConversationRow(
+                id=r.id,
+                title=r.title or "Conversation",
+                date_label=f"{r.updated_at:%b} {r.updated_at.day}, {r.updated_at:%H:%M}",
+            )
+            for r in rows
+        ]
 
     def _show(self, identity, conversation_id: int) -> None:
         with session_scope() as db:
             views = support.conversation_messages(db, identity, conversation_id)
-        self.messages = [ChatMessage(role=m.role, content=m.content, references=_references(m.references))
-                         for m in views]
+        self.messages = [
+            ChatMessage(role=m.role, content=m.content, references=_references(m.references)) for m in views
+        ]
         self.current_id = conversation_id
 
     @guarded(Capability.SUPPORT)
@@ -196,6 +202,8 @@ class SupportState(PortalState):
                 if answer.error:
                     self.answer_error = f"{answer.error} Your question was kept: select Try again."
                 elif self.current_id == conversation_id:
-                    self.messages = [*self.messages, ChatMessage(role="assistant", content=text,
-                                                                 references=_references(references))]
+                    self.messages = [
+                        *self.messages,
+                        ChatMessage(role="assistant", content=text, references=_references(references)),
+                    ]
         yield rx.scroll_to("question", align_to_top=False)  # keep the input (and the answer above it) in view

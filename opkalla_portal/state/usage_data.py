@@ -26,8 +26,14 @@ from opkalla_portal.state.base import PortalState, guarded
 
 MONTHS_BY_LABEL = {label: months for months, label in PERIODS.items()}
 # One colour per service category, stable across periods (Radix step-9 colours).
-CATEGORY_COLORS = {"Compute": "var(--indigo-9)", "Storage": "var(--teal-9)", "Networking": "var(--amber-9)",
-                   "Databases": "var(--crimson-9)", "Backup": "var(--cyan-9)", "Security": "var(--grass-9)"}
+CATEGORY_COLORS = {
+    "Compute": "var(--indigo-9)",
+    "Storage": "var(--teal-9)",
+    "Networking": "var(--amber-9)",
+    "Databases": "var(--crimson-9)",
+    "Backup": "var(--cyan-9)",
+    "Security": "var(--grass-9)",
+}
 FALLBACK_COLORS = ["var(--orange-9)", "var(--violet-9)", "var(--brown-9)", "var(--pink-9)"]
 
 
@@ -135,19 +141,25 @@ class UsageState(PortalState):
         colors = dict(CATEGORY_COLORS)
         for index, category in enumerate(c for c in report.categories if c not in colors):
             colors[category] = FALLBACK_COLORS[index % len(FALLBACK_COLORS)]
-        self.series = [Series(category=c, color=colors[c], total=format_money(report.by_category[c]))
-                       for c in report.categories]
+        self.series = [
+            Series(category=c, color=colors[c], total=format_money(report.by_category[c])) for c in report.categories
+        ]
         self.chart = [
-            {"month": month_label(m),
-             **{c: float(report.by_month_category.get((m, c), 0)) for c in report.categories}}
+            {"month": month_label(m), **{c: float(report.by_month_category.get((m, c), 0)) for c in report.categories}}
             for m in report.month_keys
         ]
-        self.months = [MonthRow(month=month_label(m), total=format_money(report.month_total(m)))
-                       for m in report.month_keys]
+        self.months = [
+            MonthRow(month=month_label(m), total=format_money(report.month_total(m))) for m in report.month_keys
+        ]
         total = report.total or 1
         self.resources = [
-            ResourceRow(resource=r.resource, resource_group=r.resource_group, category=r.category,
-                        cost=format_money(r.cost), share=f"{(r.cost * 100 / total):.1f}%")
+            ResourceRow(
+                resource=r.resource,
+                resource_group=r.resource_group,
+                category=r.category,
+                cost=format_money(r.cost),
+                share=f"{(r.cost * 100 / total):.1f}%",
+            )
             for r in report.resources[:TOP_RESOURCES]
         ]
         self.total = format_money(report.total)

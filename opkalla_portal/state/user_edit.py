@@ -69,17 +69,20 @@ class UserEditState(PortalState):
         role = self.selected_role
         if role not in WEB_ROLES:
             return rx.toast.error("Choose one of the web roles first.")
-        return self._apply(identity, lambda: user_service.associate_role(identity, self.user_id, role),
-                           "{name} is now " + role + ".")
+        return self._apply(
+            identity, lambda: user_service.associate_role(identity, self.user_id, role), "{name} is now " + role + "."
+        )
 
     @guarded(Capability.USERS)
     def enable_portal_access(self, identity: Identity):
         """Enable Portal Access: email the invitation link."""
-        return self._apply(identity, lambda: user_service.enable_portal_access(identity, self.user_id),
-                           "Invitation sent to {result}.")
+        return self._apply(
+            identity, lambda: user_service.enable_portal_access(identity, self.user_id), "Invitation sent to {result}."
+        )
 
     @guarded(Capability.USERS)
     def deactivate(self, identity: Identity):
         """Turn off portal access; the user's sessions end at once."""
-        return self._apply(identity, lambda: user_service.deactivate_user(identity, self.user_id),
-                           "{name} can no longer sign in.")
+        return self._apply(
+            identity, lambda: user_service.deactivate_user(identity, self.user_id), "{name} can no longer sign in."
+        )

@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 AXE_PATH = VENV_BIN.parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # where make test installs it
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -35,8 +41,10 @@ def _wait_until_up(base_url: str, process: subprocess.Popen, log_path: Path, tim
         if process.poll() is not None:
             raise RuntimeError(f"The portal exited during start-up:\n{log_path.read_text()[-4000:]}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200 and \
-                    httpx.get(f"{base_url}/sign-in", timeout=5, follow_redirects=True).status_code == 200:
+            if (
+                httpx.get(f"{base_url}/health", timeout=2).status_code == 200
+                and httpx.get(f"{base_url}/sign-in", timeout=5, follow_redirects=True).status_code == 200
+            ):
                 return
         except httpx.HTTPError:
             pass
@@ -77,9 +85,22 @@ def base_url(portal_env: dict[str, str]) -> str:
     log_path = Path(portal_env["_WORKDIR"]) / "portal.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [str(VENV_BIN / "reflex"), "run", "--env", "prod", "--single-port",
-             "--frontend-port", port, "--backend-port", port],
-            cwd=ROOT, env=portal_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(VENV_BIN / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                port,
+                "--backend-port",
+                port,
+            ],
+            cwd=ROOT,
+            env=portal_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         _wait_until_up(url, process, log_path)
@@ -123,8 +144,9 @@ def sign_in_as(context, base_url: str, email: str) -> None:
     with session_scope() as db:
         user = db.exec(select(PortalUser).where(PortalUser.email == email)).one()
         token = create_session(db, user)
-    context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": base_url, "httpOnly": True,
-                          "sameSite": "Lax"}])
+    context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": token, "url": base_url, "httpOnly": True, "sameSite": "Lax"}]
+    )
 
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
@@ -144,7 +166,7 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     }""")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "targets": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"] if v["impact"] in impacts
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
     ]

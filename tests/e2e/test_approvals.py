@@ -198,8 +198,9 @@ def test_a_big_purchase_in_the_product_catalog_waits_for_approval(browser, base_
         expect(pending).to_contain_text("$6,600.00")
         pending.get_by_role("button", name=re.compile("^Approve request")).click()
         priya.get_by_role("alertdialog").get_by_role("button", name="Approve and apply").click()
-        expect(priya.get_by_role("row").filter(has_text="Dynamics 365 Business Central Premium")
-               ).to_contain_text("Approved and applied")
+        expect(priya.get_by_role("row").filter(has_text="Dynamics 365 Business Central Premium")).to_contain_text(
+            "Approved and applied"
+        )
 
         luis.reload()
         luis.get_by_role("combobox", name="Billing Contract").click()

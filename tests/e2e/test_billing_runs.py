@@ -30,12 +30,25 @@ def _draft_run_with_an_exception() -> str:
 
     start = clock.today().replace(day=1)
     end = _add_months(start, 1) - timedelta(days=1)
-    sub = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "bayview" and s.billing_cycle == "monthly"
-               and s.unit_type == "Licenses")
-    line = {"customerId": demo_data.CUSTOMERS["bayview"].tenant_id, "productId": sub.product_id, "skuId": sub.sku_id,
-            "productName": sub.offer_name, "subscriptionId": sub.id, "chargeType": "cycleCharge",
-            "chargeStartDate": f"{start}T00:00:00Z", "chargeEndDate": f"{end}T00:00:00Z", "quantity": 5,
-            "unitPrice": 10.0, "subtotal": 50.0, "billingFrequency": "Monthly"}
+    sub = next(
+        s
+        for s in demo_data.SUBSCRIPTIONS
+        if s.customer_key == "bayview" and s.billing_cycle == "monthly" and s.unit_type == "Licenses"
+    )
+    line = {
+        "customerId": demo_data.CUSTOMERS["bayview"].tenant_id,
+        "productId": sub.product_id,
+        "skuId": sub.sku_id,
+        "productName": sub.offer_name,
+        "subscriptionId": sub.id,
+        "chargeType": "cycleCharge",
+        "chargeStartDate": f"{start}T00:00:00Z",
+        "chargeEndDate": f"{end}T00:00:00Z",
+        "quantity": 5,
+        "unitPrice": 10.0,
+        "subtotal": 50.0,
+        "billingFrequency": "Monthly",
+    }
     stranger = {**line, "customerId": STRANGER, "customerName": "Northwind Traders", "subtotal": 12.5}
     run = billing_run.start_run(start, end, microsoft_invoice_total=Decimal("62.50"))
     billing_run.execute(run.id, [line, stranger])
@@ -65,8 +78,9 @@ def test_provider_admin_reviews_excludes_and_issues_a_run(page, context, base_ur
     assert violations == [], violations
 
     page.get_by_role("row", name="Not a portal customer").get_by_role("button", name="Exclude").click()
-    expect(page.get_by_role("row", name="Not a portal customer").get_by_role("button", name="Include Again")) \
-        .to_be_visible()
+    expect(
+        page.get_by_role("row", name="Not a portal customer").get_by_role("button", name="Include Again")
+    ).to_be_visible()
     expect(issue).to_be_enabled()
     issue.click()
     expect(page.get_by_text("1 invoice issued; customers are told by email.")).to_be_visible()

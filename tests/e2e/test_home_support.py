@@ -41,8 +41,9 @@ def test_home_shows_posts_and_badge_then_a_post(page, context, base_url, console
 
     page.get_by_role("link", name=re.compile("New Commerce: when you can lower seat counts")).click()
     expect(page).to_have_url(re.compile(r"/news/post\?slug=new-commerce-seat-changes-explained"))
-    expect(page.get_by_role("heading", name="New Commerce: when you can lower seat counts (the 7-day window)"))\
-        .to_be_visible()
+    expect(
+        page.get_by_role("heading", name="New Commerce: when you can lower seat counts (the 7-day window)")
+    ).to_be_visible()
     expect(page.get_by_role("table")).to_be_visible()  # the Markdown table is rendered
     expect(page.locator("strong", has_text="7 days (168 hours)")).to_be_visible()
     assert axe_violations(page) == []
@@ -72,8 +73,10 @@ def test_provider_admin_writes_publishes_and_unpublishes_a_post(page, context, b
     page.get_by_label("Title").fill("Windows 365 Link arrives")
     expect(page.get_by_label("Web address")).to_have_value("windows-365-link-arrives")
     page.get_by_label("Summary").fill("A small desktop device for Cloud PCs.")
-    body = ("## Why it matters\n\nSign in with **Windows Hello** and work.\n\n"
-            "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">")
+    body = (
+        "## Why it matters\n\nSign in with **Windows Hello** and work.\n\n"
+        '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+    )
     page.get_by_label("Post (Markdown)").fill(body)
     preview = page.get_by_role("region", name="Preview")
     expect(preview.get_by_role("heading", name="Why it matters")).to_be_visible()
@@ -110,14 +113,18 @@ def test_question_gets_a_streamed_answer_with_references(page, context, base_url
     expect(log.get_by_text("Can I cancel a subscription I bought last week")).to_be_visible()
     refs = log.get_by_role("group", name="References")
     expect(refs.get_by_role("link").first).to_be_visible(timeout=15_000)
-    expect(refs.get_by_role("link", name="New Commerce: cancelling a subscription and the 7-day window"))\
-        .to_be_visible()
+    expect(
+        refs.get_by_role("link", name="New Commerce: cancelling a subscription and the 7-day window")
+    ).to_be_visible()
     answer = log.locator(".support-answer").last
     expect(answer.get_by_role("link", name="[1]").first).to_be_visible()  # cited in the text
     expect(answer).to_contain_text("7 days")
     assert "[doc" not in answer.inner_text()
-    expect(page.get_by_role("navigation", name="Your conversations").get_by_role("button", name=re.compile(
-        "Can I cancel a subscription"))).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Your conversations").get_by_role(
+            "button", name=re.compile("Can I cancel a subscription")
+        )
+    ).to_be_visible()
     assert axe_violations(page) == []
     _shots(page, "support")
 
@@ -156,14 +163,14 @@ def test_no_answer_long_question_and_other_users(page, context, base_url):
     _shots(page, "support-no-answer")
 
 
-
 def test_a_microsoft_failure_is_explained_and_can_be_retried(page, context, base_url):
     import httpx
 
     sign_in_as(context, base_url, "priya.natarajan@lakesidedental.onmicrosoft.com")
     page.goto(base_url + "/support")
-    httpx.post(f"{base_url}/emulator/faults",
-               json={"error_probability": 1.0, "services": ["openai"]}).raise_for_status()
+    httpx.post(
+        f"{base_url}/emulator/faults", json={"error_probability": 1.0, "services": ["openai"]}
+    ).raise_for_status()
     try:
         page.get_by_label("Type your message").fill("How do I reset a user's password as an administrator?")
         page.get_by_role("button", name="Send").click()
@@ -174,8 +181,10 @@ def test_a_microsoft_failure_is_explained_and_can_be_retried(page, context, base
     alert.get_by_role("button", name="Try again").click()
     refs = page.get_by_role("log").get_by_role("group", name="References")
     expect(refs.get_by_role("link", name="Resetting a user's password as an administrator")).to_be_visible(
-        timeout=15_000)
+        timeout=15_000
+    )
     expect(page.get_by_role("log").get_by_text("How do I reset a user's password")).to_have_count(1)
+
 
 def test_conversations_are_private_to_their_user(page, context, base_url):
     sign_in_as(context, base_url, DANA)

@@ -101,13 +101,15 @@ def test_idle_seats_and_one_click_recommendation_become_a_future_change(consente
     # One click: an On Renewal change through Subscription Edit's path.
     accept = dashboard.get_by_role("button", name="Accept recommendation for Microsoft 365 Business Premium")
     accept.dblclick()  # a double-click acts once
-    expect(page.get_by_text(re.compile(r"Microsoft 365 Business Premium will change to 41 licenses at renewal"))
-           .first).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"Microsoft 365 Business Premium will change to 41 licenses at renewal")).first
+    ).to_be_visible()
     pending = dashboard.get_by_role("listitem").filter(has_text="45 → 41 licenses").first
     expect(pending).to_contain_text("On Renewal")
     expect(dashboard.get_by_text(HEADLINE)).to_have_count(0)
-    expect(dashboard.get_by_text("Reclaim idle seats of Microsoft 365 Business Premium before it renews")
-           ).to_be_visible()
+    expect(
+        dashboard.get_by_text("Reclaim idle seats of Microsoft 365 Business Premium before it renews")
+    ).to_be_visible()
 
     page.goto(f"{consented}/my-services/future-changes")
     row = page.get_by_role("row").filter(has_text="Microsoft 365 Business Premium")
@@ -141,8 +143,11 @@ def _disabled_premium_holder() -> str:
 
     with emulator_store().read() as tx:
         users = tx.list("user", demo_data.CUSTOMERS["lakeside"].tenant_id)
-    return next(u["displayName"] for u in users if not u["accountEnabled"]
-                and any(lic["skuId"] == SPB.graph_sku_id for lic in u["assignedLicenses"]))
+    return next(
+        u["displayName"]
+        for u in users
+        if not u["accountEnabled"] and any(lic["skuId"] == SPB.graph_sku_id for lic in u["assignedLicenses"])
+    )
 
 
 def test_reclaim_a_disabled_accounts_seat_by_reassigning_it(consented, page):

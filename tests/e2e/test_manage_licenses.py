@@ -31,8 +31,12 @@ def _reset_world(base_url: str) -> None:
 
     with session_scope() as db:
         mails = select(OutboundMail).where(OutboundMail.kind.in_(["consent_request", "consent_decision"]))
-        for row in [*db.exec(select(ConsentRequest)), *db.exec(select(AdminConsentAttempt)),
-                    *db.exec(select(LicenseChange)), *db.exec(mails)]:
+        for row in [
+            *db.exec(select(ConsentRequest)),
+            *db.exec(select(AdminConsentAttempt)),
+            *db.exec(select(LicenseChange)),
+            *db.exec(mails),
+        ]:
             db.delete(row)
         lakeside = db.exec(select(Organization).where(Organization.name == "Lakeside Dental Partners")).one()
         lakeside.consent_granted_at = lakeside.consent_granted_by_id = None
@@ -90,8 +94,10 @@ def _row(page, product: str):
 def test_global_admin_consents_through_microsoft(world, page, context):
     sign_in_as(context, world, DANA)
     portal_errors = []  # errors on the portal's pages (Microsoft's consent page has its own favicon 404)
-    page.on("console", lambda m: portal_errors.append(m.text)
-            if m.type == "error" and "/manage-licenses" in page.url else None)
+    page.on(
+        "console",
+        lambda m: portal_errors.append(m.text) if m.type == "error" and "/manage-licenses" in page.url else None,
+    )
     page.goto(f"{world}/manage-licenses")
     dialog = page.get_by_role("dialog", name="Permissions requested")
     expect(dialog).to_be_visible()
@@ -133,8 +139,12 @@ def test_non_admin_requests_approval_and_global_admin_denies(world, page, contex
     expect(dialog.get_by_text("Your request is waiting for approval")).to_be_visible()
     violations = axe_violations(page)
     if violations:
-        print(page.evaluate("async () => JSON.stringify((await axe.run(document, {runOnly: ['color-contrast']}))"
-                            ".violations.map(v => v.nodes.map(n => n.any.map(a => a.message)))) "))
+        print(
+            page.evaluate(
+                "async () => JSON.stringify((await axe.run(document, {runOnly: ['color-contrast']}))"
+                ".violations.map(v => v.nodes.map(n => n.any.map(a => a.message)))) "
+            )
+        )
     assert violations == []
 
     from opkalla_portal.db import session_scope
@@ -215,8 +225,9 @@ def test_toggle_submit_and_close_by_clicking_the_grey_area(world, page, context,
     expect(dialog.get_by_text("3 unsaved changes")).to_be_visible()
     assert axe_violations(page) == []
     dialog.get_by_role("button", name="Submit").click()
-    expect(dialog.get_by_role("status").filter(has_text="Licenses updated successfully: 2 assigned, 1 unassigned.")
-           ).to_be_visible()
+    expect(
+        dialog.get_by_role("status").filter(has_text="Licenses updated successfully: 2 assigned, 1 unassigned.")
+    ).to_be_visible()
     page.screenshot(path=str(SHOTS / "licenses-window-desktop.png"))
     users = {u["displayName"]: u for u in _bayview_users()}
     assert _holds(users[first]) and _holds(users[second]) and not _holds(users[leaver])
@@ -230,8 +241,11 @@ def test_toggle_submit_and_close_by_clicking_the_grey_area(world, page, context,
 
     with session_scope() as db:
         audit = {(r.target_user_name, r.action, r.result, r.actor_name) for r in db.exec(select(LicenseChange))}
-    assert audit == {(first, "assign", "succeeded", "Tom Becker"), (second, "assign", "succeeded", "Tom Becker"),
-                     (leaver, "unassign", "succeeded", "Tom Becker")}
+    assert audit == {
+        (first, "assign", "succeeded", "Tom Becker"),
+        (second, "assign", "succeeded", "Tom Becker"),
+        (leaver, "unassign", "succeeded", "Tom Becker"),
+    }
     assert console_errors == []
 
 
@@ -267,7 +281,8 @@ def test_partial_failure_lists_the_user_and_keeps_the_successes(world, page, con
     expect(dialog.get_by_role("status").filter(has_text="1 assigned")).to_be_visible()
     failures = dialog.get_by_role("alert").filter(has_text="1 changes could not be made")
     expect(failures).to_contain_text(
-        f"{stranded}: License assignment cannot be done for user with invalid usage location.")
+        f"{stranded}: License assignment cannot be done for user with invalid usage location."
+    )
     users = {u["displayName"]: u for u in _bayview_users()}
     assert _holds(users[fine]) and not _holds(users[stranded])
     expect(_switch(dialog, stranded)).not_to_be_checked()  # the toggle shows Microsoft's state again
@@ -309,8 +324,11 @@ def test_429_storm_during_bulk_submit_applies_every_change_once(world, page, con
     for name in holders:
         _switch(dialog, name).click()
     expect(dialog.get_by_text("13 seats left")).to_be_visible()
-    response = httpx.post(f"{world}/emulator/faults", timeout=10, json={
-        "throttle_probability": 0.5, "retry_after_seconds": 1, "seed": 3, "services": ["graph"]})
+    response = httpx.post(
+        f"{world}/emulator/faults",
+        timeout=10,
+        json={"throttle_probability": 0.5, "retry_after_seconds": 1, "seed": 3, "services": ["graph"]},
+    )
     assert response.status_code == 200
     dialog.get_by_role("button", name="Submit").click()
     expect(dialog.get_by_role("status").filter(has_text="8 unassigned")).to_be_visible(timeout=60_000)
@@ -334,8 +352,9 @@ def test_a_license_assigned_by_a_group_shows_the_group_and_cannot_be_switched(wo
     page.get_by_role("button", name=f"Manage License for {exchange}").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name=f"Manage License: {exchange}")).to_be_visible()
-    member = next(u for u in _bayview_users() if any(
-        s.get("assignedByGroup") for s in u.get("licenseAssignmentStates", [])))["displayName"]
+    member = next(
+        u for u in _bayview_users() if any(s.get("assignedByGroup") for s in u.get("licenseAssignmentStates", []))
+    )["displayName"]
     switch = _switch(dialog, member)
     expect(switch).to_be_checked()
     expect(switch).to_be_disabled()

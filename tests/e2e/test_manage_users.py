@@ -184,8 +184,10 @@ def test_bad_invitation_links_each_say_why_and_change_nothing(browser, page, con
 
     visitor = browser.new_context().new_page()
     visitor.set_viewport_size({"width": 390, "height": 844})
-    cases = [("Luis Ortega", "This Microsoft account doesn't match the invitation"),
-             ("Unknown Visitor", "This Microsoft account belongs to another organization")]
+    cases = [
+        ("Luis Ortega", "This Microsoft account doesn't match the invitation"),
+        ("Unknown Visitor", "This Microsoft account belongs to another organization"),
+    ]
     for persona, heading in cases:
         visitor.goto(link)
         visitor.get_by_role("button", name=persona, exact=True).click()
@@ -198,10 +200,12 @@ def test_bad_invitation_links_each_say_why_and_change_nothing(browser, page, con
     expect(visitor.get_by_role("heading", level=1, name="This invitation link is not valid")).to_be_visible()
     with session_scope() as db:
         marcus = db.exec(select(PortalUser).where(PortalUser.first_name == "Marcus")).one()
-        invitation = db.exec(select(Invitation).where(Invitation.user_id == marcus.id, Invitation.revoked_at == None)  # noqa: E711
-                             ).one()
+        invitation = db.exec(
+            select(Invitation).where(Invitation.user_id == marcus.id, Invitation.revoked_at == None)  # noqa: E711
+        ).one()
         saved_expiry = invitation.expires_at
         from datetime import datetime
+
         invitation.expires_at = datetime(2020, 1, 1, tzinfo=UTC)
         db.add(invitation)
     visitor.goto(link)

@@ -193,8 +193,13 @@ def test_downloads_need_a_session_and_the_role(page, context, base_url):
 def test_finance_manager_manages_payment_profiles(page, context, base_url, console_errors, portal_env):
     sign_in_as(context, base_url, FINANCE)
     frames: list[str] = []
-    page.on("websocket", lambda ws: (ws.on("framesent", lambda f: frames.append(str(f))),
-                                     ws.on("framereceived", lambda f: frames.append(str(f)))))
+    page.on(
+        "websocket",
+        lambda ws: (
+            ws.on("framesent", lambda f: frames.append(str(f))),
+            ws.on("framereceived", lambda f: frames.append(str(f))),
+        ),
+    )
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(base_url + "/my-invoices")
     page.get_by_role("link", name="Payment Profiles").click()
@@ -325,15 +330,17 @@ def test_usage_data_from_the_subscription_link_and_refusals(page, context, base_
     expect(page.get_by_test_id("usage-total")).to_be_visible(timeout=20000)
     cookies = session_cookies(context)
     bayview = next(s for s in demo_data.customer_subscriptions("bayview") if s.unit_type == "Usage-based")
-    other = httpx.get(f"{base_url}/downloads/usage-data.csv", params={"subscription": bayview.id, "months": 3},
-                      cookies=cookies)
+    other = httpx.get(
+        f"{base_url}/downloads/usage-data.csv", params={"subscription": bayview.id, "months": 3}, cookies=cookies
+    )
     assert other.status_code == 404
 
     page.context.clear_cookies()
     sign_in_as(context, base_url, FINANCE)
     cookies = session_cookies(context)
-    refused = httpx.get(f"{base_url}/downloads/usage-data.csv", params={"subscription": azure.id, "months": 3},
-                        cookies=cookies)
+    refused = httpx.get(
+        f"{base_url}/downloads/usage-data.csv", params={"subscription": azure.id, "months": 3}, cookies=cookies
+    )
     assert refused.status_code == 403
     page.goto(base_url + "/usage-data")
     expect(page).to_have_url(re.compile(r"/not-allowed"))
@@ -344,9 +351,10 @@ def test_usage_data_says_when_microsoft_fails(page, context, base_url, console_e
     # minutes, and an outage after a read is rightly not news to the page.
     sign_in_as(context, base_url, OTHER_CUSTOMER_ADMIN)
     # Azure usage comes from Graph's billing reconciliation exports, the subscriptions from Partner Center.
-    httpx.post(base_url + "/emulator/faults", json={"error_probability": 1.0, "error_status": 503,
-                                                     "services": ["partner_center", "graph"], "seed": 3}
-               ).raise_for_status()
+    httpx.post(
+        base_url + "/emulator/faults",
+        json={"error_probability": 1.0, "error_status": 503, "services": ["partner_center", "graph"], "seed": 3},
+    ).raise_for_status()
     try:
         page.goto(base_url + "/usage-data")
         alert = page.get_by_role("alert").filter(has_text="could not be loaded")

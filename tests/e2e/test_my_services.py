@@ -73,7 +73,8 @@ def test_contract_subscriptions_with_addons_usage_data_sort_and_search(page, con
     choose_contract(page, "Azure Consumption (LDP-2026-003)")
     page.get_by_role("button", name="Show Usage Data of Azure plan").click()
     expect(page.get_by_role("link", name="Usage Data").last).to_have_attribute(
-        "href", re.compile(r"/usage-data\?subscription=[0-9a-f-]{36}"))
+        "href", re.compile(r"/usage-data\?subscription=[0-9a-f-]{36}")
+    )
     page.screenshot(path="screenshots/my-services-1440.png", full_page=True)
     assert console_errors == []
 
@@ -104,8 +105,9 @@ def test_increase_immediately_shows_price_effect_and_logs(page, context, base_ur
     assert console_errors == []
 
 
-@pytest.mark.parametrize("value,message", [
-    ("2.5", "whole number"), ("0", "at least 1"), ("301", "maximum quantity for this offer is 300")])
+@pytest.mark.parametrize(
+    "value,message", [("2.5", "whole number"), ("0", "at least 1"), ("301", "maximum quantity for this offer is 300")]
+)
 def test_bad_quantity_is_refused_beside_the_field(page, context, base_url, value, message):
     open_subscription(page, context, base_url, "Microsoft Entra ID P1")
     page.get_by_label("Quantity").fill(value)
@@ -275,7 +277,8 @@ def test_future_start_date_schedules_the_purchase(page, context, base_url):
     page.goto(base_url + "/my-services/catalog")
     page.get_by_label("Search products").fill("project plan 1")
     page.get_by_role("group", name="Project Plan 1").get_by_role(
-        "link", name="Buy Project Plan 1, Monthly, billed monthly").click()
+        "link", name="Buy Project Plan 1, Monthly, billed monthly"
+    ).click()
     expect(page.get_by_role("heading", level=1, name="Subscription Create")).to_be_visible()
     page.get_by_label("Quantity").fill("2")
     start = page.get_by_label("Effective Start Date")
@@ -328,9 +331,12 @@ def test_screens_at_phone_and_desktop_widths(page, context, base_url, width, the
     sign_in_as(context, base_url, LUIS)
     page.emulate_media(color_scheme=theme)
     page.set_viewport_size({"width": width, "height": 900})
-    for route, heading in (("/my-services", "My Services"), ("/my-services/catalog", "Product Catalog"),
-                           ("/my-services/change-logs", "Change Logs"),
-                           ("/my-services/future-changes", "Future Changes")):
+    for route, heading in (
+        ("/my-services", "My Services"),
+        ("/my-services/catalog", "Product Catalog"),
+        ("/my-services/change-logs", "Change Logs"),
+        ("/my-services/future-changes", "Future Changes"),
+    ):
         page.goto(base_url + route)
         expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
         page.wait_for_timeout(600)

@@ -72,7 +72,9 @@ def test_my_company_validates_and_submits(page, context, base_url, console_error
     page.get_by_label("City").fill("")
     page.get_by_label("Email Address").fill("Fleet@Bayview.example")
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_text("Enter a web address starting with https://, like https://www.example.com.")).to_be_visible()
+    expect(
+        page.get_by_text("Enter a web address starting with https://, like https://www.example.com.")
+    ).to_be_visible()
     expect(page.get_by_text("Phone Number is required.")).to_be_visible()
     expect(page.get_by_text("City is required.")).to_be_visible()
     expect(page.get_by_text("The company profile was not saved.")).to_be_visible()

@@ -15,8 +15,18 @@ pytestmark = pytest.mark.e2e
 DANA = "dana.whitaker@lakesidedental.onmicrosoft.com"
 RILEY = "riley.morgan@opkalla.onmicrosoft.com"
 PAYLOAD = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=1;alert(2)</script>'
-PAGES = ["/", "/my-services", "/my-agreements", "/my-invoices", "/usage-data", "/my-company", "/manage-users",
-         "/manage-licenses", "/support", "/profile"]
+PAGES = [
+    "/",
+    "/my-services",
+    "/my-agreements",
+    "/my-invoices",
+    "/usage-data",
+    "/my-company",
+    "/manage-users",
+    "/manage-licenses",
+    "/support",
+    "/profile",
+]
 
 # Free-text fields across the portal: (case, persona, page, button that opens the form or
 # None, [(field label, value)], submit button). A case whose form isn't on the page yet
@@ -25,8 +35,14 @@ PAGES = ["/", "/my-services", "/my-agreements", "/my-invoices", "/usage-data", "
 FREE_TEXT = [
     ("profile", DANA, "/profile", None, [("First Name", PAYLOAD), ("Title", PAYLOAD)], "Update"),
     ("company", DANA, "/my-company", None, [("Address", PAYLOAD), ("Address line 2", PAYLOAD)], "Submit"),
-    ("blog", RILEY, "/news/editor", "New post",
-     [("Title", PAYLOAD), ("Summary", PAYLOAD), ("Post (Markdown)", PAYLOAD)], "Publish"),
+    (
+        "blog",
+        RILEY,
+        "/news/editor",
+        "New post",
+        [("Title", PAYLOAD), ("Summary", PAYLOAD), ("Post (Markdown)", PAYLOAD)],
+        "Publish",
+    ),
     ("support", DANA, "/support", None, [("Type your message", PAYLOAD)], "Send"),
 ]
 
@@ -66,23 +82,26 @@ def test_injected_markup_cannot_run_script(page, context, base_url):
     fired = _watch_dialogs(page)
     page.goto(base_url + "/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    page.evaluate("""(payload) => {
+    page.evaluate(
+        """(payload) => {
         const box = document.createElement('div');
         box.innerHTML = payload;
         document.body.appendChild(box);
         const script = document.createElement('script');
         script.textContent = 'window.__xss = 2';
         document.body.appendChild(script);
-    }""", PAYLOAD)
+    }""",
+        PAYLOAD,
+    )
     page.wait_for_timeout(500)
     assert page.evaluate("window.__xss === undefined")
     assert fired == []
 
 
-@pytest.mark.parametrize(("case", "persona", "route", "opener", "fields", "submit"), FREE_TEXT,
-                         ids=[c[0] for c in FREE_TEXT])
-def test_free_text_fields_render_markup_as_text(page, context, base_url, case, persona, route, opener, fields,
-                                                submit):
+@pytest.mark.parametrize(
+    ("case", "persona", "route", "opener", "fields", "submit"), FREE_TEXT, ids=[c[0] for c in FREE_TEXT]
+)
+def test_free_text_fields_render_markup_as_text(page, context, base_url, case, persona, route, opener, fields, submit):
     from sqlalchemy.exc import NoResultFound
 
     try:
@@ -156,8 +175,13 @@ TOM = "tom.becker@bayviewlogistics.onmicrosoft.com"
 def _record_frames(page) -> list[str]:
     """Every websocket frame the server sends this tab, as text."""
     frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
-        payload if isinstance(payload, str) else payload.decode("utf-8", "replace"))))
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace")),
+        ),
+    )
     return frames
 
 

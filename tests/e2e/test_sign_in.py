@@ -10,8 +10,18 @@ from tests.e2e.conftest import axe_violations
 
 pytestmark = pytest.mark.e2e
 
-ALL_ITEMS = ["Home", "My Services", "Approvals", "My Agreements", "My Invoices", "Usage Data", "My Company",
-             "Manage Users", "Manage Licenses", "Microsoft Support"]
+ALL_ITEMS = [
+    "Home",
+    "My Services",
+    "Approvals",
+    "My Agreements",
+    "My Invoices",
+    "Usage Data",
+    "My Company",
+    "Manage Users",
+    "Manage Licenses",
+    "Microsoft Support",
+]
 ROLE_MENUS = {
     "Dana Whitaker": ALL_ITEMS,
     "Tom Becker": ALL_ITEMS,
@@ -113,8 +123,13 @@ def test_menu_per_role_and_pages_refused_by_url(page, base_url, persona):
     expect(nav.get_by_role("link")).to_have_count(len(ROLE_MENUS[persona]))
     for label in ROLE_MENUS[persona]:
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
-    routes = {"Manage Users": "/manage-users", "Manage Licenses": "/manage-licenses", "My Invoices": "/my-invoices",
-              "My Company": "/my-company", "Approvals": "/approvals"}
+    routes = {
+        "Manage Users": "/manage-users",
+        "Manage Licenses": "/manage-licenses",
+        "My Invoices": "/my-invoices",
+        "My Company": "/my-company",
+        "Approvals": "/approvals",
+    }
     for label, route in routes.items():
         if label not in ROLE_MENUS[persona]:
             page.goto(base_url + route)

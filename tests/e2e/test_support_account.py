@@ -28,8 +28,9 @@ def test_finance_manager_asks_for_the_last_invoice_and_follows_the_link(page, co
     page.goto(base_url + "/support")
     log = _ask(page, "What was our last invoice total?")
     answer = log.locator(".support-answer").last
-    expect(answer).to_contain_text(re.compile(r"Your last invoice, LDP-INV-\d+ of .* totals \$[\d,]+\.\d\d"),
-                                   timeout=15_000)
+    expect(answer).to_contain_text(
+        re.compile(r"Your last invoice, LDP-INV-\d+ of .* totals \$[\d,]+\.\d\d"), timeout=15_000
+    )
     refs = log.get_by_role("group", name="References")
     expect(refs.get_by_role("link", name="My Invoices")).to_be_visible()
     expect(answer.get_by_role("link", name="[1]")).to_be_visible()

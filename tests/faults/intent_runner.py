@@ -41,11 +41,13 @@ async def change_quantity() -> None:
 async def assign_licenses() -> None:
     tom = identity_for(TOM)
     users = {u.id: u for u in await licenses.list_directory(tom)}
-    chosen = sorted((u for u in users.values() if not u.holds(BUSINESS_STANDARD) and u.usage_location),
-                    key=lambda u: u.name)[:3]
+    chosen = sorted(
+        (u for u in users.values() if not u.holds(BUSINESS_STANDARD) and u.usage_location), key=lambda u: u.name
+    )[:3]
     print("users", ",".join(u.id for u in chosen), flush=True)
-    outcome = await licenses.apply_changes(tom, sku_id=BUSINESS_STANDARD, pending={u.id: True for u in chosen},
-                                           users=users)
+    outcome = await licenses.apply_changes(
+        tom, sku_id=BUSINESS_STANDARD, pending={u.id: True for u in chosen}, users=users
+    )
     print("assigned", outcome.assigned, flush=True)
 
 
@@ -53,9 +55,16 @@ async def purchase(request_id: str) -> None:
     luis = identity_for(LUIS)
     [visio] = search_catalog(luis, await load_catalog(), "visio plan 1")
     contract = next(c.id for c in subscriptions.billing_contracts(luis) if "LDP-2026-002" in c.label)
-    outcome = await orders.place_order(luis, contract_id=contract, offer_id=visio.offer_id, term_key="P1Y:monthly",
-                                       quantity_text="3", start_text=clock.today().isoformat(),
-                                       parent_id="", request_id=request_id)
+    outcome = await orders.place_order(
+        luis,
+        contract_id=contract,
+        offer_id=visio.offer_id,
+        term_key="P1Y:monthly",
+        quantity_text="3",
+        start_text=clock.today().isoformat(),
+        parent_id="",
+        request_id=request_id,
+    )
     print(outcome.status, outcome.message, flush=True)
 
 
@@ -65,8 +74,12 @@ async def reconcile() -> None:
 
 def main() -> None:
     action = sys.argv[1]
-    work = {"quantity": change_quantity, "licenses": assign_licenses, "reconcile": reconcile,
-            "purchase": lambda: purchase(sys.argv[2])}[action]
+    work = {
+        "quantity": change_quantity,
+        "licenses": assign_licenses,
+        "reconcile": reconcile,
+        "purchase": lambda: purchase(sys.argv[2]),
+    }[action]
     asyncio.run(work())
 
 

@@ -60,8 +60,13 @@ def _env(emulator_url: str, pause: str | None = None) -> dict:
 def kill_inside_the_window(emulator_url: str, kind: str, *args: str) -> list[str]:
     """Run the action in a new process, SIGKILL it once it reports it is paused after Microsoft
     answered; returns what it printed before."""
-    process = subprocess.Popen([sys.executable, "-m", "tests.faults.intent_runner", *args], cwd=ROOT,
-                               env=_env(emulator_url, kind), stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.faults.intent_runner", *args],
+        cwd=ROOT,
+        env=_env(emulator_url, kind),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     watchdog = threading.Timer(90, process.kill)  # never hang the suite if it does not pause
     watchdog.start()
     lines: list[str] = []
@@ -80,8 +85,15 @@ def kill_inside_the_window(emulator_url: str, kind: str, *args: str) -> list[str
 
 
 def restart_and_reconcile(emulator_url: str) -> int:
-    done = subprocess.run([sys.executable, "-m", "tests.faults.intent_runner", "reconcile"], cwd=ROOT,
-                          env=_env(emulator_url), capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.faults.intent_runner", "reconcile"],
+        cwd=ROOT,
+        env=_env(emulator_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return int(done.stdout.strip().splitlines()[-1].split()[-1])
 
 
@@ -101,8 +113,12 @@ async def test_killed_after_an_immediate_change_the_change_log_entry_is_written_
     assert restart_and_reconcile(fresh) == 0  # exactly once
     with session_scope() as db:
         [entry] = db.exec(select(ChangeLogEntry).where(ChangeLogEntry.subscription_id == COPILOT.id)).all()
-    assert (entry.old_quantity, entry.new_quantity, entry.result, entry.actor_name) == (5, 8, "succeeded",
-                                                                                      "Luis Ortega")
+    assert (entry.old_quantity, entry.new_quantity, entry.result, entry.actor_name) == (
+        5,
+        8,
+        "succeeded",
+        "Luis Ortega",
+    )
     assert pending_intents(intents.QUANTITY_CHANGE) == []
 
 
@@ -123,7 +139,8 @@ async def test_killed_after_three_license_assignments_the_audit_rows_are_written
         rows = db.exec(select(LicenseChange)).all()
     assert sorted(r.target_user_id for r in rows) == sorted(chosen)
     assert {(r.action, r.result, r.sku_id, r.actor_name) for r in rows} == {
-        ("assign", "succeeded", BUSINESS_STANDARD, "Tom Becker")}
+        ("assign", "succeeded", BUSINESS_STANDARD, "Tom Becker")
+    }
 
 
 async def test_killed_after_a_purchase_it_is_mapped_and_a_second_submit_does_not_buy_again(ms, fresh):
@@ -145,12 +162,20 @@ async def test_killed_after_a_purchase_it_is_mapped_and_a_second_submit_does_not
     assert sum(line.name == visio.title and line.quantity == 3 for line in lines) == 1
 
     # The tab reloaded after the restart: its Submit carries a new key, the order is the same.
-    again = await orders.place_order(luis, contract_id=contract, offer_id=visio.offer_id, term_key="P1Y:monthly",
-                                     quantity_text="3", start_text=clock.today().isoformat(),
-                                     parent_id="", request_id=str(uuid.uuid4()))
+    again = await orders.place_order(
+        luis,
+        contract_id=contract,
+        offer_id=visio.offer_id,
+        term_key="P1Y:monthly",
+        quantity_text="3",
+        start_text=clock.today().isoformat(),
+        parent_id="",
+        request_id=str(uuid.uuid4()),
+    )
     assert again.status == "succeeded" and again.subscription_ids == new_ids
     assert len(await ms.partner_center.list_orders(LAKESIDE)) == before + 1
     with session_scope() as db:
-        logged = db.exec(select(ChangeLogEntry).where(ChangeLogEntry.action == "purchase",
-                                                      ChangeLogEntry.result == "succeeded")).all()
+        logged = db.exec(
+            select(ChangeLogEntry).where(ChangeLogEntry.action == "purchase", ChangeLogEntry.result == "succeeded")
+        ).all()
     assert len(logged) == 1 and logged[0].subscription_id == new_ids[0]

@@ -44,8 +44,15 @@ SEED = int(os.environ.get("OPKALLA_FAULT_SEED", "20261125"))  # another seed exp
 EXPECTED_FAILURES = (PortalError, MicrosoftError)
 SUBSCRIPTIONS = [s for s in demo_data.SUBSCRIPTIONS if s.unit_type == "Licenses"]
 PERSONA = {"lakeside": LUIS, "bayview": TOM}  # Subscription Manager; Administrator (the consented tenant)
-FAULTS = dict(latency_ms=5, throttle_probability=0.15, retry_after_seconds=0.01, error_probability=0.1,
-              timeout_probability=0.04, lost_response_probability=0.04, hang_seconds=0.8)
+FAULTS = dict(
+    latency_ms=5,
+    throttle_probability=0.15,
+    retry_after_seconds=0.01,
+    error_probability=0.1,
+    timeout_probability=0.04,
+    lost_response_probability=0.04,
+    hang_seconds=0.8,
+)
 
 
 async def _fast_sleep(seconds: float) -> None:
@@ -58,8 +65,9 @@ async def faulty_ms(seeded, fresh):
     from opkalla_portal.services.microsoft_clients import use_clients
 
     settings = emulator_settings(fresh, timeout_seconds=0.4)
-    async with MicrosoftClients(settings, retry=RetryPolicy(max_attempts=3, sleep=_fast_sleep,
-                                                            rng=random.Random(1))) as clients:
+    async with MicrosoftClients(
+        settings, retry=RetryPolicy(max_attempts=3, sleep=_fast_sleep, rng=random.Random(1))
+    ) as clients:
         use_clients(clients)
         yield clients
 
@@ -102,8 +110,9 @@ class Run:
         async def act():
             current = await subscriptions.load_subscription(identity, target.id)  # the page opens
             quantity = max(1, current.quantity + self.rng.choice([1, 2, 3, -1]))
-            return await quantity_change.submit_change(identity, target.id, str(quantity), mode,
-                                                       self.clock.date().isoformat(), current.etag)
+            return await quantity_change.submit_change(
+                identity, target.id, str(quantity), mode, self.clock.date().isoformat(), current.etag
+            )
 
         await self.perform(act)
 
@@ -131,8 +140,7 @@ class Run:
             product = self.rng.choice(products)
             directory = {u.id: u for u in await licenses.list_directory(tom)}
             chosen = self.rng.sample(sorted(directory), k=self.rng.randint(1, 3))
-            pending = {uid: not directory[uid].holds(product.sku_id) for uid in chosen
-                       if directory[uid].usage_location}
+            pending = {uid: not directory[uid].holds(product.sku_id) for uid in chosen if directory[uid].usage_location}
             return await licenses.apply_changes(tom, sku_id=product.sku_id, pending=pending, users=directory)
 
         await self.perform(act)
@@ -151,9 +159,11 @@ def _expected_quantities() -> dict[str, int]:
     """Per subscription: the last quantity Change Logs report as succeeded, else the seed's."""
     expected = {s.id: s.quantity for s in SUBSCRIPTIONS}
     with session_scope() as db:
-        for entry in db.exec(select(ChangeLogEntry).where(ChangeLogEntry.result == "succeeded",
-                                                          ChangeLogEntry.action == "quantity_change")
-                             .order_by(ChangeLogEntry.id)).all():
+        for entry in db.exec(
+            select(ChangeLogEntry)
+            .where(ChangeLogEntry.result == "succeeded", ChangeLogEntry.action == "quantity_change")
+            .order_by(ChangeLogEntry.id)
+        ).all():
             expected[entry.subscription_id] = entry.new_quantity
     return expected
 
@@ -161,25 +171,38 @@ def _expected_quantities() -> dict[str, int]:
 def _history(subscription_id: str) -> list[tuple]:
     """A subscription's Change Logs, for a failure message."""
     with session_scope() as db:
-        return [(e.id, e.effective_mode, e.old_quantity, e.new_quantity, e.result, e.message[:60])
-                for e in db.exec(select(ChangeLogEntry).where(ChangeLogEntry.subscription_id == subscription_id)
-                                 .order_by(ChangeLogEntry.id)).all()]
+        return [
+            (e.id, e.effective_mode, e.old_quantity, e.new_quantity, e.result, e.message[:60])
+            for e in db.exec(
+                select(ChangeLogEntry)
+                .where(ChangeLogEntry.subscription_id == subscription_id)
+                .order_by(ChangeLogEntry.id)
+            ).all()
+        ]
 
 
 def _license_history(user_id: str) -> list[tuple]:
     with session_scope() as db:
-        return [(e.id, e.sku_id[:8], e.action, e.result, e.message[:50]) for e in db.exec(
-            select(LicenseChange).where(LicenseChange.target_user_id == user_id).order_by(LicenseChange.id)).all()]
+        return [
+            (e.id, e.sku_id[:8], e.action, e.result, e.message[:50])
+            for e in db.exec(
+                select(LicenseChange).where(LicenseChange.target_user_id == user_id).order_by(LicenseChange.id)
+            ).all()
+        ]
 
 
 def _expected_licenses(seed: dict[str, set[str]]) -> dict[str, set[str]]:
     """Per user: the seed's licenses with the audit's succeeded changes applied in order."""
     expected = {uid: set(skus) for uid, skus in seed.items()}
     with session_scope() as db:
-        for entry in db.exec(select(LicenseChange).where(LicenseChange.result == "succeeded")
-                             .order_by(LicenseChange.id)).all():
-            (expected[entry.target_user_id].add if entry.action == "assign"
-             else expected[entry.target_user_id].discard)(entry.sku_id)
+        for entry in db.exec(
+            select(LicenseChange).where(LicenseChange.result == "succeeded").order_by(LicenseChange.id)
+        ).all():
+            (
+                expected[entry.target_user_id].add
+                if entry.action == "assign"
+                else expected[entry.target_user_id].discard
+            )(entry.sku_id)
     return expected
 
 
@@ -191,8 +214,12 @@ async def _graph_licenses(clients) -> dict[str, set[str]]:
 async def test_portal_records_agree_with_microsoft_after_randomized_faults(faulty_ms, store):
     seed_licenses = await _graph_licenses(faulty_ms)
     run = Run(random.Random(SEED), store)
-    actions = [(run.change_quantity, 45), (run.cancel_future_change, 8), (run.scheduler_tick, 12),
-               (run.toggle_licenses, 35)]
+    actions = [
+        (run.change_quantity, 45),
+        (run.cancel_future_change, 8),
+        (run.scheduler_tick, 12),
+        (run.toggle_licenses, 35),
+    ]
     for step in range(ACTIONS):
         store.set_faults(**FAULTS, error_status=run.rng.choice([500, 502, 503]), seed=step)
         action = run.rng.choices([a for a, _ in actions], [w for _, w in actions])[0]
@@ -208,14 +235,18 @@ async def test_portal_records_agree_with_microsoft_after_randomized_faults(fault
     # Change Logs: each quantity at Microsoft is the last one logged as succeeded.
     expected = _expected_quantities()
     actual = {sid: microsoft_subscriptions[sid]["quantity"] for sid in expected}
-    assert actual == expected, [(sid, actual[sid], expected[sid], _history(sid)) for sid in expected
-                                if actual[sid] != expected[sid]]
+    assert actual == expected, [
+        (sid, actual[sid], expected[sid], _history(sid)) for sid in expected if actual[sid] != expected[sid]
+    ]
 
     # Future Changes: nothing due is left pending; Microsoft's renewal quantity is the newest
     # open On Renewal change's (and there is none Microsoft does not know).
     with session_scope() as db:
-        open_changes = db.exec(select(ScheduledChange).where(ScheduledChange.status.in_(("pending", "applying")))
-                               .order_by(ScheduledChange.id)).all()
+        open_changes = db.exec(
+            select(ScheduledChange)
+            .where(ScheduledChange.status.in_(("pending", "applying")))
+            .order_by(ScheduledChange.id)
+        ).all()
     assert [c.id for c in open_changes if c.effective_mode == "custom"] == []
     renewals = {c.subscription_id: c.new_quantity for c in open_changes if c.effective_mode == "on_renewal"}
     for sid in expected:
@@ -226,8 +257,9 @@ async def test_portal_records_agree_with_microsoft_after_randomized_faults(fault
     # License audit: each user's licenses are what its succeeded entries say; seats add up.
     graph_now = await _graph_licenses(faulty_ms)
     audit = _expected_licenses(seed_licenses)
-    assert graph_now == audit, [(uid, graph_now[uid], audit[uid], _license_history(uid)) for uid in audit
-                                if graph_now[uid] != audit[uid]]
+    assert graph_now == audit, [
+        (uid, graph_now[uid], audit[uid], _license_history(uid)) for uid in audit if graph_now[uid] != audit[uid]
+    ]
     graph = faulty_ms.graph(demo_data.CUSTOMERS["bayview"].tenant_id)
     for sku in await graph.subscribed_skus():
         holders = sum(1 for held in graph_now.values() if sku["skuId"].lower() in held)

@@ -50,22 +50,34 @@ async def test_randomized_actions_under_faults_leave_microsoft_consistent(fresh,
         # The starting point, read without faults: the run's ledger.
         licenses = {t: await _licenses(clients.graph(t)) for t in GRAPH_TENANTS}
         skus = {t: [s["skuId"] for s in await clients.graph(t).subscribed_skus()] for t in GRAPH_TENANTS}
-        users = {t: [u["id"] for u in await clients.graph(t).list_users() if u["usageLocation"]]
-                 for t in GRAPH_TENANTS}
-        subscriptions = {t: {s["id"]: s for s in await clients.partner_center.list_subscriptions(t)
-                             if s["status"] == "active"} for t in TENANTS}
+        users = {t: [u["id"] for u in await clients.graph(t).list_users() if u["usageLocation"]] for t in GRAPH_TENANTS}
+        subscriptions = {
+            t: {s["id"]: s for s in await clients.partner_center.list_subscriptions(t) if s["status"] == "active"}
+            for t in TENANTS
+        }
         quantities = {t: {i: s["quantity"] for i, s in subs.items()} for t, subs in subscriptions.items()}
 
-        store.set_faults(latency_ms=5, throttle_probability=0.15, retry_after_seconds=0.01, error_probability=0.1,
-                         error_status=503, timeout_probability=0.04, hang_seconds=1.0, seed=7)
+        store.set_faults(
+            latency_ms=5,
+            throttle_probability=0.15,
+            retry_after_seconds=0.01,
+            error_probability=0.1,
+            error_status=503,
+            timeout_probability=0.04,
+            hang_seconds=1.0,
+            seed=7,
+        )
         for step in range(ACTIONS):
             tenant = rng.choice(TENANTS)
             if tenant in GRAPH_TENANTS and rng.random() < 0.65:
                 user, sku = rng.choice(users[tenant]), rng.choice(skus[tenant])
                 had = sku in licenses[tenant][user]
                 graph = clients.graph(tenant)
-                action = (lambda g=graph, u=user, s=sku: g.remove_license(u, s)) if had else \
-                         (lambda g=graph, u=user, s=sku: g.assign_license(u, add_sku_ids=[s]))
+                action = (
+                    (lambda g=graph, u=user, s=sku: g.remove_license(u, s))
+                    if had
+                    else (lambda g=graph, u=user, s=sku: g.assign_license(u, add_sku_ids=[s]))
+                )
                 try:
                     await action()
                     outcomes["completed"] += 1
@@ -78,9 +90,16 @@ async def test_randomized_actions_under_faults_leave_microsoft_consistent(fresh,
                     actual = (await _licenses(graph))[user]
                     assert actual in (licenses[tenant][user], licenses[tenant][user] ^ {sku}), f"step {step}"
                     licenses[tenant][user] = actual
-                    store.set_faults(latency_ms=5, throttle_probability=0.15, retry_after_seconds=0.01,
-                                     error_probability=0.1, error_status=rng.choice([500, 502, 503]),
-                                     timeout_probability=0.04, hang_seconds=1.0, seed=step)
+                    store.set_faults(
+                        latency_ms=5,
+                        throttle_probability=0.15,
+                        retry_after_seconds=0.01,
+                        error_probability=0.1,
+                        error_status=rng.choice([500, 502, 503]),
+                        timeout_probability=0.04,
+                        hang_seconds=1.0,
+                        seed=step,
+                    )
             else:
                 subscription_id = rng.choice(list(quantities[tenant]))
                 old = quantities[tenant][subscription_id]
@@ -100,9 +119,16 @@ async def test_randomized_actions_under_faults_leave_microsoft_consistent(fresh,
                     assert current["quantity"] in (old, new), f"step {step}: {current['quantity']} not {old}/{new}"
                     quantities[tenant][subscription_id] = current["quantity"]
                     subscriptions[tenant][subscription_id] = current
-                    store.set_faults(latency_ms=5, throttle_probability=0.15, retry_after_seconds=0.01,
-                                     error_probability=0.1, error_status=503, timeout_probability=0.04,
-                                     hang_seconds=1.0, seed=step)
+                    store.set_faults(
+                        latency_ms=5,
+                        throttle_probability=0.15,
+                        retry_after_seconds=0.01,
+                        error_probability=0.1,
+                        error_status=503,
+                        timeout_probability=0.04,
+                        hang_seconds=1.0,
+                        seed=step,
+                    )
 
         store.clear_faults()
         assert outcomes["completed"] >= 50 and outcomes["failed"] >= 5, outcomes  # the faults really bit
@@ -113,7 +139,10 @@ async def test_randomized_actions_under_faults_leave_microsoft_consistent(fresh,
                 holders = sum(1 for held in licenses[tenant].values() if sku["skuId"] in held)
                 assert sku["consumedUnits"] == holders, sku["skuPartNumber"]
         for tenant in TENANTS:
-            now = {s["id"]: s["quantity"] for s in await clients.partner_center.list_subscriptions(tenant)
-                   if s["id"] in quantities[tenant]}
+            now = {
+                s["id"]: s["quantity"]
+                for s in await clients.partner_center.list_subscriptions(tenant)
+                if s["id"] in quantities[tenant]
+            }
             assert now == quantities[tenant]
     print(outcomes, sorted(messages)[:5])

@@ -32,9 +32,29 @@ ENV_NAMES = ["DATABASE_URL", "PORT", "OPKALLA_DEMO", "REDIS_URL", "OPKALLA_PUBLI
 hostile_text = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=2000),
-    st.sampled_from(["", " ", "0", "-1", "1e309", "NaN", "∞", "١٢٣", "<script>alert(1)</script>",
-                     "' OR 1=1 --", "../../etc/passwd", "%00", "\x00", "a" * 10_000, "😀" * 50,
-                     "https://evil.example/", "javascript:alert(1)", "mailto:a@b", "+1 (555) 010-0000"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "1e309",
+            "NaN",
+            "∞",
+            "١٢٣",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "../../etc/passwd",
+            "%00",
+            "\x00",
+            "a" * 10_000,
+            "😀" * 50,
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "mailto:a@b",
+            "+1 (555) 010-0000",
+        ]
+    ),
 )
 
 
@@ -63,8 +83,11 @@ def test_any_route_maps_to_a_known_capability_or_none(route):
     normalized = "/" + route.strip("/")
     if capability is not None and capability not in (Capability.HOME, Capability.PROFILE):
         # Only a real menu prefix grants a capability: no traversal or encoding tricks.
-        assert any(normalized == item.route or normalized.startswith(item.route + "/") for item in MENU
-                   if item.capability == capability)
+        assert any(
+            normalized == item.route or normalized.startswith(item.route + "/")
+            for item in MENU
+            if item.capability == capability
+        )
 
 
 @FAST
@@ -118,8 +141,11 @@ def _validators() -> list:
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or not name.startswith(VALIDATOR_PREFIXES):
                 continue
-            required = [p for p in inspect.signature(function).parameters.values()
-                        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            required = [
+                p
+                for p in inspect.signature(function).parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
             if len(required) == 1:
                 found.append(pytest.param(function, required[0].annotation, id=f"{module_info.name}.{name}"))
     return found

@@ -1,4 +1,5 @@
 """Fixtures: the seeded portal and emulator (from tests/licenses), and Lakeside with consent granted."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,16 @@ def grant_consent(store, email: str = DANA) -> None:
 
     identity = identity_for(email)
     with store.transaction() as tx:
-        tx.put("consent", identity.tenant_id, {"tenant": identity.tenant_id, "clientId": demo_data.DEMO_APP_CLIENT_ID,
-                                               "scope": "https://graph.microsoft.com/.default", "grantedAt": "now"})
+        tx.put(
+            "consent",
+            identity.tenant_id,
+            {
+                "tenant": identity.tenant_id,
+                "clientId": demo_data.DEMO_APP_CLIENT_ID,
+                "scope": "https://graph.microsoft.com/.default",
+                "grantedAt": "now",
+            },
+        )
     with session_scope() as db:
         organization = db.get(Organization, identity.organization_id)
         organization.consent_granted_at = utcnow()

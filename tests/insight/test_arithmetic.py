@@ -1,4 +1,5 @@
 """The insight and right-size arithmetic (pure functions, Decimal money)."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -21,8 +22,15 @@ SKU = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"
 
 
 def sub(**changes) -> SubscriptionFacts:
-    fields = dict(id="s1", name="Microsoft 365 Business Premium", quantity=60, renewal_quantity=None,
-                  term_duration="P1Y", renewal_date=TODAY + timedelta(days=30), unit_price=Decimal("22.00"))
+    fields = dict(
+        id="s1",
+        name="Microsoft 365 Business Premium",
+        quantity=60,
+        renewal_quantity=None,
+        term_duration="P1Y",
+        renewal_date=TODAY + timedelta(days=30),
+        unit_price=Decimal("22.00"),
+    )
     fields.update(changes)
     return SubscriptionFacts(**fields)
 
@@ -33,8 +41,15 @@ def user(uid: str, days: int | None, enabled: bool = True, skus=(SKU,)) -> Direc
 
 
 def test_idle_counts_per_threshold_never_signed_in_and_disabled_separately():
-    users = [user("a", 1), user("b", 30), user("c", 61), user("d", 120), user("e", None),
-             user("f", 200, enabled=False), user("g", 1, skus=())]
+    users = [
+        user("a", 1),
+        user("b", 30),
+        user("c", 61),
+        user("d", 120),
+        user("e", None),
+        user("f", 200, enabled=False),
+        user("g", 1, skus=()),
+    ]
     usage = seat_usage(SKU, users, NOW)
     assert usage.assigned == 6
     assert usage.idle == {30: 4, 60: 3, 90: 2}  # b (exactly 30), c, d, e (never) / c, d, e / d, e
@@ -43,9 +58,9 @@ def test_idle_counts_per_threshold_never_signed_in_and_disabled_separately():
 
 
 def test_last_sign_in_is_the_later_of_interactive_and_non_interactive():
-    assert last_sign_in({"lastSignInDateTime": "2026-01-01T00:00:00Z",
-                         "lastNonInteractiveSignInDateTime": "2026-02-20T08:00:00Z"}) == \
-        datetime(2026, 2, 20, 8, tzinfo=UTC)
+    assert last_sign_in(
+        {"lastSignInDateTime": "2026-01-01T00:00:00Z", "lastNonInteractiveSignInDateTime": "2026-02-20T08:00:00Z"}
+    ) == datetime(2026, 2, 20, 8, tzinfo=UTC)
     assert last_sign_in({"lastSignInDateTime": None, "lastNonInteractiveSignInDateTime": None}) is None
     assert last_sign_in(None) is None
     assert last_sign_in({"lastSignInDateTime": "garbage"}) is None
@@ -79,8 +94,7 @@ def test_saving_is_exact_in_decimal():
 
 def test_never_below_active_users_nor_one_nor_the_minimum():
     assert recommend(sub(quantity=5), assigned=0, reclaimable=0, today=TODAY).target_quantity == 1
-    assert recommend(sub(quantity=5, minimum_quantity=3), assigned=0, reclaimable=0,
-                     today=TODAY).target_quantity == 3
+    assert recommend(sub(quantity=5, minimum_quantity=3), assigned=0, reclaimable=0, today=TODAY).target_quantity == 3
     # Reclaimable seats beyond the assigned ones are ignored.
     rec = recommend(sub(quantity=10), assigned=4, reclaimable=9, today=TODAY)
     assert rec.ideal_quantity == 1 and rec.target_quantity == 4
@@ -99,8 +113,12 @@ def test_no_recommendation_without_a_saving_or_outside_the_rules():
     assert recommend(sub(renewal_date=TODAY + timedelta(days=91)), assigned=50, reclaimable=0, today=TODAY) is None
     assert recommend(sub(renewal_date=None), assigned=50, reclaimable=0, today=TODAY) is None  # no auto-renew
     assert recommend(sub(unit_price=Decimal("0")), assigned=50, reclaimable=0, today=TODAY) is None
-    assert recommend(sub(term_duration="P3Y", renewal_date=TODAY + timedelta(days=90)), assigned=50,
-                     reclaimable=0, today=TODAY) is not None
+    assert (
+        recommend(
+            sub(term_duration="P3Y", renewal_date=TODAY + timedelta(days=90)), assigned=50, reclaimable=0, today=TODAY
+        )
+        is not None
+    )
 
 
 def test_a_scheduled_renewal_quantity_is_the_starting_point():
@@ -111,14 +129,22 @@ def test_a_scheduled_renewal_quantity_is_the_starting_point():
 
 def test_a_base_keeps_the_seats_its_add_ons_need():
     base = sub(id="base", quantity=60)
-    addon = sub(id="addon", name="Teams Phone", quantity=40, parent_id="base", unit_price=Decimal("8.00"),
-                renewal_date=TODAY + timedelta(days=200))  # not renewing soon: keeps its 40
+    addon = sub(
+        id="addon",
+        name="Teams Phone",
+        quantity=40,
+        parent_id="base",
+        unit_price=Decimal("8.00"),
+        renewal_date=TODAY + timedelta(days=200),
+    )  # not renewing soon: keeps its 40
     recs = recommend_all([base, addon], {"base": (30, 0), "addon": (35, 0)}, set(), TODAY)
     assert [(r.subscription_id, r.target_quantity) for r in recs] == [("base", 40)]
     # An add-on renewing too is right-sized first, and the base may go down to what it keeps.
     addon_soon = sub(id="addon", name="Teams Phone", quantity=40, parent_id="base", unit_price=Decimal("8.00"))
-    recs = {r.subscription_id: r for r in recommend_all([base, addon_soon], {"base": (30, 0), "addon": (35, 0)},
-                                                        set(), TODAY)}
+    recs = {
+        r.subscription_id: r
+        for r in recommend_all([base, addon_soon], {"base": (30, 0), "addon": (35, 0)}, set(), TODAY)
+    }
     assert recs["addon"].target_quantity == 35 and recs["base"].target_quantity == 35
 
 
@@ -132,5 +158,7 @@ def test_the_fingerprint_changes_with_the_numbers_only():
     assert first.fingerprint == again.fingerprint and len(first.fingerprint) == 32
     assert recommend(sub(), assigned=51, reclaimable=2, today=TODAY).fingerprint != first.fingerprint
     assert recommend(sub(), assigned=50, reclaimable=3, today=TODAY).fingerprint != first.fingerprint
-    assert recommend(sub(unit_price=Decimal("23.00")), assigned=50, reclaimable=2,
-                     today=TODAY).fingerprint != first.fingerprint
+    assert (
+        recommend(sub(unit_price=Decimal("23.00")), assigned=50, reclaimable=2, today=TODAY).fingerprint
+        != first.fingerprint
+    )

@@ -1,4 +1,5 @@
 """The My Services dashboard's parts: renewals, pending changes, last changes, billing trend."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,4 +1,5 @@
 """License insight, recommendations, exclusions, dismissals and reclaim against the emulator."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -101,8 +102,12 @@ async def test_accept_schedules_on_renewal_through_subscription_edit_once(lakesi
     with session_scope() as db:
         change = db.exec(select(ScheduledChange).where(ScheduledChange.subscription_id == SPB.id)).one()
         log = db.exec(select(ChangeLogEntry).where(ChangeLogEntry.subscription_id == SPB.id)).one()
-    assert (change.old_quantity, change.new_quantity, change.effective_mode, change.status) == \
-        (45, 41, "on_renewal", "pending")
+    assert (change.old_quantity, change.new_quantity, change.effective_mode, change.status) == (
+        45,
+        41,
+        "on_renewal",
+        "pending",
+    )
     assert (log.result, log.effective_mode, log.actor_name) == ("scheduled", "on_renewal", "Dana Whitaker")
     assert [c.id for c in quantity_change.future_changes(lakeside)] == [change.id]
     # A second click (or a replay) finds nothing left to do and changes nothing.
@@ -173,8 +178,12 @@ async def test_schedule_decrease_goes_through_subscription_edit_on_renewal(lakes
     assert outcome.status == "scheduled", outcome
     with session_scope() as db:
         change = db.exec(select(ScheduledChange)).one()
-    assert (change.subscription_id, change.old_quantity, change.new_quantity, change.effective_mode) == \
-        (SPB.id, 45, 44, "on_renewal")
+    assert (change.subscription_id, change.old_quantity, change.new_quantity, change.effective_mode) == (
+        SPB.id,
+        45,
+        44,
+        "on_renewal",
+    )
     # A second decrease starts from the renewal quantity already scheduled (44 -> 43), replacing it.
     await reclaim.schedule_decrease(lakeside, sku_id=SPB_SKU)
     with session_scope() as db:
@@ -198,7 +207,10 @@ async def test_without_audit_log_permission_the_reason_is_the_permission(lakesid
     """The consent granted lacks AuditLog.Read.All: Graph's 403 Authorization_RequestDenied."""
     with store.transaction() as tx:
         consent = tx.get("consent", lakeside.tenant_id)
-        tx.put("consent", lakeside.tenant_id, {**consent, "roles": [
-            "User.Read.All", "LicenseAssignment.ReadWrite.All", "Directory.Read.All"]})
+        tx.put(
+            "consent",
+            lakeside.tenant_id,
+            {**consent, "roles": ["User.Read.All", "LicenseAssignment.ReadWrite.All", "Directory.Read.All"]},
+        )
     report = await insight_report.load_report(lakeside)
     assert report.sign_in_missing == insight_report.NO_PERMISSION

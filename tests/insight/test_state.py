@@ -1,4 +1,5 @@
 """InsightState handlers are a public API: they re-check the role, ignore bad arguments, act once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,10 @@ async def test_load_publishes_rows_and_keeps_the_numbers_server_side(lakeside, a
     state = await _loaded(acting)
     assert any(r["name"] == "Microsoft 365 Business Premium" and r["purchased"] == 45 for r in state.products)
     [rec] = state.recommendations
-    assert rec["headline"] == ("Reduce Microsoft 365 Business Premium from 45 to 41 on renewal, saving "
-                               "$1,056.00 a year") and rec["ready"]
+    assert (
+        rec["headline"] == ("Reduce Microsoft 365 Business Premium from 45 to 41 on renewal, saving $1,056.00 a year")
+        and rec["ready"]
+    )
     assert "fingerprint" not in rec and state._report.recommendations[0].fingerprint
     await call(state, "set_threshold", "30")
     thirty = state.idle_cost

@@ -1,4 +1,5 @@
 """Fixtures: the seeded portal database plus the emulator on a free port, clients pointed at it."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,9 +23,16 @@ def identity_for(email: str):
     with session_scope() as db:
         user = db.exec(select(PortalUser).where(PortalUser.email == email)).one()
         organization = db.get(Organization, user.organization_id)
-        return Identity(user_id=user.id, organization_id=organization.id, role=user.web_role,
-                        display_name=user.display_name, email=user.email, tenant_id=organization.tenant_id,
-                        is_global_admin=user.is_global_admin, is_provider=organization.is_provider)
+        return Identity(
+            user_id=user.id,
+            organization_id=organization.id,
+            role=user.web_role,
+            display_name=user.display_name,
+            email=user.email,
+            tenant_id=organization.tenant_id,
+            is_global_admin=user.is_global_admin,
+            is_provider=organization.is_provider,
+        )
 
 
 @pytest_asyncio.fixture

@@ -1,4 +1,5 @@
 """Consent for Manage Licenses: approval requests, decisions, and the admin-consent round trip."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
@@ -100,8 +101,11 @@ def _state(url: str) -> str:
 def _complete(state, tenant, user_email=DANA, **params):
     with session_scope() as db:
         return consent.complete_admin_consent(
-            db, state=state, params={"admin_consent": "True", "tenant": tenant, "state": state, **params},
-            signed_in_user_id=identity_for(user_email).user_id)
+            db,
+            state=state,
+            params={"admin_consent": "True", "tenant": tenant, "state": state, **params},
+            signed_in_user_id=identity_for(user_email).user_id,
+        )
 
 
 async def test_non_admin_cannot_start_admin_consent(portal, ms):

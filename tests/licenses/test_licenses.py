@@ -1,4 +1,5 @@
 """Manage Licenses services against the emulator: products, the seat guard, bulk changes, audit."""
+
 from __future__ import annotations
 
 import pytest
@@ -68,8 +69,11 @@ def test_toggle_keeps_only_differences_and_guards_seats():
 
 
 def test_filter_by_search_status_and_department():
-    users = [_user("ann", ["s"], name="Ann Lee", department="IT"), _user("bob", name="Bob Stone", department="Finance"),
-             _user("cy", ["s"], name="Cy Bob", department="Finance")]
+    users = [
+        _user("ann", ["s"], name="Ann Lee", department="IT"),
+        _user("bob", name="Bob Stone", department="Finance"),
+        _user("cy", ["s"], name="Cy Bob", department="Finance"),
+    ]
     ids = lambda **kw: [u.id for u in licenses.filter_users(users, sku_id="s", **kw)]  # noqa: E731
     assert ids(search="bob") == ["bob", "cy"]
     assert ids(status="licensed") == ["ann", "cy"]
@@ -83,18 +87,25 @@ async def test_submit_applies_differences_reports_failures_and_audits(portal, ms
     holders = [u for u in users.values() if u.holds(BUSINESS_PREMIUM)]
     unlicensed = [u for u in users.values() if not u.holds(BUSINESS_PREMIUM) and u.usage_location]
     nowhere = next(u for u in users.values() if not u.holds(BUSINESS_PREMIUM) and not u.usage_location)
-    pending = {holders[0].id: False, unlicensed[0].id: True, unlicensed[1].id: True, nowhere.id: True,
-               "not-in-directory": True}
+    pending = {
+        holders[0].id: False,
+        unlicensed[0].id: True,
+        unlicensed[1].id: True,
+        nowhere.id: True,
+        "not-in-directory": True,
+    }
     progress = []
 
     async def on_progress(done, total):
         progress.append((done, total))
 
-    outcome = await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, pending=pending, users=users,
-                                           on_progress=on_progress)
+    outcome = await licenses.apply_changes(
+        tom, sku_id=BUSINESS_PREMIUM, pending=pending, users=users, on_progress=on_progress
+    )
     assert (outcome.assigned, outcome.unassigned) == (2, 1)
     assert [(f.name, f.reason) for f in outcome.failures] == [
-        (nowhere.name, "License assignment cannot be done for user with invalid usage location.")]
+        (nowhere.name, "License assignment cannot be done for user with invalid usage location.")
+    ]
     assert progress[0] == (0, 4) and progress[-1] == (4, 4)
     after = {u.id: u for u in await licenses.list_directory(tom)}
     assert not after[holders[0].id].holds(BUSINESS_PREMIUM)
@@ -104,8 +115,11 @@ async def test_submit_applies_differences_reports_failures_and_audits(portal, ms
     with session_scope() as db:
         rows = db.exec(select(LicenseChange).order_by(LicenseChange.id)).all()
     assert {(r.target_user_name, r.action, r.result) for r in rows} == {
-        (holders[0].name, "unassign", "succeeded"), (unlicensed[0].name, "assign", "succeeded"),
-        (unlicensed[1].name, "assign", "succeeded"), (nowhere.name, "assign", "failed")}
+        (holders[0].name, "unassign", "succeeded"),
+        (unlicensed[0].name, "assign", "succeeded"),
+        (unlicensed[1].name, "assign", "succeeded"),
+        (nowhere.name, "assign", "failed"),
+    }
     assert {r.actor_name for r in rows} == {"Tom Becker"} and len({r.batch_id for r in rows}) == 1
     assert all(r.organization_id == tom.organization_id and r.product_name for r in rows)
 
@@ -117,8 +131,12 @@ async def test_submit_refuses_over_allocation_and_foreign_products(portal, ms):
     with pytest.raises(LicenseError, match="Only 5 licenses are available"):
         await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, pending={u: True for u in free}, users=users)
     with pytest.raises(LicenseError, match="could not be found"):
-        await licenses.apply_changes(tom, sku_id="cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",  # Lakeside's SKU
-                                     pending={free[0]: True}, users=users)
+        await licenses.apply_changes(
+            tom,
+            sku_id="cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",  # Lakeside's SKU
+            pending={free[0]: True},
+            users=users,
+        )
     with pytest.raises(LicenseError, match="no changes"):
         await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, pending={}, users=users)
     with session_scope() as db:
@@ -128,28 +146,39 @@ async def test_submit_refuses_over_allocation_and_foreign_products(portal, ms):
 async def test_429_storm_applies_every_change_exactly_once(portal, ms, store):
     tenant = generate_large_tenant(store, users=400, seats=400)
     with session_scope() as db:
-        organization = Organization(name="Large tenant", tenant_id=tenant["tenant_id"],
-                                    consent_granted_at=Organization.model_fields["created_at"].default_factory())
+        organization = Organization(
+            name="Large tenant",
+            tenant_id=tenant["tenant_id"],
+            consent_granted_at=Organization.model_fields["created_at"].default_factory(),
+        )
         db.add(organization)
         db.flush()
-        admin = PortalUser(organization_id=organization.id, first_name="Ada", last_name="Admin",
-                           email="ada@large.test", web_role="Work365 Administrator", status="active",
-                           is_global_admin=True)
+        admin = PortalUser(
+            organization_id=organization.id,
+            first_name="Ada",
+            last_name="Admin",
+            email="ada@large.test",
+            web_role="Work365 Administrator",
+            status="active",
+            is_global_admin=True,
+        )
         db.add(admin)
     identity = identity_for("ada@large.test")
     users = {u.id: u for u in await licenses.list_directory(identity)}
     assert len(users) == 400
     store.set_faults(throttle_probability=0.4, retry_after_seconds=1, seed=11, services=["graph"])
-    outcome = await licenses.apply_changes(identity, sku_id=tenant["sku_id"], pending={u: True for u in users},
-                                           users=users)
+    outcome = await licenses.apply_changes(
+        identity, sku_id=tenant["sku_id"], pending={u: True for u in users}, users=users
+    )
     assert (outcome.assigned, outcome.failures) == (400, [])
     assert ms.sleeps, "the storm should have throttled some batches"
     # Now take them all back under the same storm: a second removal would fail, so none happened twice.
     store.set_faults(throttle_probability=0.4, retry_after_seconds=1, seed=12, services=["graph"])
     users = {u.id: u for u in await licenses.list_directory(identity)}
     assert all(u.holds(tenant["sku_id"]) for u in users.values())
-    outcome = await licenses.apply_changes(identity, sku_id=tenant["sku_id"], pending={u: False for u in users},
-                                           users=users)
+    outcome = await licenses.apply_changes(
+        identity, sku_id=tenant["sku_id"], pending={u: False for u in users}, users=users
+    )
     assert (outcome.unassigned, outcome.failures) == (400, [])
     store.clear_faults()
     product = await licenses.get_product(identity, tenant["sku_id"])
@@ -164,13 +193,24 @@ async def test_seat_swaps_at_full_capacity_succeed_whatever_order_graph_runs_a_b
     (seeded). With every seat taken, swapping one holder for another must always succeed."""
     tenant = generate_large_tenant(store, users=12, seats=2)
     with session_scope() as db:
-        organization = Organization(name="Full tenant", tenant_id=tenant["tenant_id"],
-                                    consent_granted_at=Organization.model_fields["created_at"].default_factory())
+        organization = Organization(
+            name="Full tenant",
+            tenant_id=tenant["tenant_id"],
+            consent_granted_at=Organization.model_fields["created_at"].default_factory(),
+        )
         db.add(organization)
         db.flush()
-        db.add(PortalUser(organization_id=organization.id, first_name="Ada", last_name="Admin",
-                          email="ada@full.test", web_role="Work365 Administrator", status="active",
-                          is_global_admin=True))
+        db.add(
+            PortalUser(
+                organization_id=organization.id,
+                first_name="Ada",
+                last_name="Admin",
+                email="ada@full.test",
+                web_role="Work365 Administrator",
+                status="active",
+                is_global_admin=True,
+            )
+        )
     identity = identity_for("ada@full.test")
     sku = tenant["sku_id"]
     ids = tenant["user_ids"]
@@ -179,8 +219,9 @@ async def test_seat_swaps_at_full_capacity_succeed_whatever_order_graph_runs_a_b
     for n in range(2, 12):  # ten swaps, each at full capacity: ids[n-2] gives its seat to ids[n]
         users = {u.id: u for u in await licenses.list_directory(identity)}
         assert (await licenses.get_product(identity, sku)).available == 0
-        outcome = await licenses.apply_changes(identity, sku_id=sku, pending={ids[n - 2]: False, ids[n]: True},
-                                               users=users)
+        outcome = await licenses.apply_changes(
+            identity, sku_id=sku, pending={ids[n - 2]: False, ids[n]: True}, users=users
+        )
         assert (outcome.unassigned, outcome.assigned, outcome.failures) == (1, 1, []), n
     after = {u.id: u for u in await licenses.list_directory(identity)}
     assert [u for u in ids if after[u].holds(sku)] == ids[10:]
@@ -202,6 +243,7 @@ async def test_licenses_assigned_by_a_group_show_the_group_and_cannot_be_removed
         licenses.toggle({}, by_group[0], EXCHANGE_P2, False, available=1)
     # Even sent directly, Microsoft refuses it.
     from opkalla_portal.microsoft.errors import ValidationError
+
     with pytest.raises(ValidationError, match="inherited from a group membership"):
         await ms.graph(tom.tenant_id).remove_license(by_group[0].id, EXCHANGE_P2)
     # The portal never sends it: a pending change for a group's license is dropped.

@@ -1,5 +1,6 @@
 """Graph carried a license change out but its answer was lost (a timeout): the audit records
 what Microsoft holds, read back, not the lost answer."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -29,8 +30,9 @@ async def test_changes_whose_answer_was_lost_are_audited_as_microsoft_holds_them
 
     with monkeypatch.context() as patched:
         patched.setattr(GraphClient, "request", carried_out_then_lost)
-        outcome = await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, users=users,
-                                               pending={holder.id: False, newcomer.id: True})
+        outcome = await licenses.apply_changes(
+            tom, sku_id=BUSINESS_PREMIUM, users=users, pending={holder.id: False, newcomer.id: True}
+        )
     assert (outcome.assigned, outcome.unassigned, outcome.failures) == (1, 1, [])
     with session_scope() as db:
         audit = {(e.target_user_id, e.action, e.result) for e in db.exec(select(LicenseChange)).all()}
@@ -50,11 +52,11 @@ async def test_changes_microsoft_never_received_stay_failed(portal, ms, monkeypa
 
     with monkeypatch.context() as patched:
         patched.setattr(GraphClient, "request", lost_on_the_way)
-        outcome = await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, users=users,
-                                               pending={newcomer.id: True})
+        outcome = await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, users=users, pending={newcomer.id: True})
     assert outcome.assigned == 0
     assert [(f.user_id, f.reason) for f in outcome.failures] == [
-        (newcomer.id, "Microsoft did not answer in time. Please try again.")]
+        (newcomer.id, "Microsoft did not answer in time. Please try again.")
+    ]
     with session_scope() as db:
         assert [(e.action, e.result) for e in db.exec(select(LicenseChange)).all()] == [("assign", "failed")]
 
@@ -76,7 +78,8 @@ async def test_an_outage_stops_the_read_back_instead_of_waiting_on_every_user(po
 
     with monkeypatch.context() as patched:
         patched.setattr(GraphClient, "request", down)
-        outcome = await licenses.apply_changes(tom, sku_id=BUSINESS_PREMIUM, users=users,
-                                               pending={u.id: False for u in holders})
+        outcome = await licenses.apply_changes(
+            tom, sku_id=BUSINESS_PREMIUM, users=users, pending={u.id: False for u in holders}
+        )
     assert outcome.unassigned == 0 and len(outcome.failures) == len(holders) == 20
     assert len(reads) < len(holders) * ROUNDS  # stopped once Microsoft could not tell about one user

@@ -1,4 +1,5 @@
 """LicensesState handlers are a public API: each re-checks the session and validates its arguments."""
+
 from __future__ import annotations
 
 import inspect
@@ -30,6 +31,7 @@ def acting(monkeypatch):
 
     def act_as(email):
         who["identity"] = identity_for(email) if email else None
+
     return act_as
 
 

@@ -1,4 +1,5 @@
 """A real SMTP server (aiosmtpd) on a free loopback port, started and stopped by the test."""
+
 from __future__ import annotations
 
 import socket

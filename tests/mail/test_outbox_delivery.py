@@ -5,6 +5,7 @@ sender (services/mail.send_outbox, run by the scheduler loop) delivers it to a r
 (aiosmtpd on loopback) after commit, retries with back-off while the server is down, marks it
 failed after MAX_ATTEMPTS, and the provider's administrators see failed deliveries.
 """
+
 from __future__ import annotations
 
 import socket
@@ -40,8 +41,9 @@ def the_mail() -> OutboundMail:
 
 def riley_email() -> str:
     with session_scope() as db:
-        return db.exec(select(PortalUser.email).where(PortalUser.first_name == "Riley",
-                                                      PortalUser.last_name == "Morgan")).one()
+        return db.exec(
+            select(PortalUser.email).where(PortalUser.first_name == "Riley", PortalUser.last_name == "Morgan")
+        ).one()
 
 
 async def test_a_hanging_smtp_server_does_not_hold_the_change(seeded, smtp):

@@ -1,5 +1,6 @@
 """Fixtures: one emulator served on a real localhost port (MSAL needs real HTTP) for the
 whole session, reset by tests that change state; clients pointed at it."""
+
 from __future__ import annotations
 
 import asyncio

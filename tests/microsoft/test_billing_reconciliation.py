@@ -5,6 +5,7 @@ POST .../export answers 202 with a Location header; the operation is polled (run
 exportSuccessOperation with resourceLocation = manifest); blobs are gzip JSON lines read
 with the manifest's SAS token; PartnerBilling.Read.All in the partner's own tenant.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,8 +24,9 @@ LAKESIDE = demo_data.CUSTOMERS["lakeside"].tenant_id
 
 async def test_unbilled_usage_export_is_asynchronous_and_streams_gzip_json_lines(fresh, clients, http):
     exports = clients.billing_reconciliation
-    location = await exports.start("usage/unbilled", {"currencyCode": "USD", "billingPeriod": "current",
-                                                      "attributeSet": "full"})
+    location = await exports.start(
+        "usage/unbilled", {"currencyCode": "USD", "billingPeriod": "current", "attributeSet": "full"}
+    )
     assert "/reports/partners/billing/operations/" in location
     first = await exports.graph.request("GET", location)
     assert first.json()["status"] == "running" and first.headers["Retry-After"]
@@ -54,6 +56,7 @@ async def test_billed_exports_need_an_invoice_and_serve_its_lines(fresh, clients
     usage = [row async for row in exports.billed_usage(invoice["id"], attribute_set="basic")]
     assert usage and all(r["invoiceNumber"] == invoice["id"] for r in usage)
     from opkalla_portal.microsoft.errors import ValidationError
+
     with pytest.raises(ValidationError):
         await exports.start("usage/billed", {"invoiceId": "G000000000"})
 
@@ -79,11 +82,21 @@ def test_a_pascal_case_row_reads_as_the_documented_fields():
     from opkalla_portal.microsoft.billing_reconciliation import canonical_row
     from opkalla_portal.services.azure_usage import export_usage_row
 
-    camel = {"customerId": LAKESIDE, "subscriptionId": "s-1", "usageDate": "2026-03-02T00:00:00Z",
-             "meterCategory": "Storage", "meterName": "LRS Data Stored", "unit": "1 GB/Month",
-             "resourceURI": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
-             "resourceGroup": "rg", "quantity": 1.5, "unitPrice": 0.02, "billingPreTaxTotal": 0.03,
-             "billingCurrency": "USD", "vendorExtra": "kept"}
+    camel = {
+        "customerId": LAKESIDE,
+        "subscriptionId": "s-1",
+        "usageDate": "2026-03-02T00:00:00Z",
+        "meterCategory": "Storage",
+        "meterName": "LRS Data Stored",
+        "unit": "1 GB/Month",
+        "resourceURI": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
+        "resourceGroup": "rg",
+        "quantity": 1.5,
+        "unitPrice": 0.02,
+        "billingPreTaxTotal": 0.03,
+        "billingCurrency": "USD",
+        "vendorExtra": "kept",
+    }
     pascal = {key[0].upper() + key[1:]: value for key, value in camel.items() if key != "vendorExtra"}
     pascal["vendorExtra"] = "kept"
     assert canonical_row(pascal) == camel

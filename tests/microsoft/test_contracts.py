@@ -6,6 +6,7 @@ Microsoft's own definitions kept under tests/microsoft/contracts/ (each names it
 - Partner Center: tests/microsoft/contracts/partner_center_sdk_models.json, the model fields
   of microsoft/partner-center-sdk-for-dotNET (Source/PartnerSdk.Models).
 """
+
 from __future__ import annotations
 
 from opkalla_portal.demo import demo_data
@@ -21,16 +22,21 @@ BAYVIEW = demo_data.CUSTOMERS["bayview"].tenant_id
 def test_the_validators_catch_what_they_should():
     """The contract checks themselves can fail (so a pass below means something)."""
     assert csdl.validate({"id": "x", "displayName": "A", "accountEnabled": "yes"}, "graph.user") == [
-        "$.accountEnabled: 'yes' is not Edm.Boolean"]
+        "$.accountEnabled: 'yes' is not Edm.Boolean"
+    ]
     assert csdl.validate({"id": "x", "costCenterCode": 3}, "graph.user") == [
-        "$.costCenterCode: not a property of microsoft.graph.user"]
+        "$.costCenterCode: not a property of microsoft.graph.user"
+    ]
     assert csdl.validate({"skuId": "not-a-guid", "disabledPlans": []}, "graph.assignedLicense")
-    assert csdl.validate({"skuId": "f245ecc8-75af-4f8e-b61f-27d8114de5f3", "disabledPlans": None},
-                         "graph.assignedLicense") == ["$.disabledPlans: null but Nullable=false"]
+    assert csdl.validate(
+        {"skuId": "f245ecc8-75af-4f8e-b61f-27d8114de5f3", "disabledPlans": None}, "graph.assignedLicense"
+    ) == ["$.disabledPlans: null but Nullable=false"]
     assert csdl.validate_action_body("graph.assignLicense", "graph.user", {"addLicenses": []}) == [
-        "$.removeLicenses: required parameter missing"]
+        "$.removeLicenses: required parameter missing"
+    ]
     assert unknown_fields({"quantity": 1, "cost": 3}, "AzureUtilizationRecord") == [
-        "$.cost: not a field of AzureUtilizationRecord"]
+        "$.cost: not a field of AzureUtilizationRecord"
+    ]
 
 
 # ----------------------------------------------------------------- Graph requests
@@ -39,8 +45,11 @@ def test_assign_license_bodies_match_the_action_parameters():
     Collection(Edm.Guid), both Nullable=false (v1.0-Prod.csdl, Action assignLicense)."""
     sku = "f245ecc8-75af-4f8e-b61f-27d8114de5f3"
     plan = "8e0c0a52-6a6c-4d40-8370-dd62790dcd70"
-    for change in (LicenseChange("u", add_sku_ids=(sku,)), LicenseChange("u", remove_sku_ids=(sku,)),
-                   LicenseChange("u", add_sku_ids=(sku,), disabled_plans={sku: (plan,)})):
+    for change in (
+        LicenseChange("u", add_sku_ids=(sku,)),
+        LicenseChange("u", remove_sku_ids=(sku,)),
+        LicenseChange("u", add_sku_ids=(sku,), disabled_plans={sku: (plan,)}),
+    ):
         assert csdl.validate_action_body("graph.assignLicense", "graph.user", change.body()) == []
 
 
@@ -68,16 +77,25 @@ async def test_emulator_graph_responses_match_the_metadata(fresh, clients):
     for org in organization["value"]:
         assert csdl.validate(org, "graph.organization") == []
     free = next(s for s in skus if s["prepaidUnits"]["enabled"] > s["consumedUnits"])
-    target = next(u for u in users if u.get("usageLocation")
-                  and free["skuId"] not in {x["skuId"] for x in u["assignedLicenses"]})
+    target = next(
+        u for u in users if u.get("usageLocation") and free["skuId"] not in {x["skuId"] for x in u["assignedLicenses"]}
+    )
     assigned = await graph.assign_license(target["id"], add_sku_ids=[free["skuId"]])
     assert csdl.validate(assigned, "graph.user") == []
 
 
 async def test_emulator_sign_in_activity_matches_the_metadata(fresh, clients, store):
     with store.transaction() as tx:  # Lakeside (which has Entra ID P1) grants consent
-        tx.put("consent", LAKESIDE, {"tenant": LAKESIDE, "clientId": demo_data.DEMO_APP_CLIENT_ID,
-                                     "scope": "https://graph.microsoft.com/.default", "grantedAt": "now"})
+        tx.put(
+            "consent",
+            LAKESIDE,
+            {
+                "tenant": LAKESIDE,
+                "clientId": demo_data.DEMO_APP_CLIENT_ID,
+                "scope": "https://graph.microsoft.com/.default",
+                "grantedAt": "now",
+            },
+        )
     graph = clients.graph(LAKESIDE)
     users = await graph.list_users(select=("id", SIGN_IN_FIELD), top=100)
     assert any(u.get(SIGN_IN_FIELD) for u in users)
@@ -135,10 +153,17 @@ async def test_partner_center_request_bodies_use_the_sdk_fields(fresh, clients, 
     products = await pc.list_products()
     skus = await pc.list_skus(products[0]["id"])
     availability = (await pc.list_availabilities(products[0]["id"], skus[0]["id"]))[0]
-    await pc.create_order(BAYVIEW, [{"offerId": availability["catalogItemId"], "quantity": 1,
-                                     "termDuration": availability["terms"][0]["duration"]}])
-    kinds = {path.rsplit("/", 1)[-1] if "subscriptions" not in path else "subscription": body
-             for _, path, body in sent}
+    await pc.create_order(
+        BAYVIEW,
+        [
+            {
+                "offerId": availability["catalogItemId"],
+                "quantity": 1,
+                "termDuration": availability["terms"][0]["duration"],
+            }
+        ],
+    )
+    kinds = {path.rsplit("/", 1)[-1] if "subscriptions" not in path else "subscription": body for _, path, body in sent}
     assert unknown_fields(kinds["subscription"], "Subscription", SUBSCRIPTION_NESTED) == []
     assert unknown_fields(kinds["orders"], "Order", {"lineItems": "OrderLineItem"}) == []
 
@@ -154,7 +179,9 @@ async def test_chat_request_and_stream_chunks_match_the_2024_02_01_spec(emulator
     from tests.microsoft.contracts.azure_openai import chunk_problems, request_problems
 
     assert request_problems({"messages": [{"role": "robot", "content": "x"}], "temperature": 3}) == [
-        "$.temperature: outside 0..2", "$.messages[0].role: 'robot' is not a role"]
+        "$.temperature: outside 0..2",
+        "$.messages[0].role: 'robot' is not a role",
+    ]
     ai = clients.support_ai
     sent = []
     original = ai._http.stream
@@ -168,10 +195,14 @@ async def test_chat_request_and_stream_chunks_match_the_2024_02_01_spec(emulator
     text = "".join([d async for d in ai.answer("How do I reset a password?", passages)])
     assert text and sent and request_problems(sent[0]) == []
     url = f"{ai.base_url}/openai/deployments/{ai.deployment}/chat/completions"
-    async with http.stream("POST", url, params={"api-version": ai.api_version}, json=sent[0],
-                           headers={"api-key": ai._api_key}) as response:
-        chunks = [json.loads(line[5:]) async for line in response.aiter_lines()
-                  if line.startswith("data:") and line[5:].strip() != "[DONE]"]
+    async with http.stream(
+        "POST", url, params={"api-version": ai.api_version}, json=sent[0], headers={"api-key": ai._api_key}
+    ) as response:
+        chunks = [
+            json.loads(line[5:])
+            async for line in response.aiter_lines()
+            if line.startswith("data:") and line[5:].strip() != "[DONE]"
+        ]
     assert chunks
     for chunk in chunks:
         assert chunk_problems(chunk) == []

@@ -1,4 +1,5 @@
 """`cli doctor`: one line per check, the fix named when one fails, exit code 1 then."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,11 +18,16 @@ async def test_every_check_passes_against_the_emulator(fresh, clients, seeded):
     assert await connect_demo_provider()
     checks = await run_checks(clients, BAYVIEW)
     assert [c.name for c in checks if not c.ok] == []
-    assert {"App registration reachable", "Permission AuditLog.Read.All granted",
-            "Permission PartnerBilling.Read.All granted", "Partner Center reachable (app-only)",
-            "Graph reachable for a sample customer", "Reconciliation export permitted",
-            "Chat deployment answering",
-            "Partner Center connection valid and MFA-backed (App+User)"} <= {c.name for c in checks}
+    assert {
+        "App registration reachable",
+        "Permission AuditLog.Read.All granted",
+        "Permission PartnerBilling.Read.All granted",
+        "Partner Center reachable (app-only)",
+        "Graph reachable for a sample customer",
+        "Reconciliation export permitted",
+        "Chat deployment answering",
+        "Partner Center connection valid and MFA-backed (App+User)",
+    } <= {c.name for c in checks}
 
 
 async def test_the_partner_center_connection_check_names_what_is_wrong(fresh, clients, seeded, store):
@@ -44,8 +50,11 @@ async def test_the_partner_center_connection_check_names_what_is_wrong(fresh, cl
 async def test_a_wrong_secret_and_a_missing_permission_are_named_with_their_fix(fresh, settings, store):
     with store.transaction() as tx:  # the customer granted consent without AuditLog.Read.All
         consent = tx.get("consent", BAYVIEW)
-        tx.put("consent", BAYVIEW, {**consent, "roles": ["User.Read.All", "LicenseAssignment.ReadWrite.All",
-                                                         "Directory.Read.All"]})
+        tx.put(
+            "consent",
+            BAYVIEW,
+            {**consent, "roles": ["User.Read.All", "LicenseAssignment.ReadWrite.All", "Directory.Read.All"]},
+        )
     async with MicrosoftClients(settings) as clients:
         checks = {c.name: c for c in await run_checks(clients, BAYVIEW)}
     audit = checks["Permission AuditLog.Read.All granted"]

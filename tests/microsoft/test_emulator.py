@@ -1,5 +1,6 @@
 """Emulator behaviour not covered by the client contract tests: mounting, reset, faults
 over HTTP, concurrent writers on one database."""
+
 from __future__ import annotations
 
 import threading
@@ -33,8 +34,9 @@ async def test_routes_mount_into_another_app_and_urls_follow_the_request(store):
 
 
 async def test_faults_switch_over_http_and_reset(emulator_url, http, store):
-    r = await http.post(emulator_url + "/emulator/faults",
-                        json={"latency_ms": 5, "throttle_probability": 0.25, "seed": 3})
+    r = await http.post(
+        emulator_url + "/emulator/faults", json={"latency_ms": 5, "throttle_probability": 0.25, "seed": 3}
+    )
     assert r.status_code == 200 and r.json()["throttle_probability"] == 0.25
     assert (await http.get(emulator_url + "/emulator/faults")).json()["latency_ms"] == 5
     assert (await http.post(emulator_url + "/emulator/faults", json={"bogus": 1})).status_code == 400
@@ -54,8 +56,15 @@ def test_concurrent_writers_never_oversell_seats(tmp_path):
     first = EmulatorStore(path, seed=False)
     info = generate_large_tenant(first, users=40, seats=5)
     second = EmulatorStore(path, seed=False)
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"host", b"test")], "query_string": b"",
-             "scheme": "http", "server": ("test", 80)}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"host", b"test")],
+        "query_string": b"",
+        "scheme": "http",
+        "server": ("test", 80),
+    }
     outcomes: list[int] = []
 
     def worker(store: EmulatorStore, users: list[str]) -> None:
@@ -64,8 +73,7 @@ def test_concurrent_writers_never_oversell_seats(tmp_path):
             result = ops.assign_license(user, {"addLicenses": [{"skuId": info["sku_id"]}], "removeLicenses": []})
             outcomes.append(result.status)
 
-    threads = [threading.Thread(target=worker, args=(s, info["user_ids"][i::2]))
-               for i, s in enumerate((first, second))]
+    threads = [threading.Thread(target=worker, args=(s, info["user_ids"][i::2])) for i, s in enumerate((first, second))]
     for t in threads:
         t.start()
     for t in threads:

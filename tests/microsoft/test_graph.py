@@ -1,4 +1,5 @@
 """Contract tests of the Graph client against the emulator, and Graph's rules."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,16 +24,30 @@ async def test_list_users_follows_next_links_across_pages(fresh, clients):
     assert len(pages) == 6 and [len(p) for p in pages] == [7, 7, 7, 7, 7, 5]
     users = [u for p in pages for u in p]
     assert len({u["id"] for u in users}) == 40
-    assert set(users[0]) == {"id", "displayName", "givenName", "surname", "userPrincipalName", "mail", "jobTitle",
-                             "department", "usageLocation", "accountEnabled", "assignedLicenses"}
+    assert set(users[0]) == {
+        "id",
+        "displayName",
+        "givenName",
+        "surname",
+        "userPrincipalName",
+        "mail",
+        "jobTitle",
+        "department",
+        "usageLocation",
+        "accountEnabled",
+        "assignedLicenses",
+    }
     assert any(u["usageLocation"] is None for u in users)
     assert "Tom Becker" in {u["displayName"] for u in users}
 
 
 async def test_next_link_is_full_url_with_skiptoken(fresh, clients, http):
     token = await clients.identity.app_token(BAYVIEW)
-    r = await http.get(f"{clients.settings.graph_url}/users", params={"$top": "10", "$select": "id"},
-                       headers={"Authorization": f"Bearer {token}"})
+    r = await http.get(
+        f"{clients.settings.graph_url}/users",
+        params={"$top": "10", "$select": "id"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     link = r.json()["@odata.nextLink"]
     assert link.startswith(clients.settings.graph_url + "/users?") and "$skiptoken=" in link
     assert len(r.json()["value"]) == 10
@@ -126,8 +141,9 @@ async def test_bulk_assign_maps_mixed_results_to_users(fresh, clients):
 
 
 async def test_bulk_assign_retries_inner_429_exactly_once_each(fresh, clients, store):
-    info = __import__("opkalla_portal.microsoft.emulator", fromlist=["generate_large_tenant"]) \
-        .generate_large_tenant(store, users=120)
+    info = __import__("opkalla_portal.microsoft.emulator", fromlist=["generate_large_tenant"]).generate_large_tenant(
+        store, users=120
+    )
     graph = clients.graph(info["tenant_id"])
     store.set_faults(throttle_probability=0.4, retry_after_seconds=2, seed=11)
     results = await graph.bulk_assign([LicenseChange(u, [info["sku_id"]]) for u in info["user_ids"]])
@@ -149,16 +165,26 @@ async def test_batch_rules(emulator_url, clients, http):
     assert r.status_code == 400
     r = await http.post(url, json={"requests": [{"id": "1", **get}, {"id": "1", **get}]}, headers=auth)
     assert r.status_code == 400
-    r = await http.post(url, json={"requests": [
-        {"id": "1", "method": "GET", "url": "/users/does-not-exist"},
-        {"id": "2", "dependsOn": ["1"], **get},
-        {"id": "3", **get}]}, headers=auth)
+    r = await http.post(
+        url,
+        json={
+            "requests": [
+                {"id": "1", "method": "GET", "url": "/users/does-not-exist"},
+                {"id": "2", "dependsOn": ["1"], **get},
+                {"id": "3", **get},
+            ]
+        },
+        headers=auth,
+    )
     assert r.status_code == 200
     statuses = {x["id"]: x["status"] for x in r.json()["responses"]}
     assert statuses == {"1": 404, "2": 424, "3": 200}
     body = {"addLicenses": [], "removeLicenses": []}
-    r = await http.post(url, json={"requests": [{"id": "1", "method": "POST", "url": "/users/x/assignLicense",
-                                                 "body": body}]}, headers=auth)
+    r = await http.post(
+        url,
+        json={"requests": [{"id": "1", "method": "POST", "url": "/users/x/assignLicense", "body": body}]},
+        headers=auth,
+    )
     assert r.status_code == 400  # a body needs a Content-Type header
 
 
@@ -203,9 +229,11 @@ async def test_batch_runs_in_random_order_unless_depends_on_says_so(emulator_url
         assert order.index("a") < order.index("b") < order.index("c")
     assert batch_execution_order([{"id": "1", "dependsOn": ["2"]}, {"id": "2", "dependsOn": ["1"]}], rng) is None
     token = await clients.identity.app_token(BAYVIEW)
-    r = await http.post(f"{clients.settings.graph_url}/$batch", headers={"Authorization": f"Bearer {token}"},
-                        json={"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1",
-                                            "dependsOn": ["9"]}]})
+    r = await http.post(
+        f"{clients.settings.graph_url}/$batch",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"requests": [{"id": "1", "method": "GET", "url": "/users?$top=1", "dependsOn": ["9"]}]},
+    )
     assert r.status_code == 400  # a dependency that is not in the batch
 
 

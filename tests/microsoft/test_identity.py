@@ -1,5 +1,6 @@
 """MSAL's authorization-code flow, token refresh, app tokens, consent and sign-out against
 the emulator's identity provider (served on a real port: MSAL uses requests)."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,10 @@ def form_fields(page: str) -> dict[str, str]:
 
 def persona_buttons(page: str) -> dict[str, str]:
     """Button label (display name) -> persona value."""
-    return {unescape(label): value for value, label in
-            re.findall(r'name="persona" value="([^"]+)" aria-label="([^"]+)"', page)}
+    return {
+        unescape(label): value
+        for value, label in re.findall(r'name="persona" value="([^"]+)" aria-label="([^"]+)"', page)
+    }
 
 
 async def pick(http, flow: dict, name: str) -> dict[str, str]:
@@ -35,8 +38,9 @@ async def pick(http, flow: dict, name: str) -> dict[str, str]:
     page = await http.get(flow["auth_uri"])
     assert page.status_code == 200 and "Pick an account" in page.text
     buttons = persona_buttons(page.text)
-    response = await http.post(flow["auth_uri"].split("?")[0],
-                               data={**form_fields(page.text), "persona": buttons[name]})
+    response = await http.post(
+        flow["auth_uri"].split("?")[0], data={**form_fields(page.text), "persona": buttons[name]}
+    )
     assert response.status_code == 302
     location = response.headers["location"]
     assert location.startswith(REDIRECT)
@@ -50,8 +54,15 @@ async def test_code_flow_with_pkce_and_silent_refresh(emulator_url, clients, htt
     assert "code_challenge=" in flow["auth_uri"] and "nonce=" in flow["auth_uri"]
     page = (await http.get(flow["auth_uri"])).text
     names = set(persona_buttons(page))
-    assert {"Dana Whitaker", "Luis Ortega", "Priya Natarajan", "Tom Becker", "Marcus Reed", "Emily Chen",
-            "Unknown Visitor"} <= names
+    assert {
+        "Dana Whitaker",
+        "Luis Ortega",
+        "Priya Natarajan",
+        "Tom Becker",
+        "Marcus Reed",
+        "Emily Chen",
+        "Unknown Visitor",
+    } <= names
     params = await pick(http, flow, "Dana Whitaker")
     assert params["state"] == flow["state"]
     result = await identity.complete_sign_in(flow, params)
@@ -76,8 +87,10 @@ async def test_code_flow_with_pkce_and_silent_refresh(emulator_url, clients, htt
 async def test_form_post_response_mode(emulator_url, clients, http):
     flow = await clients.identity.begin_sign_in(REDIRECT, response_mode="form_post")
     page = await http.get(flow["auth_uri"])
-    response = await http.post(flow["auth_uri"].split("?")[0], data={
-        **form_fields(page.text), "persona": persona_buttons(page.text)["Tom Becker"]})
+    response = await http.post(
+        flow["auth_uri"].split("?")[0],
+        data={**form_fields(page.text), "persona": persona_buttons(page.text)["Tom Becker"]},
+    )
     assert response.status_code == 200 and f'action="{REDIRECT}"' in response.text
     result = await clients.identity.complete_sign_in(flow, form_fields(response.text))
     assert result.claims["name"] == "Tom Becker" and result.is_global_admin
@@ -99,10 +112,17 @@ async def test_code_cannot_be_redeemed_twice_or_with_wrong_state(emulator_url, c
 async def test_pkce_verifier_is_checked(emulator_url, clients, http):
     flow = await clients.identity.begin_sign_in(REDIRECT)
     params = await pick(http, flow, "Priya Natarajan")
-    response = await http.post(f"{emulator_url}/login/organizations/oauth2/v2.0/token", data={
-        "grant_type": "authorization_code", "code": params["code"], "redirect_uri": REDIRECT,
-        "code_verifier": "not-the-verifier-" + "x" * 30, "client_id": clients.settings.client_id,
-        "client_secret": clients.settings.client_secret})
+    response = await http.post(
+        f"{emulator_url}/login/organizations/oauth2/v2.0/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": params["code"],
+            "redirect_uri": REDIRECT,
+            "code_verifier": "not-the-verifier-" + "x" * 30,
+            "client_id": clients.settings.client_id,
+            "client_secret": clients.settings.client_secret,
+        },
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
@@ -118,8 +138,15 @@ async def test_tampered_id_tokens_are_refused(emulator_url, clients, store):
         signer = Signer.load_or_create(tx)
     config = await identity.discovery()
     now = int(time.time())
-    good = {"iss": config["issuer"].replace("{tenantid}", LAKESIDE), "aud": clients.settings.client_id,
-            "tid": LAKESIDE, "oid": "x", "nonce": "n1", "iat": now, "exp": now + 600}
+    good = {
+        "iss": config["issuer"].replace("{tenantid}", LAKESIDE),
+        "aud": clients.settings.client_id,
+        "tid": LAKESIDE,
+        "oid": "x",
+        "nonce": "n1",
+        "iat": now,
+        "exp": now + 600,
+    }
     assert (await identity.verify_id_token(signer.sign(good), nonce="n1"))["oid"] == "x"
     token = signer.sign(good)
     head, payload, sig = token.split(".")
@@ -146,8 +173,14 @@ async def test_admin_consent_grant_and_cancel(fresh, clients, http):
     assert url.startswith(f"{base_url_of(clients)}/login/{LAKESIDE}/v2.0/adminconsent?")
     page = await http.get(url)
     assert page.status_code == 200
-    for text in ("User.Read.All", "LicenseAssignment.ReadWrite.All", "Directory.Read.All", "Accept", "Cancel",
-                 "Dana Whitaker"):
+    for text in (
+        "User.Read.All",
+        "LicenseAssignment.ReadWrite.All",
+        "Directory.Read.All",
+        "Accept",
+        "Cancel",
+        "Dana Whitaker",
+    ):
         assert text in page.text
     cancel = await http.post(url.split("?")[0], data={**form_fields(page.text), "action": "cancel"})
     q = parse_qs(urlsplit(cancel.headers["location"]).query)
@@ -169,7 +202,6 @@ async def test_sign_out_url_from_discovery(emulator_url, clients, http):
     assert url.startswith(emulator_url + "/login/organizations/oauth2/v2.0/logout?post_logout_redirect_uri=")
     response = await http.get(url)
     assert response.status_code == 302 and response.headers["location"] == "http://localhost:3000/"
-
 
 
 async def test_wids_only_when_the_app_registration_asks_for_it(fresh, clients, http, store):

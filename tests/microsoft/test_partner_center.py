@@ -1,4 +1,5 @@
 """Contract tests of the Partner Center client against the emulator (New Commerce rules)."""
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,15 @@ async def test_catalog_products_skus_availabilities(emulator_url, clients):
     products = await pc.list_products()
     assert len(products) >= 40
     titles = {p["title"] for p in products}
-    assert {"Microsoft 365 Business Premium", "Microsoft 365 Copilot", "Visio Plan 2", "Project Plan 3",
-            "Dynamics 365 Business Central Essentials", "Power BI Pro", "Microsoft Teams Premium"} <= titles
+    assert {
+        "Microsoft 365 Business Premium",
+        "Microsoft 365 Copilot",
+        "Visio Plan 2",
+        "Project Plan 3",
+        "Dynamics 365 Business Central Essentials",
+        "Power BI Pro",
+        "Microsoft Teams Premium",
+    } <= titles
     assert {p["title"] for p in await pc.list_products(target_view="Azure")} >= {"Azure plan"}
     spb = next(p for p in products if p["title"] == "Microsoft 365 Business Premium")
     skus = await pc.list_skus(spb["id"])
@@ -99,8 +107,12 @@ async def test_order_is_idempotent_on_request_id(fresh, clients):
     visio = next(p for p in products if p["title"] == "Visio Plan 1")
     sku = (await pc.list_skus(visio["id"]))[0]
     availability = (await pc.list_availabilities(visio["id"], sku["id"]))[0]
-    line = {"offerId": availability["catalogItemId"], "quantity": 3, "termDuration": "P1Y",
-            "friendlyName": "Visio for designers"}
+    line = {
+        "offerId": availability["catalogItemId"],
+        "quantity": 3,
+        "termDuration": "P1Y",
+        "friendlyName": "Visio for designers",
+    }
     request_id = str(uuid.uuid4())
     first = await pc.create_order(BAYVIEW, [line], request_id=request_id)
     again = await pc.create_order(BAYVIEW, [line], request_id=request_id)
@@ -118,8 +130,9 @@ async def test_order_is_idempotent_on_request_id(fresh, clients):
 async def test_agreements(fresh, app_user_pc):
     pc = app_user_pc  # App+User only (REST reference); see test_partner_delegated.py
     assert (await pc.list_agreements(LAKESIDE))[0]["type"] == "MicrosoftCustomerAgreement"
-    created = await pc.confirm_agreement(LAKESIDE, first_name="Dana", last_name="Whitaker",
-                                         email="dana.whitaker@lakesidedental.onmicrosoft.com")
+    created = await pc.confirm_agreement(
+        LAKESIDE, first_name="Dana", last_name="Whitaker", email="dana.whitaker@lakesidedental.onmicrosoft.com"
+    )
     assert created["primaryContact"]["firstName"] == "Dana"
     assert len(await pc.list_agreements(LAKESIDE)) == 2
     with pytest.raises(ValidationError):
@@ -132,8 +145,10 @@ async def test_invoices_and_line_items(emulator_url, clients):
     assert len(invoices) == 12 and invoices[0]["currencyCode"] == "USD"
     lines = await pc.invoice_line_items(invoices[0]["id"], customer_id=LAKESIDE)
     assert lines and all(line["customerId"] == LAKESIDE for line in lines)
-    assert round(sum(line["totalForCustomer"] for line in await pc.invoice_line_items(invoices[0]["id"])), 2) == \
-        invoices[0]["totalCharges"]
+    assert (
+        round(sum(line["totalForCustomer"] for line in await pc.invoice_line_items(invoices[0]["id"])), 2)
+        == invoices[0]["totalCharges"]
+    )
 
 
 def make_legacy_azure_subscription(store, customer: str, sub_id: str) -> None:
@@ -141,16 +156,18 @@ def make_legacy_azure_subscription(store, customer: str, sub_id: str) -> None:
     plans: turn a demo Azure plan into one for the tests of that API."""
     with store.transaction() as tx:
         doc = tx.get("subscription", sub_id, customer)
-        tx.put("subscription", sub_id, {**doc, "offerId": "MS-AZR-0145P", "offerName": "Microsoft Azure"},
-               tenant=customer)
+        tx.put(
+            "subscription", sub_id, {**doc, "offerId": "MS-AZR-0145P", "offerName": "Microsoft Azure"}, tenant=customer
+        )
 
 
 async def test_utilization_is_refused_for_azure_plans(fresh, clients):
-    """"This API isn't supported for Azure plans" (Partner Center REST reference)."""
+    """ "This API isn't supported for Azure plans" (Partner Center REST reference)."""
     sub = demo_sub("lakeside", "azure-plan")
     with pytest.raises(ValidationError, match="Azure plans"):
-        await clients.partner_center.azure_utilization(LAKESIDE, sub.id, clock.today() - timedelta(days=5),
-                                                       clock.today())
+        await clients.partner_center.azure_utilization(
+            LAKESIDE, sub.id, clock.today() - timedelta(days=5), clock.today()
+        )
 
 
 async def test_azure_utilization_pages_through_a_date_range(fresh, clients, store):
@@ -162,13 +179,16 @@ async def test_azure_utilization_pages_through_a_date_range(fresh, clients, stor
     per_day = len([r for r in demo_data.AZURE_RESOURCES if r.customer_key == "lakeside"])
     assert len(records) == 200 * per_day  # more than one page of 1000
     # The SDK's AzureUtilizationRecord: quantities per resource and day, no costs.
-    assert all(unknown_fields(r, "AzureUtilizationRecord", {"resource": "AzureResource",
-                                                             "instanceData": "AzureInstanceData"}) == []
-               for r in records)
+    assert all(
+        unknown_fields(r, "AzureUtilizationRecord", {"resource": "AzureResource", "instanceData": "AzureInstanceData"})
+        == []
+        for r in records
+    )
     assert {x["resource"]["category"] for x in records} >= {"Compute", "Storage", "Networking", "Databases"}
     expected = demo_data.azure_usage("lakeside", start, start)
     assert sorted(float(e.quantity) for e in expected) == sorted(
-        x["quantity"] for x in records if x["usageStartTime"].startswith(start.isoformat()))
+        x["quantity"] for x in records if x["usageStartTime"].startswith(start.isoformat())
+    )
     with pytest.raises(ValidationError):
         await clients.partner_center.azure_utilization(LAKESIDE, demo_sub("lakeside", "spb").id, start, end)
 
@@ -203,9 +223,14 @@ async def test_utilization_next_page_needs_the_continuation_token_header(fresh, 
     end = clock.today()
     start = end - timedelta(days=200)
     pc = clients.partner_center
-    first = await pc.get_json(f"/customers/{LAKESIDE}/subscriptions/{sub.id}/utilizations/azure",
-                              params={"start_time": start.isoformat() + "T00:00:00Z",
-                                      "end_time": end.isoformat() + "T00:00:00Z", "size": 1000})
+    first = await pc.get_json(
+        f"/customers/{LAKESIDE}/subscriptions/{sub.id}/utilizations/azure",
+        params={
+            "start_time": start.isoformat() + "T00:00:00Z",
+            "end_time": end.isoformat() + "T00:00:00Z",
+            "size": 1000,
+        },
+    )
     nxt = first["links"]["next"]
     assert nxt["uri"].endswith("seek_operation=Next")
     assert [h["key"] for h in nxt["headers"]] == ["MS-ContinuationToken"]

@@ -13,6 +13,7 @@ Sources pinned here:
   acquire_token_by_refresh_token (return a dict with "error" on failure).
 The status for an app-only token on an App+User-only call is an emulator ASSUMPTION (403).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,9 @@ async def test_app_only_tokens_are_refused_on_agreements(fresh, clients):
         await clients.partner_center.list_agreements(LAKESIDE)
     assert refused.value.status == 403
     with pytest.raises(AuthError):
-        await clients.partner_center.confirm_agreement(LAKESIDE, first_name="Dana", last_name="Whitaker",
-                                                       email="dana@example.com")
+        await clients.partner_center.confirm_agreement(
+            LAKESIDE, first_name="Dana", last_name="Whitaker", email="dana@example.com"
+        )
     # app-only calls elsewhere are untouched
     assert await clients.partner_center.list_subscriptions(LAKESIDE)
 

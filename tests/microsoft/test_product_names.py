@@ -11,13 +11,27 @@ def test_friendly_names_by_part_number_or_guid():
 
 def test_every_demo_sku_and_documented_product_is_named():
     from opkalla_portal.demo import demo_data
+
     for sub in demo_data.SUBSCRIPTIONS:
         if sub.sku_part_number:
             assert friendly_name(sub.sku_part_number) != sub.sku_part_number
             assert friendly_name(sub.graph_sku_id) != sub.graph_sku_id
-    for part in ("O365_BUSINESS_ESSENTIALS", "O365_BUSINESS_PREMIUM", "O365_BUSINESS", "SPE_E3", "SPE_E5", "SPE_F1",
-                 "STANDARDPACK", "ENTERPRISEPACK", "ENTERPRISEPREMIUM", "EXCHANGESTANDARD", "EXCHANGEENTERPRISE",
-                 "AAD_PREMIUM", "AAD_PREMIUM_P2", "MCOMEETADV"):
+    for part in (
+        "O365_BUSINESS_ESSENTIALS",
+        "O365_BUSINESS_PREMIUM",
+        "O365_BUSINESS",
+        "SPE_E3",
+        "SPE_E5",
+        "SPE_F1",
+        "STANDARDPACK",
+        "ENTERPRISEPACK",
+        "ENTERPRISEPREMIUM",
+        "EXCHANGESTANDARD",
+        "EXCHANGEENTERPRISE",
+        "AAD_PREMIUM",
+        "AAD_PREMIUM_P2",
+        "MCOMEETADV",
+    ):
         assert friendly_name(part) != part
 
 

@@ -1,4 +1,5 @@
 """Streaming chat completions grounded on passages, against the emulator."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,10 +8,16 @@ from opkalla_portal.microsoft import AuthError, NotFoundError
 from opkalla_portal.microsoft.support_ai import Passage, SupportAIClient
 
 PASSAGES = [
-    Passage("Inviting users", "Open Users and click Invite User. Enter the email address and pick a role. "
-            "The invitation expires after 7 days."),
-    Passage("Reducing licenses", "Seat decreases are allowed within 7 days of purchase. After that, schedule the "
-            "reduction for renewal under Future Changes. The change takes effect on the renewal date."),
+    Passage(
+        "Inviting users",
+        "Open Users and click Invite User. Enter the email address and pick a role. "
+        "The invitation expires after 7 days.",
+    ),
+    Passage(
+        "Reducing licenses",
+        "Seat decreases are allowed within 7 days of purchase. After that, schedule the "
+        "reduction for renewal under Future Changes. The change takes effect on the renewal date.",
+    ),
     Passage("Invoices", "Invoices are issued monthly. Finance Managers can download each invoice as PDF."),
 ]
 

@@ -18,7 +18,10 @@ def test_accepted_and_pending(identity_of):
     identity = identity_of(FINANCE)
     [accepted] = list_agreements(identity, "accepted")
     assert (accepted.name, accepted.version, accepted.accepted_by_name) == (
-        "Microsoft Customer Agreement", "2024-04", "Dana Whitaker")
+        "Microsoft Customer Agreement",
+        "2024-04",
+        "Dana Whitaker",
+    )
     assert accepted.accepted_at is not None
     [pending] = list_agreements(identity, "pending")
     assert pending.version == "2026-10" and pending.accepted_at is None
@@ -106,8 +109,15 @@ async def test_the_agreement_is_accepted_with_the_sign_in_email_not_the_profile_
         token = create_session(db, db.exec(select(PortalUser).where(PortalUser.email == ADMIN)).one())
     with session_scope() as db:
         identity = resolve_session(db, token)
-    profile.update_profile(identity, {**profile.get_profile(identity), "first_name": "Mallory", "last_name": "X",
-                                      "email": "someone@elsewhere.example"})
+    profile.update_profile(
+        identity,
+        {
+            **profile.get_profile(identity),
+            "first_name": "Mallory",
+            "last_name": "X",
+            "email": "someone@elsewhere.example",
+        },
+    )
     with session_scope() as db:
         again = resolve_session(db, token)  # a later request of the same signed-in administrator
     assert (again.display_name, again.email) == ("Dana Whitaker", ADMIN)

@@ -6,6 +6,7 @@ reconciliation API v2" field list: customerId, productId, skuId, subscriptionId,
 chargeStartDate, chargeEndDate, unitPrice, quantity, subtotal, billingFrequency) and the
 billed usage export (usageDate, billingPreTaxTotal).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,8 +24,11 @@ from tests.demo_invoices import demo_invoice_ids
 from tests.money.conftest import FINANCE
 
 LAKESIDE = demo_data.CUSTOMERS["lakeside"]
-E3 = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside" and s.unit_type == "Licenses"
-          and s.billing_cycle == "monthly")
+E3 = next(
+    s
+    for s in demo_data.SUBSCRIPTIONS
+    if s.customer_key == "lakeside" and s.unit_type == "Licenses" and s.billing_cycle == "monthly"
+)
 # A period no demo run covers: this month (the demo bills the twelve closed months before it).
 PERIOD_START = TODAY.replace(day=1)
 PERIOD_END = _add_months(PERIOD_START, 1) - timedelta(days=1)
@@ -32,13 +36,33 @@ PERIOD_END = _add_months(PERIOD_START, 1) - timedelta(days=1)
 DEMO_INVOICES = len(demo_invoice_ids(TODAY))
 
 
-def _line(tenant=LAKESIDE.tenant_id, product_id=E3.product_id, sku_id=E3.sku_id, quantity=10,
-          unit_price="20.00", subtotal="200.00", charge_type="cycleCharge", subscription="sub-1", name="Product"):
-    return {"customerId": tenant, "customerName": "Somebody", "productId": product_id, "skuId": sku_id,
-            "productName": name, "subscriptionId": subscription, "chargeType": charge_type,
-            "chargeStartDate": f"{PERIOD_START}T00:00:00Z", "chargeEndDate": f"{PERIOD_END}T00:00:00Z",
-            "quantity": quantity, "unitPrice": float(unit_price), "subtotal": float(subtotal),
-            "billingFrequency": "Monthly", "currency": "USD"}
+def _line(
+    tenant=LAKESIDE.tenant_id,
+    product_id=E3.product_id,
+    sku_id=E3.sku_id,
+    quantity=10,
+    unit_price="20.00",
+    subtotal="200.00",
+    charge_type="cycleCharge",
+    subscription="sub-1",
+    name="Product",
+):
+    return {
+        "customerId": tenant,
+        "customerName": "Somebody",
+        "productId": product_id,
+        "skuId": sku_id,
+        "productName": name,
+        "subscriptionId": subscription,
+        "chargeType": charge_type,
+        "chargeStartDate": f"{PERIOD_START}T00:00:00Z",
+        "chargeEndDate": f"{PERIOD_END}T00:00:00Z",
+        "quantity": quantity,
+        "unitPrice": float(unit_price),
+        "subtotal": float(subtotal),
+        "billingFrequency": "Monthly",
+        "currency": "USD",
+    }
 
 
 def _invoices_of(run_id):
@@ -47,9 +71,25 @@ def _invoices_of(run_id):
 
     with session_scope() as db:
         invoices = db.exec(select(Invoice).where(Invoice.billing_run_id == run_id).order_by(Invoice.id)).all()
-        return {i.id: (i.state, i.number, sorted((ln.product_name, ln.quantity, ln.unit_price, ln.proration,
-                                                  ln.amount, ln.tax_amount, ln.cost_amount) for ln in db.exec(
-            select(InvoiceLine).where(InvoiceLine.invoice_id == i.id)).all())) for i in invoices}
+        return {
+            i.id: (
+                i.state,
+                i.number,
+                sorted(
+                    (
+                        ln.product_name,
+                        ln.quantity,
+                        ln.unit_price,
+                        ln.proration,
+                        ln.amount,
+                        ln.tax_amount,
+                        ln.cost_amount,
+                    )
+                    for ln in db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == i.id)).all()
+                ),
+            )
+            for i in invoices
+        }
 
 
 def test_the_demo_invoices_are_the_runs_output_and_tie_out(seeded):
@@ -75,8 +115,9 @@ def test_one_invoice_per_customer_and_billing_contract(seeded):
     newest = billing_run.list_runs()[0]
     invoice_month = f"{_add_months(newest.period_start, 1):%Y%m}"
     with session_scope() as db:
-        contract_of = dict(db.exec(select(ContractSubscription.subscription_id,
-                                          ContractSubscription.billing_contract_id)).all())
+        contract_of = dict(
+            db.exec(select(ContractSubscription.subscription_id, ContractSubscription.billing_contract_id)).all()
+        )
         names = dict(db.exec(select(BillingContract.id, BillingContract.name)).all())
         invoices = db.exec(select(Invoice).where(Invoice.billing_run_id == newest.id)).all()
         lines = {i.id: db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == i.id)).all() for i in invoices}
@@ -84,22 +125,36 @@ def test_one_invoice_per_customer_and_billing_contract(seeded):
     assert sorted(i.billing_contract_id for i in invoices) == sorted(billed_contracts)  # one each
     for invoice in invoices:
         assert lines[invoice.id] and {contract_of[line.subscription_id] for line in lines[invoice.id]} == {
-            invoice.billing_contract_id}
+            invoice.billing_contract_id
+        }
     by_id = {i.id: names[i.billing_contract_id] for i in invoices}
     assert {k: v for k, v in by_id.items() if k.startswith("LDP")} == {
         f"LDP-INV-{invoice_month}-1": "Microsoft 365 Annual Commitment",
         f"LDP-INV-{invoice_month}-2": "Microsoft 365 Monthly",
-        f"LDP-INV-{invoice_month}-3": "Azure Consumption"}
+        f"LDP-INV-{invoice_month}-3": "Azure Consumption",
+    }
     assert {k: v for k, v in by_id.items() if k.startswith("BVL")} == {
-        f"BVL-INV-{invoice_month}-1": "Microsoft 365", f"BVL-INV-{invoice_month}-2": "Azure Consumption"}
+        f"BVL-INV-{invoice_month}-1": "Microsoft 365",
+        f"BVL-INV-{invoice_month}-2": "Azure Consumption",
+    }
 
 
 def test_a_subscription_the_portal_never_mapped_is_billed_on_the_default_contract(seeded, identity_of):
-    monthly = next(s for s in demo_data.SUBSCRIPTIONS if s.customer_key == "lakeside"
-                   and s.contract_key == "m365-monthly" and s.billing_cycle == "monthly")
-    rows = [_line(subscription="bought-in-partner-center"),  # no contract in the portal
-            _line(product_id=monthly.product_id, sku_id=monthly.sku_id, subscription=monthly.id, subtotal="100.00",
-                  unit_price="10.00")]
+    monthly = next(
+        s
+        for s in demo_data.SUBSCRIPTIONS
+        if s.customer_key == "lakeside" and s.contract_key == "m365-monthly" and s.billing_cycle == "monthly"
+    )
+    rows = [
+        _line(subscription="bought-in-partner-center"),  # no contract in the portal
+        _line(
+            product_id=monthly.product_id,
+            sku_id=monthly.sku_id,
+            subscription=monthly.id,
+            subtotal="100.00",
+            unit_price="10.00",
+        ),
+    ]
     run = billing_run.start_run(PERIOD_START, PERIOD_END)
     billing_run.execute(run.id, rows)
     invoice_month = f"{_add_months(PERIOD_START, 1):%Y%m}"
@@ -134,14 +189,19 @@ def test_exceptions_block_issuing_until_resolved_or_excluded(seeded, identity_of
     from opkalla_portal.models import PriceListEntry
 
     stranger = "11111111-2222-3333-4444-555555555555"
-    rows = [_line(), _line(tenant=stranger, subtotal="50.00"),
-            _line(product_id="CFQ7TTC0NEW", sku_id="0001", unit_price="3.00", subtotal="30.00", name="Copilot Studio")]
+    rows = [
+        _line(),
+        _line(tenant=stranger, subtotal="50.00"),
+        _line(product_id="CFQ7TTC0NEW", sku_id="0001", unit_price="3.00", subtotal="30.00", name="Copilot Studio"),
+    ]
     run = billing_run.start_run(PERIOD_START, PERIOD_END, microsoft_invoice_total=Decimal("280.00"))
     assert billing_run.execute(run.id, rows, batch=2)
     summary = billing_run.summarize(run.id)
     assert summary.state == "draft"
     assert {(e.kind, e.cost_amount) for e in summary.exceptions} == {
-        ("unknown_customer", Decimal("50.00")), ("unpriced_product", Decimal("30.00"))}
+        ("unknown_customer", Decimal("50.00")),
+        ("unpriced_product", Decimal("30.00")),
+    }
     assert summary.ties_out and summary.microsoft_total == Decimal("280.00")  # 200 invoiced + 80 in exceptions
     assert not summary.can_issue
     with pytest.raises(billing_run.BillingRunError, match="exception"):
@@ -180,13 +240,19 @@ def test_a_customers_own_price_wins_and_proration_follows_microsoft(seeded):
 
     with session_scope() as db:
         lakeside = db.exec(select(Organization).where(Organization.tenant_id == LAKESIDE.tenant_id)).one()
-        db.add(PriceListEntry(product_key=f"{E3.product_id}:{E3.sku_id}", organization_id=lakeside.id,
-                              friendly_name="Lakeside's E3", monthly_sell_price=Decimal("19.5000")))
+        db.add(
+            PriceListEntry(
+                product_key=f"{E3.product_id}:{E3.sku_id}",
+                organization_id=lakeside.id,
+                friendly_name="Lakeside's E3",
+                monthly_sell_price=Decimal("19.5000"),
+            )
+        )
     # Bought on the 16th of a 30/31-day month: Microsoft charges the days left (subtotal < unit x qty).
     run = billing_run.start_run(PERIOD_START, PERIOD_END)
     billing_run.execute(run.id, [_line(quantity=4, unit_price="20.00", subtotal="40.00", charge_type="new")])
-    (state, number, lines), = _invoices_of(run.id).values()
-    (name, quantity, unit_price, proration, amount, tax, cost), = lines
+    ((state, number, lines),) = _invoices_of(run.id).values()
+    ((name, quantity, unit_price, proration, amount, tax, cost),) = lines
     assert (state, number, name, quantity) == ("draft", None, "Lakeside's E3", 4)
     assert proration == Decimal("0.5000") and unit_price == Decimal("19.50") and amount == Decimal("39.00")
     assert cost == Decimal("40.00") and tax == Decimal("2.68")
@@ -233,10 +299,12 @@ def test_only_the_providers_administrators_see_and_issue_runs(seeded, identity_o
     for email in (DANA, FINANCE):  # a customer's Administrator or Finance Manager: refused
         customer = identity_of(email)
         assert "Billing Runs" not in [item.label for item in menu_for(customer)]
-        for call_it in (lambda c=customer: billing_run.runs_view(c),
-                        lambda c=customer: billing_run.run_detail(c, rows[0]["id"]),
-                        lambda c=customer: billing_run.issue_run(c, rows[0]["id"]),
-                        lambda c=customer: billing_run.exclude_exception(c, 1, True)):
+        for call_it in (
+            lambda c=customer: billing_run.runs_view(c),
+            lambda c=customer: billing_run.run_detail(c, rows[0]["id"]),
+            lambda c=customer: billing_run.issue_run(c, rows[0]["id"]),
+            lambda c=customer: billing_run.exclude_exception(c, 1, True),
+        ):
             with pytest.raises(PermissionDenied):
                 call_it()
 
@@ -272,8 +340,13 @@ async def test_the_run_over_microsofts_exports_bills_what_the_demo_billed(seeded
     start, end = newest["billingPeriodStartDate"][:10], newest["billingPeriodEndDate"][:10]
     streamed = [row async for row in billing_run.microsoft_rows(clients(), newest["id"])]
     from datetime import date as _date
-    fed = [{k: v for k, v in row.items() if k != "attributes"} for row in billed_reconciliation_lines(
-        newest["id"], _date.fromisoformat(start), _date.fromisoformat(end), TODAY)]
+
+    fed = [
+        {k: v for k, v in row.items() if k != "attributes"}
+        for row in billed_reconciliation_lines(
+            newest["id"], _date.fromisoformat(start), _date.fromisoformat(end), TODAY
+        )
+    ]
     fed += billed_usage_rows(_date.fromisoformat(start), _date.fromisoformat(end), newest["id"], TODAY)
     assert streamed == fed
 
@@ -313,10 +386,14 @@ async def test_the_scheduler_drafts_the_run_once_microsoft_closes_the_period(see
     assert len(billing_run.list_runs()) == runs_before
 
     clock.shift_to(PERIOD_END + timedelta(days=1))  # Microsoft closes this month
-    invoice = next(i for i in await clients().partner_center.list_invoices()
-                   if i["billingPeriodStartDate"][:10] == str(PERIOD_START))
-    first, second = await asyncio.gather(billing_run.bill_closed_period(clients(), worker="w1"),
-                                         billing_run.bill_closed_period(clients(), worker="w2"))
+    invoice = next(
+        i
+        for i in await clients().partner_center.list_invoices()
+        if i["billingPeriodStartDate"][:10] == str(PERIOD_START)
+    )
+    first, second = await asyncio.gather(
+        billing_run.bill_closed_period(clients(), worker="w1"), billing_run.bill_closed_period(clients(), worker="w2")
+    )
     assert first == second and first is not None
     summary = billing_run.summarize(first)
     assert (summary.period_start, summary.state, summary.microsoft_invoice_id) == (PERIOD_START, "draft", invoice["id"])
@@ -325,8 +402,11 @@ async def test_the_scheduler_drafts_the_run_once_microsoft_closes_the_period(see
     lines = [line for _, _, ls in _invoices_of(first).values() for line in ls]
     assert len(lines) == len(set(lines))  # two workers, every line once
     view = billing_run.runs_view(identity_of(RILEY))
-    assert (view[0]["period"], view[0]["state"], view[0]["tie_out"]) == (PERIOD_START.strftime("%B %Y"), "Draft",
-                                                                         "Ties out")
+    assert (view[0]["period"], view[0]["state"], view[0]["tie_out"]) == (
+        PERIOD_START.strftime("%B %Y"),
+        "Draft",
+        "Ties out",
+    )
     # Customers see nothing until the provider issues it.
     assert all(s.invoice_date <= TODAY for s in list_invoices(identity_of(FINANCE), tab="open"))
     # Later ticks leave it alone.

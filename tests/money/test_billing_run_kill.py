@@ -1,5 +1,6 @@
 """A billing run killed mid-way (SIGKILL, nothing cleaned up) resumes after its last committed
 batch, and its invoices are exactly those of an uninterrupted run."""
+
 from __future__ import annotations
 
 import os
@@ -28,11 +29,20 @@ def export_rows(period_start: date, period_end: date, slow: bool = False):
         quantity = 1 + n % 17
         if slow:
             time.sleep(0.002)  # leaves time to kill it in the middle
-        yield {"customerId": demo_data.CUSTOMERS[sub.customer_key].tenant_id, "productId": sub.product_id,
-               "skuId": sub.sku_id, "productName": sub.offer_name, "subscriptionId": f"{sub.id}-{n}",
-               "chargeType": "cycleCharge", "chargeStartDate": f"{period_start}T00:00:00Z",
-               "chargeEndDate": f"{period_end}T00:00:00Z", "quantity": quantity, "unitPrice": 10.0,
-               "subtotal": 10.0 * quantity, "billingFrequency": "Monthly"}
+        yield {
+            "customerId": demo_data.CUSTOMERS[sub.customer_key].tenant_id,
+            "productId": sub.product_id,
+            "skuId": sub.sku_id,
+            "productName": sub.offer_name,
+            "subscriptionId": f"{sub.id}-{n}",
+            "chargeType": "cycleCharge",
+            "chargeStartDate": f"{period_start}T00:00:00Z",
+            "chargeEndDate": f"{period_end}T00:00:00Z",
+            "quantity": quantity,
+            "unitPrice": 10.0,
+            "subtotal": 10.0 * quantity,
+            "billingFrequency": "Monthly",
+        }
 
 
 def _period(months_ahead: int) -> tuple[date, date]:
@@ -57,11 +67,20 @@ def _lines(run_id):
     from opkalla_portal.models import Invoice, InvoiceLine
 
     with session_scope() as db:
-        rows = db.exec(select(Invoice.organization_id, InvoiceLine.product_name, InvoiceLine.subscription_id,
-                              InvoiceLine.quantity, InvoiceLine.unit_price, InvoiceLine.amount,
-                              InvoiceLine.tax_amount, InvoiceLine.cost_amount)
-                       .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-                       .where(Invoice.billing_run_id == run_id)).all()
+        rows = db.exec(
+            select(
+                Invoice.organization_id,
+                InvoiceLine.product_name,
+                InvoiceLine.subscription_id,
+                InvoiceLine.quantity,
+                InvoiceLine.unit_price,
+                InvoiceLine.amount,
+                InvoiceLine.tax_amount,
+                InvoiceLine.cost_amount,
+            )
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(Invoice.billing_run_id == run_id)
+        ).all()
     return sorted(tuple(str(v) for v in row) for row in rows)
 
 
@@ -72,8 +91,9 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_invoices(seeded):
 
     start, end = _period(0)
     run = billing_run.start_run(start, end)
-    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(run.id), str(start), str(end)], cwd=ROOT,
-                              env=dict(os.environ))
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(run.id), str(start), str(end)], cwd=ROOT, env=dict(os.environ)
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         done = billing_run.summarize(run.id).rows_done
@@ -91,8 +111,11 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_invoices(seeded):
     assert billing_run.execute(run.id, export_rows(start, end), worker="worker-2", batch=BATCH) is False
     # ... until it expires (as 5 minutes without a heartbeat make it).
     with session_scope() as db:
-        db.exec(update(BillingRun).where(BillingRun.id == run.id).values(
-            lease_expires_at=billing_run.clock.now() - timedelta(seconds=1)))
+        db.exec(
+            update(BillingRun)
+            .where(BillingRun.id == run.id)
+            .values(lease_expires_at=billing_run.clock.now() - timedelta(seconds=1))
+        )
     assert billing_run.execute(run.id, export_rows(start, end), worker="worker-2", batch=BATCH) is True
 
     clean_start, clean_end = _period(1)
@@ -101,5 +124,8 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_invoices(seeded):
     resumed, uninterrupted = billing_run.summarize(run.id), billing_run.summarize(clean.id)
     assert resumed.rows_done == LINES and resumed.state == "draft"
     assert _lines(run.id) == _lines(clean.id) and len(_lines(run.id)) == LINES
-    assert (resumed.microsoft_total, resumed.invoiced_cost, resumed.sell_total) == \
-        (uninterrupted.microsoft_total, uninterrupted.invoiced_cost, uninterrupted.sell_total)
+    assert (resumed.microsoft_total, resumed.invoiced_cost, resumed.sell_total) == (
+        uninterrupted.microsoft_total,
+        uninterrupted.invoiced_cost,
+        uninterrupted.sell_total,
+    )

@@ -61,8 +61,9 @@ def test_every_invoice_adds_up_to_the_cent(identity_of):
 def test_open_and_paid_tabs_and_status(identity_of):
     identity = identity_of(FINANCE)
     open_ = list_invoices(identity, tab="open", today=TODAY)
-    assert [s.invoice_id for s in open_] == [f"LDP-INV-{month}-{n}" for month in (MONTH, PREVIOUS_MONTH)
-                                             for n in (3, 2, 1)]
+    assert [s.invoice_id for s in open_] == [
+        f"LDP-INV-{month}-{n}" for month in (MONTH, PREVIOUS_MONTH) for n in (3, 2, 1)
+    ]
     assert [s.status for s in open_] == ["Open"] * 3 + ["Overdue"] * 3  # due at the end of each invoice's month
     assert all(s.balance == s.total for s in open_)
     paid = list_invoices(identity, tab="paid", today=TODAY)
@@ -71,8 +72,9 @@ def test_open_and_paid_tabs_and_status(identity_of):
 
 def test_search_and_sort(identity_of):
     identity = identity_of(FINANCE)
-    assert [s.invoice_id for s in list_invoices(identity, tab="paid", search=f"{EIGHT_MONTHS_AGO:%Y%m}", today=TODAY)] == [
-        i for i in sorted(LAKESIDE_INVOICES, reverse=True) if LAKESIDE_INVOICES[i] == EIGHT_MONTHS_AGO]
+    assert [
+        s.invoice_id for s in list_invoices(identity, tab="paid", search=f"{EIGHT_MONTHS_AGO:%Y%m}", today=TODAY)
+    ] == [i for i in sorted(LAKESIDE_INVOICES, reverse=True) if LAKESIDE_INVOICES[i] == EIGHT_MONTHS_AGO]
     by_amount = list_invoices(identity, tab="paid", sort="total", descending=False, today=TODAY)
     assert [s.total for s in by_amount] == sorted(s.total for s in by_amount)
     assert list_invoices(identity, tab="paid", search="nothing like this", today=TODAY) == []
@@ -116,16 +118,24 @@ def test_invoice_pdf_renders_like_an_invoice(identity_of, tmp_path):
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     (tmp_path / "invoice.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "invoice.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout
-    for expected in ("INVOICE", NEWEST, "BILL TO", "Lakeside Dental Partners",
-                     "Microsoft 365 Business Premium",
-                     "Subtotal", "Balance due", f"${detail.summary.total:,.2f}", f"${detail.tax:,.2f}"):
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "invoice.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in (
+        "INVOICE",
+        NEWEST,
+        "BILL TO",
+        "Lakeside Dental Partners",
+        "Microsoft 365 Business Premium",
+        "Subtotal",
+        "Balance due",
+        f"${detail.summary.total:,.2f}",
+        f"${detail.tax:,.2f}",
+    ):
         assert expected in text, expected
 
 
-async def test_download_usage_is_what_the_azure_line_billed_and_usage_data_shows(identity_of, microsoft,
-                                                                                   monkeypatch):
+async def test_download_usage_is_what_the_azure_line_billed_and_usage_data_shows(identity_of, microsoft, monkeypatch):
     """The usage CSV is the billed usage rows the run priced for the invoice's Azure line: they
     add up to the line to the cent, and to the month Usage Data shows for the subscription."""
     from opkalla_portal.services import usage
@@ -144,8 +154,7 @@ async def test_download_usage_is_what_the_azure_line_billed_and_usage_data_shows
     assert sum(Decimal(r["Cost"]) for r in parsed) == azure.amount > 0
 
     # Usage Data (Microsoft's export, read live) shows the same month to the cent.
-    report = await usage.usage_report(identity_of(ADMIN),
-                                      azure.subscription_id, 3, today=TODAY)
+    report = await usage.usage_report(identity_of(ADMIN), azure.subscription_id, 3, today=TODAY)
     assert report.month_total(f"{billed_month:%Y-%m}") == azure.amount
     shown = sorted((r.day, r.resource, r.meter, r.cost) for r in report.rows if r.day[:7] == f"{billed_month:%Y-%m}")
     assert shown == sorted((r.day, r.resource, r.meter, r.cost) for r in rows)  # row for row
@@ -167,8 +176,9 @@ def _client(email_or_none, identity_of) -> httpx.AsyncClient:
     from opkalla_portal.routes import downloads
     from opkalla_portal.services.sessions import SESSION_COOKIE
 
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=downloads.ROUTES)),
-                               base_url="http://portal.test")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=Starlette(routes=downloads.ROUTES)), base_url="http://portal.test"
+    )
     if email_or_none:
         from opkalla_portal.db import session_scope
         from opkalla_portal.models import PortalUser
@@ -186,8 +196,9 @@ async def test_download_routes_check_session_role_and_customer(seeded, identity_
     assert response.status_code == 303 and response.headers["location"].startswith("/sign-in?next=")
     assert (await _client(SUBSCRIPTION_MANAGER, identity_of).get(pdf)).status_code == 403
     assert (await _client(OTHER_ADMIN, identity_of).get(pdf)).status_code == 404
-    assert (await _client(OTHER_ADMIN, identity_of).get(
-        f"/downloads/invoices/{NEWEST_AZURE}/usage.csv")).status_code == 404
+    assert (
+        await _client(OTHER_ADMIN, identity_of).get(f"/downloads/invoices/{NEWEST_AZURE}/usage.csv")
+    ).status_code == 404
     usage_csv_response = await _client(FINANCE, identity_of).get(f"/downloads/invoices/{NEWEST_AZURE}/usage.csv")
     assert usage_csv_response.status_code == 200 and usage_csv_response.text.startswith("Date,")
     response = await _client(FINANCE, identity_of).get(pdf)

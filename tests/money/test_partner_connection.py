@@ -36,8 +36,9 @@ async def test_connected_through_the_real_flow_and_the_token_is_encrypted_at_res
     assert plain and plain not in row.refresh_token_encrypted
     # nowhere in the database file in clear
     with session_scope() as db:
-        dump = "\n".join(str(v) for r in db.exec(select(PartnerCenterConnection)).all()
-                         for v in r.model_dump().values())
+        dump = "\n".join(
+            str(v) for r in db.exec(select(PartnerCenterConnection)).all() for v in r.model_dump().values()
+        )
     assert plain not in dump
 
 

@@ -29,8 +29,9 @@ LAST_MONTH = TODAY.replace(day=1) - timedelta(days=1)
 def processor() -> httpx.AsyncClient:
     from opkalla_portal.demo.payment_processor import processor_routes
 
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=processor_routes())),
-                             base_url="http://portal.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=Starlette(routes=processor_routes())), base_url="http://portal.test"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +50,16 @@ async def tokenized(number: str = CARD, exp_month: int = 12, exp_year: int | Non
     """What the browser hands the portal after tokenizing a card at the processor."""
     exp_year = exp_year or TODAY.year + 4
     async with processor() as client:
-        response = await client.post("/payment-processor/v1/tokens", json={
-            "number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123", "name": "Priya Natarajan"})
+        response = await client.post(
+            "/payment-processor/v1/tokens",
+            json={
+                "number": number,
+                "exp_month": exp_month,
+                "exp_year": exp_year,
+                "cvc": "123",
+                "name": "Priya Natarajan",
+            },
+        )
     assert response.status_code == 201, response.text
     body = response.json()
     result = {"token": body["id"], **body["card"], "holder_name": "Priya Natarajan"}
@@ -67,22 +76,34 @@ async def test_processor_tokenizes_and_validates(caplog):
     caplog.set_level(logging.DEBUG)
     client = processor()
     later = TODAY.year + 4
-    response = await client.post("/payment-processor/v1/tokens", json={
-        "number": CARD, "exp_month": 12, "exp_year": later % 100, "cvc": "123", "name": "P N"})
+    response = await client.post(
+        "/payment-processor/v1/tokens",
+        json={"number": CARD, "exp_month": 12, "exp_year": later % 100, "cvc": "123", "name": "P N"},
+    )
     assert response.status_code == 201
     body = response.json()
-    assert body["id"].startswith("tok_") and body["card"] == {"brand": "Mastercard", "last4": "4444",
-                                                              "exp_month": 12, "exp_year": later}
+    assert body["id"].startswith("tok_") and body["card"] == {
+        "brand": "Mastercard",
+        "last4": "4444",
+        "exp_month": 12,
+        "exp_year": later,
+    }
     assert CARD not in response.text and CARD not in caplog.text
-    bad = await client.post("/payment-processor/v1/tokens",
-                      json={"number": "4242424242424241", "exp_month": 12, "exp_year": later % 100, "cvc": "123"})
+    bad = await client.post(
+        "/payment-processor/v1/tokens",
+        json={"number": "4242424242424241", "exp_month": 12, "exp_year": later % 100, "cvc": "123"},
+    )
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "number"
     # A card is good through the last day of its expiry month, by the portal's clock.
-    this_month = await client.post("/payment-processor/v1/tokens", json={
-        "number": CARD, "exp_month": TODAY.month, "exp_year": TODAY.year, "cvc": "123"})
+    this_month = await client.post(
+        "/payment-processor/v1/tokens",
+        json={"number": CARD, "exp_month": TODAY.month, "exp_year": TODAY.year, "cvc": "123"},
+    )
     assert this_month.status_code == 201
-    expired = await client.post("/payment-processor/v1/tokens", json={
-        "number": CARD, "exp_month": LAST_MONTH.month, "exp_year": LAST_MONTH.year, "cvc": "123"})
+    expired = await client.post(
+        "/payment-processor/v1/tokens",
+        json={"number": CARD, "exp_month": LAST_MONTH.month, "exp_year": LAST_MONTH.year, "cvc": "123"},
+    )
     assert expired.status_code == 400 and expired.json()["error"]["field"] == "expiry"
 
 
@@ -99,12 +120,15 @@ async def test_add_set_default_and_remove(identity_of):
     assert [(p.id, p.is_default) for p in list_profiles(identity, today=TODAY)] == [(seeded_card.id, True)]
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"token": "4242424242424242"}, ""),
-    ({"token": None}, ""),
-    ({"token": "tok_" + "0" * 32}, ""),  # well-formed, but never issued by the processor
-    ({"holder_name": ""}, "holder_name"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"token": "4242424242424242"}, ""),
+        ({"token": None}, ""),
+        ({"token": "tok_" + "0" * 32}, ""),  # well-formed, but never issued by the processor
+        ({"holder_name": ""}, "holder_name"),
+    ],
+)
 async def test_bad_tokenization_results_are_refused(identity_of, changes, field):
     identity = identity_of(FINANCE)
     with pytest.raises(PaymentProfileError) as error:
@@ -116,8 +140,14 @@ async def test_bad_tokenization_results_are_refused(identity_of, changes, field)
 async def test_an_invented_token_saves_nothing_and_the_processors_card_is_what_is_stored(identity_of):
     """Issue 15: a forged card_tokenized with an invented token got "Visa ending in 0000" saved."""
     identity = identity_of(FINANCE)
-    forged = {"token": "tok_" + "ab" * 16, "brand": "Visa", "last4": "0000", "exp_month": 12,
-              "exp_year": TODAY.year + 3, "holder_name": "Mallory"}
+    forged = {
+        "token": "tok_" + "ab" * 16,
+        "brand": "Visa",
+        "last4": "0000",
+        "exp_month": 12,
+        "exp_year": TODAY.year + 3,
+        "holder_name": "Mallory",
+    }
     with pytest.raises(PaymentProfileError, match="did not confirm"):
         await add_profile(identity, forged, today=TODAY)
     assert [p.last4 for p in list_profiles(identity, today=TODAY)] == ["4242"]
@@ -130,8 +160,12 @@ async def test_an_invented_token_saves_nothing_and_the_processors_card_is_what_i
 async def test_the_processor_refuses_unknown_tokens():
     async with processor() as client:
         unknown = await client.get("/payment-processor/v1/tokens/tok_" + "0" * 32)
-        issued = (await client.post("/payment-processor/v1/tokens", json={
-            "number": CARD, "exp_month": 12, "exp_year": TODAY.year + 2, "cvc": "123"})).json()
+        issued = (
+            await client.post(
+                "/payment-processor/v1/tokens",
+                json={"number": CARD, "exp_month": 12, "exp_year": TODAY.year + 2, "cvc": "123"},
+            )
+        ).json()
         known = await client.get(f"/payment-processor/v1/tokens/{issued['id']}")
     assert unknown.status_code == 404
     assert known.status_code == 200 and known.json() == issued
@@ -143,8 +177,9 @@ async def test_this_month_is_still_valid_and_next_month_it_has_expired(identity_
     assert added.exp_month == TODAY.month
     next_month = (TODAY.replace(day=28) + timedelta(days=5)).replace(day=1)
     with pytest.raises(PaymentProfileError, match="expired") as error:
-        await add_profile(identity_of(FINANCE), await tokenized(exp_month=TODAY.month, exp_year=TODAY.year),
-                          today=next_month)
+        await add_profile(
+            identity_of(FINANCE), await tokenized(exp_month=TODAY.month, exp_year=TODAY.year), today=next_month
+        )
     assert error.value.field == "expiry"
 
 
@@ -169,8 +204,19 @@ async def test_handler_keeps_no_card_number(identity_of, state_of, seeded):
     state = state_of(PaymentsState, identity_of(FINANCE))
     call(state, "load")
     # A forged event carrying a card number in every field is refused and stores nothing.
-    await call(state, "card_tokenized", {"ok": True, "token": CARD, "brand": "Mastercard", "last4": CARD,
-                                         "exp_month": 12, "exp_year": 2030, "holder_name": CARD})
+    await call(
+        state,
+        "card_tokenized",
+        {
+            "ok": True,
+            "token": CARD,
+            "brand": "Mastercard",
+            "last4": CARD,
+            "exp_month": 12,
+            "exp_year": 2030,
+            "holder_name": CARD,
+        },
+    )
     assert state.errors and len(state.profiles) == 1
     await call(state, "card_tokenized", {"ok": True, **await tokenized()})
     assert len(state.profiles) == 2 and state.errors == {}

@@ -50,8 +50,10 @@ async def test_each_period_adds_up(identity_of, microsoft):
         totals.append(report.total)
     assert totals == sorted(totals) and len(set(totals)) == 4
     # The usage matches what the demo world rated, to the cent.
-    expected = sum(r.cost for r in demo_data.azure_usage("lakeside", period_start(3, TODAY),
-                                                          date.fromordinal(TODAY.toordinal() - 1)))
+    expected = sum(
+        r.cost
+        for r in demo_data.azure_usage("lakeside", period_start(3, TODAY), date.fromordinal(TODAY.toordinal() - 1))
+    )
     assert (await usage_report(identity, AZURE.id, 3, today=TODAY)).total == expected
 
 

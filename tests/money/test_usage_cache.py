@@ -1,5 +1,6 @@
 """Usage Data reuses an Azure subscription's rated usage for a few minutes (Microsoft
 rates usage daily): the period selector and the CSV download do not fetch it again."""
+
 from __future__ import annotations
 
 from opkalla_portal import clock

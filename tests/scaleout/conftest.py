@@ -80,8 +80,13 @@ def cluster(postgres_url, redis_url, tmp_path_factory):
     ports = [free_port(), free_port()]
     public_url = f"http://127.0.0.1:{ports[0]}"
     env = worker_env(database_url=postgres_url, redis_url=redis_url, public_url=public_url, workdir=workdir)
-    subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=Path(__file__).resolve().parents[2],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "opkalla_portal.cli", "prepare"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = env["DATABASE_URL"]  # the test process reads the same database
     workers = []
@@ -121,8 +126,17 @@ def race(module: str, names: tuple[str, ...], *args: str, env: dict[str, str], t
     import subprocess
     import sys
 
-    racers = [subprocess.Popen([sys.executable, "-m", module, name, *args], cwd=ROOT, env=env,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for name in names]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-m", module, name, *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
     try:
         for racer in racers:
             assert racer.stdout.readline().strip() == "ready"

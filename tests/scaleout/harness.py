@@ -135,7 +135,6 @@ class Worker:
                 continue
         return total
 
-
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the worker's process group."""
         ticks = os.sysconf("SC_CLK_TCK")
@@ -166,9 +165,22 @@ def start_worker(port: int, env: dict[str, str], log_path: Path, *, workers: int
     env = {**env, "GRANIAN_WORKERS": str(workers)}
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--backend-only",
-         "--backend-port", str(port), "--backend-host", "127.0.0.1"],
-        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(Path(sys.executable).parent / "reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--backend-only",
+            "--backend-port",
+            str(port),
+            "--backend-host",
+            "127.0.0.1",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     worker = Worker(port=port, process=process, log_path=log_path)
     deadline = time.monotonic() + timeout
@@ -234,8 +246,13 @@ class SimulatedBrowser:
         boot = {"name": HYDRATE_EVENT, "payload": {}, "router_data": self._router_data(path)}
         started = time.perf_counter()
         await self._sio.connect(
-            f"{self.base_url}?token={self.token}", headers=headers, auth={"event": boot},
-            transports=["websocket"], socketio_path="/_event", namespaces=[NAMESPACE], wait_timeout=timeout,
+            f"{self.base_url}?token={self.token}",
+            headers=headers,
+            auth={"event": boot},
+            transports=["websocket"],
+            socketio_path="/_event",
+            namespaces=[NAMESPACE],
+            wait_timeout=timeout,
         )
         delta = await self._collect(quiet=quiet, timeout=timeout)
         # The page is ready once Reflex marks the tab hydrated (after the on_load handlers).
@@ -267,19 +284,30 @@ class SimulatedBrowser:
         self._path = path
         return await self.send(ON_LOAD_EVENT, {}, until=self.hydrated, **kwargs)
 
-    async def send(self, name: str, payload: dict | None = None, *, quiet: float = 0.05, timeout: float = 15,
-                   until: Callable[[], bool] | None = None) -> dict:
+    async def send(
+        self,
+        name: str,
+        payload: dict | None = None,
+        *,
+        quiet: float = 0.05,
+        timeout: float = 15,
+        until: Callable[[], bool] | None = None,
+    ) -> dict:
         """Emit an event; wait for its first update, then until no update for `quiet` s
         (and, given `until`, until that holds)."""
         while not self._updates.empty():
             self._updates.get_nowait()
         started = time.perf_counter()
-        await self._sio.emit("event", {"name": name, "payload": payload or {},
-                                       "router_data": self._router_data(self._path)}, namespace=NAMESPACE)
+        await self._sio.emit(
+            "event",
+            {"name": name, "payload": payload or {}, "router_data": self._router_data(self._path)},
+            namespace=NAMESPACE,
+        )
         return await self._collect(quiet=quiet, timeout=timeout, first_at=started, until=until)
 
-    async def _collect(self, *, quiet: float, timeout: float, first_at: float | None = None,
-                       until: Callable[[], bool] | None = None) -> dict:
+    async def _collect(
+        self, *, quiet: float, timeout: float, first_at: float | None = None, until: Callable[[], bool] | None = None
+    ) -> dict:
         merged: dict[str, dict] = {}
         deadline = time.monotonic() + timeout
         try:

@@ -23,18 +23,34 @@ def test_two_senders_deliver_each_mail_exactly_once(postgres_url, monkeypatch):
     run = os.urandom(4).hex()  # other tests may share this database: count this run's mails only
     with session_scope() as db:
         for n in range(MAILS):
-            db.add(OutboundMail(to_address=f"user{n}@example.com", subject=f"race {run} #{n}", body_text="Hello",
-                                kind="test", status="queued"))
+            db.add(
+                OutboundMail(
+                    to_address=f"user{n}@example.com",
+                    subject=f"race {run} #{n}",
+                    body_text="Hello",
+                    kind="test",
+                    status="queued",
+                )
+            )
     smtp = SmtpServer(free_port())
     smtp.start()
-    env = {**os.environ, "DATABASE_URL": postgres_url, "OPKALLA_SMTP_HOST": "127.0.0.1",
-           "OPKALLA_SMTP_PORT": str(smtp.port), "OPKALLA_SMTP_STARTTLS": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgres_url,
+        "OPKALLA_SMTP_HOST": "127.0.0.1",
+        "OPKALLA_SMTP_PORT": str(smtp.port),
+        "OPKALLA_SMTP_STARTTLS": "0",
+    }
     try:
         reports = race("tests.scaleout.outbox_racer", ("sender-a", "sender-b"), env=env)
     finally:
         smtp.stop()
-    received = Counter(line.split(": ", 1)[1] for message in smtp.messages for line in message.splitlines()
-                       if line.startswith("Subject: race "))
+    received = Counter(
+        line.split(": ", 1)[1]
+        for message in smtp.messages
+        for line in message.splitlines()
+        if line.startswith("Subject: race ")
+    )
     assert sum(r["sent"] for r in reports) == MAILS, reports
     assert len(received) == MAILS and set(received.values()) == {1}, received
     with session_scope() as db:

@@ -58,10 +58,16 @@ def _schedule_due_changes(due: datetime) -> dict[int, tuple[str, int]]:
         organizations = {o.tenant_id: o.id for o in db.exec(select(Organization)).all()}
         for target in TARGETS:
             customer = demo_data.CUSTOMERS[target.customer_key]
-            change = ScheduledChange(organization_id=organizations[customer.tenant_id], subscription_id=target.id,
-                                     subscription_name=target.offer_name, old_quantity=target.quantity,
-                                     new_quantity=target.quantity + 3, effective_mode="custom",
-                                     due_date=due.date(), request_id=str(uuid.uuid4()))
+            change = ScheduledChange(
+                organization_id=organizations[customer.tenant_id],
+                subscription_id=target.id,
+                subscription_name=target.offer_name,
+                old_quantity=target.quantity,
+                new_quantity=target.quantity + 3,
+                effective_mode="custom",
+                due_date=due.date(),
+                request_id=str(uuid.uuid4()),
+            )
             db.add(change)
             db.flush()
             changes[change.id] = (target.id, change.new_quantity)

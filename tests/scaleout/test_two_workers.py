@@ -69,20 +69,23 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
 
     async def sign_out_all() -> None:
         async with httpx.AsyncClient(timeout=10) as client:
+
             async def one(index: int, token: str) -> None:
                 if index == 40:
                     worker_a.kill(signal.SIGKILL)
                 try:
-                    response = await client.post(f"{worker_a.url}/auth/sign-out",
-                                                 cookies={"opkalla_session": token},
-                                                 headers={"Origin": cluster["public_url"]})
+                    response = await client.post(
+                        f"{worker_a.url}/auth/sign-out",
+                        cookies={"opkalla_session": token},
+                        headers={"Origin": cluster["public_url"]},
+                    )
                 except httpx.HTTPError:
                     return
                 if response.status_code == 303:
                     acknowledged.append(token)
 
             for start in range(0, len(tokens), 10):
-                await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens[start:start + 10], start)))
+                await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens[start : start + 10], start)))
 
     asyncio.run(sign_out_all())
     assert 0 < len(acknowledged) < len(tokens), "the kill should land mid-stream"
@@ -94,11 +97,20 @@ def test_a_worker_killed_mid_request_loses_no_committed_data(cluster, tmp_path):
     # The surviving worker finishes the job; the restarted worker serves again.
     remaining = [t for t in tokens if t not in acknowledged]
     for token in remaining:
-        assert httpx.post(f"{worker_b.url}/auth/sign-out", cookies={"opkalla_session": token},
-                          headers={"Origin": cluster["public_url"]}).status_code == 303
+        assert (
+            httpx.post(
+                f"{worker_b.url}/auth/sign-out",
+                cookies={"opkalla_session": token},
+                headers={"Origin": cluster["public_url"]},
+            ).status_code
+            == 303
+        )
     with session_scope() as db:
-        live = db.exec(select(PortalSession).where(
-            PortalSession.token_hash.in_([hash_token(t) for t in tokens]), PortalSession.revoked_at == None)).all()  # noqa: E711
+        live = db.exec(
+            select(PortalSession).where(
+                PortalSession.token_hash.in_([hash_token(t) for t in tokens]), PortalSession.revoked_at.is_(None)
+            )
+        ).all()  # noqa: E711
     assert live == []
     restarted = start_worker(free_port(), cluster["env"], tmp_path / "restarted.log")
     cluster["workers"][0] = restarted  # the fixture stops it at the end
@@ -131,8 +143,10 @@ async def test_two_granian_workers_behind_one_address(cluster, tmp_path):
     server = start_worker(free_port(), cluster["env"], tmp_path / "one-address.log", workers=2)
     try:
         assert len(_children(server.process.pid)) >= 2, "expected two Granian worker processes"
-        tabs = [SimulatedBrowser(server.url, new_session_token(DANA if i % 2 else TOM), origin=cluster["public_url"])
-                for i in range(20)]
+        tabs = [
+            SimulatedBrowser(server.url, new_session_token(DANA if i % 2 else TOM), origin=cluster["public_url"])
+            for i in range(20)
+        ]
         await asyncio.gather(*(tab.connect("/") for tab in tabs))
         await asyncio.gather(*(tab.navigate("/my-company") for tab in tabs))
         for i, tab in enumerate(tabs):
@@ -141,8 +155,10 @@ async def test_two_granian_workers_behind_one_address(cluster, tmp_path):
         await asyncio.gather(*(tab.close() for tab in tabs))
         # Reconnecting (to whichever worker the kernel picks) finds each tab's state in Redis
         # (with the tab's session cookie: without it the state is reset, see test_tab_state_session).
-        again = [SimulatedBrowser(server.url, tab.session_cookie, origin=cluster["public_url"], token=tab.token)
-                 for tab in tabs]
+        again = [
+            SimulatedBrowser(server.url, tab.session_cookie, origin=cluster["public_url"], token=tab.token)
+            for tab in tabs
+        ]
         await asyncio.gather(*(tab.connect("/sign-in") for tab in again))
         assert all(tab.value(PortalState, "current_route") == "/my-company" for tab in again)
         await asyncio.gather(*(tab.close() for tab in again))

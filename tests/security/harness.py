@@ -65,10 +65,15 @@ def build_root(cookie_token: str | None, path: str = "/", query: dict | None = N
     headers = {"cookie": f"opkalla_session={cookie_token}"} if cookie_token else {}
     query_string = "&".join(f"{k}={v}" for k, v in (query or {}).items())
     as_path = path + (f"?{query_string}" if query_string else "")
-    root.router = RouterData.from_router_data({
-        "headers": headers, "pathname": path, "asPath": as_path, "query": query or {},
-        "origin": "http://localhost:3000",
-    })
+    root.router = RouterData.from_router_data(
+        {
+            "headers": headers,
+            "pathname": path,
+            "asPath": as_path,
+            "query": query or {},
+            "origin": "http://localhost:3000",
+        }
+    )
     return root
 
 
@@ -117,8 +122,11 @@ def public_values(root) -> str:
 
 def sample_arguments(handler, ids: list[int] | None = None) -> Iterator[tuple]:
     """Argument tuples to try: one 'plausible' call, then each given id in every int slot."""
-    parameters = [p for p in list(inspect.signature(handler.fn).parameters.values())[1:]
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    parameters = [
+        p
+        for p in list(inspect.signature(handler.fn).parameters.values())[1:]
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     if not parameters:
         yield ()
         return

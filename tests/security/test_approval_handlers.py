@@ -26,10 +26,19 @@ def pending(cookies) -> int:
         org = db.exec(select(Organization).where(Organization.tenant_id == LAKESIDE.tenant_id)).one()
         luis = db.exec(select(PortalUser).where(PortalUser.first_name == "Luis")).one()
         db.add(ApprovalPolicy(organization_id=org.id, monthly_threshold=Decimal("100.00")))
-        request = ApprovalRequest(organization_id=org.id, subscription_id="sub-1", subscription_name="Project Plan 3",
-                                  requested_by_id=luis.id, requested_by_name="Luis Ortega", old_quantity=3,
-                                  new_quantity=6, effective_mode="immediately", unit_price=Decimal("36.00"),
-                                  added_monthly_cost=Decimal("108.00"), threshold=Decimal("100.00"))
+        request = ApprovalRequest(
+            organization_id=org.id,
+            subscription_id="sub-1",
+            subscription_name="Project Plan 3",
+            requested_by_id=luis.id,
+            requested_by_name="Luis Ortega",
+            old_quantity=3,
+            new_quantity=6,
+            effective_mode="immediately",
+            unit_price=Decimal("36.00"),
+            added_monthly_cost=Decimal("108.00"),
+            threshold=Decimal("100.00"),
+        )
         db.add(request)
         db.flush()
         return request.id
@@ -96,6 +105,9 @@ async def test_only_lakesides_administrator_sets_lakesides_threshold(cookies, pe
     await harness.call(root, handlers["set_threshold"], "1")
     await harness.call(root, handlers["save_policy"])
     with session_scope() as db:
-        lakeside = db.exec(select(ApprovalPolicy).join(Organization, Organization.id == ApprovalPolicy.organization_id)
-                           .where(Organization.tenant_id == LAKESIDE.tenant_id)).one()
+        lakeside = db.exec(
+            select(ApprovalPolicy)
+            .join(Organization, Organization.id == ApprovalPolicy.organization_id)
+            .where(Organization.tenant_id == LAKESIDE.tenant_id)
+        ).one()
     assert lakeside.monthly_threshold == Decimal("100.00")

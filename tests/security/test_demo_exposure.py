@@ -49,8 +49,10 @@ def _client(app, address) -> httpx.AsyncClient:
 def _authorize_url() -> str:
     from opkalla_portal.microsoft.emulator.settings import EMULATOR_CLIENT_ID
 
-    return (f"/login/common/oauth2/v2.0/authorize?client_id={EMULATOR_CLIENT_ID}&response_type=code"
-            "&redirect_uri=http%3A%2F%2Fdemo.test%2Fauth%2Fcallback&scope=openid&state=s1")
+    return (
+        f"/login/common/oauth2/v2.0/authorize?client_id={EMULATOR_CLIENT_ID}&response_type=code"
+        "&redirect_uri=http%3A%2F%2Fdemo.test%2Fauth%2Fcallback&scope=openid&state=s1"
+    )
 
 
 async def test_another_machine_cannot_use_the_emulators_control_routes(demo_app):
@@ -162,15 +164,33 @@ def test_the_demo_server_listens_on_loopback_only(tmp_path):
     from tests.scaleout.harness import free_port, worker_env
 
     port = free_port()
-    env = worker_env(database_url=f"sqlite:///{tmp_path / 'portal.db'}", redis_url=None,
-                     public_url=f"http://127.0.0.1:{port}", workdir=tmp_path)
+    env = worker_env(
+        database_url=f"sqlite:///{tmp_path / 'portal.db'}",
+        redis_url=None,
+        public_url=f"http://127.0.0.1:{port}",
+        workdir=tmp_path,
+    )
     env.pop("OPKALLA_HOST", None)
-    subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=PROJECT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=PROJECT, env=env, check=True, capture_output=True
+    )
     log = open(tmp_path / "server.log", "w")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--backend-only",
-                                "--backend-port", str(port)], cwd=PROJECT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--backend-only",
+            "--backend-port",
+            str(port),
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

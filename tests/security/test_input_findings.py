@@ -42,8 +42,14 @@ def test_the_user_page_with_a_superscript_id_shows_not_found(seeded):
         dana = db.exec(select(PortalUser).where(PortalUser.email == DANA)).one()
         cookie = f"{SESSION_COOKIE}={create_session(db, dana)}"
     root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": "/manage-users/user",
-                                               "asPath": "/manage-users/user?id=²", "query": {"id": "²"}})
+    root.router = RouterData.from_router_data(
+        {
+            "headers": {"cookie": cookie},
+            "pathname": "/manage-users/user",
+            "asPath": "/manage-users/user?id=²",
+            "query": {"id": "²"},
+        }
+    )
     state = root.get_substate(UserEditState.get_full_name().split(".")[1:])
     UserEditState.load.fn(state)
     assert state.not_found is True and state.user_id == 0
@@ -54,9 +60,19 @@ def _cells(text: str) -> list[list[str]]:
 
 
 def _row(**changes) -> UsageRow:
-    values = dict(day="2026-01-05", subscription_id="sub-1", resource=FORMULA, resource_group="+cmd|' /C calc'!A0",
-                  category="Compute", meter="@SUM(1+1)", quantity=Decimal("2"), unit="1 Hour",
-                  unit_price=Decimal("0.5"), cost=Decimal("-1.00"), currency="USD")
+    values = dict(
+        day="2026-01-05",
+        subscription_id="sub-1",
+        resource=FORMULA,
+        resource_group="+cmd|' /C calc'!A0",
+        category="Compute",
+        meter="@SUM(1+1)",
+        quantity=Decimal("2"),
+        unit="1 Hour",
+        unit_price=Decimal("0.5"),
+        cost=Decimal("-1.00"),
+        currency="USD",
+    )
     values.update(changes)
     return UsageRow(**values)
 
@@ -71,8 +87,13 @@ def test_invoice_usage_csv_neutralises_formulas_and_keeps_numbers():
 
 
 def test_usage_data_csv_neutralises_formulas():
-    report = UsageReport(subscription=None, months=1, start=date(2026, 1, 1), end=date(2026, 1, 31),  # type: ignore[arg-type]
-                         rows=[_row(category="=1+2", unit="-x")])
+    report = UsageReport(
+        subscription=None,
+        months=1,
+        start=date(2026, 1, 1),
+        end=date(2026, 1, 31),  # type: ignore[arg-type]
+        rows=[_row(category="=1+2", unit="-x")],
+    )
     [header, row] = _cells(report_csv(report))
     assert "'=1+2" in row and f"'{FORMULA}" in row and "'@SUM(1+1)" in row and "'-x" in row
     assert not any(cell[:1] in "=+@" for cell in row)

@@ -34,8 +34,9 @@ def _handlers():
 HANDLERS = list(_handlers())
 
 
-@pytest.mark.parametrize(("state_cls", "name", "handler"), HANDLERS,
-                         ids=[f"{cls.__name__}.{name}" for cls, name, _ in HANDLERS])
+@pytest.mark.parametrize(
+    ("state_cls", "name", "handler"), HANDLERS, ids=[f"{cls.__name__}.{name}" for cls, name, _ in HANDLERS]
+)
 def test_every_handler_is_guarded(state_cls, name, handler):
     assert hasattr(handler.fn, "__guarded__"), f"{state_cls.__name__}.{name} is not declared with @guarded"
 

@@ -7,12 +7,39 @@ import typing
 from tests.security import harness
 
 # Name parts that mean a secret; a public var named with one is sent to every browser.
-SECRET_PARTS = {"token", "tokens", "secret", "password", "passwd", "verifier", "flow", "cache", "card", "pan",
-                "cvv", "cvc", "iban", "credential", "credentials", "apikey", "hint", "cookie", "session",
-                "nonce", "hash"}
+SECRET_PARTS = {
+    "token",
+    "tokens",
+    "secret",
+    "password",
+    "passwd",
+    "verifier",
+    "flow",
+    "cache",
+    "card",
+    "pan",
+    "cvv",
+    "cvc",
+    "iban",
+    "credential",
+    "credentials",
+    "apikey",
+    "hint",
+    "cookie",
+    "session",
+    "nonce",
+    "hash",
+}
 # "key" alone is innocent (sort_key); with one of these before it, it is a secret.
-SECRET_KEY_PREFIXES = ("api_key", "secret_key", "private_key", "access_key", "signing_key", "encryption_key",
-                       "client_key")
+SECRET_KEY_PREFIXES = (
+    "api_key",
+    "secret_key",
+    "private_key",
+    "access_key",
+    "signing_key",
+    "encryption_key",
+    "client_key",
+)
 
 
 def test_no_public_var_is_named_like_a_secret():
@@ -34,8 +61,11 @@ def test_no_public_var_holds_a_database_row():
             var = state_cls.base_vars[name] if name in state_cls.base_vars else state_cls.computed_vars[name]
             annotation = getattr(var, "_var_type", None)
             for part in (annotation, *typing.get_args(annotation)):
-                if (isinstance(part, type) and issubclass(part, SQLModel)
-                        and getattr(part, "__table__", None) is not None):
+                if (
+                    isinstance(part, type)
+                    and issubclass(part, SQLModel)
+                    and getattr(part, "__table__", None) is not None
+                ):
                     offenders.append(f"{state_cls.__name__}.{name}: {part.__name__}")
     assert offenders == []
 

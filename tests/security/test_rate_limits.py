@@ -44,8 +44,9 @@ def shared_redis(monkeypatch):
 def _in_another_worker(code: str, redis_url: str) -> str:
     """Run `code` in a separate Python process (another worker) with the same REDIS_URL."""
     env = {**os.environ, "REDIS_URL": redis_url}
-    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -79,7 +80,9 @@ def test_the_limit_is_shared_across_workers_through_redis(shared_redis):
 
     counted = _in_another_worker(
         "from opkalla_portal.services import rate_limit\n"
-        "print([rate_limit.hit('test:shared', 3, 60) for _ in range(3)])", shared_redis)
+        "print([rate_limit.hit('test:shared', 3, 60) for _ in range(3)])",
+        shared_redis,
+    )
     assert counted == "[True, True, True]"
     assert rate_limit.hit("test:shared", 3, 60) is False  # this worker sees the other's three
     client = redis.Redis.from_url(shared_redis)
@@ -93,7 +96,9 @@ def test_support_questions_are_limited_across_workers(seeded, shared_redis):
     user_id = identity.user_id
     _in_another_worker(
         "from opkalla_portal.services import support\n"
-        f"[support.rate_limiter.check({user_id}) for _ in range(support.RATE_LIMIT_QUESTIONS)]", shared_redis)
+        f"[support.rate_limiter.check({user_id}) for _ in range(support.RATE_LIMIT_QUESTIONS)]",
+        shared_redis,
+    )
     with pytest.raises(support.RateLimited):
         support.check_retry(identity)
 
@@ -103,6 +108,8 @@ def test_invitation_guesses_are_counted_across_workers(shared_redis):
     assert not invitations.too_many_failed_checks(client)
     _in_another_worker(
         "from opkalla_portal.services import invitations\n"
-        f"[invitations.note_failed_check('{client}') for _ in range(invitations.MAX_FAILED_CHECKS)]", shared_redis)
+        f"[invitations.note_failed_check('{client}') for _ in range(invitations.MAX_FAILED_CHECKS)]",
+        shared_redis,
+    )
     assert invitations.too_many_failed_checks(client)  # this worker sees the other's guesses
     assert not invitations.too_many_failed_checks("203.0.113.8")

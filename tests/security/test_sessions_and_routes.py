@@ -93,8 +93,9 @@ def test_a_deactivated_user_is_signed_out(seeded):
         assert resolve_session(db, token) is None
 
 
-@pytest.mark.parametrize("header", ["", "garbage", "opkalla_session", "a=b; opkalla_session=", '"; drop table',
-                                    "opkalla_session=x" * 500])
+@pytest.mark.parametrize(
+    "header", ["", "garbage", "opkalla_session", "a=b; opkalla_session=", '"; drop table', "opkalla_session=x" * 500]
+)
 def test_malformed_cookie_headers_mean_signed_out(seeded, header):
     from opkalla_portal.db import session_scope
 
@@ -116,13 +117,16 @@ def _public_origin() -> str:
     return load_settings().public_url
 
 
-@pytest.mark.parametrize("method, headers", [
-    ("GET", {}),  # a link or <img> on another site
-    ("POST", {"Origin": "https://evil.example"}),  # another site's form
-    ("POST", {"Origin": "null"}),  # a sandboxed frame
-    ("POST", {"Sec-Fetch-Site": "cross-site"}),  # no Origin, but the browser says cross-site
-    ("POST", {}),  # neither: not a browser on our pages
-])
+@pytest.mark.parametrize(
+    "method, headers",
+    [
+        ("GET", {}),  # a link or <img> on another site
+        ("POST", {"Origin": "https://evil.example"}),  # another site's form
+        ("POST", {"Origin": "null"}),  # a sandboxed frame
+        ("POST", {"Sec-Fetch-Site": "cross-site"}),  # no Origin, but the browser says cross-site
+        ("POST", {}),  # neither: not a browser on our pages
+    ],
+)
 async def test_another_site_cannot_sign_users_out(seeded, method, headers):
     """Issue 15: /auth/sign-out accepted GET, so any site could sign portal users out."""
     from opkalla_portal.db import session_scope
@@ -143,8 +147,9 @@ async def test_sign_out_from_the_portals_own_pages(seeded):
     with session_scope() as db:
         token = create_session(db, _user(db))
     async with _client(_app()) as client:
-        response = await client.post("/auth/sign-out", cookies={SESSION_COOKIE: token},
-                                     headers={"Sec-Fetch-Site": "same-origin"})
+        response = await client.post(
+            "/auth/sign-out", cookies={SESSION_COOKIE: token}, headers={"Sec-Fetch-Site": "same-origin"}
+        )
     assert response.status_code == 303
     with session_scope() as db:
         assert resolve_session(db, token) is None
@@ -176,8 +181,9 @@ async def test_private_get_routes_refuse_another_customers_ids(seeded):
 
     with session_scope() as db:
         token = create_session(db, _user(db, "tom.becker@bayviewlogistics.onmicrosoft.com"))
-    private = [p for p in _get_routes() if p not in PUBLIC_GET_ROUTES and not p.startswith(PUBLIC_PREFIXES)
-               and "{" in p]
+    private = [
+        p for p in _get_routes() if p not in PUBLIC_GET_ROUTES and not p.startswith(PUBLIC_PREFIXES) and "{" in p
+    ]
     async with _client(_app()) as client:
         for path in private:
             for value in _lakeside_ids():
@@ -194,8 +200,14 @@ async def test_security_headers_on_every_response(seeded):
             assert headers["x-content-type-options"] == "nosniff", path
             assert headers["referrer-policy"] == "strict-origin-when-cross-origin", path
             csp = headers["content-security-policy"]
-            for directive in ("default-src", "script-src", "frame-ancestors 'self'", "object-src 'none'",
-                              "base-uri 'self'", "form-action"):
+            for directive in (
+                "default-src",
+                "script-src",
+                "frame-ancestors 'self'",
+                "object-src 'none'",
+                "base-uri 'self'",
+                "form-action",
+            ):
                 assert directive in csp, (path, directive)
 
 
@@ -205,8 +217,9 @@ async def test_sign_out_deletes_the_cookie_and_revokes_the_session(seeded):
     with session_scope() as db:
         token = create_session(db, _user(db))
     async with _client(_app()) as client:
-        response = await client.post("/auth/sign-out", cookies={SESSION_COOKIE: token},
-                                     headers={"Origin": _public_origin()})
+        response = await client.post(
+            "/auth/sign-out", cookies={SESSION_COOKIE: token}, headers={"Origin": _public_origin()}
+        )
     # Back to sign-in, directly or through Microsoft's sign-out (which returns there).
     assert response.status_code == 303 and "sign-in" in response.headers["location"]
     cleared = response.headers["set-cookie"]

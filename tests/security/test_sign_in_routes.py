@@ -24,17 +24,21 @@ def _client() -> httpx.AsyncClient:
 
 
 def _sets_session(response: httpx.Response) -> bool:
-    return any(c.startswith(f"{SESSION_COOKIE}=") and "Max-Age=0" not in c
-               for c in response.headers.get_list("set-cookie"))
+    return any(
+        c.startswith(f"{SESSION_COOKIE}=") and "Max-Age=0" not in c for c in response.headers.get_list("set-cookie")
+    )
 
 
-@pytest.mark.parametrize("params", [
-    {"state": "forged", "code": "x"},
-    {"state": "", "code": ""},
-    {"code": "stolen-code"},
-    {"state": "A" * 5000, "code": "<script>"},
-    {"state": "forged", "error": "access_denied", "error_description": "<img src=x onerror=alert(1)>"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"state": "forged", "code": "x"},
+        {"state": "", "code": ""},
+        {"code": "stolen-code"},
+        {"state": "A" * 5000, "code": "<script>"},
+        {"state": "forged", "error": "access_denied", "error_description": "<img src=x onerror=alert(1)>"},
+    ],
+)
 async def test_forged_oauth_state_is_refused(seeded, params):
     if "/auth/callback" not in _paths():
         pytest.skip("no /auth/callback route yet (sign-in feature)")
@@ -75,8 +79,18 @@ def test_next_targets_never_leave_the_portal():
         from opkalla_portal.services.sign_in import safe_next
     except ImportError:
         pytest.skip("no services.sign_in.safe_next yet (sign-in feature)")
-    for target in ("https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)",
-                   "/%2F%2Fevil.example", "\t//evil.example", "/ok/../..//evil.example", None, 42, ""):
+    for target in (
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/%2F%2Fevil.example",
+        "\t//evil.example",
+        "/ok/../..//evil.example",
+        None,
+        42,
+        "",
+    ):
         result = safe_next(target)
         assert result.startswith("/") and not result.startswith(("//", "/\\")), (target, result)
         assert "\\" not in result and ":" not in result.split("?", 1)[0], (target, result)

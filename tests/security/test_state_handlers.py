@@ -125,10 +125,12 @@ async def test_roles_without_the_capability_are_refused(cookies, state_cls, name
             if not _refused_for_role(emitted):
                 # Not refused: only acceptable for a UI handler that published nothing new
                 # beyond the caller's own input (no rows of the page it may not see).
-                assert _published_only_input(baseline, harness.public_values(root), args), \
+                assert _published_only_input(baseline, harness.public_values(root), args), (
                     f"{state_cls.__name__}.{name}{args} as {persona} published data: {emitted!r}"
-    assert harness.database_digest_without_session_touches() == before, \
+                )
+    assert harness.database_digest_without_session_touches() == before, (
         f"{state_cls.__name__}.{name} called by a role without access changed data"
+    )
 
 
 def _lakeside_id() -> int:
@@ -156,7 +158,8 @@ def _lakeside_ids() -> list[int]:
             if {"id", "organization_id"} <= columns:
                 rows = connection.execute(
                     text(f'SELECT id FROM "{table}" WHERE organization_id = :org ORDER BY id LIMIT 3'),
-                    {"org": lakeside}).fetchall()
+                    {"org": lakeside},
+                ).fetchall()
                 ids.update(row[0] for row in rows if isinstance(row[0], int))
         ids.add(lakeside)
     return sorted(ids)
@@ -176,8 +179,9 @@ async def test_another_customer_cannot_reach_lakeside_data(cookies, state_cls, n
         published = harness.public_values(root)
         leaked = [m for m in LAKESIDE_MARKERS if m in published]
         assert not leaked, f"{state_cls.__name__}.{name}{args} published Lakeside data: {leaked}"
-    assert harness.database_digest_without_session_touches(lakeside) == before, \
+    assert harness.database_digest_without_session_touches(lakeside) == before, (
         f"{state_cls.__name__}.{name} as Bayview's admin changed Lakeside's data"
+    )
 
 
 async def test_setvar_cannot_set_any_public_var(cookies):

@@ -64,11 +64,19 @@ def worker(request, tmp_path_factory):
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
     database_url = f"sqlite:///{workdir / 'portal.db'}"
-    with (private_redis_database(os.environ.get("OPKALLA_TEST_REDIS_URL", "redis://127.0.0.1:6379/11"))
-          if request.param == "redis" else _nothing()) as redis_url:
+    with (
+        private_redis_database(os.environ.get("OPKALLA_TEST_REDIS_URL", "redis://127.0.0.1:6379/11"))
+        if request.param == "redis"
+        else _nothing()
+    ) as redis_url:
         env = worker_env(database_url=database_url, redis_url=redis_url, public_url=public_url, workdir=workdir)
-        subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=PROJECT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "opkalla_portal.cli", "prepare"],
+            cwd=PROJECT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         previous = os.environ.get("DATABASE_URL")
         os.environ["DATABASE_URL"] = database_url  # the test reads and writes the worker's database
         process = start_worker(port, env, workdir / "worker.log")
@@ -113,8 +121,9 @@ def _lakeside_emails() -> list[str]:
 async def _sign_out(base_url: str, cookie: str) -> None:
     """The browser's sign-out: the form's POST, from the portal's own pages."""
     async with httpx.AsyncClient(base_url=base_url) as client:
-        response = await client.post("/auth/sign-out", cookies={"opkalla_session": cookie},
-                                     headers={"Origin": base_url})
+        response = await client.post(
+            "/auth/sign-out", cookies={"opkalla_session": cookie}, headers={"Origin": base_url}
+        )
     assert response.status_code == 303
 
 
@@ -125,8 +134,12 @@ async def _dana_fills_her_tab(worker) -> RecordingTab:
     emails = [row["email"] for row in tab.value(UsersState, "active_users")]
     assert DANA in emails  # the page really showed Lakeside's users
     await tab.navigate("/support")
-    await tab.send(state_event_name(SupportState, "submit"), {"form_data": {"question": QUESTION}},
-                   until=lambda: tab.value(SupportState, "streaming") is False, timeout=60)
+    await tab.send(
+        state_event_name(SupportState, "submit"),
+        {"form_data": {"question": QUESTION}},
+        until=lambda: tab.value(SupportState, "streaming") is False,
+        timeout=60,
+    )
     assert QUESTION in json.dumps(tab.value(SupportState, "messages"))
     assert tab.value(SupportState, "conversations")
     return tab

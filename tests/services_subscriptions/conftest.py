@@ -1,5 +1,6 @@
 """Fixtures: the seeded portal database, an emulator on a free port, clients pointed at it,
 and identities for the demo personas."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,5 +57,12 @@ def identity_for(email: str) -> Identity:
     with session_scope() as db:
         user = db.exec(select(PortalUser).where(PortalUser.email == email)).one()
         org = db.get(Organization, user.organization_id)
-        return Identity(user_id=user.id, organization_id=org.id, role=user.web_role, display_name=user.display_name,
-                        email=user.email, tenant_id=org.tenant_id, is_global_admin=user.is_global_admin)
+        return Identity(
+            user_id=user.id,
+            organization_id=org.id,
+            role=user.web_role,
+            display_name=user.display_name,
+            email=user.email,
+            tenant_id=org.tenant_id,
+            is_global_admin=user.is_global_admin,
+        )

@@ -9,6 +9,7 @@ at $50 a month, every path that raises the monthly cost goes through the one hol
     once, through the order path with its own idempotency key, when approved;
 and an approval whose price went up since it was asked for is not applied.
 """
+
 from __future__ import annotations
 
 import json
@@ -104,8 +105,7 @@ async def test_b_small_steps_add_up_over_the_window(ms):
     assert (await at_microsoft(ms))["quantity"] == 15
     # Once the first increase is older than the window, a new one stands alone again.
     with session_scope() as db:
-        db.exec(update(CostIncrease).values(counted_at=clock.now() - approvals.APPROVAL_WINDOW
-                                            - timedelta(minutes=1)))
+        db.exec(update(CostIncrease).values(counted_at=clock.now() - approvals.APPROVAL_WINDOW - timedelta(minutes=1)))
     approvals.withdraw(identity_for(LUIS), requests()[0].id)
     assert (await submit(18)).status == "succeeded"
 
@@ -134,8 +134,15 @@ async def test_c_a_big_purchase_is_held_and_placed_once_when_approved(ms):
     threshold("50")
     product = await business_central()
     orders_before = len(await ms.partner_center.list_orders(LAKESIDE.tenant_id))
-    args = dict(contract_id=monthly_contract(), offer_id=product.offer_id, term_key="P1M:monthly", quantity_text="50",
-                start_text=today().isoformat(), parent_id="", request_id=str(uuid.uuid4()))
+    args = dict(
+        contract_id=monthly_contract(),
+        offer_id=product.offer_id,
+        term_key="P1M:monthly",
+        quantity_text="50",
+        start_text=today().isoformat(),
+        parent_id="",
+        request_id=str(uuid.uuid4()),
+    )
     outcome = await orders.place_order(identity_for(LUIS), **args)
     assert outcome.status == "held" and "$6,600.00" in outcome.message
     assert len(await ms.partner_center.list_orders(LAKESIDE.tenant_id)) == orders_before  # nothing bought
@@ -149,11 +156,16 @@ async def test_c_a_big_purchase_is_held_and_placed_once_when_approved(ms):
     assert len(placed) == orders_before + 1
     new_ids = orders.order_subscription_ids(placed[-1])
     with session_scope() as db:  # mapped to the contract: My Services shows it
-        assert db.exec(select(ContractSubscription).where(
-            ContractSubscription.subscription_id == new_ids[0])).one().billing_contract_id == args["contract_id"]
+        assert (
+            db.exec(select(ContractSubscription).where(ContractSubscription.subscription_id == new_ids[0]))
+            .one()
+            .billing_contract_id
+            == args["contract_id"]
+        )
     # Placing the approved order again (a worker resuming it) returns the same order.
-    again = await orders.place_approved_order(identity_for(PRIYA), json.loads(request.order_json),
-                                              approved=request.added_monthly_cost, note="")
+    again = await orders.place_approved_order(
+        identity_for(PRIYA), json.loads(request.order_json), approved=request.added_monthly_cost, note=""
+    )
     assert again.status == "succeeded" and again.subscription_ids == new_ids
     assert len(await ms.partner_center.list_orders(LAKESIDE.tenant_id)) == orders_before + 1
 
@@ -161,10 +173,16 @@ async def test_c_a_big_purchase_is_held_and_placed_once_when_approved(ms):
 async def test_c_a_future_dated_purchase_is_held_too(ms):
     threshold("50")
     product = await business_central()
-    outcome = await orders.place_order(identity_for(LUIS), contract_id=monthly_contract(), offer_id=product.offer_id,
-                                       term_key="P1M:monthly", quantity_text="50",
-                                       start_text=(today() + timedelta(days=3)).isoformat(), parent_id="",
-                                       request_id=str(uuid.uuid4()))
+    outcome = await orders.place_order(
+        identity_for(LUIS),
+        contract_id=monthly_contract(),
+        offer_id=product.offer_id,
+        term_key="P1M:monthly",
+        quantity_text="50",
+        start_text=(today() + timedelta(days=3)).isoformat(),
+        parent_id="",
+        request_id=str(uuid.uuid4()),
+    )
     assert outcome.status == "held"
     with session_scope() as db:
         assert db.exec(select(ScheduledChange)).all() == []

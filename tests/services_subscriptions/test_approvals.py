@@ -1,5 +1,6 @@
 """Customer-side approvals: the threshold, holding a Subscription Manager's increase, and the state
 machine pending -> approving -> applied | failed, pending -> denied | withdrawn (nothing else, once)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,12 @@ def the_request() -> ApprovalRequest:
 
 def log_results() -> list[str]:
     with session_scope() as db:
-        return [e.result for e in db.exec(select(ChangeLogEntry).where(ChangeLogEntry.subscription_id == VISIO.id)
-                                          .order_by(ChangeLogEntry.id)).all()]
+        return [
+            e.result
+            for e in db.exec(
+                select(ChangeLogEntry).where(ChangeLogEntry.subscription_id == VISIO.id).order_by(ChangeLogEntry.id)
+            ).all()
+        ]
 
 
 def mails(kind: str) -> list[OutboundMail]:
@@ -137,8 +142,11 @@ async def test_two_approvers_at_once_apply_it_once(ms):
     threshold("100")
     await submit(LUIS, 10)
     request = the_request()
-    results = await asyncio.gather(quantity_change.approve(identity_for(PRIYA), request.id),
-                                   quantity_change.approve(identity_for(DANA), request.id), return_exceptions=True)
+    results = await asyncio.gather(
+        quantity_change.approve(identity_for(PRIYA), request.id),
+        quantity_change.approve(identity_for(DANA), request.id),
+        return_exceptions=True,
+    )
     assert sum(isinstance(r, ApprovalRequest) for r in results) == 1
     assert sum(isinstance(r, approvals.ApprovalError) for r in results) == 1
     assert log_results().count("succeeded") == 1 and await quantity(ms) == 10
@@ -168,8 +176,7 @@ async def test_a_custom_date_that_has_passed_fails_on_approval(ms):
     tomorrow = clock.today() + timedelta(days=1)
     await submit(LUIS, 10, "custom", tomorrow.isoformat())
     request = the_request()
-    decided = await quantity_change.approve(identity_for(DANA), request.id,
-                                            now=clock.now() + timedelta(days=3))
+    decided = await quantity_change.approve(identity_for(DANA), request.id, now=clock.now() + timedelta(days=3))
     assert decided.status == "failed" and "past" in decided.outcome
 
 
@@ -197,8 +204,13 @@ async def test_deny_needs_a_reason_and_withdraw_only_by_the_requester(ms):
 
 def test_transitions_outside_the_state_machine_are_refused(seeded):
     allowed = {(a, b) for a, targets in approvals.TRANSITIONS.items() for b in targets}
-    assert allowed == {("pending", "approving"), ("pending", "denied"), ("pending", "withdrawn"),
-                       ("approving", "applied"), ("approving", "failed")}
+    assert allowed == {
+        ("pending", "approving"),
+        ("pending", "denied"),
+        ("pending", "withdrawn"),
+        ("approving", "applied"),
+        ("approving", "failed"),
+    }
     statuses = list(approvals.STATUS_LABELS)
     with session_scope() as db:
         for current in statuses:
@@ -229,9 +241,16 @@ def interrupted_approval(minutes_ago: int = 20) -> ApprovalRequest:
     request = the_request()
     priya = identity_for(PRIYA)
     with session_scope() as db:
-        assert approvals.transition(db, request.id, request.organization_id, "pending", "approving",
-                                    decided_by_id=priya.user_id, decided_by_name=priya.display_name,
-                                    decided_at=clock.now() - timedelta(minutes=minutes_ago))
+        assert approvals.transition(
+            db,
+            request.id,
+            request.organization_id,
+            "pending",
+            "approving",
+            decided_by_id=priya.user_id,
+            decided_by_name=priya.display_name,
+            decided_at=clock.now() - timedelta(minutes=minutes_ago),
+        )
     return request
 
 
@@ -270,8 +289,13 @@ async def test_resume_finishes_from_the_change_log_when_the_outcome_was_recorded
     await submit(LUIS, 10, "on_renewal")
     request = interrupted_approval()
     with session_scope() as db:  # the Future Change and its log were written; the status was not
-        approvals.log(db, identity_for(PRIYA), request, "scheduled",
-                       approvals.note(request, "Priya Natarajan") + "Scheduled for renewal.")
+        approvals.log(
+            db,
+            identity_for(PRIYA),
+            request,
+            "scheduled",
+            approvals.note(request, "Priya Natarajan") + "Scheduled for renewal.",
+        )
     results = await asyncio.gather(quantity_change.resume_interrupted(), quantity_change.resume_interrupted())
     assert sorted(results) == [0, 1]  # two workers: one finishes it
     with session_scope() as db:

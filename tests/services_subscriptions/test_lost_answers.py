@@ -1,5 +1,6 @@
 """Microsoft carried a change out but its answer was lost (a timeout; the retry then meets
 the new etag): Change Logs and Future Changes record what Microsoft actually holds."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -17,8 +18,10 @@ LOST = UnavailableError("Microsoft did not answer in time. Please try again.")
 
 def _logged() -> list[tuple[str, int, str]]:
     with session_scope() as db:
-        return [(e.effective_mode, e.new_quantity, e.result)
-                for e in db.exec(select(ChangeLogEntry).order_by(ChangeLogEntry.id)).all()]
+        return [
+            (e.effective_mode, e.new_quantity, e.result)
+            for e in db.exec(select(ChangeLogEntry).order_by(ChangeLogEntry.id)).all()
+        ]
 
 
 def _answer_lost(patched, error: Exception) -> None:

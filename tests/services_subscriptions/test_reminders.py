@@ -1,4 +1,5 @@
 """Renewal reminders: which renewals, which days, the nearest threshold only, exactly once across runs."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,8 +32,12 @@ def renew_in(store, sub, days: int, **changes) -> None:
     with store.transaction() as tx:
         doc = tx.get("subscription", sub.id)
         end = TODAY + timedelta(days=days - 1)
-        tx.put("subscription", sub.id, {**doc, "commitmentEndDate": f"{end.isoformat()}T00:00:00Z", **changes},
-               tenant=LAKESIDE.tenant_id)
+        tx.put(
+            "subscription",
+            sub.id,
+            {**doc, "commitmentEndDate": f"{end.isoformat()}T00:00:00Z", **changes},
+            tenant=LAKESIDE.tenant_id,
+        )
 
 
 def sent() -> list[tuple[str, int]]:
@@ -45,16 +50,27 @@ def reminder_mails() -> list[OutboundMail]:
         return list(db.exec(select(OutboundMail).where(OutboundMail.kind == "renewal_reminder")).all())
 
 
-@pytest.mark.parametrize(("days", "threshold"), [(61, None), (60, 60), (45, 60), (31, 60), (30, 30), (8, 30),
-                                                 (7, 7), (1, 7), (0, 7), (-1, None)])
+@pytest.mark.parametrize(
+    ("days", "threshold"),
+    [(61, None), (60, 60), (45, 60), (31, 60), (30, 30), (8, 30), (7, 7), (1, 7), (0, 7), (-1, None)],
+)
 def test_the_nearest_threshold_reached(days, threshold):
     assert reminders.reminder_threshold(days) == threshold
 
 
 def _doc(**fields) -> dict:
-    base = {"id": "s1", "status": "active", "autoRenewEnabled": True, "termDuration": "P1Y", "billingCycle": "monthly",
-            "offerId": SPB.offer_id, "quantity": 10, "unitType": "Licenses",
-            "commitmentEndDate": f"{(TODAY + timedelta(days=29)).isoformat()}T00:00:00Z", "friendlyName": "X"}
+    base = {
+        "id": "s1",
+        "status": "active",
+        "autoRenewEnabled": True,
+        "termDuration": "P1Y",
+        "billingCycle": "monthly",
+        "offerId": SPB.offer_id,
+        "quantity": 10,
+        "unitType": "Licenses",
+        "commitmentEndDate": f"{(TODAY + timedelta(days=29)).isoformat()}T00:00:00Z",
+        "friendlyName": "X",
+    }
     return {**base, **fields}
 
 
@@ -64,14 +80,16 @@ async def test_which_renewals_get_a_reminder(ms):
     assert annual.renewal_date == TODAY + timedelta(days=30) and annual.quantity == 10
     assert annual.yearly_cost == Decimal("22.00") * 10 * 12
     assert reminders.renewal_of(_doc(termDuration="P1M", offerId=VISIO.offer_id), catalog) is None  # monthly noise
-    with_change = reminders.renewal_of(_doc(termDuration="P1M", offerId=VISIO.offer_id,
-                                            scheduledNextTermInstructions={"quantity": 6}), catalog)
+    with_change = reminders.renewal_of(
+        _doc(termDuration="P1M", offerId=VISIO.offer_id, scheduledNextTermInstructions={"quantity": 6}), catalog
+    )
     assert with_change is not None and with_change.quantity == 6  # a renewal change: remind
     assert reminders.renewal_of(_doc(autoRenewEnabled=False), catalog) is None  # just expires
     assert reminders.renewal_of(_doc(status="suspended"), catalog) is None
     assert reminders.renewal_of(_doc(unitType="Usage-based"), catalog) is None
-    assert reminders.due_reminders([_doc(), _doc(id="far", commitmentEndDate="2099-01-01T00:00:00Z")], catalog,
-                                   TODAY) == [(annual, 30)]
+    assert reminders.due_reminders(
+        [_doc(), _doc(id="far", commitmentEndDate="2099-01-01T00:00:00Z")], catalog, TODAY
+    ) == [(annual, 30)]
 
 
 async def test_reminders_are_sent_once_across_runs_to_opted_in_users(ms, emulator_store):

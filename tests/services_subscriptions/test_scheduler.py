@@ -1,4 +1,5 @@
 """The scheduler applies due Future Changes exactly once: due, not due, restart, two workers, retries."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,9 +27,16 @@ def now() -> datetime:
 def schedule(new_quantity: int = 50, due_in_days: int = 0, mode: str = "custom") -> int:
     with session_scope() as db:
         org = db.exec(select(Organization).where(Organization.tenant_id == LAKESIDE.tenant_id)).one()
-        change = ScheduledChange(organization_id=org.id, subscription_id=SPB.id, subscription_name=SPB.offer_name,
-                                 old_quantity=45, new_quantity=new_quantity, effective_mode=mode,
-                                 due_date=now().date() + timedelta(days=due_in_days), request_id=str(uuid.uuid4()))
+        change = ScheduledChange(
+            organization_id=org.id,
+            subscription_id=SPB.id,
+            subscription_name=SPB.offer_name,
+            old_quantity=45,
+            new_quantity=new_quantity,
+            effective_mode=mode,
+            due_date=now().date() + timedelta(days=due_in_days),
+            request_id=str(uuid.uuid4()),
+        )
         db.add(change)
         db.flush()
         return change.id
@@ -41,8 +49,10 @@ def change(change_id: int) -> ScheduledChange:
 
 def log_results(change_id: int) -> list[str]:
     with session_scope() as db:
-        return [e.result for e in db.exec(select(ChangeLogEntry).where(
-            ChangeLogEntry.scheduled_change_id == change_id)).all()]
+        return [
+            e.result
+            for e in db.exec(select(ChangeLogEntry).where(ChangeLogEntry.scheduled_change_id == change_id)).all()
+        ]
 
 
 async def quantity(ms) -> int:

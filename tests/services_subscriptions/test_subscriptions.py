@@ -1,4 +1,5 @@
 """My Services against the emulator: listing, New Commerce rules, scheduling, conflicts, orders."""
+
 from __future__ import annotations
 
 import uuid
@@ -31,15 +32,21 @@ def contract_id(identity, number: str) -> int:
 async def test_contract_lists_base_subscriptions_with_addons_and_prices(ms):
     luis = identity_for(LUIS)
     labels = [c.label for c in subscriptions.billing_contracts(luis)]
-    assert labels == ["Microsoft 365 Annual Commitment (LDP-2026-001)", "Microsoft 365 Monthly (LDP-2026-002)",
-                      "Azure Consumption (LDP-2026-003)"]
+    assert labels == [
+        "Microsoft 365 Annual Commitment (LDP-2026-001)",
+        "Microsoft 365 Monthly (LDP-2026-002)",
+        "Azure Consumption (LDP-2026-003)",
+    ]
     lines = await subscriptions.contract_subscriptions(luis, contract_id(luis, "LDP-2026-001"))
     names = [line.name for line in lines]
     assert names == sorted(names, key=str.lower)
     spb = next(line for line in lines if line.name == "Microsoft 365 Business Premium")
     assert spb.quantity == 45 and spb.unit_price == Decimal("22.00") and spb.term == "Annual"
-    assert {a.name for a in spb.addons} == {"Microsoft Teams Phone Standard", "Microsoft Teams Audio Conferencing",
-                                            "Microsoft Teams Premium"}
+    assert {a.name for a in spb.addons} == {
+        "Microsoft Teams Phone Standard",
+        "Microsoft Teams Audio Conferencing",
+        "Microsoft Teams Premium",
+    }
     assert "Microsoft Teams Premium" not in names  # add-ons only under their base
 
 
@@ -105,13 +112,17 @@ async def test_custom_date_validation_and_scheduling(ms):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
     today = clock.today()
-    bad = {"": "Choose an Effective Date", (today - timedelta(days=1)).isoformat(): "past",
-           (sub.term_end + timedelta(days=1)).isoformat(): "end of the current term"}
+    bad = {
+        "": "Choose an Effective Date",
+        (today - timedelta(days=1)).isoformat(): "past",
+        (sub.term_end + timedelta(days=1)).isoformat(): "end of the current term",
+    }
     for text, expected in bad.items():
         outcome = await quantity_change.submit_change(luis, sub.id, "50", "custom", text, sub.etag)
         assert outcome.status == "invalid" and expected in outcome.errors["effective_date"]
-    outcome = await quantity_change.submit_change(luis, sub.id, "40", "custom",
-                                                  (today + timedelta(days=10)).isoformat(), sub.etag)
+    outcome = await quantity_change.submit_change(
+        luis, sub.id, "40", "custom", (today + timedelta(days=10)).isoformat(), sub.etag
+    )
     assert outcome.status == "invalid" and "On Renewal" in outcome.errors["effective_date"]
     when = today + timedelta(days=10)
     outcome = await quantity_change.submit_change(luis, sub.id, "55", "custom", when.isoformat(), sub.etag)
@@ -122,8 +133,10 @@ async def test_custom_date_validation_and_scheduling(ms):
     assert errors == {} and edited.new_quantity == 60
 
 
-@pytest.mark.parametrize("text,expected", [("2.5", "whole number"), ("abc", "whole number"), ("0", "at least 1"),
-                                           ("301", "maximum"), ("45", "already 45")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("2.5", "whole number"), ("abc", "whole number"), ("0", "at least 1"), ("301", "maximum"), ("45", "already 45")],
+)
 async def test_bad_quantities_change_nothing(ms, text, expected):
     luis = identity_for(LUIS)
     sub = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
@@ -144,7 +157,9 @@ async def test_second_editor_sees_conflict_with_fresh_values(ms):
     luis, dana = identity_for(LUIS), identity_for("dana.whitaker@lakesidedental.onmicrosoft.com")
     first = await subscriptions.load_subscription(luis, sub_id("lakeside", "spb"))
     second = await subscriptions.load_subscription(dana, sub_id("lakeside", "spb"))
-    assert (await quantity_change.submit_change(luis, first.id, "48", "immediately", "", first.etag)).status == "succeeded"
+    assert (
+        await quantity_change.submit_change(luis, first.id, "48", "immediately", "", first.etag)
+    ).status == "succeeded"
     outcome = await quantity_change.submit_change(dana, second.id, "50", "immediately", "", second.etag)
     assert outcome.status == "conflict" and "changed by someone else" in outcome.message
     assert outcome.subscription.quantity == 48
@@ -159,8 +174,15 @@ async def test_catalog_search_and_idempotent_order(ms):
     contract = contract_id(luis, "LDP-2026-002")
     key = str(uuid.uuid4())
     today = clock.today()
-    args = dict(contract_id=contract, offer_id=visio.offer_id, term_key="P1Y:monthly", quantity_text="3",
-                start_text=today.isoformat(), parent_id="", request_id=key)
+    args = dict(
+        contract_id=contract,
+        offer_id=visio.offer_id,
+        term_key="P1Y:monthly",
+        quantity_text="3",
+        start_text=today.isoformat(),
+        parent_id="",
+        request_id=key,
+    )
     first = await orders.place_order(luis, **args)
     again = await orders.place_order(luis, **args)
     assert first.status == again.status == "succeeded" and first.subscription_ids == again.subscription_ids
@@ -168,8 +190,14 @@ async def test_catalog_search_and_idempotent_order(ms):
     assert sum(line.name == visio.title for line in lines) == 1
     with session_scope() as db:
         assert len(db.exec(select(ChangeLogEntry).where(ChangeLogEntry.action == "purchase")).all()) == 1
-        assert db.exec(select(ContractSubscription).where(
-            ContractSubscription.subscription_id == first.subscription_ids[0])).one().billing_contract_id == contract
+        assert (
+            db.exec(
+                select(ContractSubscription).where(ContractSubscription.subscription_id == first.subscription_ids[0])
+            )
+            .one()
+            .billing_contract_id
+            == contract
+        )
     bad = await orders.place_order(luis, **{**args, "quantity_text": "0", "request_id": str(uuid.uuid4())})
     assert bad.status == "invalid" and "at least" in bad.errors["quantity"]
 
@@ -183,8 +211,15 @@ async def test_future_start_date_schedules_the_order_and_the_scheduler_places_it
     contract = contract_id(luis, "LDP-2026-002")
     today = clock.today()
     key = str(uuid.uuid4())
-    args = dict(contract_id=contract, offer_id=visio.offer_id, term_key="P1M:monthly", quantity_text="2",
-                start_text=(today + timedelta(days=5)).isoformat(), parent_id="", request_id=key)
+    args = dict(
+        contract_id=contract,
+        offer_id=visio.offer_id,
+        term_key="P1M:monthly",
+        quantity_text="2",
+        start_text=(today + timedelta(days=5)).isoformat(),
+        parent_id="",
+        request_id=key,
+    )
     assert (await orders.place_order(luis, **args)).status == "scheduled"
     assert (await orders.place_order(luis, **args)).status == "scheduled"  # the same form twice
     [change] = quantity_change.future_changes(luis)
@@ -199,6 +234,7 @@ async def test_future_start_date_schedules_the_order_and_the_scheduler_places_it
     assert bought.quantity == 4
     rows, _ = change_logs.change_log_page(luis, change_logs.LogFilter())
     assert rows[0].action == "purchase" and rows[0].result == "succeeded" and rows[0].subscription_id == bought.id
-    past = await orders.place_order(luis, **{**args, "start_text": (today - timedelta(days=1)).isoformat(),
-                                             "request_id": str(uuid.uuid4())})
+    past = await orders.place_order(
+        luis, **{**args, "start_text": (today - timedelta(days=1)).isoformat(), "request_id": str(uuid.uuid4())}
+    )
     assert "past" in past.errors["start_date"]

@@ -1,6 +1,7 @@
 """My Services and its dashboard read the customer's subscriptions through the per-tenant cache:
 a visit burst costs one Partner Center call, and what the portal itself changes (a quantity,
 a renewal change, a purchase) shows on the next visit, not after the cache's TTL."""
+
 from __future__ import annotations
 
 from opkalla_portal import clock

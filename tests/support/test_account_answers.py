@@ -22,9 +22,13 @@ def test_account_questions_are_told_apart_from_how_to_questions():
     assert account_answers.topic_for(WAITING).name == "approvals"
     assert account_answers.topic_for("Which of our bills are still overdue?").name == "unpaid_invoices"
     # how-to questions and questions about no one's data go to the help articles
-    for question in ("How do I see which invoices are still unpaid?", "How do I assign a license?",
-                     "When does a Microsoft 365 subscription renew?", "Why did my invoice total change?",
-                     "What is a Finance Manager?"):
+    for question in (
+        "How do I see which invoices are still unpaid?",
+        "How do I assign a license?",
+        "When does a Microsoft 365 subscription renew?",
+        "Why did my invoice total change?",
+        "What is a Finance Manager?",
+    ):
         assert account_answers.topic_for(question) is None, question
 
 
@@ -115,11 +119,21 @@ async def test_a_held_increase_is_listed_for_its_approvers(portal, ms):
 
     luis, priya = identity_for(LUIS), identity_for(PRIYA)
     with session_scope() as db:
-        db.add(ApprovalRequest(organization_id=luis.organization_id, subscription_id="sub-1",
-                               subscription_name="Visio Plan 2", requested_by_id=luis.user_id,
-                               requested_by_name="Luis Ortega", old_quantity=4, new_quantity=10,
-                               effective_mode="immediately", unit_price=Decimal("18.00"),
-                               added_monthly_cost=Decimal("108.00"), threshold=Decimal("100.00")))
+        db.add(
+            ApprovalRequest(
+                organization_id=luis.organization_id,
+                subscription_id="sub-1",
+                subscription_name="Visio Plan 2",
+                requested_by_id=luis.user_id,
+                requested_by_name="Luis Ortega",
+                old_quantity=4,
+                new_quantity=10,
+                effective_mode="immediately",
+                unit_price=Decimal("18.00"),
+                added_monthly_cost=Decimal("108.00"),
+                threshold=Decimal("100.00"),
+            )
+        )
     text, refs = await _ask(priya, WAITING)
     assert text.startswith("1 request is waiting for approval: Luis Ortega asks for Visio Plan 2 from 4 to 10")
     assert "$108.00 per month" in text and refs[0].url == "/approvals"

@@ -1,4 +1,4 @@
-""""Customers also ask": everyday phrasings that find an article but are never quoted as its answer.
+""" "Customers also ask": everyday phrasings that find an article but are never quoted as its answer.
 
 The questions here are written for these tests; none is in bench/support_questions.
 """
@@ -36,15 +36,17 @@ def test_the_section_is_kept_apart_from_the_body_and_shown_on_the_page():
     assert article.also_ask == ("My inbox says it's out of room, what now?", "How big can an inbox get?")
     assert "Customers also ask" not in article.body and "out of room" not in article.body
     assert all("out of room" not in chunk.text for chunk in chunk_article(article))
-    assert article.page_markdown.endswith("## Customers also ask\n- My inbox says it's out of room, what now?\n"
-                                          "- How big can an inbox get?")
+    assert article.page_markdown.endswith(
+        "## Customers also ask\n- My inbox says it's out of room, what now?\n- How big can an inbox get?"
+    )
 
 
 def test_every_article_has_a_few_phrasings_none_copied_from_the_evaluation_sets():
     folder = Path(__file__).resolve().parents[2] / "bench" / "support_questions"
     norm = lambda text: re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()  # noqa: E731
-    evaluation = {norm(r["question"]) for name in ("tuning", "heldout")
-                  for r in json.loads((folder / f"{name}.json").read_text())}
+    evaluation = {
+        norm(r["question"]) for name in ("tuning", "heldout") for r in json.loads((folder / f"{name}.json").read_text())
+    }
     articles = load_articles()
     assert all(3 <= len(article.also_ask) <= 6 for article in articles)
     copied = [a.slug for a in articles for q in a.also_ask if norm(q) in evaluation]
@@ -52,12 +54,20 @@ def test_every_article_has_a_few_phrasings_none_copied_from_the_evaluation_sets(
 
 
 def _index() -> KnowledgeIndex:
-    return KnowledgeIndex((
-        parse_article("mailbox-size", MARKDOWN, "microsoft"),
-        Article("recordings", "Meeting recordings", "Recordings are saved to OneDrive and expire after 120 days.",
-                "microsoft", also_ask=("Where did my recorded call go?",)),
-        Article("invoices", "Invoices", "Open invoices are awaiting payment.", "help"),
-    ), min_score=0.0)
+    return KnowledgeIndex(
+        (
+            parse_article("mailbox-size", MARKDOWN, "microsoft"),
+            Article(
+                "recordings",
+                "Meeting recordings",
+                "Recordings are saved to OneDrive and expire after 120 days.",
+                "microsoft",
+                also_ask=("Where did my recorded call go?",),
+            ),
+            Article("invoices", "Invoices", "Open invoices are awaiting payment.", "help"),
+        ),
+        min_score=0.0,
+    )
 
 
 def test_a_question_in_everyday_words_finds_the_article_through_its_phrasings():
@@ -89,9 +99,13 @@ def test_words_found_only_in_the_phrasings_count_half_toward_answerability():
 def test_the_composer_leans_on_the_best_ranked_source():
     # doc2's sentence matches one more word, but doc1 is the source retrieval ranked first: it is
     # quoted too (without the rank prior only doc2's sentence would be).
-    messages = build_messages("can we reduce seats on an annual term", [
-        Passage("Changes", "Seats can be reduced within 7 days of purchase."),
-        Passage("Changes", "Annual term seats can be reduced only at renewal. Billing is monthly.")])
+    messages = build_messages(
+        "can we reduce seats on an annual term",
+        [
+            Passage("Changes", "Seats can be reduced within 7 days of purchase."),
+            Passage("Changes", "Annual term seats can be reduced only at renewal. Billing is monthly."),
+        ],
+    )
     answer = compose_answer(messages)[0]
     assert "within 7 days of purchase. [doc1]" in answer
 

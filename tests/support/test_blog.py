@@ -20,8 +20,13 @@ def _identity(email):
 
 
 def _draft(**changes):
-    values = dict(title="Windows 365 news", slug="windows-365-news", summary="Short.",
-                  cover_image="/blog/copilot.svg", body_markdown="## Hello\n\nBody.")
+    values = dict(
+        title="Windows 365 news",
+        slug="windows-365-news",
+        summary="Short.",
+        cover_image="/blog/copilot.svg",
+        body_markdown="## Hello\n\nBody.",
+    )
     values.update(changes)
     return blog.PostDraft(**values)
 
@@ -65,8 +70,13 @@ def test_draft_validation_reports_each_field(seeded):
     riley = _identity("riley.morgan@opkalla.onmicrosoft.com")
     with session_scope() as db:
         with pytest.raises(blog.PostInvalid) as failed:
-            blog.save_post(db, riley, None, _draft(title=" ", slug="Bad Slug!", cover_image="/etc/passwd",
-                                                   body_markdown=""), publish=True)
+            blog.save_post(
+                db,
+                riley,
+                None,
+                _draft(title=" ", slug="Bad Slug!", cover_image="/etc/passwd", body_markdown=""),
+                publish=True,
+            )
         assert set(failed.value.errors) == {"title", "slug", "cover_image", "body_markdown"}
         with pytest.raises(blog.PostInvalid) as clash:
             blog.save_post(db, riley, None, _draft(slug="new-commerce-seat-changes-explained"), publish=True)

@@ -27,8 +27,9 @@ def make_state(state_cls, email: str | None, path: str = "/"):
             user = db.exec(select(PortalUser).where(PortalUser.email == email)).one()
             cookie = f"{SESSION_COOKIE}={create_session(db, user)}"
     root = rx.State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": path, "asPath": path,
-                                               "query": {}})
+    root.router = RouterData.from_router_data(
+        {"headers": {"cookie": cookie}, "pathname": path, "asPath": path, "query": {}}
+    )
     return root.get_substate(state_cls.get_full_name().split(".")[1:])
 
 
@@ -42,10 +43,17 @@ def posts() -> list[tuple]:
 
 
 @pytest.mark.parametrize("email", [None, DANA, LUIS])
-@pytest.mark.parametrize("name, args", [
-    ("load", ()), ("new_post", ()), ("edit_post", (1,)), ("set_field", ("title", "Hacked")),
-    ("save", (True,)), ("set_published", (1, False)),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("load", ()),
+        ("new_post", ()),
+        ("edit_post", (1,)),
+        ("set_field", ("title", "Hacked")),
+        ("save", (True,)),
+        ("set_published", (1, False)),
+    ],
+)
 def test_only_provider_admins_reach_the_editor(seeded, email, name, args):
     state = make_state(BlogEditorState, email, "/news/editor")
     state.draft = {"title": "Hacked", "slug": "hacked", "summary": "", "cover_image": "", "body_markdown": "x"}
@@ -100,15 +108,19 @@ def test_support_handlers_refuse_signed_out_and_other_users(seeded):
     assert dana.question_error == "That conversation was not found."
     with session_scope() as db:
         assert db.get(SupportConversation, luis_conversation) is not None
-        assert len(db.exec(select(SupportMessage).where(
-            SupportMessage.conversation_id == luis_conversation)).all()) == 1
+        assert (
+            len(db.exec(select(SupportMessage).where(SupportMessage.conversation_id == luis_conversation)).all()) == 1
+        )
 
 
 def test_submit_validates_the_question(seeded):
     support.rate_limiter = support.RateLimiter()
     state = make_state(SupportState, DANA, "/support")
-    for bad, message in ((None, "Type your question first."), ({"question": 42}, "Type your question first."),
-                         ({"question": "x" * 2001}, "the limit is 2,000")):
+    for bad, message in (
+        (None, "Type your question first."),
+        ({"question": 42}, "Type your question first."),
+        ({"question": "x" * 2001}, "the limit is 2,000"),
+    ):
         state.question_error = ""
         assert call(state, "submit", bad) is None
         assert message in state.question_error

@@ -16,17 +16,30 @@ from opkalla_portal.services.knowledge import (
 def test_articles_cover_every_guide_section_and_forty_microsoft_topics():
     articles = load_articles()
     help_slugs = {a.slug for a in articles if a.kind == "help"}
-    assert {"portal-homepage", "portal-my-services", "portal-my-agreements", "portal-my-invoices",
-            "portal-usage-data", "portal-my-company", "portal-profile", "portal-manage-users",
-            "portal-manage-licenses", "portal-microsoft-support"} <= help_slugs
+    assert {
+        "portal-homepage",
+        "portal-my-services",
+        "portal-my-agreements",
+        "portal-my-invoices",
+        "portal-usage-data",
+        "portal-my-company",
+        "portal-profile",
+        "portal-manage-users",
+        "portal-manage-licenses",
+        "portal-microsoft-support",
+    } <= help_slugs
     assert sum(a.kind == "microsoft" for a in articles) >= 40
     assert len({a.slug for a in articles}) == len(articles)
     assert all(a.title and not a.title.startswith("#") and a.body for a in articles)
 
 
 def test_chunks_follow_headings_and_stay_small():
-    body = "Intro line.\n\n## First\n" + "Alpha sentence. " * 10 + "\n\n## Second\n" + (
-        "Beta sentence number one is here. " * 60)
+    body = (
+        "Intro line.\n\n## First\n"
+        + "Alpha sentence. " * 10
+        + "\n\n## Second\n"
+        + ("Beta sentence number one is here. " * 60)
+    )
     chunks = chunk_article(Article("demo", "Demo", body, "help"), max_chars=400)
     assert chunks[0].heading == "" and chunks[0].text == "Intro line."
     assert chunks[1].heading == "First" and "Alpha" in chunks[1].text
@@ -41,8 +54,9 @@ def test_query_terms_drop_stopwords_and_duplicates():
 
 def test_ranking_puts_the_right_article_first():
     index = knowledge_index()
-    assert ranked_articles(index.search("How do I set up MFA with the Authenticator app?"))[0] == \
-        "mfa-setup-authenticator"
+    assert (
+        ranked_articles(index.search("How do I set up MFA with the Authenticator app?"))[0] == "mfa-setup-authenticator"
+    )
     assert ranked_articles(index.search("shared mailbox license"))[0] == "shared-mailbox-licensing"
     # stemming: "cancelling" meets "cancellation"/"cancelled"
     assert "nce-cancellation-window" in ranked_articles(index.search("cancelling my subscription refund"))[:3]
@@ -67,10 +81,15 @@ def test_passages_are_whole_short_articles_one_per_article_and_close_to_the_best
 
 
 def test_a_small_index_ranks_title_matches_higher():
-    index = KnowledgeIndex((
-        Article("a", "Invoices explained", "Money topics and payment terms here.", "help"),
-        Article("b", "Other things", "Invoices are mentioned once in passing with many other words around.", "help"),
-    ), min_score=0.0)
+    index = KnowledgeIndex(
+        (
+            Article("a", "Invoices explained", "Money topics and payment terms here.", "help"),
+            Article(
+                "b", "Other things", "Invoices are mentioned once in passing with many other words around.", "help"
+            ),
+        ),
+        min_score=0.0,
+    )
     assert ranked_articles(index.search("invoices payment"))[0] == "a"
 
 

@@ -11,10 +11,24 @@ from opkalla_portal.services.knowledge import Article, KnowledgeIndex, knowledge
 
 
 def test_customer_words_and_portal_words_are_one_concept():
-    same = [("give", "assign"), ("allocate", "assign"), ("lower", "reduce"), ("decrease", "reduction"),
-            ("prevent", "block"), ("stop", "disable"), ("info", "data"), ("information", "data"),
-            ("seats", "quantity"), ("licences", "license"), ("bill", "invoices"), ("overdue", "unpaid"),
-            ("outstanding", "open"), ("spent", "cost"), ("colleague", "users"), ("revoke", "unassign")]
+    same = [
+        ("give", "assign"),
+        ("allocate", "assign"),
+        ("lower", "reduce"),
+        ("decrease", "reduction"),
+        ("prevent", "block"),
+        ("stop", "disable"),
+        ("info", "data"),
+        ("information", "data"),
+        ("seats", "quantity"),
+        ("licences", "license"),
+        ("bill", "invoices"),
+        ("overdue", "unpaid"),
+        ("outstanding", "open"),
+        ("spent", "cost"),
+        ("colleague", "users"),
+        ("revoke", "unassign"),
+    ]
     for customer, portal in same:
         assert vocabulary.concept(customer) == vocabulary.concept(portal), (customer, portal)
     assert vocabulary.concept("invoice") != vocabulary.concept("license")
@@ -52,8 +66,9 @@ def test_these_questions_are_not_in_the_evaluation_sets():
 
     folder = Path(__file__).resolve().parents[2] / "bench" / "support_questions"
     norm = lambda text: re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()  # noqa: E731
-    evaluation = {norm(r["question"]) for name in ("tuning", "heldout")
-                  for r in json.loads((folder / f"{name}.json").read_text())}
+    evaluation = {
+        norm(r["question"]) for name in ("tuning", "heldout") for r in json.loads((folder / f"{name}.json").read_text())
+    }
     assert not {norm(q) for q, _ in PARAPHRASES} & evaluation
 
 
@@ -66,12 +81,16 @@ def test_paraphrased_questions_find_the_articles():
 def test_answerability_is_decided_over_the_retrieved_set_not_the_top_hit():
     # "a" wins BM25 on one repeated word but covers little of the question; "b" ranks lower by
     # BM25 yet covers all of it: the question is answerable, and "b" comes first.
-    index = KnowledgeIndex((
-        Article("a", "Licenses licenses", "Licenses. Licenses licenses licenses. License overview.", "help"),
-        Article("b", "People who leave", "When an employee leaves, unassign their license in Manage Licenses.",
-                "help"),
-        Article("c", "Weather", "Sunny days and rain.", "help"),
-    ), min_score=0.0)
+    index = KnowledgeIndex(
+        (
+            Article("a", "Licenses licenses", "Licenses. Licenses licenses licenses. License overview.", "help"),
+            Article(
+                "b", "People who leave", "When an employee leaves, unassign their license in Manage Licenses.", "help"
+            ),
+            Article("c", "Weather", "Sunny days and rain.", "help"),
+        ),
+        min_score=0.0,
+    )
     hits = index.search("revoke the licence of a leaver")
     assert hits and ranked_articles(hits)[0] == "b"
     assert index.search("pizza recipe with anchovies") == []  # no article covers it: refused
@@ -82,18 +101,27 @@ def _compose(question: str, passages: list[tuple[str, str]]) -> str:
 
 
 def test_composer_picks_the_sentence_that_answers_in_other_words():
-    passages = [("Changing subscription quantities",
-                 "You can add seats at any time; new seats are prorated to the end of the term. "
-                 "You can only lower the quantity within 7 days (168 hours) of purchase or renewal. "
-                 "After that, the quantity can be lowered at the next renewal.")]
+    passages = [
+        (
+            "Changing subscription quantities",
+            "You can add seats at any time; new seats are prorated to the end of the term. "
+            "You can only lower the quantity within 7 days (168 hours) of purchase or renewal. "
+            "After that, the quantity can be lowered at the next renewal.",
+        )
+    ]
     answer = _compose("Is it possible to decrease how many seats we pay for?", passages)
     assert "only lower the quantity within 7 days" in answer and "[doc1]" in answer
     assert "prorated" not in answer
 
 
 def test_composer_uses_rare_words_not_common_ones():
-    passages = [("Invoices", "Each subscription appears on the invoice. Subscription invoices are monthly. "
-                             "Open invoices are those not yet paid; the Paid tab lists settled ones.")]
+    passages = [
+        (
+            "Invoices",
+            "Each subscription appears on the invoice. Subscription invoices are monthly. "
+            "Open invoices are those not yet paid; the Paid tab lists settled ones.",
+        )
+    ]
     answer = _compose("Which of the bills are still outstanding for our subscription?", passages)
     assert answer.startswith("Open invoices are those not yet paid")
 
@@ -106,17 +134,29 @@ def test_composer_says_it_does_not_know_when_nothing_matches():
 def test_composer_quotes_the_first_source_even_when_another_matches_more_words():
     # retrieval ranked "Portal users" first; the partner article's sentence shares more words with the
     # question, but a model reading its best source first answers from it too.
-    messages = build_messages("which colleagues can open the Opkalla portal and with what access", [
-        Passage("Portal users", "Active Portal Users lists everyone who can sign in. Invite User adds one."),
-        Passage("Partner access", "Opkalla gets admin access to your tenant through GDAP roles and access "
-                                  "reviews in the portal.")])
+    messages = build_messages(
+        "which colleagues can open the Opkalla portal and with what access",
+        [
+            Passage("Portal users", "Active Portal Users lists everyone who can sign in. Invite User adds one."),
+            Passage(
+                "Partner access",
+                "Opkalla gets admin access to your tenant through GDAP roles and access reviews in the portal.",
+            ),
+        ],
+    )
     answer = compose_answer(messages)[0]
     assert "Active Portal Users lists everyone who can sign in. [doc1]" in answer
 
 
 def test_composer_answers_from_a_source_whose_title_is_what_was_asked():
     # no sentence of the article repeats the question's words, but its title does: its opening is quoted.
-    answer = _compose("what do we do for a new employee", [
-        ("Onboarding a new employee", "Check there is a free license. Add the user and assign it. "
-                                      "Register MFA on the first day.")])
+    answer = _compose(
+        "what do we do for a new employee",
+        [
+            (
+                "Onboarding a new employee",
+                "Check there is a free license. Add the user and assign it. Register MFA on the first day.",
+            )
+        ],
+    )
     assert answer.startswith("Check there is a free license.") and "[doc1]" in answer

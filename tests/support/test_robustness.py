@@ -39,10 +39,14 @@ async def test_a_429_on_the_chat_stream_is_retried_after_retry_after():
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
         if len(calls) == 1:  # Azure OpenAI: 429 with Retry-After (seconds) before any token
-            return httpx.Response(429, headers={"Retry-After": "7"},
-                                  json={"error": {"code": "429", "message": "Rate limit is exceeded."}})
-        return httpx.Response(200, headers={"Content-Type": "text/event-stream"},
-                              content=_sse(_delta("Reset it in My Profile. [doc1]"), _delta(finish="stop")))
+            return httpx.Response(
+                429, headers={"Retry-After": "7"}, json={"error": {"code": "429", "message": "Rate limit is exceeded."}}
+            )
+        return httpx.Response(
+            200,
+            headers={"Content-Type": "text/event-stream"},
+            content=_sse(_delta("Reset it in My Profile. [doc1]"), _delta(finish="stop")),
+        )
 
     clients = _clients(handler, sleeps)
     stream = clients.support_ai.answer("reset?", [Passage("Profile", "Reset it in My Profile.")])
@@ -55,8 +59,10 @@ async def test_a_429_that_persists_becomes_a_throttled_error():
     from opkalla_portal.microsoft.errors import ThrottledError
 
     sleeps = []
-    clients = _clients(lambda r: httpx.Response(429, headers={"Retry-After": "2"},
-                                                json={"error": {"code": "429", "message": "busy"}}), sleeps)
+    clients = _clients(
+        lambda r: httpx.Response(429, headers={"Retry-After": "2"}, json={"error": {"code": "429", "message": "busy"}}),
+        sleeps,
+    )
     with pytest.raises(ThrottledError):
         [d async for d in clients.support_ai.answer("q", [Passage("t", "c")])]
     assert sleeps == [2.0, 2.0]  # max_attempts=3: two waits, then the error
@@ -64,9 +70,14 @@ async def test_a_429_that_persists_becomes_a_throttled_error():
 
 async def test_content_filter_finish_reason_becomes_a_polite_refusal(seeded, monkeypatch):
     sleeps = []
-    clients = _clients(lambda r: httpx.Response(
-        200, headers={"Content-Type": "text/event-stream"},
-        content=_sse(_delta("Partial words"), _delta(finish="content_filter"))), sleeps)
+    clients = _clients(
+        lambda r: httpx.Response(
+            200,
+            headers={"Content-Type": "text/event-stream"},
+            content=_sse(_delta("Partial words"), _delta(finish="content_filter")),
+        ),
+        sleeps,
+    )
     monkeypatch.setattr(support, "microsoft", lambda: clients)
     answer = support.Answer("How do I reset a user's password?", vectors=None)
     [d async for d in answer.deltas()]
@@ -77,9 +88,19 @@ async def test_content_filter_finish_reason_becomes_a_polite_refusal(seeded, mon
 
 async def test_a_prompt_refused_by_the_content_filter_is_a_polite_refusal(seeded, monkeypatch):
     # Azure OpenAI answers a filtered prompt with 400 and error.code "content_filter".
-    clients = _clients(lambda r: httpx.Response(400, json={"error": {
-        "code": "content_filter", "message": "The response was filtered due to the prompt triggering "
-                                            "Azure OpenAI's content management policy."}}), [])
+    clients = _clients(
+        lambda r: httpx.Response(
+            400,
+            json={
+                "error": {
+                    "code": "content_filter",
+                    "message": "The response was filtered due to the prompt triggering "
+                    "Azure OpenAI's content management policy.",
+                }
+            },
+        ),
+        [],
+    )
     monkeypatch.setattr(support, "microsoft", lambda: clients)
     answer = support.Answer("How do I reset a user's password?", vectors=None)
     [d async for d in answer.deltas()]
@@ -95,18 +116,26 @@ async def test_emulator_embeddings_follow_the_azure_shape_and_are_deterministic(
     # Request/response: Azure/azure-rest-api-specs AzureOpenAI inference stable/2024-02-01 examples/embeddings.json
     deployment = emulator.settings.openai_embeddings_deployment
     url = f"{emulator.settings.openai_url}/openai/deployments/{deployment}/embeddings"
-    response = await emulator.http.post(url, params={"api-version": "2024-02-01"},
-                                        headers={"api-key": emulator.settings.openai_key},
-                                        json={"input": ["give a user a license", "assign a licence to users"]})
+    response = await emulator.http.post(
+        url,
+        params={"api-version": "2024-02-01"},
+        headers={"api-key": emulator.settings.openai_key},
+        json={"input": ["give a user a license", "assign a licence to users"]},
+    )
     body = response.json()
     assert response.status_code == 200 and [d["index"] for d in body["data"]] == [0, 1]
     first, second = (d["embedding"] for d in body["data"])
     assert len(first) == EMBEDDING_DIMENSIONS and first == second  # the same concepts: the same vector
-    missing = await emulator.http.post(url.replace("support-embeddings", "nope"), params={"api-version": "2024-02-01"},
-                                       headers={"api-key": emulator.settings.openai_key}, json={"input": ["x"]})
+    missing = await emulator.http.post(
+        url.replace("support-embeddings", "nope"),
+        params={"api-version": "2024-02-01"},
+        headers={"api-key": emulator.settings.openai_key},
+        json={"input": ["x"]},
+    )
     assert missing.status_code == 404
-    empty = await emulator.http.post(url, params={"api-version": "2024-02-01"},
-                                     headers={"api-key": emulator.settings.openai_key}, json={})
+    empty = await emulator.http.post(
+        url, params={"api-version": "2024-02-01"}, headers={"api-key": emulator.settings.openai_key}, json={}
+    )
     assert empty.status_code == 400
 
 
@@ -149,8 +178,9 @@ async def test_embeddings_failure_falls_back_to_bm25(seeded, emulator):
         raise UnavailableError()
 
     emulator.embeddings.embed = failing
-    answer = await support.Answer.prepare("How do I reset a user's password?",
-                                          vectors=VectorRanker(emulator.embeddings))
+    answer = await support.Answer.prepare(
+        "How do I reset a user's password?", vectors=VectorRanker(emulator.embeddings)
+    )
     assert answer.passages  # answered from BM25 alone
 
 

@@ -33,8 +33,9 @@ QUESTIONS = [
 def test_none_of_these_questions_is_in_the_evaluation_sets():
     folder = Path(__file__).resolve().parents[2] / "bench" / "support_questions"
     norm = lambda text: re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()  # noqa: E731
-    evaluation = {norm(r["question"]) for name in ("tuning", "heldout")
-                  for r in json.loads((folder / f"{name}.json").read_text())}
+    evaluation = {
+        norm(r["question"]) for name in ("tuning", "heldout") for r in json.loads((folder / f"{name}.json").read_text())
+    }
     assert not {norm(q) for q in QUESTIONS} & evaluation
 
 
@@ -82,7 +83,9 @@ def test_the_threshold_is_lower_only_for_questions_about_the_domain_with_one_unk
     assert threshold(QUESTIONS[5]) == knowledge.MIN_COVERAGE  # two words no article has
     assert threshold(QUESTIONS[6]) == knowledge.MIN_COVERAGE  # nothing names Microsoft 365 or the portal
     assert scope.domain_anchors([], "is this in microsoft 365 business premium") == [
-        "microsoft 365", "business premium"]
+        "microsoft 365",
+        "business premium",
+    ]
     assert scope.domain_anchors([vocabulary.concept("microsoft")]) == []  # "Microsoft" alone: the Store, exams…
 
 
@@ -113,7 +116,9 @@ def test_you_is_opkalla_only_where_it_is_the_provider():
 def test_negations_and_filler_pronouns_are_not_what_a_question_is_about():
     # "nobody", "never", "rather" are in some article, so they weighed as rare, decisive words
     assert vocabulary.concepts("nobody ever opens them, I'd rather remove them") == [
-        vocabulary.concept("opens"), vocabulary.concept("remove")]
+        vocabulary.concept("opens"),
+        vocabulary.concept("remove"),
+    ]
 
 
 def test_shopping_advice_outside_the_domain_is_refused_but_advice_about_the_domain_is_not():

@@ -13,11 +13,14 @@ def _hit(n: int) -> Hit:
 
 
 def test_citations_are_renumbered_in_order_of_first_use():
-    text, refs = support.map_citations("Alpha. [doc3] Beta. [doc1] Gamma. [doc3] Delta [doc9].",
-                                       [_hit(1), _hit(2), _hit(3)])
+    text, refs = support.map_citations(
+        "Alpha. [doc3] Beta. [doc1] Gamma. [doc3] Delta [doc9].", [_hit(1), _hit(2), _hit(3)]
+    )
     assert [(r.number, r.title) for r in refs] == [(1, "Title 3"), (2, "Title 1")]
-    assert text == ("Alpha. [[1]](/support/article?slug=slug-3) Beta. [[2]](/support/article?slug=slug-1) "
-                    "Gamma. [[1]](/support/article?slug=slug-3) Delta.")
+    assert text == (
+        "Alpha. [[1]](/support/article?slug=slug-3) Beta. [[2]](/support/article?slug=slug-1) "
+        "Gamma. [[1]](/support/article?slug=slug-3) Delta."
+    )
 
 
 def test_a_run_of_sentences_from_one_source_is_cited_once():
@@ -62,8 +65,6 @@ def test_rate_limit_per_user_with_a_clear_message(monkeypatch):
     rate_limit.reset_local()
 
 
-
-
 def _identity(email):
     from opkalla_portal.db import session_scope
     from opkalla_portal.models import PortalUser
@@ -102,9 +103,11 @@ async def test_answer_streams_cites_and_is_kept_per_user(seeded, emulator_client
         assert support.pending_answer(db, luis, conversation) is None  # answered
         # Dana, same organization, cannot see, continue or clear Luis's conversation.
         assert support.list_conversations(db, dana) == []
-        for action in (lambda: support.conversation_messages(db, dana, conversation),
-                       lambda: support.ask(db, dana, conversation, "more?"),
-                       lambda: support.clear_conversation(db, dana, conversation)):
+        for action in (
+            lambda: support.conversation_messages(db, dana, conversation),
+            lambda: support.ask(db, dana, conversation, "more?"),
+            lambda: support.clear_conversation(db, dana, conversation),
+        ):
             with pytest.raises(support.ConversationNotFound):
                 action()
     with session_scope() as db:
@@ -134,12 +137,14 @@ async def test_microsoft_failure_is_reported_not_stored(seeded, emulator_clients
             async def gen():
                 yield "Partial"
                 raise UnavailableError()
+
             return gen()
 
     class Clients:
         support_ai = Failing()
 
     import opkalla_portal.services.support as module
+
     original = module.microsoft
     module.microsoft = lambda: Clients()
     try:

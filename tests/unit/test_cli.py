@@ -39,10 +39,10 @@ def test_bad_setting_stops_with_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "opkalla_portal.cli", "prepare"],
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "oracle://db"},
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "Configuration error: DATABASE_URL is not valid: expected sqlite:///PATH or "
-        "postgresql://USER@HOST:PORT/DB"
+        "Configuration error: DATABASE_URL is not valid: expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
     ]

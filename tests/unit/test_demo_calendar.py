@@ -43,10 +43,12 @@ def test_the_demo_story_holds_on_every_day():
             "Business Premium outside it": not _in_decrease_window(SPB, today),
             "the newest blog post is the newest": post_published_on(1, today) < post_published_on(0, today) < today,
             # This month's invoice is open, last month's overdue.
-            "the newest invoice is open": invoice_status(
-                Decimal("1.00"), invoice_due_date(today.replace(day=1)), today) == "Open",
+            "the newest invoice is open": invoice_status(Decimal("1.00"), invoice_due_date(today.replace(day=1)), today)
+            == "Open",
             "the one before it is overdue": invoice_status(
-                Decimal("1.00"), invoice_due_date(today.replace(day=1) - timedelta(days=1)), today) == "Overdue",
+                Decimal("1.00"), invoice_due_date(today.replace(day=1) - timedelta(days=1)), today
+            )
+            == "Overdue",
         }
         broken += [f"{today}: {claim}" for claim, holds in story.items() if not holds]
     assert broken == []

@@ -1,5 +1,6 @@
 """What each page load and event pays for: one query for the session, no repeated import
 search in the HTTP client, and no visitor waiting for an expired product catalog."""
+
 from __future__ import annotations
 
 import asyncio

@@ -33,9 +33,24 @@ from tests.conftest import TODAY
 from tests.demo_invoices import demo_invoice_ids
 
 EXPECTED_TABLES = {
-    "organization", "portaluser", "invitation", "portalsession", "billingcontract", "contractsubscription",
-    "changelogentry", "scheduledchange", "invoice", "invoiceline", "paymentprofile", "agreement",
-    "consentrequest", "blogpost", "supportconversation", "supportmessage", "outboundmail", "auditevent",
+    "organization",
+    "portaluser",
+    "invitation",
+    "portalsession",
+    "billingcontract",
+    "contractsubscription",
+    "changelogentry",
+    "scheduledchange",
+    "invoice",
+    "invoiceline",
+    "paymentprofile",
+    "agreement",
+    "consentrequest",
+    "blogpost",
+    "supportconversation",
+    "supportmessage",
+    "outboundmail",
+    "auditevent",
     "licensechange",
 }
 
@@ -66,8 +81,9 @@ def test_seed_loads_both_customers_and_their_people(seeded):
         assert sum(1 for _, status in roles.values() if status == "inactive") == 2
         contracts = db.exec(select(BillingContract).where(BillingContract.organization_id == lakeside.id)).all()
         assert len(contracts) == 3
-        mapped = db.exec(select(ContractSubscription).where(
-            ContractSubscription.billing_contract_id.in_([c.id for c in contracts]))).all()
+        mapped = db.exec(
+            select(ContractSubscription).where(ContractSubscription.billing_contract_id.in_([c.id for c in contracts]))
+        ).all()
         assert len(mapped) >= 12
         bayview = db.exec(select(Organization).where(Organization.name == "Bayview Logistics")).one()
         tom = db.exec(select(PortalUser).where(PortalUser.organization_id == bayview.id)).one()
@@ -138,12 +154,31 @@ def test_roles_match_the_training_guide():
     subs = _identity(demo_data.ROLE_SUBSCRIPTION_MANAGER)
     finance = _identity(demo_data.ROLE_FINANCE_MANAGER)
     assert [m.label for m in menu_for(admin)] == [
-        "Home", "My Services", "Approvals", "My Agreements", "My Invoices", "Usage Data", "My Company",
-        "Manage Users", "Manage Licenses", "Microsoft Support"]
+        "Home",
+        "My Services",
+        "Approvals",
+        "My Agreements",
+        "My Invoices",
+        "Usage Data",
+        "My Company",
+        "Manage Users",
+        "Manage Licenses",
+        "Microsoft Support",
+    ]
     assert [m.label for m in menu_for(subs)] == [
-        "Home", "My Services", "Usage Data", "Manage Licenses", "Microsoft Support"]
-    assert [m.label for m in menu_for(finance)] == ["Home", "Approvals", "My Agreements", "My Invoices",
-                                                    "Microsoft Support"]
+        "Home",
+        "My Services",
+        "Usage Data",
+        "Manage Licenses",
+        "Microsoft Support",
+    ]
+    assert [m.label for m in menu_for(finance)] == [
+        "Home",
+        "Approvals",
+        "My Agreements",
+        "My Invoices",
+        "Microsoft Support",
+    ]
     with pytest.raises(PermissionDenied):
         require(finance, Capability.LICENSES)
     with pytest.raises(PermissionDenied):

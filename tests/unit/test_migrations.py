@@ -32,6 +32,8 @@ def test_migration_files_are_numbered_in_the_order_they_apply():
     for r in revisions:
         downs = r.down_revision if isinstance(r.down_revision, tuple) else (r.down_revision,)
         assert [d for d in downs if d and number[d] >= number[r.revision]] == [], names[r.revision]
+
+
 def test_existing_change_log_entries_are_linked_to_their_approval_request(tmp_path):
     """Entries written before the foreign key belonged to their request only by their text; the
     migration links them once (and leaves other entries, and unknown request numbers, alone)."""
@@ -46,13 +48,19 @@ def test_existing_change_log_entries_are_linked_to_their_approval_request(tmp_pa
 
     def insert(connection, table: str, **given) -> int:
         """A row with `given` and a placeholder in every other required column."""
-        placeholders = {sa.Integer: 1, sa.Date: "2026-01-01", sa.DateTime: "2026-01-01 00:00:00",
-                        sa.Boolean: False, sa.Numeric: 0}
+        placeholders = {
+            sa.Integer: 1,
+            sa.Date: "2026-01-01",
+            sa.DateTime: "2026-01-01 00:00:00",
+            sa.Boolean: False,
+            sa.Numeric: 0,
+        }
         values = dict(given)
         for column in sa.inspect(connection).get_columns(table):
             if column["name"] not in values and not column["nullable"] and column["name"] != "id":
-                values[column["name"]] = next((v for t, v in placeholders.items() if isinstance(column["type"], t)),
-                                              "x")
+                values[column["name"]] = next(
+                    (v for t, v in placeholders.items() if isinstance(column["type"], t)), "x"
+                )
         names = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
         return connection.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), values).lastrowid
@@ -61,9 +69,12 @@ def test_existing_change_log_entries_are_linked_to_their_approval_request(tmp_pa
         org = insert(connection, "organization", name="Lakeside")
         user = insert(connection, "portaluser", organization_id=org, email="luis@example.com")
         request = insert(connection, "approvalrequest", organization_id=org, requested_by_id=user)
-        messages = [f"Approval request #{request}: adds $108.00 per month.",
-                    f"Approval request #{request} from Luis Ortega, approved by Priya Natarajan. Done.",
-                    f"Approval request #{request + 7} from nobody.", "Set by hand."]
+        messages = [
+            f"Approval request #{request}: adds $108.00 per month.",
+            f"Approval request #{request} from Luis Ortega, approved by Priya Natarajan. Done.",
+            f"Approval request #{request + 7} from nobody.",
+            "Set by hand.",
+        ]
         for message in messages:
             insert(connection, "changelogentry", organization_id=org, message=message, result="succeeded")
     command.upgrade(_alembic_config(url), "heads")

@@ -33,8 +33,9 @@ def _no_redis(monkeypatch):
 
 async def test_a_burst_of_visits_makes_one_microsoft_call_and_each_gets_its_own_copy():
     clients, load = Clients(), Counter()
-    results = await asyncio.gather(*(tenant_cache.cached(clients, "t1", tenant_cache.SUBSCRIPTIONS, load)
-                                     for _ in range(5)))
+    results = await asyncio.gather(
+        *(tenant_cache.cached(clients, "t1", tenant_cache.SUBSCRIPTIONS, load) for _ in range(5))
+    )
     again = await tenant_cache.cached(clients, "t1", tenant_cache.SUBSCRIPTIONS, load)
     assert load.calls == 1 and all(r == load.value for r in [*results, again])
     results[0][0]["quantity"] = 99  # a caller changing its copy changes nobody else's

@@ -81,8 +81,10 @@ async def pick_persona(auth_uri: str, name: str | None, *, cancel: bool = False)
     async with httpx.AsyncClient() as http:
         page = await http.get(auth_uri)
         assert page.status_code == 200, page.text
-        buttons = {unescape(label): value for value, label in
-                   re.findall(r'name="persona" value="([^"]+)" aria-label="([^"]+)"', page.text)}
+        buttons = {
+            unescape(label): value
+            for value, label in re.findall(r'name="persona" value="([^"]+)" aria-label="([^"]+)"', page.text)
+        }
         data = form_fields(page.text)
         data.update({"action": "cancel"} if cancel else {"persona": buttons[name]})
         response = await http.post(auth_uri.split("?")[0], data=data)

@@ -26,18 +26,36 @@ from opkalla_portal.state.sign_in import SignInState
 from opkalla_portal.state.user_edit import UserEditState
 from tests.users.conftest import DANA, LUIS, MARCUS, PRIYA, TOM, user_row
 
-GOOD_PROFILE = {"first_name": "X", "last_name": "Y", "email": "x.y@example.com", "business_phone": "",
-                "organization_name": "", "title": "", "contact_method": "email"}
-GOOD_COMPANY = {"phone": "+1 612 555 0100", "website": "", "email": "a@example.com", "address_line1": "1 Main",
-                "address_line2": "", "city": "X", "state": "", "postal_code": "55401", "country": "US"}
+GOOD_PROFILE = {
+    "first_name": "X",
+    "last_name": "Y",
+    "email": "x.y@example.com",
+    "business_phone": "",
+    "organization_name": "",
+    "title": "",
+    "contact_method": "email",
+}
+GOOD_COMPANY = {
+    "phone": "+1 612 555 0100",
+    "website": "",
+    "email": "a@example.com",
+    "address_line1": "1 Main",
+    "address_line2": "",
+    "city": "X",
+    "state": "",
+    "postal_code": "55401",
+    "country": "US",
+}
 
 # Every handler the browser can call on these states, the capability it needs, and arguments.
 HANDLERS = {
     (UsersState, "load"): (Capability.USERS, ()),
     (UsersState, "set_search"): (Capability.USERS, ("Marcus",)),
     (UsersState, "set_invite_open"): (Capability.USERS, (True,)),
-    (UsersState, "submit_invite"): (Capability.USERS, ({"first_name": "Eve", "last_name": "Intruder",
-                                                         "email": "eve@lakesidedental.onmicrosoft.com"},)),
+    (UsersState, "submit_invite"): (
+        Capability.USERS,
+        ({"first_name": "Eve", "last_name": "Intruder", "email": "eve@lakesidedental.onmicrosoft.com"},),
+    ),
     (UserEditState, "load"): (Capability.USERS, ()),
     (UserEditState, "set_selected_role"): (Capability.USERS, ("Work365 Administrator",)),
     (UserEditState, "associate"): (Capability.USERS, ()),
@@ -55,10 +73,18 @@ HANDLERS = {
 def test_the_table_lists_every_handler():
     """A new handler without an authorization test fails here."""
     for state in (UsersState, UserEditState, OutboxState, ProfileState, CompanyState):
-        own = {name for name in state.event_handlers if name not in PortalState.event_handlers
-               and not name.startswith("set_") or name in ("set_search", "set_invite_open", "set_selected_role")}
-        own -= {name for name in state.event_handlers if name.startswith("set_")
-                and name not in ("set_search", "set_invite_open", "set_selected_role")}
+        own = {
+            name
+            for name in state.event_handlers
+            if name not in PortalState.event_handlers
+            and not name.startswith("set_")
+            or name in ("set_search", "set_invite_open", "set_selected_role")
+        }
+        own -= {
+            name
+            for name in state.event_handlers
+            if name.startswith("set_") and name not in ("set_search", "set_invite_open", "set_selected_role")
+        }
         assert own == {name for (cls, name) in HANDLERS if cls is state}, state.__name__
 
 
@@ -72,8 +98,9 @@ def make_state(state_cls, email: str | None, *, query: dict | None = None, prese
     root = rx.State(_reflex_internal_init=True)
     query = query or {}
     as_path = "/manage-users/user" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
-    root.router = RouterData.from_router_data({"headers": {"cookie": cookie}, "pathname": "/manage-users/user",
-                                               "asPath": as_path, "query": query})
+    root.router = RouterData.from_router_data(
+        {"headers": {"cookie": cookie}, "pathname": "/manage-users/user", "asPath": as_path, "query": query}
+    )
     state = root.get_substate(state_cls.get_full_name().split(".")[1:])
     for name, value in (preset or {}).items():
         setattr(state, name, value)
@@ -85,10 +112,13 @@ def snapshot() -> str:
     with session_scope() as db:
         rows = []
         for model in (PortalUser, Organization, Invitation, OutboundMail, AuditEvent):
-            rows += [repr(sorted(row.model_dump(exclude={"last_sign_in_at"}).items()))
-                     for row in db.exec(select(model)).all()]
-        rows += [repr((s.user_id, s.revoked_at)) for s in db.exec(select(PortalSession)).all()
-                 if s.revoked_at is not None]
+            rows += [
+                repr(sorted(row.model_dump(exclude={"last_sign_in_at"}).items()))
+                for row in db.exec(select(model)).all()
+            ]
+        rows += [
+            repr((s.user_id, s.revoked_at)) for s in db.exec(select(PortalSession)).all() if s.revoked_at is not None
+        ]
         return json.dumps(rows, default=str)
 
 
@@ -97,16 +127,23 @@ def call(state, name: str, args: tuple):
 
 
 def public_vars(state) -> dict:
-    return {name: getattr(state, name) for name in type(state).base_vars if not name.startswith("_")
-            and name not in ("router", "is_hydrated")}
+    return {
+        name: getattr(state, name)
+        for name in type(state).base_vars
+        if not name.startswith("_") and name not in ("router", "is_hydrated")
+    }
 
 
 ROLES = {"signed out": None, "Subscription Manager": LUIS, "Finance Manager": PRIYA}
 
 
 # Every signed-in role has its own Profile, so Profile handlers are refused only when signed out.
-REFUSALS = [(who, state_cls, name) for who in ROLES for (state_cls, name), (capability, _) in HANDLERS.items()
-            if who == "signed out" or capability is not Capability.PROFILE]
+REFUSALS = [
+    (who, state_cls, name)
+    for who in ROLES
+    for (state_cls, name), (capability, _) in HANDLERS.items()
+    if who == "signed out" or capability is not Capability.PROFILE
+]
 
 
 @pytest.mark.parametrize("who, state_cls, name", REFUSALS)
@@ -114,9 +151,12 @@ def test_refused_without_the_capability(seeded, who, state_cls, name):
     capability, args = HANDLERS[(state_cls, name)]
     email = ROLES[who]
     marcus = user_row(MARCUS)
-    state = make_state(state_cls, email, query={"id": str(marcus.id)},
-                       preset={"user_id": marcus.id, "selected_role": "Work365 Administrator"}
-                       if state_cls is UserEditState else None)
+    state = make_state(
+        state_cls,
+        email,
+        query={"id": str(marcus.id)},
+        preset={"user_id": marcus.id, "selected_role": "Work365 Administrator"} if state_cls is UserEditState else None,
+    )
     before_db, before_vars = snapshot(), public_vars(state)
     result = call(state, name, args)
     # The one guard answers every handler alike, the page's load included.
@@ -133,8 +173,12 @@ def test_another_customers_admin_cannot_touch_lakeside_users(seeded, name):
     """Tom Becker administers Bayview; Lakeside's user ids are 'not found' to him."""
     for target in (MARCUS, LUIS):
         user = user_row(target)
-        state = make_state(UserEditState, TOM, query={"id": str(user.id)},
-                           preset={"user_id": user.id, "selected_role": "Work365 Administrator"})
+        state = make_state(
+            UserEditState,
+            TOM,
+            query={"id": str(user.id)},
+            preset={"user_id": user.id, "selected_role": "Work365 Administrator"},
+        )
         before = snapshot()
         result = call(state, name, ())
         assert snapshot() == before
@@ -181,8 +225,12 @@ def test_profile_save_changes_only_the_callers_own_profile(seeded):
 
 @pytest.mark.parametrize("bad", [None, "", "abc", "-1", "0", "99999", ["1"], {"id": 1}, "1 OR 1=1", True])
 def test_user_edit_with_bad_ids_shows_not_found(seeded, bad):
-    state = make_state(UserEditState, DANA, query={"id": bad} if isinstance(bad, str) else None,
-                       preset={"user_id": bad} if not isinstance(bad, str) and bad is not None else None)
+    state = make_state(
+        UserEditState,
+        DANA,
+        query={"id": bad} if isinstance(bad, str) else None,
+        preset={"user_id": bad} if not isinstance(bad, str) and bad is not None else None,
+    )
     before = snapshot()
     if isinstance(bad, str) or bad is None:
         call(state, "load", ())
@@ -216,7 +264,8 @@ def test_set_selected_role_ignores_unknown_roles(seeded):
 
 def test_sign_in_page_sends_signed_in_users_on_and_never_off_site(seeded):
     state = make_state(SignInState, None)
-    state.router = RouterData.from_router_data({"headers": {}, "pathname": "/sign-in",
-                                                "asPath": "/sign-in?next=//evil.example", "query": {}})
+    state.router = RouterData.from_router_data(
+        {"headers": {}, "pathname": "/sign-in", "asPath": "/sign-in?next=//evil.example", "query": {}}
+    )
     assert call(state, "load", ()) is None
     assert state.sign_in_href == "/auth/sign-in?next=%2F"

@@ -1,4 +1,5 @@
 """Notification preferences: per user, default on, only the kinds the role can receive, saved on the server."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,10 +11,17 @@ from tests.services_subscriptions.conftest import DANA, LUIS, PRIYA, identity_fo
 
 def test_defaults_are_on_and_follow_the_role(seeded):
     assert notifications.get_preferences(identity_for(DANA)) == {
-        "renewal_reminders": True, "approval_requests": True, "approval_outcomes": True, "new_invoices": True}
+        "renewal_reminders": True,
+        "approval_requests": True,
+        "approval_outcomes": True,
+        "new_invoices": True,
+    }
     assert notifications.get_preferences(identity_for(LUIS)) == {"renewal_reminders": True, "approval_outcomes": True}
-    assert notifications.get_preferences(identity_for(PRIYA)) == {"renewal_reminders": True, "approval_requests": True,
-                                                                  "new_invoices": True}
+    assert notifications.get_preferences(identity_for(PRIYA)) == {
+        "renewal_reminders": True,
+        "approval_requests": True,
+        "new_invoices": True,
+    }
 
 
 def test_a_switch_changes_only_the_users_own_preference(seeded):

@@ -21,11 +21,21 @@ from tests.users.conftest import DANA, LUIS, MARCUS, identity_for, pick_persona,
 pytestmark = pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended:UserWarning")
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("/my-invoices", "/my-invoices"), ("/manage-users/user?id=3", "/manage-users/user?id=3"),
-    ("//evil.example/x", "/"), ("https://evil.example", "/"), ("/\\evil.example", "/"), ("evil", "/"),
-    (None, "/"), (["/x"], "/"), ("/auth/sign-out", "/"), ("/a\nb", "/"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("/my-invoices", "/my-invoices"),
+        ("/manage-users/user?id=3", "/manage-users/user?id=3"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("evil", "/"),
+        (None, "/"),
+        (["/x"], "/"),
+        ("/auth/sign-out", "/"),
+        ("/a\nb", "/"),
+    ],
+)
 def test_next_is_always_a_local_path(raw, expected):
     assert sign_in.safe_next(raw) == expected
 
@@ -118,13 +128,20 @@ async def test_session_ends_when_idle_or_when_the_user_is_deactivated(seeded, ms
     users.deactivate_user(admin, user_row(LUIS).id)
     with session_scope() as db:
         assert resolve_session(db, token) is None
-        assert db.exec(select(PortalSession).where(PortalSession.user_id == user_row(LUIS).id,
-                                                   PortalSession.revoked_at == None)).all() == []  # noqa: E711
+        assert (
+            db.exec(
+                select(PortalSession).where(
+                    PortalSession.user_id == user_row(LUIS).id, PortalSession.revoked_at.is_(None)
+                )
+            ).all()
+            == []
+        )  # noqa: E711
 
     token = (await sign_in_via_microsoft("Dana Whitaker")).session_token
     with session_scope() as db:
-        record = db.exec(select(PortalSession).where(PortalSession.user_id == admin.user_id)
-                         .order_by(PortalSession.id.desc())).first()
+        record = db.exec(
+            select(PortalSession).where(PortalSession.user_id == admin.user_id).order_by(PortalSession.id.desc())
+        ).first()
         record.last_seen_at = utcnow() - timedelta(minutes=61)
         db.add(record)
     with session_scope() as db:
@@ -165,15 +182,29 @@ async def test_actions_are_recorded_under_the_sign_in_identity_not_the_profile(s
     token = (await sign_in_via_microsoft("Luis Ortega")).session_token
     with session_scope() as db:
         luis = resolve_session(db, token)
-    disguise = {**profile.get_profile(luis), "first_name": "Dana", "last_name": "Whitaker",
-                "email": "luis.not.verified@example.com"}
+    disguise = {
+        **profile.get_profile(luis),
+        "first_name": "Dana",
+        "last_name": "Whitaker",
+        "email": "luis.not.verified@example.com",
+    }
     profile.update_profile(luis, disguise)
     with session_scope() as db:
         acting = resolve_session(db, token)
         assert (acting.display_name, acting.email, acting.user_id) == ("Luis Ortega", LUIS, luis.user_id)
-        subscriptions.log_change(db, acting, acting.organization_id, "sub-1", "Microsoft 365 Business Premium",
-                                 action="quantity_change", old_quantity=5, new_quantity=6,
-                                 effective_mode="immediately", result="succeeded", message="")
+        subscriptions.log_change(
+            db,
+            acting,
+            acting.organization_id,
+            "sub-1",
+            "Microsoft 365 Business Premium",
+            action="quantity_change",
+            old_quantity=5,
+            new_quantity=6,
+            effective_mode="immediately",
+            result="succeeded",
+            message="",
+        )
     csv_text = change_logs.change_log_csv(acting, change_logs.LogFilter())
     assert "Luis Ortega" in csv_text and "Dana Whitaker" not in csv_text
     with session_scope() as db:
@@ -182,8 +213,9 @@ async def test_actions_are_recorded_under_the_sign_in_identity_not_the_profile(s
 
 
 def _app() -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=Starlette(routes=auth.ROUTES)),
-                             base_url="http://localhost:3000")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=Starlette(routes=auth.ROUTES)), base_url="http://localhost:3000"
+    )
 
 
 async def test_routes_set_an_httponly_cookie_and_sign_out_revokes_it(seeded, ms):
@@ -201,8 +233,9 @@ async def test_routes_set_an_httponly_cookie_and_sign_out_revokes_it(seeded, ms)
         assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
         assert "Path=/" in cookie and "Secure" not in cookie  # plain-http localhost only
         token = cookie.split(";")[0].split("=", 1)[1]
-        out = await http.post("/auth/sign-out", cookies={SESSION_COOKIE: token},
-                              headers={"Origin": "http://localhost:3000"})
+        out = await http.post(
+            "/auth/sign-out", cookies={SESSION_COOKIE: token}, headers={"Origin": "http://localhost:3000"}
+        )
         assert out.status_code == 303
         logout = "/oauth2/v2.0/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fsign-in"
         assert logout in out.headers["location"]
@@ -213,6 +246,7 @@ async def test_routes_set_an_httponly_cookie_and_sign_out_revokes_it(seeded, ms)
 
 
 # ----------------------------------------------------------------------------- invitations
+
 
 def _invite_marcus() -> str:
     """Associate a role to Marcus Reed and Enable Portal Access; returns the link's path."""
@@ -250,10 +284,13 @@ async def test_invitation_link_registers_the_invited_user(seeded, ms):
         assert db.exec(select(AuditEvent).where(AuditEvent.action == "invitation.redeemed")).one()
 
 
-@pytest.mark.parametrize("persona, reason", [
-    ("Luis Ortega", "invitation_email_mismatch"),
-    ("Unknown Visitor", "invitation_foreign_tenant"),
-])
+@pytest.mark.parametrize(
+    "persona, reason",
+    [
+        ("Luis Ortega", "invitation_email_mismatch"),
+        ("Unknown Visitor", "invitation_foreign_tenant"),
+    ],
+)
 async def test_wrong_microsoft_account_changes_nothing(seeded, ms, persona, reason):
     link = _invite_marcus()
     async with _app() as http:

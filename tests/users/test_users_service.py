@@ -46,16 +46,24 @@ def test_invite_user_creates_an_inactive_account(seeded):
     assert event.actor_user_id == admin.user_id and json.loads(event.after_json)["status"] == "inactive"
 
 
-@pytest.mark.parametrize("first, last, email, field, message", [
-    ("", "Blake", "j@x.com", "first_name", "First Name is required."),
-    ("J", "", "j@x.com", "last_name", "Last Name is required."),
-    ("J", "B", "", "email", "Office 365 Email ID is required."),
-    ("J", "B", "not-an-email", "email", "Enter an email address like name@example.com."),
-    ("J", "B", "a@b", "email", "Enter an email address like name@example.com."),
-    ("J" * 101, "B", "j@x.com", "first_name", "First Name must be at most 100 characters."),
-    ("J", "B", "DANA.WHITAKER@lakesidedental.onmicrosoft.com", "email",
-     "A portal user with this email already exists."),
-])
+@pytest.mark.parametrize(
+    "first, last, email, field, message",
+    [
+        ("", "Blake", "j@x.com", "first_name", "First Name is required."),
+        ("J", "", "j@x.com", "last_name", "Last Name is required."),
+        ("J", "B", "", "email", "Office 365 Email ID is required."),
+        ("J", "B", "not-an-email", "email", "Enter an email address like name@example.com."),
+        ("J", "B", "a@b", "email", "Enter an email address like name@example.com."),
+        ("J" * 101, "B", "j@x.com", "first_name", "First Name must be at most 100 characters."),
+        (
+            "J",
+            "B",
+            "DANA.WHITAKER@lakesidedental.onmicrosoft.com",
+            "email",
+            "A portal user with this email already exists.",
+        ),
+    ],
+)
 def test_invite_user_validation_changes_nothing(seeded, first, last, email, field, message):
     admin = identity_for(DANA)
     before = users.list_users(admin)
@@ -83,7 +91,9 @@ def test_associate_and_enable_portal_access_send_the_invitation(seeded):
     assert mail["to"] == MARCUS and mail["link"].startswith("/register?code=")
     assert "Work365 Finance Manager" in mail["body"] and "7 days" in mail["body"]
     assert [a.action for a in audit("user.role_changed") + audit("user.access_enabled")] == [
-        "user.role_changed", "user.access_enabled"]
+        "user.role_changed",
+        "user.access_enabled",
+    ]
     [changed] = audit("user.role_changed")
     assert json.loads(changed.before_json) == {"web_role": None}
     assert json.loads(changed.after_json) == {"web_role": "Work365 Finance Manager"}
@@ -187,10 +197,15 @@ def test_roles_are_exactly_the_guides_three(seeded):
 def test_non_administrators_are_refused(seeded, email):
     who = identity_for(email)
     marcus = user_row(MARCUS).id
-    for call in (lambda: users.list_users(who), lambda: users.invite_user(who, "a", "b", "a@b.com"),
-                 lambda: users.get_user(who, marcus), lambda: users.associate_role(who, marcus, ADMIN_ROLE),
-                 lambda: users.enable_portal_access(who, marcus), lambda: users.deactivate_user(who, marcus),
-                 lambda: users.outbox(who)):
+    for call in (
+        lambda: users.list_users(who),
+        lambda: users.invite_user(who, "a", "b", "a@b.com"),
+        lambda: users.get_user(who, marcus),
+        lambda: users.associate_role(who, marcus, ADMIN_ROLE),
+        lambda: users.enable_portal_access(who, marcus),
+        lambda: users.deactivate_user(who, marcus),
+        lambda: users.outbox(who),
+    ):
         with pytest.raises(PermissionDenied):
             call()
     assert user_row(MARCUS).web_role is None

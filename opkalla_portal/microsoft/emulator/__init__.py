@@ -6,6 +6,7 @@ for demos and tests. See docs/microsoft.md.
     store.reset()                             # back to the demo seed
     store.set_faults(latency_ms=50, throttle_probability=0.1, seed=7)
 """
+
 from .app import build_emulator_app, emulator_config
 from .faults import FaultConfig
 from .large_tenant import generate_large_tenant

@@ -1,4 +1,5 @@
 """Run the emulator on its own: ``python -m opkalla_portal.microsoft.emulator --port 8765``."""
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         from granian.constants import Interfaces
 
         os.environ["OPKALLA_EMULATOR_DB"] = args.db
-        Granian("opkalla_portal.microsoft.emulator.asgi:app", address=args.host, port=args.port,
-                interface=Interfaces.ASGI).serve()
+        Granian(
+            "opkalla_portal.microsoft.emulator.asgi:app", address=args.host, port=args.port, interface=Interfaces.ASGI
+        ).serve()
         return 0
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

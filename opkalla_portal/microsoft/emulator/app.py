@@ -1,5 +1,6 @@
 """The emulator's Starlette application: every service is a Mount of plain routes, so the
 portal can take ``build_emulator_app(store).routes`` into its own app unchanged."""
+
 from __future__ import annotations
 
 from starlette.applications import Starlette
@@ -31,16 +32,21 @@ def emulator_config(base_url: str) -> dict:
     """Everything a client needs to use an emulator at ``base_url`` (printed by --print-config)."""
     return {
         **emulator_urls(base_url),
-        "client_id": EMULATOR_CLIENT_ID, "client_secret": EMULATOR_CLIENT_SECRET,
-        "openai_deployment": EMULATOR_OPENAI_DEPLOYMENT, "openai_key": EMULATOR_OPENAI_KEY,
+        "client_id": EMULATOR_CLIENT_ID,
+        "client_secret": EMULATOR_CLIENT_SECRET,
+        "openai_deployment": EMULATOR_OPENAI_DEPLOYMENT,
+        "openai_key": EMULATOR_OPENAI_KEY,
         "openai_embeddings_deployment": EMULATOR_EMBEDDINGS_DEPLOYMENT,
-        "customers": {c.key: {"name": c.name, "tenant_id": c.tenant_id, "domain": c.domain,
-                              "consented": c.consented} for c in demo_data.CUSTOMERS.values()},
+        "customers": {
+            c.key: {"name": c.name, "tenant_id": c.tenant_id, "domain": c.domain, "consented": c.consented}
+            for c in demo_data.CUSTOMERS.values()
+        },
     }
 
 
 def admin_routes(emulator: Emulator) -> list[Route]:
     """Test/demo switches: faults and reset. Local use only (no auth, like a dev server)."""
+
     async def faults(request: Request) -> Response:
         if request.method == "GET":
             with emulator.store.read() as tx:
@@ -64,11 +70,13 @@ def admin_routes(emulator: Emulator) -> list[Route]:
     async def config(request: Request) -> Response:
         return JSONResponse(emulator_config(emulator.base_url(request)))
 
-    return [Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
-            Route("/reset", reset, methods=["POST"]),
-            Route("/config", config, methods=["GET"]),
-            Route("/revoke-refresh-tokens", revoke_refresh_tokens, methods=["POST"]),
-            *blob_routes(emulator)]  # the "storage account" of billing exports (SAS-checked)
+    return [
+        Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/reset", reset, methods=["POST"]),
+        Route("/config", config, methods=["GET"]),
+        Route("/revoke-refresh-tokens", revoke_refresh_tokens, methods=["POST"]),
+        *blob_routes(emulator),
+    ]  # the "storage account" of billing exports (SAS-checked)
 
 
 def build_emulator_app(store: EmulatorStore, public_base_url: BaseUrlGetter = None) -> Starlette:

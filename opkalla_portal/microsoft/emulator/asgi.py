@@ -5,6 +5,7 @@
 
 Every worker opens the same SQLite file; state is shared through it.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Drive the emulator's sign-in page as a browser would (demo set-up and tests): open the
 authorize URL, press the persona's button, return the redirect's query parameters."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,10 @@ def _hidden_fields(page: str) -> dict[str, str]:
 
 
 def _persona_buttons(page: str) -> dict[str, str]:
-    return {unescape(label): value for value, label in
-            re.findall(r'name="persona" value="([^"]+)" aria-label="([^"]+)"', page)}
+    return {
+        unescape(label): value
+        for value, label in re.findall(r'name="persona" value="([^"]+)" aria-label="([^"]+)"', page)
+    }
 
 
 async def sign_in_as(http: httpx.AsyncClient, auth_uri: str, name: str, *, mfa: bool = True) -> dict[str, str]:

@@ -15,6 +15,7 @@ ASSUMPTIONS (not verifiable offline): an export is ready on the second poll; one
 export; the blob's keys are camelCase (the client reads them case-insensitively, as Microsoft's
 own sample does).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -38,8 +39,11 @@ from .seed import provider_invoice
 
 BILLING_PREFIX = "reports/partners/billing"
 PERMISSION = "PartnerBilling.Read.All"
-EXPORTS = {"reconciliation/billed": "billedReconciliation", "usage/billed": "billedUsage",
-           "usage/unbilled": "unbilledUsage"}
+EXPORTS = {
+    "reconciliation/billed": "billedReconciliation",
+    "usage/billed": "billedUsage",
+    "usage/unbilled": "unbilledUsage",
+}
 ATTRIBUTE_SETS = {"full", "basic"}
 BILLING_PERIODS = {"current", "last"}
 POLLS_BEFORE_READY = 1
@@ -50,13 +54,15 @@ def _error(status: int, code: str, message: str, request: Request) -> tuple[int,
     return status, graph_error_body(code, message, request), {}
 
 
-def start_export(emulator: Emulator, kind_path: str, body: Any, claims: dict,
-                 request: Request) -> tuple[int, Any, dict]:
+def start_export(
+    emulator: Emulator, kind_path: str, body: Any, claims: dict, request: Request
+) -> tuple[int, Any, dict]:
     """The POST .../export: validate, record the operation, answer 202 + Location."""
-    if claims.get("tid") != PARTNER_TENANT_ID or PERMISSION not in (claims.get("roles") or []) + \
-            (claims.get("scp") or "").split():
-        return _error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.",
-                      request)
+    if (
+        claims.get("tid") != PARTNER_TENANT_ID
+        or PERMISSION not in (claims.get("roles") or []) + (claims.get("scp") or "").split()
+    ):
+        return _error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", request)
     kind = EXPORTS[kind_path]
     if not isinstance(body, dict):
         return _error(400, "BadRequest", "The request body is missing or is not valid JSON.", request)
@@ -66,8 +72,7 @@ def start_export(emulator: Emulator, kind_path: str, body: Any, claims: dict,
     params: dict[str, Any] = {"attributeSet": attribute_set}
     if kind == "unbilledUsage":
         if body.get("billingPeriod") not in BILLING_PERIODS or not body.get("currencyCode"):
-            return _error(400, "BadRequest", "billingPeriod (current or last) and currencyCode are required.",
-                          request)
+            return _error(400, "BadRequest", "billingPeriod (current or last) and currencyCode are required.", request)
         params.update(billingPeriod=body["billingPeriod"], currencyCode=str(body["currencyCode"]).upper())
     else:
         invoice_id = body.get("invoiceId")
@@ -79,16 +84,18 @@ def start_export(emulator: Emulator, kind_path: str, body: Any, claims: dict,
     operation_id = str(uuid.uuid4())
     now = utc_now_iso() + "Z"
     with emulator.store.transaction() as tx:
-        tx.put("billing_operation", operation_id, {"id": operation_id, "kind": kind, "params": params,
-                                                   "createdDateTime": now, "polls": 0})
+        tx.put(
+            "billing_operation",
+            operation_id,
+            {"id": operation_id, "kind": kind, "params": params, "createdDateTime": now, "polls": 0},
+        )
     location = f"{emulator.graph_base(request)}/{BILLING_PREFIX}/operations/{operation_id}"
     return 202, None, {"Location": location}
 
 
 def get_operation(emulator: Emulator, operation_id: str, claims: dict, request: Request) -> tuple[int, Any, dict]:
     if claims.get("tid") != PARTNER_TENANT_ID:
-        return _error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.",
-                      request)
+        return _error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", request)
     with emulator.store.transaction() as tx:
         op = tx.get("billing_operation", operation_id)
         if op is None:
@@ -97,10 +104,21 @@ def get_operation(emulator: Emulator, operation_id: str, claims: dict, request: 
         tx.put("billing_operation", operation_id, op)
     base = {"id": op["id"], "createdDateTime": op["createdDateTime"], "lastActionDateTime": utc_now_iso() + "Z"}
     if op["polls"] <= POLLS_BEFORE_READY:
-        return 200, {"@odata.type": "#microsoft.graph.partners.billing.runningOperation", **base,
-                     "status": "running"}, {"Retry-After": "1"}
-    return 200, {"@odata.type": "#microsoft.graph.partners.billing.exportSuccessOperation", **base,
-                 "status": "succeeded", "resourceLocation": manifest(emulator, op, request)}, {}
+        return (
+            200,
+            {"@odata.type": "#microsoft.graph.partners.billing.runningOperation", **base, "status": "running"},
+            {"Retry-After": "1"},
+        )
+    return (
+        200,
+        {
+            "@odata.type": "#microsoft.graph.partners.billing.exportSuccessOperation",
+            **base,
+            "status": "succeeded",
+            "resourceLocation": manifest(emulator, op, request),
+        },
+        {},
+    )
 
 
 def _sas(operation_id: str, secret: str) -> str:
@@ -115,10 +133,16 @@ def _secret(emulator: Emulator) -> str:
 def manifest(emulator: Emulator, op: dict, request: Request) -> dict:
     return {
         "@odata.type": "#microsoft.graph.partners.billing.manifest",
-        "id": op["id"], "schemaVersion": "2", "dataFormat": "compressedJSON",
-        "createdDateTime": op["createdDateTime"], "eTag": op["id"][:17], "partnerTenantId": PARTNER_TENANT_ID,
+        "id": op["id"],
+        "schemaVersion": "2",
+        "dataFormat": "compressedJSON",
+        "createdDateTime": op["createdDateTime"],
+        "eTag": op["id"][:17],
+        "partnerTenantId": PARTNER_TENANT_ID,
         "rootDirectory": f"{emulator.base_url(request)}{ADMIN_PREFIX}/blobs/{op['id']}",
-        "sasToken": _sas(op["id"], _secret(emulator)), "partitionType": "default", "blobCount": 1,
+        "sasToken": _sas(op["id"], _secret(emulator)),
+        "partitionType": "default",
+        "blobCount": 1,
         "blobs": [{"name": BLOB_NAME, "partitionValue": "default"}],
     }
 
@@ -138,24 +162,47 @@ def _azure_plan_rows(period_start: date, period_end: date, invoice_number: str) 
         customer = demo_data.CUSTOMERS[sub.customer_key]
         for rec in demo_data.azure_usage(sub.customer_key, period_start, period_end):
             r = rec.resource
-            rows.append({
-                "partnerId": PARTNER_TENANT_ID, "customerId": customer.tenant_id, "customerName": customer.name,
-                "customerDomainName": customer.domain, "customerCountry": customer.country,
-                "invoiceNumber": invoice_number, "productId": sub.product_id, "skuId": sub.sku_id,
-                "availabilityId": sub.availability_id, "skuName": sub.offer_name, "productName": sub.offer_name,
-                "publisherName": "Microsoft", "subscriptionId": sub.id, "subscriptionDescription": sub.offer_name,
-                "chargeStartDate": period_start.isoformat() + "T00:00:00Z",
-                "chargeEndDate": period_end.isoformat() + "T00:00:00Z",
-                "usageDate": rec.usage_date.isoformat() + "T00:00:00Z",
-                "meterCategory": r.category, "meterSubCategory": r.meter, "meterName": r.meter,
-                "meterRegion": "US West 2", "unit": r.unit, "resourceLocation": "westus2",
-                "resourceGroup": r.resource_group, "resourceURI": r.resource_id, "chargeType": "new",
-                "unitPrice": float(r.unit_price), "effectiveUnitPrice": float(r.unit_price),
-                "quantity": float(rec.quantity), "unitType": "1 Hour" if r.unit == "Hours" else r.unit,
-                "billingPreTaxTotal": float(rec.cost), "billingCurrency": "USD",
-                "pricingPreTaxTotal": float(rec.cost), "pricingCurrency": "USD", "pCToBCExchangeRate": 1,
-                "entitlementId": sub.id, "entitlementDescription": sub.offer_name,
-            })
+            rows.append(
+                {
+                    "partnerId": PARTNER_TENANT_ID,
+                    "customerId": customer.tenant_id,
+                    "customerName": customer.name,
+                    "customerDomainName": customer.domain,
+                    "customerCountry": customer.country,
+                    "invoiceNumber": invoice_number,
+                    "productId": sub.product_id,
+                    "skuId": sub.sku_id,
+                    "availabilityId": sub.availability_id,
+                    "skuName": sub.offer_name,
+                    "productName": sub.offer_name,
+                    "publisherName": "Microsoft",
+                    "subscriptionId": sub.id,
+                    "subscriptionDescription": sub.offer_name,
+                    "chargeStartDate": period_start.isoformat() + "T00:00:00Z",
+                    "chargeEndDate": period_end.isoformat() + "T00:00:00Z",
+                    "usageDate": rec.usage_date.isoformat() + "T00:00:00Z",
+                    "meterCategory": r.category,
+                    "meterSubCategory": r.meter,
+                    "meterName": r.meter,
+                    "meterRegion": "US West 2",
+                    "unit": r.unit,
+                    "resourceLocation": "westus2",
+                    "resourceGroup": r.resource_group,
+                    "resourceURI": r.resource_id,
+                    "chargeType": "new",
+                    "unitPrice": float(r.unit_price),
+                    "effectiveUnitPrice": float(r.unit_price),
+                    "quantity": float(rec.quantity),
+                    "unitType": "1 Hour" if r.unit == "Hours" else r.unit,
+                    "billingPreTaxTotal": float(rec.cost),
+                    "billingCurrency": "USD",
+                    "pricingPreTaxTotal": float(rec.cost),
+                    "pricingCurrency": "USD",
+                    "pCToBCExchangeRate": 1,
+                    "entitlementId": sub.id,
+                    "entitlementDescription": sub.offer_name,
+                }
+            )
     return rows
 
 
@@ -178,12 +225,14 @@ def export_rows(emulator: Emulator, op: dict, today: date) -> list[dict]:
 
 def blob_routes(emulator: Emulator) -> list[Route]:
     """The storage account the manifests point at: a blob read with the manifest's SAS token."""
+
     async def blob(request: Request) -> Response:
         operation_id, name = request.path_params["op"], request.path_params["name"]
         expected = dict(p.split("=", 1) for p in _sas(operation_id, _secret(emulator)).split("&"))
         if not hmac.compare_digest(request.query_params.get("sig", ""), expected["sig"]) or name != BLOB_NAME:
-            return Response("<Error><Code>AuthenticationFailed</Code></Error>", status_code=403,
-                            media_type="application/xml")
+            return Response(
+                "<Error><Code>AuthenticationFailed</Code></Error>", status_code=403, media_type="application/xml"
+            )
         with emulator.store.read() as tx:
             op = tx.get("billing_operation", operation_id)
         if op is None:
@@ -195,10 +244,30 @@ def blob_routes(emulator: Emulator) -> list[Route]:
     return [Route("/blobs/{op}/{name}", blob, methods=["GET"])]
 
 
-BASIC_FIELDS = {"customerId", "customerName", "invoiceNumber", "productId", "skuId", "subscriptionId",
-                "usageDate", "meterCategory", "meterName", "quantity", "unit", "billingPreTaxTotal",
-                "billingCurrency", "resourceURI", "resourceGroup", "chargeStartDate", "chargeEndDate",
-                "totalForCustomer", "subtotal", "currency", "chargeType", "unitPrice"}
+BASIC_FIELDS = {
+    "customerId",
+    "customerName",
+    "invoiceNumber",
+    "productId",
+    "skuId",
+    "subscriptionId",
+    "usageDate",
+    "meterCategory",
+    "meterName",
+    "quantity",
+    "unit",
+    "billingPreTaxTotal",
+    "billingCurrency",
+    "resourceURI",
+    "resourceGroup",
+    "chargeStartDate",
+    "chargeEndDate",
+    "totalForCustomer",
+    "subtotal",
+    "currency",
+    "chargeType",
+    "unitPrice",
+}
 
 
 def _fields(row: dict, attribute_set: str) -> dict:
@@ -206,15 +275,16 @@ def _fields(row: dict, attribute_set: str) -> dict:
     return row if attribute_set == "full" else {k: v for k, v in row.items() if k in BASIC_FIELDS}
 
 
-def route_billing(emulator: Emulator, method: str, path: str, body: Any, claims: dict,
-                  request: Request) -> tuple[int, Any, dict] | None:
+def route_billing(
+    emulator: Emulator, method: str, path: str, body: Any, claims: dict, request: Request
+) -> tuple[int, Any, dict] | None:
     """Handle a Graph path under reports/partners/billing, or None when it is not one."""
     path = path.strip("/")
     if not path.startswith(BILLING_PREFIX + "/"):
         return None
-    rest = path[len(BILLING_PREFIX) + 1:]
-    if method == "POST" and rest.endswith("/export") and rest[:-len("/export")] in EXPORTS:
-        return start_export(emulator, rest[:-len("/export")], body, claims, request)
+    rest = path[len(BILLING_PREFIX) + 1 :]
+    if method == "POST" and rest.endswith("/export") and rest[: -len("/export")] in EXPORTS:
+        return start_export(emulator, rest[: -len("/export")], body, claims, request)
     if method == "GET" and rest.startswith("operations/") and rest.count("/") == 1:
         return get_operation(emulator, rest.split("/")[1], claims, request)
     return _error(400, "BadRequest", f"Resource not found for the segment '{rest.split('/')[-1]}'.", request)

@@ -5,6 +5,7 @@ line up) plus usage-based Azure offers. Ids of products the demo customers own a
 from demo_data; the rest are stable, made-up ids in Microsoft's format (CFQ7TTC0xxxx).
 List prices are plausible US prices per user per month, not Microsoft's price list.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -70,12 +71,27 @@ OFFERS: list[tuple[str, str, str, tuple[str, ...]]] = [
 
 # Usage-based Azure offers (no seats; billed from rated usage).
 AZURE_OFFERS = [
-    ("DZH318Z0BCZC", "0001", "DZH318Z0BCZC0001", "Azure plan",
-     "Pay-as-you-go Azure consumption billed monthly from rated daily usage."),
-    ("DZH318Z0BQ3Q", "0001", "DZH318Z0BQ3Q0001", "Azure Reserved VM Instances",
-     "One- or three-year reservations for Azure virtual machines."),
-    ("DZH318Z0BPS6", "0001", "DZH318Z0BPS60001", "Azure Savings Plan for Compute",
-     "Hourly commitment discount for Azure compute services."),
+    (
+        "DZH318Z0BCZC",
+        "0001",
+        "DZH318Z0BCZC0001",
+        "Azure plan",
+        "Pay-as-you-go Azure consumption billed monthly from rated daily usage.",
+    ),
+    (
+        "DZH318Z0BQ3Q",
+        "0001",
+        "DZH318Z0BQ3Q0001",
+        "Azure Reserved VM Instances",
+        "One- or three-year reservations for Azure virtual machines.",
+    ),
+    (
+        "DZH318Z0BPS6",
+        "0001",
+        "DZH318Z0BPS60001",
+        "Azure Savings Plan for Compute",
+        "Hourly commitment discount for Azure compute services.",
+    ),
 ]
 
 MONTHLY_TERM_UPLIFT = Decimal("1.20")  # month-to-month costs 20% more than an annual term
@@ -85,33 +101,41 @@ THREE_YEAR_DISCOUNT = Decimal("0.95")
 def _made_up_id(prefix: str, key: str) -> str:
     digest = hashlib.sha1(key.encode()).hexdigest().upper()
     alphabet = "0123456789BCDFGHJKLMNPQRSTVWXZ"
-    return prefix + "".join(alphabet[int(digest[i:i + 2], 16) % len(alphabet)] for i in range(0, 8, 2))
+    return prefix + "".join(alphabet[int(digest[i : i + 2], 16) % len(alphabet)] for i in range(0, 8, 2))
 
 
 def _demo_ids() -> dict[str, tuple[str, str, str]]:
     """skuPartNumber -> (productId, skuId, availabilityId) for offers demo customers own."""
-    return {s.sku_part_number: (s.product_id, s.sku_id, s.availability_id)
-            for s in demo_data.SUBSCRIPTIONS if s.sku_part_number}
+    return {
+        s.sku_part_number: (s.product_id, s.sku_id, s.availability_id)
+        for s in demo_data.SUBSCRIPTIONS
+        if s.sku_part_number
+    }
 
 
 def _terms(monthly_price: Decimal, flags: tuple[str, ...]) -> list[dict]:
     def term(duration: str, cycle: str, price: Decimal, description: str) -> dict:
         return {
-            "duration": duration, "description": description, "billingCycle": cycle,
+            "duration": duration,
+            "description": description,
+            "billingCycle": cycle,
             # Emulator convenience: the price list entry for this term (per unit per month).
             "price": {"listPrice": float(price.quantize(Decimal("0.01"))), "currency": "USD", "per": "month"},
             "cancellationPolicies": [{"refunds": [{"type": "Full", "sequenceId": 1, "expiresAfter": "P7D"}]}],
         }
+
     terms = []
     if "annual_only" not in flags:
         terms.append(term("P1M", "monthly", monthly_price * MONTHLY_TERM_UPLIFT, "One-Month commitment"))
     terms.append(term("P1Y", "monthly", monthly_price, "One-Year commitment, billed monthly"))
     terms.append(term("P1Y", "annual", monthly_price, "One-Year commitment, billed annually"))
     if "p3y" in flags:
-        terms.append(term("P3Y", "annual", monthly_price * THREE_YEAR_DISCOUNT,
-                          "Three-Year commitment, billed annually"))
-        terms.append(term("P3Y", "triennial", monthly_price * THREE_YEAR_DISCOUNT,
-                          "Three-Year commitment, billed up front"))
+        terms.append(
+            term("P3Y", "annual", monthly_price * THREE_YEAR_DISCOUNT, "Three-Year commitment, billed annually")
+        )
+        terms.append(
+            term("P3Y", "triennial", monthly_price * THREE_YEAR_DISCOUNT, "Three-Year commitment, billed up front")
+        )
     return terms
 
 
@@ -122,46 +146,99 @@ def build_catalog() -> list[dict]:
     for part, category, price, flags in OFFERS:
         info = product_by_part(part)
         title = info.display_name if info else part
-        pid, sid, aid = demo_ids.get(part) or (_made_up_id("CFQ7TTC0", part), "0001",
-                                               _made_up_id("CFQ7TTC0", part + ":a"))
+        pid, sid, aid = demo_ids.get(part) or (
+            _made_up_id("CFQ7TTC0", part),
+            "0001",
+            _made_up_id("CFQ7TTC0", part + ":a"),
+        )
         terms = _terms(Decimal(price), flags)
-        products.append({
-            "id": pid, "title": title,
-            "description": f"{title}: " + ", ".join(p["friendlyName"] for p in (info.service_plans if info else [])),
-            "productType": {"id": "OnlineServices", "displayName": "OnlineServices"},
-            "category": category,
-            "skus": [{
-                "id": sid, "productId": pid, "title": title, "description": title,
-                "minimumQuantity": 1, "maximumQuantity": 300, "isTrial": False,
-                "supportedBillingCycles": sorted({t["billingCycle"] for t in terms}),
-                "purchasePrerequisites": [],
-                "dynamicAttributes": {"isAddon": "addon" in flags,
-                                      # Emulator addition: the Graph SKU this offer provisions.
-                                      "skuPartNumber": part, "graphSkuId": info.guid if info else None},
-                "availabilities": [{
-                    "id": aid, "productId": pid, "skuId": sid, "catalogItemId": f"{pid}:{sid}:{aid}",
-                    "defaultCurrency": {"code": "USD", "symbol": "$"}, "segment": "commercial", "country": "US",
-                    "isPurchasable": True, "isRenewable": True, "terms": terms,
-                }],
-            }],
-        })
+        products.append(
+            {
+                "id": pid,
+                "title": title,
+                "description": f"{title}: "
+                + ", ".join(p["friendlyName"] for p in (info.service_plans if info else [])),
+                "productType": {"id": "OnlineServices", "displayName": "OnlineServices"},
+                "category": category,
+                "skus": [
+                    {
+                        "id": sid,
+                        "productId": pid,
+                        "title": title,
+                        "description": title,
+                        "minimumQuantity": 1,
+                        "maximumQuantity": 300,
+                        "isTrial": False,
+                        "supportedBillingCycles": sorted({t["billingCycle"] for t in terms}),
+                        "purchasePrerequisites": [],
+                        "dynamicAttributes": {
+                            "isAddon": "addon" in flags,
+                            # Emulator addition: the Graph SKU this offer provisions.
+                            "skuPartNumber": part,
+                            "graphSkuId": info.guid if info else None,
+                        },
+                        "availabilities": [
+                            {
+                                "id": aid,
+                                "productId": pid,
+                                "skuId": sid,
+                                "catalogItemId": f"{pid}:{sid}:{aid}",
+                                "defaultCurrency": {"code": "USD", "symbol": "$"},
+                                "segment": "commercial",
+                                "country": "US",
+                                "isPurchasable": True,
+                                "isRenewable": True,
+                                "terms": terms,
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
     for pid, sid, aid, title, description in AZURE_OFFERS:
-        products.append({
-            "id": pid, "title": title, "description": description,
-            "productType": {"id": "Azure", "displayName": "Azure"}, "category": "Azure",
-            "skus": [{
-                "id": sid, "productId": pid, "title": title, "description": description,
-                "minimumQuantity": 1, "maximumQuantity": 1, "isTrial": False,
-                "supportedBillingCycles": ["monthly"], "purchasePrerequisites": [],
-                "dynamicAttributes": {"isAddon": False, "skuPartNumber": None, "graphSkuId": None},
-                "availabilities": [{
-                    "id": aid, "productId": pid, "skuId": sid, "catalogItemId": f"{pid}:{sid}:{aid}",
-                    "defaultCurrency": {"code": "USD", "symbol": "$"}, "segment": "commercial", "country": "US",
-                    "isPurchasable": True, "isRenewable": True,
-                    "terms": [{"duration": "P1M", "description": "Usage-based", "billingCycle": "monthly",
-                               "price": {"listPrice": 0.0, "currency": "USD", "per": "usage"},
-                               "cancellationPolicies": []}],
-                }],
-            }],
-        })
+        products.append(
+            {
+                "id": pid,
+                "title": title,
+                "description": description,
+                "productType": {"id": "Azure", "displayName": "Azure"},
+                "category": "Azure",
+                "skus": [
+                    {
+                        "id": sid,
+                        "productId": pid,
+                        "title": title,
+                        "description": description,
+                        "minimumQuantity": 1,
+                        "maximumQuantity": 1,
+                        "isTrial": False,
+                        "supportedBillingCycles": ["monthly"],
+                        "purchasePrerequisites": [],
+                        "dynamicAttributes": {"isAddon": False, "skuPartNumber": None, "graphSkuId": None},
+                        "availabilities": [
+                            {
+                                "id": aid,
+                                "productId": pid,
+                                "skuId": sid,
+                                "catalogItemId": f"{pid}:{sid}:{aid}",
+                                "defaultCurrency": {"code": "USD", "symbol": "$"},
+                                "segment": "commercial",
+                                "country": "US",
+                                "isPurchasable": True,
+                                "isRenewable": True,
+                                "terms": [
+                                    {
+                                        "duration": "P1M",
+                                        "description": "Usage-based",
+                                        "billingCycle": "monthly",
+                                        "price": {"listPrice": 0.0, "currency": "USD", "per": "usage"},
+                                        "cancellationPolicies": [],
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
     return products

@@ -1,4 +1,5 @@
 """What every emulator route needs: the store, the signer, faults and URL helpers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,7 @@ class Emulator:
         self.store = store
         self._public_base_url = public_base_url
         # The getter may take the request or nothing; decide once.
-        self._getter_takes_request = bool(public_base_url) and bool(
-            inspect.signature(public_base_url).parameters)
+        self._getter_takes_request = bool(public_base_url) and bool(inspect.signature(public_base_url).parameters)
         self.faults = FaultInjector()
         # Graph runs the requests of a $batch in no guaranteed order; the emulator picks a
         # random one, seeded so that a failing order can be replayed (EMULATOR_BATCH_SEED).
@@ -74,22 +74,34 @@ def utc_now_iso() -> str:
 
 
 # ------------------------------------------------------------ error envelopes
-def graph_error(status: int, code: str, message: str, request: Request | None = None,
-                headers: dict[str, str] | None = None) -> JSONResponse:
+def graph_error(
+    status: int, code: str, message: str, request: Request | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = graph_error_body(code, message, request)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 def graph_error_body(code: str, message: str, request: Request | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "innerError": {
-        "date": utc_now_iso(), "request-id": str(uuid.uuid4()),
-        "client-request-id": (request.headers.get("client-request-id") if request else None) or str(uuid.uuid4()),
-    }}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": utc_now_iso(),
+                "request-id": str(uuid.uuid4()),
+                "client-request-id": (request.headers.get("client-request-id") if request else None)
+                or str(uuid.uuid4()),
+            },
+        }
+    }
 
 
 def pc_error(status: int, code: int | str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"code": code, "description": description, "data": [], "source": "PartnerFD"},
-                        status_code=status, headers=headers)
+    return JSONResponse(
+        {"code": code, "description": description, "data": [], "source": "PartnerFD"},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def openai_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -103,14 +115,22 @@ def service_error(service: str, status: int, request: Request, headers: dict[str
         if service == "graph":
             return graph_error(429, "TooManyRequests", "Too many requests. Please try again later.", request, headers)
         if service == "partner_center":
-            return JSONResponse({"statusCode": 429,
-                                 "message": f"Rate limit is exceeded. Try again in {retry} seconds."},
-                                status_code=429, headers=headers)
-        return openai_error(429, "429", f"Requests have exceeded the call rate limit. Retry after {retry} seconds.",
-                            headers)
+            return JSONResponse(
+                {"statusCode": 429, "message": f"Rate limit is exceeded. Try again in {retry} seconds."},
+                status_code=429,
+                headers=headers,
+            )
+        return openai_error(
+            429, "429", f"Requests have exceeded the call rate limit. Retry after {retry} seconds.", headers
+        )
     if service == "graph":
-        return graph_error(status, "serviceNotAvailable" if status == 503 else "generalException",
-                           "The service is temporarily unavailable. Please retry later.", request, headers)
+        return graph_error(
+            status,
+            "serviceNotAvailable" if status == 503 else "generalException",
+            "The service is temporarily unavailable. Please retry later.",
+            request,
+            headers,
+        )
     if service == "partner_center":
         return pc_error(status, 3000, "The service is temporarily unavailable. Please retry later.", headers)
     return openai_error(status, str(status), "The service is temporarily unavailable.", headers)
@@ -122,8 +142,13 @@ AUDIENCES = {"graph": GRAPH_AUDIENCE, "partner_center": PARTNER_CENTER_AUDIENCE}
 
 def unauthorized(service: str, request: Request, message: str) -> Response:
     if service == "graph":
-        return graph_error(401, "InvalidAuthenticationToken", message, request,
-                           {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'})
+        return graph_error(
+            401,
+            "InvalidAuthenticationToken",
+            message,
+            request,
+            {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'},
+        )
     if service == "partner_center":
         return pc_error(401, 900, message)
     return openai_error(401, "401", message)
@@ -133,6 +158,7 @@ def service_endpoint(emulator: Emulator, service: str, *, apply_faults: bool = T
     """Decorator for a service handler: check the bearer token this emulator issued (or
     the api-key for Azure OpenAI), then apply the configured faults. Done per route, not as
     middleware, so the routes keep working when the portal mounts them into its own app."""
+
     def wrap(handler: Callable[..., Awaitable[Response]]):
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
@@ -155,7 +181,9 @@ def service_endpoint(emulator: Emulator, service: str, *, apply_faults: bool = T
                     await asyncio.sleep(decision.hang_after)  # done, but the answer comes too late
                     return response
             return await handler(request)
+
         return endpoint
+
     return wrap
 
 
@@ -166,6 +194,7 @@ def _fmt(seconds: float) -> str:
 def authenticate(emulator: Emulator, service: str, request: Request) -> dict | Response:
     if service == "openai":
         from .settings import EMULATOR_OPENAI_KEY
+
         if request.headers.get("api-key") == EMULATOR_OPENAI_KEY:
             return {"apiKey": True}
     auth = request.headers.get("authorization", "")

@@ -4,6 +4,7 @@ The configuration lives in the store (meta ``faults``) so every process serving 
 emulator sees the same switches; each process draws from its own RNG seeded with
 ``seed`` (re-seeded whenever the configuration changes).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,8 +38,13 @@ class FaultConfig:
 
     @property
     def active(self) -> bool:
-        return bool(self.latency_ms or self.throttle_probability or self.error_probability
-                    or self.timeout_probability or self.lost_response_probability)
+        return bool(
+            self.latency_ms
+            or self.throttle_probability
+            or self.error_probability
+            or self.timeout_probability
+            or self.lost_response_probability
+        )
 
 
 @dataclass
@@ -67,16 +73,21 @@ class FaultInjector:
             self._rng = random.Random(raw.get("seed", 0))
         return FaultConfig.from_dict(raw)
 
-    def decide(self, config: FaultConfig, service: str, *, throttle_only: bool = False,
-               include_latency: bool = True) -> Decision:
+    def decide(
+        self, config: FaultConfig, service: str, *, throttle_only: bool = False, include_latency: bool = True
+    ) -> Decision:
         if service not in config.services or not config.active:
             return Decision()
-        d = Decision(latency=config.latency_ms / 1000 if include_latency else 0.0,
-                     retry_after=config.retry_after_seconds)
+        d = Decision(
+            latency=config.latency_ms / 1000 if include_latency else 0.0, retry_after=config.retry_after_seconds
+        )
         if not throttle_only and config.timeout_probability and self._rng.random() < config.timeout_probability:
             d.hang = config.hang_seconds
-        elif not throttle_only and config.lost_response_probability and \
-                self._rng.random() < config.lost_response_probability:
+        elif (
+            not throttle_only
+            and config.lost_response_probability
+            and self._rng.random() < config.lost_response_probability
+        ):
             d.hang_after = config.hang_seconds
         elif not throttle_only and config.error_probability and self._rng.random() < config.error_probability:
             d.error_status = config.error_status

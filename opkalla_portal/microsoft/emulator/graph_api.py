@@ -1,5 +1,6 @@
 """Microsoft Graph v1.0 as served by the emulator: users, subscribedSkus, assignLicense,
 licenseDetails, organization and JSON $batch, with Graph's rules and error bodies."""
+
 from __future__ import annotations
 
 import base64
@@ -24,11 +25,30 @@ SIGN_IN_PAGE_MAX = 120
 # Service plans of Entra ID P1/P2: signInActivity needs one of them in the tenant.
 PREMIUM_PLANS = {"AAD_PREMIUM", "AAD_PREMIUM_P2"}
 # Properties returned without $select (Graph's default user projection).
-DEFAULT_USER_PROPS = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
-                      "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
-USER_PROPS = set(DEFAULT_USER_PROPS) | {"department", "usageLocation", "accountEnabled", "assignedLicenses",
-                                        "licenseAssignmentStates", "signInActivity", "createdDateTime",
-                                        "companyName", "country"}
+DEFAULT_USER_PROPS = [
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+]
+USER_PROPS = set(DEFAULT_USER_PROPS) | {
+    "department",
+    "usageLocation",
+    "accountEnabled",
+    "assignedLicenses",
+    "licenseAssignmentStates",
+    "signInActivity",
+    "createdDateTime",
+    "companyName",
+    "country",
+}
 GROUP_PROPS = {"id", "displayName", "securityEnabled", "mailEnabled"}
 GLOBAL_ADMIN_TEMPLATE = "62e90394-69f5-4237-9190-012177145e10"
 
@@ -52,8 +72,7 @@ class GraphTenant:
         self.store = emulator.store
 
     # ------------------------------------------------------------- dispatch
-    def dispatch(self, method: str, path: str, query: dict[str, str], body: Any,
-                 claims: dict) -> GraphResult:
+    def dispatch(self, method: str, path: str, query: dict[str, str], body: Any, claims: dict) -> GraphResult:
         parts = [unquote(p) for p in path.strip("/").split("/") if p]
         method = method.upper()
         if parts == ["users"] and method == "GET":
@@ -96,8 +115,12 @@ class GraphTenant:
         select = [s.strip() for s in query["$select"].split(",") if s.strip()]
         for s in select:
             if s not in USER_PROPS:
-                return err(400, "Request_BadRequest",
-                           f"Could not find a property named '{s}' on type 'microsoft.graph.user'.", self.request)
+                return err(
+                    400,
+                    "Request_BadRequest",
+                    f"Could not find a property named '{s}' on type 'microsoft.graph.user'.",
+                    self.request,
+                )
         return select
 
     def _sign_in_refused(self, claims: dict) -> GraphResult | None:
@@ -105,15 +128,24 @@ class GraphTenant:
         (user resource, signInActivity property; 403 otherwise)."""
         granted = set(claims.get("roles") or []) | set((claims.get("scp") or "").split())
         if "AuditLog.Read.All" not in granted:
-            return err(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.",
-                       self.request)
+            return err(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", self.request
+            )
         with self.store.read() as tx:
             skus = tx.list("sku", self.tenant)
-        plans = {p.get("servicePlanName") for sku in skus if sku.get("capabilityStatus") != "Deleted"
-                 and int((sku.get("prepaidUnits") or {}).get("enabled") or 0) > 0 for p in sku.get("servicePlans", [])}
+        plans = {
+            p.get("servicePlanName")
+            for sku in skus
+            if sku.get("capabilityStatus") != "Deleted" and int((sku.get("prepaidUnits") or {}).get("enabled") or 0) > 0
+            for p in sku.get("servicePlans", [])
+        }
         if not plans & PREMIUM_PLANS:
-            return err(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                       "Neither tenant is B2C or tenant doesn't have premium license", self.request)
+            return err(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+                self.request,
+            )
         return None
 
     def list_users(self, query: dict[str, str], claims: dict | None = None) -> GraphResult:
@@ -131,17 +163,21 @@ class GraphTenant:
         except ValueError:
             top = 0
         if not 1 <= top <= 999:
-            return err(400, "Request_UnsupportedQuery",
-                       f"Invalid page size specified: '{raw_top}'. Must be between 1 and 999 inclusive.",
-                       self.request)
+            return err(
+                400,
+                "Request_UnsupportedQuery",
+                f"Invalid page size specified: '{raw_top}'. Must be between 1 and 999 inclusive.",
+                self.request,
+            )
         if wants_sign_in:
             top = min(top, SIGN_IN_PAGE_MAX)  # larger $top is served in pages of 120
         if "$skip" in query:
             return err(400, "Request_BadRequest", "'$skip' is not supported by the service.", self.request)
         predicate = parse_filter(query.get("$filter"))
         if predicate is False:
-            return err(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified.",
-                       self.request)
+            return err(
+                400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified.", self.request
+            )
         after = decode_skiptoken(query.get("$skiptoken"))
         with self.store.read() as tx:
             if predicate is None:
@@ -155,8 +191,9 @@ class GraphTenant:
         if len(page) > top:
             next_query = {k: v for k, v in query.items() if k != "$skiptoken"}
             next_query["$skiptoken"] = encode_skiptoken(page[top - 1]["id"])
-            body["@odata.nextLink"] = (f"{self.emulator.graph_base(self.request)}/users?"
-                                       + urlencode(next_query, safe="$,'() ", quote_via=quote))
+            body["@odata.nextLink"] = f"{self.emulator.graph_base(self.request)}/users?" + urlencode(
+                next_query, safe="$,'() ", quote_via=quote
+            )
         return GraphResult(200, body)
 
     def get_user(self, key: str, query: dict[str, str], claims: dict | None = None) -> GraphResult:
@@ -180,12 +217,17 @@ class GraphTenant:
             persona = tx.get("persona", oid) or {}
         roles = []
         if persona.get("globalAdmin"):
-            roles.append({"@odata.type": "#microsoft.graph.directoryRole",
-                          "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant}/global-admin")),
-                          "deletedDateTime": None, "displayName": "Global Administrator",
-                          "description": "Can manage all aspects of Microsoft Entra ID and Microsoft services "
-                                         "that use Microsoft Entra identities.",
-                          "roleTemplateId": GLOBAL_ADMIN_TEMPLATE})
+            roles.append(
+                {
+                    "@odata.type": "#microsoft.graph.directoryRole",
+                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.tenant}/global-admin")),
+                    "deletedDateTime": None,
+                    "displayName": "Global Administrator",
+                    "description": "Can manage all aspects of Microsoft Entra ID and Microsoft services "
+                    "that use Microsoft Entra identities.",
+                    "roleTemplateId": GLOBAL_ADMIN_TEMPLATE,
+                }
+            )
         context = f"{self.emulator.graph_base(self.request)}/$metadata#directoryObjects"
         return GraphResult(200, {"@odata.context": context, "value": roles})
 
@@ -193,9 +235,12 @@ class GraphTenant:
         select = [s.strip() for s in query.get("$select", "id,displayName").split(",") if s.strip()]
         unknown = [s for s in select if s not in GROUP_PROPS]
         if unknown:
-            return err(400, "Request_BadRequest",
-                       f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.group'.",
-                       self.request)
+            return err(
+                400,
+                "Request_BadRequest",
+                f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.group'.",
+                self.request,
+            )
         with self.store.read() as tx:
             group = tx.get("group", key.lower(), self.tenant)
         if not group:
@@ -203,16 +248,20 @@ class GraphTenant:
         return GraphResult(200, {p: group.get(p) for p in select})
 
     def _not_found(self, key: str) -> GraphResult:
-        return err(404, "Request_ResourceNotFound",
-                   f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
-                   self.request)
+        return err(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+            self.request,
+        )
 
     # ------------------------------------------------------------ licenses
     def subscribed_skus(self) -> GraphResult:
         with self.store.read() as tx:
             skus = tx.list("sku", self.tenant)
-        return GraphResult(200, {"@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#subscribedSkus",
-                                 "value": skus})
+        return GraphResult(
+            200, {"@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#subscribedSkus", "value": skus}
+        )
 
     def subscribed_sku(self, sku_key: str) -> GraphResult:
         with self.store.read() as tx:
@@ -229,13 +278,22 @@ class GraphTenant:
             details = []
             for lic in user.get("assignedLicenses", []):
                 sku = tx.get("sku", f"{self.tenant}_{lic['skuId']}") or {}
-                details.append({
-                    "id": base64.urlsafe_b64encode(f"{user['id']}:{lic['skuId']}".encode()).decode().rstrip("="),
-                    "skuId": lic["skuId"], "skuPartNumber": sku.get("skuPartNumber"),
-                    "servicePlans": [{**p, "provisioningStatus": "Disabled" if p["servicePlanId"] in
-                                      lic.get("disabledPlans", []) else "Success"}
-                                     for p in sku.get("servicePlans", [])],
-                })
+                details.append(
+                    {
+                        "id": base64.urlsafe_b64encode(f"{user['id']}:{lic['skuId']}".encode()).decode().rstrip("="),
+                        "skuId": lic["skuId"],
+                        "skuPartNumber": sku.get("skuPartNumber"),
+                        "servicePlans": [
+                            {
+                                **p,
+                                "provisioningStatus": "Disabled"
+                                if p["servicePlanId"] in lic.get("disabledPlans", [])
+                                else "Success",
+                            }
+                            for p in sku.get("servicePlans", [])
+                        ],
+                    }
+                )
         return GraphResult(200, {"value": details})
 
     def assign_license(self, key: str, body: Any) -> GraphResult:
@@ -243,9 +301,13 @@ class GraphTenant:
             return err(400, "Request_BadRequest", "The request body is missing or is not valid JSON.", self.request)
         missing = [p for p in ("addLicenses", "removeLicenses") if not isinstance(body.get(p), list)]
         if missing:
-            return err(400, "Request_BadRequest",
-                       "One or more parameters of the function import 'assignLicense' are missing from the "
-                       f"request payload. The missing parameters are: {', '.join(missing)}.", self.request)
+            return err(
+                400,
+                "Request_BadRequest",
+                "One or more parameters of the function import 'assignLicense' are missing from the "
+                f"request payload. The missing parameters are: {', '.join(missing)}.",
+                self.request,
+            )
         adds = [a.get("skuId", "").lower() for a in body["addLicenses"] if isinstance(a, dict)]
         removes = [str(r).lower() for r in body["removeLicenses"]]
         with self.store.transaction() as tx:  # check seats and write atomically
@@ -257,41 +319,69 @@ class GraphTenant:
             for sku_id in adds + removes:
                 sku = tx.get("sku", f"{self.tenant}_{sku_id}")
                 if sku is None:
-                    return err(400, "Request_BadRequest",
-                               f"License {sku_id} does not correspond to a valid company License.", self.request)
+                    return err(
+                        400,
+                        "Request_BadRequest",
+                        f"License {sku_id} does not correspond to a valid company License.",
+                        self.request,
+                    )
                 skus[sku_id] = sku
             states = user["licenseAssignmentStates"] = license_states(user)
             for sku_id in removes:
                 if sku_id not in held:
-                    return err(400, "Request_BadRequest",
-                               f"User does not have a corresponding license {sku_id} to remove.", self.request)
+                    return err(
+                        400,
+                        "Request_BadRequest",
+                        f"User does not have a corresponding license {sku_id} to remove.",
+                        self.request,
+                    )
                 if not any(st["skuId"].lower() == sku_id and not st.get("assignedByGroup") for st in states):
                     # Group-based licensing: Graph answers this 400 (Request_BadRequest) for a
                     # license only a group assigns (see docs/microsoft.md).
-                    return err(400, "Request_BadRequest", "User license is inherited from a group membership "
-                               "and it cannot be removed directly from the user.", self.request)
+                    return err(
+                        400,
+                        "Request_BadRequest",
+                        "User license is inherited from a group membership "
+                        "and it cannot be removed directly from the user.",
+                        self.request,
+                    )
             # A license held through a group as well as directly keeps its seat when the
             # direct assignment goes: only the direct state is removed.
             still_by_group = {st["skuId"].lower() for st in states if st.get("assignedByGroup")}
             new_adds = [s for s in adds if s not in held]
             if new_adds and not user.get("usageLocation"):
-                return err(400, "Request_BadRequest",
-                           "License assignment cannot be done for user with invalid usage location.", self.request)
+                return err(
+                    400,
+                    "Request_BadRequest",
+                    "License assignment cannot be done for user with invalid usage location.",
+                    self.request,
+                )
             for sku_id in new_adds:
                 sku = skus[sku_id]
                 if sku["capabilityStatus"] not in ("Enabled", "Warning") or sku["appliesTo"] != "User":
-                    return err(400, "Request_BadRequest",
-                               f"License {sku_id} cannot be assigned: its subscription is {sku['capabilityStatus']}.",
-                               self.request)
+                    return err(
+                        400,
+                        "Request_BadRequest",
+                        f"License {sku_id} cannot be assigned: its subscription is {sku['capabilityStatus']}.",
+                        self.request,
+                    )
                 if sku["consumedUnits"] >= sku["prepaidUnits"]["enabled"] + sku["prepaidUnits"]["warning"]:
                     # Wording observed but unverified in Microsoft's docs.
-                    return err(400, "Request_BadRequest",
-                               f"Subscription with SKU {sku_id} does not have any available licenses.", self.request)
-            disabled = {a.get("skuId", "").lower(): a.get("disabledPlans") or [] for a in body["addLicenses"]
-                        if isinstance(a, dict)}
+                    return err(
+                        400,
+                        "Request_BadRequest",
+                        f"Subscription with SKU {sku_id} does not have any available licenses.",
+                        self.request,
+                    )
+            disabled = {
+                a.get("skuId", "").lower(): a.get("disabledPlans") or []
+                for a in body["addLicenses"]
+                if isinstance(a, dict)
+            }
             dropped = [s for s in removes if s not in still_by_group]
             user["licenseAssignmentStates"] = [
-                st for st in states if st.get("assignedByGroup") or st["skuId"].lower() not in removes]
+                st for st in states if st.get("assignedByGroup") or st["skuId"].lower() not in removes
+            ]
             licenses = [lic for lic in user.get("assignedLicenses", []) if lic["skuId"].lower() not in dropped]
             for lic in licenses:
                 if lic["skuId"].lower() in disabled:
@@ -299,9 +389,17 @@ class GraphTenant:
             licenses += [{"skuId": s, "disabledPlans": disabled.get(s, [])} for s in new_adds]
             directly = {st["skuId"].lower() for st in user["licenseAssignmentStates"] if not st.get("assignedByGroup")}
             user["licenseAssignmentStates"] += [
-                {"assignedByGroup": None, "disabledPlans": disabled.get(s, []), "error": "None",
-                 "lastUpdatedDateTime": utc_now_iso() + "Z", "skuId": s, "state": "Active"}
-                for s in adds if s not in directly]
+                {
+                    "assignedByGroup": None,
+                    "disabledPlans": disabled.get(s, []),
+                    "error": "None",
+                    "lastUpdatedDateTime": utc_now_iso() + "Z",
+                    "skuId": s,
+                    "state": "Active",
+                }
+                for s in adds
+                if s not in directly
+            ]
             user["assignedLicenses"] = licenses
             tx.put("user", user["id"], user, tenant=self.tenant, key2=user["userPrincipalName"].lower())
             for sku_id in new_adds:
@@ -310,25 +408,48 @@ class GraphTenant:
                 skus[sku_id]["consumedUnits"] = max(0, skus[sku_id]["consumedUnits"] - 1)
             for sku_id in set(new_adds + dropped):
                 tx.put("sku", skus[sku_id]["id"], skus[sku_id], tenant=self.tenant)
-        return GraphResult(200, {
-            "@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#users/$entity",
-            **self._project(user, None), "assignedLicenses": user["assignedLicenses"]})
+        return GraphResult(
+            200,
+            {
+                "@odata.context": f"{self.emulator.graph_base(self.request)}/$metadata#users/$entity",
+                **self._project(user, None),
+                "assignedLicenses": user["assignedLicenses"],
+            },
+        )
 
     def organization(self) -> GraphResult:
         with self.store.read() as tx:
             tenant = tx.get("tenant", self.tenant) or {}
-        return GraphResult(200, {"value": [{"id": self.tenant, "displayName": tenant.get("displayName"),
-                                            "verifiedDomains": [{"name": tenant.get("domain"), "isDefault": True}],
-                                            "countryLetterCode": tenant.get("countryLetterCode", "US")}]})
+        return GraphResult(
+            200,
+            {
+                "value": [
+                    {
+                        "id": self.tenant,
+                        "displayName": tenant.get("displayName"),
+                        "verifiedDomains": [{"name": tenant.get("domain"), "isDefault": True}],
+                        "countryLetterCode": tenant.get("countryLetterCode", "US"),
+                    }
+                ]
+            },
+        )
 
 
 def license_states(user: dict) -> list[dict]:
     """The user's licenseAssignmentStates; users created without them hold direct licenses."""
     if "licenseAssignmentStates" in user:
         return user["licenseAssignmentStates"]
-    return [{"assignedByGroup": None, "disabledPlans": lic.get("disabledPlans", []), "error": "None",
-             "lastUpdatedDateTime": None, "skuId": lic["skuId"], "state": "Active"}
-            for lic in user.get("assignedLicenses", [])]
+    return [
+        {
+            "assignedByGroup": None,
+            "disabledPlans": lic.get("disabledPlans", []),
+            "error": "None",
+            "lastUpdatedDateTime": None,
+            "skuId": lic["skuId"],
+            "state": "Active",
+        }
+        for lic in user.get("assignedLicenses", [])
+    ]
 
 
 # ------------------------------------------------------------ query helpers
@@ -348,7 +469,8 @@ def decode_skiptoken(token: str | None) -> str | None:
 _CLAUSE = re.compile(
     r"^\s*(?:(\w+)\s+eq\s+('(?:[^']|'')*'|true|false|null)"  # prop eq 'value' | true | false | null
     r"|startswith\((\w+),\s*'((?:[^']|'')*)'\))\s*$",  # startswith(prop,'prefix')
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def _equals(actual: Any, expected: Any) -> bool:
@@ -390,15 +512,21 @@ def graph_routes(emulator: Emulator) -> list[Route]:
         if path.strip("/").startswith(BILLING_PREFIX + "/"):  # the partner's billing exports
             body = await json_body(request)
             status, payload, extra = route_billing(emulator, request.method, path, body, claims, request) or (
-                404, None, {})
+                404,
+                None,
+                {},
+            )
             return json_or_empty(status, payload, extra)
         if not (path.strip("/").split("/")[0] == "me" and claims.get("idtyp") == "user"):
             with emulator.store.read() as tx:
                 consented = tx.get("consent", tenant) is not None
             if not consented:
-                return JSONResponse(graph_error_body(
-                    "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", request),
-                    status_code=403)
+                return JSONResponse(
+                    graph_error_body(
+                        "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", request
+                    ),
+                    status_code=403,
+                )
         body = await json_body(request)
         if isinstance(body, ValueError):
             return JSONResponse(graph_error_body("BadRequest", "Invalid request body.", request), status_code=400)
@@ -407,8 +535,7 @@ def graph_routes(emulator: Emulator) -> list[Route]:
         else:
             query = dict(request.query_params)
             result = ops.dispatch(request.method, path, query, body, claims)
-        headers = {"request-id": str(uuid.uuid4()),
-                   "client-request-id": request.headers.get("client-request-id", "")}
+        headers = {"request-id": str(uuid.uuid4()), "client-request-id": request.headers.get("client-request-id", "")}
         return JSONResponse(result.body, status_code=result.status, headers={**headers, **result.headers})
 
     return [Route("/{path:path}", graph, methods=["GET", "POST", "PATCH", "DELETE"])]
@@ -439,23 +566,30 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
         return err(400, "BadRequest", "Invalid batch payload format.", request)
     if len(requests) > MAX_BATCH:
         # Message wording unverified; the limit of 20 is documented.
-        return err(400, "BadRequest", f"Too many requests in the batch: {len(requests)}. The limit is {MAX_BATCH}.",
-                   request)
+        return err(
+            400, "BadRequest", f"Too many requests in the batch: {len(requests)}. The limit is {MAX_BATCH}.", request
+        )
     ids = [str(r.get("id", "")) for r in requests]
     if len(set(ids)) != len(ids) or "" in ids:
         return err(400, "BadRequest", "Batch request contains duplicate or missing request ids.", request)
     for r in requests:
         headers = {k.lower(): v for k, v in (r.get("headers") or {}).items()}
         if r.get("body") is not None and "content-type" not in headers:
-            return err(400, "BadRequest", f"Write request id : {r['id']} does not contain Content-Type header or body.",
-                       request)
+            return err(
+                400,
+                "BadRequest",
+                f"Write request id : {r['id']} does not contain Content-Type header or body.",
+                request,
+            )
     by_id = {str(r["id"]): r for r in requests}
     for r in requests:
         depends = r.get("dependsOn")
-        if depends is not None and (not isinstance(depends, list)
-                                    or any(str(d) not in by_id or str(d) == str(r["id"]) for d in depends)):
-            return err(400, "BadRequest", f"Request id {r['id']} depends on a request that is not in the batch.",
-                       request)
+        if depends is not None and (
+            not isinstance(depends, list) or any(str(d) not in by_id or str(d) == str(r["id"]) for d in depends)
+        ):
+            return err(
+                400, "BadRequest", f"Request id {r['id']} depends on a request that is not in the batch.", request
+            )
     order = batch_execution_order(requests, emulator.batch_rng)
     if order is None:
         return err(400, "BadRequest", "The dependsOn references of the batch form a cycle.", request)
@@ -470,13 +604,15 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
             # with status code 424 (Failed Dependency)." (concepts/json-batching.md)
             result = err(424, "FailedDependency", "The dependent request failed.", request)
         else:
-            decision = emulator.faults.decide(config, "graph", throttle_only=True, include_latency=False) \
-                if config else None
+            decision = (
+                emulator.faults.decide(config, "graph", throttle_only=True, include_latency=False) if config else None
+            )
             if decision and decision.throttle:
                 after = decision.retry_after
                 retry = str(int(after)) if float(after).is_integer() else str(after)
-                result = GraphResult(429, graph_error_body("TooManyRequests", "Too many requests.", request),
-                                     {"Retry-After": retry})
+                result = GraphResult(
+                    429, graph_error_body("TooManyRequests", "Too many requests.", request), {"Retry-After": retry}
+                )
             else:
                 split = urlsplit(str(r.get("url", "")))
                 path = split.path
@@ -485,8 +621,14 @@ def run_batch(emulator: Emulator, ops: GraphTenant, body: Any, claims: dict, req
                 query = dict(parse_qsl(split.query))
                 result = ops.dispatch(str(r.get("method", "GET")), path, query, r.get("body"), claims)
         statuses[rid] = result.status
-        responses.append({"id": rid, "status": result.status,
-                          "headers": {"Content-Type": "application/json", **result.headers}, "body": result.body})
+        responses.append(
+            {
+                "id": rid,
+                "status": result.status,
+                "headers": {"Content-Type": "application/json", **result.headers},
+                "body": result.body,
+            }
+        )
     # "Individual responses might appear in a different order than the requests."
     emulator.batch_rng.shuffle(responses)
     return GraphResult(200, {"responses": responses})

@@ -1,5 +1,6 @@
 """Azure OpenAI chat completions, emulated extractively: the reply is made ONLY of
 sentences from the source passages the caller sent, each cited as [docN]."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,9 @@ from .settings import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
 MIN_SHARE = 0.2  # of the question's (weighted) concepts, in the best sentence
 DOC_BLOCK = re.compile(r"\[doc(\d+)\]\s*([^\n]*)\n(.*?)(?=\n\s*\[doc\d+\]|\Z)", re.DOTALL)
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-DONT_KNOW = ("I don't know the answer to that from the available help articles. "
-             "Please contact support so a person can help.")
+DONT_KNOW = (
+    "I don't know the answer to that from the available help articles. Please contact support so a person can help."
+)
 MAX_SENTENCES = 3
 # The sources arrive best first (retrieval's order); like a model reading them, the composer leans on
 # the first: a sentence of docN counts RANK_PRIOR^(N-1) of its match.
@@ -58,11 +60,13 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     passages = parse_passages(messages)
     question = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     q_terms = terms(question if isinstance(question, str) else "")
-    citations = [{"content": text, "title": title, "chunk_id": "0"}
-                 for _, title, text in sorted(passages)]
-    sentences = [(n, title, position, sentence.strip(), terms(sentence))
-                 for n, title, text in passages
-                 for position, sentence in enumerate(SENTENCE.split(text.replace("\n", " "))) if sentence.strip()]
+    citations = [{"content": text, "title": title, "chunk_id": "0"} for _, title, text in sorted(passages)]
+    sentences = [
+        (n, title, position, sentence.strip(), terms(sentence))
+        for n, title, text in passages
+        for position, sentence in enumerate(SENTENCE.split(text.replace("\n", " ")))
+        if sentence.strip()
+    ]
     if not q_terms or not sentences:
         return DONT_KNOW, citations
     count = len(sentences)
@@ -91,7 +95,7 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     # sentence that matches the question: its best sentence is quoted even if another source's scores higher.
     first = next((s for s in scored if s[5] == min(p[0] for p in passages)), None)
     if first is not None and first not in chosen and first[0] >= best * FIRST_SOURCE_FLOOR:
-        chosen = chosen[:MAX_SENTENCES - 1] + [first]
+        chosen = chosen[: MAX_SENTENCES - 1] + [first]
     chosen.sort(key=lambda s: (-s[2], -s[3]))  # keep the passages' own order
     return " ".join(f"{sentence} [doc{n}]" for *_, sentence, n in chosen), citations
 
@@ -129,12 +133,17 @@ def openai_routes(emulator: Emulator) -> list[Route]:
         if len(inputs) > 2048:
             return openai_error(400, "BadRequest", "Too many inputs. The max number of inputs is 2048.")
         tokens = sum(len(t.split()) for t in inputs)
-        return JSONResponse({
-            "object": "list", "model": "text-embedding-stand-in",
-            "data": [{"object": "embedding", "index": i, "embedding": stand_in_embedding(t)}
-                     for i, t in enumerate(inputs)],
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        })
+        return JSONResponse(
+            {
+                "object": "list",
+                "model": "text-embedding-stand-in",
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": stand_in_embedding(t)}
+                    for i, t in enumerate(inputs)
+                ],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
 
     @service_endpoint(emulator, "openai")
     async def chat_completions(request: Request) -> Response:
@@ -142,8 +151,7 @@ def openai_routes(emulator: Emulator) -> list[Route]:
             return openai_error(404, "404", "Resource not found")
         deployment = request.path_params["deployment"]
         if deployment != EMULATOR_OPENAI_DEPLOYMENT:
-            return openai_error(404, "DeploymentNotFound",
-                                "The API deployment for this resource does not exist.")
+            return openai_error(404, "DeploymentNotFound", "The API deployment for this resource does not exist.")
         body = await json_body(request)
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
@@ -152,18 +160,41 @@ def openai_routes(emulator: Emulator) -> list[Route]:
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         if not body.get("stream"):
-            return JSONResponse({
-                "id": completion_id, "object": "chat.completion", "created": created, "model": deployment,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": answer, "context": {"citations": citations}}}],
-                "usage": {"prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in messages),
-                          "completion_tokens": len(answer.split()), "total_tokens": 0},
-            })
+            return JSONResponse(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": deployment,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": answer, "context": {"citations": citations}},
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in messages),
+                        "completion_tokens": len(answer.split()),
+                        "total_tokens": 0,
+                    },
+                }
+            )
 
         def chunk(delta: dict, finish: str | None = None) -> str:
-            return "data: " + json.dumps({"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                                          "model": deployment, "choices": [{"index": 0, "delta": delta,
-                                                                            "finish_reason": finish}]}) + "\n\n"
+            return (
+                "data: "
+                + json.dumps(
+                    {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": deployment,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    }
+                )
+                + "\n\n"
+            )
 
         async def events():
             yield chunk({"role": "assistant", "context": {"citations": citations}})
@@ -174,5 +205,7 @@ def openai_routes(emulator: Emulator) -> list[Route]:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    return [Route("/deployments/{deployment}/chat/completions", chat_completions, methods=["POST"]),
-            Route("/deployments/{deployment}/embeddings", embeddings, methods=["POST"])]
+    return [
+        Route("/deployments/{deployment}/chat/completions", chat_completions, methods=["POST"]),
+        Route("/deployments/{deployment}/embeddings", embeddings, methods=["POST"]),
+    ]

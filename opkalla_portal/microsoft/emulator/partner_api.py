@@ -1,5 +1,6 @@
 """Partner Center REST v1 as served by the emulator: subscriptions (New Commerce rules),
 catalog, orders (MS-RequestId idempotency), agreements, invoices, Azure utilization."""
+
 from __future__ import annotations
 
 import base64
@@ -43,17 +44,22 @@ def app_user_only(request: Request) -> Response | None:
     """None when the caller's token is App+User and MFA-backed, else Partner Center's refusal."""
     claims = getattr(request.state, "claims", {}) or {}
     if claims.get("idtyp") != "user" or not claims.get("scp"):
-        return pc_error(403, APP_USER_REQUIRED, "This operation only supports App+User authentication; "
-                        "app-only tokens are not accepted.")
+        return pc_error(
+            403,
+            APP_USER_REQUIRED,
+            "This operation only supports App+User authentication; app-only tokens are not accepted.",
+        )
     if "mfa" not in (claims.get("amr") or []):
-        return pc_error(401, MFA_REQUIRED, "Multifactor authentication is required: the access token has "
-                        "no MFA claim. Sign in again with MFA.")
+        return pc_error(
+            401,
+            MFA_REQUIRED,
+            "Multifactor authentication is required: the access token has no MFA claim. Sign in again with MFA.",
+        )
     return None
 
 
 def collection(items: list[dict], links: dict | None = None, object_type: str = "Collection") -> dict:
-    return {"totalCount": len(items), "items": items, "links": links or {},
-            "attributes": {"objectType": object_type}}
+    return {"totalCount": len(items), "items": items, "links": links or {}, "attributes": {"objectType": object_type}}
 
 
 def public(doc: dict) -> dict:
@@ -164,8 +170,12 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
             if str(sub.get("offerId", "")).upper().startswith(AZURE_PLAN_PRODUCT):
                 # "this API isn't supported for Azure plans" (Partner Center REST reference, Get a
                 # customer's utilization records for Azure); the status and code are assumptions.
-                return pc_error(400, INVALID_INPUT, "The Azure utilization API isn't supported for Azure plans. "
-                                "Use the billed and unbilled usage reconciliation exports.")
+                return pc_error(
+                    400,
+                    INVALID_INPUT,
+                    "The Azure utilization API isn't supported for Azure plans. "
+                    "Use the billed and unbilled usage reconciliation exports.",
+                )
             months = set()
             d = start.date().replace(day=1)
             while d <= end.date():
@@ -175,16 +185,24 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
             for m in sorted(months):
                 doc = tx.get("usage", f"{sid}/{m}", sid)
                 if doc:
-                    records.extend(r for r in doc["items"]
-                                   if start.date().isoformat() <= r["usageStartTime"][:10] < end.date().isoformat())
-        page = records[offset: offset + size]
+                    records.extend(
+                        r
+                        for r in doc["items"]
+                        if start.date().isoformat() <= r["usageStartTime"][:10] < end.date().isoformat()
+                    )
+        page = records[offset : offset + size]
         links = {}
         if offset + size < len(records):
-            token = base64.urlsafe_b64encode(json.dumps(
-                {"offset": offset + size, "start": start.isoformat(), "end": end.isoformat(), "size": size}
-            ).encode()).decode()
-            links["next"] = {"uri": f"/customers/{cid}/subscriptions/{sid}/utilizations/azure?seek_operation=Next",
-                             "method": "GET", "headers": [{"key": "MS-ContinuationToken", "value": token}]}
+            token = base64.urlsafe_b64encode(
+                json.dumps(
+                    {"offset": offset + size, "start": start.isoformat(), "end": end.isoformat(), "size": size}
+                ).encode()
+            ).decode()
+            links["next"] = {
+                "uri": f"/customers/{cid}/subscriptions/{sid}/utilizations/azure?seek_operation=Next",
+                "method": "GET",
+                "headers": [{"key": "MS-ContinuationToken", "value": token}],
+            }
         body = collection(page, links)
         body["totalCount"] = len(page)
         return JSONResponse(body)
@@ -240,8 +258,9 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
             if request_id:  # idempotency: the same MS-RequestId returns the same order
                 seen = tx.get("order_request", f"{cid}:{request_id}")
                 if seen:
-                    return JSONResponse(public(tx.get("order", seen["orderId"])) | {"status": "completed"},
-                                        status_code=201)
+                    return JSONResponse(
+                        public(tx.get("order", seen["orderId"])) | {"status": "completed"}, status_code=201
+                    )
             result = place_order(tx, cid, body)
             if isinstance(result, Response):
                 return result
@@ -301,10 +320,14 @@ def partner_center_routes(emulator: Emulator) -> list[Route]:
             found = customer_or_404(tx, cid)
             if isinstance(found, Response):
                 return found
-            agreement = {"primaryContact": contact, "templateId": body["templateId"],
-                         "dateAgreed": body["dateAgreed"], "type": body["type"],
-                         "agreementLink": "https://aka.ms/customeragreement",
-                         "attributes": {"objectType": "Agreement"}}
+            agreement = {
+                "primaryContact": contact,
+                "templateId": body["templateId"],
+                "dateAgreed": body["dateAgreed"],
+                "type": body["type"],
+                "agreementLink": "https://aka.ms/customeragreement",
+                "attributes": {"objectType": "Agreement"},
+            }
             tx.put("agreement", str(uuid.uuid4()), agreement, tenant=cid)
         return JSONResponse(agreement, status_code=201)
 
@@ -379,13 +402,15 @@ def apply_subscription_patch(tx, cid: str, sub: dict, body: dict) -> dict | Resp
         refundable = sub["refundableQuantity"]
         if in_window(sub, now):
             refundable["totalQuantity"] = quantity
-            refundable["details"] = [{"quantity": quantity,
-                                      "allowedUntilDateTime": sub["cancellationAllowedUntilDate"]}]
+            refundable["details"] = [
+                {"quantity": quantity, "allowedUntilDateTime": sub["cancellationAllowedUntilDate"]}
+            ]
         elif delta > 0:  # added seats are refundable for 168 hours after they were added
             until = iso(now + NEW_COMMERCE_WINDOW)
             refundable["details"] = [*refundable.get("details", []), {"quantity": delta, "allowedUntilDateTime": until}]
-            refundable["totalQuantity"] = sum(d["quantity"] for d in refundable["details"]
-                                              if d["allowedUntilDateTime"] >= iso(now))
+            refundable["totalQuantity"] = sum(
+                d["quantity"] for d in refundable["details"] if d["allowedUntilDateTime"] >= iso(now)
+            )
         sub["scheduledNextTermInstructions"] = None  # an immediate change deletes scheduled changes
         sync_graph_seats(tx, cid, sub.get("_graphSkuId"), delta)
         changed = True
@@ -393,9 +418,13 @@ def apply_subscription_patch(tx, cid: str, sub: dict, body: dict) -> dict | Resp
         status = body["status"]
         if status == "deleted":
             if not in_window(sub, now):
-                return pc_error(400, INVALID_INPUT, "Cancellation is only allowed within 7 days (168 hours) of "
-                                "purchase or renewal. Turn off auto-renew to end the subscription at "
-                                f"{sub['commitmentEndDate'][:10]}.")
+                return pc_error(
+                    400,
+                    INVALID_INPUT,
+                    "Cancellation is only allowed within 7 days (168 hours) of "
+                    "purchase or renewal. Turn off auto-renew to end the subscription at "
+                    f"{sub['commitmentEndDate'][:10]}.",
+                )
             sync_graph_seats(tx, cid, sub.get("_graphSkuId"), -sub["quantity"])
             sub["autoRenewEnabled"] = False
             sub["scheduledNextTermInstructions"] = None
@@ -409,7 +438,8 @@ def apply_subscription_patch(tx, cid: str, sub: dict, body: dict) -> dict | Resp
             sub["scheduledNextTermInstructions"] = None
         changed = True
     if "scheduledNextTermInstructions" in body and body["scheduledNextTermInstructions"] != original.get(
-            "scheduledNextTermInstructions"):
+        "scheduledNextTermInstructions"
+    ):
         instructions = body["scheduledNextTermInstructions"]
         if instructions is not None:
             problem = check_instructions(tx, sub, instructions)
@@ -424,9 +454,11 @@ def apply_subscription_patch(tx, cid: str, sub: dict, body: dict) -> dict | Resp
 
 
 def decrease_refused(sub: dict) -> str:
-    return ("Seat count decreases are only allowed within 7 days (168 hours) of purchase or renewal. "
-            f"To reduce seats at renewal on {sub['commitmentEndDate'][:10]}, set the renewal instructions "
-            "(scheduledNextTermInstructions) with the new quantity.")
+    return (
+        "Seat count decreases are only allowed within 7 days (168 hours) of purchase or renewal. "
+        f"To reduce seats at renewal on {sub['commitmentEndDate'][:10]}, set the renewal instructions "
+        "(scheduledNextTermInstructions) with the new quantity."
+    )
 
 
 def check_instructions(tx, sub: dict, instructions: Any) -> str | None:
@@ -442,8 +474,10 @@ def check_instructions(tx, sub: dict, instructions: Any) -> str | None:
     availability = tx.get("availability", key)
     if availability is None:
         return f"The product {key.replace('/', ':')} is not available for renewal."
-    if not any(t["duration"] == product.get("termDuration") and t["billingCycle"] == product.get("billingCycle")
-               for t in availability["terms"]):
+    if not any(
+        t["duration"] == product.get("termDuration") and t["billingCycle"] == product.get("billingCycle")
+        for t in availability["terms"]
+    ):
         return "The requested term and billing cycle are not offered for this product."
     return None
 
@@ -487,32 +521,57 @@ def place_order(tx, cid: str, body: Any) -> dict | Response:
             return pc_error(400, INVALID_INPUT, f"Term {term} with {cycle} billing is not offered for {offer_id}.")
         quantity = line.get("quantity")
         if not isinstance(quantity, int) or not sku["minimumQuantity"] <= quantity <= sku["maximumQuantity"]:
-            return pc_error(400, INVALID_INPUT, f"Quantity must be between {sku['minimumQuantity']} and "
-                            f"{sku['maximumQuantity']}.")
+            return pc_error(
+                400, INVALID_INPUT, f"Quantity must be between {sku['minimumQuantity']} and {sku['maximumQuantity']}."
+            )
         parent = line.get("parentSubscriptionId")
         if sku["dynamicAttributes"].get("isAddon"):
             parent_sub = tx.get("subscription", parent, cid) if parent else None
             if parent_sub is None or parent_sub["status"] != "active":
-                return pc_error(400, INVALID_INPUT, f"{product['title']} is an add-on: parentSubscriptionId must "
-                                "name an active subscription.")
+                return pc_error(
+                    400,
+                    INVALID_INPUT,
+                    f"{product['title']} is an add-on: parentSubscriptionId must name an active subscription.",
+                )
         sub_id = str(uuid.uuid4())
         start, end = current_term(now, term, now)
         graph_sku = sku["dynamicAttributes"].get("graphSkuId")
         part = sku["dynamicAttributes"].get("skuPartNumber")
         doc = build_subscription(
-            id=sub_id, tenant=cid, offer_id=offer_id, name=line.get("friendlyName") or product["title"],
-            quantity=quantity, unit_type="Usage-based" if product["productType"]["id"] == "Azure" else "Licenses",
-            parent_id=parent, created=now, term_start=start, term_end=end, billing_cycle=cycle,
-            term_duration=term, sku_part_number=part, graph_sku_id=graph_sku,
-            unit_price=match["price"]["listPrice"], order_id=order_id)
+            id=sub_id,
+            tenant=cid,
+            offer_id=offer_id,
+            name=line.get("friendlyName") or product["title"],
+            quantity=quantity,
+            unit_type="Usage-based" if product["productType"]["id"] == "Azure" else "Licenses",
+            parent_id=parent,
+            created=now,
+            term_start=start,
+            term_end=end,
+            billing_cycle=cycle,
+            term_duration=term,
+            sku_part_number=part,
+            graph_sku_id=graph_sku,
+            unit_price=match["price"]["listPrice"],
+            order_id=order_id,
+        )
         doc["offerName"] = product["title"]
         new_subs.append(doc)
-        created_lines.append({"lineItemNumber": line.get("lineItemNumber", n), "offerId": offer_id,
-                              "subscriptionId": sub_id, "parentSubscriptionId": parent,
-                              "friendlyName": doc["friendlyName"], "quantity": quantity,
-                              "termDuration": term, "billingCycle": cycle,
-                              "links": {"subscription": {"uri": f"/customers/{cid}/subscriptions/{sub_id}",
-                                                         "method": "GET", "headers": []}}})
+        created_lines.append(
+            {
+                "lineItemNumber": line.get("lineItemNumber", n),
+                "offerId": offer_id,
+                "subscriptionId": sub_id,
+                "parentSubscriptionId": parent,
+                "friendlyName": doc["friendlyName"],
+                "quantity": quantity,
+                "termDuration": term,
+                "billingCycle": cycle,
+                "links": {
+                    "subscription": {"uri": f"/customers/{cid}/subscriptions/{sub_id}", "method": "GET", "headers": []}
+                },
+            }
+        )
     for doc in new_subs:
         tx.put("subscription", doc["id"], doc, tenant=cid)
         graph_sku = doc["_graphSkuId"]
@@ -521,15 +580,22 @@ def place_order(tx, cid: str, body: Any) -> dict | Response:
             existing = tx.get("sku", key, cid)
             if existing is None:
                 from .seed import sku_document
+
                 existing = sku_document(cid, doc["_skuPartNumber"], graph_sku, 0, [])
             existing["prepaidUnits"]["enabled"] += doc["quantity"]
             existing["subscriptionIds"] = [*existing.get("subscriptionIds", []), doc["id"]]
             tx.put("sku", key, existing, tenant=cid)
-    order = {"id": order_id, "referenceCustomerId": cid, "billingCycle": billing_cycle,
-             "lineItems": created_lines, "creationDate": iso(now), "status": "completed",
-             "currencyCode": "USD", "currencySymbol": "$",
-             "links": {"self": {"uri": f"/customers/{cid}/orders/{order_id}", "method": "GET", "headers": []}},
-             "attributes": {"objectType": "Order", "etag": new_etag()}}
+    order = {
+        "id": order_id,
+        "referenceCustomerId": cid,
+        "billingCycle": billing_cycle,
+        "lineItems": created_lines,
+        "creationDate": iso(now),
+        "status": "completed",
+        "currencyCode": "USD",
+        "currencySymbol": "$",
+        "links": {"self": {"uri": f"/customers/{cid}/orders/{order_id}", "method": "GET", "headers": []}},
+        "attributes": {"objectType": "Order", "etag": new_etag()},
+    }
     tx.put("order", order_id, order, tenant=cid)
     return order
-

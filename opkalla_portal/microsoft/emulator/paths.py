@@ -1,4 +1,5 @@
 """Where the emulator serves each service, relative to its base URL (one place)."""
+
 from __future__ import annotations
 
 from opkalla_portal.demo import demo_data
@@ -12,7 +13,8 @@ ADMIN_PREFIX = "/emulator"
 # The provider's (partner's) own tenant: the demo customer flagged is_provider.
 PARTNER_TENANT_ID = next(
     (c.tenant_id for c in demo_data.CUSTOMERS.values() if getattr(c, "is_provider", False)),
-    demo_data.demo_guid("tenant", "partner"))
+    demo_data.demo_guid("tenant", "partner"),
+)
 
 
 def emulator_urls(base_url: str) -> dict[str, str]:

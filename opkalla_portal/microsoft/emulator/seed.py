@@ -1,4 +1,5 @@
 """Seeding the emulator's database from the canonical demo world (opkalla_portal.demo.demo_data)."""
+
 from __future__ import annotations
 
 import random
@@ -17,9 +18,12 @@ from .usage import usage_month_documents
 
 UNKNOWN_VISITOR_TENANT = demo_data.demo_guid("tenant", "unknown-visitor")
 UNKNOWN_VISITOR = {
-    "oid": demo_data.demo_guid("user", "unknown-visitor"), "tid": UNKNOWN_VISITOR_TENANT,
-    "name": "Unknown Visitor", "email": "visitor@fabrikam-visitor.onmicrosoft.com",
-    "globalAdmin": False, "status": "unknown",
+    "oid": demo_data.demo_guid("user", "unknown-visitor"),
+    "tid": UNKNOWN_VISITOR_TENANT,
+    "name": "Unknown Visitor",
+    "email": "visitor@fabrikam-visitor.onmicrosoft.com",
+    "globalAdmin": False,
+    "status": "unknown",
 }
 
 
@@ -52,39 +56,80 @@ def subscription_document(sub: demo_data.DemoSubscription, now: datetime) -> dic
     created = datetime.combine(sub.creation_date(now.date()), now.timetz())
     start, end = current_term(created, sub.term_duration, now)
     return build_subscription(
-        id=sub.id, tenant=demo_data.CUSTOMERS[sub.customer_key].tenant_id, offer_id=sub.offer_id,
-        name=sub.offer_name, quantity=sub.quantity, unit_type=sub.unit_type, parent_id=sub.parent_id,
-        created=created, term_start=start, term_end=end, billing_cycle=sub.billing_cycle,
-        term_duration=sub.term_duration, sku_part_number=sub.sku_part_number, graph_sku_id=sub.graph_sku_id,
-        unit_price=float(sub.unit_price), order_id=demo_data.demo_guid("order", f"{sub.customer_key}:{sub.key}"),
-        contract_key=sub.contract_key)
+        id=sub.id,
+        tenant=demo_data.CUSTOMERS[sub.customer_key].tenant_id,
+        offer_id=sub.offer_id,
+        name=sub.offer_name,
+        quantity=sub.quantity,
+        unit_type=sub.unit_type,
+        parent_id=sub.parent_id,
+        created=created,
+        term_start=start,
+        term_end=end,
+        billing_cycle=sub.billing_cycle,
+        term_duration=sub.term_duration,
+        sku_part_number=sub.sku_part_number,
+        graph_sku_id=sub.graph_sku_id,
+        unit_price=float(sub.unit_price),
+        order_id=demo_data.demo_guid("order", f"{sub.customer_key}:{sub.key}"),
+        contract_key=sub.contract_key,
+    )
 
 
-def build_subscription(*, id: str, tenant: str, offer_id: str, name: str, quantity: int, unit_type: str,
-                       parent_id: str | None, created: datetime, term_start: datetime, term_end: datetime,
-                       billing_cycle: str, term_duration: str, sku_part_number: str | None,
-                       graph_sku_id: str | None, unit_price: float, order_id: str,
-                       contract_key: str | None = None) -> dict:
+def build_subscription(
+    *,
+    id: str,
+    tenant: str,
+    offer_id: str,
+    name: str,
+    quantity: int,
+    unit_type: str,
+    parent_id: str | None,
+    created: datetime,
+    term_start: datetime,
+    term_end: datetime,
+    billing_cycle: str,
+    term_duration: str,
+    sku_part_number: str | None,
+    graph_sku_id: str | None,
+    unit_price: float,
+    order_id: str,
+    contract_key: str | None = None,
+) -> dict:
     window_end = term_start + timedelta(hours=168)
     refundable = quantity if now_utc() <= window_end else 0  # only inside the 7-day window
     return {
-        "id": id, "offerId": offer_id, "offerName": name, "friendlyName": name, "quantity": quantity,
-        "unitType": unit_type, "parentSubscriptionId": parent_id, "hasPurchasableAddons": parent_id is None,
-        "creationDate": iso(created), "effectiveStartDate": iso(term_start),
+        "id": id,
+        "offerId": offer_id,
+        "offerName": name,
+        "friendlyName": name,
+        "quantity": quantity,
+        "unitType": unit_type,
+        "parentSubscriptionId": parent_id,
+        "hasPurchasableAddons": parent_id is None,
+        "creationDate": iso(created),
+        "effectiveStartDate": iso(term_start),
         "commitmentEndDate": iso(term_end - timedelta(days=1)),
-        "status": "active", "autoRenewEnabled": True, "isTrial": False,
+        "status": "active",
+        "autoRenewEnabled": True,
+        "isTrial": False,
         "billingType": "usage" if unit_type == "Usage-based" else "license",
         "billingCycle": billing_cycle if billing_cycle != "none" else "monthly",
-        "termDuration": term_duration, "orderId": order_id, "contractType": "subscription",
-        "refundableQuantity": {"totalQuantity": refundable,
-                               "details": [{"quantity": refundable, "allowedUntilDateTime": iso(window_end)}]
-                               if refundable else []},
+        "termDuration": term_duration,
+        "orderId": order_id,
+        "contractType": "subscription",
+        "refundableQuantity": {
+            "totalQuantity": refundable,
+            "details": [{"quantity": refundable, "allowedUntilDateTime": iso(window_end)}] if refundable else [],
+        },
         "cancellationAllowedUntilDate": iso(window_end),
         "scheduledNextTermInstructions": None,
         "publisherName": "Microsoft Corporation",
         "links": {"self": {"uri": f"/customers/{tenant}/subscriptions/{id}", "method": "GET", "headers": []}},
         "attributes": {"etag": new_etag(), "objectType": "Subscription"},
-        "_skuPartNumber": sku_part_number, "_graphSkuId": graph_sku_id, "_unitPrice": unit_price,
+        "_skuPartNumber": sku_part_number,
+        "_graphSkuId": graph_sku_id,
+        "_unitPrice": unit_price,
         "_contractKey": contract_key,
     }
 
@@ -95,16 +140,25 @@ def _sign_in_time(days: int | None, rng: random.Random, now: datetime) -> str | 
     return iso(now - timedelta(days=days, minutes=rng.randint(0, 600)))
 
 
-def user_document(u: demo_data.DemoDirectoryUser, sku_ids: dict[str, str], rng: random.Random,
-                  now: datetime) -> dict:
+def user_document(u: demo_data.DemoDirectoryUser, sku_ids: dict[str, str], rng: random.Random, now: datetime) -> dict:
     # Graph's signInActivity (needs AuditLog.Read.All); days come from the demo world.
-    sign_in = {"lastSignInDateTime": _sign_in_time(u.last_sign_in_days, rng, now),
-               "lastNonInteractiveSignInDateTime": _sign_in_time(u.last_non_interactive_days, rng, now)}
+    sign_in = {
+        "lastSignInDateTime": _sign_in_time(u.last_sign_in_days, rng, now),
+        "lastNonInteractiveSignInDateTime": _sign_in_time(u.last_non_interactive_days, rng, now),
+    }
     return {
-        "id": u.object_id, "displayName": u.display_name, "givenName": u.given_name, "surname": u.surname,
-        "userPrincipalName": u.user_principal_name, "mail": u.user_principal_name,
-        "jobTitle": u.job_title, "department": u.department, "usageLocation": u.usage_location,
-        "accountEnabled": u.account_enabled, "businessPhones": [], "officeLocation": None,
+        "id": u.object_id,
+        "displayName": u.display_name,
+        "givenName": u.given_name,
+        "surname": u.surname,
+        "userPrincipalName": u.user_principal_name,
+        "mail": u.user_principal_name,
+        "jobTitle": u.job_title,
+        "department": u.department,
+        "usageLocation": u.usage_location,
+        "accountEnabled": u.account_enabled,
+        "businessPhones": [],
+        "officeLocation": None,
         "assignedLicenses": [{"skuId": sku_ids[p], "disabledPlans": []} for p in u.licenses if p in sku_ids],
         # Direct assignments (assignedByGroup null); seed_customer marks group-assigned ones.
         "licenseAssignmentStates": [license_state(sku_ids[p]) for p in u.licenses if p in sku_ids],
@@ -114,8 +168,14 @@ def user_document(u: demo_data.DemoDirectoryUser, sku_ids: dict[str, str], rng: 
 
 def license_state(sku_id: str, group_id: str | None = None) -> dict:
     """One Graph licenseAssignmentState (v1.0-Prod.csdl)."""
-    return {"assignedByGroup": group_id, "disabledPlans": [], "error": "None",
-            "lastUpdatedDateTime": iso(now_utc()), "skuId": sku_id, "state": "Active"}
+    return {
+        "assignedByGroup": group_id,
+        "disabledPlans": [],
+        "error": "None",
+        "lastUpdatedDateTime": iso(now_utc()),
+        "skuId": sku_id,
+        "state": "Active",
+    }
 
 
 # Demo group-based licensing: Bayview licenses Exchange Online (Plan 2) through a group.
@@ -125,12 +185,22 @@ LICENSING_GROUPS = {"bayview": {"displayName": "Exchange Online users", "sku": "
 def sku_document(tenant: str, part: str, sku_guid: str, enabled: int, subscription_ids: list[str]) -> dict:
     info = product_by_part(part)
     return {
-        "id": f"{tenant}_{sku_guid}", "skuId": sku_guid, "skuPartNumber": part, "appliesTo": "User",
-        "capabilityStatus": "Enabled", "consumedUnits": 0,
+        "id": f"{tenant}_{sku_guid}",
+        "skuId": sku_guid,
+        "skuPartNumber": part,
+        "appliesTo": "User",
+        "capabilityStatus": "Enabled",
+        "consumedUnits": 0,
         "prepaidUnits": {"enabled": enabled, "lockedOut": 0, "suspended": 0, "warning": 0},
-        "servicePlans": [{"servicePlanId": p["servicePlanId"], "servicePlanName": p["servicePlanName"],
-                          "provisioningStatus": "Success", "appliesTo": "User"}
-                         for p in (info.service_plans if info else [])],
+        "servicePlans": [
+            {
+                "servicePlanId": p["servicePlanId"],
+                "servicePlanName": p["servicePlanName"],
+                "provisioningStatus": "Success",
+                "appliesTo": "User",
+            }
+            for p in (info.service_plans if info else [])
+        ],
         "subscriptionIds": subscription_ids,
     }
 
@@ -140,16 +210,33 @@ def seed_world(tx) -> None:
     now = now_utc()
     tx.set_meta("seeded_at", iso(now))
     if not tx.get("tenant", PARTNER_TENANT_ID):  # normally the provider is one of the demo customers
-        tx.put("tenant", PARTNER_TENANT_ID, {"id": PARTNER_TENANT_ID, "displayName": "Partner",
-                                             "domain": "partner.onmicrosoft.com"})
-    tx.put("tenant", UNKNOWN_VISITOR_TENANT, {"id": UNKNOWN_VISITOR_TENANT, "displayName": "Fabrikam",
-                                              "domain": "fabrikam-visitor.onmicrosoft.com"})
+        tx.put(
+            "tenant",
+            PARTNER_TENANT_ID,
+            {"id": PARTNER_TENANT_ID, "displayName": "Partner", "domain": "partner.onmicrosoft.com"},
+        )
+    tx.put(
+        "tenant",
+        UNKNOWN_VISITOR_TENANT,
+        {"id": UNKNOWN_VISITOR_TENANT, "displayName": "Fabrikam", "domain": "fabrikam-visitor.onmicrosoft.com"},
+    )
     tx.put("persona", UNKNOWN_VISITOR["oid"], {**UNKNOWN_VISITOR, "order": 99}, tenant=UNKNOWN_VISITOR_TENANT)
     for order, p in enumerate(demo_data.PERSONAS):
         tid = demo_data.CUSTOMERS[p.customer_key].tenant_id
-        tx.put("persona", p.object_id, {"oid": p.object_id, "tid": tid, "name": p.display_name, "email": p.email,
-                                        "globalAdmin": p.global_admin, "status": p.status, "order": order},
-               tenant=tid)
+        tx.put(
+            "persona",
+            p.object_id,
+            {
+                "oid": p.object_id,
+                "tid": tid,
+                "name": p.display_name,
+                "email": p.email,
+                "globalAdmin": p.global_admin,
+                "status": p.status,
+                "order": order,
+            },
+            tenant=tid,
+        )
 
     for customer in demo_data.CUSTOMERS.values():
         seed_customer(tx, customer, now)
@@ -161,18 +248,30 @@ def seed_world(tx) -> None:
             availabilities = sku.pop("availabilities")
             tx.put("catalog_sku", f"{product['id']}/{sku['id']}", sku, tenant=product["id"])
             for a in availabilities:
-                tx.put("availability", f"{product['id']}/{sku['id']}/{a['id']}", a,
-                       tenant=f"{product['id']}/{sku['id']}")
+                tx.put(
+                    "availability", f"{product['id']}/{sku['id']}/{a['id']}", a, tenant=f"{product['id']}/{sku['id']}"
+                )
     seed_invoices(tx, now)
 
 
 def seed_customer(tx, customer: demo_data.DemoCustomer, now: datetime) -> None:
     tid = customer.tenant_id
-    tx.put("tenant", tid, {"id": tid, "displayName": customer.name, "domain": customer.domain,
-                           "countryLetterCode": customer.country})
+    tx.put(
+        "tenant",
+        tid,
+        {"id": tid, "displayName": customer.name, "domain": customer.domain, "countryLetterCode": customer.country},
+    )
     if customer.consented:
-        tx.put("consent", tid, {"tenant": tid, "clientId": demo_data.DEMO_APP_CLIENT_ID,
-                                "scope": "https://graph.microsoft.com/.default", "grantedAt": iso(now)})
+        tx.put(
+            "consent",
+            tid,
+            {
+                "tenant": tid,
+                "clientId": demo_data.DEMO_APP_CLIENT_ID,
+                "scope": "https://graph.microsoft.com/.default",
+                "grantedAt": iso(now),
+            },
+        )
     subs = demo_data.customer_subscriptions(customer.key)
     sku_ids: dict[str, str] = {}
     seats: dict[str, list] = {}
@@ -200,8 +299,12 @@ def seed_customer(tx, customer: demo_data.DemoCustomer, now: datetime) -> None:
         # Group-based licensing: this group assigns the SKU to the members who hold it, so
         # their license states say assignedByGroup (and assignLicense cannot remove it).
         group_id = demo_data.demo_guid("group", f"{customer.key}:{group['displayName']}")
-        tx.put("group", group_id, {"id": group_id, "displayName": group["displayName"],
-                                   "securityEnabled": True, "mailEnabled": False}, tenant=tid)
+        tx.put(
+            "group",
+            group_id,
+            {"id": group_id, "displayName": group["displayName"], "securityEnabled": True, "mailEnabled": False},
+            tenant=tid,
+        )
         for _, doc, _, _ in rows:
             for state in doc["licenseAssignmentStates"]:
                 if state["skuId"] == sku_ids[group["sku"]]:
@@ -213,15 +316,25 @@ def seed_customer(tx, customer: demo_data.DemoCustomer, now: datetime) -> None:
     admin = next((p for p in demo_data.personas(customer.key) if p.global_admin), None)
     if admin:
         # The SDK's Agreement model has no id: the store's key is the only identifier.
-        tx.put("agreement", demo_data.demo_guid("agreement", customer.key), {
-            "primaryContact": {"firstName": admin.first_name, "lastName": admin.last_name, "email": admin.email,
-                               "phoneNumber": admin.business_phone},
-            "templateId": "117a77b0-9360-443b-8795-c6dedc750cf9",
-            "dateAgreed": iso(now - timedelta(days=400)), "type": "MicrosoftCustomerAgreement",
-            "agreementLink": "https://aka.ms/customeragreement",
-            "userId": admin.object_id,
-            "attributes": {"objectType": "Agreement"},
-        }, tenant=tid)
+        tx.put(
+            "agreement",
+            demo_data.demo_guid("agreement", customer.key),
+            {
+                "primaryContact": {
+                    "firstName": admin.first_name,
+                    "lastName": admin.last_name,
+                    "email": admin.email,
+                    "phoneNumber": admin.business_phone,
+                },
+                "templateId": "117a77b0-9360-443b-8795-c6dedc750cf9",
+                "dateAgreed": iso(now - timedelta(days=400)),
+                "type": "MicrosoftCustomerAgreement",
+                "agreementLink": "https://aka.ms/customeragreement",
+                "userId": admin.object_id,
+                "attributes": {"objectType": "Agreement"},
+            },
+            tenant=tid,
+        )
 
 
 # What Microsoft charges the provider, as a share of the demo's (customer) list price: the
@@ -261,10 +374,16 @@ def billed_reconciliation_lines(invoice_id: str, period_start: date, period_end:
         customer = demo_data.CUSTOMERS[sub.customer_key]
         charge_start, charge_end = max(period_start, started), period_end
         if sub.unit_type == "Usage-based":
-            total = sum((r.cost for r in demo_data.azure_usage(sub.customer_key, period_start, period_end)),
-                        Decimal("0"))
-            quantity, unit_price, subtotal, charge_type, frequency = 1, total, total.quantize(Decimal("0.01")), \
-                "usage", "Monthly"
+            total = sum(
+                (r.cost for r in demo_data.azure_usage(sub.customer_key, period_start, period_end)), Decimal("0")
+            )
+            quantity, unit_price, subtotal, charge_type, frequency = (
+                1,
+                total,
+                total.quantize(Decimal("0.01")),
+                "usage",
+                "Monthly",
+            )
         else:
             if sub.billing_cycle == "annual" and started.month != period_start.month:
                 continue
@@ -272,44 +391,64 @@ def billed_reconciliation_lines(invoice_id: str, period_start: date, period_end:
             proration = Decimal(1)
             if period_start <= started <= period_end:
                 proration = (Decimal((period_end - started).days + 1) / days_in_period).quantize(Decimal("0.0001"))
-            charge_type = "new" if period_start <= started <= period_end else (
-                "renew" if months == 12 else "cycleCharge")
+            charge_type = (
+                "new" if period_start <= started <= period_end else ("renew" if months == 12 else "cycleCharge")
+            )
             quantity = sub.quantity
             unit_price = (sub.unit_price * MICROSOFT_COST_SHARE * months).quantize(Decimal("0.0001"))
             subtotal = (unit_price * quantity * proration).quantize(Decimal("0.01"))
             frequency = "Annual" if months == 12 else "Monthly"
             if months == 12:  # charged for the year ahead
                 charge_end = _add_months(charge_start, 12) - timedelta(days=1)
-        lines.append({
-            "invoiceNumber": invoice_id, "customerId": customer.tenant_id, "customerName": customer.name,
-            "customerDomainName": customer.domain, "customerCountry": customer.country,
-            "subscriptionId": sub.id, "subscriptionDescription": sub.offer_name, "productId": sub.product_id,
-            "skuId": sub.sku_id, "availabilityId": sub.availability_id, "productName": sub.offer_name,
-            "skuName": sub.offer_name, "chargeType": charge_type,
-            "chargeStartDate": charge_start.isoformat() + "T00:00:00Z",
-            "chargeEndDate": charge_end.isoformat() + "T00:00:00Z",
-            "termAndBillingCycle": f"{sub.term_duration} {frequency}", "billingFrequency": frequency,
-            "quantity": quantity, "unitPrice": float(unit_price.quantize(Decimal("0.0001"))),
-            "effectiveUnitPrice": float(unit_price.quantize(Decimal("0.0001"))),
-            "subtotal": float(subtotal), "taxTotal": 0.0, "totalForCustomer": float(subtotal),
-            "currency": "USD", "billingProvider": "OneTime",
-            "invoiceLineItemType": "BillingLineItems",
-            "attributes": {"objectType": "OneTimeInvoiceLineItem"},
-        })
+        lines.append(
+            {
+                "invoiceNumber": invoice_id,
+                "customerId": customer.tenant_id,
+                "customerName": customer.name,
+                "customerDomainName": customer.domain,
+                "customerCountry": customer.country,
+                "subscriptionId": sub.id,
+                "subscriptionDescription": sub.offer_name,
+                "productId": sub.product_id,
+                "skuId": sub.sku_id,
+                "availabilityId": sub.availability_id,
+                "productName": sub.offer_name,
+                "skuName": sub.offer_name,
+                "chargeType": charge_type,
+                "chargeStartDate": charge_start.isoformat() + "T00:00:00Z",
+                "chargeEndDate": charge_end.isoformat() + "T00:00:00Z",
+                "termAndBillingCycle": f"{sub.term_duration} {frequency}",
+                "billingFrequency": frequency,
+                "quantity": quantity,
+                "unitPrice": float(unit_price.quantize(Decimal("0.0001"))),
+                "effectiveUnitPrice": float(unit_price.quantize(Decimal("0.0001"))),
+                "subtotal": float(subtotal),
+                "taxTotal": 0.0,
+                "totalForCustomer": float(subtotal),
+                "currency": "USD",
+                "billingProvider": "OneTime",
+                "invoiceLineItemType": "BillingLineItems",
+                "attributes": {"objectType": "OneTimeInvoiceLineItem"},
+            }
+        )
     return lines
 
 
-def invoice_document(invoice_id: str, period_start: date, period_end: date, lines: list[dict],
-                     today: date) -> dict:
+def invoice_document(invoice_id: str, period_start: date, period_end: date, lines: list[dict], today: date) -> dict:
     """Partner Center's Invoice resource for one of Microsoft's monthly invoices."""
     total = float(sum(Decimal(str(line["totalForCustomer"])) for line in lines))
     invoice_date = period_end + timedelta(days=8)
     return {
-        "id": invoice_id, "invoiceDate": invoice_date.isoformat() + "T00:00:00Z",
+        "id": invoice_id,
+        "invoiceDate": invoice_date.isoformat() + "T00:00:00Z",
         "billingPeriodStartDate": period_start.isoformat() + "T00:00:00Z",
         "billingPeriodEndDate": period_end.isoformat() + "T00:00:00Z",
-        "totalCharges": round(total, 2), "paidAmount": round(total, 2) if invoice_date < today else 0.0,
-        "currencyCode": "USD", "currencySymbol": "$", "invoiceType": "OneTime", "documentType": "Invoice",
+        "totalCharges": round(total, 2),
+        "paidAmount": round(total, 2) if invoice_date < today else 0.0,
+        "currencyCode": "USD",
+        "currencySymbol": "$",
+        "invoiceType": "OneTime",
+        "documentType": "Invoice",
         "pdfDownloadLink": f"/invoices/{invoice_id}/documents/statement",
         "attributes": {"objectType": "Invoice"},
     }
@@ -361,4 +500,5 @@ def provider_invoice(tx, invoice_id: str) -> tuple[dict | None, list[dict]]:
 
 def hash_text(text: str) -> int:
     import hashlib
+
     return int(hashlib.sha1(text.encode()).hexdigest()[:12], 16)

@@ -1,5 +1,6 @@
 """Serve the emulator on a free loopback port in a background thread (MSAL needs real HTTP):
 for `cli doctor` in demo mode."""
+
 from __future__ import annotations
 
 import socket
@@ -20,8 +21,9 @@ def serve_in_thread(store: EmulatorStore, host: str = "127.0.0.1") -> Iterator[s
     with socket.socket() as s:
         s.bind((host, 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(build_emulator_app(store), host=host, port=port,
-                                           log_level="error", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(build_emulator_app(store), host=host, port=port, log_level="error", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -1,4 +1,5 @@
 """Client settings pointing the portal at an emulator: its URLs and the demo app registration it knows."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,8 +10,14 @@ from opkalla_portal.demo.demo_data import DEMO_APP_CLIENT_SECRET as EMULATOR_CLI
 from ..config import MicrosoftSettings
 from .paths import emulator_urls
 
-__all__ = ["EMULATOR_CLIENT_ID", "EMULATOR_CLIENT_SECRET", "EMULATOR_OPENAI_KEY", "EMULATOR_OPENAI_DEPLOYMENT",
-           "EMULATOR_EMBEDDINGS_DEPLOYMENT", "emulator_settings"]
+__all__ = [
+    "EMULATOR_CLIENT_ID",
+    "EMULATOR_CLIENT_SECRET",
+    "EMULATOR_OPENAI_KEY",
+    "EMULATOR_OPENAI_DEPLOYMENT",
+    "EMULATOR_EMBEDDINGS_DEPLOYMENT",
+    "emulator_settings",
+]
 
 EMULATOR_OPENAI_KEY = "emulator-openai-key"
 EMULATOR_OPENAI_DEPLOYMENT = "support-gpt"

@@ -6,6 +6,7 @@ processes can serve the same emulator; writes run in ``BEGIN IMMEDIATE`` transac
 (one writer at a time, readers never see half a change). ``path=":memory:"`` keeps a
 private in-memory database for tests.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,34 +39,39 @@ class Tx:
 
     def get(self, kind: str, id: str, tenant: str | None = None) -> dict | None:
         if tenant is not None:
-            row = self.conn.execute("SELECT body FROM docs WHERE kind=? AND id=? AND tenant=?",
-                                    (kind, id, tenant)).fetchone()
+            row = self.conn.execute(
+                "SELECT body FROM docs WHERE kind=? AND id=? AND tenant=?", (kind, id, tenant)
+            ).fetchone()
         else:
             row = self.conn.execute("SELECT body FROM docs WHERE kind=? AND id=?", (kind, id)).fetchone()
         return json.loads(row[0]) if row else None
 
     def get_by_key2(self, kind: str, tenant: str, key2: str) -> dict | None:
-        row = self.conn.execute("SELECT body FROM docs WHERE kind=? AND tenant=? AND key2=?",
-                                (kind, tenant, key2)).fetchone()
+        row = self.conn.execute(
+            "SELECT body FROM docs WHERE kind=? AND tenant=? AND key2=?", (kind, tenant, key2)
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, kind: str, id: str, body: Any, tenant: str = "", key2: str | None = None) -> None:
         self.conn.execute(
             "INSERT INTO docs (kind, id, tenant, key2, body) VALUES (?,?,?,?,?) "
             "ON CONFLICT(kind, id) DO UPDATE SET tenant=excluded.tenant, key2=excluded.key2, body=excluded.body",
-            (kind, id, tenant, key2, json.dumps(body, separators=(",", ":"))))
+            (kind, id, tenant, key2, json.dumps(body, separators=(",", ":"))),
+        )
 
     def put_many(self, kind: str, rows: list[tuple[str, Any, str, str | None]]) -> None:
         """Bulk insert of (id, body, tenant, key2) rows (seeding)."""
         self.conn.executemany(
             "INSERT OR REPLACE INTO docs (kind, id, tenant, key2, body) VALUES (?,?,?,?,?)",
-            [(kind, i, t, k, json.dumps(b, separators=(",", ":"))) for i, b, t, k in rows])
+            [(kind, i, t, k, json.dumps(b, separators=(",", ":"))) for i, b, t, k in rows],
+        )
 
     def delete(self, kind: str, id: str) -> None:
         self.conn.execute("DELETE FROM docs WHERE kind=? AND id=?", (kind, id))
 
-    def list(self, kind: str, tenant: str | None = None, *, after_id: str | None = None,
-             limit: int | None = None) -> list[dict]:
+    def list(
+        self, kind: str, tenant: str | None = None, *, after_id: str | None = None, limit: int | None = None
+    ) -> list[dict]:
         """Documents of a kind (optionally one tenant's), ordered by id; keyset paging."""
         sql, args = "SELECT body FROM docs WHERE kind=?", [kind]
         if tenant is not None:

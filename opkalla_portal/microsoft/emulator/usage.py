@@ -2,6 +2,7 @@
 records (served only for legacy Azure subscriptions: utilization is refused for Azure
 plans). The figures come from ``demo_data.azure_usage`` so the portal's own seed, the
 reconciliation exports and the emulator agree to the cent."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -18,11 +19,24 @@ def utilization_record(rec: demo_data.DemoUsageRecord, subscription_id: str) -> 
     return {
         "usageStartTime": f"{day.isoformat()}T00:00:00Z",
         "usageEndTime": f"{(day + timedelta(days=1)).isoformat()}T00:00:00Z",
-        "resource": {"id": resource_id, "name": r.meter, "category": r.category, "subcategory": r.meter,
-                     "region": "US West 2"},
-        "quantity": float(rec.quantity), "unit": r.unit, "infoFields": {},
-        "instanceData": {"resourceUri": resource_id, "location": "westus2", "partNumber": "", "orderNumber": "",
-                         "tags": {}, "additionalInfo": {}},
+        "resource": {
+            "id": resource_id,
+            "name": r.meter,
+            "category": r.category,
+            "subcategory": r.meter,
+            "region": "US West 2",
+        },
+        "quantity": float(rec.quantity),
+        "unit": r.unit,
+        "infoFields": {},
+        "instanceData": {
+            "resourceUri": resource_id,
+            "location": "westus2",
+            "partNumber": "",
+            "orderNumber": "",
+            "tags": {},
+            "additionalInfo": {},
+        },
         "attributes": {"objectType": "AzureUtilizationRecord"},
     }
 

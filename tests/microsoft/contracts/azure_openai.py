@@ -1,5 +1,6 @@
 """Check chat completion requests and stream chunks against the Azure OpenAI 2024-02-01
 inference spec subset beside this file."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ def _check(obj: Any, schema_name: str, path: str, nullable: tuple[str, ...] = ()
         elif value is None:
             if key not in (*schema.get("nullable", ()), *nullable):
                 problems.append(f"{path}.{key}: null is not allowed")
-        elif kind != "any" and (not isinstance(value, TYPES[kind]) or (kind in ("integer", "number")
-                                                                         and isinstance(value, bool))):
+        elif kind != "any" and (
+            not isinstance(value, TYPES[kind]) or (kind in ("integer", "number") and isinstance(value, bool))
+        ):
             problems.append(f"{path}.{key}: {value!r} is not {kind}")
     return problems
 

@@ -5,6 +5,7 @@ a null where the metadata says ``Nullable="false"`` or an enum member that does 
 reported. (Graph's directory types are OpenType, but Graph itself only returns declared
 properties; an undeclared one in the emulator would be an invention.)
 """
+
 from __future__ import annotations
 
 import re
@@ -37,7 +38,7 @@ def _schema() -> tuple[dict[str, ET.Element], dict[str, list[ET.Element]]]:
 
 
 def _full(name: str) -> str:
-    return "microsoft.graph." + name[len("graph."):] if name.startswith("graph.") else name
+    return "microsoft.graph." + name[len("graph.") :] if name.startswith("graph.") else name
 
 
 def properties(type_name: str) -> dict[str, ET.Element]:

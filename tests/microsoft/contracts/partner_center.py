@@ -1,4 +1,5 @@
 """Field names of Partner Center payloads, from the .NET SDK's models (see the JSON beside this)."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,10 @@ COMMON = {"attributes", "links"}
 # Fields the emulator sends that Partner Center does not have: each is an assumption the
 # portal must not rely on in production, listed here so that none is added silently.
 EMULATOR_ASSUMPTIONS = {
-    "Product": {"category": "the demo catalog's grouping (Partner Center has productType only); "
-                            "the portal shows an empty category for real products"},
+    "Product": {
+        "category": "the demo catalog's grouping (Partner Center has productType only); "
+        "the portal shows an empty category for real products"
+    },
 }
 
 
