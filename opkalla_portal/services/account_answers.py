@@ -159,15 +159,29 @@ async def _last_invoice(identity: Identity, question: str) -> AccountAnswer:
     )
     if not rows:
         return AccountAnswer("You have no invoices yet.", [page], "last_invoice")
-    last = max(rows, key=lambda r: (r.invoice_date, r.invoice_id))
+    # One invoice per billing contract: the last invoicing day may have several.
+    newest = max(r.invoice_date for r in rows)
+    last = sorted((r for r in rows if r.invoice_date == newest), key=lambda r: r.invoice_id)
+    day = f"{newest:%B} {newest.day}, {newest:%Y}"
+    if len(last) == 1:
+        return AccountAnswer(
+            f"Your last invoice, {last[0].invoice_id} of {day}, totals {_invoice_amount(last[0])}.",
+            [page],
+            "last_invoice",
+        )
+    total = sum((r.total for r in last), Decimal("0.00"))
+    parts = "; ".join(f"{r.invoice_id} {_invoice_amount(r)}" for r in last)
     return AccountAnswer(
-        f"Your last invoice, {last.invoice_id} of {last.invoice_date:%B} {last.invoice_date.day}, "
-        f"{last.invoice_date:%Y}, totals {format_money(last.total)} ({last.status}"
-        + (f", {format_money(last.balance)} due {last.due_date:%B} {last.due_date.day}" if last.balance > 0 else "")
-        + ").",
+        f"Your last invoices, of {day} (one per billing contract), total {format_money(total)}: {parts}.",
         [page],
         "last_invoice",
     )
+
+
+def _invoice_amount(row) -> str:
+    """ "$594.88 (Open, $594.88 due November 30)": the total, status and what is still due."""
+    due = f", {format_money(row.balance)} due {row.due_date:%B} {row.due_date.day}" if row.balance > 0 else ""
+    return f"{format_money(row.total)} ({row.status}{due})"
 
 
 async def _unpaid_invoices(identity: Identity, question: str) -> AccountAnswer:
