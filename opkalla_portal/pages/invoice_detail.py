@@ -112,7 +112,7 @@ def summary_card() -> rx.Component:
                 spacing="1",
             ),
             fact("Balance", S.balance),
-            columns=rx.breakpoints(initial="2", sm="4", lg="7"),
+            columns=rx.breakpoints(initial="2", sm="4"),  # seven facts: two rows of four, none squeezed
             gap="4",
             width="100%",
         ),
