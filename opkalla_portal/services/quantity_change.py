@@ -426,21 +426,7 @@ def _supersede_pending(db, identity: Identity, subscription_id: str, mode: str) 
         change.status = ScheduledStatus.CANCELLED
         change.last_error = "Replaced by a newer renewal change."
         db.add(change)
-        log_change(
-            db,
-            identity,
-            identity.organization_id,
-            change.subscription_id,
-            change.subscription_name,
-            result=ChangeResult.CANCELLED,
-            old_quantity=change.old_quantity,
-            new_quantity=change.new_quantity,
-            effective_mode=change.effective_mode,
-            effective_date=change.due_date,
-            scheduled_change_id=change.id,
-            message="Replaced by a newer renewal change.",
-            request_id=change.request_id,
-        )
+        _log_cancelled(db, identity, change, message="Replaced by a newer renewal change.")
     return len(old)
 
 
@@ -509,20 +495,7 @@ async def cancel_future_change(identity: Identity, change_id: object) -> Schedul
                     f"Microsoft did not withdraw the renewal change: {error.message}", code="change.microsoft_refused"
                 ) from error
     with session_scope() as db:
-        log_change(
-            db,
-            identity,
-            identity.organization_id,
-            change.subscription_id,
-            change.subscription_name,
-            result=ChangeResult.CANCELLED,
-            old_quantity=change.old_quantity,
-            new_quantity=change.new_quantity,
-            effective_mode=change.effective_mode,
-            effective_date=change.due_date,
-            scheduled_change_id=change.id,
-            request_id=change.request_id,
-        )
+        _log_cancelled(db, identity, change)
     if change.request_id:
         approvals.release_increase(identity.organization_id, change.request_id)  # a cancelled change adds nothing
     return change
@@ -862,3 +835,22 @@ async def resume_interrupted(now: datetime | None = None) -> int:
             await _apply_approved(approver, request, now, resumed=True)
             finished += 1
     return finished
+
+
+def _log_cancelled(db, identity: Identity, change: ScheduledChange, **fields) -> None:
+    """The Change Logs entry of a Future Change that will not happen (cancelled or replaced)."""
+    log_change(
+        db,
+        identity,
+        identity.organization_id,
+        change.subscription_id,
+        change.subscription_name,
+        result=ChangeResult.CANCELLED,
+        old_quantity=change.old_quantity,
+        new_quantity=change.new_quantity,
+        effective_mode=change.effective_mode,
+        effective_date=change.due_date,
+        scheduled_change_id=change.id,
+        request_id=change.request_id,
+        **fields,
+    )
