@@ -55,6 +55,8 @@ def _run_bench(checkout: Path, args: argparse.Namespace) -> list[dict]:
         "--think-ms",
         str(args.think_ms),
     ]
+    if args.microsoft != "in-worker":  # older benches know only the default
+        command += ["--microsoft", args.microsoft]
     load_before = os.getloadavg()[0]
     done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -92,6 +94,7 @@ def main() -> None:
     parser.add_argument("--modes", default="single", help="as bench/load.py --modes")
     parser.add_argument("--events", type=int, default=10)
     parser.add_argument("--think-ms", type=int, default=1000)
+    parser.add_argument("--microsoft", default="in-worker", help="as bench/load.py --microsoft")
     args = parser.parse_args()
 
     ref_commit = _git("rev-parse", "--short", args.ref)

@@ -17,6 +17,14 @@ Modes:
   and flushed afterwards, 12 if free); sessions are spread over the
   workers round-robin, as a load balancer would.
 
+Where Microsoft runs (`--microsoft`):
+- in-worker (the default): the demo as `make demo` serves it, the emulator's routes on the
+  worker's own port, so the worker also spends CPU answering its own Microsoft calls;
+- own-process: the emulator in a process of its own (`python -m opkalla_portal.microsoft.emulator`,
+  the same seeded world), the worker pointed at it with the OPKALLA_MS_* settings a production
+  deployment uses for Microsoft's endpoints. The worker then does only the portal's work, as it
+  does in production where Microsoft answers from elsewhere; the emulator's CPU is not counted.
+
 Reported per run: events per second, event round trip (send → the last state update of
 the page's on_load chain, i.e. the page's data has arrived) median and 95th percentile (and
 the p95 of the first update, and the four pages with the slowest p95), errors, and server memory
@@ -208,14 +216,67 @@ async def _measure(workers, count: int, events: int, think: float, origin: str, 
     }
 
 
-def run_mode(mode: str, counts: list[int], events: int, think: float) -> list[dict]:
+def run_mode(mode: str, counts: list[int], events: int, think: float, microsoft: str) -> list[dict]:
     if not mode.startswith("redis"):
-        return _run_mode(mode, counts, events, think, None)
+        return _run_mode(mode, counts, events, think, None, microsoft)
     with private_redis_database(REDIS_URL) as redis_url:  # claimed for this run, flushed after
-        return _run_mode(mode, counts, events, think, redis_url)
+        return _run_mode(mode, counts, events, think, redis_url, microsoft)
 
 
-def _run_mode(mode: str, counts: list[int], events: int, think: float, redis_url: str | None) -> list[dict]:
+def _start_emulator(workdir: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+    """The emulator in its own process on the run's seeded world; the OPKALLA_MS_* settings that
+    point a worker at it (as a production deployment points it at Microsoft)."""
+    import httpx
+
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "opkalla_portal.microsoft.emulator",
+            "--port",
+            str(port),
+            "--db",
+            str(workdir / "emulator.db"),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=open(workdir / "emulator.log", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/emulator/faults", timeout=2)
+            break
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"emulator did not start: {(workdir / 'emulator.log').read_text()[-2000:]}"
+                ) from None
+            time.sleep(0.3)
+    settings = emulator_settings(base)
+    env = {
+        "OPKALLA_MS_GRAPH_URL": settings.graph_url,
+        "OPKALLA_MS_PARTNER_CENTER_URL": settings.partner_center_url,
+        "OPKALLA_MS_LOGIN_URL": settings.login_url,
+        "OPKALLA_MS_OPENAI_URL": settings.openai_url,
+        "OPKALLA_MS_OPENAI_DEPLOYMENT": settings.openai_deployment,
+        "OPKALLA_MS_OPENAI_KEY": settings.openai_key,
+        "OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT": settings.openai_embeddings_deployment,
+        "OPKALLA_MS_CLIENT_ID": settings.client_id,
+        "OPKALLA_MS_CLIENT_SECRET": settings.client_secret,
+        "OPKALLA_MS_PARTNER_TENANT_ID": settings.partner_tenant_id,
+    }
+    return process, env
+
+
+def _run_mode(
+    mode: str, counts: list[int], events: int, think: float, redis_url: str | None, microsoft: str = "in-worker"
+) -> list[dict]:
     workdir = Path(tempfile.mkdtemp(prefix=f"opkalla-load-{mode}-"))
     redis_mode = redis_url is not None
     worker_count = int(mode.split("-")[1]) if redis_mode else 1
@@ -238,20 +299,30 @@ def _run_mode(mode: str, counts: list[int], events: int, think: float, redis_url
     os.environ["DATABASE_URL"] = database_url
     workers = []
     results = []
+    emulator = None
     try:
+        if microsoft == "own-process":
+            emulator, microsoft_env = _start_emulator(workdir)
+            env.update(microsoft_env)
         for index, port in enumerate(ports):
             workers.append(start_worker(port, env, workdir / f"worker-{index}.log"))
         for count in counts:
             result = asyncio.run(_measure(workers, count, events, think, origin, redis_url))
-            result["mode"] = mode
+            result["mode"] = mode if microsoft == "in-worker" else f"{mode}+ms-process"
             print(json.dumps(result), flush=True)
             results.append(result)
     finally:
         for worker in workers:
             worker.kill()
+        if emulator is not None:
+            os.killpg(emulator.pid, 9)
+            emulator.wait()
         if database:
             _drop_database(database)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("OPKALLA_BENCH_KEEP"):  # the workers' and emulator's logs, to read after a run
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     return results
 
 
@@ -261,11 +332,17 @@ def main() -> None:
     parser.add_argument("--modes", default="single,redis-2")
     parser.add_argument("--events", type=int, default=10, help="navigations per session")
     parser.add_argument("--think-ms", type=int, default=1000, help="mean pause between a session's clicks")
+    parser.add_argument(
+        "--microsoft",
+        choices=("in-worker", "own-process"),
+        default="in-worker",
+        help="the emulator on the worker's port (the demo) or in its own process (as Microsoft is in production)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.sessions.split(",")]
     all_results = []
     for mode in args.modes.split(","):
-        all_results += run_mode(mode, counts, args.events, args.think_ms / 1000)
+        all_results += run_mode(mode, counts, args.events, args.think_ms / 1000, args.microsoft)
     print(
         "\n| mode | sessions | events/s | median ms | p95 ms | max ms | errors | RSS/session KB | Redis/session KB "
         "| load avg | server CPU ms/event |"

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypedDict
 from urllib.parse import quote, urlencode
 
@@ -34,6 +36,16 @@ from opkalla_portal.services.access import (
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.sessions import identity_for_token, token_from_cookie_header
 from opkalla_portal.services.validation import ValidationFailed
+
+# The identity resolved for the event being processed: (cookie token, when, identity). The
+# session-bound middleware resolves it first for every event; the guard and the page's
+# handlers in the same event reuse it instead of querying the session again. Kept briefly
+# (a background task re-resolves once a load has taken longer) and never across events:
+# the middleware clears it before each one.
+_EVENT_IDENTITY: ContextVar[tuple[str | None, float, Identity | None] | None] = ContextVar(
+    "opkalla_event_identity", default=None
+)
+_EVENT_IDENTITY_SECONDS = 0.5
 
 
 class MenuEntry(TypedDict):
@@ -61,7 +73,14 @@ class PortalState(rx.State):
 
     def _identity(self) -> Identity | None:
         """Who is signed in, read from the session cookie sent with this websocket."""
-        return identity_for_token(token_from_cookie_header(self.router.headers.cookie))
+        token = token_from_cookie_header(self.router.headers.cookie)
+        now = time.monotonic()
+        memo = _EVENT_IDENTITY.get()
+        if memo is not None and memo[0] == token and now - memo[1] < _EVENT_IDENTITY_SECONDS:
+            return memo[2]
+        identity = identity_for_token(token)
+        _EVENT_IDENTITY.set((token, now, identity))
+        return identity
 
     def _filled_by(self, identity: Identity) -> bool:
         """Does this tab's state still belong to `identity`'s session? (A background task
@@ -151,6 +170,7 @@ class SessionBoundState(Middleware):
     """
 
     async def preprocess(self, app, state, event):
+        _EVENT_IDENTITY.set(None)  # every event resolves the session afresh
         root = state._get_root_state()
         portal = root.substates.get(PortalState.get_name())
         if portal is None:
