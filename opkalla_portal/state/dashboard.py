@@ -48,17 +48,14 @@ class DashboardState(PortalState):
     trend: list[TrendPoint] = []
     trend_total: str = ""
 
-    @guarded(Capability.SERVICES, background=True)
-    async def load(self, identity: Identity):
+    @guarded(Capability.SERVICES)
+    def load(self, identity: Identity):
         """on_load of My Services: each part from its source; billing only for roles that see invoices.
 
-        What the database knows (Future Changes, last changes, billing) is shown first; the
-        renewals, from Partner Center (through the per-tenant cache), follow in their tile.
+        What the database knows (Future Changes, last changes, billing) goes out with the page's
+        first update; the renewals, from Partner Center (through the per-tenant cache), follow in
+        their tile (`load_renewals`, in the background).
         """
-        async with self:
-            if self.error:
-                self.error = ""
-            self.renewals_loading = True
         today = clock.today()
         future = [
             ChangeRow(
@@ -78,16 +75,23 @@ class DashboardState(PortalState):
         ]
         can_see_billing = identity.can(Capability.INVOICES)
         points = dashboard.billing_trend(identity, today) if can_see_billing else []
-        async with self:
-            assign_changed(
-                self,
-                future=future,
-                changes=changes,
-                can_see_billing=can_see_billing,
-                trend=[TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points],
-                trend_total=dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00"))),
-                loading=False,
-            )
+        assign_changed(
+            self,
+            future=future,
+            changes=changes,
+            can_see_billing=can_see_billing,
+            trend=[TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points],
+            trend_total=dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00"))),
+            loading=False,
+            error="",
+            renewals_loading=True,
+        )
+        return DashboardState.load_renewals
+
+    @guarded(Capability.SERVICES, background=True)
+    async def load_renewals(self, identity: Identity):
+        """The renewals tile: Partner Center's subscriptions due in the next 60 days."""
+        today = clock.today()
         renewals, monthly, error = [], 0, ""
         try:
             found, monthly = await dashboard.upcoming_renewals(identity, today)

@@ -128,11 +128,15 @@ class InsightState(PortalState):
             sign_in_missing=report.sign_in_missing,
         )
 
+    @guarded(*INSIGHT)
+    def load(self, identity: Identity):
+        """on_load (and after every change): a loading indicator at once, the report from
+        Microsoft in the background."""
+        assign_changed(self, loading=True, error="")
+        return InsightState.fetch_report
+
     @guarded(*INSIGHT, background=True)
-    async def load(self, identity: Identity):
-        """on_load (and after every change): the report from Microsoft, with a loading indicator."""
-        async with self:
-            assign_changed(self, loading=True, error="")
+    async def fetch_report(self, identity: Identity):
         report, error = None, ""
         try:
             report = await insight_report.load_report(identity)

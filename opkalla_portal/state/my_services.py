@@ -84,17 +84,20 @@ class MyServicesState(PortalState):
         ids = [c["id"] for c in self.contracts]
         wanted = str(self.router.url.query_parameters.get("contract", "") or self.contract_id)
         self.contract_id = wanted if wanted in ids else (ids[0] if ids else "")
+        return self._refetch()
+
+    def _refetch(self):
+        """The list is about to be read again: its loading indicator in this update (not a
+        separate one from the background task), then `fetch`."""
+        assign_changed(self, loading=bool(self.contract_id), error="")
+        self._lines = []
+        self._publish()
         return MyServicesState.fetch
 
     @guarded(Capability.SERVICES, background=True)
     async def fetch(self, identity: Identity):
-        """The chosen contract's subscriptions from Microsoft, with a loading indicator meanwhile."""
-        async with self:
-            self.loading = bool(self.contract_id)
-            self.error = ""
-            self._lines = []
-            self._publish()
-            contract_id = self.contract_id
+        """The chosen contract's subscriptions from Microsoft (the loading indicator is already on)."""
+        contract_id = self.contract_id  # read-only here: set by the event that queued this one
         if not contract_id:
             return None
         lines, error = [], ""
@@ -116,7 +119,7 @@ class MyServicesState(PortalState):
             return None
         self.contract_id = value
         self._expanded = []
-        return MyServicesState.fetch
+        return self._refetch()
 
     @guarded(Capability.SERVICES)
     def set_search(self, identity: Identity, value: str):
@@ -141,4 +144,4 @@ class MyServicesState(PortalState):
 
     @guarded(Capability.SERVICES)
     def retry(self, identity: Identity):
-        return MyServicesState.fetch
+        return self._refetch()

@@ -35,7 +35,9 @@ def acting(monkeypatch):
 async def _loaded(acting, email=DANA) -> InsightState:
     acting(email)
     state = InsightState(_reflex_internal_init=True)
-    await call(state, "load")
+    queued = await call(state, "load")  # the loading indicator at once, the report in the background
+    assert state.loading and queued.fn.__name__ == "fetch_report"
+    await call(state, "fetch_report")
     assert not state.loading and state.error == ""
     return state
 

@@ -25,15 +25,24 @@ def test_every_guarded_page_is_one_load_event_running_its_declared_handlers():
 
 async def test_the_page_loads_in_the_same_event_as_the_guard(cookies):
     from opkalla_portal.state.base import PortalState
+    from opkalla_portal.state.dashboard import DashboardState
+    from opkalla_portal.state.insight import InsightState
     from opkalla_portal.state.my_services import MyServicesState
     from opkalla_portal.state.page_load import PageLoadState
 
     root = harness.build_root(cookies["dana"], "/my-services")
     emitted = await harness.call(root, PageLoadState.event_handlers["load"], "/my-services")
     assert harness.substate(root, PortalState).user_name == "Dana Whitaker"
-    # The contracts (database) are in this event's update; Microsoft's parts are queued.
+    # What the database knows is in this event's update (the contracts, the dashboard's Future
+    # Changes and billing trend), each Microsoft part's loading indicator is on...
     assert harness.substate(root, MyServicesState).contracts
-    assert {"fetch", "load"} <= set(_names(emitted))
+    assert harness.substate(root, MyServicesState).loading
+    dashboard = harness.substate(root, DashboardState)
+    assert not dashboard.loading and dashboard.trend and dashboard.renewals_loading
+    assert harness.substate(root, InsightState).loading
+    # ...and Microsoft's parts are queued, one background event each.
+    assert _names(emitted).count("fetch") == 1
+    assert {"load_renewals", "fetch_report"} <= set(_names(emitted))
 
 
 async def test_a_refused_visitor_gets_the_redirect_and_the_page_loads_nothing(cookies):
