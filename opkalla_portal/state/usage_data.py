@@ -85,11 +85,15 @@ class UsageState(PortalState):
         months = MONTHS_BY_LABEL.get(self.period_label, 3)
         return "/downloads/usage-data.csv?" + urlencode({"subscription": self.subscription_id, "months": months})
 
+    @guarded(Capability.USAGE)
+    def load(self, identity: Identity):
+        """on_load: the page paints at once with its loading state; the subscriptions, then the
+        report, fill in from the background (`fetch`)."""
+        return UsageState.fetch(self._start_loading(chart=True))
+
     @guarded(Capability.USAGE, background=True)
-    async def load(self, identity: Identity):
-        """on_load: the page paints at once; the subscriptions, then the report, fill in."""
-        async with self:
-            generation = self._start_loading(chart=True)
+    async def fetch(self, identity: Identity, generation: int):
+        """The load's answer; shown only while no newer choice was made (`generation`)."""
         try:
             found = await azure_subscriptions(identity)
         except MicrosoftFailure as error:

@@ -88,10 +88,12 @@ async def test_usage_state_handlers(identity_of, state_of, microsoft):
     from opkalla_portal.state.usage_data import UsageState
 
     state = state_of(UsageState, identity_of(FINANCE))
-    await finish(call(state, "load"))
-    assert state.subscriptions == [] and state.chart == []
+    refused = call(state, "load")
+    assert state.subscriptions == [] and state.chart == [] and "fetch" not in repr(refused)
     state = state_of(UsageState, identity_of(SUBSCRIPTION_MANAGER))
-    await finish(call(state, "load"))
+    queued = call(state, "load")  # the loading state at once; Microsoft's answer in the background
+    assert state.loading and queued.handler.fn.__name__ == "fetch"
+    await finish(call(state, "fetch", state._generation))
     assert state.subscription_id == AZURE.id and len(state.chart) == 3 and state.total.startswith("$")
     await finish(call(state, "select_period", "12 months"))
     assert len(state.months) == 12
