@@ -1,6 +1,7 @@
 """Benchmark: Manage Licenses at 5,000 users, in Chromium against the built portal.
 
     .venv/bin/python bench/licenses.py [--users 5000] [--toggles 60] [--changes 1000] [--latency-ms 50]
+                                       [--microsoft in-worker|own-process]
 
 Measures
 1. time to open the Manage License window (click → first page of switches shown), timed in
@@ -259,18 +260,36 @@ def main() -> None:
     parser.add_argument("--toggles", type=int, default=60)
     parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument(
+        "--microsoft",
+        choices=("in-worker", "own-process"),
+        default="in-worker",
+        help="the emulator on the portal's port (the demo) or in its own process (as Microsoft is in production)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="opkalla-bench-"))
     env, tenant = prepare(workdir, args.users)
+    emulator = None
+    microsoft_url = f"http://localhost:{env['PORT']}"
+    if args.microsoft == "own-process":
+        from tests.scaleout.harness import start_emulator_process
+
+        emulator, microsoft_env = start_emulator_process(workdir)
+        env.update(microsoft_env)
+        microsoft_url = microsoft_env["OPKALLA_MS_GRAPH_URL"].split("/graph/")[0]
     process = start_portal(env, workdir)
     base_url = f"http://localhost:{env['PORT']}"
     try:
         figures = browser_figures(base_url, args.toggles)
-        submit_s, failures = asyncio.run(submit_figure(base_url, tenant, args.changes, args.latency_ms))
+        submit_s, failures = asyncio.run(submit_figure(microsoft_url, tenant, args.changes, args.latency_ms))
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        if emulator is not None:
+            os.killpg(emulator.pid, signal.SIGKILL)
+            emulator.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+    print(f"Microsoft: {args.microsoft}")
     toggles = figures["toggle_ms"]
     print(f"users={args.users}  switches in the DOM={figures['switches_in_dom']}")
     print(

@@ -51,7 +51,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.scaleout.harness import SimulatedBrowser, free_port, private_redis_database, start_worker, worker_env  # noqa: E402
+from tests.scaleout.harness import (  # noqa: E402
+    SimulatedBrowser,
+    free_port,
+    private_redis_database,
+    start_emulator_process,
+    start_worker,
+    worker_env,
+)
 
 PG_ADMIN_URL = os.environ.get("OPKALLA_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("OPKALLA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -223,57 +230,6 @@ def run_mode(mode: str, counts: list[int], events: int, think: float, microsoft:
         return _run_mode(mode, counts, events, think, redis_url, microsoft)
 
 
-def _start_emulator(workdir: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    """The emulator in its own process on the run's seeded world; the OPKALLA_MS_* settings that
-    point a worker at it (as a production deployment points it at Microsoft)."""
-    import httpx
-
-    from opkalla_portal.microsoft.emulator.settings import emulator_settings
-
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "opkalla_portal.microsoft.emulator",
-            "--port",
-            str(port),
-            "--db",
-            str(workdir / "emulator.db"),
-        ],
-        cwd=Path(__file__).resolve().parents[1],
-        stdout=open(workdir / "emulator.log", "w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{base}/emulator/faults", timeout=2)
-            break
-        except httpx.HTTPError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"emulator did not start: {(workdir / 'emulator.log').read_text()[-2000:]}"
-                ) from None
-            time.sleep(0.3)
-    settings = emulator_settings(base)
-    env = {
-        "OPKALLA_MS_GRAPH_URL": settings.graph_url,
-        "OPKALLA_MS_PARTNER_CENTER_URL": settings.partner_center_url,
-        "OPKALLA_MS_LOGIN_URL": settings.login_url,
-        "OPKALLA_MS_OPENAI_URL": settings.openai_url,
-        "OPKALLA_MS_OPENAI_DEPLOYMENT": settings.openai_deployment,
-        "OPKALLA_MS_OPENAI_KEY": settings.openai_key,
-        "OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT": settings.openai_embeddings_deployment,
-        "OPKALLA_MS_CLIENT_ID": settings.client_id,
-        "OPKALLA_MS_CLIENT_SECRET": settings.client_secret,
-        "OPKALLA_MS_PARTNER_TENANT_ID": settings.partner_tenant_id,
-    }
-    return process, env
-
-
 def _run_mode(
     mode: str, counts: list[int], events: int, think: float, redis_url: str | None, microsoft: str = "in-worker"
 ) -> list[dict]:
@@ -302,7 +258,7 @@ def _run_mode(
     emulator = None
     try:
         if microsoft == "own-process":
-            emulator, microsoft_env = _start_emulator(workdir)
+            emulator, microsoft_env = start_emulator_process(workdir)
             env.update(microsoft_env)
         for index, port in enumerate(ports):
             workers.append(start_worker(port, env, workdir / f"worker-{index}.log"))

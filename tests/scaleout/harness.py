@@ -341,3 +341,54 @@ class SimulatedBrowser:
     async def close(self) -> None:
         if self._sio.connected:
             await self._sio.disconnect()
+
+
+def start_emulator_process(workdir: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+    """The emulator in its own process on the run's seeded world; the OPKALLA_MS_* settings that
+    point a worker at it (as a production deployment points it at Microsoft)."""
+    import httpx
+
+    from opkalla_portal.microsoft.emulator.settings import emulator_settings
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "opkalla_portal.microsoft.emulator",
+            "--port",
+            str(port),
+            "--db",
+            str(workdir / "emulator.db"),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=open(workdir / "emulator.log", "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/emulator/faults", timeout=2)
+            break
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"emulator did not start: {(workdir / 'emulator.log').read_text()[-2000:]}"
+                ) from None
+            time.sleep(0.3)
+    settings = emulator_settings(base)
+    env = {
+        "OPKALLA_MS_GRAPH_URL": settings.graph_url,
+        "OPKALLA_MS_PARTNER_CENTER_URL": settings.partner_center_url,
+        "OPKALLA_MS_LOGIN_URL": settings.login_url,
+        "OPKALLA_MS_OPENAI_URL": settings.openai_url,
+        "OPKALLA_MS_OPENAI_DEPLOYMENT": settings.openai_deployment,
+        "OPKALLA_MS_OPENAI_KEY": settings.openai_key,
+        "OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT": settings.openai_embeddings_deployment,
+        "OPKALLA_MS_CLIENT_ID": settings.client_id,
+        "OPKALLA_MS_CLIENT_SECRET": settings.client_secret,
+        "OPKALLA_MS_PARTNER_TENANT_ID": settings.partner_tenant_id,
+    }
+    return process, env
