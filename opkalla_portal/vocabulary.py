@@ -40,6 +40,9 @@ done monday tuesday wednesday thursday friday saturday sunday weekend morning af
 rather never ever one ones nobody nothing none instead
 uses helps helped helping needed needs needing tells telling others knows knowing knew happened happening
 think thinks thought guess wonder wondering wondered
+whats hows wheres whos whens whys thats theres heres im ive dont cant wont doesnt isnt arent didnt wasnt werent
+youre theyre weve lets
+anywhere somewhere everywhere like likes option options told saw seen goes went gone
 """.split()
 )
 
