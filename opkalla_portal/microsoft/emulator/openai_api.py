@@ -75,9 +75,7 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
         return DONT_KNOW, citations
     count = len(sentences)
     found_in = {t: sum(t in s[4] for s in sentences) for t in q_terms}
-    weight = {
-        t: math.log((count + 1) / (0.5 + n)) * (1.0 if n else ABSENT_SHARE) for t, n in found_in.items()
-    }
+    weight = {t: math.log((count + 1) / (0.5 + n)) * (1.0 if n else ABSENT_SHARE) for t, n in found_in.items()}
     total = sum(weight.values())
     scored = []
     title_terms = {title: terms(title) for _, title, _ in passages}
