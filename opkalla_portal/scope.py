@@ -200,7 +200,7 @@ def refuse_outright(text: str, question_concepts: list[str], known_concepts: fro
         return False
     if any(word in NON_IT_TOPICS or word in NON_IT_PHRASES for word in named):
         return True
-    return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in _PRODUCT_CONCEPTS for c in question_concepts))
+    return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in PRODUCT_CONCEPTS for c in question_concepts))
 
 
 def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
@@ -212,16 +212,19 @@ def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
     ]
 
 
-_PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
+PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
 _ANCHOR_CONCEPTS = frozenset(vocabulary.concept(w) for w in DOMAIN_ANCHORS)
 
 __all__ = [
     "DOMAIN_ANCHORS",
+    "MICROSOFT_APPS",
     "MICROSOFT_PRODUCTS",
+    "PRODUCT_CONCEPTS",
     "refuse_outright",
     "NON_IT_TOPICS",
     "OTHER_VENDORS",
     "UNCOVERED_IT",
     "domain_anchors",
+    "named_applications",
     "out_of_scope_words",
 ]
