@@ -173,6 +173,16 @@ PHRASES: tuple[tuple[str, str], ...] = (
     # Microsoft's offer names are one thing each, not "Azure" + any plan
     ("azure plan", "azure azureplan"),
     ("azure plans", "azure azureplan"),
+    # everyday names of what the articles call otherwise
+    ("mailing list", "distribution list"),
+    ("email list", "distribution list"),
+    ("email group", "distribution group"),
+    ("group email", "distribution group"),
+    ("read only", "reader"),
+    ("autorenew", "auto renew"),
+    ("text message", "sms"),
+    ("text messages", "sms"),
+    ("verification code", "mfa code"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
@@ -201,7 +211,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("cancel", "cancellation", "cancelled", "canceled", "terminate", "undo"),
     ("refund", "reimburse", "credit"),
     ("renew", "renewal", "renews", "expire", "expiry", "expiration", "anniversary"),
-    ("subscription", "plan", "service", "services", "product", "products", "offer"),
+    ("subscription", "plan", "service", "services", "product", "products", "offer", "sku", "skus"),
     ("term", "commitment", "annual", "yearly", "triennial"),
     # billing
     ("invoice", "bill", "bills", "billing", "billed", "statement", "receipt"),
@@ -302,7 +312,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("register", "registration"),
     ("password", "passcode", "passphrase"),
     ("reset", "forgot", "forgotten", "forget", "unlock", "locked", "lockout"),
-    ("mfa", "2fa", "authenticator", "otp", "verification", "multifactor"),
+    ("mfa", "2fa", "authenticator", "otp", "verification", "multifactor", "sms"),
     (
         "guest",
         "guests",
@@ -371,7 +381,9 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("reservation", "reserved", "reservations", "savings"),
     ("domain", "dns", "mx", "spf", "dkim", "dmarc"),
     ("copilot", "ai", "chatgpt", "assistant", "bot", "chatbot"),
-    ("outage", "down", "incident", "health"),
+    ("outage", "down", "incident", "health", "degraded", "advisory", "advisories", "disruption", "offline"),
+    ("sharepoint", "intranet"),
+    ("pstn", "landline", "landlines"),
     ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
     ("gdap", "delegated", "dap"),
     # Microsoft products no article is about are still Microsoft's, not another vendor's
