@@ -58,7 +58,8 @@ COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.3
 ASK_ONLY_SHARE = 0.5
 # Round 5: a question that names the portal ("roles in the portal", "on your site") is about the portal's own
 # help first, and one that names a Microsoft product ("a folder in OneDrive") about the articles whose title
-# names that product (the Outlook article's "Deleted Items folder" matched as many words).
+# names that product, and less about an article that never mentions it (the Outlook article's "Deleted Items
+# folder" matched as many words of "restore a deleted folder in OneDrive").
 PORTAL_WEIGHT = 0.2
 PRODUCT_WEIGHT = 0.2
 PORTAL_CONCEPTS = frozenset(vocabulary.concept(w) for w in ("portal", "opkalla"))
@@ -401,6 +402,8 @@ class KnowledgeIndex:
                 score += PORTAL_WEIGHT
             if products & self._title_concepts.get(slug, frozenset()):
                 score += PRODUCT_WEIGHT
+            elif products and not products & self._concepts.get(slug, frozenset()):
+                score -= PRODUCT_WEIGHT  # the article never mentions the product asked about
             if vector_scores:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))
