@@ -183,6 +183,15 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("text message", "sms"),
     ("text messages", "sms"),
     ("verification code", "mfa code"),
+    # doing it oneself is self-service ("can users reset it themselves")
+    ("by themselves", "self"),
+    ("themselves", "self"),
+    ("himself", "self"),
+    ("herself", "self"),
+    ("myself", "self"),
+    ("yourself", "self"),
+    ("ourselves", "self"),
+    ("on their own", "self"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.

@@ -68,6 +68,8 @@ def test_everyday_names_of_the_portals_and_microsofts_things():
     assert concept("leaver") in vocabulary.concepts(QUESTIONS[4])
     assert concept("deactivate") in vocabulary.concepts(QUESTIONS[4])
     assert concept("deactivate") not in vocabulary.concepts("I'm locked out of my account")  # that is a reset
+    # doing it oneself is self-service
+    assert concept("self") in vocabulary.concepts("can staff unlock their accounts themselves")
 
 
 def test_the_portals_home_page_and_the_providers_access_are_found_in_everyday_words():
