@@ -1,6 +1,6 @@
 """Cross-validation of the answerability threshold on the tuning half (issue 20, round 3).
 
-Run: .venv/bin/python bench/support_cv.py [--grid 0.3,0.35,...] [--shares 0.25,0.5,...] [--folds 5]
+Run: .venv/bin/python bench/support_cv.py [--set tuning|all] [--grid 0.3,0.35,...] [--shares 0.25,0.5,...] [--folds 5]
 
 Runs every question of bench/support_questions/tuning.json (and the near-domain off-topic probes
 below) through the whole answer path (as bench/support_eval.py does) once per pair of
@@ -9,7 +9,7 @@ folds: on each, the value is chosen on the other folds (most questions answered 
 citations, an off-topic question answered costing 5; ties go to the stricter) and scored on the
 left-out fold.
 The gap between the mean held-in and held-out-fold accuracy shows how much choosing the threshold
-overfits. Only the tuning half: the held-out half is never read here.
+overfits. `--set all` (round 5) cross-validates over both halves, which are both tuning data since round 5.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ NEAR_DOMAIN_OFF_TOPIC = [
 ]
 
 
-async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, list[str]]], dict]:
+async def _outcomes(
+    grid: list[tuple[float, float]], set_name: str = "tuning"
+) -> tuple[list[tuple[str, list[str]]], dict]:
     """Per threshold: each tuning question's outcome (correct / wrong / dontknow / refused / answered)."""
     import httpx
 
@@ -65,7 +67,7 @@ async def _outcomes(grid: list[tuple[float, float]]) -> tuple[list[tuple[str, li
     from opkalla_portal.services.microsoft_clients import use_clients
     from opkalla_portal.services.support import NO_ANSWER
 
-    on_topic, off_topic = _load_set("tuning")
+    on_topic, off_topic = _load_set(set_name)
     questions = on_topic + [(q, []) for q in off_topic + NEAR_DOMAIN_OFF_TOPIC]
     app = build_emulator_app(EmulatorStore(":memory:"))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
@@ -114,11 +116,12 @@ def main() -> int:
     ]
     grid = [(t, s) for t in thresholds for s in shares]
     folds = int(sys.argv[sys.argv.index("--folds") + 1]) if "--folds" in sys.argv else 5
-    questions, results = asyncio.run(_outcomes(grid))
+    set_name = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "tuning"
+    questions, results = asyncio.run(_outcomes(grid, set_name))
     on = [i for i, (_, e) in enumerate(questions) if e]
     off = [i for i, (_, e) in enumerate(questions) if not e]
     print(
-        f"tuning half: {len(on)} on-topic, {len(off) - len(NEAR_DOMAIN_OFF_TOPIC)} off-topic, "
+        f"set {set_name}: {len(on)} on-topic, {len(off) - len(NEAR_DOMAIN_OFF_TOPIC)} off-topic, "
         f"+ {len(NEAR_DOMAIN_OFF_TOPIC)} near-domain off-topic probes; whole half per threshold:"
     )
     for t in grid:

@@ -3,11 +3,12 @@
 Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid] [--http] [--show]
   --set dev      the developers' own 42 questions below (the default; worded like the articles)
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
-  --set heldout  bench/support_questions/heldout.json: the half nobody tunes on
+  --set heldout  bench/support_questions/heldout.json: the old held-out half (tuning data since round 5)
+  --set all      both halves together (227 on-topic, 31 off-topic): what round 5 tunes and cross-validates on
   --hybrid       BM25 + vector similarity (the emulator's stand-in embeddings), as production
                  ranks when an embeddings deployment is configured
   --show         print every question's outcome (misses and wrong answers are always printed)
-  --blind-fold N (tuning) keep fold N of the tuning half's 5 stratified on-topic folds (the folds of
+  --blind-fold N keep fold N of the set's 5 stratified on-topic folds (the folds of
                  bench/support_cv.py) blind: its questions' outcomes are not printed, only its score, so a
                  fix made from the other folds' misses can be checked on questions it was not made from
 Each question names the article(s) its answer should cite. Prints hit rate at 1 and at 3 (the
@@ -85,6 +86,9 @@ def _load_set(name: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """(on-topic [(question, expected slugs)], off-topic questions) of a question set."""
     if name == "dev":
         return [(q, [slug]) for q, slug in QUESTIONS], list(UNANSWERABLE)
+    if name == "all":  # round 5: both halves are tuning data now (a new blind set is written elsewhere)
+        (on_a, off_a), (on_b, off_b) = _load_set("tuning"), _load_set("heldout")
+        return on_a + on_b, off_a + off_b
     rows = json.loads((Path(__file__).resolve().parent / "support_questions" / f"{name}.json").read_text())
     return (
         [(r["question"], list(r["articles"])) for r in rows if r["articles"]],

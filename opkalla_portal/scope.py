@@ -142,7 +142,34 @@ def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = fr
     for word in _WORD.findall(lowered):
         if word in lexicon and vocabulary.concept(word) not in known_concepts:
             found.append(word)
+    found += named_applications(text, known_concepts)
     return list(dict.fromkeys(found))
+
+
+# Microsoft's own apps that no article needs to name: never taken for another vendor's application.
+MICROSOFT_APPS = frozenset(
+    """
+bookings planner whiteboard forms stream lists loop clipchamp publisher project access todo sway yammer viva visio
+dynamics kaizala sharepoint onedrive outlook teams excel word powerpoint onenote exchange entra intune defender
+purview copilot windows azure edge bing skype
+""".split()
+)
+# "reset a password in Dentrix", "add a user in Mindbody": a capitalised name the articles never mention, where the
+# task happens, names an application of its own (round 5; "in Outlook" is known, "in outgoing email" is no name).
+_NAMED_APP = re.compile(r"\b(?:in|into|inside|within|using|via)\s+([A-Z][A-Za-z0-9]+)\b(?!['’])")
+
+
+def named_applications(text: str, known_concepts: frozenset[str] | set[str]) -> list[str]:
+    """Names of applications the knowledge base does not know, written after "in"/"into"/"using"…"""
+    if not known_concepts:
+        return []
+    return [
+        name.lower()
+        for name in _NAMED_APP.findall(text)
+        if name.lower() not in MICROSOFT_APPS
+        and name.lower() not in vocabulary.STOPWORDS
+        and vocabulary.concept(name.lower()) not in known_concepts
+    ]
 
 
 # Asking for advice on what to buy or whom to hire ("which printer should I buy", "recommend a good
@@ -173,7 +200,7 @@ def refuse_outright(text: str, question_concepts: list[str], known_concepts: fro
         return False
     if any(word in NON_IT_TOPICS or word in NON_IT_PHRASES for word in named):
         return True
-    return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in _PRODUCT_CONCEPTS for c in question_concepts))
+    return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in PRODUCT_CONCEPTS for c in question_concepts))
 
 
 def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
@@ -185,16 +212,19 @@ def domain_anchors(question_concepts: list[str], text: str = "") -> list[str]:
     ]
 
 
-_PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
+PRODUCT_CONCEPTS = frozenset(vocabulary.concept(w) for w in MICROSOFT_PRODUCTS)
 _ANCHOR_CONCEPTS = frozenset(vocabulary.concept(w) for w in DOMAIN_ANCHORS)
 
 __all__ = [
     "DOMAIN_ANCHORS",
+    "MICROSOFT_APPS",
     "MICROSOFT_PRODUCTS",
+    "PRODUCT_CONCEPTS",
     "refuse_outright",
     "NON_IT_TOPICS",
     "OTHER_VENDORS",
     "UNCOVERED_IT",
     "domain_anchors",
+    "named_applications",
     "out_of_scope_words",
 ]

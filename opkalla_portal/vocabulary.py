@@ -40,6 +40,11 @@ done monday tuesday wednesday thursday friday saturday sunday weekend morning af
 rather never ever one ones nobody nothing none instead
 uses helps helped helping needed needs needing tells telling others knows knowing knew happened happening
 think thinks thought guess wonder wondering wondered
+whats hows wheres whos whens whys thats theres heres im ive dont cant wont doesnt isnt arent didnt wasnt werent
+youre theyre weve lets
+anywhere somewhere everywhere like likes option options told saw seen goes went gone
+asap urgent urgently
+two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty hundred dozen couple
 """.split()
 )
 
@@ -134,6 +139,59 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("your portal", "opkalla portal"),
     ("your site", "opkalla portal"),
     ("your website", "opkalla portal"),
+    ("opkalla's site", "opkalla portal"),
+    ("opkalla's website", "opkalla portal"),
+    ("opkalla site", "opkalla portal"),
+    ("opkalla website", "opkalla portal"),
+    # round 5: the portal's pages and the everyday names customers give them
+    ("main page", "homepage"),
+    ("home page", "homepage"),
+    ("front page", "homepage"),
+    ("landing page", "homepage"),
+    ("start page", "homepage"),
+    ("known issue", "incident"),
+    ("known issues", "incident"),
+    ("known problem", "incident"),
+    ("known problems", "incident"),
+    # the end of a term is its renewal (or expiry)
+    ("end of the term", "renewal term"),
+    ("end of term", "renewal term"),
+    ("end of our term", "renewal term"),
+    ("end of my term", "renewal term"),
+    ("end of the subscription", "renewal subscription"),
+    ("end of the contract", "renewal contract"),
+    # "provider" stems like "provide" (assign): "our IT provider" is the partner
+    ("provider", "partner"),
+    ("providers", "partner"),
+    ("right hand", "righthand"),
+    ("left hand", "lefthand"),
+    # a monthly term is a term; "last month", "this month", "3 months" are periods of time
+    ("monthly", "month term"),
+    ("chat bot", "chatbot"),
+    ("right away", "asap"),
+    ("straight away", "asap"),
+    # Microsoft's offer names are one thing each, not "Azure" + any plan
+    ("azure plan", "azure azureplan"),
+    ("azure plans", "azure azureplan"),
+    # everyday names of what the articles call otherwise
+    ("mailing list", "distribution list"),
+    ("email list", "distribution list"),
+    ("email group", "distribution group"),
+    ("group email", "distribution group"),
+    ("read only", "reader"),
+    ("autorenew", "auto renew"),
+    ("text message", "sms"),
+    ("text messages", "sms"),
+    ("verification code", "mfa code"),
+    # doing it oneself is self-service ("can users reset it themselves")
+    ("by themselves", "self"),
+    ("themselves", "self"),
+    ("himself", "self"),
+    ("herself", "self"),
+    ("myself", "self"),
+    ("yourself", "self"),
+    ("ourselves", "self"),
+    ("on their own", "self"),
 )
 
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
@@ -152,7 +210,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
         "quantities",
         "count",
     ),
-    ("assign", "give", "allocate", "grant", "provide"),
+    ("assign", "give", "allocate", "grant", "provide", "hand"),
     ("unassign", "revoke", "reclaim", "deallocate", "withdraw"),
     ("remove", "delete", "deleted", "deleting", "removal", "rid"),
     ("reduce", "lower", "decrease", "fewer", "less", "shrink", "downgrade", "cut", "reduction", "drop"),
@@ -162,8 +220,8 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("cancel", "cancellation", "cancelled", "canceled", "terminate", "undo"),
     ("refund", "reimburse", "credit"),
     ("renew", "renewal", "renews", "expire", "expiry", "expiration", "anniversary"),
-    ("subscription", "plan", "service", "services", "product", "products", "offer"),
-    ("term", "commitment", "annual", "yearly", "monthly", "triennial"),
+    ("subscription", "plan", "service", "services", "product", "products", "offer", "sku", "skus"),
+    ("term", "commitment", "annual", "yearly", "triennial"),
     # billing
     ("invoice", "bill", "bills", "billing", "billed", "statement", "receipt"),
     ("unpaid", "open", "outstanding", "overdue", "due", "owe", "owed", "pending", "balance"),
@@ -187,6 +245,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
         "pricing",
         "consumption",
         "money",
+        "worth",
     ),
     ("usage", "consume", "consumed", "utilization", "utilisation"),
     ("prorate", "prorated", "proration", "partial"),
@@ -262,14 +321,13 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("register", "registration"),
     ("password", "passcode", "passphrase"),
     ("reset", "forgot", "forgotten", "forget", "unlock", "locked", "lockout"),
-    ("mfa", "2fa", "authenticator", "otp", "verification", "multifactor"),
+    ("mfa", "2fa", "authenticator", "otp", "verification", "multifactor", "sms"),
     (
         "guest",
         "guests",
         "external",
         "outsider",
         "outside",
-        "partner",
         "vendor",
         "vendors",
         "supplier",
@@ -287,8 +345,8 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("portal", "website", "url"),
     ("find", "see", "view", "show", "check", "look", "locate", "list", "where"),
     # mail, files, devices
-    ("email", "emails", "mail", "inbox", "messages"),
-    ("mailbox", "mailboxes"),
+    ("email", "emails", "mail", "messages"),
+    ("mailbox", "mailboxes", "inbox", "inboxes"),
     ("forward", "forwarding", "redirect"),
     ("storage", "space", "quota", "capacity", "full"),
     ("restore", "recover", "recovery", "undelete", "rollback", "retrieve"),
@@ -327,11 +385,14 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ),
     ("recording", "recordings", "record", "recorded"),
     ("meeting", "meetings", "call", "calls", "calling"),
-    ("budget", "budgets", "limit", "cap"),
+    ("budget", "budgets", "cap"),
+    ("limit", "limits", "limited", "limiting", "restrict", "restricted", "restriction", "restrictions"),
     ("reservation", "reserved", "reservations", "savings"),
     ("domain", "dns", "mx", "spf", "dkim", "dmarc"),
-    ("copilot", "ai", "chatgpt", "assistant"),
-    ("outage", "down", "incident", "health"),
+    ("copilot", "ai", "chatgpt", "assistant", "bot", "chatbot"),
+    ("outage", "down", "incident", "health", "degraded", "advisory", "advisories", "disruption", "offline"),
+    ("sharepoint", "intranet"),
+    ("pstn", "landline", "landlines"),
     ("trial", "trials", "free", "evaluate", "test", "try", "tryout"),
     ("gdap", "delegated", "dap"),
     # Microsoft products no article is about are still Microsoft's, not another vendor's
@@ -341,9 +402,13 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("newest", "latest", "recent"),
     ("data", "information", "info"),
     # how long ago or how long for, in days: "2 weeks ago" and "within 30 days" speak of the same thing
-    ("week", "weeks", "day", "days", "hour", "hours", "fortnight"),
+    ("week", "weeks", "day", "days", "hour", "hours", "fortnight", "month", "months"),
     ("overwritten", "overwrite", "overwrote", "overwriting", "overwrites"),
     ("trusted", "legitimate", "legit", "genuine"),
+    # round 5: the provider (Opkalla is a Microsoft partner; "partners" of GDAP), not a guest
+    ("partner", "partners", "reseller", "resellers", "msp"),
+    ("blog", "blogs", "post", "posts", "news", "newsletter", "announcement", "announcements"),
+    ("badge", "badges", "logo", "logos"),
     ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
 )
 
@@ -388,6 +453,8 @@ SEPARABLE: tuple[tuple[str, str, str], ...] = (
     (r"turn|turning|switch|switching", "on", "activate"),
     (r"sign|signing|log|logging", "in", "signin"),
     (r"set|setting", "up", "setup"),
+    (r"let|lets|letting", "go", "leaver"),  # "letting someone go this afternoon"
+    (r"lock|locking", "out", "deactivate"),  # "lock them out" (being "locked out" is a reset)
 )
 _PHRASE_RE = [(re.compile(rf"\b{re.escape(p)}\b"), r) for p, r in PHRASES] + [
     (re.compile(rf"\b(?:{verbs})\b((?:\s+[\w']+){{0,3}}?)\s+{particle}\b"), rf"{replacement}\1")
@@ -399,6 +466,7 @@ def words(text: str) -> list[str]:
     """Lower-case words after folding phrases, stop words kept (for display-free matching)."""
     text = re.sub(r"(?<=[a-z])[-.](?=[a-z])", " ", text.lower().replace("’", "'"))  # sign-in → sign in
     text = re.sub(r"\b(\d+)(kb|mb|gb|tb|am|pm)\b", r"\1 \2", text)  # 50gb → 50 gb
+    text = re.sub(r"\b365\b(?!\s*days?\b)", "m365", text)  # "our 365", "Microsoft 365": the product, not a count
     for pattern, replacement in _PHRASE_RE:
         text = pattern.sub(replacement, text)
     return WORD.findall(text)

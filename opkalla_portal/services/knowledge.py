@@ -56,6 +56,13 @@ COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.3
 # A concept found only in an article's "also ask" lines counts half toward its coverage: those lines
 # use everyday words ("too high", "bill") that alone must not make an off-topic question answerable.
 ASK_ONLY_SHARE = 0.5
+# Round 5: a question that names the portal ("roles in the portal", "on your site") is about the portal's own
+# help first, and one that names a Microsoft product ("a folder in OneDrive") about the articles whose title
+# names that product, and less about an article that never mentions it (the Outlook article's "Deleted Items
+# folder" matched as many words of "restore a deleted folder in OneDrive").
+PORTAL_WEIGHT = 0.2
+PRODUCT_WEIGHT = 0.2
+PORTAL_CONCEPTS = frozenset(vocabulary.concept(w) for w in ("portal", "opkalla"))
 WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = vocabulary.STOPWORDS
 
@@ -213,6 +220,7 @@ class KnowledgeIndex:
         self._title_concepts: dict[str, frozenset[str]] = {}
         self._ask_concepts: dict[str, tuple[frozenset[str], ...]] = {}
         self._ask_only: dict[str, frozenset[str]] = {}
+        self._kinds = {article.slug: article.kind for article in articles}
         for article in articles:
             text = f"{article.title}\n{article.body}"
             if article.kind == "help":  # the portal's own help is about the portal, even where it doesn't say so
@@ -352,6 +360,7 @@ class KnowledgeIndex:
         if not query:
             return []
         question_concepts = [c for c, _ in query]
+        products = scope.PRODUCT_CONCEPTS & set(question_concepts)
         searched = list(dict.fromkeys(w for _, words in query for w in words))
         match = " OR ".join(f'"{w}"' for w in searched)
         with self._lock:
@@ -389,6 +398,12 @@ class KnowledgeIndex:
                 + TITLE_WEIGHT * self._title_coverage(question_concepts, slug)
                 + ASK_WEIGHT * self._ask_coverage(question_concepts, slug)
             )
+            if self._kinds.get(slug) == "help" and PORTAL_CONCEPTS & set(question_concepts):
+                score += PORTAL_WEIGHT
+            if products & self._title_concepts.get(slug, frozenset()):
+                score += PRODUCT_WEIGHT
+            elif products and not products & self._concepts.get(slug, frozenset()):
+                score -= PRODUCT_WEIGHT  # the article never mentions the product asked about
             if vector_scores:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))

@@ -30,6 +30,10 @@ MAX_SENTENCES = 3
 RANK_PRIOR = 0.85
 # ...and quotes the first source's best sentence whenever it scores at least this share of the best one.
 FIRST_SOURCE_FLOOR = 0.3
+# A question's concept that no sentence of the sources holds ("gmail" in "forward my work email to my gmail")
+# cannot choose a sentence; it weighs this share of a concept held by no sentence in MIN_SHARE's total (round 5:
+# at full weight one such word made the composer say "I don't know" over the very article retrieval found).
+ABSENT_SHARE = 0.5
 
 
 def terms(text: str) -> set[str]:
@@ -70,7 +74,8 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     if not q_terms or not sentences:
         return DONT_KNOW, citations
     count = len(sentences)
-    weight = {t: math.log((count + 1) / (0.5 + sum(t in s[4] for s in sentences))) for t in q_terms}
+    found_in = {t: sum(t in s[4] for s in sentences) for t in q_terms}
+    weight = {t: math.log((count + 1) / (0.5 + n)) * (1.0 if n else ABSENT_SHARE) for t, n in found_in.items()}
     total = sum(weight.values())
     scored = []
     title_terms = {title: terms(title) for _, title, _ in passages}
