@@ -128,3 +128,21 @@ async def test_without_the_models_files_the_deployment_is_not_found(monkeypatch)
     monkeypatch.setattr(minilm, "model_dir", missing)
     response = await _post({"input": ["reset a password"]})
     assert response.status_code == 404 and response.json()["error"]["code"] == "DeploymentNotFound"
+
+
+def test_a_retried_request_waits_for_the_first_and_computes_nothing_again(cache, monkeypatch):
+    computed, original = [], minilm.model().embed
+
+    def slow(texts):
+        computed.append(list(texts))
+        return original(texts)
+
+    monkeypatch.setattr(minilm.model(), "embed", slow)
+    articles = [c["text"] + " (copy)" for c in CASES[:4]]  # as the portal's batch of articles
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(minilm.embed(articles))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert computed == [articles] and results[0] == results[1] == results[2]

@@ -292,7 +292,8 @@ class MiniLM:
 
 # ------------------------------------------------------------------ once per process
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # the model's first read
+_embed_lock = threading.Lock()  # one computation at a time, and the memo
 _model: MiniLM | None = None
 _memo: OrderedDict[str, list[float]] = OrderedDict()
 
@@ -360,25 +361,26 @@ def _rounded(vector: np.ndarray) -> list[float]:
 def embed(texts: Sequence[str]) -> list[list[float]]:
     """all-MiniLM-L6-v2 vectors (384 floats, unit length) for the texts. A text embedded before in
     this process is not computed again, nor is a long one in the disk cache (`cache_dir`).
+    One call computes at a time: a request the portal retries after a timeout waits for the first
+    and finds its vectors done, instead of computing the same articles beside it.
     Raises ModelUnavailable when the model's files are missing."""
     encoder = model()
-    with _lock:
+    with _embed_lock:
         found = {t: _memo[t] for t in texts if t in _memo}
-    wanted = [t for t in dict.fromkeys(texts) if t not in found]
-    found.update({t: v for t in wanted if (v := _cached(t)) is not None})
-    missing = [t for t in wanted if t not in found]
-    if missing:
-        vectors = encoder.embed(missing)
-        for text, vector in zip(missing, vectors, strict=True):
-            _keep(text, vector)
-            found[text] = _rounded(vector)
-    with _lock:
+        wanted = [t for t in dict.fromkeys(texts) if t not in found]
+        found.update({t: v for t in wanted if (v := _cached(t)) is not None})
+        missing = [t for t in wanted if t not in found]
+        if missing:
+            for text, vector in zip(missing, encoder.embed(missing), strict=True):
+                _keep(text, vector)
+                found[text] = _rounded(vector)
         for text in wanted:
             _memo[text] = found[text]
+        for text in texts:
             _memo.move_to_end(text)
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
-    return [found[t] for t in texts]
+        return [found[t] for t in texts]
 
 
 def token_count(texts: Sequence[str]) -> int:
