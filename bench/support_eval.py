@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set dev      the developers' own 42 questions below (the default; worded like the articles)
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
   --set heldout  bench/support_questions/heldout.json: the half nobody tunes on
-  --hybrid       BM25 + vector similarity (the emulator's stand-in embeddings), as production
+  --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
   --show         print every question's outcome (misses and wrong answers are always printed)
   --blind-fold N (tuning) keep fold N of the tuning half's 5 stratified on-topic folds (the folds of
