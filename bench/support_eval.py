@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
   --set heldout  bench/support_questions/heldout.json: the old held-out half (tuning data since round 5)
   --set all      both halves together (227 on-topic, 31 off-topic): what round 5 tunes and cross-validates on
-  --hybrid       BM25 + vector similarity (the emulator's stand-in embeddings), as production
+  --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
   --show         print every question's outcome (misses and wrong answers are always printed)
   --blind-fold N keep fold N of the set's 5 stratified on-topic folds (the folds of

@@ -51,7 +51,7 @@ TYPO_MIN_LENGTH = 5
 # Final article score: coverage of the question (what answers it) dominates; BM25, relative to the
 # best, breaks ties; a concept in the title counts extra (the article is *about* it).
 # A question worded like one of the article's "Customers also ask" lines counts extra too.
-COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 1.5, 0.5
+COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 1.5, 4.0
 
 # A concept found only in an article's "also ask" lines counts half toward its coverage: those lines
 # use everyday words ("too high", "bill") that alone must not make an off-topic question answerable.

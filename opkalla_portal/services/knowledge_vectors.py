@@ -1,7 +1,7 @@
 """Hybrid retrieval's vector half: article embeddings and cosine similarity to a question.
 
 Used only when an Azure OpenAI embeddings deployment is configured
-(`OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT`; the demo's emulator has a deterministic stand-in).
+(`OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT`; the demo's emulator runs all-MiniLM-L6-v2).
 Each article (title + the start of its body) is embedded once per deployment and kept in the
 portal's database (`KnowledgeVector`, JSON text on SQLite and PostgreSQL alike — with ~60
 articles, cosine in Python takes well under a millisecond). A question is embedded per ask;

@@ -3,7 +3,7 @@ sentences from the source passages the caller sent, each cited as [docN]."""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import json
 import math
 import re
@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ... import vocabulary
+from . import minilm
 from .context import Emulator, json_body, openai_error, service_endpoint
 from .settings import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
 
@@ -105,20 +106,7 @@ def compose_answer(messages: list[dict]) -> tuple[str, list[dict]]:
     return " ".join(f"{sentence} [doc{n}]" for *_, sentence, n in chosen), citations
 
 
-EMBEDDING_DIMENSIONS = 256
-
-
-def stand_in_embedding(text: str) -> list[float]:
-    """A deterministic STAND-IN for a real embeddings model: the text's concepts (the portal's
-    own normalisation) hashed into 256 dimensions, unit length. It shares the retrieval's
-    vocabulary, so it captures no meaning beyond the synonym groups — a real model does."""
-    vector = [0.0] * EMBEDDING_DIMENSIONS
-    for concept in vocabulary.concepts(text):
-        digest = hashlib.sha256(concept.encode()).digest()
-        index = int.from_bytes(digest[:4], "big") % EMBEDDING_DIMENSIONS
-        vector[index] += 1.0 if digest[4] % 2 else -1.0
-    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
-    return [round(x / norm, 6) for x in vector]
+EMBEDDING_DIMENSIONS = minilm.DIMENSIONS  # 384: all-MiniLM-L6-v2
 
 
 def openai_routes(emulator: Emulator) -> list[Route]:
@@ -137,15 +125,18 @@ def openai_routes(emulator: Emulator) -> list[Route]:
             return openai_error(400, "BadRequest", "'input' is a required property")
         if len(inputs) > 2048:
             return openai_error(400, "BadRequest", "Too many inputs. The max number of inputs is 2048.")
-        tokens = sum(len(t.split()) for t in inputs)
+        try:
+            # A real model (numpy, seconds for a batch of long texts): off the event loop, which also
+            # serves the portal in demo mode.
+            vectors, tokens = await asyncio.to_thread(lambda: (minilm.embed(inputs), minilm.token_count(inputs)))
+        except minilm.ModelUnavailable as missing:
+            # The deployment has no model to run: the portal ranks by BM25 alone (it logs the failure).
+            return openai_error(404, "DeploymentNotFound", str(missing))
         return JSONResponse(
             {
                 "object": "list",
-                "model": "text-embedding-stand-in",
-                "data": [
-                    {"object": "embedding", "index": i, "embedding": stand_in_embedding(t)}
-                    for i, t in enumerate(inputs)
-                ],
+                "model": minilm.MODEL_NAME,
+                "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }
         )
