@@ -114,8 +114,7 @@ def _lines_view(lines: list[InvoiceLine]) -> list[InvoiceLineView]:
     ]
 
 
-def _summary(invoice: Invoice, lines: list[InvoiceLineView], today: date) -> InvoiceSummary:
-    total = sum((line.line_total for line in lines), Decimal("0.00"))
+def _summary(invoice: Invoice, total: Decimal, has_usage: bool, today: date) -> InvoiceSummary:
     balance = total - to_cents(invoice.paid_amount)
     return InvoiceSummary(
         invoice.id,
@@ -125,7 +124,7 @@ def _summary(invoice: Invoice, lines: list[InvoiceLineView], today: date) -> Inv
         total,
         balance,
         invoice_status(balance, invoice.due_date, today),
-        any(line.kind == "azure_usage" for line in lines),
+        has_usage,
     )
 
 
@@ -160,11 +159,24 @@ def invoice_summaries(identity: Identity, today: date) -> list[InvoiceSummary]:
             select(Invoice).where(Invoice.organization_id == identity.organization_id, Invoice.state == "issued")
         ).all()  # drafts are the provider's
         ids = [invoice.id for invoice in invoices]
-        all_lines = db.exec(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))).all() if ids else []
-    by_invoice: dict[str, list[InvoiceLine]] = {}
-    for line in all_lines:
-        by_invoice.setdefault(line.invoice_id, []).append(line)
-    return [_summary(inv, _lines_view(by_invoice.get(inv.id, [])), today) for inv in invoices]
+        # Only what a summary needs (not every line as an object: this runs on every My Invoices
+        # and My Services visit); each line's total exactly as the invoice page adds it.
+        lines = (
+            db.exec(
+                select(InvoiceLine.invoice_id, InvoiceLine.kind, InvoiceLine.amount, InvoiceLine.tax_amount).where(
+                    InvoiceLine.invoice_id.in_(ids)
+                )
+            ).all()
+            if ids
+            else []
+        )
+    totals: dict[str, Decimal] = {}
+    with_usage: set[str] = set()
+    for invoice_id, kind, amount, tax_amount in lines:
+        totals[invoice_id] = totals.get(invoice_id, Decimal("0.00")) + to_cents(amount) + to_cents(tax_amount)
+        if kind == "azure_usage":
+            with_usage.add(invoice_id)
+    return [_summary(inv, totals.get(inv.id, Decimal("0.00")), inv.id in with_usage, today) for inv in invoices]
 
 
 def _searchable(summary: InvoiceSummary) -> str:
@@ -201,7 +213,8 @@ def get_invoice(identity: Identity, invoice_id: object, *, today: date | None = 
         organization = db.get(Organization, identity.organization_id)
         contract = db.get(BillingContract, invoice.billing_contract_id) if invoice.billing_contract_id else None
         provider = db.exec(select(Organization).where(Organization.is_provider == True)).first()  # noqa: E712
-    summary = _summary(invoice, lines, today)
+    total = sum((line.line_total for line in lines), Decimal("0.00"))
+    summary = _summary(invoice, total, any(line.kind == "azure_usage" for line in lines), today)
     return InvoiceDetail(
         summary=summary,
         period_start=invoice.period_start,
