@@ -39,9 +39,11 @@ from opkalla_portal.services.validation import ValidationFailed
 
 # The identity resolved for the event being processed: (cookie token, when, identity). The
 # session-bound middleware resolves it first for every event; the guard and the page's
-# handlers in the same event reuse it instead of querying the session again. Kept briefly
-# (a background task re-resolves once a load has taken longer) and never across events:
-# the middleware clears it before each one.
+# handlers in the same event reuse it instead of querying the session again (one lookup per
+# event, not one per handler). Never across events: each runs in its own task (a context
+# variable set there dies with it) and the middleware clears it first anyway; kept only
+# briefly, so a background task re-resolves after a long Microsoft call. A signed-out
+# session is refused at its next event (tests/security/test_tab_state_session.py).
 _EVENT_IDENTITY: ContextVar[tuple[str | None, float, Identity | None] | None] = ContextVar(
     "opkalla_event_identity", default=None
 )

@@ -207,3 +207,20 @@ async def test_a_closed_tabs_token_without_the_cookie_reads_nothing(worker):
         assert line["product"] not in frames
     assert invoice_id not in frames
     assert "Dana Whitaker" not in frames
+
+
+async def test_an_open_tab_is_refused_at_its_next_event_after_its_session_ends(worker):
+    """Each event resolves the session afresh (the guard reuses only its own event's lookup):
+    a tab that stays connected with the old cookie after its session is signed out elsewhere
+    gets no page data at its very next event, even one sent at once."""
+    tab = RecordingTab(worker.url, _session_cookie(DANA), origin=worker.url)
+    await tab.connect("/manage-users")
+    assert tab.value(UsersState, "active_users")
+    await _sign_out(worker.url, tab.session_cookie)  # e.g. "Sign out" in another tab
+    before = len(tab.frames)
+    await tab.navigate("/manage-users", timeout=30)
+    after = "\n".join(tab.frames[before:])
+    await tab.close()
+    assert "/sign-in" in after  # sent to sign in again
+    _assert_nothing_of_lakeside(after, _lakeside_emails())
+    assert tab.value(UsersState, "active_users") == []  # the tab's copy was reset, not refreshed
