@@ -50,7 +50,11 @@ MIN_SCORE = 2.0
 # names nothing out of scope (another vendor, uncovered IT, a non-IT topic, an unknown named application):
 # paraphrases share few words with the article but much meaning. None: similarity never makes a question
 # answerable (round 5's rule). Chosen by bench/support_cv.py --hybrid (set all + near-domain probes).
-MIN_SIMILARITY: float | None = None
+MIN_SIMILARITY: float | None = 0.45
+# ...plus this much per concept of the question that no article has: a word unknown to the knowledge base is
+# the strongest sign a question is about something else ("is our Microsoft 365 subscription tax deductible?"),
+# which a sentence embedding, pulled near by the domain's words, does not see.
+SIMILARITY_PER_UNKNOWN = 0.1
 # Round 6, both modes: one word no article has ("receipts", "dashboard") does not make a question unanswerable
 # when an article covers at least this share of the rest of it (its known concepts, IDF-weighted) and it names
 # nothing out of scope. None: off.
@@ -384,12 +388,17 @@ class KnowledgeIndex:
             and max(self.coverage(question_concepts, slug, 0.0) for slug in candidates) >= MIN_KNOWN_COVERAGE
         ):
             return True
-        return self._similar({s: vector_scores[s] for s in candidates if s in (vector_scores or {})})
+        return self._similar({s: vector_scores[s] for s in candidates if s in (vector_scores or {})}, len(unknown))
 
     @staticmethod
-    def _similar(vector_scores: dict[str, float] | None) -> bool:
-        """Some article is at least MIN_SIMILARITY near the question in meaning (hybrid mode only)."""
-        return MIN_SIMILARITY is not None and bool(vector_scores) and max(vector_scores.values()) >= MIN_SIMILARITY
+    def _similar(vector_scores: dict[str, float] | None, unknown: int = 0) -> bool:
+        """Some article is near the question in meaning: at least MIN_SIMILARITY, plus SIMILARITY_PER_UNKNOWN
+        per concept no article has (hybrid mode only)."""
+        return (
+            MIN_SIMILARITY is not None
+            and bool(vector_scores)
+            and max(vector_scores.values()) >= MIN_SIMILARITY + SIMILARITY_PER_UNKNOWN * unknown
+        )
 
     def search(self, question: str, limit: int = 5, vector_scores: dict[str, float] | None = None) -> list[Hit]:
         """The best chunk of each of the best articles, best first; empty when the question is not
