@@ -45,6 +45,20 @@ MAX_UNKNOWN_IN_DOMAIN = 1
 UNKNOWN_SHARE_IN_DOMAIN = 0.25  # both chosen by bench/support_cv.py (tuning half + near-domain probes)
 # ...and the full-text match must score at least this (BM25, sign flipped so higher is better).
 MIN_SCORE = 2.0
+# Round 6: with an embeddings deployment (hybrid), meaning decides too. A question the coverage rule would
+# refuse is answerable when a candidate article's cosine similarity to it is at least MIN_SIMILARITY and it
+# names nothing out of scope (another vendor, uncovered IT, a non-IT topic, an unknown named application):
+# paraphrases share few words with the article but much meaning. None: similarity never makes a question
+# answerable (round 5's rule). Chosen by bench/support_cv.py --hybrid (set all + near-domain probes).
+MIN_SIMILARITY: float | None = 0.45
+# ...plus this much per concept of the question that no article has: a word unknown to the knowledge base is
+# the strongest sign a question is about something else ("is our Microsoft 365 subscription tax deductible?"),
+# which a sentence embedding, pulled near by the domain's words, does not see.
+SIMILARITY_PER_UNKNOWN = 0.1
+# Round 6, both modes: one word no article has ("receipts", "dashboard") does not make a question unanswerable
+# when an article covers at least this share of the rest of it (its known concepts, IDF-weighted) and it names
+# nothing out of scope. None: off.
+MIN_KNOWN_COVERAGE: float | None = None
 RERANK_DEPTH = 16
 # Typos: an unknown word at least this long may be corrected to the articles' word one edit away.
 TYPO_MIN_LENGTH = 5
@@ -348,6 +362,44 @@ class KnowledgeIndex:
             return MIN_COVERAGE_OUT_OF_SCOPE
         return MIN_COVERAGE_IN_DOMAIN if self.in_domain(question, question_concepts) else MIN_COVERAGE
 
+    def answerable(
+        self,
+        question: str,
+        question_concepts: list[str],
+        candidates: list[str],
+        vector_scores: dict[str, float] | None = None,
+    ) -> bool:
+        """Whether the retrieved candidates answer the question (after `scope.refuse_outright`): some
+        candidate covers enough of its concepts (`min_coverage`), or, in hybrid mode, one is near it in
+        meaning (`MIN_SIMILARITY`) and the question names nothing out of scope."""
+        # In the domain, an everyday word no article has ("bakery") is not the subject: it weighs less.
+        unknown_share = UNKNOWN_SHARE_IN_DOMAIN if self.in_domain(question, question_concepts) else 1.0
+        if max(self.coverage(question_concepts, slug, unknown_share) for slug in candidates) >= self.min_coverage(
+            question, question_concepts
+        ):
+            return True
+        if scope.out_of_scope_words(question, self._known):
+            return False
+        unknown = [c for c in question_concepts if c not in self._known]
+        if (
+            MIN_KNOWN_COVERAGE is not None
+            and len(unknown) <= MAX_UNKNOWN_IN_DOMAIN
+            and len(unknown) < len(question_concepts)
+            and max(self.coverage(question_concepts, slug, 0.0) for slug in candidates) >= MIN_KNOWN_COVERAGE
+        ):
+            return True
+        return self._similar({s: vector_scores[s] for s in candidates if s in (vector_scores or {})}, len(unknown))
+
+    @staticmethod
+    def _similar(vector_scores: dict[str, float] | None, unknown: int = 0) -> bool:
+        """Some article is near the question in meaning: at least MIN_SIMILARITY, plus SIMILARITY_PER_UNKNOWN
+        per concept no article has (hybrid mode only)."""
+        return (
+            MIN_SIMILARITY is not None
+            and bool(vector_scores)
+            and max(vector_scores.values()) >= MIN_SIMILARITY + SIMILARITY_PER_UNKNOWN * unknown
+        )
+
     def search(self, question: str, limit: int = 5, vector_scores: dict[str, float] | None = None) -> list[Hit]:
         """The best chunk of each of the best articles, best first; empty when the question is not
         answerable from the articles (no article in the retrieved set covers enough of it).
@@ -370,7 +422,7 @@ class KnowledgeIndex:
                 " WHERE chunks MATCH ? ORDER BY score DESC LIMIT 200",
                 (match,),
             ).fetchall()
-        if not rows or rows[0][1] < self._min_score:
+        if not rows or (rows[0][1] < self._min_score and not self._similar(vector_scores)):
             return []
         # Per article: its best BM25 score (any row, "also ask" too) and its best passage (body rows only).
         best_score: dict[str, float] = {}
@@ -410,11 +462,7 @@ class KnowledgeIndex:
         ranked.sort(key=lambda r: (-r[0], r[2]))
         if scope.refuse_outright(question, question_concepts, self._known):
             return []
-        # In the domain, an everyday word no article has ("bakery") is not the subject: it weighs less.
-        unknown_share = UNKNOWN_SHARE_IN_DOMAIN if self.in_domain(question, question_concepts) else 1.0
-        if max(self.coverage(question_concepts, slug, unknown_share) for _, _, slug in ranked) < self.min_coverage(
-            question, question_concepts
-        ):
+        if not self.answerable(question, question_concepts, [slug for _, _, slug in ranked], vector_scores):
             return []
         hits = []
         for score, _, slug in ranked[:limit]:
