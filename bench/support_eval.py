@@ -4,6 +4,7 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set dev      the developers' own 42 questions below (the default; worded like the articles)
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
   --set heldout  bench/support_questions/heldout.json: the old held-out half (tuning data since round 5)
+  --set heldout-r5|heldout-r6  the blind sets of rounds 5 and 6 (score only: never read their misses)
   --set all      both halves together (227 on-topic, 31 off-topic): what round 5 tunes and cross-validates on
   --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
