@@ -1,11 +1,13 @@
 """Regression guard: the load bench on a reference commit and on the working tree, interleaved.
 
     .venv/bin/python bench/compare.py REF [--rounds 3] [--sessions 100] [--modes single]
-                                          [--events 10] [--think-ms 1000]
+                                          [--events 10] [--think-ms 1000] [--microsoft own-process]
 
 REF (a commit, branch or tag) is checked out into a temporary `git worktree`; both sides run
-with this checkout's virtual environment (`PYTHONPATH` points each run at its own code, and
-each side's own `bench/load.py` drives it). The runs alternate A B B A A B ... so that the
+with this checkout's virtual environment (`PYTHONPATH` points each run at its own code) and
+this checkout's bench (`bench/load.py` and its harness are copied into REF's worktree, so an
+older REF can be measured with a newer option, and only the portal's code differs). The runs
+alternate A B B A A B ... so that the
 machine's load, which drifts, falls on both sides alike; absolute figures on a shared
 machine are inflated, their ratio is fair.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -55,7 +58,7 @@ def _run_bench(checkout: Path, args: argparse.Namespace) -> list[dict]:
         "--think-ms",
         str(args.think_ms),
     ]
-    if args.microsoft != "in-worker":  # older benches know only the default
+    if args.microsoft != "in-worker":
         command += ["--microsoft", args.microsoft]
     load_before = os.getloadavg()[0]
     done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True)
@@ -103,6 +106,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="opkalla-compare-") as tmp:
         ref_dir = Path(tmp) / "ref"
         _git("worktree", "add", "--detach", str(ref_dir), ref_commit)
+        # Both sides run this checkout's bench (REF's may predate an option such as --microsoft):
+        # only the portal's code differs between the two.
+        for bench_file in ("bench/load.py", "tests/scaleout/harness.py"):
+            shutil.copyfile(ROOT / bench_file, ref_dir / bench_file)
         try:
             sides = {"ref": ref_dir, "work": ROOT}
             for side in sides.values():

@@ -9,6 +9,7 @@ from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.state.approvals import request_row
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 
 class MyApprovalRequestsState(PortalState):
@@ -17,7 +18,7 @@ class MyApprovalRequestsState(PortalState):
 
     @guarded(Capability.SERVICES)
     def load(self, identity: Identity):
-        self.rows = [request_row(r) for r in service.my_requests(identity)]
+        assign_changed(self, rows=[request_row(r) for r in service.my_requests(identity)])
         self.loading = False
 
     @guarded(Capability.SERVICES)
@@ -28,5 +29,5 @@ class MyApprovalRequestsState(PortalState):
             toast = rx.toast.success("The request was withdrawn.")
         except PortalError as failure:  # the list refreshes either way
             toast = rx.toast.error(failure.message)
-        self.rows = [request_row(r) for r in service.my_requests(identity)]
+        assign_changed(self, rows=[request_row(r) for r in service.my_requests(identity)])
         return toast

@@ -13,6 +13,7 @@ from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.pricing import format_money
 from opkalla_portal.services.validation import ValidationFailed
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 
 def request_row(request) -> dict[str, str]:
@@ -55,8 +56,8 @@ class ApprovalsState(PortalState):
     deciding: bool = False
 
     def _refresh(self, identity) -> None:
-        self.pending = [request_row(r) for r in service.open_requests(identity)]
-        self.decided = [request_row(r) for r in service.decided_requests(identity)]
+        assign_changed(self, pending=[request_row(r) for r in service.open_requests(identity)])
+        assign_changed(self, decided=[request_row(r) for r in service.decided_requests(identity)])
 
     def _show_policy(self, threshold) -> None:
         self.approvals_on = threshold is not None

@@ -8,6 +8,7 @@ from opkalla_portal.db import session_scope
 from opkalla_portal.services import blog
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 
 class PostCard(TypedDict):
@@ -29,16 +30,19 @@ class HomeState(PortalState):
         """Load the latest published posts (unpublished ones never reach the browser)."""
         with session_scope() as db:
             posts = blog.published_posts(db, identity)
-        self.posts = [
-            PostCard(
-                slug=p.slug,
-                title=p.title,
-                summary=p.summary,
-                cover_image=p.cover_image,
-                date_label=p.date_label,
-                href=f"/news/post?slug={p.slug}",
-            )
-            for p in posts
-        ]
+        assign_changed(
+            self,
+            posts=[
+                PostCard(
+                    slug=p.slug,
+                    title=p.title,
+                    summary=p.summary,
+                    cover_image=p.cover_image,
+                    date_label=p.date_label,
+                    href=f"/news/post?slug={p.slug}",
+                )
+                for p in posts
+            ],
+        )
         self.can_edit_blog = blog.can_edit(identity)
         self.loaded = True

@@ -17,6 +17,7 @@ from opkalla_portal.services import users as user_service
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.validation import ValidationFailed, clean
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 INVITE_FIELDS = ("first_name", "last_name", "email")
 
@@ -44,8 +45,8 @@ class UsersState(PortalState):
 
     def _refresh(self, identity) -> None:
         lists = user_service.list_users(identity, self.search)
-        self.active_users = [UserRow(**row) for row in lists["active"]]
-        self.inactive_users = [UserRow(**row) for row in lists["inactive"]]
+        assign_changed(self, active_users=[UserRow(**row) for row in lists["active"]])
+        assign_changed(self, inactive_users=[UserRow(**row) for row in lists["inactive"]])
         self.loaded = True
 
     @guarded(Capability.USERS)

@@ -20,6 +20,7 @@ from opkalla_portal.services.agreements import (
 )
 from opkalla_portal.services.errors import MicrosoftFailure
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 TAB_BY_LABEL = {label: key for key, label in TABS.items()}
 
@@ -63,7 +64,9 @@ class AgreementsState(PortalState):
     error: str = ""
 
     def _refresh(self, identity) -> None:
-        self.rows = [_row(view) for view in list_agreements(identity, TAB_BY_LABEL.get(self.tab_label, ACCEPTED))]
+        assign_changed(
+            self, rows=[_row(view) for view in list_agreements(identity, TAB_BY_LABEL.get(self.tab_label, ACCEPTED))]
+        )
         self.can_accept = can_accept(identity)
         self.loaded = True
 

@@ -17,6 +17,7 @@ from opkalla_portal.services.invoices import (
 )
 from opkalla_portal.services.money import format_money
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 TAB_BY_LABEL = {label: key for key, label in TABS.items()}
 PAGE_SIZE = 12  # a year of monthly invoices per page
@@ -69,21 +70,24 @@ class InvoicesState(PortalState):
         self.page_count = max(1, -(-len(summaries) // PAGE_SIZE))
         self.page = min(max(self.page, 0), self.page_count - 1)
         summaries = summaries[self.page * PAGE_SIZE : (self.page + 1) * PAGE_SIZE]
-        self.rows = [
-            InvoiceRow(
-                invoice_id=s.invoice_id,
-                invoice_date=date_label(s.invoice_date),
-                due_date=date_label(s.due_date),
-                total=format_money(s.total, s.currency_symbol),
-                balance=format_money(s.balance, s.currency_symbol),
-                status=s.status,
-                detail_url=urls[0],
-                pdf_url=urls[1],
-                usage_url=urls[2],
-                has_azure_usage=s.has_azure_usage,
-            )
-            for s, urls in ((s, invoice_urls(s.invoice_id)) for s in summaries)
-        ]
+        assign_changed(
+            self,
+            rows=[
+                InvoiceRow(
+                    invoice_id=s.invoice_id,
+                    invoice_date=date_label(s.invoice_date),
+                    due_date=date_label(s.due_date),
+                    total=format_money(s.total, s.currency_symbol),
+                    balance=format_money(s.balance, s.currency_symbol),
+                    status=s.status,
+                    detail_url=urls[0],
+                    pdf_url=urls[1],
+                    usage_url=urls[2],
+                    has_azure_usage=s.has_azure_usage,
+                )
+                for s, urls in ((s, invoice_urls(s.invoice_id)) for s in summaries)
+            ],
+        )
         self.loaded = True
 
     @guarded(Capability.INVOICES)

@@ -22,6 +22,7 @@ from opkalla_portal.services.payments import (
     set_default,
 )
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 # Where the browser sends the card: the demo processor on the portal's own origin, or the
 # real processor's tokenization endpoint in production.
@@ -50,19 +51,22 @@ class PaymentsState(PortalState):
     remove_label: str = ""
 
     def _refresh(self, identity) -> None:
-        self.profiles = [
-            ProfileRow(
-                id=p.id,
-                label=f"{p.brand} ending in {p.last4}",
-                brand=p.brand,
-                last4=p.last4,
-                expiry=f"{p.exp_month:02d}/{p.exp_year}",
-                holder_name=p.holder_name,
-                is_default=p.is_default,
-                expired=p.expired,
-            )
-            for p in list_profiles(identity)
-        ]
+        assign_changed(
+            self,
+            profiles=[
+                ProfileRow(
+                    id=p.id,
+                    label=f"{p.brand} ending in {p.last4}",
+                    brand=p.brand,
+                    last4=p.last4,
+                    expiry=f"{p.exp_month:02d}/{p.exp_year}",
+                    holder_name=p.holder_name,
+                    is_default=p.is_default,
+                    expired=p.expired,
+                )
+                for p in list_profiles(identity)
+            ],
+        )
         self.loaded = True
 
     @guarded(Capability.PAYMENT_PROFILES)

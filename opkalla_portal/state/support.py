@@ -12,6 +12,7 @@ from opkalla_portal.services import support
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.state.base import PortalState, guarded
+from opkalla_portal.state.deltas import assign_changed
 
 STREAM_UPDATE_SECONDS = 0.05  # push the growing answer to the browser at most 20 times a second
 MAX_DRAFT_CHARS = 10_000
@@ -63,21 +64,25 @@ class SupportState(PortalState):
     def _reload_conversations(self, identity) -> None:
         with session_scope() as db:
             rows = support.list_conversations(db, identity)
-        self.conversations = [
-            ConversationRow(
-                id=r.id,
-                title=r.title or "Conversation",
-                date_label=f"{r.updated_at:%b} {r.updated_at.day}, {r.updated_at:%H:%M}",
-            )
-            for r in rows
-        ]
+        assign_changed(
+            self,
+            conversations=[
+                ConversationRow(
+                    id=r.id,
+                    title=r.title or "Conversation",
+                    date_label=f"{r.updated_at:%b} {r.updated_at.day}, {r.updated_at:%H:%M}",
+                )
+                for r in rows
+            ],
+        )
 
     def _show(self, identity, conversation_id: int) -> None:
         with session_scope() as db:
             views = support.conversation_messages(db, identity, conversation_id)
-        self.messages = [
-            ChatMessage(role=m.role, content=m.content, references=_references(m.references)) for m in views
-        ]
+        assign_changed(
+            self,
+            messages=[ChatMessage(role=m.role, content=m.content, references=_references(m.references)) for m in views],
+        )
         self.current_id = conversation_id
 
     @guarded(Capability.SUPPORT)
