@@ -499,7 +499,9 @@ def _filters() -> rx.Component:
                 id="license-search",
                 value=S.search,
                 on_change=S.set_search,
-                debounce_timeout=60,
+                # Every keystroke filters at once (5,000 users in ~2 ms on the server); the input
+                # stays the browser's own meanwhile (Reflex's DebounceInput), so nothing jumps.
+                debounce_timeout=0,
                 placeholder="Name or email",
                 width="100%",
             ),
