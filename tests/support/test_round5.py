@@ -5,14 +5,11 @@ portal's help / a named product's articles ranked first.
 The questions here are written for these tests; a test checks none is in bench/support_questions.
 """
 
-import json
-import re
-from pathlib import Path
-
 from opkalla_portal import scope, vocabulary
 from opkalla_portal.microsoft.emulator.openai_api import compose_answer
 from opkalla_portal.microsoft.support_ai import Passage, build_messages
 from opkalla_portal.services.knowledge import knowledge_index, ranked_articles
+from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
 
 QUESTIONS = [
     "whats the quickest way to see our open bills",
@@ -32,12 +29,7 @@ QUESTIONS = [
 
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
-    folder = Path(__file__).resolve().parents[2] / "bench" / "support_questions"
-    norm = lambda text: re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()  # noqa: E731
-    evaluation = {
-        norm(r["question"]) for name in ("tuning", "heldout") for r in json.loads((folder / f"{name}.json").read_text())
-    }
-    assert not {norm(q) for q in QUESTIONS} & evaluation
+    assert_none_is_an_evaluation_question(QUESTIONS)
 
 
 def test_filler_typed_without_apostrophes_or_as_a_figure_of_speech_is_not_the_subject():

@@ -6,14 +6,11 @@ names something out of scope. The questions here are written for these tests; a 
 bench/support_questions.
 """
 
-import json
-import re
-from pathlib import Path
-
 from opkalla_portal.services import knowledge
 from opkalla_portal.services.knowledge import knowledge_index
 from opkalla_portal.services.knowledge_vectors import VectorRanker
 from opkalla_portal.services.support import NO_ANSWER, Answer
+from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
 
 SPARE = "we have 4 spare licences nobody uses, how can we lower that"
 TAX = "can we claim our Microsoft 365 subscription against corporation tax"
@@ -23,12 +20,7 @@ QUESTIONS = [SPARE, TAX, VENDOR, VENDOR_BESIDE_PRODUCT]
 
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
-    folder = Path(__file__).resolve().parents[2] / "bench" / "support_questions"
-    norm = lambda text: re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()  # noqa: E731
-    evaluation = {
-        norm(r["question"]) for name in ("tuning", "heldout") for r in json.loads((folder / f"{name}.json").read_text())
-    }
-    assert not {norm(q) for q in QUESTIONS} & evaluation
+    assert_none_is_an_evaluation_question(QUESTIONS)
 
 
 async def _ask(question: str, ranker: VectorRanker | None):

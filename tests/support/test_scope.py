@@ -4,13 +4,10 @@ that are clearly about the domain, "you" as Opkalla, and typos corrected to the 
 The questions here are written for these tests; a test checks none is in bench/support_questions.
 """
 
-import json
-import re
-from pathlib import Path
-
 from opkalla_portal import scope, vocabulary
 from opkalla_portal.services import knowledge
 from opkalla_portal.services.knowledge import _one_edit, knowledge_index, ranked_articles
+from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
 
 QUESTIONS = [
     "our Dropbox seats renew next month, can we lower them",
@@ -31,12 +28,7 @@ QUESTIONS = [
 
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
-    folder = Path(__file__).resolve().parents[2] / "bench" / "support_questions"
-    norm = lambda text: re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()  # noqa: E731
-    evaluation = {
-        norm(r["question"]) for name in ("tuning", "heldout") for r in json.loads((folder / f"{name}.json").read_text())
-    }
-    assert not {norm(q) for q in QUESTIONS} & evaluation
+    assert_none_is_an_evaluation_question(QUESTIONS)
 
 
 def test_another_vendors_product_alone_is_refused_even_when_its_words_match_an_article():
