@@ -62,9 +62,11 @@ MIN_KNOWN_COVERAGE: float | None = None
 RERANK_DEPTH = 16
 # Typos: an unknown word at least this long may be corrected to the articles' word one edit away.
 TYPO_MIN_LENGTH = 5
-# Final article score: coverage of the question (what answers it) dominates; BM25, relative to the
-# best, breaks ties; a concept in the title counts extra (the article is *about* it).
-# A question worded like one of the article's "Customers also ask" lines counts extra too.
+# Final article score: coverage of the question (what answers it) leads in BM25-only mode; BM25,
+# relative to the best, breaks ties; a concept in the title counts extra (the article is *about* it).
+# A question worded like one of the article's "Customers also ask" lines counts extra too. With an
+# embeddings deployment, similarity in meaning (cosine, 0..1) weighs most: 4.0 was the middle of the
+# plateau on the tuning questions (docs/support.md, "real embeddings").
 COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 1.5, 4.0
 
 # A concept found only in an article's "also ask" lines counts half toward its coverage: those lines
