@@ -4,8 +4,9 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set dev      the developers' own 42 questions below (the default; worded like the articles)
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
   --set heldout  bench/support_questions/heldout.json: the old held-out half (tuning data since round 5)
-  --set heldout-r5|heldout-r6  the blind sets of rounds 5 and 6 (score only: never read their misses)
-  --set all      both halves together (227 on-topic, 31 off-topic): what round 5 tunes and cross-validates on
+  --set tuning-r7  round 7's tuning set (200 questions by a writer who saw only the guide and the topics)
+  --set heldout-r5|heldout-r6|heldout-r7  the blind sets (score only: never read their misses)
+  --set all      every tuning set (tuning, heldout, tuning-r7: 399 on-topic, 59 off-topic): what is tuned on
   --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
   --show         print every question's outcome (misses and wrong answers are always printed)
@@ -87,9 +88,9 @@ def _load_set(name: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """(on-topic [(question, expected slugs)], off-topic questions) of a question set."""
     if name == "dev":
         return [(q, [slug]) for q, slug in QUESTIONS], list(UNANSWERABLE)
-    if name == "all":  # round 5: both halves are tuning data now (a new blind set is written elsewhere)
-        (on_a, off_a), (on_b, off_b) = _load_set("tuning"), _load_set("heldout")
-        return on_a + on_b, off_a + off_b
+    if name == "all":  # every tuning set: both halves of round 1 (tuning data since round 5) and round 7's
+        parts = [_load_set(part) for part in ("tuning", "heldout", "tuning-r7")]
+        return [q for on, _ in parts for q in on], [q for _, off in parts for q in off]
     rows = json.loads((Path(__file__).resolve().parent / "support_questions" / f"{name}.json").read_text())
     return (
         [(r["question"], list(r["articles"])) for r in rows if r["articles"]],

@@ -55,12 +55,12 @@ libreoffice openoffice
 NON_IT_TOPICS = frozenset(
     """
 taxes irs hmrc
-lawyer attorney lawsuit legal litigation
+lawsuit legal litigation
 payroll salary salaries wage wages paycheck pension 401k maternity paternity recruit recruiting
 weather forecast recipe recipes bake baking cook cooking restaurant pizza food lunch dinner coffee
 football soccer basketball baseball sport sports movie movies film music song songs
 poem poems joke jokes essay novel translate translation
-doctor medicine medical symptom symptoms diagnosis
+medicine medical symptom symptoms diagnosis
 crypto bitcoin mortgage insurance loan invest investment
 electricity utilities rent landlord parking
 mall malls grocery groceries supermarket gym hotel hotels flight flights airline airport horoscope lottery
@@ -97,6 +97,14 @@ OTHER_VENDOR_PHRASES = (
     "office depot",
     "apple id",
     "icloud mail",
+    # Microsoft's consumer plans are bought and refunded through a personal Microsoft account, not a partner
+    "microsoft 365 family",
+    "microsoft 365 personal",
+    "office 365 home",
+    "office 365 personal",
+    "office home and student",
+    "xbox",
+    "game pass",
 )
 
 # Microsoft's own products: a question naming one and another vendor ("copy data from Outlook into
