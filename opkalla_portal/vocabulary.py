@@ -201,6 +201,31 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("on their own", "self"),
 )
 
+# Round 7: customers name the portal's menu pages by their subject: "the services page", "the invoices
+# tab", "the licenses screen" — the portal's own page, not the subject in general.
+PAGE_SUBJECTS = (
+    "services",
+    "subscriptions",
+    "invoices",
+    "invoice",
+    "billing",
+    "users",
+    "licenses",
+    "licences",
+    "license",
+    "agreements",
+    "company",
+    "catalog",
+    "usage",
+    "profile",
+    "approvals",
+)
+PHRASES += tuple(
+    (f"{subject} {kind}", f"portal {subject}")
+    for subject in PAGE_SUBJECTS
+    for kind in ("page", "pages", "screen", "tab", "section")
+)
+
 # Synonym groups: the first word names the concept. General vocabulary, not particular questions.
 GROUPS: tuple[tuple[str, ...], ...] = (
     # licenses and seats
