@@ -27,16 +27,6 @@ _host = os.environ.get("OPKALLA_HOST", "").strip() or ("127.0.0.1" if settings.d
 # the load bench (docs/performance.md). A tab whose worker restarted reconnects and loads
 # its page again; sign-in sessions are in the database either way. With REDIS_URL, Redis.
 _state_manager = {} if settings.redis_url else {"state_manager_mode": rx.constants.StateManagerMode.MEMORY}
-if settings.redis_url:
-    # With Redis, every event of a tab took Redis's lock, loaded the states, saved them and released the
-    # lock: four round trips, and a navigation is three events (on_load_internal, the page's load,
-    # set_is_hydrated). Reflex's opportunistic lock lets the worker serving a tab keep its lock and its
-    # states for a moment and write them back when that ends, or at once when another worker asks for
-    # the tab (docs/performance.md: p95 at 100 sessions on two workers ~3x lower). Held 1 s: a
-    # navigation's events come within milliseconds, and a killed worker loses at most that second of a
-    # tab's page state (never data: that is in the database). Either can be set in the environment.
-    os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
-    os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "1s")
 
 config = rx.Config(
     app_name="opkalla_portal",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 
 import httpx
@@ -132,31 +131,8 @@ def test_sqlite_and_in_memory_state_stay_the_default(monkeypatch):
 
     config = importlib.reload(rxconfig).config
     assert config.redis_url is None and config.db_url.startswith("sqlite:///")
-    for name in ("REFLEX_OPLOCK_ENABLED", "REFLEX_OPLOCK_HOLD_TIME"):  # restored after the test
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    importlib.reload(rxconfig)
-    assert "REFLEX_OPLOCK_ENABLED" not in os.environ  # no Redis: no opportunistic lock to configure
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     assert importlib.reload(rxconfig).config.redis_url == "redis://127.0.0.1:6379/0"
-
-
-def test_with_redis_a_worker_keeps_a_tabs_lock_for_a_second(monkeypatch):
-    """With REDIS_URL the workers use Reflex's opportunistic lock, held 1 s (rxconfig.py); the tab that
-    moves between workers (the first test of this file) is served under it."""
-    import importlib
-
-    from reflex.istate.manager.redis import StateManagerRedis
-
-    for name in ("REFLEX_OPLOCK_ENABLED", "REFLEX_OPLOCK_HOLD_TIME"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
-    import rxconfig
-
-    importlib.reload(rxconfig)
-    manager = StateManagerRedis(redis=None)
-    assert manager._oplock_enabled and manager.oplock_hold_time_ms == 1000
 
 
 async def test_two_granian_workers_behind_one_address(cluster, tmp_path):
