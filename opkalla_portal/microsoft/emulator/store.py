@@ -5,11 +5,18 @@ Every object (user, SKU, subscription, order, token grant...) is one row
 processes can serve the same emulator; writes run in ``BEGIN IMMEDIATE`` transactions
 (one writer at a time, readers never see half a change). ``path=":memory:"`` keeps a
 private in-memory database for tests.
+
+Changes to users are recorded by SQLite triggers in ``changes`` (whoever writes them: a Graph
+route, the seed, a test), one row per changed property, for Graph's ``users/delta``
+(emulator/delta.py). Microsoft does not track ``licenseAssignmentStates`` (Graph docs, user:
+delta: "Changes to the licenseAssignmentStates property are currently not tracked") nor
+``signInActivity`` (not selectable in a delta query), so a change to only those records nothing.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -28,6 +35,36 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_by_tenant ON docs (kind, tenant, id);
 CREATE INDEX IF NOT EXISTS docs_by_key2 ON docs (kind, tenant, key2);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    prop TEXT NOT NULL,  -- '*': created (or replaced) or deleted, see removed
+    removed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS changes_by_tenant ON changes (kind, tenant, seq);
+CREATE INDEX IF NOT EXISTS changes_by_object ON changes (kind, id, prop);
+CREATE TRIGGER IF NOT EXISTS user_created AFTER INSERT ON docs WHEN NEW.kind = 'user' BEGIN
+    DELETE FROM changes WHERE kind = 'user' AND id = NEW.id;
+    INSERT INTO changes (kind, tenant, id, prop, removed) VALUES ('user', NEW.tenant, NEW.id, '*', 0);
+END;
+CREATE TRIGGER IF NOT EXISTS user_deleted AFTER DELETE ON docs WHEN OLD.kind = 'user' BEGIN
+    DELETE FROM changes WHERE kind = 'user' AND id = OLD.id;
+    INSERT INTO changes (kind, tenant, id, prop, removed) VALUES ('user', OLD.tenant, OLD.id, '*', 1);
+END;
+CREATE TRIGGER IF NOT EXISTS user_updated AFTER UPDATE ON docs
+WHEN NEW.kind = 'user' AND NEW.body IS NOT OLD.body BEGIN
+    DELETE FROM changes WHERE kind = 'user' AND id = NEW.id AND prop IN (
+        SELECT k.key FROM (SELECT key FROM json_each(NEW.body) UNION SELECT key FROM json_each(OLD.body)) AS k
+        WHERE k.key NOT IN ('licenseAssignmentStates', 'signInActivity')
+        AND json_extract(NEW.body, '$."' || k.key || '"') IS NOT json_extract(OLD.body, '$."' || k.key || '"'));
+    INSERT INTO changes (kind, tenant, id, prop, removed)
+        SELECT 'user', NEW.tenant, NEW.id, k.key, 0
+        FROM (SELECT key FROM json_each(NEW.body) UNION SELECT key FROM json_each(OLD.body)) AS k
+        WHERE k.key NOT IN ('licenseAssignmentStates', 'signInActivity')
+        AND json_extract(NEW.body, '$."' || k.key || '"') IS NOT json_extract(OLD.body, '$."' || k.key || '"');
+END;
 """
 
 
@@ -113,6 +150,11 @@ class EmulatorStore:
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._conn.executescript(SCHEMA)
+        with self.transaction() as tx:
+            if tx.meta("delta_key") is None:  # signs delta tokens; kept by reset()
+                tx.set_meta("delta_key", secrets.token_hex(32))
+            if tx.meta("delta_epoch") is None:
+                tx.set_meta("delta_epoch", secrets.token_hex(8))
         if seed:
             with self.transaction() as tx:
                 seeded = tx.meta("seeded_at")
@@ -140,16 +182,20 @@ class EmulatorStore:
     def reset(self) -> None:
         """Restore the seeded demo world (keeps the signing key so issued tokens stay valid,
         and the refresh tokens Entra issued: resetting the demo's data does not sign anyone out
-        of Microsoft, so the provider's Partner Center connection survives it)."""
+        of Microsoft, so the provider's Partner Center connection survives it). Delta tokens issued
+        before answer 410 (a synchronization reset): the change history starts again."""
         from .seed import seed_world
 
         with self.transaction() as tx:
-            key = tx.meta("signing_key")
+            key, delta_key = tx.meta("signing_key"), tx.meta("delta_key")
             self._conn.execute("DELETE FROM docs WHERE kind != 'refresh_token'")
             self._conn.execute("DELETE FROM meta")
             if key:
                 tx.set_meta("signing_key", key)
+            tx.set_meta("delta_key", delta_key or secrets.token_hex(32))
             seed_world(tx)
+            self._conn.execute("DELETE FROM changes")
+            tx.set_meta("delta_epoch", secrets.token_hex(8))
 
     def revoke_refresh_tokens(self, oid: str | None = None) -> int:
         """Tests/demo: revoke a user's refresh tokens (all users' when ``oid`` is None), as an
