@@ -108,6 +108,19 @@ async def test_a_license_assigned_after_the_token_shows_in_the_next_round(fresh,
     assert (await call(BAYVIEW, body["@odata.deltaLink"])).json()["value"] == []
 
 
+async def test_a_change_undone_before_the_next_round_still_shows(fresh, store, clients, call):
+    """Overview: updated instances appear "with at least the properties that have been updated";
+    Graph tracks writes, so a license assigned and removed again since the token still brings the
+    user (a client holding its own view of that user learns Microsoft's)."""
+    _, _, delta_link = await full_round(call, BAYVIEW)
+    user = unassigned_user(store, BAYVIEW)
+    graph = clients.graph(BAYVIEW)
+    await graph.assign_license(user["id"], add_sku_ids=[BSTD])
+    await graph.remove_license(user["id"], BSTD)
+    changed = (await call(BAYVIEW, delta_link)).json()["value"]
+    assert [(e["id"], e["assignedLicenses"]) for e in changed] == [(user["id"], [])]
+
+
 async def test_license_assignment_states_alone_are_not_tracked(fresh, store, call):
     """Learn, user: delta: "Changes to the licenseAssignmentStates property are currently not tracked"."""
     _, _, delta_link = await full_round(call, BAYVIEW)

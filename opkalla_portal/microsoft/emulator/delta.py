@@ -87,38 +87,46 @@ def decode_token(tx, token: str, tenant: str, kind: str) -> dict[str, Any]:
 
 
 def current_seq(tx) -> int:
-    row = tx.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+    row = tx.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'user_changes'").fetchone()
     return int(row[0]) if row else 0
 
 
-def changed_page(
-    tx, tenant: str, props: list[str] | None, since: int, upto: int, after: int, limit: int
-) -> list[tuple[str, int]]:
-    """(user id, its latest relevant change) for users with a change to one of `props` (None:
-    any tracked property) or created/deleted in (since, upto], after `after`, oldest first."""
-    sql = "SELECT id, MAX(seq) AS last FROM changes WHERE kind = 'user' AND tenant = ? AND seq > ? AND seq <= ?"
-    args: list[Any] = [tenant, since, upto]
-    if props is not None:
-        sql += f" AND (prop = '*' OR prop IN ({','.join('?' * len(props))}))"
-        args += props
-    sql += " GROUP BY id HAVING last > ? ORDER BY last LIMIT ?"
-    args += [after, limit]
-    return [(r[0], int(r[1])) for r in tx.conn.execute(sql, args)]
+# Not tracked by Microsoft: a change to only these does not bring the user into a round.
+UNTRACKED = frozenset({"licenseAssignmentStates", "signInActivity"})
 
 
-def changed_props(tx, ids: list[str], since: int, upto: int) -> dict[str, set[str]]:
-    """Each user's properties changed in (since, upto] ('*': created or deleted)."""
-    found: dict[str, set[str]] = {}
+def changes_page(tx, tenant: str, since: int, upto: int, after: int, limit: int) -> list[tuple[str, int, list]]:
+    """Users written in (since, upto], ordered by their last write, after `after`: (id, last
+    write, the user before each of those writes, oldest first: a dict, or None where it did not
+    exist)."""
+    rows = tx.conn.execute(
+        "SELECT id, MAX(seq) FROM user_changes WHERE tenant = ? AND seq > ? AND seq <= ? "
+        "GROUP BY id HAVING MAX(seq) > ? ORDER BY MAX(seq) LIMIT ?",
+        (tenant, since, upto, after, limit),
+    ).fetchall()
+    before: dict[str, list] = {uid: [] for uid, _ in rows}
+    ids = list(before)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = tx.conn.execute(
-            f"SELECT id, prop FROM changes WHERE kind = 'user' AND seq > ? AND seq <= ? "
-            f"AND id IN ({','.join('?' * len(chunk))})",
-            [since, upto, *chunk],
+        query = (
+            "SELECT id, old FROM user_changes WHERE tenant = ? AND seq > ? AND seq <= ? "
+            f"AND id IN ({','.join('?' * len(chunk))}) ORDER BY seq"
         )
-        for uid, prop in rows:
-            found.setdefault(uid, set()).add(prop)
-    return found
+        for uid, old in tx.conn.execute(query, (tenant, since, upto, *chunk)):
+            before[uid].append(json.loads(old) if old else None)
+    return [(uid, int(last), before[uid]) for uid, last in rows]
+
+
+def changed_properties(before: list, now: dict) -> set[str]:
+    """The tracked properties some write changed, from the user before each write and now
+    ('*': created, or deleted and created again, in the window). A property changed and changed
+    back counts as changed: Graph tracks writes, not the difference."""
+    if any(state is None for state in before):
+        return {"*"}
+    changed: set[str] = set()
+    for old, new in zip(before, [*before[1:], now], strict=True):
+        changed |= {k for k in old.keys() | new.keys() if k not in UNTRACKED and old.get(k) != new.get(k)}
+    return changed
 
 
 def link(base: str, name: str, token: str) -> str:

@@ -259,19 +259,20 @@ class GraphTenant:
                     state = {"t": state["t"], "e": state["e"], "sel": select, "since": state["upto"], "done": True}
                     state["at"] = delta.issued_at()
                 return self._delta_page(base, entries, state, tx)
-            tracked = None if select is None else sorted({*select, "id"})
-            page = delta.changed_page(
-                tx, self.tenant, tracked, state["since"], state["upto"], state["after"], delta.DELTA_PAGE + 1
+            page = delta.changes_page(
+                tx, self.tenant, state["since"], state["upto"], state["after"], delta.DELTA_PAGE + 1
             )
-            ids = [uid for uid, _ in page[: delta.DELTA_PAGE]]
-            props = delta.changed_props(tx, ids, state["since"], state["upto"])
             entries = []
-            for uid in ids:
+            for uid, _, before in page[: delta.DELTA_PAGE]:
                 user = tx.get("user", uid, self.tenant)
                 if user is None:  # deleted (Entra keeps it restorable for 30 days: reason "changed")
                     entries.append({"id": uid, "@removed": {"reason": "changed"}})
-                else:
-                    entries.append(self._delta_entry(user, select, props.get(uid, set()), minimal=minimal))
+                    continue
+                changed = delta.changed_properties(before, user)
+                if select is not None and "*" not in changed and not changed & set(select):
+                    continue  # only what was selected is tracked (a page may hold fewer users)
+                if changed:
+                    entries.append(self._delta_entry(user, select, changed, minimal=minimal))
             if len(page) > delta.DELTA_PAGE:
                 state = {**state, "after": page[delta.DELTA_PAGE - 1][1], "at": delta.issued_at()}
             else:

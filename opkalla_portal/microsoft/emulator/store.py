@@ -6,11 +6,9 @@ processes can serve the same emulator; writes run in ``BEGIN IMMEDIATE`` transac
 (one writer at a time, readers never see half a change). ``path=":memory:"`` keeps a
 private in-memory database for tests.
 
-Changes to users are recorded by SQLite triggers in ``changes`` (whoever writes them: a Graph
-route, the seed, a test), one row per changed property, for Graph's ``users/delta``
-(emulator/delta.py). Microsoft does not track ``licenseAssignmentStates`` (Graph docs, user:
-delta: "Changes to the licenseAssignmentStates property are currently not tracked") nor
-``signInActivity`` (not selectable in a delta query), so a change to only those records nothing.
+Every write to a user is recorded by SQLite triggers in ``user_changes`` with the user as it
+was before (whoever writes it: a Graph route, the seed, a test, another process), for Graph's
+``users/delta`` (emulator/delta.py works out from it which properties changed since a token).
 """
 
 from __future__ import annotations
@@ -35,35 +33,23 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_by_tenant ON docs (kind, tenant, id);
 CREATE INDEX IF NOT EXISTS docs_by_key2 ON docs (kind, tenant, key2);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS changes (
+CREATE TABLE IF NOT EXISTS user_changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
     tenant TEXT NOT NULL,
     id TEXT NOT NULL,
-    prop TEXT NOT NULL,  -- '*': created (or replaced) or deleted, see removed
+    old TEXT,  -- the user before this change; NULL: created (or replaced whole)
     removed INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS changes_by_tenant ON changes (kind, tenant, seq);
-CREATE INDEX IF NOT EXISTS changes_by_object ON changes (kind, id, prop);
+CREATE INDEX IF NOT EXISTS user_changes_by_tenant ON user_changes (tenant, seq);
 CREATE TRIGGER IF NOT EXISTS user_created AFTER INSERT ON docs WHEN NEW.kind = 'user' BEGIN
-    DELETE FROM changes WHERE kind = 'user' AND id = NEW.id;
-    INSERT INTO changes (kind, tenant, id, prop, removed) VALUES ('user', NEW.tenant, NEW.id, '*', 0);
-END;
-CREATE TRIGGER IF NOT EXISTS user_deleted AFTER DELETE ON docs WHEN OLD.kind = 'user' BEGIN
-    DELETE FROM changes WHERE kind = 'user' AND id = OLD.id;
-    INSERT INTO changes (kind, tenant, id, prop, removed) VALUES ('user', OLD.tenant, OLD.id, '*', 1);
+    INSERT INTO user_changes (tenant, id, old, removed) VALUES (NEW.tenant, NEW.id, NULL, 0);
 END;
 CREATE TRIGGER IF NOT EXISTS user_updated AFTER UPDATE ON docs
 WHEN NEW.kind = 'user' AND NEW.body IS NOT OLD.body BEGIN
-    DELETE FROM changes WHERE kind = 'user' AND id = NEW.id AND prop IN (
-        SELECT k.key FROM (SELECT key FROM json_each(NEW.body) UNION SELECT key FROM json_each(OLD.body)) AS k
-        WHERE k.key NOT IN ('licenseAssignmentStates', 'signInActivity')
-        AND json_extract(NEW.body, '$."' || k.key || '"') IS NOT json_extract(OLD.body, '$."' || k.key || '"'));
-    INSERT INTO changes (kind, tenant, id, prop, removed)
-        SELECT 'user', NEW.tenant, NEW.id, k.key, 0
-        FROM (SELECT key FROM json_each(NEW.body) UNION SELECT key FROM json_each(OLD.body)) AS k
-        WHERE k.key NOT IN ('licenseAssignmentStates', 'signInActivity')
-        AND json_extract(NEW.body, '$."' || k.key || '"') IS NOT json_extract(OLD.body, '$."' || k.key || '"');
+    INSERT INTO user_changes (tenant, id, old, removed) VALUES (NEW.tenant, NEW.id, OLD.body, 0);
+END;
+CREATE TRIGGER IF NOT EXISTS user_deleted AFTER DELETE ON docs WHEN OLD.kind = 'user' BEGIN
+    INSERT INTO user_changes (tenant, id, old, removed) VALUES (OLD.tenant, OLD.id, OLD.body, 1);
 END;
 """
 
@@ -194,7 +180,7 @@ class EmulatorStore:
                 tx.set_meta("signing_key", key)
             tx.set_meta("delta_key", delta_key or secrets.token_hex(32))
             seed_world(tx)
-            self._conn.execute("DELETE FROM changes")
+            self._conn.execute("DELETE FROM user_changes")
             tx.set_meta("delta_epoch", secrets.token_hex(8))
 
     def revoke_refresh_tokens(self, oid: str | None = None) -> int:
