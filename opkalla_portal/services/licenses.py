@@ -11,6 +11,7 @@ in the LicenseChange audit table.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ USER_FIELDS = (
 # Needs AuditLog.Read.All (and Entra ID P1 at Microsoft): asked for only by license insight,
 # so a tenant without it can still manage licenses.
 SIGN_IN_FIELD = "signInActivity"
+log = logging.getLogger(__name__)
 SUBMIT_CHUNK = 160  # changes per progress step: 8 batches of 20
 STATUS_FILTERS = ("all", "licensed", "unlicensed")
 
@@ -286,7 +288,27 @@ async def _held_directory(identity: Identity, graph) -> list[DirectoryUser]:
             _rebuild(entry, refreshed.changed, refreshed.removed)
         if "sorted" not in entry.views:
             entry.views["sorted"] = tuple(_sorted(entry.views["users"].values()))
+        if tenant_directory.full_read_due(entry):
+            entry.background = asyncio.ensure_future(_read_in_full(entry, graph))
         return list(entry.views["sorted"])
+
+
+async def _read_in_full(entry: tenant_directory.HeldDirectory, graph) -> None:
+    """The periodic full read, in the background: what users delta does not track
+    (licenseAssignmentStates, group names) is read again; opens meanwhile are not held up."""
+    try:
+        begun = tenant_directory.begin_full_read(entry)
+        answer = await graph.users_delta(USER_FIELDS)
+        names = await _group_names(graph, _group_ids(answer.users.values()))
+        async with entry.lock:
+            tenant_directory.install_full_read(entry, answer, USER_FIELDS, begun)
+            entry.group_names = {group: names.get(group, "") for group in _group_ids(entry.raw.values())}
+            entry.views["users"] = {uid: _directory_user(u, entry.group_names) for uid, u in entry.raw.items()}
+            entry.views.pop("sorted", None)
+    except Exception as error:  # noqa: BLE001 - a background refresh: the next one tries again
+        log.warning("full directory read for tenant %s failed: %s", entry.tenant_id, error)
+    finally:
+        entry.background = None
 
 
 def _rebuild(entry: tenant_directory.HeldDirectory, changed: Iterable[str], removed: Iterable[str] = ()) -> None:

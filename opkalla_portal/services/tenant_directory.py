@@ -7,7 +7,8 @@ for what changed since (one request when nothing did).
   forgotten first.
 - Graph does not track changes to `licenseAssignmentStates` (user: delta, Microsoft Learn), so
   a group starting or stopping to assign a license the user also holds directly shows only at
-  the next full read: at most FULL_READ_SECONDS after the last one (or sooner, below).
+  the next full read: the first read after FULL_READ_SECONDS starts one in the background
+  (its caller, and those after, are served from the delta-refreshed copy meanwhile).
 - The portal's own license changes are applied here as soon as Microsoft accepts them (Graph's
   delta may lag behind a write, and a lagging answer must not turn the switches back): each is
   pinned for PIN_SECONDS, during which Microsoft's older view of that user does not override it;
@@ -46,6 +47,7 @@ class HeldDirectory:
     pins: dict[str, dict[str, tuple[bool, float]]] = field(default_factory=dict)  # uid -> sku -> (on, until)
     views: dict[str, Any] = field(default_factory=dict)  # what callers derive from `raw`, theirs to keep
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    background: asyncio.Future | None = None  # a full read under way
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,6 @@ async def refresh(entry: HeldDirectory, graph, fields: Sequence[str]) -> Refresh
         or version is None
         or version != entry.version
         or tuple(fields) != entry.fields
-        or now - entry.full_at > FULL_READ_SECONDS
     )
     answer = await graph.users_delta(fields, None if full else entry.delta_link)
     if answer.full:
@@ -103,6 +104,28 @@ async def refresh(entry: HeldDirectory, graph, fields: Sequence[str]) -> Refresh
     if entry.version == seen_version:  # not moved on by a submit applied meanwhile
         entry.version = version
     return Refresh(answer.full, frozenset(changed), frozenset(removed))
+
+
+def full_read_due(entry: HeldDirectory) -> bool:
+    """Time for a full read in the background (see the module's docstring)."""
+    return bool(entry.delta_link) and entry.background is None and time.monotonic() - entry.full_at > FULL_READ_SECONDS
+
+
+def begin_full_read(entry: HeldDirectory) -> tuple[float, tuple[int, int] | None, tuple[int, int] | None]:
+    """What a full read started now must remember: (when, the tenant cache's version, the
+    version this entry reflects)."""
+    return time.monotonic(), tenant_cache.version(entry.tenant_id, tenant_cache.LICENSES), entry.version
+
+
+def install_full_read(entry: HeldDirectory, answer, fields: Sequence[str], begun: tuple) -> None:
+    """Replace the entry with a full round read in the background (the caller holds the lock):
+    its deltaLink takes over; the portal's pinned changes stay on top."""
+    started, version, seen_version = begun
+    entry.raw = dict(answer.users)
+    entry.delta_link, entry.fields, entry.full_at = answer.delta_link, tuple(fields), started
+    _keep_pins(entry, answer.users, time.monotonic())
+    if entry.version == seen_version:
+        entry.version = version
 
 
 def _keep_pins(entry: HeldDirectory, reported: Mapping[str, dict], now: float) -> set[str]:

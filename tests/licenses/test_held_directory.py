@@ -187,3 +187,35 @@ async def test_an_emulator_reset_is_read_in_full(portal, ms, store):
     seen = graph_requests(ms)
     users = await licenses.list_directory(tom)
     assert len(users) == 40 and seen[0].startswith("/users/delta?$select=")
+
+
+async def test_after_an_hour_a_full_read_in_the_background_brings_what_delta_does_not_track(portal, ms, store):
+    """Graph's delta does not track licenseAssignmentStates (Microsoft Learn, user: delta): a
+    license that becomes a group's only shows at a full read, which runs in the background."""
+    tom = identity_for(TOM)
+    users = by_id(await licenses.list_directory(tom))
+    holder = next(u for u in users.values() if u.holds(BUSINESS_STANDARD) and u.group_for(BUSINESS_STANDARD) is None)
+    with store.transaction() as tx:  # the license now comes from a group only; assignedLicenses unchanged
+        group = tx.list("group", tom.tenant_id)[0]
+        user = tx.get("user", holder.id)
+        user["licenseAssignmentStates"] = [
+            {**state, "assignedByGroup": group["id"]} if state["skuId"].lower() == BUSINESS_STANDARD else state
+            for state in licenses_states(user)
+        ]
+        tx.put("user", user["id"], user, tenant=tom.tenant_id)
+    assert by_id(await licenses.list_directory(tom))[holder.id].group_for(BUSINESS_STANDARD) is None  # not tracked
+    held = tenant_directory.held(ms, tom.tenant_id)
+    held.full_at -= tenant_directory.FULL_READ_SECONDS + 1
+    seen = graph_requests(ms)
+    await licenses.list_directory(tom)  # served at once from the delta round; the full read starts
+    assert seen[0].startswith("/users/delta?$deltatoken=") and held.background is not None
+    await held.background
+    after = by_id(await licenses.list_directory(tom))
+    assert after[holder.id].group_for(BUSINESS_STANDARD) == group["displayName"]
+    assert held.background is None and len(after) == len(users)
+
+
+def licenses_states(user: dict) -> list[dict]:
+    from opkalla_portal.microsoft.emulator.graph_api import license_states
+
+    return license_states(user)
