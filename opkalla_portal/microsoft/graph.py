@@ -47,6 +47,23 @@ class LicenseChange:
 
 
 @dataclass
+class DeltaRound:
+    """One round of Graph's users delta, run to its end.
+
+    ``full``: an initial round (no deltaLink was given, or Microsoft asked for a resync): ``users``
+    holds every user and replaces what the caller held. Otherwise ``users`` holds the users that
+    changed since the deltaLink, each to be merged into what the caller holds (Graph may send
+    only some properties; a property it sends, null included, is the new value), and ``removed``
+    the ids of deleted users. ``delta_link`` starts the next round."""
+
+    users: dict[str, dict]
+    removed: set[str]
+    delta_link: str
+    full: bool
+    requests: int = 0
+
+
+@dataclass
 class BulkResult:
     """Outcome of one :class:`LicenseChange` inside a bulk operation."""
 
@@ -62,6 +79,17 @@ class BulkResult:
     @property
     def user_id(self) -> str:
         return self.change.user_id
+
+
+# Microsoft no longer has the state a delta token stands for: "410 (gone) ... the application
+# must restart with a full synchronization" and, for an expired token, "a 40X-series error with
+# error codes such as syncStateNotFound" (concepts/delta-query-overview.md). A 400 or 404 on a
+# stored deltaLink also means the link is no good: start again rather than fail every open.
+RESYNC_STATUSES = {400, 404, 410}
+
+
+def _resync_needed(error: MicrosoftError) -> bool:
+    return error.status in RESYNC_STATUSES
 
 
 def _user_path(user_id: str) -> str:
@@ -96,6 +124,48 @@ class GraphClient(ServiceClient):
         async for page in self.iter_user_pages(select, top, filter):
             users.extend(page)
         return users
+
+    async def users_delta(
+        self, select: Iterable[str] = DEFAULT_USER_FIELDS, delta_link: str | None = None
+    ) -> DeltaRound:
+        """Run a round of ``GET /users/delta`` to its end: from ``delta_link`` (the changes since
+        the round that returned it), or a full round when there is none or Microsoft no longer
+        knows it (410 Gone, "synchronization reset", or a refused token: the round starts again).
+        ``$select`` goes in the first request only; links are followed verbatim (the tokens carry
+        the query). Graph may repeat a user within a round: the later entry wins."""
+        if delta_link:
+            try:
+                return await self._delta_round(delta_link, None, full=False)
+            except MicrosoftError as error:
+                if not _resync_needed(error):
+                    raise
+        return await self._delta_round("/users/delta", {"$select": ",".join(select)}, full=True)
+
+    async def _delta_round(self, url: str, params: dict[str, Any] | None, *, full: bool) -> DeltaRound:
+        users: dict[str, dict] = {}
+        removed: set[str] = set()
+        requests = 0
+        while True:
+            page = await self.get_json(url, params=params)
+            requests += 1
+            for entry in page.get("value", []):
+                uid = str(entry.get("id", ""))
+                if not uid:
+                    continue
+                if "@removed" in entry:
+                    removed.add(uid)
+                    users.pop(uid, None)
+                    continue
+                removed.discard(uid)
+                users[uid] = {**users.get(uid, {}), **entry}
+            params = None  # the links carry every query parameter
+            if page.get("@odata.nextLink"):
+                url = page["@odata.nextLink"]
+                continue
+            delta_link = page.get("@odata.deltaLink")
+            if not delta_link:
+                raise MicrosoftError(detail="users delta page without nextLink or deltaLink")
+            return DeltaRound(users, set() if full else removed, delta_link, full, requests)
 
     async def get_user(self, user_id: str, select: Iterable[str] = DEFAULT_USER_FIELDS) -> dict:
         return await self.get_json(_user_path(user_id), params={"$select": ",".join(select)})

@@ -11,6 +11,7 @@ in the LicenseChange audit table.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from opkalla_portal.microsoft.errors import AuthError, MicrosoftError, Unavailab
 from opkalla_portal.microsoft.graph import LicenseChange as GraphLicenseChange
 from opkalla_portal.microsoft.product_names import friendly_name
 from opkalla_portal.models import LicenseChange
-from opkalla_portal.services import consent, intents, tenant_cache
+from opkalla_portal.services import consent, intents, tenant_cache, tenant_directory
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.errors import PortalError, microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
@@ -41,6 +42,7 @@ USER_FIELDS = (
 # Needs AuditLog.Read.All (and Entra ID P1 at Microsoft): asked for only by license insight,
 # so a tenant without it can still manage licenses.
 SIGN_IN_FIELD = "signInActivity"
+log = logging.getLogger(__name__)
 SUBMIT_CHUNK = 160  # changes per progress step: 8 batches of 20
 STATUS_FILTERS = ("all", "licensed", "unlicensed")
 
@@ -200,7 +202,7 @@ def group_only_licenses(u: dict) -> dict[str, str]:
     assignedByGroup is the group's id, null for a direct assignment)."""
     by_group: dict[str, str] = {}
     direct: set[str] = set()
-    for state in u.get("licenseAssignmentStates") or []:
+    for state in u.get("licenseAssignmentStates") or ():
         sku = str(state.get("skuId", "")).lower()
         if state.get("assignedByGroup"):
             by_group.setdefault(sku, str(state["assignedByGroup"]))
@@ -209,55 +211,134 @@ def group_only_licenses(u: dict) -> dict[str, str]:
     return {sku: group for sku, group in by_group.items() if sku not in direct}
 
 
+_NO_SKUS: frozenset[str] = frozenset()
+
+
 def _directory_user(u: dict, group_names: Mapping[str, str] | None = None) -> DirectoryUser:
-    group_names = group_names or {}
+    """Graph's user as the portal shows it. Run for every user of a full read (5,000 and more):
+    each part is computed once, and only when the user has it."""
+    licenses = u.get("assignedLicenses")
+    only_group = group_only_licenses(u) if u.get("licenseAssignmentStates") else None
+    names = group_names or {}
+    activity = u.get(SIGN_IN_FIELD)
     return DirectoryUser(
         id=str(u["id"]),
         name=u.get("displayName") or u.get("userPrincipalName") or "(no name)",
         email=u.get("mail") or u.get("userPrincipalName") or "",
         department=u.get("department") or "",
         usage_location=u.get("usageLocation") or "",
-        sku_ids=frozenset(str(lic.get("skuId", "")).lower() for lic in u.get("assignedLicenses") or []),
+        sku_ids=frozenset(str(lic.get("skuId", "")).lower() for lic in licenses) if licenses else _NO_SKUS,
         enabled=u.get("accountEnabled") is not False,
-        last_sign_in=last_sign_in(u.get(SIGN_IN_FIELD)),
-        via_group=tuple(
-            sorted((sku, group_names.get(group) or "a group") for sku, group in group_only_licenses(u).items())
-        ),
+        last_sign_in=last_sign_in(activity) if activity else None,
+        via_group=tuple(sorted((sku, names.get(group) or "a group") for sku, group in only_group.items()))
+        if only_group
+        else (),
     )
 
 
+def _sorted(users: Iterable[DirectoryUser]) -> list[DirectoryUser]:
+    return sorted(users, key=lambda u: (u.name.lower(), u.id))
+
+
 async def list_directory(identity: Identity, *, with_sign_in: bool = False) -> list[DirectoryUser]:
-    """Every user of the tenant (all Graph pages), sorted by name; with sign-in activity if asked.
+    """Every user of the tenant, sorted by name; with sign-in activity if asked.
+
+    Without sign-in activity it comes from the directory this worker holds for the tenant
+    (services/tenant_directory.py), brought up to date by one Graph users delta round: Microsoft
+    is asked only for what changed since the last read. With it, the whole directory is read
+    (Graph's delta cannot select signInActivity).
     Microsoft's failures leave as MicrosoftFailure (with_sign_in: a refusal of that field too,
     code "microsoft.auth"; the caller asks again without it, which tells consent apart)."""
     require(identity, Capability.LICENSES)
     _ensure_consented(identity)
-    fields = (*USER_FIELDS, SIGN_IN_FIELD) if with_sign_in else USER_FIELDS
     graph = _graph(identity)
     with microsoft_errors():
         try:
-            raw = await graph.list_users(select=fields, top=999)
+            if not with_sign_in:
+                return await _held_directory(identity, graph)
+            raw = await graph.list_users(select=(*USER_FIELDS, SIGN_IN_FIELD), top=999)
         except AuthError as error:
             if with_sign_in:  # perhaps only signInActivity was refused (no AuditLog.Read.All or no
                 raise  # Entra ID P1/P2)
             raise _consent_lost(identity, error) from error
-        group_ids = {g for u in raw for g in group_only_licenses(u).values()}
-        names = await _group_names(graph, group_ids)
-    users = [_directory_user(u, names) for u in raw]
-    return sorted(users, key=lambda u: (u.name.lower(), u.id))
+        names = await _group_names(graph, _group_ids(raw))
+    return _sorted(_directory_user(u, names) for u in raw)
+
+
+def _group_ids(raw: Iterable[dict]) -> set[str]:
+    return {g for u in raw if u.get("licenseAssignmentStates") for g in group_only_licenses(u).values()}
+
+
+async def _held_directory(identity: Identity, graph) -> list[DirectoryUser]:
+    entry = tenant_directory.held(microsoft(), identity.tenant_id)
+    async with entry.lock:
+        refreshed = await tenant_directory.refresh(entry, graph, USER_FIELDS)
+        fresh = refreshed.full or "users" not in entry.views
+        touched = entry.raw.values() if fresh else [entry.raw[uid] for uid in refreshed.changed if uid in entry.raw]
+        if fresh:  # a full read: group names are read again too (a group may have been renamed)
+            entry.group_names = {}
+        unknown = _group_ids(touched) - entry.group_names.keys()
+        if unknown:
+            names = await _group_names(graph, unknown)
+            entry.group_names.update({group: names.get(group, "") for group in unknown})
+        if fresh:
+            entry.views["users"] = {uid: _directory_user(u, entry.group_names) for uid, u in entry.raw.items()}
+            entry.views.pop("sorted", None)
+        elif refreshed.changed or refreshed.removed:
+            _rebuild(entry, refreshed.changed, refreshed.removed)
+        if "sorted" not in entry.views:
+            entry.views["sorted"] = tuple(_sorted(entry.views["users"].values()))
+        if tenant_directory.full_read_due(entry):
+            entry.background = asyncio.ensure_future(_read_in_full(entry, graph))
+        return list(entry.views["sorted"])
+
+
+async def _read_in_full(entry: tenant_directory.HeldDirectory, graph) -> None:
+    """The periodic full read, in the background: what users delta does not track
+    (licenseAssignmentStates, group names) is read again; opens meanwhile are not held up."""
+    try:
+        begun = tenant_directory.begin_full_read(entry)
+        answer = await graph.users_delta(USER_FIELDS)
+        names = await _group_names(graph, _group_ids(answer.users.values()))
+        async with entry.lock:
+            tenant_directory.install_full_read(entry, answer, USER_FIELDS, begun)
+            entry.group_names = {group: names.get(group, "") for group in _group_ids(entry.raw.values())}
+            entry.views["users"] = {uid: _directory_user(u, entry.group_names) for uid, u in entry.raw.items()}
+            entry.views.pop("sorted", None)
+    except Exception as error:  # noqa: BLE001 - a background refresh: the next one tries again
+        log.warning("full directory read for tenant %s failed: %s", entry.tenant_id, error)
+    finally:
+        entry.background = None
+
+
+def _rebuild(entry: tenant_directory.HeldDirectory, changed: Iterable[str], removed: Iterable[str] = ()) -> None:
+    users = entry.views.get("users")
+    if users is None:
+        return
+    for uid in removed:
+        users.pop(uid, None)
+    for uid in changed:
+        if uid in entry.raw:
+            users[uid] = _directory_user(entry.raw[uid], entry.group_names)
+    entry.views.pop("sorted", None)
 
 
 async def _group_names(graph, group_ids: Iterable[str]) -> dict[str, str]:
-    """displayName of each licensing group (GET /groups/{id}); a group that cannot be read
-    keeps no name (the window then says "via a group")."""
+    """displayName of each licensing group (GET /groups/{id}, up to 8 at a time); a group that
+    cannot be read keeps no name (the window then says "via a group")."""
     names: dict[str, str] = {}
-    for group_id in sorted(group_ids):
-        try:
-            group = await graph.get_json(f"/groups/{group_id}", params={"$select": "id,displayName"})
-        except MicrosoftError:
-            continue
+    gate = asyncio.Semaphore(8)
+
+    async def read(group_id: str) -> None:
+        async with gate:
+            try:
+                group = await graph.get_json(f"/groups/{group_id}", params={"$select": "id,displayName"})
+            except MicrosoftError:
+                return
         if isinstance(group, dict) and group.get("displayName"):
             names[group_id] = str(group["displayName"])
+
+    await asyncio.gather(*(read(g) for g in sorted(group_ids)))
     return names
 
 
@@ -381,12 +462,25 @@ async def apply_changes(
         finally:  # seat counts and the insight's idle figures changed (or may have)
             tenant_cache.invalidate(identity.tenant_id, tenant_cache.LICENSES)
         errors = await _confirm_unanswered(graph, product.sku_id, chunk, errors)
+        _show_in_held_directory(identity, product.sku_id, chunk, errors)
         await intents.pause_for_kill_test(intents.LICENSE_ASSIGNMENT)
         _record(identity, product, chunk, users, errors, outcome, key)
         done += len(chunk)
         if on_progress:
             await on_progress(done, len(ordered))
     return outcome
+
+
+def _show_in_held_directory(
+    identity: Identity, sku_id: str, chunk: list[tuple[str, bool]], errors: Mapping[str, MicrosoftError | None]
+) -> None:
+    """What Microsoft accepted shows in the directory this worker holds at once (Graph's delta
+    may lag behind); after a failure the next read is a full one."""
+    done = {uid: on for uid, on in chunk if uid in errors and errors[uid] is None}
+    failed = len(done) < len(chunk)
+    entry_changed = tenant_directory.applied(microsoft(), identity.tenant_id, sku_id, done, failed=failed)
+    if entry_changed:
+        _rebuild(tenant_directory.held(microsoft(), identity.tenant_id), entry_changed)
 
 
 async def _confirm_unanswered(

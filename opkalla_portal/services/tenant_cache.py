@@ -84,6 +84,12 @@ def _version(tenant_id: str, kind: str) -> tuple[int, int] | None:
         return None
 
 
+def version(tenant_id: str, kind: str) -> tuple[int, int] | None:
+    """How many times the portal changed this tenant's `kind` (and the world was reset), as every
+    worker sees it: a reader holding its own copy compares it. None: unknown (Redis down)."""
+    return _version(tenant_id, kind)
+
+
 def invalidate(tenant_id: str, *kinds: str) -> None:
     """The portal changed (or may have changed) this tenant's data at Microsoft: forget it here
     and, through Redis, on every worker."""

@@ -84,6 +84,23 @@ async def test_emulator_graph_responses_match_the_metadata(fresh, clients):
     assert csdl.validate(assigned, "graph.user") == []
 
 
+async def test_emulator_users_delta_matches_the_metadata(fresh, clients, store):
+    """users/delta: Function delta bound to Collection(graph.user), returning Collection(graph.user)
+    (v1.0-Prod.csdl); a deleted user is its id and the @removed instance annotation
+    (concepts/delta-query-users.md)."""
+    assert ("Collection(graph.user)", "Collection(graph.user)") in csdl.bound_signatures("microsoft.graph.delta")
+    graph = clients.graph(BAYVIEW)
+    first = await graph.users_delta((*USER_FIELDS,))
+    for user in first.users.values():
+        assert csdl.validate(user, "graph.user") == []
+    gone = next(iter(first.users))
+    with store.transaction() as tx:
+        tx.delete("user", gone)
+    page = await graph.get_json(first.delta_link)
+    assert page["value"] == [{"id": gone, "@removed": {"reason": "changed"}}]
+    assert csdl.validate({"id": gone}, "graph.user") == []
+
+
 async def test_emulator_sign_in_activity_matches_the_metadata(fresh, clients, store):
     with store.transaction() as tx:  # Lakeside (which has Entra ID P1) grants consent
         tx.put(

@@ -5,11 +5,16 @@ Every object (user, SKU, subscription, order, token grant...) is one row
 processes can serve the same emulator; writes run in ``BEGIN IMMEDIATE`` transactions
 (one writer at a time, readers never see half a change). ``path=":memory:"`` keeps a
 private in-memory database for tests.
+
+Every write to a user is recorded by SQLite triggers in ``user_changes`` with the user as it
+was before (whoever writes it: a Graph route, the seed, a test, another process), for Graph's
+``users/delta`` (emulator/delta.py works out from it which properties changed since a token).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -28,6 +33,24 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_by_tenant ON docs (kind, tenant, id);
 CREATE INDEX IF NOT EXISTS docs_by_key2 ON docs (kind, tenant, key2);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS user_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    old TEXT,  -- the user before this change; NULL: created (or replaced whole)
+    removed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS user_changes_by_tenant ON user_changes (tenant, seq);
+CREATE TRIGGER IF NOT EXISTS user_created AFTER INSERT ON docs WHEN NEW.kind = 'user' BEGIN
+    INSERT INTO user_changes (tenant, id, old, removed) VALUES (NEW.tenant, NEW.id, NULL, 0);
+END;
+CREATE TRIGGER IF NOT EXISTS user_updated AFTER UPDATE ON docs
+WHEN NEW.kind = 'user' AND NEW.body IS NOT OLD.body BEGIN
+    INSERT INTO user_changes (tenant, id, old, removed) VALUES (NEW.tenant, NEW.id, OLD.body, 0);
+END;
+CREATE TRIGGER IF NOT EXISTS user_deleted AFTER DELETE ON docs WHEN OLD.kind = 'user' BEGIN
+    INSERT INTO user_changes (tenant, id, old, removed) VALUES (OLD.tenant, OLD.id, OLD.body, 1);
+END;
 """
 
 
@@ -113,6 +136,11 @@ class EmulatorStore:
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._conn.executescript(SCHEMA)
+        with self.transaction() as tx:
+            if tx.meta("delta_key") is None:  # signs delta tokens; kept by reset()
+                tx.set_meta("delta_key", secrets.token_hex(32))
+            if tx.meta("delta_epoch") is None:
+                tx.set_meta("delta_epoch", secrets.token_hex(8))
         if seed:
             with self.transaction() as tx:
                 seeded = tx.meta("seeded_at")
@@ -140,16 +168,20 @@ class EmulatorStore:
     def reset(self) -> None:
         """Restore the seeded demo world (keeps the signing key so issued tokens stay valid,
         and the refresh tokens Entra issued: resetting the demo's data does not sign anyone out
-        of Microsoft, so the provider's Partner Center connection survives it)."""
+        of Microsoft, so the provider's Partner Center connection survives it). Delta tokens issued
+        before answer 410 (a synchronization reset): the change history starts again."""
         from .seed import seed_world
 
         with self.transaction() as tx:
-            key = tx.meta("signing_key")
+            key, delta_key = tx.meta("signing_key"), tx.meta("delta_key")
             self._conn.execute("DELETE FROM docs WHERE kind != 'refresh_token'")
             self._conn.execute("DELETE FROM meta")
             if key:
                 tx.set_meta("signing_key", key)
+            tx.set_meta("delta_key", delta_key or secrets.token_hex(32))
             seed_world(tx)
+            self._conn.execute("DELETE FROM user_changes")
+            tx.set_meta("delta_epoch", secrets.token_hex(8))
 
     def revoke_refresh_tokens(self, oid: str | None = None) -> int:
         """Tests/demo: revoke a user's refresh tokens (all users' when ``oid`` is None), as an

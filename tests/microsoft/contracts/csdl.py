@@ -22,7 +22,7 @@ SUBSET = Path(__file__).with_name("graph-v1.0-subset.csdl")
 
 @lru_cache(maxsize=1)
 def _schema() -> tuple[dict[str, ET.Element], dict[str, list[ET.Element]]]:
-    """Types by full name ("microsoft.graph.user") and bound actions by name."""
+    """Types by full name ("microsoft.graph.user") and bound actions and functions by name."""
     types: dict[str, ET.Element] = {}
     actions: dict[str, list[ET.Element]] = {}
     root = ET.parse(SUBSET).getroot()
@@ -32,9 +32,19 @@ def _schema() -> tuple[dict[str, ET.Element], dict[str, list[ET.Element]]]:
             tag = el.tag.removeprefix(EDM)
             if tag in ("EntityType", "ComplexType", "EnumType"):
                 types[f"{ns}.{el.get('Name')}"] = el
-            elif tag == "Action":
+            elif tag in ("Action", "Function"):
                 actions.setdefault(f"{ns}.{el.get('Name')}", []).append(el)
     return types, actions
+
+
+def bound_signatures(name: str) -> list[tuple[str, str]]:
+    """(binding parameter type, return type) of each overload of a bound action or function."""
+    _, operations = _schema()
+    return [
+        (op.find(EDM + "Parameter").get("Type"), op.find(EDM + "ReturnType").get("Type"))
+        for op in operations.get(name, [])
+        if op.find(EDM + "ReturnType") is not None
+    ]
 
 
 def _full(name: str) -> str:
