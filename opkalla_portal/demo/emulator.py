@@ -197,7 +197,8 @@ def passcode_notice() -> str:
 
 def _forgetting_on_reset(route: BaseRoute) -> BaseRoute:
     """POST /emulator/reset restores the demo world behind the portal's back: the portal's
-    per-tenant cache of Microsoft reads (services/tenant_cache.py) must forget it too."""
+    per-tenant cache of Microsoft reads (services/tenant_cache.py) and the directories it holds
+    (services/tenant_directory.py) must forget it too."""
     from starlette.routing import Mount, Route
 
     if isinstance(route, Mount) and any(getattr(r, "path", "").endswith("/reset") for r in route.routes):
@@ -206,12 +207,13 @@ def _forgetting_on_reset(route: BaseRoute) -> BaseRoute:
         endpoint = route.endpoint
 
         async def reset_and_forget(request):
-            from opkalla_portal.services import tenant_cache
+            from opkalla_portal.services import tenant_cache, tenant_directory
 
             try:
                 return await endpoint(request)
             finally:
                 tenant_cache.clear()
+                tenant_directory.clear()
 
         return Route(route.path, reset_and_forget, methods=sorted(route.methods or ()), name=route.name)
     return route

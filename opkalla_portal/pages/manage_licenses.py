@@ -448,8 +448,16 @@ def licenses_content() -> rx.Component:
 
 # ------------------------------------------------------------------ the Manage License window
 def _user_row(row: UserRow) -> rx.Component:
-    changed = S.page_changes.contains(row["id"])
-    licensed = rx.cond(changed, S.page_changes[row["id"]].to(bool), row["licensed"])
+    """One row per user; its pending change ("on", "off" or "") and the submitting flag come in as props, so
+    a toggle re-renders the row it changed, not all fifty (the row reads no state itself)."""
+    change = rx.cond(S.page_changes.contains(row["id"]), rx.cond(S.page_changes[row["id"]].to(bool), "on", "off"), "")
+    return license_user_row(row=row, change=change, submitting=S.submitting)
+
+
+@rx.memo
+def license_user_row(row: rx.Var[UserRow], change: rx.Var[str], submitting: rx.Var[bool]) -> rx.Component:
+    changed = change != ""
+    licensed = rx.cond(changed, change == "on", row["licensed"])
     return rx.flex(
         rx.vstack(
             rx.text(row["name"], weight="medium", size="2"),
@@ -473,7 +481,7 @@ def _user_row(row: UserRow) -> rx.Component:
             on_change=lambda on: S.toggle_user(row["id"], on),
             aria_label="License for " + row["name"],
             # Graph cannot remove a license a group assigns: it changes in the group.
-            disabled=S.submitting | (row["via_group"] != ""),
+            disabled=submitting | (row["via_group"] != ""),
             size="2",
         ),
         align="center",

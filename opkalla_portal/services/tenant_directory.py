@@ -11,7 +11,7 @@ for what changed since (one request when nothing did).
   (its caller, and those after, are served from the delta-refreshed copy meanwhile).
 - The portal's own license changes are applied here as soon as Microsoft accepts them (Graph's
   delta may lag behind a write, and a lagging answer must not turn the switches back): each is
-  pinned for PIN_SECONDS, during which Microsoft's older view of that user does not override it;
+  pinned for PIN_SECONDS (a minute), during which Microsoft's older view of that user does not override it;
   once Microsoft reports the same state the pin goes. A submit with failures, and a change made
   through the portal on another worker (the tenant cache's version says so), make the next
   read a full one.
@@ -31,7 +31,9 @@ from opkalla_portal.services import tenant_cache
 
 MAX_TENANTS = 32
 FULL_READ_SECONDS = 3600.0
-PIN_SECONDS = 600.0
+# Graph's replicas catch up with a write in seconds; a minute covers that without hiding for long a change
+# someone makes elsewhere (the admin center) right after the portal's.
+PIN_SECONDS = 60.0
 
 
 @dataclass(eq=False)
@@ -70,6 +72,11 @@ def held(clients: object, tenant_id: str) -> HeldDirectory:
     while len(tenants) > MAX_TENANTS:
         tenants.popitem(last=False)
     return entry
+
+
+def clear() -> None:
+    """Forget every held directory (the demo's reset restores the world behind the portal's back)."""
+    _held.clear()
 
 
 def held_tenants(clients: object) -> list[str]:

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from opkalla_portal.services import tenant_cache
+from opkalla_portal.services import tenant_cache, tenant_directory
 
 
 class Clients:  # stands in for a MicrosoftClients set (the cache is keyed weakly by it)
@@ -121,10 +121,13 @@ async def test_resetting_the_demo_world_forgets_every_tenant(monkeypatch, tmp_pa
     try:
         clients, load = Clients(), Counter()
         await tenant_cache.cached(clients, "t9", tenant_cache.LICENSES, load)
+        held = tenant_directory.held(clients, "t9")  # with the portal's own change pinned over Microsoft's view
+        held.pins["u1"] = {"sku": (True, float("inf"))}
         app = Starlette(routes=demo_emulator.emulator_routes())
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as http:
             assert (await http.post("/emulator/reset")).status_code == 200
         await tenant_cache.cached(clients, "t9", tenant_cache.LICENSES, load)
         assert load.calls == 2
+        assert tenant_directory.held(clients, "t9") is not held  # the held directory and its pins are gone
     finally:
         demo_emulator.emulator_store.cache_clear()
