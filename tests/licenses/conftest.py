@@ -47,3 +47,33 @@ async def ms(clients, fresh):  # noqa: F811
 @pytest.fixture
 def portal(seeded):
     return seeded
+
+
+def admin_of_large_tenant(store, users: int, email: str, seats: int | None = None) -> tuple[dict, object]:
+    """A generated tenant of `users` users (as many seats unless told), with a portal organization that has
+    consented and a Global Admin `email`: (the tenant, that admin's identity)."""
+    from opkalla_portal.db import session_scope
+    from opkalla_portal.microsoft.emulator.large_tenant import generate_large_tenant
+    from opkalla_portal.models import Organization, PortalUser
+
+    tenant = generate_large_tenant(store, users=users, seats=users if seats is None else seats)
+    with session_scope() as db:
+        organization = Organization(
+            name=f"Large {users}",
+            tenant_id=tenant["tenant_id"],
+            consent_granted_at=Organization.model_fields["created_at"].default_factory(),
+        )
+        db.add(organization)
+        db.flush()
+        db.add(
+            PortalUser(
+                organization_id=organization.id,
+                first_name="Ada",
+                last_name="Admin",
+                email=email,
+                web_role="Work365 Administrator",
+                status="active",
+                is_global_admin=True,
+            )
+        )
+    return tenant, identity_for(email)

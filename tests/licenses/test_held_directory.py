@@ -9,12 +9,9 @@ from __future__ import annotations
 import time
 from urllib.parse import unquote
 
-from opkalla_portal.db import session_scope
-from opkalla_portal.microsoft.emulator.large_tenant import generate_large_tenant
 from opkalla_portal.microsoft.graph import DeltaRound, GraphClient
-from opkalla_portal.models import Organization, PortalUser
 from opkalla_portal.services import licenses, tenant_directory
-from tests.licenses.conftest import TOM, identity_for
+from tests.licenses.conftest import TOM, admin_of_large_tenant, identity_for
 
 BUSINESS_STANDARD = "f245ecc8-75af-4f8e-b61f-27d8114de5f3"  # Bayview: 35 seats, 30 assigned
 
@@ -36,30 +33,6 @@ def graph_requests(ms) -> list[str]:
 
 def by_id(users) -> dict:
     return {u.id: u for u in users}
-
-
-def admin_of_large_tenant(store, users: int, email: str) -> tuple[dict, object]:
-    tenant = generate_large_tenant(store, users=users, seats=users)
-    with session_scope() as db:
-        organization = Organization(
-            name=f"Large {users}",
-            tenant_id=tenant["tenant_id"],
-            consent_granted_at=Organization.model_fields["created_at"].default_factory(),
-        )
-        db.add(organization)
-        db.flush()
-        db.add(
-            PortalUser(
-                organization_id=organization.id,
-                first_name="Ada",
-                last_name="Admin",
-                email=email,
-                web_role="Work365 Administrator",
-                status="active",
-                is_global_admin=True,
-            )
-        )
-    return tenant, identity_for(email)
 
 
 def unlicensed(store, tenant: str) -> dict:

@@ -11,7 +11,7 @@ from opkalla_portal.models import LicenseChange, Organization, PortalUser
 from opkalla_portal.services import licenses
 from opkalla_portal.services.access import PermissionDenied
 from opkalla_portal.services.licenses import ConsentRequired, DirectoryUser, LicenseError
-from tests.licenses.conftest import DANA, PRIYA, TOM, identity_for
+from tests.licenses.conftest import DANA, PRIYA, TOM, admin_of_large_tenant, identity_for
 
 BUSINESS_PREMIUM = "f245ecc8-75af-4f8e-b61f-27d8114de5f3"
 
@@ -191,27 +191,7 @@ async def test_seat_swaps_at_full_capacity_succeed_whatever_order_graph_runs_a_b
     """Graph runs the requests of a $batch in no guaranteed order unless dependsOn says so
     (microsoft-graph-docs-contrib concepts/json-batching.md); the emulator shuffles them
     (seeded). With every seat taken, swapping one holder for another must always succeed."""
-    tenant = generate_large_tenant(store, users=12, seats=2)
-    with session_scope() as db:
-        organization = Organization(
-            name="Full tenant",
-            tenant_id=tenant["tenant_id"],
-            consent_granted_at=Organization.model_fields["created_at"].default_factory(),
-        )
-        db.add(organization)
-        db.flush()
-        db.add(
-            PortalUser(
-                organization_id=organization.id,
-                first_name="Ada",
-                last_name="Admin",
-                email="ada@full.test",
-                web_role="Work365 Administrator",
-                status="active",
-                is_global_admin=True,
-            )
-        )
-    identity = identity_for("ada@full.test")
+    tenant, identity = admin_of_large_tenant(store, 12, "ada@full.test", seats=2)
     sku = tenant["sku_id"]
     ids = tenant["user_ids"]
     users = {u.id: u for u in await licenses.list_directory(identity)}
