@@ -221,6 +221,10 @@ def test_toggle_submit_and_close_by_clicking_the_grey_area(world, page, context,
     off = _switch(dialog, leaver)
     off.click()
     expect(off).not_to_be_checked()
+    expect(dialog.get_by_text("Will be unassigned")).to_be_visible()  # the row marks its own pending change
+    _switch(dialog, first)
+    expect(dialog.get_by_text("Will be assigned")).to_be_visible()
+    expect(dialog.get_by_text("Will be unassigned")).to_have_count(0)
     expect(dialog.get_by_text("4 seats left")).to_be_visible()
     expect(dialog.get_by_text("3 unsaved changes")).to_be_visible()
     assert axe_violations(page) == []
