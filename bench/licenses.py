@@ -117,29 +117,10 @@ def prepare(workdir: Path, users: int) -> tuple[dict[str, str], dict]:
     )
     subprocess.run([sys.executable, "-m", "opkalla_portal.cli", "prepare"], cwd=ROOT, env=env, check=True)
 
-    from opkalla_portal.db import session_scope
     from opkalla_portal.demo.emulator import emulator_store
-    from opkalla_portal.microsoft.emulator.large_tenant import generate_large_tenant
-    from opkalla_portal.models import Organization, PortalUser, utcnow
+    from tests.licenses.conftest import admin_of_large_tenant
 
-    tenant = generate_large_tenant(emulator_store(), users=users, seats=users)
-    with session_scope() as db:
-        organization = Organization(
-            name=f"Large tenant ({users} users)", tenant_id=tenant["tenant_id"], consent_granted_at=utcnow()
-        )
-        db.add(organization)
-        db.flush()
-        db.add(
-            PortalUser(
-                organization_id=organization.id,
-                first_name="Bench",
-                last_name="Admin",
-                email=ADMIN_EMAIL,
-                web_role="Work365 Administrator",
-                status="active",
-                is_global_admin=True,
-            )
-        )
+    tenant, _ = admin_of_large_tenant(emulator_store(), users, ADMIN_EMAIL)
     return env, tenant
 
 

@@ -282,8 +282,7 @@ async def _held_directory(identity: Identity, graph) -> list[DirectoryUser]:
             names = await _group_names(graph, unknown)
             entry.group_names.update({group: names.get(group, "") for group in unknown})
         if fresh:
-            entry.views["users"] = {uid: _directory_user(u, entry.group_names) for uid, u in entry.raw.items()}
-            entry.views.pop("sorted", None)
+            _rebuild_all(entry)
         elif refreshed.changed or refreshed.removed:
             _rebuild(entry, refreshed.changed, refreshed.removed)
         if "sorted" not in entry.views:
@@ -303,12 +302,16 @@ async def _read_in_full(entry: tenant_directory.HeldDirectory, graph) -> None:
         async with entry.lock:
             tenant_directory.install_full_read(entry, answer, USER_FIELDS, begun)
             entry.group_names = {group: names.get(group, "") for group in _group_ids(entry.raw.values())}
-            entry.views["users"] = {uid: _directory_user(u, entry.group_names) for uid, u in entry.raw.items()}
-            entry.views.pop("sorted", None)
+            _rebuild_all(entry)
     except Exception as error:  # noqa: BLE001 - a background refresh: the next one tries again
         log.warning("full directory read for tenant %s failed: %s", entry.tenant_id, error)
     finally:
         entry.background = None
+
+
+def _rebuild_all(entry: tenant_directory.HeldDirectory) -> None:
+    entry.views["users"] = {uid: _directory_user(u, entry.group_names) for uid, u in entry.raw.items()}
+    entry.views.pop("sorted", None)
 
 
 def _rebuild(entry: tenant_directory.HeldDirectory, changed: Iterable[str], removed: Iterable[str] = ()) -> None:

@@ -70,9 +70,10 @@ def _redis():
     return client
 
 
-def _version(tenant_id: str, kind: str) -> tuple[int, int] | None:
-    """The data's current version: (generation, this tenant's changes); None: unknown, do not
-    use the cache."""
+def version(tenant_id: str, kind: str) -> tuple[int, int] | None:
+    """The data's current version as every worker sees it: (generation, how many times the portal
+    changed this tenant's `kind`); a reader holding its own copy compares it. None: unknown
+    (Redis down), do not use the cache."""
     client = _redis()
     if client is None:
         return _local_generation, _local_versions.get((tenant_id, kind), 0)
@@ -82,12 +83,6 @@ def _version(tenant_id: str, kind: str) -> tuple[int, int] | None:
     except Exception as error:  # noqa: BLE001 - Redis down: no caching, never stale data
         log.warning("tenant cache bypassed, Redis unavailable: %s", error)
         return None
-
-
-def version(tenant_id: str, kind: str) -> tuple[int, int] | None:
-    """How many times the portal changed this tenant's `kind` (and the world was reset), as every
-    worker sees it: a reader holding its own copy compares it. None: unknown (Redis down)."""
-    return _version(tenant_id, kind)
 
 
 def invalidate(tenant_id: str, *kinds: str) -> None:
@@ -123,21 +118,21 @@ async def cached(
     is a list of frozen objects, a shallow copy of the list is enough). `fresh`: load now whatever
     the cache holds, and keep the answer for the next callers (a page that must show Microsoft's
     current state, or its outage, still refreshes the cache for the others)."""
-    version = _version(tenant_id, kind)
-    if version is None or not tenant_id:
+    current = version(tenant_id, kind)
+    if current is None or not tenant_id:
         return await load()
     key = (tenant_id, kind, variant)
     entries = _entries.setdefault(clients, {})
     entry = None if fresh else entries.get(key)
-    if entry is not None and entry.version == version and time.monotonic() - entry.stored_at < ttl:
+    if entry is not None and entry.version == current and time.monotonic() - entry.stored_at < ttl:
         return _copy(entry.value, immutable)
     flights = _inflight.setdefault(clients, {})
-    flight = None if fresh else flights.get((key, version))
+    flight = None if fresh else flights.get((key, current))
     if flight is None:
-        flight = asyncio.ensure_future(_load_and_store(entries, key, version, load))
+        flight = asyncio.ensure_future(_load_and_store(entries, key, current, load))
         if not fresh:
-            flights[(key, version)] = flight
-            flight.add_done_callback(lambda _: flights.pop((key, version), None))
+            flights[(key, current)] = flight
+            flight.add_done_callback(lambda _: flights.pop((key, current), None))
     return _copy(await asyncio.shield(flight), immutable)
 
 
@@ -147,10 +142,10 @@ def _copy(value: Any, immutable: bool) -> Any:
     return copy.deepcopy(value)
 
 
-async def _load_and_store(entries: dict, key: tuple, version: tuple[int, int], load: Callable[[], Awaitable[T]]) -> T:
+async def _load_and_store(entries: dict, key: tuple, seen: tuple[int, int], load: Callable[[], Awaitable[T]]) -> T:
     value = await load()
-    if _version(key[0], key[1]) == version:  # not changed by the portal meanwhile
-        entries[key] = _Entry(version, time.monotonic(), value)
+    if version(key[0], key[1]) == seen:  # not changed by the portal meanwhile
+        entries[key] = _Entry(seen, time.monotonic(), value)
     return value
 
 
