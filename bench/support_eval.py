@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
   --set heldout  bench/support_questions/heldout.json: the old held-out half (tuning data since round 5)
   --set tuning-r7  round 7's tuning set (200 questions by a writer who saw only the guide and the topics)
-  --set heldout-r5|heldout-r6|heldout-r7  the blind sets (score only: never read their misses)
+  --set heldout-r5|heldout-r6|heldout-r8  the blind sets (score only: never read their misses)
+  --set heldout-r7  round 7's blind set: tuning data since round 8
   --set all      every tuning set (tuning, heldout, tuning-r7: 399 on-topic, 59 off-topic): what is tuned on
   --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
@@ -84,12 +85,16 @@ UNANSWERABLE = [
 ]
 
 
+# What is tuned on. Rounds 5–7's blind sets joined it in round 8, when heldout-r8 became the blind set.
+TUNING_SETS = ("tuning", "heldout", "tuning-r7", "heldout-r5", "heldout-r6", "heldout-r7")
+
+
 def _load_set(name: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """(on-topic [(question, expected slugs)], off-topic questions) of a question set."""
     if name == "dev":
         return [(q, [slug]) for q, slug in QUESTIONS], list(UNANSWERABLE)
-    if name == "all":  # every tuning set: both halves of round 1 (tuning data since round 5) and round 7's
-        parts = [_load_set(part) for part in ("tuning", "heldout", "tuning-r7")]
+    if name == "all":  # every tuning set: round 1's halves, round 7's tuning set, and (since round 8) the old blind sets
+        parts = [_load_set(part) for part in TUNING_SETS]
         return [q for on, _ in parts for q in on], [q for _, off in parts for q in off]
     rows = json.loads((Path(__file__).resolve().parent / "support_questions" / f"{name}.json").read_text())
     return (

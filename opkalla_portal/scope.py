@@ -105,6 +105,15 @@ OTHER_VENDOR_PHRASES = (
     "office home and student",
     "xbox",
     "game pass",
+    # Round 8: an industry's own line-of-business software (whoever makes it) is not Microsoft 365's to administer
+    "practice management",
+    "imaging software",
+    "accounting software",
+    "point of sale",
+    "pos system",
+    "booking software",
+    "scheduling software",
+    "dispatch software",
 )
 
 # Microsoft's own products: a question naming one and another vendor ("copy data from Outlook into
@@ -134,7 +143,7 @@ ANCHOR_PHRASES = (
     "business basic",
 )
 _ANCHOR_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ANCHOR_PHRASES) + r")\b")
-_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in OTHER_VENDOR_PHRASES) + r")\b")
+_PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in OTHER_VENDOR_PHRASES) + r")s?\b")  # "apple ids"
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -145,7 +154,7 @@ def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = fr
     """
     lowered = text.lower()
     found = [m.group(0) for m in _PHRASE_RE.finditer(lowered)]
-    found += [p for p in NON_IT_PHRASES if re.search(rf"\b{p}\b", lowered)]
+    found += non_it_phrases(lowered)
     lexicon = OTHER_VENDORS | NON_IT_TOPICS | UNCOVERED_IT
     for word in _WORD.findall(lowered):
         if word in lexicon and vocabulary.concept(word) not in known_concepts:
@@ -188,7 +197,34 @@ ADVICE = re.compile(
     r"|which \w+(?: \w+)? (?:is|are) (?:the )?best|what(?:'s| is| are) the best (?!ways?\b|practices?\b)\w+)\b"
 )
 # Places and everyday errands: a question about them is not about Microsoft 365 whatever else it says.
-NON_IT_PHRASES = ("near me", "nearby", "opening hours", "open on sunday")
+# Round 8: licences a government or a body grants (not software licences), a bank's own website or app,
+# and the tax or market side of money (regular expressions, matched on whole words of the lower-cased text).
+NON_IT_PHRASES = (
+    "near me",
+    "nearby",
+    "opening hours",
+    "open on sunday",
+    r"licen[cs]es? with the (?:city|state|county|council|town|board)",
+    r"(?:city|state|county|contractor'?s?|liquor|alcohol|driver'?s?|driving|forklift|fishing|hunting|marriage"
+    r"|pilot'?s?|nursing|medical|real estate|broker'?s?|professional) licen[cs]es?",
+    r"bank'?s? (?:website|web site|site|app|online)",
+    r"online banking",
+    r"(?:stock|share) price",
+    r"tax[- ]deductible",
+    r"deductible",
+    r"(?:corporation|corporate|income|estimated|property|payroll) tax(?:es)?",
+    r"tax (?:year|returns?|deductions?|write[- ]?offs?|credits?|rules|laws?|advice)",
+    r"business expenses?",
+    r"depreciation",
+)
+
+
+_NON_IT_PHRASE_RES = [re.compile(rf"\b{p}\b") for p in NON_IT_PHRASES]
+
+
+def non_it_phrases(lowered: str) -> list[str]:
+    """The places, errands and other non-IT matters (NON_IT_PHRASES) the lower-cased text names."""
+    return [m.group(0) for pattern in _NON_IT_PHRASE_RES if (m := pattern.search(lowered))]
 
 
 def asks_for_advice_outside_domain(text: str, question_concepts: list[str]) -> bool:
@@ -206,7 +242,7 @@ def refuse_outright(text: str, question_concepts: list[str], known_concepts: fro
     named = out_of_scope_words(text, known_concepts)
     if not named:
         return False
-    if any(word in NON_IT_TOPICS or word in NON_IT_PHRASES for word in named):
+    if non_it_phrases(text.lower()) or any(word in NON_IT_TOPICS for word in named):
         return True
     return not (_ANCHOR_PHRASE_RE.search(text.lower()) or any(c in PRODUCT_CONCEPTS for c in question_concepts))
 

@@ -44,12 +44,33 @@ whats hows wheres whos whens whys thats theres heres im ive dont cant wont doesn
 youre theyre weve lets
 anywhere somewhere everywhere like likes option options told saw seen goes went gone
 asap urgent urgently
+pls plz thx ty lol btw fyi idk tbh u ur
 two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty hundred dozen couple
 """.split()
 )
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
 PHRASES: tuple[tuple[str, str], ...] = (
+    # Round 8: how people shorten words typing in a hurry (the article words they stand for)
+    ("lic", "license"),
+    ("lics", "licenses"),
+    ("acct", "account"),
+    ("accts", "accounts"),
+    ("pwd", "password"),
+    ("pw", "password"),
+    ("passwd", "password"),
+    ("msg", "message"),
+    ("msgs", "messages"),
+    ("mgr", "manager"),
+    ("subs", "subscriptions"),
+    ("dept", "department"),
+    ("yr", "year"),
+    ("yrs", "years"),
+    ("mth", "month"),
+    ("mths", "months"),
+    ("wk", "week"),
+    ("wks", "weeks"),
+    ("txt", "text"),
     ("take back", "unassign"),
     ("taking back", "unassign"),
     ("took back", "unassign"),

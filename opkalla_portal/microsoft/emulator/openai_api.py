@@ -19,7 +19,7 @@ from . import minilm
 from .context import Emulator, json_body, openai_error, service_endpoint
 from .settings import EMULATOR_EMBEDDINGS_DEPLOYMENT, EMULATOR_OPENAI_DEPLOYMENT
 
-MIN_SHARE = 0.2  # of the question's (weighted) concepts, in the best sentence
+MIN_SHARE = 0.1  # of the question's (weighted) concepts, in the best sentence
 DOC_BLOCK = re.compile(r"\[doc(\d+)\]\s*([^\n]*)\n(.*?)(?=\n\s*\[doc\d+\]|\Z)", re.DOTALL)
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 DONT_KNOW = (
