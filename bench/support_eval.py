@@ -7,7 +7,7 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set tuning-r7  round 7's tuning set (200 questions by a writer who saw only the guide and the topics)
   --set heldout-r5|heldout-r6|heldout-r8  the blind sets (score only: never read their misses)
   --set heldout-r7  round 7's blind set: tuning data since round 8
-  --set all      every tuning set (tuning, heldout, tuning-r7: 399 on-topic, 59 off-topic): what is tuned on
+  --set all      every tuning set (TUNING_SETS: 808 on-topic, 126 off-topic): what is tuned on
   --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
   --show         print every question's outcome (misses and wrong answers are always printed)
@@ -93,7 +93,7 @@ def _load_set(name: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
     """(on-topic [(question, expected slugs)], off-topic questions) of a question set."""
     if name == "dev":
         return [(q, [slug]) for q, slug in QUESTIONS], list(UNANSWERABLE)
-    if name == "all":  # every tuning set: round 1's halves, round 7's tuning set, and (since round 8) the old blind sets
+    if name == "all":  # every tuning set (TUNING_SETS)
         parts = [_load_set(part) for part in TUNING_SETS]
         return [q for on, _ in parts for q in on], [q for _, off in parts for q in off]
     rows = json.loads((Path(__file__).resolve().parent / "support_questions" / f"{name}.json").read_text())

@@ -2,8 +2,8 @@
 
 A question whose words the coverage rule finds too few of is answered when an article is near it in meaning
 (cosine similarity ≥ `MIN_SIMILARITY`, plus `SIMILARITY_PER_UNKNOWN` for each word no article has: 0.0 since
-round 8), unless it names something out of scope. The questions here are written for these tests; a test checks none is in
-bench/support_questions.
+round 8), unless it names something out of scope. The questions here are written for these tests; a test checks
+none is in bench/support_questions.
 """
 
 from opkalla_portal.services import knowledge
