@@ -13,6 +13,7 @@ from opkalla_portal.services.scheduler import scheduler_loop
 from opkalla_portal.settings import load_settings
 from opkalla_portal.state.base import SessionBoundState
 from opkalla_portal.state.page_load import on_load_for
+from opkalla_portal.state.redis_lock import install as install_redis_lock_fix
 
 TITLE_SUFFIX = " | Opkalla Customer Portal"
 
@@ -20,6 +21,8 @@ if load_settings().demo_mode:
     from opkalla_portal.demo.wiring import install
 
     install()  # before the routes are built: the demo serves its stand-ins beside them
+
+install_redis_lock_fix()  # before the app makes its state manager: a cancelled event never strands a tab's lock
 
 app = rx.App(
     stylesheets=["/portal.css"],
