@@ -33,9 +33,14 @@ IN_SCOPE = [
     "where do I download last year's invoices for our tax records",
 ]
 
+TRADES = [
+    "our head chef needs a mailbox of her own, how do I set that up",
+    "can the hotel's night porter sign in to Teams on the lobby PC",
+]
+
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
-    assert_none_is_an_evaluation_question([q for q, _ in OUT_OF_SCOPE] + IN_SCOPE)
+    assert_none_is_an_evaluation_question([q for q, _ in OUT_OF_SCOPE] + IN_SCOPE + TRADES)
 
 
 @pytest.mark.parametrize(("question", "named"), OUT_OF_SCOPE)
@@ -52,6 +57,22 @@ def test_a_question_about_something_else_is_refused_outright(question, named):
 def test_the_same_words_about_microsoft_365_stay_answerable(question):
     assert scope.out_of_scope_words(question, knowledge_index()._known) == []
     assert knowledge_index().search(question)
+
+
+@pytest.mark.parametrize("question", TRADES)
+def test_a_trade_beside_what_a_customer_administers_is_their_business_not_the_question(question):
+    known = knowledge_index()._known
+    assert scope.out_of_scope_words(question, known) == []
+    assert not scope.refuse_outright(question, vocabulary.concepts(question), known)
+
+
+def test_without_it_the_everyday_topic_is_the_question():
+    known = knowledge_index()._known
+    assert scope.out_of_scope_words("what should the kitchen cook for the staff lunch", known)  # the subject
+    assert scope.out_of_scope_words("can Microsoft 365 do our payroll", known) == ["payroll"]  # still the subject
+    assert scope.out_of_scope_words("can I bill our restaurant tenants their rent through the portal", known) == [
+        "rent"
+    ]
 
 
 def test_shortenings_typed_in_a_hurry_are_the_articles_words():
