@@ -86,7 +86,7 @@ UNANSWERABLE = [
 
 
 # What is tuned on. Rounds 5–7's blind sets joined it in round 8, when heldout-r8 became the blind set.
-TUNING_SETS = ("tuning", "heldout", "tuning-r7", "heldout-r5", "heldout-r6", "heldout-r7")
+TUNING_SETS = ("tuning", "heldout", "tuning-r7", "heldout-r5", "heldout-r6", "heldout-r7", "heldout-r8")
 
 
 def _load_set(name: str) -> tuple[list[tuple[str, list[str]]], list[str]]:

@@ -62,6 +62,7 @@ football soccer basketball baseball sport sports movie movies film music song so
 poem poems joke jokes essay novel translate translation
 medicine medical symptom symptoms diagnosis
 crypto bitcoin mortgage insurance loan invest investment
+magazine magazines newspaper newspapers
 electricity utilities rent landlord parking
 mall malls grocery groceries supermarket gym hotel hotels flight flights airline airport horoscope lottery
 casino dating diet plumber plumbing electrician carpet furniture
@@ -114,6 +115,11 @@ OTHER_VENDOR_PHRASES = (
     "booking software",
     "scheduling software",
     "dispatch software",
+    "pos till",
+    "pos terminal",
+    "cash register",
+    "card reader",
+    "card terminal",
 )
 
 # Microsoft's own products: a question naming one and another vendor ("copy data from Outlook into
@@ -178,6 +184,7 @@ mall malls grocery groceries supermarket gym hotel hotels flight flights airline
 plumber plumbing electrician electrical carpet furniture shipping shipment courier medicine medical
 """.split()
 )
+_MICROSOFT_PLAN = frozenset(vocabulary.concepts("microsoft subscription"))
 ADMINISTERED = frozenset(
     vocabulary.concept(w)
     for w in MICROSOFT_PRODUCTS + "portal opkalla license mailbox email password signin mfa".split()
@@ -185,7 +192,12 @@ ADMINISTERED = frozenset(
 
 
 def _names_what_a_customer_administers(lowered: str) -> bool:
-    return bool(_ANCHOR_PHRASE_RE.search(lowered)) or not ADMINISTERED.isdisjoint(vocabulary.concepts(lowered))
+    concepts = set(vocabulary.concepts(lowered))
+    return (
+        bool(_ANCHOR_PHRASE_RE.search(lowered))
+        or not ADMINISTERED.isdisjoint(concepts)
+        or _MICROSOFT_PLAN <= concepts  # "which Microsoft plan should we get"
+    )
 
 
 # Microsoft's own apps that no article needs to name: never taken for another vendor's application.
