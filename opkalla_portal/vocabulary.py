@@ -51,6 +51,18 @@ two three four five six seven eight nine ten eleven twelve fifteen twenty thirty
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
 PHRASES: tuple[tuple[str, str], ...] = (
+    # Round 9: in professional firms a partner is a person ("our managing partner", "my law partner"); Opkalla,
+    # the Microsoft partner, is named "Opkalla" or "our partner/provider" and keeps the word
+    ("business partner", "colleague"),
+    ("law partner", "colleague"),
+    ("managing partner", "colleague"),
+    ("senior partner", "colleague"),
+    ("junior partner", "colleague"),
+    ("equity partner", "colleague"),
+    ("founding partner", "colleague"),
+    ("one of our partners", "one colleague"),
+    ("one of the partners", "one colleague"),
+    ("the other partners", "the other colleagues"),
     # Round 8: how people shorten words typing in a hurry (the article words they stand for)
     ("lic", "license"),
     ("lics", "licenses"),
