@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
   --set heldout  bench/support_questions/heldout.json: the old held-out half (tuning data since round 5)
   --set tuning-r7  round 7's tuning set (200 questions by a writer who saw only the guide and the topics)
-  --set heldout-r5|heldout-r6|heldout-r8  the blind sets (score only: never read their misses)
-  --set heldout-r7  round 7's blind set: tuning data since round 8
+  --set heldout-r9  the blind set (score only: never read its misses)
+  --set heldout-r5|heldout-r6|heldout-r7|heldout-r8  earlier blind sets: tuning data since rounds 8 and 9
   --set all      every tuning set (TUNING_SETS: 808 on-topic, 126 off-topic): what is tuned on
   --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
