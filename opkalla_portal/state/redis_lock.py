@@ -3,8 +3,8 @@
 Reflex 0.10 cancels a tab's unfinished page-load chain when the tab navigates again (`supersedes=True` on
 `on_load_internal`), and the background loads it queued with it (My Services, license insight). A task cancelled
 while it waited for the tab's lock, or while its `SET NX` was on its way to Redis, left the next event of that
-tab waiting out the lock's expiry: a navigation took 10 s, about once in 500 at 100 sessions
-(docs/performance.md, "10-second stalls"). Two places, patched here:
+tab waiting out the lock's expiry: nearly every bench run of 1,000 navigations had one that took 10 s
+(docs/performance.md, "Two workers + Redis: 10-second stalls fixed"). Two places, patched here:
 
 - `_lock_waiter`: a release wakes one local waiter; one that leaves the queue without the lock (cancelled)
   wakes the next, so a turn is never lost.
