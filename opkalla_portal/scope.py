@@ -21,6 +21,7 @@ article mentions Gmail or printers, the word is the knowledge base's).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from opkalla_portal import vocabulary
@@ -191,6 +192,7 @@ ADMINISTERED = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=256)  # one question is checked several times (scope, coverage, answerability)
 def _names_what_a_customer_administers(lowered: str) -> bool:
     concepts = set(vocabulary.concepts(lowered))
     return (
