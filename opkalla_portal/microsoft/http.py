@@ -13,6 +13,8 @@ One place implements what Microsoft asks of callers:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import importlib.util
 import random
@@ -36,6 +38,31 @@ from .errors import (
 )
 
 TokenProvider = Callable[[], Awaitable[str]]
+
+
+class WouldCallMicrosoft(Exception):  # noqa: N818 - not an error: "the answer is not at hand"
+    """Raised instead of sending a request while `answers_at_hand()` is in force."""
+
+
+_answers_at_hand_only: contextvars.ContextVar[bool] = contextvars.ContextVar("answers_at_hand_only", default=False)
+
+
+@contextlib.contextmanager
+def answers_at_hand():
+    """Inside this block no request leaves for Microsoft: the first one raises WouldCallMicrosoft
+    (before a token is fetched). A page's load uses it to paint what the caches already hold
+    and leaves the rest to a background load. Caches check `calls_allowed()` before starting a
+    load other callers would share."""
+    token = _answers_at_hand_only.set(True)
+    try:
+        yield
+    finally:
+        _answers_at_hand_only.reset(token)
+
+
+def calls_allowed() -> bool:
+    return not _answers_at_hand_only.get()
+
 
 # httpcore runs `import sniffio` on every request and falls back to asyncio when it is
 # missing; a failed import is not remembered, so each request searched sys.path again
@@ -140,6 +167,8 @@ class ServiceClient:
         ok_statuses: tuple[int, ...] = (),
     ) -> httpx.Response:
         """Send one logical request, retrying transient failures; raise typed errors."""
+        if not calls_allowed():
+            raise WouldCallMicrosoft(f"{method} {path_or_url}")
         method = method.upper()
         request_id = request_id or str(uuid.uuid4())  # reused on every retry
         if idempotent is None:

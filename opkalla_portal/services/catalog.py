@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from opkalla_portal.microsoft.http import WouldCallMicrosoft, calls_allowed
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.errors import microsoft_errors
 from opkalla_portal.services.microsoft_clients import microsoft
@@ -126,9 +127,11 @@ async def load_catalog(*, refresh: bool = False) -> dict[str, CatalogProduct]:
         age = time.monotonic() - cached[0]
         if age < CACHE_SECONDS:
             return cached[1]
-        if age < STALE_LIMIT_SECONDS:
+        if age < STALE_LIMIT_SECONDS and calls_allowed():
             _refresh_in_background()
             return cached[1]
+    if not calls_allowed():  # tenant_cache.if_at_hand: the catalog is not at hand
+        raise WouldCallMicrosoft("catalog")
     return await _fetch_and_store(refresh=refresh)
 
 

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from opkalla_portal.microsoft.http import WouldCallMicrosoft, answers_at_hand, calls_allowed
 from opkalla_portal.settings import load_settings
 
 T = TypeVar("T")
@@ -126,6 +127,8 @@ async def cached(
     entry = None if fresh else entries.get(key)
     if entry is not None and entry.version == current and time.monotonic() - entry.stored_at < ttl:
         return _copy(entry.value, immutable)
+    if not calls_allowed():  # not at hand: neither start nor join a load other callers share
+        raise WouldCallMicrosoft(f"{kind} of {tenant_id}")
     flights = _inflight.setdefault(clients, {})
     flight = None if fresh else flights.get((key, current))
     if flight is None:
@@ -134,6 +137,18 @@ async def cached(
             flights[(key, current)] = flight
             flight.add_done_callback(lambda _: flights.pop((key, current), None))
     return _copy(await asyncio.shield(flight), immutable)
+
+
+async def if_at_hand(load: Callable[[], Awaitable[T]]) -> T | None:
+    """`load()`'s answer if every Microsoft read it makes is already in a cache, else None at
+    once (no request sent, nothing waited for). A page's load paints with it while the caches
+    are warm, and leaves the rest to a background load when they are not: that saves the
+    background event and its second round on the tab's lock. `load` must not return None."""
+    with answers_at_hand():
+        try:
+            return await load()
+        except WouldCallMicrosoft:
+            return None
 
 
 def _copy(value: Any, immutable: bool) -> Any:

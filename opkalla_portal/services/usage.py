@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from opkalla_portal import clock
+from opkalla_portal.microsoft.http import WouldCallMicrosoft, calls_allowed
 from opkalla_portal.services.access import Capability, Identity, require
 from opkalla_portal.services.azure_usage import azure_plan_usage
 from opkalla_portal.services.errors import PortalError, microsoft_errors
@@ -162,6 +163,8 @@ async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date
         return hit[1]
     # One export per key at a time: visitors arriving while it runs wait for the same rows
     # (each export is a job at Microsoft, and a burst of first visits used to start one each).
+    if not calls_allowed():  # tenant_cache.if_at_hand: the rows are not at hand
+        raise WouldCallMicrosoft("usage rows")
     in_flight = _in_flight.setdefault(clients, {})
     task = in_flight.get(key)
     if task is None:

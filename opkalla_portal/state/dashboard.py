@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from opkalla_portal import clock
-from opkalla_portal.services import dashboard
+from opkalla_portal.services import dashboard, tenant_cache
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.change_logs import MODE_LABELS, RESULT_LABELS
 from opkalla_portal.services.errors import MicrosoftFailure
@@ -49,12 +49,12 @@ class DashboardState(PortalState):
     trend_total: str = ""
 
     @guarded(Capability.SERVICES)
-    def load(self, identity: Identity):
+    async def load(self, identity: Identity):
         """on_load of My Services: each part from its source; billing only for roles that see invoices.
 
         What the database knows (Future Changes, last changes, billing) goes out with the page's
-        first update; the renewals, from Partner Center (through the per-tenant cache), follow in
-        their tile (`load_renewals`, in the background).
+        first update, and so do the renewals when the per-tenant cache holds Partner Center's
+        answer; otherwise they follow in their tile (`load_renewals`, in the background).
         """
         today = clock.today()
         future = [
@@ -83,30 +83,39 @@ class DashboardState(PortalState):
             trend=[TrendPoint(month=p.month, total=float(p.total), label=p.total_text) for p in points],
             trend_total=dashboard.format_money(sum((p.total for p in points), dashboard.Decimal("0.00"))),
             loading=False,
-            error="",
-            renewals_loading=True,
         )
-        return DashboardState.load_renewals
+        tile = await tenant_cache.if_at_hand(lambda: _renewals_tile(identity))
+        assign_changed(self, **(tile or {"error": "", "renewals_loading": True}))
+        return None if tile else DashboardState.load_renewals
 
     @guarded(Capability.SERVICES, background=True)
     async def load_renewals(self, identity: Identity):
-        """The renewals tile: Partner Center's subscriptions due in the next 60 days."""
-        today = clock.today()
-        renewals, monthly, error = [], 0, ""
-        try:
-            found, monthly = await dashboard.upcoming_renewals(identity, today)
-            renewals = [
-                RenewalRow(
-                    id=r.id,
-                    name=r.name,
-                    when=f"{r.renewal_date:%b %d, %Y} ({(r.renewal_date - today).days} days)",
-                    seats=f"{r.quantity} licenses"
-                    + (f", renews with {r.renews_with}" if r.renews_with != r.quantity else ""),
-                )
-                for r in found
-            ]
-        except MicrosoftFailure as failure:  # the tile says so; the rest of the dashboard stands
-            error = f"Renewals could not be loaded: {failure.message}"
+        """The renewals tile from Partner Center (the page's load found it not at hand)."""
+        tile = await _renewals_tile(identity)
         async with self:
-            assign_changed(self, renewals=renewals, monthly_count=monthly, error=error, renewals_loading=False)
+            assign_changed(self, **tile)
         return None
+
+
+async def _renewals_tile(identity: Identity) -> dict:
+    """The renewals tile's vars: Partner Center's subscriptions due in the next 60 days."""
+    today = clock.today()
+    try:
+        found, monthly = await dashboard.upcoming_renewals(identity, today)
+    except MicrosoftFailure as failure:  # the tile says so; the rest of the dashboard stands
+        return {
+            "renewals": [],
+            "monthly_count": 0,
+            "error": f"Renewals could not be loaded: {failure.message}",
+            "renewals_loading": False,
+        }
+    renewals = [
+        RenewalRow(
+            id=r.id,
+            name=r.name,
+            when=f"{r.renewal_date:%b %d, %Y} ({(r.renewal_date - today).days} days)",
+            seats=f"{r.quantity} licenses" + (f", renews with {r.renews_with}" if r.renews_with != r.quantity else ""),
+        )
+        for r in found
+    ]
+    return {"renewals": renewals, "monthly_count": monthly, "error": "", "renewals_loading": False}

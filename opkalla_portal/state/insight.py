@@ -10,7 +10,7 @@ from typing import TypedDict
 
 import reflex as rx
 
-from opkalla_portal.services import insight_report
+from opkalla_portal.services import insight_report, tenant_cache
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.insight import IDLE_THRESHOLDS, RECOMMEND_IDLE_DAYS
@@ -76,6 +76,16 @@ def _recommendation_row(rec) -> RecommendationRow:
     )
 
 
+async def _read_report(identity: Identity) -> tuple[insight_report.InsightReport | None, str]:
+    """(the report, "") or (None, why it could not be read)."""
+    try:
+        return await insight_report.load_report(identity), ""
+    except ConsentRequired:
+        return insight_report.InsightReport(consented=False), ""
+    except PortalError as failure:  # shown in the panel, not as a toast
+        return None, failure.message
+
+
 # Insight needs users and licenses, and subscriptions (Administrators, Subscription Managers).
 INSIGHT = (Capability.LICENSES, Capability.SERVICES)
 
@@ -129,26 +139,27 @@ class InsightState(PortalState):
         )
 
     @guarded(*INSIGHT)
-    def load(self, identity: Identity):
-        """on_load (and after every change): a loading indicator at once, the report from
-        Microsoft in the background."""
-        assign_changed(self, loading=True, error="")
-        return InsightState.fetch_report
+    async def load(self, identity: Identity):
+        """on_load (and after every change): the report at once when the per-tenant cache holds
+        Microsoft's answers; otherwise a loading indicator, and the report in the background."""
+        found = await tenant_cache.if_at_hand(lambda: _read_report(identity))
+        if found is None:
+            assign_changed(self, loading=True, error="")
+            return InsightState.fetch_report
+        self._show(*found)
+        return None
 
     @guarded(*INSIGHT, background=True)
     async def fetch_report(self, identity: Identity):
-        report, error = None, ""
-        try:
-            report = await insight_report.load_report(identity)
-        except ConsentRequired:
-            report = insight_report.InsightReport(consented=False)
-        except PortalError as failure:  # shown in the panel, not as a toast
-            error = failure.message
+        found = await _read_report(identity)
         async with self:
-            self._report = report
-            assign_changed(self, error=error, loading=False)
-            self._publish()
+            self._show(*found)
         return None
+
+    def _show(self, report: insight_report.InsightReport | None, error: str) -> None:
+        self._report = report
+        assign_changed(self, error=error, loading=False)
+        self._publish()
 
     @guarded(*INSIGHT)
     def set_threshold(self, identity: Identity, value: str):

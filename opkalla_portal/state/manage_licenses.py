@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from opkalla_portal.services import licenses
+from opkalla_portal.services import licenses, tenant_cache
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import PortalError
 from opkalla_portal.services.licenses import ConsentRequired
@@ -43,13 +43,15 @@ class LicensesState(LicenseConsent, LicenseWindow, PortalState):
         self.window_open = False
         self.redirecting = False
         self._refresh_consent(identity)
-        if self.consent_granted:
+        # The products at once while the per-tenant cache holds them; else a loading state first.
+        if self.consent_granted and not await tenant_cache.if_at_hand(lambda: self._load_products(identity)):
             self.loading = True
             yield
             await self._load_products(identity)
             self.loading = False
 
-    async def _load_products(self, identity) -> None:
+    async def _load_products(self, identity) -> bool:
+        """The products table, or the reason it could not be filled (True either way)."""
         self.load_error = ""
         try:
             products = await licenses.list_products(identity)
@@ -57,10 +59,10 @@ class LicensesState(LicenseConsent, LicenseWindow, PortalState):
             self._refresh_consent(identity)
             self.consent_notice_kind, self.consent_notice = "error", str(error)
             self.products = []
-            return
+            return True
         except PortalError as error:  # shown above the table with Retry
             self.load_error = error.message
-            return
+            return True
         self.products = [
             ProductRow(
                 sku_id=p.sku_id,
@@ -72,6 +74,7 @@ class LicensesState(LicenseConsent, LicenseWindow, PortalState):
             )
             for p in products
         ]
+        return True
 
     @guarded(Capability.LICENSES)
     async def retry_load(self, identity: Identity):

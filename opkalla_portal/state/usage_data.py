@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from opkalla_portal.services import tenant_cache
 from opkalla_portal.services.access import Capability, Identity
 from opkalla_portal.services.errors import MicrosoftFailure
 from opkalla_portal.services.money import format_money
@@ -61,6 +62,18 @@ class MonthRow(TypedDict):
     total: str
 
 
+async def _read_report(identity: Identity, subscription_id: str, months: int) -> tuple[Any, str]:
+    """(the report, "") or (None, why not); (None, "") when no subscription is chosen."""
+    if not subscription_id:
+        return None, ""
+    try:
+        return await usage_report(identity, subscription_id, months), ""
+    except MicrosoftFailure as failure:
+        return None, f"Microsoft could not provide the usage: {failure.message}"
+    except UsageError as refusal:
+        return None, refusal.message
+
+
 class UsageState(PortalState):
     subscriptions: list[SubscriptionOption] = []
     subscription_id: str = ""
@@ -86,10 +99,20 @@ class UsageState(PortalState):
         return "/downloads/usage-data.csv?" + urlencode({"subscription": self.subscription_id, "months": months})
 
     @guarded(Capability.USAGE)
-    def load(self, identity: Identity):
-        """on_load: the page paints at once with its loading state; the subscriptions, then the
-        report, fill in from the background (`fetch`)."""
-        return UsageState.fetch(self._start_loading(chart=True))
+    async def load(self, identity: Identity):
+        """on_load: the page paints at once, with the figures when the caches hold Microsoft's
+        answers; otherwise with its loading state, the subscriptions and then the report filling
+        in from the background (`fetch`)."""
+        generation = self._start_loading(chart=True)
+        found = await tenant_cache.if_at_hand(lambda: azure_subscriptions(identity))
+        if found is not None:
+            self._choose(found)
+            chosen, months = self.subscription_id, MONTHS_BY_LABEL.get(self.period_label, 3)
+            answer = await tenant_cache.if_at_hand(lambda: _read_report(identity, chosen, months))
+            if answer is not None:
+                self._show_report(generation, chosen, *answer)
+                return None
+        return UsageState.fetch(generation)
 
     @guarded(Capability.USAGE, background=True)
     async def fetch(self, identity: Identity, generation: int):
@@ -105,15 +128,20 @@ class UsageState(PortalState):
         async with self:
             if generation != self._generation:
                 return
-            self.subscriptions = [SubscriptionOption(id=s.id, name=s.name) for s in found]
-            wanted = self.router.url.query_parameters.get("subscription", "")
-            ids = [s.id for s in found]
-            if wanted in ids:
-                self.subscription_id = wanted
-            elif self.subscription_id not in ids:
-                self.subscription_id = ids[0] if len(ids) == 1 else ""
+            self._choose(found)
             chosen, months = self.subscription_id, MONTHS_BY_LABEL.get(self.period_label, 3)
         await self._report(identity, generation, chosen, months)
+
+    def _choose(self, found: list) -> None:
+        """The subscriptions offered, and the one shown: the link's ?subscription=, else the
+        current choice, else the only one."""
+        self.subscriptions = [SubscriptionOption(id=s.id, name=s.name) for s in found]
+        wanted = self.router.url.query_parameters.get("subscription", "")
+        ids = [s.id for s in found]
+        if wanted in ids:
+            self.subscription_id = wanted
+        elif self.subscription_id not in ids:
+            self.subscription_id = ids[0] if len(ids) == 1 else ""
 
     def _start_loading(self, chart: bool = False) -> int:
         self._generation += 1
@@ -124,22 +152,18 @@ class UsageState(PortalState):
 
     async def _report(self, identity, generation: int, subscription_id: str, months: int) -> None:
         """Fetch the report outside the tab's lock, publish it if no newer choice was made meanwhile."""
-        report, error = None, ""
-        if subscription_id:
-            try:
-                report = await usage_report(identity, subscription_id, months)
-            except MicrosoftFailure as failure:
-                error = f"Microsoft could not provide the usage: {failure.message}"
-            except UsageError as refusal:
-                error = refusal.message
+        answer = await _read_report(identity, subscription_id, months)
         async with self:
-            if generation != self._generation:
-                return
-            self.loading, self.loaded, self.error = False, True, error
-            if not subscription_id:
-                self.chart, self.resources = [], []
-            elif report is not None:
-                self._publish(report)
+            self._show_report(generation, subscription_id, *answer)
+
+    def _show_report(self, generation: int, subscription_id: str, report, error: str) -> None:
+        if generation != self._generation:
+            return
+        self.loading, self.loaded, self.error = False, True, error
+        if not subscription_id:
+            self.chart, self.resources = [], []
+        elif report is not None:
+            self._publish(report)
 
     def _publish(self, report) -> None:
         colors = dict(CATEGORY_COLORS)

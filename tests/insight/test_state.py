@@ -35,11 +35,31 @@ def acting(monkeypatch):
 async def _loaded(acting, email=DANA) -> InsightState:
     acting(email)
     state = InsightState(_reflex_internal_init=True)
-    queued = await call(state, "load")  # the loading indicator at once, the report in the background
-    assert state.loading and queued.fn.__name__ == "fetch_report"
-    await call(state, "fetch_report")
+    queued = await call(state, "load")  # at once from the tenant cache, else loading + the background
+    if queued is not None:
+        assert state.loading and queued.fn.__name__ == "fetch_report"
+        await call(state, "fetch_report")
     assert not state.loading and state.error == ""
     return state
+
+
+async def test_a_second_load_paints_from_the_tenant_cache_until_the_portal_changes_licenses(lakeside, acting, ms):
+    from opkalla_portal.services import tenant_cache
+
+    acting(DANA)
+    first = InsightState(_reflex_internal_init=True)
+    queued = await call(first, "load")  # cold cache: Microsoft's reads go to the background
+    assert first.loading and queued.fn.__name__ == "fetch_report"
+    await call(first, "fetch_report")
+    requests: list[str] = []
+    ms.http.event_hooks["request"].append(lambda request: requests.append(str(request.url)))
+    second = InsightState(_reflex_internal_init=True)
+    assert await call(second, "load") is None  # warm: the report is in the load's own update
+    assert not second.loading and second.products == first.products and second.recommendations
+    assert requests == []  # nothing was sent to Microsoft
+    tenant_cache.invalidate(lakeside.tenant_id, tenant_cache.LICENSES)  # e.g. a license submit
+    third = InsightState(_reflex_internal_init=True)
+    assert (await call(third, "load")).fn.__name__ == "fetch_report" and third.loading and requests == []
 
 
 async def test_load_publishes_rows_and_keeps_the_numbers_server_side(lakeside, acting):

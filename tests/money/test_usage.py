@@ -88,13 +88,18 @@ async def test_usage_state_handlers(identity_of, state_of, microsoft):
     from opkalla_portal.state.usage_data import UsageState
 
     state = state_of(UsageState, identity_of(FINANCE))
-    refused = call(state, "load")
+    refused = await call(state, "load")
     assert state.subscriptions == [] and state.chart == [] and "fetch" not in repr(refused)
     state = state_of(UsageState, identity_of(SUBSCRIPTION_MANAGER))
-    queued = call(state, "load")  # the loading state at once; Microsoft's answer in the background
+    queued = await call(state, "load")  # cold caches: the loading state at once, the answer in the background
     assert state.loading and queued.handler.fn.__name__ == "fetch"
     await finish(call(state, "fetch", state._generation))
     assert state.subscription_id == AZURE.id and len(state.chart) == 3 and state.total.startswith("$")
+    # The next visit finds the subscriptions and the usage rows in the caches: it paints them in
+    # the load's own update, with no background event.
+    again = state_of(UsageState, identity_of(SUBSCRIPTION_MANAGER))
+    assert await call(again, "load") is None
+    assert not again.loading and again.loaded and (again.subscription_id, again.total) == (AZURE.id, state.total)
     await finish(call(state, "select_period", "12 months"))
     assert len(state.months) == 12
     await finish(call(state, "select_subscription", BAYVIEW_AZURE.id))

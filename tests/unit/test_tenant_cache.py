@@ -131,3 +131,35 @@ async def test_resetting_the_demo_world_forgets_every_tenant(monkeypatch, tmp_pa
         assert tenant_directory.held(clients, "t9") is not held  # the held directory and its pins are gone
     finally:
         demo_emulator.emulator_store.cache_clear()
+
+
+async def test_if_at_hand_answers_from_the_cache_or_at_once_with_none_and_never_spoils_a_shared_load():
+    """A page's load paints what is cached (`if_at_hand`): it never waits on, starts or joins a
+    load others share, and a visitor loading meanwhile still gets Microsoft's answer."""
+    clients, load = Clients(), Counter()
+
+    def read():
+        return tenant_cache.cached(clients, "t9", tenant_cache.SUBSCRIPTIONS, load)
+
+    assert await tenant_cache.if_at_hand(read) is None and load.calls == 0  # cold: nothing sent
+    visitor = asyncio.ensure_future(read())  # someone else's load in flight
+    await asyncio.sleep(0)
+    assert await tenant_cache.if_at_hand(read) is None  # not joined: the tab is not held waiting
+    assert await visitor == load.value and load.calls == 1
+    assert await tenant_cache.if_at_hand(read) == load.value and load.calls == 1  # warm: from the cache
+    fresh = tenant_cache.cached(clients, "t9", tenant_cache.SUBSCRIPTIONS, load, fresh=True)
+    assert await tenant_cache.if_at_hand(lambda: fresh) is None and load.calls == 1  # a fresh read is a call
+
+
+async def test_inside_if_at_hand_no_request_leaves_for_microsoft():
+    import httpx
+
+    from opkalla_portal.microsoft.http import ServiceClient
+
+    sent = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200, json={}))
+    async with httpx.AsyncClient(transport=transport) as http:
+        client = ServiceClient(http, "https://graph.microsoft.com/v1.0")
+        assert await tenant_cache.if_at_hand(lambda: client.get_json("subscribedSkus")) is None
+        assert sent == []
+        assert await client.get_json("subscribedSkus") == {} and len(sent) == 1  # outside: sent as always
