@@ -46,8 +46,14 @@ anywhere somewhere everywhere like likes option options told saw seen goes went 
 asap urgent urgently
 pls plz thx ty lol btw fyi idk tbh u ur
 two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty hundred dozen couple
+had because against during above below further both few ours theirs
+guy guys big put stuck real sure proper properly fine better bunch almost little idea weird mention mentioned grab
+figure talk thru behind sudden suddenly heard mine odd hit
 """.split()
 )
+# Round 10: an inflection of a stop word is one too ("taking", "making", "working"); "rights" is not
+# ("admin rights").
+NOT_STOP_INFLECTIONS = frozenset({"rights"})
 
 # Multi-word expressions folded into one word before tokenising (whole words only).
 PHRASES: tuple[tuple[str, str], ...] = (
@@ -524,6 +530,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
@@ -602,6 +609,7 @@ def meaningful_words(text: str) -> list[str]:
         word
         for i, word in enumerate(found)
         if word not in STOPWORDS
+        and (stem(word) not in STOPWORDS or word in NOT_STOP_INFLECTIONS)
         and (len(word) > 1 or word.isdigit())
         and not (word.isdigit() and (i + 1 == len(found) or found[i + 1] not in UNITS))
     ]
