@@ -45,6 +45,7 @@ fortinet fortigate sonicwall meraki cisco ubiquiti netgear paloalto watchguard
 godaddy namecheap cloudflare wordpress wix squarespace shopify bluehost hostgator
 stripe paypal venmo docusign hellosign pandadoc
 yahoo aol protonmail proton fastmail zoho
+hotmail
 facebook instagram tiktok twitter snapchat pinterest youtube netflix spotify uber lyft airbnb ebay etsy
 notion miro loom calendly teamviewer anydesk logmein splashtop vimeo verizon comcast vodafone quicken
 fedex usps dhl
@@ -121,6 +122,12 @@ OTHER_VENDOR_PHRASES = (
     "cash register",
     "card reader",
     "card terminal",
+    # Round 11: a personal mailbox is Microsoft's consumer service, not the business's tenant; a machine's own
+    # software is its maker's. (Not "booking system": such systems run on Azure too, and are asked about so.)
+    "personal microsoft account",
+    "outlook.com",
+    "live.com",
+    "machine software",
 )
 
 # Microsoft's own products: a question naming one and another vendor ("copy data from Outlook into
@@ -183,6 +190,7 @@ restaurant restaurants pizza food lunch dinner coffee cook cooks cooking bake ba
 football soccer basketball baseball sport sports movie movies film music song songs
 mall malls grocery groceries supermarket gym hotel hotels flight flights airline airport
 plumber plumbing electrician electrical carpet furniture shipping shipment courier medicine medical
+maternity paternity
 """.split()
 )
 _MICROSOFT_PLAN = frozenset(vocabulary.concepts("microsoft subscription"))
@@ -210,6 +218,11 @@ dynamics kaizala sharepoint onedrive outlook teams excel word powerpoint onenote
 purview copilot windows azure edge bing skype
 """.split()
 )
+# Round 11: "in October" names a month, not an application.
+MONTHS = frozenset(
+    "january february march april may june july august september october november december"
+    " jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
 # "reset a password in Dentrix", "add a user in Mindbody": a capitalised name the articles never mention, where the
 # task happens, names an application of its own (round 5; "in Outlook" is known, "in outgoing email" is no name).
 _NAMED_APP = re.compile(r"\b(?:in|into|inside|within|using|via)\s+([A-Z][A-Za-z0-9]+)\b(?!['’])")
@@ -223,6 +236,7 @@ def named_applications(text: str, known_concepts: frozenset[str] | set[str]) -> 
         name.lower()
         for name in _NAMED_APP.findall(text)
         if name.lower() not in MICROSOFT_APPS
+        and name.lower() not in MONTHS
         and name.lower() not in vocabulary.STOPWORDS
         and vocabulary.concept(name.lower()) not in known_concepts
     ]
@@ -255,6 +269,16 @@ NON_IT_PHRASES = (
     r"tax (?:year|returns?|deductions?|write[- ]?offs?|credits?|rules|laws?|advice)",
     r"business expenses?",
     r"depreciation",
+    # Round 11: the customer's own receivables: its clients' unpaid invoices are its business, not the portal's
+    r"(?:clients?|customers?) (?:has|have|hasn'?t|haven'?t|has not|have not|didn'?t|did not|never|still hasn'?t)"
+    r" (?:yet )?(?:paid|pay)",
+    r"(?:chase|chasing) (?:up )?(?:a |the |our |late |unpaid )*(?:clients?|customers?|debtors?|debts?)",
+    r"(?:send|sending|issue|issuing|raise|raising) (?:an |the )?invoices? to (?:a |our |my |the )?"
+    r"(?:clients?|customers?)",
+    r"owes? us",
+    # Round 11: licensing one's own work to others (copyright), not software licences
+    r"licen[cs]e (?:our |the |these |those |some )?(?:images?|photos?|photographs?|pictures?|music|songs?|footage"
+    r"|artwork|recordings of (?:our|the) \w+)",
 )
 
 

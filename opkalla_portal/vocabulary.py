@@ -133,6 +133,13 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("postal address", "address"),
     ("pay as you go", "consumption"),
     ("pay-as-you-go", "consumption"),
+    # Round 11: time away is not leaving the company ("while she is on maternity leave")
+    ("maternity leave", "absence"),
+    ("paternity leave", "absence"),
+    ("parental leave", "absence"),
+    ("sick leave", "absence"),
+    ("annual leave", "absence"),
+    ("on leave", "absence"),
     ("out of office", "autoreply"),
     ("auto reply", "autoreply"),
     ("how long", "howlong"),
