@@ -275,7 +275,7 @@ NON_IT_PHRASES = (
     r"(?:chase|chasing) (?:up )?(?:a |the |our |late |unpaid )*(?:clients?|customers?|debtors?|debts?)",
     r"(?:send|sending|issue|issuing|raise|raising) (?:an |the )?invoices? to (?:a |our |my |the )?"
     r"(?:clients?|customers?)",
-    r"owes? us",
+    r"(?:clients?|customers?|tenants?|debtors?) (?:still )?owes? us",  # not "Opkalla owes us a credit"
     # Round 11: licensing one's own work to others (copyright), not software licences
     r"licen[cs]e (?:our |the |these |those |some )?(?:images?|photos?|photographs?|pictures?|music|songs?|footage"
     r"|artwork|recordings of (?:our|the) \w+)",

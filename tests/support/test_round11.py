@@ -22,13 +22,14 @@ OUT_OF_SCOPE = [
     ("can we license our photos to a travel magazine and what should we charge", "license our photos"),
     ("two customers haven't paid for last month's deliveries, how firm a reminder", "customers haven't paid"),
     ("what's a polite way of chasing up late clients", "chasing up late clients"),
-    ("a former tenant owes us three months, can we take it off the deposit", "owes us"),
+    ("a former tenant owes us three months, can we take it off the deposit", "tenant owes us"),
 ]
 IN_SCOPE = [
     "the invoice Opkalla sent us last month shows as unpaid, is it overdue",
     "which of our bills from Opkalla are still open",
     "we want to drop two Business Premium seats in October, can I set that up now",
     "while our bookkeeper is on maternity leave her email should go to me",
+    "Opkalla owes us a credit for the seats we cancelled on day two, where does it show",
 ]
 
 
