@@ -15,6 +15,7 @@ import pytest
 from opkalla_portal import scope, vocabulary
 from opkalla_portal.services.knowledge import knowledge_index
 from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
+from tests.support.scope_checks import assert_in_scope_and_answered, assert_refused_outright
 
 OUT_OF_SCOPE = [
     ("someone got into my personal hotmail, how do I lock them out", "hotmail"),
@@ -39,18 +40,14 @@ def test_none_of_these_questions_is_in_the_evaluation_sets():
 
 @pytest.mark.parametrize(("question", "named"), OUT_OF_SCOPE)
 def test_a_question_about_something_else_is_refused_outright(question, named):
-    index = knowledge_index()
-    assert named in scope.out_of_scope_words(question, index._known)
-    assert scope.refuse_outright(question, vocabulary.concepts(question), index._known)
-    near = {"portal-my-invoices": 0.9, "portal-manage-licenses": 0.9, "self-service-password-reset": 0.9}
-    assert index.search(question, vector_scores=near) == []  # however near in meaning
+    assert_refused_outright(
+        question, named, ("portal-my-invoices", "portal-manage-licenses", "self-service-password-reset")
+    )
 
 
 @pytest.mark.parametrize("question", IN_SCOPE)
 def test_the_same_words_about_the_portal_and_microsoft_365_stay_answerable(question):
-    index = knowledge_index()
-    assert scope.out_of_scope_words(question, index._known) == []
-    assert index.search(question)
+    assert_in_scope_and_answered(question)
 
 
 def test_a_month_is_not_an_application_but_an_unknown_name_still_is():

@@ -15,6 +15,7 @@ from opkalla_portal import scope, vocabulary
 from opkalla_portal.microsoft.emulator import openai_api
 from opkalla_portal.services.knowledge import knowledge_index
 from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
+from tests.support.scope_checks import assert_in_scope_and_answered, assert_refused_outright
 
 OUT_OF_SCOPE = [
     ("when do we renew the bakery's food licence with the county", "licence with the county"),
@@ -45,18 +46,14 @@ def test_none_of_these_questions_is_in_the_evaluation_sets():
 
 @pytest.mark.parametrize(("question", "named"), OUT_OF_SCOPE)
 def test_a_question_about_something_else_is_refused_outright(question, named):
-    index = knowledge_index()
-    assert named in scope.out_of_scope_words(question, index._known)
-    concepts = vocabulary.concepts(question)
-    assert scope.refuse_outright(question, concepts, index._known)
-    near = {"portal-manage-licenses": 0.9, "nce-renewal-auto-renew": 0.9, "self-service-password-reset": 0.9}
-    assert index.search(question, vector_scores=near) == []  # however near in meaning
+    assert_refused_outright(
+        question, named, ("portal-manage-licenses", "nce-renewal-auto-renew", "self-service-password-reset")
+    )
 
 
 @pytest.mark.parametrize("question", IN_SCOPE)
 def test_the_same_words_about_microsoft_365_stay_answerable(question):
-    assert scope.out_of_scope_words(question, knowledge_index()._known) == []
-    assert knowledge_index().search(question)
+    assert_in_scope_and_answered(question)
 
 
 @pytest.mark.parametrize("question", TRADES)
