@@ -64,7 +64,7 @@ class CatalogProduct:
 
 
 _cache: dict[str, tuple[float, dict[str, CatalogProduct]]] = {}
-_locks: dict[int, asyncio.Lock] = {}  # one per event loop (a lock belongs to its loop)
+_fetching: dict[int, asyncio.Task] = {}  # the fetch running now per event loop (a task belongs to its loop)
 _refreshing: dict[int, asyncio.Task] = {}  # the background refresh per event loop, while it runs
 log = logging.getLogger(__name__)
 
@@ -136,14 +136,25 @@ async def load_catalog(*, refresh: bool = False) -> dict[str, CatalogProduct]:
 
 
 async def _fetch_and_store(*, refresh: bool) -> dict[str, CatalogProduct]:
-    lock = _locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
-    async with lock:  # one fetch at a time; those who waited take its result
-        cached = _cache.get("catalog")
-        if cached and not refresh and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        catalog = await _fetch()
-        _cache["catalog"] = (time.monotonic(), catalog)
-        return catalog
+    cached = _cache.get("catalog")
+    if cached and not refresh and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    # One fetch at a time, and it is a task of its own: callers arriving meanwhile take its
+    # result, and a caller cancelled on the way (a visitor who navigated away) neither stops
+    # it nor loses what it fetched (a cancelled fetch used to leave the next caller to start
+    # its dozens of Partner Center calls again).
+    loop_id = id(asyncio.get_running_loop())
+    task = _fetching.get(loop_id)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():  # none, or a closed loop's
+        task = _fetching[loop_id] = asyncio.ensure_future(_fetch_into_cache())
+        task.add_done_callback(lambda _: _fetching.pop(loop_id, None))
+    return await asyncio.shield(task)
+
+
+async def _fetch_into_cache() -> dict[str, CatalogProduct]:
+    catalog = await _fetch()
+    _cache["catalog"] = (time.monotonic(), catalog)
+    return catalog
 
 
 def _refresh_in_background() -> None:

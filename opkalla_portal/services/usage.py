@@ -168,20 +168,21 @@ async def _usage_rows(clients, tenant_id: str, subscription_id: str, start: date
     in_flight = _in_flight.setdefault(clients, {})
     task = in_flight.get(key)
     if task is None:
-        task = asyncio.ensure_future(
-            azure_plan_usage(clients, tenant_id, subscription_id, start, today - timedelta(days=1), today)
-        )
-        in_flight[key] = task
-        try:
-            rows = await asyncio.shield(task)
-        finally:
-            in_flight.pop(key, None)
-        cache[key] = (time.monotonic(), rows)
-        cache.move_to_end(key)
-        while len(cache) > USAGE_CACHE_ENTRIES:
-            cache.popitem(last=False)
-        return rows
+        task = in_flight[key] = asyncio.ensure_future(_export_and_keep(clients, cache, key))
+        task.add_done_callback(lambda _: in_flight.pop(key, None))
     return await asyncio.shield(task)
+
+
+async def _export_and_keep(clients, cache: OrderedDict, key: tuple) -> list[UsageRow]:
+    # The task, not the visitor who started it, keeps the rows: a visitor who navigates away
+    # (its load cancelled) used to drop them, and the next visit ran every export again.
+    tenant_id, subscription_id, start, today = key
+    rows = await azure_plan_usage(clients, tenant_id, subscription_id, start, today - timedelta(days=1), today)
+    cache[key] = (time.monotonic(), rows)
+    cache.move_to_end(key)
+    while len(cache) > USAGE_CACHE_ENTRIES:
+        cache.popitem(last=False)
+    return rows
 
 
 def build_report(

@@ -123,3 +123,28 @@ async def test_visitors_arriving_together_share_one_export(identity_of, microsof
     reports = await asyncio.gather(*(usage_report(identity, AZURE.id, 6, today=TODAY) for _ in range(5)))
     assert len(started) == 1
     assert len({report.total for report in reports}) == 1 and reports[0].total > 0
+
+
+async def test_an_export_outlives_the_visitor_who_started_it(identity_of, microsoft, monkeypatch):
+    """A visitor who leaves Usage Data before the rows arrive (its load cancelled) does not throw
+    the export away: the next visit reads the rows it fetched instead of exporting again."""
+    from opkalla_portal.services import usage
+
+    started = []
+    real = usage.azure_plan_usage
+
+    async def counted(*args):
+        started.append(args[1:3])
+        await asyncio.sleep(0.05)
+        return await real(*args)
+
+    monkeypatch.setattr(usage, "azure_plan_usage", counted)
+    identity = identity_of(SUBSCRIPTION_MANAGER)
+    leaving = asyncio.ensure_future(usage_report(identity, AZURE.id, 6, today=TODAY))
+    while not started:  # the export has begun
+        await asyncio.sleep(0.005)
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    report = await usage_report(identity, AZURE.id, 6, today=TODAY)
+    assert len(started) == 1 and report.total > 0

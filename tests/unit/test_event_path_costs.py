@@ -61,7 +61,7 @@ async def test_an_expired_catalog_is_served_while_one_refresh_runs(monkeypatch):
     monkeypatch.setitem(catalog._cache, "catalog", (time.monotonic() - catalog.CACHE_SECONDS - 1, {"old": "catalog"}))
     assert await catalog.load_catalog() == {"old": "catalog"}  # not waiting for Partner Center
     assert await catalog.load_catalog() == {"old": "catalog"}
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.01)  # the refresh task starts the fetch task
     assert len(fetches) == 1  # one background refresh, not one per visitor
     release.set()
     await asyncio.sleep(0.01)
@@ -69,4 +69,27 @@ async def test_an_expired_catalog_is_served_while_one_refresh_runs(monkeypatch):
     # Far too old (Microsoft unreachable for hours): callers wait for fresh prices instead.
     monkeypatch.setitem(catalog._cache, "catalog", (time.monotonic() - catalog.STALE_LIMIT_SECONDS - 1, {"old": 1}))
     assert await catalog.load_catalog() == {"new": "catalog"} and len(fetches) == 2
+    catalog.clear_cache()
+
+
+async def test_a_catalog_fetch_outlives_the_caller_who_started_it(monkeypatch):
+    """A page load cancelled while the catalog is being fetched (the visitor navigated away)
+    neither stops the fetch nor loses it: the next caller gets its result without a new fetch."""
+    fetches = []
+    release = asyncio.Event()
+
+    async def fetch():
+        fetches.append(time.monotonic())
+        await release.wait()
+        return {"new": "catalog"}
+
+    monkeypatch.setattr(catalog, "_fetch", fetch)
+    catalog.clear_cache()
+    leaving = asyncio.ensure_future(catalog.load_catalog())
+    await asyncio.sleep(0.01)
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    release.set()
+    assert await catalog.load_catalog() == {"new": "catalog"} and len(fetches) == 1
     catalog.clear_cache()
