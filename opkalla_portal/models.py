@@ -671,9 +671,9 @@ class Intent(SQLModel, table=True):
 
 # --- issue 20: knowledge-article embeddings for hybrid retrieval (BM25 + vector similarity)
 class KnowledgeVector(SQLModel, table=True):
-    """One article's embedding from one Azure OpenAI embeddings deployment. Stored as JSON text
-    (cosine similarity is computed in Python over ~60 articles); `content_hash` re-embeds an
-    article whose text changed."""
+    """One article's embedding (or one of its "also ask" lines', `slug` "<slug>#ask-<n>") from one
+    Azure OpenAI embeddings deployment. Stored as JSON text (a few hundred vectors, compared in
+    numpy in memory); `content_hash` re-embeds a text that changed."""
 
     __table_args__ = (UniqueConstraint("deployment", "slug", name="uq_knowledgevector_deployment_slug"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -77,6 +77,10 @@ TYPO_MIN_LENGTH = 5
 # embeddings deployment, similarity in meaning (cosine, 0..1) weighs most: 4.0 was the middle of the
 # plateau on the tuning questions (docs/support.md, "real embeddings").
 COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.35, 0.25, 1.5, 4.0
+# Round 12, hybrid: the similarity of the question to the nearest of the article's "Customers also ask" lines,
+# each embedded alone, counts too (ranking only; what is answerable is unchanged). Chosen by
+# bench/support_cv.py --hybrid --set all; 0: off.
+ASK_SIMILARITY_WEIGHT = 3.0
 
 # A concept found only in an article's "also ask" lines counts half toward its coverage: those lines
 # use everyday words ("too high", "bill") that alone must not make an off-topic question answerable.
@@ -425,12 +429,19 @@ class KnowledgeIndex:
             and max(vector_scores.values()) >= MIN_SIMILARITY + SIMILARITY_PER_UNKNOWN * unknown
         )
 
-    def search(self, question: str, limit: int = 5, vector_scores: dict[str, float] | None = None) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        limit: int = 5,
+        vector_scores: dict[str, float] | None = None,
+        ask_scores: dict[str, float] | None = None,
+    ) -> list[Hit]:
         """The best chunk of each of the best articles, best first; empty when the question is not
         answerable from the articles (no article in the retrieved set covers enough of it).
 
         `vector_scores` (slug → cosine similarity, from an embeddings deployment) adds hybrid
-        ranking: articles the vectors find are candidates too, and similarity adds to the score.
+        ranking: articles the vectors find are candidates too, and similarity adds to the score;
+        `ask_scores` (slug → similarity to the nearest of its "also ask" lines) adds to it too.
         """
         question = self.correct_typos(question)
         query = vocabulary.query_words(question)[:30]
@@ -483,6 +494,8 @@ class KnowledgeIndex:
                 score -= PRODUCT_WEIGHT  # the article never mentions the product asked about
             if vector_scores:
                 score += VECTOR_WEIGHT * max(0.0, vector_scores.get(slug, 0.0))
+            if ask_scores:
+                score += ASK_SIMILARITY_WEIGHT * max(0.0, ask_scores.get(slug, 0.0))
             ranked.append((score, coverage, slug))
         ranked.sort(key=lambda r: (-r[0], r[2]))
         if scope.refuse_outright(question, question_concepts, self._known):

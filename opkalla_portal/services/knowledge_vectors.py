@@ -2,10 +2,11 @@
 
 Used only when an Azure OpenAI embeddings deployment is configured
 (`OPKALLA_MS_OPENAI_EMBEDDINGS_DEPLOYMENT`; the demo's emulator runs all-MiniLM-L6-v2).
-Each article (title + the start of its body) is embedded once per deployment and kept in the
-portal's database (`KnowledgeVector`, JSON text on SQLite and PostgreSQL alike — with ~60
-articles, cosine in Python takes well under a millisecond). A question is embedded per ask;
-`KnowledgeIndex.search(..., vector_scores=...)` adds the similarity to the BM25/coverage score.
+Each article (title + the start of its body), and each of its "Customers also ask" lines on its
+own, is embedded once per deployment and kept in the portal's database (`KnowledgeVector`, JSON
+text on SQLite and PostgreSQL alike: a few hundred vectors, compared in one numpy product). A
+question is embedded per ask; `KnowledgeIndex.search(..., vector_scores=..., ask_scores=...)`
+adds both similarities to the BM25/coverage score.
 Any embeddings failure falls back to BM25 alone: a question is never lost to it.
 """
 
@@ -15,10 +16,11 @@ import asyncio
 import hashlib
 import json
 import logging
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -35,15 +37,28 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
+ASK_KEY = "#ask-"  # "<slug>#ask-<n>": the vector of an article's n-th "Customers also ask" line
+
+
 def article_texts() -> dict[str, str]:
-    # The "Customers also ask" phrasings come first: they say in everyday words what the article answers.
-    return {a.slug: "\n".join([a.title, *a.also_ask, a.body])[:ARTICLE_CHARS] for a in load_articles()}
+    """What is embedded, by key: each article (its slug) and each of its "also ask" lines."""
+    texts = {}
+    for a in load_articles():
+        # The "Customers also ask" phrasings come first: they say in everyday words what the article answers.
+        texts[a.slug] = "\n".join([a.title, *a.also_ask, a.body])[:ARTICLE_CHARS]
+        # Round 12: each line alone too. A question worded like one line is near it, where the whole
+        # article's vector averages that line with everything else the article says.
+        texts.update({f"{a.slug}{ASK_KEY}{n}": line for n, line in enumerate(a.also_ask, 1)})
+    return texts
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
+@dataclass(frozen=True)
+class Similarity:
+    """A question's cosine similarity to each article, and to the nearest of each article's "also
+    ask" lines; both empty when embeddings are unavailable."""
+
+    articles: dict[str, float]
+    also_ask: dict[str, float]
 
 
 def _hash(text: str) -> str:
@@ -57,6 +72,7 @@ class VectorRanker:
         self.embedder = embedder
         self.persist = persist  # False: keep vectors in memory only (benchmarks without a database)
         self._vectors: dict[str, list[float]] = {}
+        self._rows: tuple[list[str], np.ndarray] | None = None  # `_vectors` as one matrix of unit rows
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -113,13 +129,38 @@ class VectorRanker:
 
     async def scores(self, question: str) -> dict[str, float]:
         """slug → cosine similarity of the question to the article; {} when embeddings fail."""
+        return (await self.similarity(question)).articles
+
+    async def similarity(self, question: str) -> Similarity:
+        """The question's similarity to the articles and to their "also ask" lines."""
         try:
             await self.ensure_indexed()
             [vector] = await self.embedder.embed([question])
         except MicrosoftError as error:
             log.warning("embeddings unavailable, ranking by BM25 alone: %s", error)
-            return {}
-        return {slug: cosine(vector, v) for slug, v in self._vectors.items()}
+            return Similarity({}, {})
+        keys, matrix = self._matrix()
+        query = np.asarray(vector, dtype=np.float64)
+        norm = float(np.linalg.norm(query))
+        found = (matrix @ (query / norm)).tolist() if norm else [0.0] * len(keys)
+        articles: dict[str, float] = {}
+        also_ask: dict[str, float] = {}
+        for key, value in zip(keys, found, strict=True):
+            slug, ask, _ = key.partition(ASK_KEY)
+            if ask:
+                also_ask[slug] = max(also_ask.get(slug, -1.0), value)
+            else:
+                articles[slug] = value
+        return Similarity(articles, also_ask)
+
+    def _matrix(self) -> tuple[list[str], np.ndarray]:
+        """The stored vectors as unit rows of one matrix (built once: a question is one product)."""
+        if self._rows is None or len(self._rows[0]) != len(self._vectors):
+            keys = list(self._vectors)
+            matrix = np.asarray([self._vectors[k] for k in keys], dtype=np.float64)
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            self._rows = keys, matrix / np.where(norms == 0, 1.0, norms)
+        return self._rows
 
 
 _rankers: dict[tuple[int, str], VectorRanker] = {}

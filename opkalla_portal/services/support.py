@@ -246,8 +246,12 @@ class Answer:
 
 
 async def _search(question: str, ranker) -> list[Hit]:
-    vector_scores = await ranker.scores(question) if ranker is not None else None
-    return knowledge_index().search(question, limit=8, vector_scores=vector_scores or None)
+    if ranker is None:
+        return knowledge_index().search(question, limit=8)
+    similarity = await ranker.similarity(question)
+    return knowledge_index().search(
+        question, limit=8, vector_scores=similarity.articles or None, ask_scores=similarity.also_ask or None
+    )
 
 
 async def stream_answer_text(question: str, vectors=True) -> AsyncIterator[str]:

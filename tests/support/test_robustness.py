@@ -157,7 +157,7 @@ async def test_article_vectors_are_stored_once_and_hybrid_ranking_answers(seeded
     from opkalla_portal.db import session_scope
     from opkalla_portal.models import KnowledgeVector
     from opkalla_portal.services.knowledge import load_articles
-    from opkalla_portal.services.knowledge_vectors import VectorRanker
+    from opkalla_portal.services.knowledge_vectors import VectorRanker, article_texts
 
     calls = []
     original = emulator.embeddings.embed
@@ -171,7 +171,9 @@ async def test_article_vectors_are_stored_once_and_hybrid_ranking_answers(seeded
     scores = await ranker.scores("Where do I assign a license to a colleague?")
     with session_scope() as db:
         stored = db.exec(select(func.count()).select_from(KnowledgeVector)).one()
-    assert stored == len(load_articles()) and sum(calls) == len(load_articles()) + 1
+    # one vector per article and per "Customers also ask" line
+    texts = len(load_articles()) + sum(len(a.also_ask) for a in load_articles())
+    assert stored == len(article_texts()) == texts and sum(calls) == texts + 1
     # all-MiniLM-L6-v2: related articles are nearer than unrelated ones
     assert scores["portal-manage-licenses"] > scores["teams-meeting-recordings"]
     assert scores["assign-licenses-admin-center"] > scores["onedrive-restore-files"]
@@ -203,3 +205,17 @@ async def test_two_workers_storing_vectors_at_once_both_answer(seeded, emulator)
     second._load = lambda texts: {}  # it looked before the first stored: it embeds and writes the same rows
     assert await first.scores("reset a password")
     assert await second.scores("reset a password")  # updates the first's rows (a lost insert race is ignored)
+
+
+async def test_a_question_worded_like_an_also_ask_line_is_nearest_that_article(seeded, emulator):
+    """Round 12: each "Customers also ask" line has its own vector; a question worded like one is
+    nearer that line than the article's whole text, and nearer it than any other article's lines."""
+    from opkalla_portal.services.knowledge import article_by_slug
+    from opkalla_portal.services.knowledge_vectors import VectorRanker
+
+    line = article_by_slug("nce-cancellation-window").also_ask[0]
+    similarity = await VectorRanker.in_memory(emulator.embeddings).similarity(line)
+    assert similarity.also_ask["nce-cancellation-window"] > 0.99  # the line itself
+    assert similarity.also_ask["nce-cancellation-window"] > similarity.articles["nce-cancellation-window"]
+    assert max(similarity.also_ask, key=similarity.also_ask.get) == "nce-cancellation-window"
+    assert set(similarity.also_ask) == set(similarity.articles)  # every article has its lines

@@ -1,0 +1,55 @@
+"""Round 12 of issue 20: each "Customers also ask" line has its own vector (hybrid ranking).
+
+An article's one vector averages everything it says; a question worded like one of its "also ask"
+lines is nearer that line alone. The nearest line's similarity adds to an article's score
+(`ASK_SIMILARITY_WEIGHT`, ranking only: what is answerable is unchanged). Real vectors: the
+emulator's all-MiniLM-L6-v2, as the demo ranks.
+
+The questions are written for these tests; a test checks none is in bench/support_questions.
+"""
+
+import pytest
+
+from opkalla_portal.services import knowledge
+from opkalla_portal.services.knowledge import knowledge_index
+from opkalla_portal.services.knowledge_vectors import VectorRanker
+from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
+
+# (question, the article that answers it, the article its whole-article vector put first)
+RANKED_BY_THE_NEAREST_LINE = [
+    (
+        "Please don't ring me from Opkalla, an email suits me better. Where is that setting?",
+        "portal-profile",
+        "portal-sign-in",
+    ),
+    (
+        "set up a sales@ address that reaches the whole sales team",
+        "groups-distribution-lists",
+        "teams-guest-external-access",
+    ),
+]
+OFF_TOPIC = "forgot the pin of my personal bank card, how do i reset it"
+
+
+def test_none_of_these_questions_is_in_the_evaluation_sets():
+    assert_none_is_an_evaluation_question([q for q, _, _ in RANKED_BY_THE_NEAREST_LINE] + [OFF_TOPIC])
+
+
+@pytest.mark.parametrize(("question", "answering", "before"), RANKED_BY_THE_NEAREST_LINE)
+async def test_the_nearest_also_ask_line_ranks_the_answering_article_first(
+    emulator_clients, question, answering, before
+):
+    similarity = await VectorRanker.in_memory(emulator_clients.embeddings).similarity(question)
+    index = knowledge_index()
+    ranked = [h.slug for h in index.search(question, vector_scores=similarity.articles, ask_scores=similarity.also_ask)]
+    assert ranked[0] == answering
+    # The article's own vector alone ranked another first (round 11).
+    assert [h.slug for h in index.search(question, vector_scores=similarity.articles)][0] == before
+
+
+async def test_the_lines_rank_but_do_not_make_a_question_answerable(emulator_clients, monkeypatch):
+    similarity = await VectorRanker.in_memory(emulator_clients.embeddings).similarity(OFF_TOPIC)
+    index = knowledge_index()
+    assert index.search(OFF_TOPIC, vector_scores=similarity.articles) == []
+    monkeypatch.setattr(knowledge, "ASK_SIMILARITY_WEIGHT", 100.0)
+    assert index.search(OFF_TOPIC, vector_scores=similarity.articles, ask_scores=similarity.also_ask) == []
