@@ -133,6 +133,14 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("postal address", "address"),
     ("pay as you go", "consumption"),
     ("pay-as-you-go", "consumption"),
+    # Round 12: the portal's web roles are named as such ("the Finance Manager role"), and their names
+    # keep their words ("Who are our Finance Managers?" asks about finance)
+    ("web roles", "webrole"),
+    ("web role", "webrole"),
+    ("finance managers", "finance managers webrole"),
+    ("finance manager", "finance manager webrole"),
+    ("subscription managers", "subscription managers webrole"),
+    ("subscription manager", "subscription manager webrole"),
     # Round 11: time away is not leaving the company ("while she is on maternity leave")
     ("maternity leave", "absence"),
     ("paternity leave", "absence"),
