@@ -3,8 +3,9 @@ portal's web roles are one concept.
 
 An article's one vector averages everything it says; a question worded like one of its "also ask"
 lines is nearer that line alone. The nearest line's similarity adds to an article's score
-(`ASK_SIMILARITY_WEIGHT`, ranking only: what is answerable is unchanged). Real vectors: the
-emulator's all-MiniLM-L6-v2, as the demo ranks.
+(`ASK_SIMILARITY_WEIGHT`, ranking only: what is answerable is unchanged; making a question near
+one line answerable was tried and dropped: "forgot the pin of my personal bank card" is 0.60 near
+a password-reset line). Real vectors: the emulator's all-MiniLM-L6-v2, as the demo ranks.
 
 "Finance Manager" and "Subscription Manager" name the portal's web roles (Manage Users), not
 Microsoft's admin roles; the words stay, so account questions about them still find the role.
@@ -35,10 +36,16 @@ RANKED_BY_THE_NEAREST_LINE = [
 ]
 OFF_TOPIC = "forgot the pin of my personal bank card, how do i reset it"
 WEB_ROLES = "what can a finance manager do compared with a subscription manager on the portal"
+NEAR_A_LINE = (
+    "flipped the switch, pressed submit, saw the success banner at the top. how do i close this popup, there's no X"
+)
+ANOTHER_VENDOR = "our zoom seats renew next month, can we lower them"
 
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
-    assert_none_is_an_evaluation_question([q for q, _, _ in RANKED_BY_THE_NEAREST_LINE] + [OFF_TOPIC, WEB_ROLES])
+    assert_none_is_an_evaluation_question(
+        [q for q, _, _ in RANKED_BY_THE_NEAREST_LINE] + [OFF_TOPIC, WEB_ROLES, NEAR_A_LINE, ANOTHER_VENDOR]
+    )
 
 
 @pytest.mark.parametrize(("question", "answering", "before"), RANKED_BY_THE_NEAREST_LINE)
@@ -53,12 +60,17 @@ async def test_the_nearest_also_ask_line_ranks_the_answering_article_first(
     assert [h.slug for h in index.search(question, vector_scores=similarity.articles)][0] == before
 
 
-async def test_the_lines_rank_but_do_not_make_a_question_answerable(emulator_clients, monkeypatch):
+async def test_a_heavy_line_weight_does_not_answer_what_is_off_topic(emulator_clients, monkeypatch):
     similarity = await VectorRanker.in_memory(emulator_clients.embeddings).similarity(OFF_TOPIC)
     index = knowledge_index()
     assert index.search(OFF_TOPIC, vector_scores=similarity.articles) == []
     monkeypatch.setattr(knowledge, "ASK_SIMILARITY_WEIGHT", 100.0)
     assert index.search(OFF_TOPIC, vector_scores=similarity.articles, ask_scores=similarity.also_ask) == []
+
+
+def test_a_line_does_not_answer_what_names_another_vendor():
+    near = {"nce-renewal-auto-renew": 0.95, "nce-cancellation-window": 0.95}
+    assert knowledge_index().search(ANOTHER_VENDOR, vector_scores=near, ask_scores=near) == []
 
 
 def test_the_portals_web_roles_are_found_on_manage_users():
