@@ -296,13 +296,35 @@ def asks_for_advice_outside_domain(text: str, question_concepts: list[str]) -> b
     return bool(ADVICE.search(text.lower())) and not domain_anchors(question_concepts, text)
 
 
+# Round 12: a system, account or licence of the customer's named by words no article has ("our dealer management
+# system", "our ISBN account", "the MCS certification") is another vendor's or body's, like a named product.
+_SYSTEM = re.compile(
+    r"\b(?:our|my|the|their|your|his|her)\s+((?:[a-z][\w'-]*\s+){1,3}?)(?:systems?|software|apps?|applications?"
+    r"|platforms?|accounts?|subscriptions?|licen[cs]es?|certifications?|certificates?|portals?|websites?|tools?)\b"
+)
+
+
+def named_systems(text: str, known_concepts: frozenset[str] | set[str]) -> list[str]:
+    """Systems, accounts or licences named by a word no article has and no Microsoft product's."""
+    found = []
+    for match in _SYSTEM.finditer(text.lower()):
+        words = match.group(1).split()
+        if any(w in vocabulary.STOPWORDS for w in words):  # "our clinic on the account": not one name
+            continue
+        # A name's words are nouns: "her touching subscriptions", "our booking system" name nothing
+        concepts = vocabulary.concepts(" ".join(w for w in words if not w.endswith("ing")))
+        if any(c not in known_concepts for c in concepts) and not any(c in PRODUCT_CONCEPTS for c in concepts):
+            found.append(match.group(0))
+    return found
+
+
 def refuse_outright(text: str, question_concepts: list[str], known_concepts: frozenset[str] | set[str]) -> bool:
     """Out of scope whatever the articles' coverage: a non-IT topic ("payroll", "pizza"), shopping
     advice outside the domain ("which printer should I buy"), or another vendor's product or
     uncovered IT named without any Microsoft product ("our Zoom licenses")."""
     if asks_for_advice_outside_domain(text, question_concepts):
         return True
-    named = out_of_scope_words(text, known_concepts)
+    named = out_of_scope_words(text, known_concepts) + named_systems(text, known_concepts)
     if not named:
         return False
     if non_it_phrases(text.lower()) or any(word in NON_IT_TOPICS for word in named):

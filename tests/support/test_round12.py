@@ -1,5 +1,5 @@
 """Round 12 of issue 20: each "Customers also ask" line has its own vector (hybrid ranking); the
-portal's web roles are one concept.
+portal's web roles are one concept; a system named by words no article has is another vendor's.
 
 An article's one vector averages everything it says; a question worded like one of its "also ask"
 lines is nearer that line alone. The nearest line's similarity adds to an article's score
@@ -10,12 +10,16 @@ a password-reset line). Real vectors: the emulator's all-MiniLM-L6-v2, as the de
 "Finance Manager" and "Subscription Manager" name the portal's web roles (Manage Users), not
 Microsoft's admin roles; the words stay, so account questions about them still find the role.
 
+"Our tachograph software", "our rota app": a system, account or licence named by a word no article has (and
+no Microsoft product's) is another vendor's or body's, refused as a named product is (`scope.named_systems`).
+A name's words are nouns: "our booking system" (on an Azure VM) and "her touching subscriptions" name nothing.
+
 The questions are written for these tests; a test checks none is in bench/support_questions.
 """
 
 import pytest
 
-from opkalla_portal import vocabulary
+from opkalla_portal import scope, vocabulary
 from opkalla_portal.services import knowledge
 from opkalla_portal.services.knowledge import knowledge_index
 from opkalla_portal.services.knowledge_vectors import VectorRanker
@@ -40,6 +44,17 @@ NEAR_A_LINE = (
     "flipped the switch, pressed submit, saw the success banner at the top. how do i close this popup, there's no X"
 )
 ANOTHER_VENDOR = "our zoom seats renew next month, can we lower them"
+NAMED_SYSTEMS = [
+    ("how do i renew the licence for our tachograph software", "our tachograph software"),
+    ("please add a user to our rota app", "our rota app"),
+    ("reset my password on our stocktake system", "our stocktake system"),
+    ("can we lower the seats on our cad subscription", "our cad subscription"),
+]
+NOT_NAMED = [
+    "our booking system runs on an azure vm all year, can we pay less by reserving it",
+    "where are the add-on subscriptions under our main plan",
+    "the authenticator code app on my new phone lost my work account",
+]
 
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
@@ -77,3 +92,19 @@ def test_the_portals_web_roles_are_found_on_manage_users():
     assert vocabulary.concept("webrole") in vocabulary.concepts(WEB_ROLES)
     assert {"financ", "subscript"} <= set(vocabulary.concepts(WEB_ROLES))  # the role's own words stay
     assert [h.slug for h in knowledge_index().search(WEB_ROLES)][0] == "portal-manage-users"
+
+
+@pytest.mark.parametrize(("question", "named"), NAMED_SYSTEMS)
+def test_a_system_named_by_words_no_article_has_is_refused(question, named):
+    index = knowledge_index()
+    assert scope.named_systems(question, index._known) == [named]
+    assert scope.refuse_outright(question, vocabulary.concepts(question), index._known)
+    near = {"portal-manage-licenses": 0.9, "admin-reset-user-password": 0.9, "nce-cancellation-window": 0.9}
+    assert index.search(question, vector_scores=near) == []
+
+
+@pytest.mark.parametrize("question", NOT_NAMED)
+def test_what_names_no_other_system_stays_answered(question):
+    index = knowledge_index()
+    assert scope.named_systems(question, index._known) == []
+    assert index.search(question)
