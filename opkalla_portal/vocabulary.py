@@ -274,6 +274,14 @@ PAGE_SUBJECTS = (
     "profile",
     "approvals",
 )
+# Round 13: when a change starts ("to kick in on the 1st of September"): a day of the month or a month is a date,
+# and a change that kicks in takes effect (Subscription Edit's Change Effective and Effective Date)
+PHRASES += (("kick in", "effect"), ("kicks in", "effect"), ("take effect", "effect"), ("takes effect", "effect"))
+PHRASES += tuple((f"{day}{suffix}", "date") for day in range(1, 32) for suffix in ("st", "nd", "rd", "th"))
+PHRASES += tuple(
+    (month, "date")
+    for month in "january february march april june july august september october november december".split()
+)
 PHRASES += tuple(
     (f"{subject} {kind}", f"portal {subject}")
     for subject in PAGE_SUBJECTS

@@ -5,6 +5,9 @@
   "staff" and "colleague" are: a question about giving one of them a licence is about a user's licence, and
   "the new lads licence" names no system of another vendor's (`scope.named_systems`).
 
+- A day of the month ("the 1st") or a month is a date, and a change that "kicks in" takes effect: the words of
+  Subscription Edit's Change Effective and Effective Date.
+
 The questions are written for these tests; a test checks none is in bench/support_questions.
 """
 
@@ -14,10 +17,11 @@ from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
 
 NEW_LAD = "the new lads licence wont switch on, what am i missing"
 FRONT_DESK = "the ladies on the front desk all need the same mailbox"
+WHEN = "can the extra seats kick in on the 3rd of march instead"
 
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
-    assert_none_is_an_evaluation_question([NEW_LAD, FRONT_DESK])
+    assert_none_is_an_evaluation_question([NEW_LAD, FRONT_DESK, WHEN])
 
 
 def test_everyday_words_for_staff_are_users():
@@ -31,3 +35,10 @@ def test_a_persons_licence_names_no_other_system():
     index = knowledge_index()
     assert scope.named_systems(NEW_LAD, index._known) == []
     assert [h.slug for h in index.search(NEW_LAD)][:3]
+
+
+def test_a_day_or_a_month_is_a_date_and_kicking_in_is_taking_effect():
+    concepts = vocabulary.concepts(WHEN)
+    assert {vocabulary.concept("date"), vocabulary.concept("effect")} <= set(concepts)
+    assert vocabulary.concepts("on the 3rd") == vocabulary.concepts("in march") == [vocabulary.concept("date")]
+    assert vocabulary.concept("date") not in vocabulary.concepts("may we")  # the modal verb is no month
