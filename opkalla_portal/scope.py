@@ -296,7 +296,7 @@ def asks_for_advice_outside_domain(text: str, question_concepts: list[str]) -> b
     return bool(ADVICE.search(text.lower())) and not domain_anchors(question_concepts, text)
 
 
-# Round 12: a system, account or licence of the customer's named by words no article has ("our dealer management
+# Round 13: a system, account or licence of the customer's named by words no article has ("our dealer management
 # system", "our ISBN account", "the MCS certification") is another vendor's or body's, like a named product.
 _SYSTEM = re.compile(
     r"\b(?:our|my|the|their|your|his|her)\s+((?:[a-z][\w'-]*\s+){1,3}?)(?:systems?|software|apps?|applications?"

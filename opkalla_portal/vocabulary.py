@@ -277,7 +277,8 @@ PAGE_SUBJECTS = (
 # Round 13: when a change starts ("to kick in on the 1st of September"): a day of the month or a month is a date,
 # and a change that kicks in takes effect (Subscription Edit's Change Effective and Effective Date)
 PHRASES += (("kick in", "effect"), ("kicks in", "effect"), ("take effect", "effect"), ("takes effect", "effect"))
-PHRASES += tuple((f"{day}{suffix}", "date") for day in range(1, 32) for suffix in ("st", "nd", "rd", "th"))
+_ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
+PHRASES += tuple((f"{day}{_ORDINAL_SUFFIX.get(day, 'th')}", "date") for day in range(1, 32))
 PHRASES += tuple(
     (month, "date")
     for month in "january february march april june july august september october november december".split()
@@ -414,8 +415,6 @@ GROUPS: tuple[tuple[str, ...], ...] = (
         # the trades the tuning sets name again and again
         "girl",
         "girls",
-        "guy",
-        "guys",
         "lady",
         "ladies",
         "lad",
