@@ -48,7 +48,9 @@ def test_the_http_clients_missing_sniffio_is_looked_up_once():
     assert sys.modules["sniffio"] is None
 
 
-async def test_an_expired_catalog_is_served_while_one_refresh_runs(monkeypatch):
+@pytest.fixture
+def slow_catalog(monkeypatch):
+    """Partner Center's catalog fetch, held until the test sets the event: (fetches started, the event)."""
     fetches = []
     release = asyncio.Event()
 
@@ -58,6 +60,12 @@ async def test_an_expired_catalog_is_served_while_one_refresh_runs(monkeypatch):
         return {"new": "catalog"}
 
     monkeypatch.setattr(catalog, "_fetch", fetch)
+    yield fetches, release
+    catalog.clear_cache()
+
+
+async def test_an_expired_catalog_is_served_while_one_refresh_runs(monkeypatch, slow_catalog):
+    fetches, release = slow_catalog
     monkeypatch.setitem(catalog._cache, "catalog", (time.monotonic() - catalog.CACHE_SECONDS - 1, {"old": "catalog"}))
     assert await catalog.load_catalog() == {"old": "catalog"}  # not waiting for Partner Center
     assert await catalog.load_catalog() == {"old": "catalog"}
@@ -69,21 +77,12 @@ async def test_an_expired_catalog_is_served_while_one_refresh_runs(monkeypatch):
     # Far too old (Microsoft unreachable for hours): callers wait for fresh prices instead.
     monkeypatch.setitem(catalog._cache, "catalog", (time.monotonic() - catalog.STALE_LIMIT_SECONDS - 1, {"old": 1}))
     assert await catalog.load_catalog() == {"new": "catalog"} and len(fetches) == 2
-    catalog.clear_cache()
 
 
-async def test_a_catalog_fetch_outlives_the_caller_who_started_it(monkeypatch):
+async def test_a_catalog_fetch_outlives_the_caller_who_started_it(slow_catalog):
     """A page load cancelled while the catalog is being fetched (the visitor navigated away)
     neither stops the fetch nor loses it: the next caller gets its result without a new fetch."""
-    fetches = []
-    release = asyncio.Event()
-
-    async def fetch():
-        fetches.append(time.monotonic())
-        await release.wait()
-        return {"new": "catalog"}
-
-    monkeypatch.setattr(catalog, "_fetch", fetch)
+    fetches, release = slow_catalog
     catalog.clear_cache()
     leaving = asyncio.ensure_future(catalog.load_catalog())
     await asyncio.sleep(0.01)
@@ -92,4 +91,3 @@ async def test_a_catalog_fetch_outlives_the_caller_who_started_it(monkeypatch):
         await leaving
     release.set()
     assert await catalog.load_catalog() == {"new": "catalog"} and len(fetches) == 1
-    catalog.clear_cache()
