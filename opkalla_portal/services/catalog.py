@@ -65,7 +65,6 @@ class CatalogProduct:
 
 _cache: dict[str, tuple[float, dict[str, CatalogProduct]]] = {}
 _fetching: dict[int, asyncio.Task] = {}  # the fetch running now per event loop (a task belongs to its loop)
-_refreshing: dict[int, asyncio.Task] = {}  # the background refresh per event loop, while it runs
 log = logging.getLogger(__name__)
 
 
@@ -139,16 +138,20 @@ async def _fetch_and_store(*, refresh: bool) -> dict[str, CatalogProduct]:
     cached = _cache.get("catalog")
     if cached and not refresh and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    # One fetch at a time, and it is a task of its own: callers arriving meanwhile take its
-    # result, and a caller cancelled on the way (a visitor who navigated away) neither stops
-    # it nor loses what it fetched (a cancelled fetch used to leave the next caller to start
-    # its dozens of Partner Center calls again).
-    loop_id = id(asyncio.get_running_loop())
-    task = _fetching.get(loop_id)
-    if task is None or task.get_loop() is not asyncio.get_running_loop():  # none, or a closed loop's
-        task = _fetching[loop_id] = asyncio.ensure_future(_fetch_into_cache())
-        task.add_done_callback(lambda _: _fetching.pop(loop_id, None))
-    return await asyncio.shield(task)
+    return await asyncio.shield(_fetch_task())
+
+
+def _fetch_task() -> asyncio.Task:
+    """The catalog fetch running on this loop, started if none is. One fetch at a time, and a task
+    of its own: callers arriving meanwhile take its result, and a caller cancelled on the way (a
+    visitor who navigated away) neither stops it nor loses what it fetched (a cancelled fetch used
+    to leave the next caller to start its dozens of Partner Center calls again)."""
+    loop = asyncio.get_running_loop()
+    task = _fetching.get(id(loop))
+    if task is None or task.get_loop() is not loop:  # none, or a closed loop's
+        task = _fetching[id(loop)] = asyncio.ensure_future(_fetch_into_cache())
+        task.add_done_callback(lambda done: _fetch_ended(id(loop), done))
+    return task
 
 
 async def _fetch_into_cache() -> dict[str, CatalogProduct]:
@@ -157,21 +160,16 @@ async def _fetch_into_cache() -> dict[str, CatalogProduct]:
     return catalog
 
 
+def _fetch_ended(loop_id: int, task: asyncio.Task) -> None:
+    _fetching.pop(loop_id, None)
+    if not task.cancelled() and task.exception() is not None:  # a background refresh has no caller to tell
+        log.warning("Fetching the product catalog failed", exc_info=task.exception())
+
+
 def _refresh_in_background() -> None:
-    loop_id = id(asyncio.get_running_loop())
-    running = _refreshing.get(loop_id)
-    if running is not None and not running.done():
-        return
-
-    async def refresh() -> None:
-        try:
-            await _fetch_and_store(refresh=True)
-        except Exception:  # Microsoft unreachable: keep serving the cached catalog, try again later
-            log.warning("Refreshing the product catalog failed", exc_info=True)
-        finally:
-            _refreshing.pop(loop_id, None)
-
-    _refreshing[loop_id] = asyncio.get_running_loop().create_task(refresh())
+    """An expired catalog is refreshed by the one fetch (Microsoft unreachable: the cached
+    catalog is still served, and the next visitor tries again)."""
+    _fetch_task()
 
 
 async def warm_catalog() -> None:
