@@ -161,6 +161,37 @@ _PHRASE_RE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in OTHER_VENDOR_P
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+# Round 14: another vendor's product or office equipment can be the *context* of a Microsoft 365 question, not
+# its subject: the brand a phishing message fakes ("a fake DocuSign email"), the app staff copy data into ("into
+# WhatsApp": stopping staff copying data out is data protection, while copying contacts into a CRM is the CRM's
+# own business), an office device that sends mail through Exchange ("the copier scans to email over SMTP"), and an
+# antivirus weighed against Microsoft's own ("do we still need Norton, or does Microsoft include antivirus").
+_LURE = re.compile(
+    r"\b(?:fake|spoofed|phishing|pretending to be|impersonating|posing as|claiming to be)\s+"
+    r"(?:an?\s+|the\s+)?([a-z0-9]+)"
+)
+_DESTINATION = re.compile(r"\binto\s+(?:their\s+|the\s+|a\s+)?([a-z0-9]+)")
+_PREVENT = re.compile(r"\b(?:stop|stopping|prevent|preventing|block|blocking|restrict|restricting)\b")
+MAIL_DEVICES = frozenset("copier copiers scanner scanners printer printers".split())
+_MAIL_PROTOCOL = re.compile(r"\b(?:smtp|imap|pop3?|basic auth\w*|legacy auth\w*|scans? to email)\b")
+ANTIVIRUS = frozenset("norton mcafee kaspersky bitdefender avast sophos malwarebytes webroot eset".split())
+_MICROSOFT_NAMED = frozenset(vocabulary.concept(w) for w in ("microsoft", "defender"))
+
+
+def context_words(text: str) -> set[str]:
+    """Words of the question that name the context of a Microsoft 365 question, not its subject (above)."""
+    lowered = text.lower()
+    found = {m.group(1) for m in _LURE.finditer(lowered)}
+    if _PREVENT.search(lowered):
+        found |= {m.group(1) for m in _DESTINATION.finditer(lowered)}
+    words = set(_WORD.findall(lowered))
+    if _MAIL_PROTOCOL.search(lowered):
+        found |= words & MAIL_DEVICES
+    if not _MICROSOFT_NAMED.isdisjoint(vocabulary.concepts(lowered)):
+        found |= words & ANTIVIRUS
+    return found
+
+
 def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """The words of a question that name something Spark AI does not support.
 
@@ -173,10 +204,11 @@ def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = fr
     words = _WORD.findall(lowered)
     if _names_what_a_customer_administers(lowered):  # "our line cook", "the restaurant group": their trade
         lexicon = lexicon - TRADE_CONTEXT
+    context = context_words(text)
     for word in words:
-        if word in lexicon and vocabulary.concept(word) not in known_concepts:
+        if word in lexicon and vocabulary.concept(word) not in known_concepts and word not in context:
             found.append(word)
-    found += named_applications(text, known_concepts)
+    found += [name for name in named_applications(text, known_concepts) if name not in context]
     return list(dict.fromkeys(found))
 
 

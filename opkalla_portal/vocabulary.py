@@ -49,6 +49,7 @@ two three four five six seven eight nine ten eleven twelve fifteen twenty thirty
 had because against during above below further both few ours theirs
 guy guys big put stuck real sure proper properly fine better bunch almost little idea weird mention mentioned grab
 figure talk thru behind sudden suddenly heard mine odd hit
+well forever
 """.split()
 )
 # Round 10: an inflection of a stop word is one too ("taking", "making", "working"); "rights" is not
@@ -277,6 +278,26 @@ PAGE_SUBJECTS = (
 # Round 13: when a change starts ("to kick in on the 1st of September"): a day of the month or a month is a date,
 # and a change that kicks in takes effect (Subscription Edit's Change Effective and Effective Date)
 PHRASES += (("kick in", "effect"), ("kicks in", "effect"), ("take effect", "effect"), ("takes effect", "effect"))
+# Round 14: everyday names of what the portal and the articles call otherwise. A pop-up is a window (the
+# Manage License window); a term that "rolls over" renews; numbers are "bumped up"; "trying to" is a way of
+# speaking, not a trial; "through you" is through Opkalla, as "with you" is.
+PHRASES += (
+    ("pop up", "window"),
+    ("pop-up", "window"),
+    ("popup", "window"),
+    ("popups", "window"),
+    ("roll over", "renew"),
+    ("rolls over", "renew"),
+    ("rolling over", "renew"),
+    ("bump up", "increase"),
+    ("bumped up", "increase"),
+    ("bump", "increase"),
+    ("try to", ""),
+    ("trying to", ""),
+    ("tried to", ""),
+    ("through you", "through opkalla"),
+    ("landing screen", "homepage"),
+)
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
 PHRASES += tuple((f"{day}{_ORDINAL_SUFFIX.get(day, 'th')}", "date") for day in range(1, 32))
 PHRASES += tuple(
@@ -310,6 +331,9 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("remove", "delete", "deleted", "deleting", "removal", "rid", "wipe", "wiped", "erase"),
     ("reduce", "lower", "decrease", "fewer", "less", "shrink", "downgrade", "cut", "reduction", "drop"),
     ("increase", "add", "more", "extra", "additional", "raise", "upgrade", "expand"),
+    ("schedule", "scheduled", "queue", "queued"),
+    # a dispute at law is why a mailbox is put on litigation (legal) hold
+    ("litigation", "legal", "lawsuit", "lawsuits", "sue", "sued", "suing", "dispute", "tribunal", "court"),
     ("change", "modify", "edit", "update", "alter", "adjust", "amend", "fix", "rename"),
     ("buy", "bought", "buying", "purchase", "order", "subscribe", "acquire"),
     ("cancel", "cancellation", "cancelled", "canceled", "terminate", "undo"),

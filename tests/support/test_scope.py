@@ -12,7 +12,7 @@ from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
 QUESTIONS = [
     "our Dropbox seats renew next month, can we lower them",
     "can Teams work out our staff salaries for us",
-    "block staff from pasting Outlook mail into Telegram",
+    "forward our Outlook mail into Telegram",
     "how do I insert a pivot chart in Excel",
     "set up a Teams channel for the bakery staff",
     "set up a Teams channel for the bakery crew and the florist",
