@@ -50,6 +50,7 @@ had because against during above below further both few ours theirs
 guy guys big put stuck real sure proper properly fine better bunch almost little idea weird mention mentioned grab
 figure talk thru behind sudden suddenly heard mine odd hit
 well forever
+sorry obvious honestly noticeably feeling soon
 """.split()
 )
 # Round 10: an inflection of a stop word is one too ("taking", "making", "working"); "rights" is not
@@ -298,6 +299,30 @@ PHRASES += (
     ("through you", "through opkalla"),
     ("landing screen", "homepage"),
 )
+# Round 15: time away is absence ("while I'm away"); Microsoft's plans for big organisations are Enterprise; the
+# head of a department is a user; a common mailbox is a shared one; Microsoft's own admin site is the admin center;
+# a spreadsheet of charges is a download (the reconciliation file); halfway is mid-term; an accreditation is a badge.
+PHRASES += (
+    ("i'm away", "absence"),
+    ("im away", "absence"),
+    ("i am away", "absence"),
+    ("is away", "absence"),
+    ("are away", "absence"),
+    ("big company", "enterprise"),
+    ("big companies", "enterprise"),
+    ("large company", "enterprise"),
+    ("large companies", "enterprise"),
+    ("large organisation", "enterprise"),
+    ("large organization", "enterprise"),
+    ("head of", "user"),
+    ("common mailbox", "shared mailbox"),
+    ("common inbox", "shared mailbox"),
+    ("microsoft's own admin", "admincenter"),
+    ("microsofts own admin", "admincenter"),
+    ("microsoft's admin", "admincenter"),
+    ("microsofts admin", "admincenter"),
+    ("microsoft admin", "admincenter"),
+)
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
 PHRASES += tuple((f"{day}{_ORDINAL_SUFFIX.get(day, 'th')}", "date") for day in range(1, 32))
 PHRASES += tuple(
@@ -368,9 +393,9 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ),
     ("usage", "consume", "consumed", "utilization", "utilisation"),
     ("prorate", "prorated", "proration", "partial"),
-    ("mid", "middle", "midway", "partway"),
+    ("mid", "middle", "midway", "partway", "halfway"),
     ("compare", "compared", "comparison", "difference", "differences", "different", "versus", "vs", "between"),
-    ("download", "export", "csv"),
+    ("download", "export", "csv", "spreadsheet", "spreadsheets"),
     # people and access
     (
         "user",
@@ -593,7 +618,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     # round 5: the provider (Opkalla is a Microsoft partner; "partners" of GDAP), not a guest
     ("partner", "partners", "reseller", "resellers", "msp"),
     ("blog", "blogs", "post", "posts", "news", "newsletter", "announcement", "announcements"),
-    ("badge", "badges", "logo", "logos"),
+    ("badge", "badges", "logo", "logos", "accreditation", "accredited"),
     ("finance", "accountant", "accountants", "bookkeeper", "bookkeeping", "accounting", "accounts"),
 )
 
@@ -653,6 +678,7 @@ def words(text: str) -> list[str]:
     text = re.sub(r"(?<=[a-z])[-.](?=[a-z])", " ", text.lower().replace("’", "'"))  # sign-in → sign in
     text = re.sub(r"\b(\d+)(kb|mb|gb|tb|am|pm)\b", r"\1 \2", text)  # 50gb → 50 gb
     text = re.sub(r"\b365\b(?!\s*days?\b)", "m365", text)  # "our 365", "Microsoft 365": the product, not a count
+    text = re.sub(r"\b[a-z0-9]+@(?![a-z0-9])", " shared address ", text)  # "sales@": a team's shared address
     for pattern, replacement in _PHRASE_RE:
         text = pattern.sub(replacement, text)
     return WORD.findall(text)

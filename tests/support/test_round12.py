@@ -32,12 +32,9 @@ RANKED_BY_THE_NEAREST_LINE = [
         "portal-profile",
         "portal-sign-in",
     ),
-    (
-        "set up a sales@ address that reaches the whole sales team",
-        "groups-distribution-lists",
-        "teams-guest-external-access",
-    ),
 ]
+# Round 15 took out a second example, "set up a sales@ address that reaches the whole sales team": "sales@" is now a
+# shared address (tests/support/test_round15.py), so the article vectors alone rank it right too.
 OFF_TOPIC = "forgot the pin of my personal bank card, how do i reset it"
 WEB_ROLES = "what can a finance manager do compared with a subscription manager on the portal"
 NEAR_A_LINE = (
