@@ -162,13 +162,15 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 # Round 14: another vendor's product or office equipment can be the *context* of a Microsoft 365 question, not
-# its subject: the brand a phishing message fakes ("a fake DocuSign email"), the app staff copy data into ("into
-# WhatsApp": stopping staff copying data out is data protection, while copying contacts into a CRM is the CRM's
-# own business), an office device that sends mail through Exchange ("the copier scans to email over SMTP"), and an
-# antivirus weighed against Microsoft's own ("do we still need Norton, or does Microsoft include antivirus").
+# its subject: the brand a phishing message fakes ("a fake DocuSign email"; round 16: named before a message, so
+# "a fake Amazon order" stays Amazon's), the app staff copy data into ("into WhatsApp": stopping staff copying data
+# out is data protection, while copying contacts into a CRM is the CRM's own business), an office device that
+# sends mail through Exchange ("the copier scans to email over SMTP"), and an antivirus weighed against Microsoft's
+# own ("do we still need Norton, or does Microsoft include antivirus").
 _LURE = re.compile(
     r"\b(?:fake|spoofed|phishing|pretending to be|impersonating|posing as|claiming to be)\s+"
-    r"(?:an?\s+|the\s+)?([a-z0-9]+)"
+    r"(?:an?\s+|the\s+)?([a-z0-9]+)\s+(?:e-?mails?|messages?|texts?|links?|log-?ins?|pages?|sites?|websites?|"
+    r"invoices?|calls?|notifications?|alerts?|warnings?)\b"
 )
 _DESTINATION = re.compile(r"\binto\s+(?:their\s+|the\s+|a\s+)?([a-z0-9]+)")
 _PREVENT = re.compile(r"\b(?:stop|stopping|prevent|preventing|block|blocking|restrict|restricting)\b")

@@ -81,6 +81,14 @@ COVERAGE_WEIGHT, BM25_WEIGHT, TITLE_WEIGHT, ASK_WEIGHT, VECTOR_WEIGHT = 1.0, 0.3
 # each embedded alone, counts too (ranking only; what is answerable is unchanged). Chosen in 5 of 5 folds by
 # bench/support_cv.py --hybrid --set all; 0: off.
 ASK_SIMILARITY_WEIGHT = 3.0
+# Round 16, hybrid: a question the coverage rule refuses is answerable when the article ranked first is near it
+# through one of its "Customers also ask" lines (cosine at least MIN_ASK_SIMILARITY_FIRST), covers at least
+# MIN_FIRST_COVERAGE of it and holds at least MIN_FIRST_EVIDENCE (the weight of the concepts it covers, relative to
+# a word no article has), and the question names nothing out of scope: a paraphrase of a line, not a question
+# near one line by one shared word. None: off. Chosen by bench/support_cv.py --hybrid --set all (round 16).
+MIN_ASK_SIMILARITY_FIRST: float | None = 0.35
+MIN_FIRST_COVERAGE = 0.25
+MIN_FIRST_EVIDENCE = 1.0
 
 # A concept found only in an article's "also ask" lines counts half toward its coverage: those lines
 # use everyday words ("too high", "bill") that alone must not make an off-topic question answerable.
@@ -383,10 +391,12 @@ class KnowledgeIndex:
         question_concepts: list[str],
         candidates: list[str],
         vector_scores: dict[str, float] | None = None,
+        ask_scores: dict[str, float] | None = None,
     ) -> bool:
-        """Whether the retrieved candidates answer the question (after `scope.refuse_outright`): some
-        candidate covers enough of its concepts (`min_coverage`), or, in hybrid mode, one is near it in
-        meaning (`MIN_SIMILARITY`) and the question names nothing out of scope."""
+        """Whether the retrieved candidates (best first) answer the question (after `scope.refuse_outright`):
+        some candidate covers enough of its concepts (`min_coverage`), or, in hybrid mode, the question names
+        nothing out of scope and the first is near one of its "also ask" lines (`MIN_ASK_SIMILARITY_FIRST`) or one
+        is near it in meaning (`MIN_SIMILARITY`)."""
         if MIN_EVIDENCE is not None and max(self._evidence(question_concepts, s) for s in candidates) < MIN_EVIDENCE:
             return False
         # In the domain, an everyday word no article has ("bakery") is not the subject: it weighs less.
@@ -400,6 +410,8 @@ class KnowledgeIndex:
         unknown = [c for c in question_concepts if c not in self._known]
         if MAX_UNKNOWN_SHARE_SIMILAR is not None and len(unknown) > MAX_UNKNOWN_SHARE_SIMILAR * len(question_concepts):
             return False
+        if self._near_a_line_of_the_first(question_concepts, candidates[0], ask_scores, unknown_share):
+            return True
         if (
             MIN_KNOWN_COVERAGE is not None
             and len(unknown) <= MAX_UNKNOWN_IN_DOMAIN
@@ -408,6 +420,17 @@ class KnowledgeIndex:
         ):
             return True
         return self._similar({s: vector_scores[s] for s in candidates if s in (vector_scores or {})}, len(unknown))
+
+    def _near_a_line_of_the_first(
+        self, question_concepts: list[str], first: str, ask_scores: dict[str, float] | None, unknown_share: float
+    ) -> bool:
+        return (
+            MIN_ASK_SIMILARITY_FIRST is not None
+            and bool(ask_scores)
+            and ask_scores.get(first, 0.0) >= MIN_ASK_SIMILARITY_FIRST
+            and self.coverage(question_concepts, first, unknown_share) >= MIN_FIRST_COVERAGE
+            and self._evidence(question_concepts, first) >= MIN_FIRST_EVIDENCE
+        )
 
     def _evidence(self, question_concepts: list[str], slug: str) -> float:
         """How much of the question the article holds: the IDF weight of the concepts it covers (as
@@ -500,7 +523,7 @@ class KnowledgeIndex:
         ranked.sort(key=lambda r: (-r[0], r[2]))
         if scope.refuse_outright(question, question_concepts, self._known):
             return []
-        if not self.answerable(question, question_concepts, [slug for _, _, slug in ranked], vector_scores):
+        if not self.answerable(question, question_concepts, [slug for _, _, slug in ranked], vector_scores, ask_scores):
             return []
         hits = []
         for score, _, slug in ranked[:limit]:
