@@ -175,7 +175,7 @@ _LURE = re.compile(
 _DESTINATION = re.compile(r"\binto\s+(?:their\s+|the\s+|a\s+)?([a-z0-9]+)")
 _PREVENT = re.compile(r"\b(?:stop|stopping|prevent|preventing|block|blocking|restrict|restricting)\b")
 MAIL_DEVICES = frozenset("copier copiers scanner scanners printer printers".split())
-_MAIL_PROTOCOL = re.compile(r"\b(?:smtp|imap|pop3?|basic auth\w*|legacy auth\w*|scans? to email)\b")
+_MAIL_PROTOCOL = re.compile(r"\b(?:smtp|imap|pop3?|basic auth\w*|legacy auth\w*|scan(?:s|ning)?[- ]to[- ]e-?mail)\b")
 ANTIVIRUS = frozenset("norton mcafee kaspersky bitdefender avast sophos malwarebytes webroot eset".split())
 _MICROSOFT_NAMED = frozenset(vocabulary.concept(w) for w in ("microsoft", "defender"))
 
@@ -294,6 +294,11 @@ NON_IT_PHRASES = (
     r"licen[cs]es? with the (?:city|state|county|council|town|board)",
     r"(?:city|state|county|contractor'?s?|liquor|alcohol|driver'?s?|driving|forklift|fishing|hunting|marriage"
     r"|pilot'?s?|nursing|medical|real estate|broker'?s?|professional) licen[cs]es?",
+    # Round 17: licences that a council or a regulator grants (to sell alcohol, broadcast, moor a boat)
+    r"(?:premises|broadcast(?:ing)?|mooring|tv|television|music|operator'?s?|taxi|gaming|gambling|entertainment"
+    r"|street trading|waste|firearms?|shotgun) licen[cs]es?",
+    r"licen[cs]es? (?:from|by|with|to) (?:the |our )?(?:local )?(?:regulator|authority|harbour authority"
+    r"|port authority|licensing authority|government|ministry)",
     r"bank'?s? (?:website|web site|site|app|online)",
     r"online banking",
     r"(?:stock|share) price",

@@ -51,6 +51,7 @@ guy guys big put stuck real sure proper properly fine better bunch almost little
 figure talk thru behind sudden suddenly heard mine odd hit
 well forever
 sorry obvious honestly noticeably feeling soon
+might
 """.split()
 )
 # Round 10: an inflection of a stop word is one too ("taking", "making", "working"); "rights" is not
@@ -301,7 +302,8 @@ PHRASES += (
 )
 # Round 15: time away is absence ("while I'm away"); Microsoft's plans for big organisations are Enterprise; the
 # head of a department is a user; a common mailbox is a shared one; Microsoft's own admin site is the admin center;
-# a spreadsheet of charges is a download (the reconciliation file); halfway is mid-term; an accreditation is a badge.
+# a spreadsheet of charges is a download (the reconciliation file); halfway is mid-term; an accreditation is a badge;
+# (round 17) 36 months is a three-year term.
 PHRASES += (
     ("i'm away", "absence"),
     ("im away", "absence"),
@@ -315,6 +317,9 @@ PHRASES += (
     ("large organisation", "enterprise"),
     ("large organization", "enterprise"),
     ("head of", "user"),
+    ("36 months", "three years"),
+    ("36 month", "three year"),
+    ("36-month", "three year"),
     ("common mailbox", "shared mailbox"),
     ("common inbox", "shared mailbox"),
     ("microsoft's own admin", "admincenter"),
@@ -357,6 +362,8 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("reduce", "lower", "decrease", "fewer", "less", "shrink", "downgrade", "cut", "reduction", "drop"),
     ("increase", "add", "more", "extra", "additional", "raise", "upgrade", "expand"),
     ("schedule", "scheduled", "queue", "queued"),
+    # round 17: the Manage License window's switches are flicked, flipped and toggled
+    ("switch", "toggle", "flick", "flip"),
     # a dispute at law is why a mailbox is put on litigation (legal) hold
     ("litigation", "legal", "lawsuit", "lawsuits", "sue", "sued", "suing", "dispute", "tribunal", "court"),
     ("change", "modify", "edit", "update", "alter", "adjust", "amend", "fix", "rename"),
