@@ -361,10 +361,10 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("remove", "delete", "deleted", "deleting", "removal", "rid", "wipe", "wiped", "erase"),
     ("reduce", "lower", "decrease", "fewer", "less", "shrink", "downgrade", "cut", "reduction", "drop"),
     ("increase", "add", "more", "extra", "additional", "raise", "upgrade", "expand"),
-    ("schedule", "scheduled", "queue", "queued"),
+    ("schedule", "scheduled", "queue", "queued"),  # round 14: what is queued up is scheduled
     # round 17: the Manage License window's switches are flicked, flipped and toggled
     ("switch", "toggle", "flick", "flip"),
-    # a dispute at law is why a mailbox is put on litigation (legal) hold
+    # round 14: a dispute at law is why a mailbox is put on litigation (legal) hold
     ("litigation", "legal", "lawsuit", "lawsuits", "sue", "sued", "suing", "dispute", "tribunal", "court"),
     ("change", "modify", "edit", "update", "alter", "adjust", "amend", "fix", "rename"),
     ("buy", "bought", "buying", "purchase", "order", "subscribe", "acquire"),

@@ -424,6 +424,7 @@ class KnowledgeIndex:
     def _near_a_line_of_the_first(
         self, question_concepts: list[str], first: str, ask_scores: dict[str, float] | None, unknown_share: float
     ) -> bool:
+        """The first-ranked article answers a paraphrase of one of its "also ask" lines (MIN_ASK_SIMILARITY_FIRST)."""
         return (
             MIN_ASK_SIMILARITY_FIRST is not None
             and bool(ask_scores)
