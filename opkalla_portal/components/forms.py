@@ -26,6 +26,13 @@ def field_label(text: str, for_id: str) -> rx.Component:
     return rx.el.label(text, html_for=for_id, style={"font_size": "var(--font-size-2)", "font_weight": "600"})
 
 
+def live_input(**props) -> rx.Component:
+    """A controlled input whose every change reaches the server at once (a preview follows it) and whose value a
+    Submit reads from the state. No debounce: with Reflex's default 300 ms a Submit clicked just after typing could
+    reach the server first and check the previous value (seen in CI: a date typed, then Submit, judged stale)."""
+    return rx.input(debounce_timeout=0, **props)
+
+
 def select_label(text: str, for_id: str) -> rx.Component:
     """The label of a drop-down; its trigger is named by this label plus its chosen value."""
     return rx.el.label(

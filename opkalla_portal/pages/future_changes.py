@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from opkalla_portal.components.forms import field_error, field_label
+from opkalla_portal.components.forms import field_error, field_label, live_input
 from opkalla_portal.components.layout import empty_state, portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import services_links
@@ -100,7 +100,7 @@ def edit_dialog() -> rx.Component:
             rx.dialog.description(S.edit_title, size="2", color_scheme="gray"),
             rx.vstack(
                 field_label("Quantity", "edit-quantity"),
-                rx.input(
+                live_input(
                     id="edit-quantity",
                     value=S.edit_quantity,
                     on_change=S.set_edit_quantity,
@@ -113,7 +113,7 @@ def edit_dialog() -> rx.Component:
                     S.edit_custom,
                     rx.vstack(
                         field_label("Effective Date", "edit-date"),
-                        rx.input(
+                        live_input(
                             id="edit-date",
                             type="date",
                             value=S.edit_date,

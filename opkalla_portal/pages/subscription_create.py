@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from opkalla_portal.components.forms import field_error, field_label, select_label
+from opkalla_portal.components.forms import field_error, field_label, live_input, select_label
 from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import back_link, error_callout, link_button, loading_block
@@ -60,7 +60,7 @@ def create_form() -> rx.Component:
                     ),
                 ),
                 field_label("Quantity", "quantity"),
-                rx.input(
+                live_input(
                     id="quantity",
                     value=S.quantity,
                     on_change=S.set_quantity,
@@ -72,7 +72,7 @@ def create_form() -> rx.Component:
                 rx.text("Allowed: ", S.product["range"], size="1", color_scheme="gray"),
                 field_error(S.errors["quantity"], "quantity"),
                 field_label("Effective Start Date", "start-date"),
-                rx.input(
+                live_input(
                     id="start-date",
                     type="date",
                     value=S.start_date,

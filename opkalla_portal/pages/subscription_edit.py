@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from opkalla_portal.components.forms import field_error, field_label
+from opkalla_portal.components.forms import field_error, field_label, live_input
 from opkalla_portal.components.layout import portal_page
 from opkalla_portal.components.page import Page
 from opkalla_portal.components.services_ui import back_link, error_callout, link_button, loading_block
@@ -64,7 +64,7 @@ def quantity_field() -> rx.Component:
     invalid = S.errors["quantity"] != ""
     return rx.vstack(
         field_label("Quantity", "quantity"),
-        rx.input(
+        live_input(
             id="quantity",
             value=S.quantity,
             on_change=S.set_quantity,
@@ -115,7 +115,7 @@ def effective_date_field() -> rx.Component:
         S.mode_label == ChangeMode.CUSTOM.label,
         rx.vstack(
             field_label("Effective Date", "effective-date"),
-            rx.input(
+            live_input(
                 id="effective-date",
                 type="date",
                 value=S.effective_date,
