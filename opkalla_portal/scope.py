@@ -63,7 +63,7 @@ weather forecast recipe recipes bake baking cook cooking restaurant pizza food l
 football soccer basketball baseball sport sports movie movies film music song songs
 poem poems joke jokes essay novel translate translation
 medicine medical symptom symptoms diagnosis
-crypto bitcoin mortgage insurance loan invest investment
+crypto bitcoin mortgage insurance loan invest investment banking
 magazine magazines newspaper newspapers
 electricity utilities rent landlord parking
 mall malls grocery groceries supermarket gym hotel hotels flight flights airline airport horoscope lottery
@@ -122,6 +122,7 @@ OTHER_VENDOR_PHRASES = (
     "cash register",
     "card reader",
     "card terminal",
+    "card machine",  # round 18
     # Round 11: a personal mailbox is Microsoft's consumer service, not the business's tenant; a machine's own
     # software is its maker's. (Not "booking system": such systems run on Azure too, and are asked about so.)
     "personal microsoft account",
@@ -296,10 +297,10 @@ NON_IT_PHRASES = (
     r"|pilot'?s?|nursing|medical|real estate|broker'?s?|professional) licen[cs]es?",
     # Round 17: licences that a council or a regulator grants (to sell alcohol, broadcast, moor a boat)
     r"(?:premises|broadcast(?:ing)?|mooring|tv|television|music|operator'?s?|taxi|gaming|gambling|entertainment"
-    r"|street trading|waste|firearms?|shotgun) licen[cs]es?",
+    r"|street trading|waste|firearms?|shotgun)(?: \w+)? licen[cs]es?",  # round 18: "a waste carrier licence"
     r"licen[cs]es? (?:from|by|with|to) (?:the |our )?(?:local )?(?:regulator|authority|harbour authority"
     r"|port authority|licensing authority|government|ministry)",
-    r"bank'?s? (?:website|web site|site|app|online)",
+    r"bank(?:'?s|ing)? (?:website|web site|site|app|online)",  # round 18: "my personal banking app"
     r"online banking",
     r"(?:stock|share) price",
     r"tax[- ]deductible",

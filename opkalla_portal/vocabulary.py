@@ -328,6 +328,8 @@ PHRASES += (
     ("microsofts admin", "admincenter"),
     ("microsoft admin", "admincenter"),
 )
+# Round 18: a "web name" is a domain name.
+PHRASES += (("web name", "domain name"), ("web names", "domain names"))
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
 PHRASES += tuple((f"{day}{_ORDINAL_SUFFIX.get(day, 'th')}", "date") for day in range(1, 32))
 PHRASES += tuple(
@@ -364,6 +366,8 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("schedule", "scheduled", "queue", "queued"),  # round 14: what is queued up is scheduled
     # round 17: the Manage License window's switches are flicked, flipped and toggled
     ("switch", "toggle", "flick", "flip"),
+    # round 18: where a business works is its office, whatever the trade calls it ("the shop PCs", "the workshop")
+    ("office", "offices", "workshop", "workshops", "warehouse", "yard", "depot", "shop", "shops", "branch", "branches"),
     # round 14: a dispute at law is why a mailbox is put on litigation (legal) hold
     ("litigation", "legal", "lawsuit", "lawsuits", "sue", "sued", "suing", "dispute", "tribunal", "court"),
     ("change", "modify", "edit", "update", "alter", "adjust", "amend", "fix", "rename"),
