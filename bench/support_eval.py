@@ -5,9 +5,9 @@ Run: .venv/bin/python bench/support_eval.py [--set dev|tuning|heldout] [--hybrid
   --set tuning   bench/support_questions/tuning.json: customers' wording, the half we tune on
   --set heldout  bench/support_questions/heldout.json: the old held-out half (tuning data since round 5)
   --set tuning-r7  round 7's tuning set (200 questions by a writer who saw only the guide and the topics)
-  --set heldout-r18  the blind set (score only: never read its misses)
-  --set heldout-r5|…|heldout-r17  earlier blind sets: tuning data since rounds 8–18
-  --set all      every tuning set (TUNING_SETS: 2,412 on-topic, 392 off-topic): what is tuned on
+  --set heldout-r19  the blind set (score only: never read its misses)
+  --set heldout-r5|…|heldout-r18  earlier blind sets: tuning data since rounds 8–19
+  --set all      every tuning set (TUNING_SETS: 2,574 on-topic, 419 off-topic): what is tuned on
   --hybrid       BM25 + vector similarity (the emulator runs all-MiniLM-L6-v2), as production
                  ranks when an embeddings deployment is configured
   --show         print every question's outcome (misses and wrong answers are always printed)
@@ -87,7 +87,7 @@ UNANSWERABLE = [
 
 # What is tuned on. Rounds 5–7's blind sets joined it in round 8, r8 in round 9, r9 in round 10, r10 in
 # round 11, r11 in round 12, r12 in round 13, r13 in round 14, r14 in round 15,
-# r15 in round 16, r16 in round 17, r17 in round 18 (heldout-r18 is the blind set).
+# r15 in round 16, r16 in round 17, r17 in round 18, r18 in round 19 (heldout-r19 is the blind set).
 TUNING_SETS = (
     "tuning",
     "heldout",
@@ -105,6 +105,7 @@ TUNING_SETS = (
     "heldout-r15",
     "heldout-r16",
     "heldout-r17",
+    "heldout-r18",
 )
 
 

@@ -302,6 +302,7 @@ NON_IT_PHRASES = (
     r"|port authority|licensing authority|government|ministry)",
     r"bank(?:'?s|ing)? (?:website|web site|site|app|online)",  # round 18: "my personal banking app"
     r"online banking",
+    r"consumer (?:law|rights|protection)",  # round 19: the customer's own customers' rights
     r"(?:stock|share) price",
     r"tax[- ]deductible",
     r"deductible",

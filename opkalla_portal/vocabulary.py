@@ -330,6 +330,10 @@ PHRASES += (
 )
 # Round 18: a "web name" is a domain name.
 PHRASES += (("web name", "domain name"), ("web names", "domain names"))
+# Round 19: a colleague's time away is absence too ("while she's away"); mail "held back" or in a "holding area"
+# is quarantined.
+PHRASES += tuple((f"{who} away", "absence") for who in ("she's", "shes", "he's", "hes", "they're", "theyre", "we're"))
+PHRASES += (("held back", "quarantine"), ("holding area", "quarantine"))
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
 PHRASES += tuple((f"{day}{_ORDINAL_SUFFIX.get(day, 'th')}", "date") for day in range(1, 32))
 PHRASES += tuple(
