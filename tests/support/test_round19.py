@@ -8,22 +8,28 @@
 The questions are written for these tests; a test checks none is in bench/support_questions.
 """
 
+import pytest
+
 from opkalla_portal import scope, vocabulary
 from opkalla_portal.services.knowledge import knowledge_index
 from tests.support.evaluation_sets import assert_none_is_an_evaluation_question
 
-AWAY = "can the orders go to me while she's away on holiday"
-HELD = "emails from suppliers are being held back, where are they"
+# (a question, the concept its everyday words now carry)
+EVERYDAY = [
+    ("can the orders go to me while she's away on holiday", "absence"),
+    ("emails from suppliers are being held back, where are they", "quarantine"),
+    ("our invoices from the wholesaler sit in a holding area for days", "quarantine"),
+]
 CONSUMER_LAW = "if a member cancels their yearly subscription early, does consumer law make us refund them"
 
 
 def test_none_of_these_questions_is_in_the_evaluation_sets():
-    assert_none_is_an_evaluation_question([AWAY, HELD, CONSUMER_LAW])
+    assert_none_is_an_evaluation_question([question for question, _ in EVERYDAY] + [CONSUMER_LAW])
 
 
-def test_a_colleague_away_is_absent_and_mail_held_back_is_quarantined():
-    assert vocabulary.concept("absence") in vocabulary.concepts(AWAY)
-    assert vocabulary.concept("quarantine") in vocabulary.concepts(HELD)
+@pytest.mark.parametrize(("question", "concept"), EVERYDAY)
+def test_everyday_words_carry_the_articles_concept(question, concept):
+    assert vocabulary.concept(concept) in vocabulary.concepts(question)
 
 
 def test_consumer_law_is_refused():
