@@ -181,7 +181,8 @@ ANTIVIRUS = frozenset("norton mcafee kaspersky bitdefender avast sophos malwareb
 _MICROSOFT_NAMED = frozenset(vocabulary.concept(w) for w in ("microsoft", "defender"))
 
 
-def context_words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=256)  # asked on every out-of-scope check of the same question
+def context_words(text: str) -> frozenset[str]:
     """Words of the question that name the context of a Microsoft 365 question, not its subject (above)."""
     lowered = text.lower()
     found = {m.group(1) for m in _LURE.finditer(lowered)}
@@ -190,9 +191,10 @@ def context_words(text: str) -> set[str]:
     words = set(_WORD.findall(lowered))
     if _MAIL_PROTOCOL.search(lowered):
         found |= words & MAIL_DEVICES
-    if not _MICROSOFT_NAMED.isdisjoint(vocabulary.concepts(lowered)):
-        found |= words & ANTIVIRUS
-    return found
+    antivirus = words & ANTIVIRUS
+    if antivirus and not _MICROSOFT_NAMED.isdisjoint(vocabulary.concepts(lowered)):
+        found |= antivirus
+    return frozenset(found)
 
 
 def out_of_scope_words(text: str, known_concepts: frozenset[str] | set[str] = frozenset()) -> list[str]:

@@ -304,12 +304,10 @@ PHRASES += (
 # head of a department is a user; a common mailbox is a shared one; Microsoft's own admin site is the admin center;
 # a spreadsheet of charges is a download (the reconciliation file); halfway is mid-term; an accreditation is a badge;
 # (round 17) 36 months is a three-year term.
+# Round 19: a colleague's time away too ("while she's away").
+_AWAY = ("i'm", "im", "i am", "is", "are", "she's", "shes", "he's", "hes", "they're", "theyre", "we're")
+PHRASES += tuple((f"{who} away", "absence") for who in _AWAY)
 PHRASES += (
-    ("i'm away", "absence"),
-    ("im away", "absence"),
-    ("i am away", "absence"),
-    ("is away", "absence"),
-    ("are away", "absence"),
     ("big company", "enterprise"),
     ("big companies", "enterprise"),
     ("large company", "enterprise"),
@@ -330,9 +328,7 @@ PHRASES += (
 )
 # Round 18: a "web name" is a domain name.
 PHRASES += (("web name", "domain name"), ("web names", "domain names"))
-# Round 19: a colleague's time away is absence too ("while she's away"); mail "held back" or in a "holding area"
-# is quarantined.
-PHRASES += tuple((f"{who} away", "absence") for who in ("she's", "shes", "he's", "hes", "they're", "theyre", "we're"))
+# Round 19: mail "held back" or in a "holding area" is quarantined.
 PHRASES += (("held back", "quarantine"), ("holding area", "quarantine"))
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
 PHRASES += tuple((f"{day}{_ORDINAL_SUFFIX.get(day, 'th')}", "date") for day in range(1, 32))
